@@ -1,0 +1,84 @@
+/**
+ * The admin API (admin keys only): API keys, the quarantine of refused messages, and the dead
+ * letters of the event queue with their replay.
+ */
+import type { Context } from "hono";
+import type { z } from "zod";
+import type { App } from "../app";
+import { database } from "../db/client";
+import { requireKey } from "../http/auth";
+import type { AppEnv } from "../http/context";
+import { ApiError } from "../http/errors";
+import { fieldErrors } from "../http/validation";
+import { createKey, listKeys, revokeKey, type ApiKey } from "../keys/store";
+import { getDeadLetter, listDeadLetters, replayDeadLetter } from "../pipeline/dead-letters";
+import { listQuarantine } from "../pipeline/quarantine";
+import { CreateKeyRequest, DeadLetterQuery, PageQuery, ReplayQuery } from "./schemas";
+
+function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new ApiError("validation_failed", `Invalid ${what}`, fieldErrors(result.error));
+  return result.data;
+}
+
+async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch {
+    throw new ApiError("bad_request", "The body is not valid JSON", [{ field: "(body)", message: "must be valid JSON" }]);
+  }
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const keyView = (k: ApiKey) => ({ ...k, createdAt: iso(k.createdAt)!, revokedAt: iso(k.revokedAt) });
+
+export function registerAdminRoutes(app: App): void {
+  app.use("/v1/admin/*", requireKey("admin"));
+
+  app.post("/v1/admin/keys", async (c) => {
+    const req = parse(CreateKeyRequest, await jsonBody(c), "key request");
+    const { key, plaintext } = await createKey(database(c.env.DB), req.kind, req.name);
+    return c.json({ ...keyView(key), secret: plaintext }, 201);
+  });
+
+  app.get("/v1/admin/keys", async (c) => c.json({ keys: (await listKeys(database(c.env.DB))).map(keyView) }));
+
+  app.delete("/v1/admin/keys/:id", async (c) => {
+    const key = await revokeKey(database(c.env.DB), c.req.param("id"));
+    if (!key) throw new ApiError("not_found", `No key ${c.req.param("id")}`);
+    return c.json(keyView(key));
+  });
+
+  app.get("/v1/admin/quarantine", async (c) => {
+    const q = parse(PageQuery, c.req.query(), "query parameters");
+    const items = await listQuarantine(database(c.env.DB), q.limit, q.before);
+    return c.json({ items, next: items.length === q.limit ? items[items.length - 1]!.seq : null });
+  });
+
+  app.get("/v1/admin/dead-letters", async (c) => {
+    const q = parse(DeadLetterQuery, c.req.query(), "query parameters");
+    return c.json(await listDeadLetters(database(c.env.DB), { limit: q.limit, before: q.before, pendingOnly: q.status === "pending" }));
+  });
+
+  app.get("/v1/admin/dead-letters/:id", async (c) => {
+    const letter = await getDeadLetter(database(c.env.DB), c.req.param("id"));
+    if (!letter) throw new ApiError("not_found", `No dead letter ${c.req.param("id")}`);
+    return c.json(letter);
+  });
+
+  app.post("/v1/admin/dead-letters/:id/replay", async (c) => {
+    const { force } = parse(ReplayQuery, c.req.query(), "query parameters");
+    const letter = await getDeadLetter(database(c.env.DB), c.req.param("id"));
+    if (!letter) throw new ApiError("not_found", `No dead letter ${c.req.param("id")}`);
+    if (letter.replayedAt && !force) throw new ApiError("conflict", `Dead letter ${letter.id} was replayed at ${letter.replayedAt}; add ?force=true to replay it again`);
+    return c.json(await replayDeadLetter(c.env, letter));
+  });
+
+  app.post("/v1/admin/dead-letters/replay", async (c) => {
+    const { limit } = parse(PageQuery, c.req.query(), "query parameters");
+    const { items } = await listDeadLetters(database(c.env.DB), { limit, pendingOnly: true });
+    const replayed = [];
+    for (const letter of items) replayed.push(await replayDeadLetter(c.env, letter));
+    return c.json({ replayed: replayed.length, items: replayed });
+  });
+}

@@ -1,0 +1,33 @@
+/**
+ * The Hono app factory: request ids, errors as problem+json, the not-found answer. The worker and
+ * the tests build the app with this same function.
+ */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import type { AppEnv } from "./http/context";
+import { ApiError, problemResponse, type ErrorCode } from "./http/errors";
+import { describeError, log } from "./log";
+
+const STATUS_CODES: Record<number, ErrorCode> = { 400: "bad_request", 401: "unauthorized", 404: "not_found", 409: "conflict", 415: "unsupported_media_type" };
+
+export function createApp() {
+  const app = new Hono<AppEnv>();
+  app.use(requestId({ headerName: "x-request-id" }));
+
+  app.notFound((c) => problemResponse(new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`), c.req.path, c.get("requestId")));
+
+  app.onError((err, c) => {
+    const id = c.get("requestId") ?? crypto.randomUUID();
+    if (err instanceof ApiError) return problemResponse(err, c.req.path, id);
+    if (err instanceof HTTPException) {
+      const code = STATUS_CODES[err.status] ?? "bad_request";
+      return problemResponse(new ApiError(code, err.message || "Request refused"), c.req.path, id);
+    }
+    log("error", "http.unhandled", { requestId: id, path: c.req.path, method: c.req.method, ...describeError(err) });
+    return problemResponse(new ApiError("internal", "Something went wrong on our side; the request id identifies it in the logs"), c.req.path, id);
+  });
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

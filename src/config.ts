@@ -1,0 +1,37 @@
+/**
+ * Configuration read from `[vars]` in wrangler.toml, checked once at the boundary so that a
+ * mistyped value fails with a clear message instead of a NaN deep in the pipeline.
+ */
+import { z } from "zod";
+
+const ConfigSchema = z.object({
+  ENVIRONMENT: z.string().default("local"),
+  EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  RETRY_BASE_DELAY_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
+});
+
+export type Config = {
+  environment: string;
+  eventRetentionDays: number;
+  retryBaseDelaySeconds: number;
+};
+
+const cache = new WeakMap<object, Config>();
+
+/** Parses (once per env object) the vars of `env`; throws naming the bad variable. */
+export function readConfig(env: Env): Config {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`Invalid configuration variable ${issue?.path.join(".")}: ${issue?.message}`);
+  }
+  const config: Config = {
+    environment: parsed.data.ENVIRONMENT,
+    eventRetentionDays: parsed.data.EVENT_RETENTION_DAYS,
+    retryBaseDelaySeconds: parsed.data.RETRY_BASE_DELAY_SECONDS,
+  };
+  cache.set(env, config);
+  return config;
+}

@@ -1,0 +1,41 @@
+/** Small wrappers over WebCrypto used across the worker. */
+
+const encoder = new TextEncoder();
+
+export function toHex(bytes: ArrayBuffer | Uint8Array): string {
+  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  let out = "";
+  for (const b of view) out += b.toString(16).padStart(2, "0");
+  return out;
+}
+
+export async function sha256Hex(text: string): Promise<string> {
+  return toHex(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
+}
+
+/** Constant-time equality of two strings (compares their SHA-256 digests, so lengths may differ). */
+export async function timingSafeEqualStrings(a: string, b: string): Promise<boolean> {
+  const [da, db] = await Promise.all([
+    crypto.subtle.digest("SHA-256", encoder.encode(a)),
+    crypto.subtle.digest("SHA-256", encoder.encode(b)),
+  ]);
+  return crypto.subtle.timingSafeEqual(da, db) && a.length === b.length;
+}
+
+/** A random token of `bytes` bytes, base64url without padding. */
+export function randomToken(bytes = 24): string {
+  const buf = crypto.getRandomValues(new Uint8Array(bytes));
+  let bin = "";
+  for (const b of buf) bin += String.fromCharCode(b);
+  return btoa(bin).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
+}
+
+/** Sortable unique id with a prefix: `cus_` + 12 hex chars of time + 16 random hex chars. */
+export function newId(prefix: string, now = Date.now()): string {
+  const random = toHex(crypto.getRandomValues(new Uint8Array(8)));
+  return `${prefix}_${now.toString(16).padStart(12, "0")}${random}`;
+}
+
+export function byteLength(text: string): number {
+  return encoder.encode(text).byteLength;
+}

@@ -1,0 +1,111 @@
+/**
+ * The D1 schema of Rapport, in drizzle. `migrations/` is generated from this file with
+ * `npm run db:generate`; hand-written SQL (triggers) lives in custom migrations beside it.
+ *
+ * Cost shapes this schema: D1 bills every written row, and every index on a written column
+ * adds one. So events are stored packed (one row per customer per consumer batch), and the
+ * dedupe marks are the message ids inside those packed rows, not a row per event.
+ */
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** One row per customer (master profile). `version` guards concurrent writers. */
+export const customers = sqliteTable("customers", {
+  id: text("id").primaryKey(),
+  /** JSON object of trait name → value. */
+  traits: text("traits").notNull().default("{}"),
+  /** JSON object of trait name → [event time ms, messageId]: last writer wins by event time. */
+  traitTimes: text("trait_times").notNull().default("{}"),
+  /** JSON counters: events by type and track events by name. */
+  counters: text("counters").notNull().default("{}"),
+  eventCount: integer("event_count").notNull().default(0),
+  firstSeenAt: integer("first_seen_at"),
+  lastSeenAt: integer("last_seen_at"),
+  version: integer("version").notNull().default(1),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** Each identifier (`user_id:…`, `anonymous_id:…`, `email:…`) belongs to exactly one customer. */
+export const identities = sqliteTable(
+  "identities",
+  {
+    key: text("key").primaryKey(),
+    kind: text("kind").notNull(),
+    value: text("value").notNull(),
+    customerId: text("customer_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("identities_customer_idx").on(t.customerId)],
+);
+
+/**
+ * A customer's events from one consumer batch, packed in one row. `message_ids` is the
+ * dedupe mark: it commits in the same D1 transaction as the profile change.
+ */
+export const eventChunks = sqliteTable(
+  "event_chunks",
+  {
+    id: integer("id").primaryKey(),
+    customerId: text("customer_id").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    minTs: integer("min_ts").notNull(),
+    maxTs: integer("max_ts").notNull(),
+    /** JSON array of the messageIds in `events`. */
+    messageIds: text("message_ids").notNull(),
+    /** JSON array of stored events. */
+    events: text("events").notNull(),
+  },
+  (t) => [index("event_chunks_customer_idx").on(t.customerId)],
+);
+
+/** Messages refused at ingest, kept with their reason and raw payload. */
+export const quarantine = sqliteTable(
+  "quarantine",
+  {
+    seq: integer("seq").primaryKey(),
+    id: text("id").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    sourceId: text("source_id").notNull(),
+    endpoint: text("endpoint").notNull(),
+    reason: text("reason").notNull(),
+    /** JSON array of { field, message }. */
+    errors: text("errors").notNull(),
+    raw: text("raw").notNull(),
+    truncated: integer("truncated", { mode: "boolean" }).notNull().default(false),
+  },
+  (t) => [uniqueIndex("quarantine_id_idx").on(t.id)],
+);
+
+/** Queue messages that exhausted their retries, as received from the dead-letter queue. */
+export const deadLetters = sqliteTable("dead_letters", {
+  id: text("id").primaryKey(),
+  queue: text("queue").notNull(),
+  body: text("body").notNull(),
+  attempts: integer("attempts").notNull(),
+  lastError: text("last_error"),
+  receivedAt: integer("received_at").notNull(),
+  replayedAt: integer("replayed_at"),
+});
+
+/** The last error of a pack that failed processing, so the dead-letter entry can say why. */
+export const packFailures = sqliteTable("pack_failures", {
+  packId: text("pack_id").primaryKey(),
+  error: text("error").notNull(),
+  attempts: integer("attempts").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** API keys. Only the SHA-256 of a key is stored; the key itself is shown once at creation. */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind", { enum: ["write", "read", "admin"] }).notNull(),
+    hash: text("hash").notNull(),
+    prefix: text("prefix").notNull(),
+    name: text("name").notNull(),
+    createdAt: integer("created_at").notNull(),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_keys_hash_idx").on(t.hash)],
+);

@@ -1,0 +1,53 @@
+/**
+ * The event model shared by ingest (producer) and the pipeline (consumer): what travels on the
+ * Queue and what is stored in packed event chunks.
+ */
+
+export const EVENT_TYPES = ["track", "identify", "page", "screen", "group", "alias"] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export type Json = Record<string, unknown>;
+
+/** A validated, normalized Segment message as Rapport stores it. Times are ISO-8601 strings. */
+export interface StoredEvent {
+  messageId: string;
+  type: EventType;
+  userId?: string;
+  anonymousId?: string;
+  event?: string;
+  name?: string;
+  category?: string;
+  groupId?: string;
+  previousId?: string;
+  properties?: Json;
+  traits?: Json;
+  context?: Json;
+  integrations?: Json;
+  /** Event time, corrected for client clock skew. */
+  timestamp: string;
+  originalTimestamp?: string;
+  sentAt?: string;
+  receivedAt: string;
+  /** The id of the write key that sent it. */
+  sourceId: string;
+}
+
+/** A message refused at ingest, kept with its reason so nothing is lost silently. */
+export interface RejectedMessage {
+  id: string;
+  endpoint: string;
+  reason: string;
+  errors: { field: string; message: string }[];
+  raw: string;
+  truncated: boolean;
+}
+
+/** One Queue message: several events packed together, because Queues bill per message. */
+export interface EventPack {
+  v: 1;
+  packId: string;
+  receivedAt: string;
+  sourceId: string;
+  events: StoredEvent[];
+  rejected: RejectedMessage[];
+}

@@ -1,0 +1,75 @@
+/**
+ * Ingest's one job: validate messages, normalize the valid ones, keep the invalid ones with their
+ * reason, and put both durably on the Queue before anyone is told "success".
+ */
+import { byteLength, newId } from "../crypto";
+import type { EventType, RejectedMessage, StoredEvent } from "../events/types";
+import { ApiError, type FieldError } from "../http/errors";
+import { fieldErrors } from "../http/validation";
+import { log } from "../log";
+import { MAX_MESSAGE_BYTES, MAX_QUARANTINE_RAW_BYTES } from "./limits";
+import { normalizeMessage, type IngestContext } from "./normalize";
+import { groupForSend, packEvents } from "./pack";
+import { EventTypeSchema, MESSAGE_SCHEMAS } from "./schemas";
+
+export interface ItemOutcome {
+  index: number;
+  messageId?: string;
+  errors: FieldError[];
+}
+
+export interface AcceptResult {
+  accepted: number;
+  rejected: ItemOutcome[];
+}
+
+/** Keeps at most 32 KB of a refused payload; the quarantine row says when it was cut. */
+export function rejection(endpoint: string, reason: string, errors: FieldError[], raw: unknown): RejectedMessage {
+  const text = typeof raw === "string" ? raw : JSON.stringify(raw) ?? "";
+  const truncated = byteLength(text) > MAX_QUARANTINE_RAW_BYTES;
+  return { id: newId("qr"), endpoint, reason, errors, raw: truncated ? text.slice(0, MAX_QUARANTINE_RAW_BYTES / 4) : text, truncated };
+}
+
+/**
+ * Validates one message of a known or declared type. `path` prefixes field names (`batch[3]`).
+ * Returns the normalized event or the field errors.
+ */
+export async function validateOne(
+  raw: unknown,
+  declaredType: EventType | undefined,
+  path: string,
+  ctx: IngestContext,
+): Promise<{ event: StoredEvent } | { errors: FieldError[]; reason: string }> {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return { reason: "not_an_object", errors: [{ field: path || "(body)", message: "must be a JSON object" }] };
+  }
+  if (byteLength(JSON.stringify(raw)) > MAX_MESSAGE_BYTES) {
+    return { reason: "message_too_large", errors: [{ field: path || "(body)", message: `is over the message limit of ${MAX_MESSAGE_BYTES / 1024} KB` }] };
+  }
+  let type = declaredType;
+  if (!type) {
+    const parsedType = EventTypeSchema.safeParse((raw as { type?: unknown }).type);
+    if (!parsedType.success) {
+      return { reason: "invalid_type", errors: [{ field: path ? `${path}.type` : "type", message: `must be one of ${EventTypeSchema.options.join(", ")}` }] };
+    }
+    type = parsedType.data;
+  }
+  const parsed = MESSAGE_SCHEMAS[type].safeParse(raw);
+  if (!parsed.success) return { reason: "validation_failed", errors: fieldErrors(parsed.error, path) };
+  return { event: await normalizeMessage(type, raw, parsed.data, ctx) };
+}
+
+/** Sends events and rejections to the Queue, packed. Throws 503 if the Queue refuses. */
+export async function enqueue(queue: Queue, events: StoredEvent[], rejected: RejectedMessage[], ctx: IngestContext, requestId: string): Promise<void> {
+  if (events.length === 0 && rejected.length === 0) return;
+  const packs = packEvents(events, rejected, { sourceId: ctx.sourceId, receivedAt: ctx.receivedAt.toISOString() });
+  try {
+    for (const group of groupForSend(packs)) {
+      await queue.sendBatch(group.map((p) => ({ body: p.pack, contentType: "json" as const })));
+    }
+  } catch (err) {
+    log("error", "ingest.queue_send_failed", { requestId, error: err instanceof Error ? err.message : String(err), packs: packs.length });
+    throw new ApiError("queue_unavailable", "The event queue did not accept the messages; nothing was acknowledged, retry later");
+  }
+
+}

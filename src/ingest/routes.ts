@@ -1,0 +1,127 @@
+/**
+ * The Segment-compatible HTTP Tracking API: `/v1/track`, `/v1/identify`, `/v1/page`, `/v1/screen`,
+ * `/v1/group`, `/v1/alias`, `/v1/batch` (and `/v1/import`), plus the one-letter paths analytics.js
+ * posts to (`/v1/t`, `/v1/i`, `/v1/p`, `/v1/s`, `/v1/g`, `/v1/a`). Existing Segment and
+ * RudderStack SDKs pointed at this host work unchanged.
+ */
+import type { Context } from "hono";
+import { cors } from "hono/cors";
+import type { App } from "../app";
+import { EVENT_TYPES, type EventType, type RejectedMessage, type StoredEvent } from "../events/types";
+import { authenticate, keyFromAuthorization } from "../http/auth";
+import { readBodyText } from "../http/body";
+import type { AppEnv } from "../http/context";
+import { ApiError } from "../http/errors";
+import { fieldErrors } from "../http/validation";
+import type { ApiKey } from "../keys/store";
+import { enqueue, rejection, validateOne, type ItemOutcome } from "./accept";
+import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES } from "./limits";
+import type { IngestContext } from "./normalize";
+import { BatchRequest } from "./schemas";
+
+export const INGEST_PATHS = [
+  ...EVENT_TYPES.map((t) => `/v1/${t}`),
+  ...EVENT_TYPES.map((t) => `/v1/${t[0]}`),
+  "/v1/batch",
+  "/v1/import",
+];
+
+/** Storefronts call ingest from the browser; write keys are public, so any origin may. */
+const ingestCors = cors({
+  origin: "*",
+  allowMethods: ["POST", "OPTIONS"],
+  allowHeaders: ["Authorization", "Content-Type", "Content-Encoding"],
+  exposeHeaders: ["X-Request-Id"],
+  maxAge: 86_400,
+});
+
+export function registerIngestRoutes(app: App): void {
+  for (const path of INGEST_PATHS) app.use(path, ingestCors);
+  for (const type of EVENT_TYPES) {
+    app.post(`/v1/${type}`, (c) => ingestSingle(c, type));
+    app.post(`/v1/${type[0]}`, (c) => ingestSingle(c, type));
+  }
+  app.post("/v1/batch", ingestBatch);
+  app.post("/v1/import", ingestBatch);
+}
+
+/** Authenticates from the header first (before reading the body) or from `writeKey` in it. */
+async function readAuthenticated(c: Context<AppEnv>, limitBytes: number, limitName: string): Promise<{ key: ApiKey; body: unknown; text: string } | { key: ApiKey; parseError: string; text: string }> {
+  const headerKey = keyFromAuthorization(c.req.header("authorization"));
+  const keyFromHeader = headerKey ? await authenticate(c.env, headerKey, ["write"]) : null;
+  const text = await readBodyText(c.req.raw, limitBytes, limitName);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    if (!keyFromHeader) throw new ApiError("bad_request", "The body is not valid JSON", [{ field: "(body)", message: "must be valid JSON" }]);
+    return { key: keyFromHeader, parseError: err instanceof Error ? err.message : "invalid JSON", text };
+  }
+  const writeKey = typeof body === "object" && body !== null ? (body as { writeKey?: unknown }).writeKey : undefined;
+  const key = keyFromHeader ?? (await authenticate(c.env, typeof writeKey === "string" ? writeKey : null, ["write"]));
+  return { key, body, text };
+}
+
+function ingestContext(key: ApiKey, extra: Partial<IngestContext> = {}): IngestContext {
+  return { receivedAt: new Date(), sourceId: key.id, ...extra };
+}
+
+async function ingestSingle(c: Context<AppEnv>, type: EventType) {
+  const endpoint = `/v1/${type}`;
+  const read = await readAuthenticated(c, MAX_MESSAGE_BYTES, "message");
+  const ctx = ingestContext(read.key);
+  if ("parseError" in read) {
+    const errors = [{ field: "(body)", message: "must be valid JSON" }];
+    await enqueue(c.env.EVENTS, [], [rejection(endpoint, "invalid_json", errors, read.text)], ctx, c.get("requestId"));
+    throw new ApiError("bad_request", `The body is not valid JSON (${read.parseError}); it was kept in quarantine`, errors);
+  }
+  const outcome = await validateOne(read.body, type, "", ctx);
+  if ("errors" in outcome) {
+    await enqueue(c.env.EVENTS, [], [rejection(endpoint, outcome.reason, outcome.errors, read.body)], ctx, c.get("requestId"));
+    throw new ApiError("validation_failed", `The ${type} message is invalid: ${outcome.errors.map((e) => `${e.field} ${e.message}`).join("; ")}`, outcome.errors);
+  }
+  await enqueue(c.env.EVENTS, [outcome.event], [], ctx, c.get("requestId"));
+  return c.json({ success: true as const, accepted: 1 });
+}
+
+async function ingestBatch(c: Context<AppEnv>) {
+  const endpoint = "/v1/batch";
+  const read = await readAuthenticated(c, MAX_BATCH_BYTES, "batch");
+  const requestId = c.get("requestId");
+  if ("parseError" in read) {
+    const errors = [{ field: "(body)", message: "must be valid JSON" }];
+    await enqueue(c.env.EVENTS, [], [rejection(endpoint, "invalid_json", errors, read.text)], ingestContext(read.key), requestId);
+    throw new ApiError("bad_request", `The body is not valid JSON (${read.parseError}); it was kept in quarantine`, errors);
+  }
+  const parsed = BatchRequest.safeParse(read.body);
+  if (!parsed.success) {
+    const errors = fieldErrors(parsed.error);
+    await enqueue(c.env.EVENTS, [], [rejection(endpoint, "validation_failed", errors, read.body)], ingestContext(read.key), requestId);
+    throw new ApiError("validation_failed", "The batch envelope is invalid", errors);
+  }
+  const request = parsed.data;
+  if (request.batch.length > MAX_BATCH_MESSAGES) {
+    throw new ApiError("payload_too_large", `The batch has ${request.batch.length} messages; the limit is ${MAX_BATCH_MESSAGES} messages per batch`, [{ field: "batch", message: `must have at most ${MAX_BATCH_MESSAGES} messages` }], { limit: "messages_per_batch", limitMessages: MAX_BATCH_MESSAGES });
+  }
+  const ctx = ingestContext(read.key, { batchContext: request.context, batchIntegrations: request.integrations, batchSentAt: request.sentAt });
+  const events: StoredEvent[] = [];
+  const rejected: RejectedMessage[] = [];
+  const outcomes: ItemOutcome[] = [];
+  // Validate concurrently (message ids may need hashing) but keep the batch's order.
+  const results = await Promise.all(request.batch.map((item, index) => validateOne(item, undefined, `batch[${index}]`, ctx)));
+  results.forEach((outcome, index) => {
+    if ("event" in outcome) {
+      events.push(outcome.event);
+      return;
+    }
+    const item = request.batch[index];
+    rejected.push(rejection(endpoint, outcome.reason, outcome.errors, item));
+    const messageId = (item as { messageId?: unknown } | null)?.messageId;
+    outcomes.push({ index, ...(typeof messageId === "string" ? { messageId } : {}), errors: outcome.errors });
+  });
+  await enqueue(c.env.EVENTS, events, rejected, ctx, requestId);
+  if (events.length === 0 && outcomes.length > 0) {
+    throw new ApiError("validation_failed", `None of the ${outcomes.length} messages is valid; they were kept in quarantine`, outcomes.flatMap((o) => o.errors), { rejected: outcomes });
+  }
+  return c.json({ success: true as const, accepted: events.length, ...(outcomes.length > 0 ? { rejected: outcomes } : {}) });
+}

@@ -1,0 +1,41 @@
+/**
+ * The daily retention job (cron trigger). Packed events are kept EVENT_RETENTION_DAYS from
+ * receipt, which is also the horizon of messageId deduplication. The quarantine and replayed
+ * dead letters are kept 30 days; pending dead letters stay until replayed.
+ */
+import { sql } from "drizzle-orm";
+import { readConfig } from "../config";
+import { database, type Database } from "../db/client";
+import { log } from "../log";
+
+const DAY_MS = 86_400_000;
+export const QUARANTINE_RETENTION_DAYS = 30;
+/** Deletes go in slices so one run never holds D1's single writer for long. */
+const SLICE = 2_000;
+const MAX_SLICES = 200;
+
+async function deleteInSlices(db: Database, table: string, where: string, cutoff: number): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < MAX_SLICES; i++) {
+    const result = await db.run(sql.raw(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${where.replace("?", String(Math.floor(cutoff)))} LIMIT ${SLICE})`));
+    const changes = result.meta.changes ?? 0;
+    total += changes;
+    if (changes < SLICE) break;
+  }
+  return total;
+}
+
+export async function runRetention(env: Env, now = Date.now()): Promise<Record<string, number>> {
+  const config = readConfig(env);
+  const db = database(env.DB);
+  const eventCutoff = now - config.eventRetentionDays * DAY_MS;
+  const auxCutoff = now - QUARANTINE_RETENTION_DAYS * DAY_MS;
+  const deleted = {
+    eventChunks: await deleteInSlices(db, "event_chunks", "received_at < ?", eventCutoff),
+    quarantine: await deleteInSlices(db, "quarantine", "received_at < ?", auxCutoff),
+    deadLetters: await deleteInSlices(db, "dead_letters", "replayed_at IS NOT NULL AND replayed_at < ?", auxCutoff),
+    packFailures: await deleteInSlices(db, "pack_failures", "updated_at < ?", auxCutoff),
+  };
+  log("info", "retention.done", deleted);
+  return deleted;
+}

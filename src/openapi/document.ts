@@ -1,0 +1,87 @@
+/**
+ * The OpenAPI 3.1 document, generated from the same zod schemas the routes validate with
+ * (zod 4's `z.toJSONSchema`), so the document cannot drift from the checks.
+ */
+import { z } from "zod";
+import { ApiKeySchema, CreateKeyRequest } from "../admin/schemas";
+import { AliasMessage, BatchRequest, GroupMessage, IdentifyMessage, IngestResponse, PageMessage, ScreenMessage, TrackMessage } from "../ingest/schemas";
+import { CustomerProfile } from "../profiles/document";
+
+const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
+
+const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  code: z.string(),
+  detail: z.string(),
+  instance: z.string(),
+  requestId: z.string(),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+});
+
+const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } });
+const json = (description: string, s: object) => ({ description, content: { "application/json": { schema: s } } });
+
+const ingest = (type: string, message: z.ZodType, summary: string) => ({
+  post: {
+    tags: ["Ingest"],
+    summary,
+    security: [{ writeKeyBasic: [] }, { writeKeyInBody: [] }],
+    requestBody: { required: true, content: { "application/json": { schema: schema(message) } } },
+    responses: { "200": json("Durably queued", schema(IngestResponse)), "400": problem("Invalid message (kept in quarantine) or over a limit"), "401": problem("No valid write key"), "503": problem("Queue unavailable; retry") },
+    "x-short-path": `/v1/${type[0]}`,
+  },
+});
+
+const read = (summary: string, ok: object) => ({
+  get: {
+    tags: ["Customers"],
+    summary,
+    security: [{ readKey: [] }],
+    parameters: [{ name: "id", in: "path", required: true, description: "A userId, a master id (cus_…), `anonymous_id:<value>`, `email:<value>` or `user_id:<value>`", schema: { type: "string" } }],
+    responses: { "200": ok, "401": problem("No valid read key (whether or not the customer exists)"), "404": problem("No such customer") },
+  },
+});
+
+const admin = (method: string, summary: string, responses: Record<string, object>, body?: z.ZodType) => ({
+  [method]: { tags: ["Admin"], summary, security: [{ adminKey: [] }], ...(body ? { requestBody: { required: true, content: { "application/json": { schema: schema(body) } } } } : {}), responses: { ...responses, "401": problem("No valid admin key") } },
+});
+
+export function openApiDocument(serverUrl: string) {
+  return {
+    openapi: "3.1.0",
+    info: { title: "Rapport API", version: "0.1.0", description: "Edge-native customer data and email personalization. Ingest is compatible with Segment's HTTP Tracking API." },
+    servers: [{ url: serverUrl }],
+    components: {
+      securitySchemes: {
+        writeKeyBasic: { type: "http", scheme: "basic", description: "Write key as the user name, empty password (as Segment SDKs send it)" },
+        writeKeyInBody: { type: "apiKey", in: "header", name: "writeKey", description: "Or `writeKey` in the JSON body" },
+        readKey: { type: "http", scheme: "bearer", description: "Read key (secret)" },
+        adminKey: { type: "http", scheme: "bearer", description: "Admin key (secret)" },
+      },
+      schemas: { Problem: schema(Problem), CustomerProfile: schema(CustomerProfile), ApiKey: schema(ApiKeySchema) },
+    },
+    paths: {
+      "/v1/track": ingest("track", TrackMessage, "Record an action"),
+      "/v1/identify": ingest("identify", IdentifyMessage, "Identify a user and set traits"),
+      "/v1/page": ingest("page", PageMessage, "Record a page view"),
+      "/v1/screen": ingest("screen", ScreenMessage, "Record a screen view"),
+      "/v1/group": ingest("group", GroupMessage, "Associate a user with a group"),
+      "/v1/alias": ingest("alias", AliasMessage, "Link a previous id to a userId"),
+      "/v1/batch": ingest("batch", BatchRequest, "Up to 2,500 messages (500 KB) in one request"),
+      "/v1/customers/{id}": read("A customer profile (for ESP merge tags)", { description: "The profile", headers: { ETag: { schema: { type: "string" } } }, content: { "application/json": { schema: { $ref: "#/components/schemas/CustomerProfile" } } } }),
+      "/v1/customers/{id}/events": read("A customer's stored events, newest first", json("A page of events", { type: "object", properties: { customerId: { type: "string" }, events: { type: "array" }, nextCursor: { type: ["string", "null"] } } })),
+      "/v1/admin/keys": {
+        ...admin("get", "List API keys", { "200": json("Keys", { type: "object", properties: { keys: { type: "array", items: { $ref: "#/components/schemas/ApiKey" } } } }) }),
+        ...admin("post", "Create an API key (the secret is shown once)", { "201": json("The key and its secret", { allOf: [{ $ref: "#/components/schemas/ApiKey" }, { type: "object", properties: { secret: { type: "string" } } }] }), "400": problem("Invalid request") }, CreateKeyRequest),
+      },
+      "/v1/admin/keys/{id}": admin("delete", "Revoke an API key", { "200": json("The revoked key", { $ref: "#/components/schemas/ApiKey" }), "404": problem("No such key") }),
+      "/v1/admin/quarantine": admin("get", "Messages refused at ingest, with reason and raw payload", { "200": json("A page", { type: "object" }) }),
+      "/v1/admin/dead-letters": admin("get", "Queue messages that exhausted their retries", { "200": json("A page", { type: "object" }) }),
+      "/v1/admin/dead-letters/{id}": admin("get", "One dead letter", { "200": json("The dead letter", { type: "object" }), "404": problem("No such dead letter") }),
+      "/v1/admin/dead-letters/{id}/replay": admin("post", "Put a dead letter back on the event queue", { "200": json("Replayed", { type: "object" }), "409": problem("Already replayed (use ?force=true)") }),
+      "/v1/admin/dead-letters/replay": admin("post", "Replay every pending dead letter (up to ?limit)", { "200": json("Replayed", { type: "object" }) }),
+    },
+  };
+}

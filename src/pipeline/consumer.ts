@@ -1,0 +1,92 @@
+/**
+ * The event queue consumer. A batch is processed as a whole (one D1 transaction, one snapshot per
+ * customer); if that fails, each message is processed alone so one bad message cannot hold the
+ * others back. Failed messages retry with exponential backoff and, after `max_retries`, go to the
+ * dead-letter queue. Messages are acknowledged one by one.
+ */
+import { database } from "../db/client";
+import { packFailures } from "../db/schema";
+import type { EventPack } from "../events/types";
+import { readConfig } from "../config";
+import { describeError, log } from "../log";
+import { recordUndecodable } from "./dead-letters";
+import { decodePack } from "./pack-decode";
+import { processEvents, type ProcessStats } from "./process";
+import { quarantineStatements } from "./quarantine";
+import { retryDelaySeconds } from "./retry";
+
+type Decoded = { message: Message<unknown>; pack: EventPack };
+
+export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const started = Date.now();
+  const config = readConfig(env);
+  const decoded: Decoded[] = [];
+  for (const message of batch.messages) {
+    const pack = decodePack(message.body);
+    if (pack) decoded.push({ message, pack });
+    else {
+      // Retrying cannot fix a body we do not understand: keep it as a dead letter at once.
+      await recordUndecodable(env, batch.queue, message);
+      message.ack();
+    }
+  }
+  if (decoded.length === 0) return;
+
+  try {
+    const stats = await processPacks(env, decoded);
+    for (const d of decoded) d.message.ack();
+    logBatch(stats, decoded.length, started);
+    return;
+  } catch (err) {
+    if (decoded.length === 1) {
+      await retry(env, decoded[0]!, err, config.retryBaseDelaySeconds);
+      return;
+    }
+    log("warn", "pipeline.batch_failed_isolating", { queueMessages: decoded.length, ...describeError(err) });
+  }
+  for (const d of decoded) {
+    try {
+      const stats = await processPacks(env, [d]);
+      d.message.ack();
+      logBatch(stats, 1, started);
+    } catch (err) {
+      await retry(env, d, err, config.retryBaseDelaySeconds);
+    }
+  }
+}
+
+async function processPacks(env: Env, items: Decoded[]): Promise<ProcessStats> {
+  const db = database(env.DB);
+  const rejected = items.flatMap(({ pack }) => pack.rejected.map((item) => ({ item, sourceId: pack.sourceId, receivedAt: Date.parse(pack.receivedAt) })));
+  let quarantineRows = 0;
+  if (rejected.length > 0) {
+    const [first, ...rest] = quarantineStatements(db, rejected);
+    const results = await db.batch([first!, ...rest]);
+    for (const r of results as unknown[]) quarantineRows += (r as { meta?: { rows_written?: number } })?.meta?.rows_written ?? 0;
+  }
+  const events = items.flatMap(({ pack }) => pack.events);
+  const redelivered = items.some(({ message }) => message.attempts > 1);
+  const stats = await processEvents(env, events, { rewriteSnapshots: redelivered });
+  stats.d1RowsWritten += quarantineRows;
+  return stats;
+}
+
+async function retry(env: Env, { message, pack }: Decoded, err: unknown, baseDelay: number): Promise<void> {
+  const delaySeconds = retryDelaySeconds(message.attempts, baseDelay);
+  const { error } = describeError(err);
+  log("error", "pipeline.message_failed", { packId: pack.packId, attempts: message.attempts, delaySeconds, ...describeError(err) });
+  try {
+    // Remembered so that the dead-letter entry can say why, if the retries run out.
+    await database(env.DB)
+      .insert(packFailures)
+      .values({ packId: pack.packId, error, attempts: message.attempts, updatedAt: Date.now() })
+      .onConflictDoUpdate({ target: packFailures.packId, set: { error, attempts: message.attempts, updatedAt: Date.now() } });
+  } catch (recordErr) {
+    log("warn", "pipeline.failure_not_recorded", { packId: pack.packId, ...describeError(recordErr) });
+  }
+  message.retry({ delaySeconds });
+}
+
+function logBatch(stats: ProcessStats, queueMessages: number, started: number): void {
+  log("info", "pipeline.batch", { queueMessages, ...stats, ms: Date.now() - started });
+}

@@ -1,0 +1,91 @@
+/**
+ * The dead-letter queue's consumer and the admin operations on it. Messages that exhausted their
+ * retries arrive here; they are stored in D1 (with the last error the pipeline recorded) where
+ * the admin API lists them and replays them onto the event queue. Replaying is safe: events are
+ * deduplicated by messageId, so a replayed pack changes each profile at most once.
+ */
+import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { database, type Database } from "../db/client";
+import { deadLetters, packFailures } from "../db/schema";
+import { log } from "../log";
+
+export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const db = database(env.DB);
+  const packIds = batch.messages.map((m) => packIdOf(m.body)).filter((id): id is string => id !== null);
+  const failures = packIds.length > 0 ? await db.select().from(packFailures).where(inArray(packFailures.packId, packIds)).all() : [];
+  const errorByPack = new Map(failures.map((f) => [f.packId, f.error]));
+  const rows = batch.messages.map((m) => ({
+    id: m.id,
+    queue: batch.queue,
+    body: JSON.stringify(m.body),
+    attempts: m.attempts,
+    lastError: errorByPack.get(packIdOf(m.body) ?? "") ?? null,
+    receivedAt: Date.now(),
+  }));
+  const [first, ...rest] = rows.map((r) => db.insert(deadLetters).values(r).onConflictDoNothing());
+  await db.batch([first!, ...rest]);
+  log("warn", "dlq.stored", { queue: batch.queue, messages: rows.length });
+  batch.ackAll();
+}
+
+/** A message the consumer could not even decode goes straight here, with that reason. */
+export async function recordUndecodable(env: Env, queue: string, message: Message<unknown>): Promise<void> {
+  await database(env.DB)
+    .insert(deadLetters)
+    .values({ id: message.id, queue, body: JSON.stringify(message.body) ?? "null", attempts: message.attempts, lastError: "undecodable: not an event pack of version 1", receivedAt: Date.now() })
+    .onConflictDoNothing();
+  log("error", "pipeline.undecodable", { queue, messageId: message.id });
+}
+
+function packIdOf(body: unknown): string | null {
+  const id = (body as { packId?: unknown } | null)?.packId;
+  return typeof id === "string" ? id : null;
+}
+
+export interface DeadLetter {
+  id: string;
+  queue: string;
+  attempts: number;
+  lastError: string | null;
+  receivedAt: string;
+  replayedAt: string | null;
+  body: unknown;
+}
+
+export async function listDeadLetters(db: Database, opts: { limit: number; before?: number; pendingOnly?: boolean }): Promise<{ items: DeadLetter[]; next: number | null }> {
+  const rows = await db
+    .select()
+    .from(deadLetters)
+    .where(and(opts.before === undefined ? sql`1 = 1` : lt(deadLetters.receivedAt, opts.before), opts.pendingOnly ? isNull(deadLetters.replayedAt) : sql`1 = 1`))
+    .orderBy(desc(deadLetters.receivedAt))
+    .limit(opts.limit)
+    .all();
+  const items = rows.map(toDeadLetter);
+  return { items, next: rows.length === opts.limit ? rows[rows.length - 1]!.receivedAt : null };
+}
+
+export async function getDeadLetter(db: Database, id: string): Promise<DeadLetter | null> {
+  const row = await db.select().from(deadLetters).where(eq(deadLetters.id, id)).get();
+  return row ? toDeadLetter(row) : null;
+}
+
+/** Puts a dead letter back on the event queue and marks it replayed. */
+export async function replayDeadLetter(env: Env, letter: DeadLetter): Promise<DeadLetter> {
+  await env.EVENTS.send(letter.body, { contentType: "json" });
+  const replayedAt = Date.now();
+  await database(env.DB).update(deadLetters).set({ replayedAt }).where(eq(deadLetters.id, letter.id));
+  log("info", "dlq.replayed", { id: letter.id });
+  return { ...letter, replayedAt: new Date(replayedAt).toISOString() };
+}
+
+function toDeadLetter(r: typeof deadLetters.$inferSelect): DeadLetter {
+  return {
+    id: r.id,
+    queue: r.queue,
+    attempts: r.attempts,
+    lastError: r.lastError,
+    receivedAt: new Date(r.receivedAt).toISOString(),
+    replayedAt: r.replayedAt === null ? null : new Date(r.replayedAt).toISOString(),
+    body: JSON.parse(r.body) as unknown,
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * The heart of the consumer: deduplicate, resolve identities, apply events to profiles, commit to
+ * D1 in one transaction, then refresh KV snapshots. Work is coalesced per customer: however many
+ * of a customer's events are in the batch, the profile is written once and its snapshot once.
+ *
+ * Idempotent under redelivery: the messageIds of stored events are the dedupe marks, and they
+ * commit in the same D1 batch as the profile change. A concurrent writer to the same customer
+ * makes the batch abort (version trigger, unique keys); we re-read and recompute.
+ */
+import { newId } from "../crypto";
+import { database, type Database } from "../db/client";
+import type { StoredEvent } from "../events/types";
+import { lookupKeysOf, type Identity } from "../identity/keys";
+import { resolveGroups } from "../identity/resolve";
+import { log } from "../log";
+import { applyEvents, emptyProfile } from "../profiles/apply";
+import { toDocument, type CustomerProfile } from "../profiles/document";
+import { loadIdentities, loadOwners, loadProfiles, loadSeenMessageIds, profileWriteStatements } from "../profiles/store";
+import { writeIdentityOwner, writeSnapshot } from "../profiles/snapshot";
+
+export interface ProcessStats {
+  events: number;
+  duplicates: number;
+  customers: number;
+  customersChanged: number;
+  d1RowsWritten: number;
+  kvWrites: number;
+  commitAttempts: number;
+}
+
+export interface ProcessOptions {
+  /** Rewrite the snapshots of every customer touched, changed or not (on redelivery, in case the
+   * previous attempt committed to D1 but failed before its KV writes). */
+  rewriteSnapshots?: boolean;
+  now?: number;
+}
+
+const MAX_COMMIT_ATTEMPTS = 5;
+
+export class ConcurrentWriteError extends Error {
+  override name = "ConcurrentWriteError";
+}
+
+export function isWriteConflict(err: unknown): boolean {
+  const text = String(err instanceof Error ? `${err.message} ${(err as { cause?: unknown }).cause ?? ""}` : err);
+  return text.includes("rapport_version_conflict") || text.includes("UNIQUE constraint failed");
+}
+
+/** Keeps the first of several events with the same messageId. */
+export function dedupeWithinBatch(events: readonly StoredEvent[]): StoredEvent[] {
+  const seen = new Set<string>();
+  return events.filter((e) => (seen.has(e.messageId) ? false : (seen.add(e.messageId), true)));
+}
+
+export async function processEvents(env: Env, input: readonly StoredEvent[], options: ProcessOptions = {}): Promise<ProcessStats> {
+  const db = database(env.DB);
+  const events = dedupeWithinBatch(input);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const stats = await commitOnce(env, db, events, options, attempt);
+      stats.duplicates += input.length - events.length;
+      return stats;
+    } catch (err) {
+      if (!isWriteConflict(err) || attempt >= MAX_COMMIT_ATTEMPTS) {
+        if (isWriteConflict(err)) throw new ConcurrentWriteError(`Gave up after ${attempt} concurrent-write conflicts`);
+        throw err;
+      }
+      log("info", "pipeline.write_conflict", { attempt, events: events.length });
+      await new Promise((r) => setTimeout(r, 10 * attempt + Math.random() * 20));
+    }
+  }
+}
+
+async function commitOnce(env: Env, db: Database, events: StoredEvent[], options: ProcessOptions, attempt: number): Promise<ProcessStats> {
+  const now = options.now ?? Date.now();
+  const owners = await loadOwners(db, [...new Set(events.flatMap(lookupKeysOf))]);
+  const groups = resolveGroups(events, owners, () => newId("cus", now));
+  const existingIds = groups.filter((g) => !g.isNew).map((g) => g.customerId);
+  const [profiles, identities, seen] = await Promise.all([
+    loadProfiles(db, existingIds),
+    loadIdentities(db, existingIds),
+    loadSeenMessageIds(db, existingIds, events.map((e) => e.messageId)),
+  ]);
+
+  const statements = [];
+  const documents: CustomerProfile[] = [];
+  const newIdentityOwners: { identity: Identity; customerId: string }[] = [];
+  let duplicates = 0;
+  for (const group of groups) {
+    for (const c of group.conflicts) {
+      log("warn", "identity.conflict", { customerId: group.customerId, identity: c.identity.key, ownerId: c.ownerId });
+    }
+    const stored = profiles.get(group.customerId);
+    if (!group.isNew && !stored) throw new ConcurrentWriteError(`Customer ${group.customerId} vanished while processing; rapport_version_conflict`);
+    const fresh = group.events.filter((e) => !seen.has(e.messageId));
+    duplicates += group.events.length - fresh.length;
+    const changed = fresh.length > 0 || group.newIdentities.length > 0;
+    if (!changed && !options.rewriteSnapshots) continue;
+    const state = applyEvents(stored?.state ?? emptyProfile(), fresh);
+    const version = changed ? (stored?.version ?? 0) + 1 : stored!.version;
+    if (changed) {
+      statements.push(...profileWriteStatements(db, { customerId: group.customerId, previousVersion: stored?.version ?? null, state, newIdentities: group.newIdentities, newEvents: fresh, now }));
+      for (const identity of group.newIdentities) newIdentityOwners.push({ identity, customerId: group.customerId });
+    }
+    const allIdentities = [...(identities.get(group.customerId) ?? []), ...group.newIdentities];
+    documents.push(toDocument(group.customerId, state, allIdentities, version, changed ? now : stored!.updatedAt));
+  }
+
+  let d1RowsWritten = 0;
+  if (statements.length > 0) {
+    const [first, ...rest] = statements;
+    const results = await db.batch([first!, ...rest]);
+    for (const r of results as unknown[]) d1RowsWritten += (r as { meta?: { rows_written?: number } })?.meta?.rows_written ?? 0;
+  }
+
+  // D1 is the source of truth and has committed; KV follows. A failed KV write throws, the
+  // messages are retried, and the retry rewrites every touched snapshot (rewriteSnapshots).
+  await Promise.all([
+    ...documents.map((doc) => writeSnapshot(env.PROFILES, doc)),
+    ...newIdentityOwners.map((o) => writeIdentityOwner(env.PROFILES, o.identity.key, o.customerId)),
+  ]);
+
+  return {
+    events: events.length,
+    duplicates,
+    customers: groups.length,
+    customersChanged: statements.length > 0 ? groups.length - groups.filter((g) => g.events.every((e) => seen.has(e.messageId)) && g.newIdentities.length === 0).length : 0,
+    d1RowsWritten,
+    kvWrites: documents.length + newIdentityOwners.length,
+    commitAttempts: attempt,
+  };
+}

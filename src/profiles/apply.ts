@@ -1,0 +1,62 @@
+/**
+ * How events change a profile. Pure, and independent of arrival order: traits are last-writer-
+ * wins by event time (ties broken by messageId, so every order gives the same answer), counters
+ * add up, first/last seen are min/max. Deduplication happens before this, so each event counts once.
+ */
+import type { StoredEvent } from "../events/types";
+
+export interface Counters {
+  /** Events by type: `{ track: 12, page: 40 }`. */
+  types: Record<string, number>;
+  /** Track events by name: `{ "Order Completed": 2 }`. */
+  events: Record<string, number>;
+}
+
+export interface ProfileState {
+  traits: Record<string, unknown>;
+  /** Trait name → [event time in ms, messageId] of the value held. */
+  traitTimes: Record<string, [number, string]>;
+  counters: Counters;
+  eventCount: number;
+  firstSeenAt: number | null;
+  lastSeenAt: number | null;
+}
+
+export function emptyProfile(): ProfileState {
+  return { traits: {}, traitTimes: {}, counters: { types: {}, events: {} }, eventCount: 0, firstSeenAt: null, lastSeenAt: null };
+}
+
+/** Does a write stamped (ts, id) win over the one held? */
+function newer(ts: number, id: string, held: [number, string] | undefined): boolean {
+  return !held || ts > held[0] || (ts === held[0] && id > held[1]);
+}
+
+/** Returns a new state with `events` applied; `state` is not modified. */
+export function applyEvents(state: ProfileState, events: readonly StoredEvent[]): ProfileState {
+  const next: ProfileState = {
+    traits: { ...state.traits },
+    traitTimes: { ...state.traitTimes },
+    counters: { types: { ...state.counters.types }, events: { ...state.counters.events } },
+    eventCount: state.eventCount,
+    firstSeenAt: state.firstSeenAt,
+    lastSeenAt: state.lastSeenAt,
+  };
+  for (const e of events) {
+    const ts = Date.parse(e.timestamp);
+    next.eventCount += 1;
+    next.counters.types[e.type] = (next.counters.types[e.type] ?? 0) + 1;
+    if (e.type === "track" && e.event) next.counters.events[e.event] = (next.counters.events[e.event] ?? 0) + 1;
+    next.firstSeenAt = next.firstSeenAt === null ? ts : Math.min(next.firstSeenAt, ts);
+    next.lastSeenAt = next.lastSeenAt === null ? ts : Math.max(next.lastSeenAt, ts);
+    if (e.type === "identify" && e.traits) {
+      for (const [name, value] of Object.entries(e.traits)) {
+        if (value === undefined) continue;
+        if (newer(ts, e.messageId, next.traitTimes[name])) {
+          next.traits[name] = value;
+          next.traitTimes[name] = [ts, e.messageId];
+        }
+      }
+    }
+  }
+  return next;
+}

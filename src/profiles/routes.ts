@@ -1,0 +1,70 @@
+/**
+ * `GET /v1/customers/{id}` (the profile, for ESP merge tags) and `GET /v1/customers/{id}/events`.
+ * Both need a read (or admin) key, checked before any lookup: without one the answer is 401
+ * whether or not the customer exists.
+ */
+import { z } from "zod";
+import type { App } from "../app";
+import { database } from "../db/client";
+import type { StoredEvent } from "../events/types";
+import { READ_KINDS, requireKey } from "../http/auth";
+import { ApiError } from "../http/errors";
+import { fieldErrors } from "../http/validation";
+import { findCustomer, resolveCustomerId } from "./read";
+import { loadEvents } from "./store";
+
+export const EventsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(512).optional(),
+});
+
+export function registerProfileRoutes(app: App): void {
+  app.use("/v1/customers/*", requireKey(...READ_KINDS));
+
+  app.get("/v1/customers/:id", async (c) => {
+    const ref = c.req.param("id");
+    const found = await findCustomer(c.env, ref);
+    if (!found) throw new ApiError("not_found", `No customer matches ${JSON.stringify(ref)}`);
+    const etag = `W/"${found.doc.id}.${found.doc.version}"`;
+    const headers = { etag, "cache-control": "private, no-cache", "x-rapport-source": found.source };
+    if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
+    return c.json(found.doc, 200, headers);
+  });
+
+  app.get("/v1/customers/:id/events", async (c) => {
+    const query = EventsQuery.safeParse(c.req.query());
+    if (!query.success) throw new ApiError("validation_failed", "Invalid query parameters", fieldErrors(query.error));
+    const ref = c.req.param("id");
+    const id = await resolveCustomerId(c.env, ref);
+    if (!id) throw new ApiError("not_found", `No customer matches ${JSON.stringify(ref)}`);
+    const events = await loadEvents(database(c.env.DB), id);
+    const after = query.data.cursor ? decodeCursor(query.data.cursor) : null;
+    const start = after ? events.findIndex((e) => isAfter(e, after)) : 0;
+    const page = start === -1 ? [] : events.slice(start, start + query.data.limit);
+    const last = page[page.length - 1];
+    const hasMore = start !== -1 && start + page.length < events.length;
+    return c.json({ customerId: id, events: page, nextCursor: hasMore && last ? encodeCursor(last) : null }, 200, { "cache-control": "private, no-cache" });
+  });
+}
+
+type Cursor = { ts: number; messageId: string };
+
+function encodeCursor(e: StoredEvent): string {
+  return btoa(JSON.stringify([Date.parse(e.timestamp), e.messageId])).replaceAll("=", "");
+}
+
+function decodeCursor(cursor: string): Cursor {
+  try {
+    const [ts, messageId] = JSON.parse(atob(cursor)) as [unknown, unknown];
+    if (typeof ts === "number" && typeof messageId === "string") return { ts, messageId };
+  } catch {
+    // fall through to the error below
+  }
+  throw new ApiError("validation_failed", "Invalid cursor", [{ field: "cursor", message: "must be a nextCursor returned by this endpoint" }]);
+}
+
+/** Is `e` after the cursor in newest-first order? */
+function isAfter(e: StoredEvent, c: Cursor): boolean {
+  const ts = Date.parse(e.timestamp);
+  return ts < c.ts || (ts === c.ts && e.messageId < c.messageId);
+}

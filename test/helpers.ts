@@ -1,0 +1,49 @@
+import { env, exports } from "cloudflare:workers";
+import { DEMO_KEYS } from "../src/keys/demo";
+
+export const KEYS = DEMO_KEYS;
+export const BASE = "http://rapport.test";
+
+export const basic = (key: string) => `Basic ${btoa(`${key}:`)}`;
+export const bearer = (key: string) => `Bearer ${key}`;
+
+export function api(path: string, init: RequestInit = {}): Promise<Response> {
+  return exports.default.fetch(new Request(`${BASE}${path}`, init));
+}
+
+/** POSTs JSON to an ingest endpoint with the demo write key (HTTP Basic, as SDKs do). */
+export function ingest(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return api(path, { method: "POST", headers: { authorization: basic(KEYS.write), "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+}
+
+export function getCustomer(ref: string, key: string = KEYS.read, headers: Record<string, string> = {}): Promise<Response> {
+  return api(`/v1/customers/${encodeURIComponent(ref)}`, { headers: { authorization: bearer(key), ...headers } });
+}
+
+export function admin(path: string, init: RequestInit = {}): Promise<Response> {
+  return api(path, { ...init, headers: { authorization: bearer(KEYS.admin), "content-type": "application/json", ...(init.headers as Record<string, string> | undefined) } });
+}
+
+/** Polls until `check` returns a value (the queue consumer runs asynchronously), or throws. */
+export async function eventually<T>(check: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The profile once it satisfies `ready`. */
+export async function profileWhen(ref: string, ready: (p: Record<string, any>) => boolean): Promise<Record<string, any>> {
+  return eventually(async () => {
+    const res = await getCustomer(ref);
+    if (res.status !== 200) return null;
+    const body = (await res.json()) as Record<string, any>;
+    return ready(body) ? body : null;
+  }, `profile ${ref}`);
+}
+
+export const uid = (prefix = "u") => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+export { env };

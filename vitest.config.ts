@@ -1,0 +1,30 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Tests run inside workerd against the real migrations and local D1, KV, Queues and R2.
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: { TEST_MIGRATIONS: migrations, RETRY_BASE_DELAY_SECONDS: "1" },
+          // Deliver queue messages to the consumer quickly in tests.
+          queueConsumers: {
+            "rapport-events": { maxBatchTimeout: 0.05 },
+            "rapport-events-dlq": { maxBatchTimeout: 0.05 },
+          },
+        },
+      }),
+    ],
+    test: {
+      setupFiles: ["./test/setup.ts"],
+      include: ["test/**/*.test.ts"],
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
+      silent: "passed-only",
+    },
+  };
+});
