@@ -50,7 +50,7 @@ describe("ingest: happy path", () => {
       const b = (await r.json()) as { events?: any[] };
       return b.events?.length ? b : null;
     }, "events");
-    const event = page.events[0];
+    const event = page.events![0];
     expect(event.context).toEqual({ library: { name: "analytics-node" }, ip: "1.2.3.4" });
     const delta = Date.parse(event.receivedAt) - Date.parse(event.timestamp);
     expect(delta).toBe(5000);

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { api } from "./helpers";
+
+describe("OpenAPI document and docs page", () => {
+  it("describes every public route with schemas from the validators", async () => {
+    const res = await api("/openapi.json");
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as any;
+    expect(doc.openapi).toBe("3.1.0");
+    for (const path of ["/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch", "/v1/customers/{id}", "/v1/customers/{id}/events", "/v1/admin/keys"]) {
+      expect(doc.paths[path], path).toBeDefined();
+    }
+    const track = doc.paths["/v1/track"].post.requestBody.content["application/json"].schema;
+    expect(track.required).toContain("event");
+    expect(doc.components.schemas.CustomerProfile.properties.traits).toBeDefined();
+  });
+
+  it("serves a docs page", async () => {
+    const res = await api("/docs");
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("/openapi.json");
+  });
+
+  it("answers unknown routes with problem+json and a request id", async () => {
+    const res = await api("/v1/nope");
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    const body = (await res.json()) as any;
+    expect(body.requestId).toBe(res.headers.get("x-request-id"));
+  });
+});

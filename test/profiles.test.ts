@@ -1,0 +1,127 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { StoredEvent } from "../src/events/types";
+import { processEvents } from "../src/pipeline/process";
+import { api, bearer, getCustomer, KEYS, profileWhen, uid } from "./helpers";
+
+const at = (s: number) => new Date(Date.UTC(2026, 5, 1, 12, 0, s)).toISOString();
+const ev = (p: Partial<StoredEvent> & Pick<StoredEvent, "type">): StoredEvent => ({ messageId: crypto.randomUUID(), timestamp: at(0), receivedAt: at(0), sourceId: "key_test", ...p });
+
+async function seedCustomer() {
+  const userId = uid();
+  const anonymousId = uid("anon");
+  const email = `${userId}@Example.COM`;
+  await processEvents(env, [ev({ type: "identify", userId, anonymousId, traits: { email, firstName: "Ada" }, timestamp: at(1) }), ev({ type: "track", userId, event: "Order Completed", timestamp: at(2) })]);
+  const profile = await profileWhen(userId, () => true);
+  return { userId, anonymousId, email, profile };
+}
+
+describe("GET /v1/customers/{id}", () => {
+  it("finds the same customer by userId, master id, anonymous_id:, email: and user_id:", async () => {
+    const { userId, anonymousId, email, profile } = await seedCustomer();
+    for (const ref of [userId, profile.id, `anonymous_id:${anonymousId}`, `email:${email.toUpperCase()}`, `user_id:${userId}`]) {
+      const res = await getCustomer(ref);
+      expect(res.status, ref).toBe(200);
+      expect(((await res.json()) as any).id).toBe(profile.id);
+    }
+    expect(profile).toMatchObject({ userId, email, traits: { firstName: "Ada", email }, eventCount: 2, firstSeenAt: at(1), lastSeenAt: at(2), counters: { types: { identify: 1, track: 1 }, events: { "Order Completed": 1 } } });
+  });
+
+  it("sends an ETag and answers 304 to If-None-Match", async () => {
+    const { userId } = await seedCustomer();
+    const res = await getCustomer(userId);
+    const etag = res.headers.get("etag");
+    expect(etag).toMatch(/^W\/".+"$/);
+    expect(res.headers.get("cache-control")).toContain("private");
+    const again = await getCustomer(userId, KEYS.read, { "if-none-match": etag! });
+    expect(again.status).toBe(304);
+    await processEvents(env, [ev({ type: "track", userId, event: "More" })]);
+    const changed = await getCustomer(userId, KEYS.read, { "if-none-match": etag! });
+    expect(changed.status).toBe(200);
+  });
+
+  it("serves from D1 when the KV snapshot is missing", async () => {
+    const { userId, profile } = await seedCustomer();
+    await env.PROFILES.delete(`customer:${profile.id}`);
+    await env.PROFILES.delete(`identity:user_id:${userId}`);
+    const res = await getCustomer(userId);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-rapport-source")).toBe("d1");
+    const body = (await res.json()) as any;
+    expect({ ...body, updatedAt: null }).toEqual({ ...profile, updatedAt: null });
+  });
+
+  it("keeps the newest trait by event time, whatever the arrival order", async () => {
+    const userId = uid();
+    await processEvents(env, [ev({ type: "identify", userId, traits: { plan: "pro" }, timestamp: at(30) })]);
+    await processEvents(env, [ev({ type: "identify", userId, traits: { plan: "free", city: "Paris" }, timestamp: at(10) })]);
+    const profile = await profileWhen(userId, (p) => p.eventCount === 2);
+    expect(profile.traits).toEqual({ plan: "pro", city: "Paris" });
+    expect(profile.traitsUpdatedAt.plan).toBe(at(30));
+  });
+
+  it("answers 404 problem+json for an unknown customer", async () => {
+    const res = await getCustomer(uid("missing"));
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect(((await res.json()) as any).requestId).toBeTruthy();
+  });
+});
+
+describe("GET /v1/customers/{id}: security", () => {
+  it("answers 401 without a valid read key, the same whether or not the customer exists", async () => {
+    const { userId } = await seedCustomer();
+    const missing = uid("missing");
+    for (const auth of [undefined, bearer("rk_wrong"), bearer(KEYS.write), `Basic ${btoa(`${KEYS.write}:`)}`]) {
+      const bodies = [];
+      for (const ref of [userId, missing]) {
+        const res = await api(`/v1/customers/${ref}`, { headers: auth ? { authorization: auth } : {} });
+        expect(res.status).toBe(401);
+        const { requestId, instance, ...rest } = (await res.json()) as any;
+        bodies.push(rest);
+      }
+      expect(bodies[0]).toEqual(bodies[1]);
+    }
+  });
+
+  it("accepts an admin key for reads", async () => {
+    const { userId } = await seedCustomer();
+    expect((await getCustomer(userId, KEYS.admin)).status).toBe(200);
+  });
+});
+
+describe("GET /v1/customers/{id}/events", () => {
+  it("pages through events newest first, each with its messageId", async () => {
+    const userId = uid();
+    const events = Array.from({ length: 7 }, (_, i) => ev({ type: "track", userId, event: `E${i}`, messageId: `${userId}-m${i}`, timestamp: at(i) }));
+    await processEvents(env, events.slice(0, 4));
+    await processEvents(env, events.slice(4));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await api(`/v1/customers/${userId}/events?limit=3${cursor ? `&cursor=${cursor}` : ""}`, { headers: { authorization: bearer(KEYS.read) } });
+      expect(res.status).toBe(200);
+      const page = (await res.json()) as { events: StoredEvent[]; nextCursor: string | null };
+      seen.push(...page.events.map((e) => e.messageId));
+      cursor = page.nextCursor;
+      pages += 1;
+    } while (cursor && pages < 10);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(events.map((e) => e.messageId).reverse());
+  });
+
+  it("rejects a bad cursor or limit naming the parameter", async () => {
+    const { userId } = await seedCustomer();
+    const res = await api(`/v1/customers/${userId}/events?limit=0`, { headers: { authorization: bearer(KEYS.read) } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).errors[0].field).toBe("limit");
+    const bad = await api(`/v1/customers/${userId}/events?cursor=zzz`, { headers: { authorization: bearer(KEYS.read) } });
+    expect(((await bad.json()) as any).errors[0].field).toBe("cursor");
+  });
+
+  it("requires a read key", async () => {
+    const { userId } = await seedCustomer();
+    expect((await api(`/v1/customers/${userId}/events`)).status).toBe(401);
+  });
+});
