@@ -25,6 +25,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
       testTimeout: 30_000,
       hookTimeout: 30_000,
       silent: "passed-only",
+      // The JSON report lets .ci/run print the plain "N passed, N failed" line.
+      reporters: ["default", ["json", { outputFile: "test-results/report.json" }]],
     },
   };
 });

@@ -35,7 +35,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
   try {
     const stats = await processPacks(env, decoded);
     for (const d of decoded) d.message.ack();
-    logBatch(stats, decoded.length, started);
+    logBatch(stats, decoded, started);
     return;
   } catch (err) {
     if (decoded.length === 1) {
@@ -48,7 +48,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
     try {
       const stats = await processPacks(env, [d]);
       d.message.ack();
-      logBatch(stats, 1, started);
+      logBatch(stats, [d], started);
     } catch (err) {
       await retry(env, d, err, config.retryBaseDelaySeconds);
     }
@@ -87,6 +87,9 @@ async function retry(env: Env, { message, pack }: Decoded, err: unknown, baseDel
   message.retry({ delaySeconds });
 }
 
-function logBatch(stats: ProcessStats, queueMessages: number, started: number): void {
-  log("info", "pipeline.batch", { queueMessages, ...stats, ms: Date.now() - started });
+/** One line per batch: what it cost (rows, KV writes) and how fresh it was (ms since ingest). */
+function logBatch(stats: ProcessStats, items: Decoded[], started: number): void {
+  const now = Date.now();
+  const packAgesMs = items.map(({ pack }) => now - Date.parse(pack.receivedAt));
+  log("info", "pipeline.batch", { queueMessages: items.length, ...stats, ms: now - started, packAgesMs });
 }

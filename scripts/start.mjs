@@ -1,0 +1,48 @@
+// `npm start`: the whole system locally on workerd, with local D1, KV, Queues and R2 persisted in
+// .wrangler/state. Applies migrations, seeds the demo keys and demo customers, prints the URLs.
+import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev } from "./local.mjs";
+import { demoBatch } from "./demo-data.mjs";
+
+const port = Number(process.env.PORT ?? 8787);
+const stateDir = ".wrangler/state";
+
+console.log("Applying D1 migrations and seeding the demo keys…");
+applyMigrationsAndSeedKeys(stateDir);
+
+const dev = await startDev({ port, stateDir });
+const { url } = dev;
+const stop = async () => {
+  await dev.stop();
+  process.exit(0);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
+dev.child.on("exit", (code) => process.exit(code ?? 1));
+
+const auth = { authorization: `Basic ${btoa(`${DEMO_KEYS.write}:`)}`, "content-type": "application/json" };
+const ingest = await fetch(`${url}/v1/batch`, { method: "POST", headers: auth, body: JSON.stringify(demoBatch()) });
+if (!ingest.ok) throw new Error(`Seeding demo events failed: ${ingest.status} ${await ingest.text()}`);
+// The queue consumer runs asynchronously: wait for the demo profile to appear.
+let ready = false;
+for (let i = 0; i < 80 && !ready; i++) {
+  const res = await fetch(`${url}/v1/customers/demo-ada`, { headers: { authorization: `Bearer ${DEMO_KEYS.read}` } });
+  ready = res.ok;
+  if (!ready) await new Promise((r) => setTimeout(r, 250));
+}
+if (!ready) throw new Error("The demo profile did not appear: check the consumer logs above");
+
+console.log(`
+Rapport is running on ${url}
+
+  Health         ${url}/health
+  API docs       ${url}/docs   (OpenAPI: ${url}/openapi.json)
+  Ingest         POST ${url}/v1/track | /v1/identify | /v1/page | /v1/batch …   (write key, HTTP Basic)
+  Profile        GET  ${url}/v1/customers/demo-ada                              (read key, Bearer)
+  Events         GET  ${url}/v1/customers/demo-ada/events
+  Admin          GET  ${url}/v1/admin/keys | /v1/admin/quarantine | /v1/admin/dead-letters
+
+  Demo keys      write ${DEMO_KEYS.write}   read ${DEMO_KEYS.read}   admin ${DEMO_KEYS.admin}
+
+  Try:  curl -s ${url}/v1/customers/demo-ada -H 'Authorization: Bearer ${DEMO_KEYS.read}'
+
+Press Ctrl+C to stop.`);
