@@ -28,9 +28,12 @@ export function applyMigrationsAndSeedKeys(stateDir) {
   wrangler(["d1", "execute", "DB", "--local", "--command", `INSERT OR IGNORE INTO api_keys (id, kind, hash, prefix, name, created_at, revoked_at) VALUES ${values};`], { stateDir });
 }
 
-/** Starts `wrangler dev` on 127.0.0.1:port; resolves once /health answers. */
-export async function startDev({ port, stateDir, config = "wrangler.toml", quiet = false, onLine }) {
-  const child = spawn(WRANGLER, ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir, "--show-interactive-dev-session=false", "--log-level", quiet ? "error" : "log"], {
+/**
+ * Starts `wrangler dev` on 127.0.0.1:port; resolves once /health answers. `echo: false` keeps its
+ * output off the terminal (lines still reach `onLine`).
+ */
+export async function startDev({ port, stateDir, config = "wrangler.toml", echo = true, onLine }) {
+  const child = spawn(WRANGLER, ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir, "--show-interactive-dev-session=false", "--log-level", "log"], {
     cwd: ROOT,
     env: OFFLINE_ENV,
     stdio: ["ignore", "pipe", "pipe"],
@@ -44,7 +47,7 @@ export async function startDev({ port, stateDir, config = "wrangler.toml", quiet
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         onLine?.(line);
-        if (!quiet) out.write(`${line}\n`);
+        if (echo) out.write(`${line}\n`);
       }
     });
   };

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../src/events/types";
 import { processEvents } from "../src/pipeline/process";
-import { api, bearer, getCustomer, KEYS, profileWhen, uid } from "./helpers";
+import { api, bearer, eventually, getCustomer, KEYS, profileWhen, uid } from "./helpers";
 
 const at = (s: number) => new Date(Date.UTC(2026, 5, 1, 12, 0, s)).toISOString();
 const ev = (p: Partial<StoredEvent> & Pick<StoredEvent, "type">): StoredEvent => ({ messageId: crypto.randomUUID(), timestamp: at(0), receivedAt: at(0), sourceId: "key_test", ...p });
@@ -123,5 +123,47 @@ describe("GET /v1/customers/{id}/events", () => {
   it("requires a read key", async () => {
     const { userId } = await seedCustomer();
     expect((await api(`/v1/customers/${userId}/events`)).status).toBe(401);
+  });
+});
+
+describe("profile storage", () => {
+  it("keeps anonymous visitors out of KV and still serves them from D1", async () => {
+    const anonymousId = uid("anon");
+    const stats = await processEvents(env, [ev({ type: "page", anonymousId }), ev({ type: "track", anonymousId, event: "Product Viewed" })]);
+    expect(stats.kvWrites).toBe(0);
+    const res = await getCustomer(`anonymous_id:${anonymousId}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-rapport-source")).toBe("d1");
+    expect(((await res.json()) as any).eventCount).toBe(2);
+  });
+
+  it("moves a busy customer's events to chunks and still deduplicates and lists them all", async () => {
+    const userId = uid();
+    const padding = "x".repeat(400);
+    const events = Array.from({ length: 300 }, (_, i) => ev({ type: "track", userId, event: "Busy", messageId: `${userId}-${i}`, timestamp: at(i % 60), properties: { padding } }));
+    for (let i = 0; i < 300; i += 50) await processEvents(env, events.slice(i, i + 50));
+    const row = await env.DB.prepare("SELECT chunk_count, length(recent_events) AS recent FROM customers WHERE id = (SELECT customer_id FROM identities WHERE key = ?)").bind(`user_id:${userId}`).first<{ chunk_count: number; recent: number }>();
+    expect(row!.chunk_count).toBeGreaterThan(0);
+    // Every event again: all are duplicates, wherever they are stored.
+    const again = await processEvents(env, events);
+    expect(again.duplicates).toBe(300);
+    const profile = await profileWhen(userId, () => true);
+    expect(profile.eventCount).toBe(300);
+    const page = (await (await api(`/v1/customers/${userId}/events?limit=500`, { headers: { authorization: bearer(KEYS.read) } })).json()) as { events: StoredEvent[] };
+    expect(new Set(page.events.map((e) => e.messageId)).size).toBe(300);
+  });
+});
+
+describe("identifier lookups", () => {
+  it("writes the identifier → customer entry to KV on first lookup, not at ingest", async () => {
+    const userId = uid();
+    await processEvents(env, [ev({ type: "identify", userId, traits: { email: `${userId}@example.com` } })]);
+    expect(await env.PROFILES.get(`identity:user_id:${userId}`)).toBeNull();
+    const res = await getCustomer(`email:${userId}@example.com`);
+    expect(res.status).toBe(200);
+    const { id } = (await res.json()) as any;
+    // Written after the response (waitUntil).
+    await eventually(async () => (await env.PROFILES.get(`identity:email:${userId}@example.com`)) === id, "identity entry in KV");
+    expect(await env.PROFILES.get(`identity:user_id:${userId}`)).toBeNull();
   });
 });

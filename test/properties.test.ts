@@ -79,12 +79,13 @@ describe("profile properties", () => {
         for (const batch of batches(delivered, plan.cuts)) await processEvents(env, batch);
 
         const found = await findCustomer(env, userId);
+        const doc = JSON.parse(found!.body);
         const expected = applyEvents(emptyProfile(), events);
-        expect(found?.doc.eventCount).toBe(events.length);
-        expect(found?.doc.traits).toEqual(expected.traits);
-        expect(found?.doc.counters).toEqual(expected.counters);
-        expect(found?.doc.firstSeenAt).toBe(new Date(expected.firstSeenAt!).toISOString());
-        expect(found?.doc.lastSeenAt).toBe(new Date(expected.lastSeenAt!).toISOString());
+        expect(doc.eventCount).toBe(events.length);
+        expect(doc.traits).toEqual(expected.traits);
+        expect(doc.counters).toEqual(expected.counters);
+        expect(doc.firstSeenAt).toBe(new Date(expected.firstSeenAt!).toISOString());
+        expect(doc.lastSeenAt).toBe(new Date(expected.lastSeenAt!).toISOString());
       }),
       { numRuns: 25 },
     );

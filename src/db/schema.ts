@@ -8,7 +8,12 @@
  */
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
-/** One row per customer (master profile). `version` guards concurrent writers. */
+/**
+ * One row per customer (master profile), WITHOUT ROWID (set in the migration: drizzle cannot say
+ * so), so that inserting one writes one row. `version` guards concurrent writers. The customer's
+ * latest events ride in the same row (`recent_events`) until they reach RECENT_EVENTS_MAX_BYTES
+ * and move to `event_chunks`: an update that adds events then writes one row, not two.
+ */
 export const customers = sqliteTable("customers", {
   id: text("id").primaryKey(),
   /** JSON object of trait name → value. */
@@ -18,6 +23,12 @@ export const customers = sqliteTable("customers", {
   /** JSON counters: events by type and track events by name. */
   counters: text("counters").notNull().default("{}"),
   eventCount: integer("event_count").notNull().default(0),
+  /** JSON array of the latest stored events (also dedupe marks). */
+  recentEvents: text("recent_events").notNull().default("[]"),
+  /** JSON array of the customer's identity keys (`user_id:42`, …): the reverse of `identities`. */
+  identityKeys: text("identity_keys").notNull().default("[]"),
+  /** How many event_chunks rows the customer has (0: no need to look there). */
+  chunkCount: integer("chunk_count").notNull().default(0),
   firstSeenAt: integer("first_seen_at"),
   lastSeenAt: integer("last_seen_at"),
   version: integer("version").notNull().default(1),
@@ -25,22 +36,22 @@ export const customers = sqliteTable("customers", {
   updatedAt: integer("updated_at").notNull(),
 });
 
-/** Each identifier (`user_id:…`, `anonymous_id:…`, `email:…`) belongs to exactly one customer. */
-export const identities = sqliteTable(
-  "identities",
-  {
-    key: text("key").primaryKey(),
-    kind: text("kind").notNull(),
-    value: text("value").notNull(),
-    customerId: text("customer_id").notNull(),
-    createdAt: integer("created_at").notNull(),
-  },
-  (t) => [index("identities_customer_idx").on(t.customerId)],
-);
+/**
+ * Each identifier (`user_id:…`, `anonymous_id:…`, `email:…`) belongs to exactly one customer.
+ * WITHOUT ROWID (set in the migration) and with no secondary index, so a new identity costs one
+ * written row; a customer's own list of identities is `customers.identity_keys`.
+ */
+export const identities = sqliteTable("identities", {
+  key: text("key").primaryKey(),
+  kind: text("kind").notNull(),
+  value: text("value").notNull(),
+  customerId: text("customer_id").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
 
 /**
- * A customer's events from one consumer batch, packed in one row. `message_ids` is the
- * dedupe mark: it commits in the same D1 transaction as the profile change.
+ * A customer's older events, packed (moved out of `customers.recent_events` when it fills up).
+ * `message_ids` are dedupe marks; they commit in the same D1 transaction as the profile change.
  */
 export const eventChunks = sqliteTable(
   "event_chunks",

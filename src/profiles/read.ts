@@ -1,30 +1,62 @@
 /**
  * Finding a customer for the read API: by master id, userId, `anonymous_id:…`, `email:…` or
- * `user_id:…`. The KV snapshot answers first; D1 answers when KV has nothing (new profile not yet
- * replicated to this location, or a snapshot write that is still being retried).
+ * `user_id:…`. KV answers first (identifier → customer, then the snapshot); D1 answers when KV
+ * has nothing: a customer with no addressable identity (no snapshot), a profile not yet
+ * replicated to this location, or an identifier never looked up before.
  */
 import { database } from "../db/client";
 import { parseCustomerRef } from "../identity/keys";
-import { toDocument, type CustomerProfile } from "./document";
-import { readIdentityOwner, readSnapshot } from "./snapshot";
-import { loadIdentities, loadOwners, loadProfile } from "./store";
+import { log } from "../log";
+import { toDocument } from "./document";
+import { readIdentityOwner, readSnapshotText, writeIdentityOwner } from "./snapshot";
+import { loadOwners, loadProfile } from "./store";
 
-export async function resolveCustomerId(env: Env, ref: string): Promise<string | null> {
+/**
+ * Which customer an identifier belongs to changes only when profiles merge, so each isolate
+ * remembers answers for a minute: a profile read then costs one KV read instead of two.
+ */
+const OWNER_CACHE_MS = 60_000;
+const ownerCache = new Map<string, { id: string; until: number }>();
+
+/**
+ * The master id an identifier belongs to. An addressable identifier found in D1 (not in KV) is
+ * written to KV after the response, so ingest never pays for identifiers nobody looks up.
+ */
+export async function resolveCustomerId(env: Env, ref: string, waitUntil?: (p: Promise<unknown>) => void, now = Date.now()): Promise<string | null> {
   const parsed = parseCustomerRef(ref);
   if ("masterId" in parsed) return parsed.masterId;
-  const fromKv = await readIdentityOwner(env.PROFILES, parsed.identity.key);
-  if (fromKv) return fromKv;
-  const owners = await loadOwners(database(env.DB), [parsed.identity.key]);
-  return owners.get(parsed.identity.key) ?? null;
+  const { key, kind } = parsed.identity;
+  const cached = ownerCache.get(key);
+  if (cached && cached.until > now) return cached.id;
+  let id = await readIdentityOwner(env.PROFILES, key);
+  if (!id) {
+    id = (await loadOwners(database(env.DB), [key])).get(key) ?? null;
+    if (id && kind !== "anonymous_id" && waitUntil) {
+      waitUntil(writeIdentityOwner(env.PROFILES, key, id).catch((err: unknown) => log("warn", "kv.identity_write_failed", { key, error: String(err) })));
+    }
+  }
+  if (id) {
+    if (ownerCache.size > 50_000) ownerCache.clear();
+    ownerCache.set(key, { id, until: now + OWNER_CACHE_MS });
+  }
+  return id;
 }
 
-export async function findCustomer(env: Env, ref: string): Promise<{ doc: CustomerProfile; source: "kv" | "d1" } | null> {
-  const id = await resolveCustomerId(env, ref);
+export interface FoundCustomer {
+  id: string;
+  version: number;
+  /** The profile document, serialized: served as is from KV. */
+  body: string;
+  source: "kv" | "d1";
+}
+
+export async function findCustomer(env: Env, ref: string, waitUntil?: (p: Promise<unknown>) => void): Promise<FoundCustomer | null> {
+  const id = await resolveCustomerId(env, ref, waitUntil);
   if (!id) return null;
-  const snapshot = await readSnapshot(env.PROFILES, id);
-  if (snapshot) return { doc: snapshot, source: "kv" };
-  const db = database(env.DB);
-  const [profile, identities] = await Promise.all([loadProfile(db, id), loadIdentities(db, [id])]);
+  const snapshot = await readSnapshotText(env.PROFILES, id);
+  if (snapshot) return { id, version: snapshot.version, body: snapshot.body, source: "kv" };
+  const profile = await loadProfile(database(env.DB), id);
   if (!profile) return null;
-  return { doc: toDocument(id, profile.state, identities.get(id) ?? [], profile.version, profile.updatedAt), source: "d1" };
+  const doc = toDocument(id, profile.state, profile.identities, profile.version, profile.updatedAt);
+  return { id, version: profile.version, body: JSON.stringify(doc), source: "d1" };
 }

@@ -23,19 +23,19 @@ export function registerProfileRoutes(app: App): void {
 
   app.get("/v1/customers/:id", async (c) => {
     const ref = c.req.param("id");
-    const found = await findCustomer(c.env, ref);
+    const found = await findCustomer(c.env, ref, (p) => c.executionCtx.waitUntil(p));
     if (!found) throw new ApiError("not_found", `No customer matches ${JSON.stringify(ref)}`);
-    const etag = `W/"${found.doc.id}.${found.doc.version}"`;
+    const etag = `W/"${found.id}.${found.version}"`;
     const headers = { etag, "cache-control": "private, no-cache", "x-rapport-source": found.source };
     if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
-    return c.json(found.doc, 200, headers);
+    return c.body(found.body, 200, { ...headers, "content-type": "application/json" });
   });
 
   app.get("/v1/customers/:id/events", async (c) => {
     const query = EventsQuery.safeParse(c.req.query());
     if (!query.success) throw new ApiError("validation_failed", "Invalid query parameters", fieldErrors(query.error));
     const ref = c.req.param("id");
-    const id = await resolveCustomerId(c.env, ref);
+    const id = await resolveCustomerId(c.env, ref, (p) => c.executionCtx.waitUntil(p));
     if (!id) throw new ApiError("not_found", `No customer matches ${JSON.stringify(ref)}`);
     const events = await loadEvents(database(c.env.DB), id);
     const after = query.data.cursor ? decodeCursor(query.data.cursor) : null;

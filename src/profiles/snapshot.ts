@@ -1,8 +1,8 @@
 /**
  * Profile snapshots in KV: `customer:<id>` holds the served document, `identity:<key>` the master
- * id an identifier belongs to (written once, when the identity is first seen). KV costs $5 per
- * million writes and allows one write per second per key, so the pipeline writes a customer's
- * snapshot at most once per consumer batch.
+ * id an identifier belongs to (written by the read path, the first time it is looked up). KV costs
+ * $5 per million writes and allows one write per second per key, so the pipeline writes a
+ * customer's snapshot at most once per consumer batch.
  */
 import type { CustomerProfile } from "./document";
 
@@ -11,6 +11,13 @@ export const identityKey = (key: string) => `identity:${key}`;
 
 export async function readSnapshot(kv: KVNamespace, customerId: string): Promise<CustomerProfile | null> {
   return kv.get<CustomerProfile>(snapshotKey(customerId), "json");
+}
+
+/** The snapshot as stored (no parse and re-serialize on the hot read path) and its version. */
+export async function readSnapshotText(kv: KVNamespace, customerId: string): Promise<{ body: string; version: number } | null> {
+  const { value, metadata } = await kv.getWithMetadata<{ version: number }>(snapshotKey(customerId), "text");
+  if (value === null) return null;
+  return { body: value, version: metadata?.version ?? (JSON.parse(value) as CustomerProfile).version };
 }
 
 export async function readIdentityOwner(kv: KVNamespace, key: string): Promise<string | null> {

@@ -1,9 +1,11 @@
 /**
- * D1 reads and writes of profiles, identities and packed events. The pipeline reads with these,
- * computes the new state in memory, and commits with one D1 batch (a transaction).
+ * D1 reads and writes of profiles, identities and stored events. The pipeline reads with these
+ * (drizzle), computes the new state in memory, and commits every customer of a batch with a
+ * handful of multi-row statements in one D1 batch (a transaction). Those statements are plain SQL:
+ * each carries its rows as one JSON parameter expanded by `json_each`, which drizzle's builder
+ * cannot express, and which keeps a thousand customers under D1's 100-parameter limit.
  */
 import { eq, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
 import { customers, eventChunks, identities } from "../db/schema";
 import type { StoredEvent } from "../events/types";
@@ -13,10 +15,20 @@ import type { Counters, ProfileState } from "./apply";
 export interface StoredProfile {
   id: string;
   state: ProfileState;
+  identities: Identity[];
+  recentEvents: StoredEvent[];
+  chunkCount: number;
   version: number;
   createdAt: number;
   updatedAt: number;
 }
+
+/** A customer's latest events stay in its row up to this size, then move to event_chunks. */
+export const RECENT_EVENTS_MAX_BYTES = 48 * 1024;
+/** D1 values may be 1 MB; rows sent as one JSON parameter stay under this. */
+const MAX_PARAM_BYTES = 900 * 1024;
+/** One event_chunks row holds at most this much. */
+const MAX_CHUNK_BYTES = 512 * 1024;
 
 /** `IN (SELECT value FROM json_each(?))` takes any number of values in one bound parameter. */
 const jsonList = (values: readonly string[]) => sql`(SELECT value FROM json_each(${JSON.stringify(values)}))`;
@@ -38,42 +50,47 @@ export async function loadProfile(db: Database, id: string): Promise<StoredProfi
   return row ? toStoredProfile(row) : null;
 }
 
-export async function loadIdentities(db: Database, customerIds: readonly string[]): Promise<Map<string, Identity[]>> {
-  const out = new Map<string, Identity[]>(customerIds.map((id) => [id, []]));
-  if (customerIds.length === 0) return out;
-  const rows = await db.select().from(identities).where(sql`${identities.customerId} IN ${jsonList(customerIds)}`).all();
-  for (const r of rows) out.get(r.customerId)?.push({ key: r.key, kind: r.kind as IdentityKind, value: r.value });
-  return out;
+/** `user_id:42` → { kind: "user_id", value: "42" } */
+export function identityFromKey(key: string): Identity {
+  const colon = key.indexOf(":");
+  return { key, kind: key.slice(0, colon) as IdentityKind, value: key.slice(colon + 1) };
 }
 
-/** Which of `messageIds` are already stored for these customers (the dedupe check). */
-export async function loadSeenMessageIds(db: Database, customerIds: readonly string[], messageIds: readonly string[]): Promise<Set<string>> {
-  if (customerIds.length === 0 || messageIds.length === 0) return new Set();
-  const rows = await db.all<{ m: string }>(sql`
-    SELECT j.value AS m FROM ${eventChunks} AS e, json_each(e.message_ids) AS j
-    WHERE e.customer_id IN ${jsonList(customerIds)} AND j.value IN ${jsonList(messageIds)}`);
-  return new Set(rows.map((r) => r.m));
+/**
+ * Which of `messageIds` these customers already have (the dedupe check): in their rows' recent
+ * events, and in their event chunks for the customers that have any.
+ */
+export async function loadSeenMessageIds(db: Database, profiles: readonly StoredProfile[], messageIds: readonly string[]): Promise<Set<string>> {
+  const wanted = new Set(messageIds);
+  const seen = new Set<string>();
+  for (const p of profiles) for (const e of p.recentEvents) if (wanted.has(e.messageId)) seen.add(e.messageId);
+  const withChunks = profiles.filter((p) => p.chunkCount > 0).map((p) => p.id);
+  if (withChunks.length > 0 && messageIds.length > 0) {
+    const rows = await db.all<{ m: string }>(sql`
+      SELECT j.value AS m FROM ${eventChunks} AS e, json_each(e.message_ids) AS j
+      WHERE e.customer_id IN ${jsonList(withChunks)} AND j.value IN ${jsonList(messageIds)}`);
+    for (const r of rows) seen.add(r.m);
+  }
+  return seen;
 }
 
-/** D1 rows hold up to 2 MB; keep packed events well under it. */
-const MAX_CHUNK_BYTES = 512 * 1024;
-
-export function chunkEvents(events: readonly StoredEvent[]): StoredEvent[][] {
-  const chunks: StoredEvent[][] = [];
-  let current: StoredEvent[] = [];
+/** Splits events into groups of at most `maxBytes` of JSON. */
+export function splitBySize<T>(items: readonly T[], maxBytes: number, size: (item: T) => number = (i) => JSON.stringify(i).length): T[][] {
+  const groups: T[][] = [];
+  let current: T[] = [];
   let bytes = 0;
-  for (const e of events) {
-    const size = JSON.stringify(e).length;
-    if (current.length > 0 && bytes + size > MAX_CHUNK_BYTES) {
-      chunks.push(current);
+  for (const item of items) {
+    const n = size(item);
+    if (current.length > 0 && bytes + n > maxBytes) {
+      groups.push(current);
       current = [];
       bytes = 0;
     }
-    current.push(e);
-    bytes += size;
+    current.push(item);
+    bytes += n;
   }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  if (current.length > 0) groups.push(current);
+  return groups;
 }
 
 export interface ProfileWrite {
@@ -81,53 +98,95 @@ export interface ProfileWrite {
   /** null for a new customer. */
   previousVersion: number | null;
   state: ProfileState;
+  /** The customer's stored events before this write (its row's recent events). */
+  recentEvents: StoredEvent[];
+  chunkCount: number;
+  /** The identities the customer already has. */
+  identities: Identity[];
   newIdentities: Identity[];
   newEvents: StoredEvent[];
+  createdAt: number;
   now: number;
 }
 
+/** Where a write's events go: kept in the row, or moved (with the row's) into new chunks. */
+export function placeEvents(recent: readonly StoredEvent[], fresh: readonly StoredEvent[]): { recent: StoredEvent[]; chunks: StoredEvent[][] } {
+  const all = [...recent, ...fresh];
+  if (JSON.stringify(all).length <= RECENT_EVENTS_MAX_BYTES) return { recent: all, chunks: [] };
+  return { recent: [], chunks: splitBySize(all, MAX_CHUNK_BYTES) };
+}
+
 /**
- * The statements that commit one customer's change. The update is guarded by the version trigger
- * (migration 0001) and new rows are plain inserts, so a concurrent writer aborts the batch.
+ * The statements that commit all the writes of a batch. Customers are upserted with the version
+ * the writer expects; the trigger of migration 0001 aborts the transaction if another writer got
+ * there first. Identities are plain inserts, so a concurrent creation of the same person aborts too.
  */
-export function profileWriteStatements(db: Database, w: ProfileWrite): BatchItem<"sqlite">[] {
-  const columns = {
-    traits: JSON.stringify(w.state.traits),
-    traitTimes: JSON.stringify(w.state.traitTimes),
-    counters: JSON.stringify(w.state.counters),
-    eventCount: w.state.eventCount,
-    firstSeenAt: w.state.firstSeenAt,
-    lastSeenAt: w.state.lastSeenAt,
-    updatedAt: w.now,
+export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]): D1PreparedStatement[] {
+  const customerRows: Record<string, unknown>[] = [];
+  // identity_keys is rewritten whole: existing keys plus the new ones.
+  const identityRows: Record<string, unknown>[] = [];
+  const chunkRows: Record<string, unknown>[] = [];
+  for (const w of writes) {
+    const { recent, chunks } = placeEvents(w.recentEvents, w.newEvents);
+    customerRows.push({
+      id: w.customerId,
+      traits: JSON.stringify(w.state.traits),
+      trait_times: JSON.stringify(w.state.traitTimes),
+      counters: JSON.stringify(w.state.counters),
+      event_count: w.state.eventCount,
+      recent_events: JSON.stringify(recent),
+      identity_keys: JSON.stringify([...w.identities.map((i) => i.key), ...w.newIdentities.map((i) => i.key)]),
+      chunk_count: w.chunkCount + chunks.length,
+      first_seen_at: w.state.firstSeenAt,
+      last_seen_at: w.state.lastSeenAt,
+      version: (w.previousVersion ?? 0) + 1,
+      created_at: w.createdAt,
+      updated_at: w.now,
+    });
+    for (const id of w.newIdentities) identityRows.push({ key: id.key, kind: id.kind, value: id.value, customer_id: w.customerId, created_at: w.now });
+    for (const chunk of chunks) {
+      const times = chunk.map((e) => Date.parse(e.timestamp));
+      chunkRows.push({ customer_id: w.customerId, received_at: w.now, min_ts: Math.min(...times), max_ts: Math.max(...times), message_ids: JSON.stringify(chunk.map((e) => e.messageId)), events: JSON.stringify(chunk) });
+    }
+  }
+  const statements: D1PreparedStatement[] = [];
+  const add = (query: string, rows: Record<string, unknown>[]) => {
+    for (const group of splitBySize(rows, MAX_PARAM_BYTES)) statements.push(d1.prepare(query).bind(JSON.stringify(group)));
   };
-  const statements: BatchItem<"sqlite">[] = [
-    w.previousVersion === null
-      ? db.insert(customers).values({ id: w.customerId, ...columns, version: 1, createdAt: w.now })
-      : db.update(customers).set({ ...columns, version: w.previousVersion + 1 }).where(eq(customers.id, w.customerId)),
-  ];
-  for (const id of w.newIdentities) {
-    statements.push(db.insert(identities).values({ key: id.key, kind: id.kind, value: id.value, customerId: w.customerId, createdAt: w.now }));
-  }
-  for (const chunk of chunkEvents(w.newEvents)) {
-    const times = chunk.map((e) => Date.parse(e.timestamp));
-    statements.push(
-      db.insert(eventChunks).values({
-        customerId: w.customerId,
-        receivedAt: w.now,
-        minTs: Math.min(...times),
-        maxTs: Math.max(...times),
-        messageIds: JSON.stringify(chunk.map((e) => e.messageId)),
-        events: JSON.stringify(chunk),
-      }),
-    );
-  }
+  add(UPSERT_CUSTOMERS, customerRows);
+  add(INSERT_IDENTITIES, identityRows);
+  add(INSERT_CHUNKS, chunkRows);
   return statements;
 }
 
+const UPSERT_CUSTOMERS = `
+  INSERT INTO customers (id, traits, trait_times, counters, event_count, recent_events, identity_keys, chunk_count, first_seen_at, last_seen_at, version, created_at, updated_at)
+  SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.counters'),
+         json_extract(value, '$.event_count'), json_extract(value, '$.recent_events'), json_extract(value, '$.identity_keys'), json_extract(value, '$.chunk_count'),
+         json_extract(value, '$.first_seen_at'), json_extract(value, '$.last_seen_at'), json_extract(value, '$.version'),
+         json_extract(value, '$.created_at'), json_extract(value, '$.updated_at')
+  FROM json_each(?1) WHERE true
+  ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, counters = excluded.counters,
+    event_count = excluded.event_count, recent_events = excluded.recent_events, identity_keys = excluded.identity_keys, chunk_count = excluded.chunk_count,
+    first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at, version = excluded.version, updated_at = excluded.updated_at`;
+
+const INSERT_IDENTITIES = `
+  INSERT INTO identities (key, kind, value, customer_id, created_at)
+  SELECT json_extract(value, '$.key'), json_extract(value, '$.kind'), json_extract(value, '$.value'), json_extract(value, '$.customer_id'), json_extract(value, '$.created_at')
+  FROM json_each(?1)`;
+
+const INSERT_CHUNKS = `
+  INSERT INTO event_chunks (customer_id, received_at, min_ts, max_ts, message_ids, events)
+  SELECT json_extract(value, '$.customer_id'), json_extract(value, '$.received_at'), json_extract(value, '$.min_ts'), json_extract(value, '$.max_ts'),
+         json_extract(value, '$.message_ids'), json_extract(value, '$.events')
+  FROM json_each(?1)`;
+
 /** All stored events of a customer, newest first by event time (ties by messageId). */
 export async function loadEvents(db: Database, customerId: string): Promise<StoredEvent[]> {
-  const rows = await db.select({ events: eventChunks.events }).from(eventChunks).where(eq(eventChunks.customerId, customerId)).all();
-  const events = rows.flatMap((r) => JSON.parse(r.events) as StoredEvent[]);
+  const profile = await loadProfile(db, customerId);
+  if (!profile) return [];
+  const rows = profile.chunkCount > 0 ? await db.select({ events: eventChunks.events }).from(eventChunks).where(eq(eventChunks.customerId, customerId)).all() : [];
+  const events = [...profile.recentEvents, ...rows.flatMap((r) => JSON.parse(r.events) as StoredEvent[])];
   return events.sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp) || (a.messageId < b.messageId ? 1 : a.messageId > b.messageId ? -1 : 0));
 }
 
@@ -142,6 +201,9 @@ function toStoredProfile(r: typeof customers.$inferSelect): StoredProfile {
       firstSeenAt: r.firstSeenAt,
       lastSeenAt: r.lastSeenAt,
     },
+    identities: (JSON.parse(r.identityKeys) as string[]).map(identityFromKey),
+    recentEvents: JSON.parse(r.recentEvents) as StoredEvent[],
+    chunkCount: r.chunkCount,
     version: r.version,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,

@@ -1,0 +1,130 @@
+// `npm run bench`: starts Rapport and a trivial worker locally (wrangler dev, workerd, local
+// bindings), measures them in the same run, and prints ratios, binding operations per event and
+// the Cloudflare list-price cost per million events. Talks to 127.0.0.1 only; every phase is
+// bounded in requests and time. Sizes: BENCH_EVENTS (default 100000), BENCH_SECONDS (default 5).
+import { rmSync } from "node:fs";
+import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev } from "../scripts/local.mjs";
+import { load, quantile } from "./load.mjs";
+import { storefrontEvents } from "./workload.mjs";
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const BATCH = 500;
+const INGEST_CONCURRENCY = 4;
+const READ_CONCURRENCY = 32;
+
+/** Cloudflare list prices (Workers Paid), USD. */
+export const PRICES = {
+  workersRequest: 0.3 / 1e6,
+  queueOperation: 0.4 / 1e6, // per 64 KB written, read or deleted
+  d1RowWritten: 1.0 / 1e6,
+  kvWrite: 5.0 / 1e6,
+  kvRead: 0.5 / 1e6,
+};
+
+const stateDir = `.wrangler/bench-${Date.now()}`;
+const cleanup = () => rmSync(stateDir, { recursive: true, force: true });
+const batches = [];
+const onLine = (line) => {
+  if (!line.includes('"pipeline.batch"')) return;
+  try {
+    batches.push({ at: performance.now(), ...JSON.parse(line.slice(line.indexOf("{"))) });
+  } catch {
+    // a partial line: ignore
+  }
+};
+
+console.log(`Rapport benchmark: ${EVENTS} events, ${SECONDS} s per read round, on ${process.version}`);
+applyMigrationsAndSeedKeys(stateDir);
+const rapport = await startDev({ port: 8788, stateDir, echo: false, onLine });
+const trivial = await startDev({ port: 8789, stateDir: `${stateDir}-trivial`, config: "bench/trivial/wrangler.toml", echo: false });
+const stopAll = async () => {
+  await Promise.all([rapport.stop(), trivial.stop()]);
+  cleanup();
+  rmSync(`${stateDir}-trivial`, { recursive: true, force: true });
+};
+process.on("SIGINT", async () => (await stopAll(), process.exit(130)));
+
+try {
+  // ---- 1. End-to-end ingest: batch POSTs until every event is in a profile --------------------
+  const workload = storefrontEvents({ events: EVENTS });
+  const bodies = [];
+  for (let i = 0; i < workload.events.length; i += BATCH) bodies.push(JSON.stringify({ batch: workload.events.slice(i, i + BATCH) }));
+  const postedBytes = bodies.reduce((n, b) => n + b.length, 0);
+  const writeAuth = { authorization: `Basic ${btoa(`${DEMO_KEYS.write}:`)}`, "content-type": "application/json" };
+  const t0 = performance.now();
+  const ingest = await load({ url: rapport.url, concurrency: INGEST_CONCURRENCY, seconds: 300, maxRequests: bodies.length, makeRequest: (i) => ({ path: "/v1/batch", init: { method: "POST", headers: writeAuth, body: bodies[i] } }) });
+  const processed = () => batches.reduce((n, b) => n + b.events + b.duplicates, 0);
+  const deadline = performance.now() + 300_000;
+  while (processed() < workload.events.length && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const done = batches.at(-1)?.at ?? performance.now();
+  const ingestSeconds = (done - t0) / 1000;
+  const ages = batches.flatMap((b) => b.packAgesMs ?? []);
+  const sum = (k) => batches.reduce((n, b) => n + (b[k] ?? 0), 0);
+  const ops = { queueMessages: sum("queueMessages"), d1RowsWritten: sum("d1RowsWritten"), kvWrites: sum("kvWrites"), consumerInvocations: batches.length, events: sum("events"), customers: workload.customers };
+  const ingestResult = { events: processed(), seconds: ingestSeconds, eventsPerSecond: processed() / ingestSeconds, postErrors: ingest.errors, freshnessP50: quantile(ages, 0.5), freshnessP95: quantile(ages, 0.95) };
+
+  // ---- 2. GET profile vs the trivial worker, alternating rounds -------------------------------
+  const ids = workload.identified;
+  const readAuth = { authorization: `Bearer ${DEMO_KEYS.read}` };
+  const profileRequest = (i) => ({ path: `/v1/customers/${ids[(i * 7919) % ids.length]}`, init: { headers: readAuth } });
+  const trivialRequest = () => ({ path: "/", init: {} });
+  const rounds = { rapport: [], trivial: [] };
+  await load({ url: rapport.url, concurrency: READ_CONCURRENCY, seconds: 1, makeRequest: profileRequest }); // warm-up
+  await load({ url: trivial.url, concurrency: READ_CONCURRENCY, seconds: 1, makeRequest: trivialRequest });
+  for (let r = 0; r < 2; r++) {
+    rounds.trivial.push(await load({ url: trivial.url, concurrency: READ_CONCURRENCY, seconds: SECONDS, makeRequest: trivialRequest }));
+    rounds.rapport.push(await load({ url: rapport.url, concurrency: READ_CONCURRENCY, seconds: SECONDS, makeRequest: profileRequest }));
+  }
+  const merge = (list) => ({ rps: list.reduce((n, x) => n + x.requests, 0) / list.reduce((n, x) => n + x.seconds, 0), p50: quantile(list.map((x) => x.p50), 0.5), p99: Math.max(...list.map((x) => x.p99)), errors: list.reduce((n, x) => n + x.errors, 0) });
+  const reads = { rapport: merge(rounds.rapport), trivial: merge(rounds.trivial) };
+
+  // ---- 3. Binding operations per event and list-price cost ------------------------------------
+  const perEvent = (n) => n / ops.events;
+  const avgPackBytes = postedBytes / Math.max(1, ops.queueMessages);
+  const queueOpsPerMessage = 3 * Math.ceil(avgPackBytes / 65_536); // write + read + delete, per 64 KB
+  const costPerMillion = {
+    workers: perEvent(bodies.length + ops.consumerInvocations) * 1e6 * PRICES.workersRequest,
+    queues: perEvent(ops.queueMessages * queueOpsPerMessage) * 1e6 * PRICES.queueOperation,
+    d1: perEvent(ops.d1RowsWritten) * 1e6 * PRICES.d1RowWritten,
+    kv: perEvent(ops.kvWrites) * 1e6 * PRICES.kvWrite,
+  };
+  const totalCost = Object.values(costPerMillion).reduce((a, b) => a + b, 0);
+
+  const f = (n, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+  const report = `
+| measure | Rapport | trivial worker | ratio | target |
+| --- | --- | --- | --- | --- |
+| GET /v1/customers/{id} throughput (req/s, ${READ_CONCURRENCY} connections) | ${f(reads.rapport.rps)} | ${f(reads.trivial.rps)} | ${f(reads.rapport.rps / reads.trivial.rps, 2)}× | ≥ 0.85× |
+| GET latency p50 / p99 (ms) | ${f(reads.rapport.p50, 1)} / ${f(reads.rapport.p99, 1)} | ${f(reads.trivial.p50, 1)} / ${f(reads.trivial.p99, 1)} | | |
+| read errors | ${reads.rapport.errors} | ${reads.trivial.errors} | | 0 |
+
+| end-to-end ingest (${f(ingestResult.events)} events, ${f(workload.customers)} shoppers, batches of ${BATCH}, ${INGEST_CONCURRENCY} clients) | value | target |
+| --- | --- | --- |
+| throughput, first POST to last profile written (events/s) | ${f(ingestResult.eventsPerSecond)} | ≥ 10,000 |
+| freshness p50 / p95, ingest ack to profile + snapshot written (ms) | ${f(ingestResult.freshnessP50)} / ${f(ingestResult.freshnessP95)} | |
+| POST errors | ${ingestResult.postErrors} | 0 |
+
+| binding operations per event | value |
+| --- | --- |
+| Queue messages (avg ${f(avgPackBytes / 1024, 1)} KB, ${queueOpsPerMessage} billed operations each) | ${f(perEvent(ops.queueMessages), 4)} |
+| D1 rows written | ${f(perEvent(ops.d1RowsWritten), 3)} |
+| KV writes | ${f(perEvent(ops.kvWrites), 3)} |
+| consumer invocations | ${f(perEvent(ops.consumerInvocations), 4)} |
+
+| list-price cost per million events | USD |
+| --- | --- |
+| Workers requests (ingest + consumer) | ${f(costPerMillion.workers, 3)} |
+| Queues operations | ${f(costPerMillion.queues, 3)} |
+| D1 rows written | ${f(costPerMillion.d1, 3)} |
+| KV writes | ${f(costPerMillion.kv, 3)} |
+| **total** (target ≤ $1.00) | **${f(totalCost, 3)}** |
+`;
+  console.log(report);
+  const phase = (k) => batches.reduce((n, b) => n + (b.timings?.[k] ?? 0), 0);
+  console.log(`consumer time (ms): read ${phase("read")}, compute ${phase("compute")}, D1 write ${phase("d1")}, KV write ${phase("kv")}, total ${batches.reduce((n, b) => n + b.ms, 0)} over ${batches.length} batches`);
+  console.log(JSON.stringify({ reads, ingest: ingestResult, ops, costPerMillion, totalCost }));
+} finally {
+  await stopAll();
+}
+process.exit(0);

@@ -1,0 +1,80 @@
+// A deterministic storefront workload: shoppers arrive, browse anonymously, some sign in, add to
+// cart and buy. A few hundred sessions are active at once and their events interleave, as they
+// do on a real storefront, so a consumer batch sees several events of the same shopper but far
+// from all of them.
+
+/** mulberry32: a small, fast, seedable PRNG. */
+export function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PRODUCTS = Array.from({ length: 200 }, (_, i) => ({ product_id: `sku-${i}`, name: `Product ${i}`, category: ["shirts", "shoes", "bags", "hats"][i % 4], price: 10 + (i % 90) }));
+const context = (anonymousId) => ({
+  library: { name: "analytics.js", version: "5.2.0" },
+  userAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36",
+  page: { url: `https://shop.example/products?ref=${anonymousId.slice(0, 6)}`, referrer: "https://www.google.com/" },
+  locale: "en-GB",
+});
+
+/** The events of one shopping session, in order. */
+function session(i, random, t0) {
+  const anonymousId = `anon-${i}`;
+  const identified = random() < 0.4;
+  const userId = identified ? `user-${i}` : undefined;
+  const out = [];
+  let t = t0;
+  const push = (m) => {
+    t += 1000 + Math.floor(random() * 20_000);
+    out.push({ ...m, anonymousId, ...(m.userId ? {} : userId && out.some((e) => e.type === "identify") ? { userId } : {}), messageId: `${i}-${out.length}`, timestamp: new Date(t).toISOString(), context: context(anonymousId) });
+  };
+  push({ type: "page", name: "Home", properties: { path: "/" } });
+  const views = 2 + Math.floor(random() * 5);
+  for (let v = 0; v < views; v++) push({ type: "track", event: "Product Viewed", properties: PRODUCTS[Math.floor(random() * PRODUCTS.length)] });
+  if (identified) push({ type: "identify", userId, traits: { email: `shopper${i}@example.com`, firstName: `Shopper${i}`, plan: random() < 0.2 ? "vip" : "regular" } });
+  if (random() < 0.3) {
+    const p = PRODUCTS[Math.floor(random() * PRODUCTS.length)];
+    push({ type: "track", event: "Product Added", properties: { ...p, quantity: 1 } });
+    push({ type: "track", event: "Checkout Started", properties: { value: p.price, currency: "EUR" } });
+    if (random() < 0.5) push({ type: "track", event: "Order Completed", properties: { order_id: `o-${i}`, revenue: p.price, currency: "EUR", products: [p] } });
+  }
+  return out;
+}
+
+/**
+ * About `events` events from interleaved sessions, `active` sessions at a time.
+ * @returns {{ events: object[], customers: number, identified: string[] }}
+ */
+export function storefrontEvents({ events: target, active = 300, seed = 42 }) {
+  const random = rng(seed);
+  const out = [];
+  const open = [];
+  let next = 0;
+  const t0 = Date.UTC(2026, 10, 1);
+  const identified = [];
+  const refill = () => {
+    while (open.length < active) {
+      open.push(session(next, random, t0 + next * 1000));
+      next += 1;
+    }
+  };
+  refill();
+  while (out.length < target) {
+    const k = Math.floor(random() * open.length);
+    const s = open[k];
+    const e = s.shift();
+    if (e.type === "identify") identified.push(e.userId);
+    out.push(e);
+    if (s.length === 0) {
+      open.splice(k, 1);
+      refill();
+    }
+  }
+  return { events: out, customers: next, identified };
+}
