@@ -25,6 +25,27 @@ async function deleteInSlices(db: Database, table: string, where: string, cutoff
   return total;
 }
 
+/**
+ * The events kept in customer rows (`recent_events`) expire like the others: rows holding any
+ * event received before the cutoff are rewritten without it, in slices. The profile itself (and
+ * its version) does not change.
+ */
+async function trimRecentEvents(db: Database, cutoff: number): Promise<number> {
+  const iso = new Date(cutoff).toISOString();
+  const expired = sql`EXISTS (SELECT 1 FROM json_each(customers.recent_events) WHERE json_extract(value, '$.receivedAt') < ${iso})`;
+  let total = 0;
+  for (let i = 0; i < MAX_SLICES; i++) {
+    const result = await db.run(sql`
+      UPDATE customers SET recent_events = (
+        SELECT json_group_array(json(value)) FROM json_each(customers.recent_events) WHERE json_extract(value, '$.receivedAt') >= ${iso})
+      WHERE id IN (SELECT id FROM customers WHERE ${expired} LIMIT ${SLICE})`);
+    const changes = result.meta.changes ?? 0;
+    total += changes;
+    if (changes < SLICE) break;
+  }
+  return total;
+}
+
 export async function runRetention(env: Env, now = Date.now()): Promise<Record<string, number>> {
   const config = readConfig(env);
   const db = database(env.DB);
@@ -32,6 +53,7 @@ export async function runRetention(env: Env, now = Date.now()): Promise<Record<s
   const auxCutoff = now - QUARANTINE_RETENTION_DAYS * DAY_MS;
   const deleted = {
     eventChunks: await deleteInSlices(db, "event_chunks", "received_at < ?", eventCutoff),
+    customersTrimmed: await trimRecentEvents(db, eventCutoff),
     quarantine: await deleteInSlices(db, "quarantine", "received_at < ?", auxCutoff),
     deadLetters: await deleteInSlices(db, "dead_letters", "replayed_at IS NOT NULL AND replayed_at < ?", auxCutoff),
     packFailures: await deleteInSlices(db, "pack_failures", "updated_at < ?", auxCutoff),
