@@ -69,3 +69,25 @@ describe("admin: security", () => {
     expect(list.keys.find((k: any) => k.id === "key_demo_read").revokedAt).toBeNull();
   });
 });
+
+describe("admin: quarantine and dead letters", () => {
+  it("pages through the quarantine newest first", async () => {
+    for (let i = 0; i < 3; i++) await api("/v1/track", { method: "POST", headers: { authorization: `Basic ${btoa(`${KEYS.write}:`)}` }, body: JSON.stringify({ event: `page-test-${i}` }) });
+    const { eventually } = await import("./helpers");
+    const first = await eventually(async () => {
+      const page = (await (await admin("/v1/admin/quarantine?limit=2")).json()) as any;
+      return page.items.length === 2 && page.items[0].raw.includes("page-test-2") ? page : null;
+    }, "quarantine page");
+    expect(first.items[1].raw).toContain("page-test-1");
+    const second = (await (await admin(`/v1/admin/quarantine?limit=2&before=${first.next}`)).json()) as any;
+    expect(second.items[0].raw).toContain("page-test-0");
+  });
+
+  it("answers 404 for an unknown dead letter and 400 for a bad query", async () => {
+    expect((await admin("/v1/admin/dead-letters/nope")).status).toBe(404);
+    expect((await admin("/v1/admin/dead-letters/nope/replay", { method: "POST" })).status).toBe(404);
+    const bad = await admin("/v1/admin/dead-letters?status=maybe");
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as any).errors[0].field).toBe("status");
+  });
+});

@@ -79,6 +79,18 @@ describe("ingest: happy path", () => {
 });
 
 describe("ingest: errors", () => {
+  it("lets browsers read errors: CORS headers on a refused message too", async () => {
+    const res = await ingest("/v1/t", { event: "No identity" }, { origin: "https://shop.example" });
+    expect(res.status).toBe(400);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+  });
+
+  it("refuses an unknown Content-Encoding with 415", async () => {
+    const res = await ingest("/v1/track", { userId: "u", event: "e" }, { "content-encoding": "br" });
+    expect(res.status).toBe(415);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+  });
+
   it("refuses a message without identity with problem+json naming the field, and quarantines it", async () => {
     const res = await ingest("/v1/track", { event: "Nobody", properties: { marker: "no-identity" } });
     expect(res.status).toBe(400);
