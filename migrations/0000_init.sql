@@ -23,6 +23,7 @@ CREATE TABLE `customers` (
 	`first_seen_at` integer,
 	`last_seen_at` integer,
 	`version` integer DEFAULT 1 NOT NULL,
+	`served_at` integer,
 	`created_at` integer NOT NULL,
 	`updated_at` integer NOT NULL
 ) WITHOUT ROWID;

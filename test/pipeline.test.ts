@@ -5,7 +5,7 @@ import worker from "../src/index";
 import type { EventPack, StoredEvent } from "../src/events/types";
 import { processEvents } from "../src/pipeline/process";
 import { readSnapshot } from "../src/profiles/snapshot";
-import { admin, eventually, profileWhen, uid } from "./helpers";
+import { admin, eventually, getCustomer, profileWhen, uid } from "./helpers";
 
 let seq = 0;
 function event(partial: Partial<StoredEvent> & Pick<StoredEvent, "type">): StoredEvent {
@@ -45,7 +45,9 @@ describe("consumer: acks, retries, dead letters", () => {
     const userId = uid();
     const body = pack([event({ type: "track", userId, event: "Once" }), event({ type: "identify", userId, traits: { tier: "gold" } })]);
     await runConsumer("rapport-events", [message(body)]);
+    // Served once, so the customer has a snapshot to keep.
     const first = await profileWhen(userId, (p) => p.eventCount === 2);
+    await eventually(async () => (await readSnapshot(env.PROFILES, first.id)) !== null, "snapshot");
     // The previous attempt committed D1 but (say) its KV write was lost.
     await env.PROFILES.delete(`customer:${first.id}`);
     const result = await runConsumer("rapport-events", [message(body, 2), message(body, 3)]);
@@ -108,15 +110,36 @@ describe("consumer: acks, retries, dead letters", () => {
 });
 
 describe("pipeline: coalescing and concurrency", () => {
-  it("writes each customer's snapshot once per batch however many events it has", async () => {
+  it("writes each served customer's snapshot once per batch however many events it has", async () => {
     const users = [uid(), uid(), uid()];
+    await processEvents(env, users.map((userId) => event({ type: "identify", userId })));
+    // Read once: from then on the pipeline keeps their KV snapshots fresh.
+    for (const u of users) await profileWhen(u, () => true);
     const events = users.flatMap((userId) => Array.from({ length: 20 }, (_, i) => event({ type: "track", userId, event: `E${i % 3}` })));
     const stats = await processEvents(env, events);
     expect(stats.customers).toBe(3);
-    // One snapshot per customer; identifier → customer entries are left to the read path.
     expect(stats.kvWrites).toBe(3);
     expect(stats.events).toBe(60);
-    for (const u of users) expect((await profileWhen(u, () => true)).eventCount).toBe(20);
+    for (const u of users) {
+      const res = await getCustomer(u);
+      expect(res.headers.get("x-rapport-source")).toBe("kv");
+      expect(((await res.json()) as any).eventCount).toBe(21);
+    }
+  });
+
+  it("starts a customer's snapshot at the first read and keeps it fresh after", async () => {
+    const userId = uid();
+    const stats = await processEvents(env, [event({ type: "identify", userId, traits: { plan: "free" } })]);
+    expect(stats.kvWrites).toBe(0);
+    const first = await getCustomer(userId);
+    expect(first.headers.get("x-rapport-source")).toBe("d1");
+    const { id } = (await first.json()) as any;
+    await eventually(async () => (await readSnapshot(env.PROFILES, id)) !== null, "first snapshot");
+    const later = await processEvents(env, [event({ type: "identify", userId, traits: { plan: "pro" } })]);
+    expect(later.kvWrites).toBe(1);
+    expect((await readSnapshot(env.PROFILES, id))?.traits).toEqual({ plan: "pro" });
+    const res = await getCustomer(userId);
+    expect(res.headers.get("x-rapport-source")).toBe("kv");
   });
 
   it("links anonymous browsing and an identify in the same batch to one customer", async () => {
@@ -137,9 +160,9 @@ describe("pipeline: coalescing and concurrency", () => {
     await processEvents(env, [event({ type: "identify", userId })]);
     const batches = Array.from({ length: 4 }, (_, i) => Array.from({ length: 5 }, () => event({ type: "track", userId, event: `C${i}` })));
     await Promise.all(batches.map((b) => processEvents(env, b)));
-    const profile = await profileWhen(userId, () => true);
-    expect(profile.eventCount).toBe(21);
-    expect(profile.version).toBe(5);
+    const row = await env.DB.prepare("SELECT version, event_count FROM customers WHERE id = (SELECT customer_id FROM identities WHERE key = ?)").bind(`user_id:${userId}`).first<{ version: number; event_count: number }>();
+    // One version for the creation and one for each of the four concurrent writes.
+    expect(row).toEqual({ version: 5, event_count: 21 });
   });
 
   it("creates one customer when two invocations see a new person at once", async () => {
@@ -159,5 +182,21 @@ describe("pipeline: end to end through the queue", () => {
     await eventually(async () => (await profileWhen(userId, () => true)).eventCount === 30, "30 events");
     await new Promise((r) => setTimeout(r, 300));
     expect((await profileWhen(userId, () => true)).eventCount).toBe(30);
+  });
+});
+
+describe("pipeline: the first read and a concurrent consumer", () => {
+  it("makes a consumer that read the customer before its first read fail its version check", async () => {
+    const { database } = await import("../src/db/client");
+    const { commitStatements, loadProfile, markServed } = await import("../src/profiles/store");
+    const userId = uid();
+    await processEvents(env, [event({ type: "identify", userId })]);
+    const id = (await env.DB.prepare("SELECT customer_id AS id FROM identities WHERE key = ?").bind(`user_id:${userId}`).first<{ id: string }>())!.id;
+    const db = database(env.DB);
+    const before = (await loadProfile(db, id))!;
+    expect(before.servedAt).toBeNull();
+    await markServed(db, id);
+    const stale = commitStatements(env.DB, [{ customerId: id, previousVersion: before.version, state: before.state, recentEvents: before.recentEvents, chunkCount: 0, identities: before.identities, newIdentities: [], newEvents: [], createdAt: before.createdAt, now: Date.now() }]);
+    await expect(env.DB.batch(stale)).rejects.toThrow(/rapport_version_conflict/);
   });
 });

@@ -127,7 +127,7 @@ describe("GET /v1/customers/{id}/events", () => {
 });
 
 describe("profile storage", () => {
-  it("keeps anonymous visitors out of KV and still serves them from D1", async () => {
+  it("writes no KV snapshot for customers nobody has read, and serves them from D1", async () => {
     const anonymousId = uid("anon");
     const stats = await processEvents(env, [ev({ type: "page", anonymousId }), ev({ type: "track", anonymousId, event: "Product Viewed" })]);
     expect(stats.kvWrites).toBe(0);

@@ -32,6 +32,11 @@ export const customers = sqliteTable("customers", {
   firstSeenAt: integer("first_seen_at"),
   lastSeenAt: integer("last_seen_at"),
   version: integer("version").notNull().default(1),
+  /**
+   * When the read API first served this customer. Only served customers get a KV snapshot, kept
+   * fresh by the pipeline from then on: ingest pays no KV write for profiles nobody reads.
+   */
+  servedAt: integer("served_at"),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });

@@ -73,16 +73,6 @@ export async function processEvents(env: Env, input: readonly StoredEvent[], opt
   }
 }
 
-/**
- * Only customers an email platform can address (a userId or an email) get a KV snapshot: ESPs
- * look people up by those. Anonymous visitors are served from D1, which saves most KV writes
- * ($5 per million) on storefront traffic, where anonymous browsing dominates. The identifier →
- * customer entries of KV are written by the read path, for identifiers actually looked up.
- */
-export function isAddressable(identities: readonly Identity[]): boolean {
-  return identities.some((i) => i.kind === "user_id" || i.kind === "email");
-}
-
 async function commitOnce(env: Env, db: Database, events: StoredEvent[], options: ProcessOptions, attempt: number): Promise<ProcessStats> {
   const now = options.now ?? Date.now();
   const t0 = performance.now();
@@ -121,10 +111,13 @@ async function commitOnce(env: Env, db: Database, events: StoredEvent[], options
         now,
       });
     }
-    const allIdentities = [...(stored?.identities ?? []), ...group.newIdentities];
-    if (!isAddressable(allIdentities)) continue;
-    const version = changed ? (stored?.version ?? 0) + 1 : stored!.version;
-    documents.push(toDocument(group.customerId, state, allIdentities, version, changed ? now : stored!.updatedAt));
+    // KV snapshots are kept only for customers the read API has served (see markServed): ingest
+    // pays no KV write ($5 per million) for the many profiles nobody reads, anonymous visitors
+    // above all. The first read of a customer comes from D1 and starts its snapshot.
+    if (!stored?.servedAt) continue;
+    const allIdentities = [...stored.identities, ...group.newIdentities];
+    const version = changed ? stored.version + 1 : stored.version;
+    documents.push(toDocument(group.customerId, state, allIdentities, version, changed ? now : stored.updatedAt));
   }
 
   let d1RowsWritten = 0;

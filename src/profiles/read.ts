@@ -1,15 +1,16 @@
 /**
  * Finding a customer for the read API: by master id, userId, `anonymous_id:…`, `email:…` or
  * `user_id:…`. KV answers first (identifier → customer, then the snapshot); D1 answers when KV
- * has nothing: a customer with no addressable identity (no snapshot), a profile not yet
- * replicated to this location, or an identifier never looked up before.
+ * has nothing: the first read of a customer or of an identifier, or a snapshot not yet
+ * replicated to this location. The first read starts the customer's snapshot; from then on the
+ * pipeline keeps it fresh.
  */
 import { database } from "../db/client";
 import { parseCustomerRef } from "../identity/keys";
 import { log } from "../log";
 import { toDocument } from "./document";
-import { readIdentityOwner, readSnapshotText, writeIdentityOwner } from "./snapshot";
-import { loadOwners, loadProfile } from "./store";
+import { readIdentityOwner, readSnapshotText, writeIdentityOwner, writeSnapshot } from "./snapshot";
+import { loadOwners, loadProfile, markServed } from "./store";
 
 /**
  * Which customer an identifier belongs to changes only when profiles merge, so each isolate
@@ -19,19 +20,19 @@ const OWNER_CACHE_MS = 60_000;
 const ownerCache = new Map<string, { id: string; until: number }>();
 
 /**
- * The master id an identifier belongs to. An addressable identifier found in D1 (not in KV) is
- * written to KV after the response, so ingest never pays for identifiers nobody looks up.
+ * The master id an identifier belongs to. An identifier found in D1 (not in KV) is written to KV
+ * after the response, so ingest never pays for identifiers nobody looks up.
  */
 export async function resolveCustomerId(env: Env, ref: string, waitUntil?: (p: Promise<unknown>) => void, now = Date.now()): Promise<string | null> {
   const parsed = parseCustomerRef(ref);
   if ("masterId" in parsed) return parsed.masterId;
-  const { key, kind } = parsed.identity;
+  const { key } = parsed.identity;
   const cached = ownerCache.get(key);
   if (cached && cached.until > now) return cached.id;
   let id = await readIdentityOwner(env.PROFILES, key);
   if (!id) {
     id = (await loadOwners(database(env.DB), [key])).get(key) ?? null;
-    if (id && kind !== "anonymous_id" && waitUntil) {
+    if (id && waitUntil) {
       waitUntil(writeIdentityOwner(env.PROFILES, key, id).catch((err: unknown) => log("warn", "kv.identity_write_failed", { key, error: String(err) })));
     }
   }
@@ -55,8 +56,16 @@ export async function findCustomer(env: Env, ref: string, waitUntil?: (p: Promis
   if (!id) return null;
   const snapshot = await readSnapshotText(env.PROFILES, id);
   if (snapshot) return { id, version: snapshot.version, body: snapshot.body, source: "kv" };
-  const profile = await loadProfile(database(env.DB), id);
+  const db = database(env.DB);
+  let profile = await loadProfile(db, id);
   if (!profile) return null;
+  // The first read marks the customer served and writes its first snapshot; from then on the
+  // pipeline keeps the snapshot fresh. Later KV misses (a location not yet replicated) are
+  // answered from D1 without writing, so a burst of reads cannot hit KV's one-write-per-second.
+  const marked = profile.servedAt === null && waitUntil ? await markServed(db, id) : null;
+  if (marked) profile = marked;
   const doc = toDocument(id, profile.state, profile.identities, profile.version, profile.updatedAt);
-  return { id, version: profile.version, body: JSON.stringify(doc), source: "d1" };
+  const body = JSON.stringify(doc);
+  if (marked && waitUntil) waitUntil(writeSnapshot(env.PROFILES, doc).catch((err: unknown) => log("warn", "kv.snapshot_write_failed", { id, error: String(err) })));
+  return { id, version: profile.version, body, source: "d1" };
 }

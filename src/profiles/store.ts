@@ -19,6 +19,7 @@ export interface StoredProfile {
   recentEvents: StoredEvent[];
   chunkCount: number;
   version: number;
+  servedAt: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -181,6 +182,21 @@ const INSERT_CHUNKS = `
          json_extract(value, '$.message_ids'), json_extract(value, '$.events')
   FROM json_each(?1)`;
 
+/**
+ * Marks a customer as served by the read API, and returns it. The version goes up with it, so
+ * that a consumer that read the customer before (and so would not write its snapshot) fails its
+ * version check, reads again and writes the snapshot.
+ */
+export async function markServed(db: Database, id: string, now = Date.now()): Promise<StoredProfile | null> {
+  const row = await db
+    .update(customers)
+    .set({ servedAt: now, version: sql`${customers.version} + 1` })
+    .where(sql`${customers.id} = ${id} AND ${customers.servedAt} IS NULL`)
+    .returning()
+    .get();
+  return row ? toStoredProfile(row) : null;
+}
+
 /** All stored events of a customer, newest first by event time (ties by messageId). */
 export async function loadEvents(db: Database, customerId: string): Promise<StoredEvent[]> {
   const profile = await loadProfile(db, customerId);
@@ -205,6 +221,7 @@ function toStoredProfile(r: typeof customers.$inferSelect): StoredProfile {
     recentEvents: JSON.parse(r.recentEvents) as StoredEvent[],
     chunkCount: r.chunkCount,
     version: r.version,
+    servedAt: r.servedAt,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };
