@@ -36,6 +36,17 @@ export function newId(prefix: string, now = Date.now()): string {
   return `${prefix}_${now.toString(16).padStart(12, "0")}${random}`;
 }
 
+/** UTF-8 size of a string. */
 export function byteLength(text: string): number {
   return encoder.encode(text).byteLength;
+}
+
+/**
+ * Is the UTF-8 size of `text` over `limit`? A UTF-16 code unit is at most 3 UTF-8 bytes, so most
+ * strings are decided from their length without encoding them (which the hot ingest path avoids).
+ */
+export function isOverBytes(text: string, limit: number): boolean {
+  if (text.length > limit) return true;
+  if (text.length * 3 <= limit) return false;
+  return byteLength(text) > limit;
 }

@@ -1,8 +1,16 @@
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
 
-/** The drizzle client over the D1 binding. Cheap to create: one per request or batch. */
+const clients = new WeakMap<D1Database, ReturnType<typeof create>>();
+const create = (d1: D1Database) => drizzle(d1, { schema });
+
+/** The drizzle client over the D1 binding, built once per binding (building it maps the schema). */
 export function database(d1: D1Database) {
-  return drizzle(d1, { schema });
+  let db = clients.get(d1);
+  if (!db) {
+    db = create(d1);
+    clients.set(d1, db);
+  }
+  return db;
 }
 export type Database = ReturnType<typeof database>;

@@ -2,7 +2,7 @@
  * Ingest's one job: validate messages, normalize the valid ones, keep the invalid ones with their
  * reason, and put both durably on the Queue before anyone is told "success".
  */
-import { byteLength, newId } from "../crypto";
+import { isOverBytes, newId } from "../crypto";
 import type { EventType, RejectedMessage, StoredEvent } from "../events/types";
 import { ApiError, type FieldError } from "../http/errors";
 import { fieldErrors } from "../http/validation";
@@ -26,7 +26,7 @@ export interface AcceptResult {
 /** Keeps at most 32 KB of a refused payload; the quarantine row says when it was cut. */
 export function rejection(endpoint: string, reason: string, errors: FieldError[], raw: unknown): RejectedMessage {
   const text = typeof raw === "string" ? raw : JSON.stringify(raw) ?? "";
-  const truncated = byteLength(text) > MAX_QUARANTINE_RAW_BYTES;
+  const truncated = isOverBytes(text, MAX_QUARANTINE_RAW_BYTES);
   return { id: newId("qr"), endpoint, reason, errors, raw: truncated ? text.slice(0, MAX_QUARANTINE_RAW_BYTES / 4) : text, truncated };
 }
 
@@ -43,7 +43,7 @@ export async function validateOne(
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return { reason: "not_an_object", errors: [{ field: path || "(body)", message: "must be a JSON object" }] };
   }
-  if (byteLength(JSON.stringify(raw)) > MAX_MESSAGE_BYTES) {
+  if (isOverBytes(JSON.stringify(raw), MAX_MESSAGE_BYTES)) {
     return { reason: "message_too_large", errors: [{ field: path || "(body)", message: `is over the message limit of ${MAX_MESSAGE_BYTES / 1024} KB` }] };
   }
   let type = declaredType;

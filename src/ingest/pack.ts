@@ -8,6 +8,11 @@ import { MAX_PACK_BYTES, MAX_SEND_BATCH_BYTES, MAX_SEND_BATCH_MESSAGES } from ".
 
 const ENVELOPE_BYTES = 256;
 
+/** UTF-8 size, without encoding when the string is ASCII-sized (the common case). */
+function sizeOf(json: string): number {
+  return /^[\x00-\x7f]*$/.test(json) ? json.length : byteLength(json);
+}
+
 export function packEvents(events: StoredEvent[], rejected: RejectedMessage[], meta: { sourceId: string; receivedAt: string }): { pack: EventPack; bytes: number }[] {
   const out: { pack: EventPack; bytes: number }[] = [];
   let current: EventPack | null = null;
@@ -23,8 +28,8 @@ export function packEvents(events: StoredEvent[], rejected: RejectedMessage[], m
     bytes += size + 1;
     out[out.length - 1]!.bytes = bytes;
   };
-  for (const e of events) add(byteLength(JSON.stringify(e)), (p) => p.events.push(e));
-  for (const r of rejected) add(byteLength(JSON.stringify(r)), (p) => p.rejected.push(r));
+  for (const e of events) add(sizeOf(JSON.stringify(e)), (p) => p.events.push(e));
+  for (const r of rejected) add(sizeOf(JSON.stringify(r)), (p) => p.rejected.push(r));
   return out;
 }
 
