@@ -10,10 +10,11 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations, RETRY_BASE_DELAY_SECONDS: "1" },
-          // Deliver queue messages to the consumer quickly in tests.
+          bindings: { TEST_MIGRATIONS: migrations, RETRY_BASE_DELAY_SECONDS: "0" },
+          // Deliver queue messages to the consumer quickly in tests. These entries replace the
+          // consumers of wrangler.toml, so they repeat its retries and dead-letter queue.
           queueConsumers: {
-            "rapport-events": { maxBatchTimeout: 0.05 },
+            "rapport-events": { maxBatchTimeout: 0.05, maxRetries: 5, deadLetterQueue: "rapport-events-dlq" },
             "rapport-events-dlq": { maxBatchTimeout: 0.05 },
           },
         },

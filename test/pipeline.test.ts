@@ -82,9 +82,10 @@ describe("consumer: acks, retries, dead letters", () => {
     const userId = uid();
     const body = pack([event({ type: "track", userId, event: "Recovered" })]);
     // The pipeline failed on this pack before (recorded by its retry path).
-    const poisonedTwin = message({ ...body, events: [null] }, 1);
+    const poisonedTwin = message({ ...body, events: [null] }, 6);
     await runConsumer("rapport-events", [poisonedTwin]);
-    const dead = message(body, 6);
+    // The dead-letter queue delivers it as its own first attempt.
+    const dead = message(body, 1);
     const result = await runConsumer("rapport-events-dlq", [dead]);
     expect(result.ackAll).toBe(true);
 
@@ -198,5 +199,25 @@ describe("pipeline: the first read and a concurrent consumer", () => {
     await markServed(db, id);
     const stale = commitStatements(env.DB, [{ customerId: id, previousVersion: before.version, state: before.state, recentEvents: before.recentEvents, chunkCount: 0, identities: before.identities, newIdentities: [], newEvents: [], createdAt: before.createdAt, now: Date.now() }]);
     await expect(env.DB.batch(stale)).rejects.toThrow(/rapport_version_conflict/);
+  });
+});
+
+describe("dead-letter queue, end to end", () => {
+  it("moves a message that keeps failing to the dead letters after the configured retries", async () => {
+    // A pack the consumer cannot process (an event is null), sent through the real queue.
+    // RETRY_BASE_DELAY_SECONDS is 0 in tests, so the retries follow each other at once.
+    const packId = `pk_poison_${crypto.randomUUID()}`;
+    await env.EVENTS.send({ ...pack([], packId), events: [null] }, { contentType: "json" });
+    const letter = await eventually(
+      async () => {
+        const list = (await (await admin("/v1/admin/dead-letters?status=pending&limit=100")).json()) as any;
+        return list.items.find((i: any) => i.body?.packId === packId);
+      },
+      "dead letter",
+      20_000,
+    );
+    // max_retries = 5 in wrangler.toml: the first delivery and five retries.
+    expect(letter.attempts).toBe(6);
+    expect(letter.lastError).toMatch(/null|Cannot read/);
   });
 });

@@ -13,15 +13,13 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
   const db = database(env.DB);
   const packIds = batch.messages.map((m) => packIdOf(m.body)).filter((id): id is string => id !== null);
   const failures = packIds.length > 0 ? await db.select().from(packFailures).where(inArray(packFailures.packId, packIds)).all() : [];
-  const errorByPack = new Map(failures.map((f) => [f.packId, f.error]));
-  const rows = batch.messages.map((m) => ({
-    id: m.id,
-    queue: batch.queue,
-    body: JSON.stringify(m.body),
-    attempts: m.attempts,
-    lastError: errorByPack.get(packIdOf(m.body) ?? "") ?? null,
-    receivedAt: Date.now(),
-  }));
+  const failureByPack = new Map(failures.map((f) => [f.packId, f]));
+  const rows = batch.messages.map((m) => {
+    const failure = failureByPack.get(packIdOf(m.body) ?? "");
+    // The DLQ counts its own deliveries from 1; the attempts on the event queue are the ones the
+    // pipeline recorded with its last error.
+    return { id: m.id, queue: batch.queue, body: JSON.stringify(m.body), attempts: failure?.attempts ?? m.attempts, lastError: failure?.error ?? null, receivedAt: Date.now() };
+  });
   const [first, ...rest] = rows.map((r) => db.insert(deadLetters).values(r).onConflictDoNothing());
   await db.batch([first!, ...rest]);
   log("warn", "dlq.stored", { queue: batch.queue, messages: rows.length });
