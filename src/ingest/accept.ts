@@ -65,7 +65,7 @@ export async function enqueue(queue: Queue, events: StoredEvent[], rejected: Rej
   const packs = packEvents(events, rejected, { sourceId: ctx.sourceId, receivedAt: ctx.receivedAt.toISOString() });
   try {
     for (const group of groupForSend(packs)) {
-      await queue.sendBatch(group.map((p) => ({ body: p.pack, contentType: "json" as const })));
+      await queue.sendBatch(group.map((p) => ({ body: p.body, contentType: "text" as const })));
     }
   } catch (err) {
     log("error", "ingest.queue_send_failed", { requestId, error: err instanceof Error ? err.message : String(err), packs: packs.length });

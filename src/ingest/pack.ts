@@ -1,35 +1,49 @@
 /**
  * Packs events into Queue messages. Queues bill per message (per 64 KB), so many events travel
  * together, under the 128 KB message limit; `sendBatch` calls are grouped under its own limits.
+ * Each event is serialized once, here: the pack's JSON is assembled from those strings and sent
+ * as text, and the size accounting is exact.
  */
 import { byteLength, newId } from "../crypto";
-import type { EventPack, RejectedMessage, StoredEvent } from "../events/types";
+import type { RejectedMessage, StoredEvent } from "../events/types";
 import { MAX_PACK_BYTES, MAX_SEND_BATCH_BYTES, MAX_SEND_BATCH_MESSAGES } from "./limits";
 
-const ENVELOPE_BYTES = 256;
-
-/** UTF-8 size, without encoding when the string is ASCII-sized (the common case). */
+/** UTF-8 size, without encoding when the string is ASCII (the common case). */
 function sizeOf(json: string): number {
   return /^[\x00-\x7f]*$/.test(json) ? json.length : byteLength(json);
 }
 
-export function packEvents(events: StoredEvent[], rejected: RejectedMessage[], meta: { sourceId: string; receivedAt: string }): { pack: EventPack; bytes: number }[] {
-  const out: { pack: EventPack; bytes: number }[] = [];
-  let current: EventPack | null = null;
+export interface SerializedPack {
+  packId: string;
+  /** The EventPack as JSON text. */
+  body: string;
+  bytes: number;
+}
+
+export function packEvents(events: StoredEvent[], rejected: RejectedMessage[], meta: { sourceId: string; receivedAt: string }): SerializedPack[] {
+  const out: SerializedPack[] = [];
+  let parts: { events: string[]; rejected: string[] } = { events: [], rejected: [] };
   let bytes = 0;
-  const start = () => {
-    current = { v: 1, packId: newId("pk"), receivedAt: meta.receivedAt, sourceId: meta.sourceId, events: [], rejected: [] };
-    bytes = ENVELOPE_BYTES;
-    out.push({ pack: current, bytes });
+  const tail = `,"receivedAt":${JSON.stringify(meta.receivedAt)},"sourceId":${JSON.stringify(meta.sourceId)}`;
+  let packId = newId("pk");
+  const envelope = 64 + tail.length;
+  const flush = () => {
+    if (parts.events.length === 0 && parts.rejected.length === 0) return;
+    const body = `{"v":1,"packId":${JSON.stringify(packId)}${tail},"events":[${parts.events.join(",")}],"rejected":[${parts.rejected.join(",")}]}`;
+    out.push({ packId, body, bytes: sizeOf(body) });
+    parts = { events: [], rejected: [] };
+    packId = newId("pk");
+    bytes = 0;
   };
-  const add = (size: number, put: (p: EventPack) => void) => {
-    if (!current || bytes + size > MAX_PACK_BYTES) start();
-    put(current!);
-    bytes += size + 1;
-    out[out.length - 1]!.bytes = bytes;
+  const add = (json: string, list: "events" | "rejected") => {
+    const size = sizeOf(json) + 1;
+    if (bytes + size + envelope > MAX_PACK_BYTES) flush();
+    parts[list].push(json);
+    bytes += size;
   };
-  for (const e of events) add(sizeOf(JSON.stringify(e)), (p) => p.events.push(e));
-  for (const r of rejected) add(sizeOf(JSON.stringify(r)), (p) => p.rejected.push(r));
+  for (const e of events) add(JSON.stringify(e), "events");
+  for (const r of rejected) add(JSON.stringify(r), "rejected");
+  flush();
   return out;
 }
 

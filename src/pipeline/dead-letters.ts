@@ -8,17 +8,19 @@ import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import { database, type Database } from "../db/client";
 import { deadLetters, packFailures } from "../db/schema";
 import { log } from "../log";
+import { bodyValue } from "./pack-decode";
 
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const db = database(env.DB);
-  const packIds = batch.messages.map((m) => packIdOf(m.body)).filter((id): id is string => id !== null);
+  const bodies = batch.messages.map((m) => bodyValue(m.body));
+  const packIds = bodies.map(packIdOf).filter((id): id is string => id !== null);
   const failures = packIds.length > 0 ? await db.select().from(packFailures).where(inArray(packFailures.packId, packIds)).all() : [];
   const failureByPack = new Map(failures.map((f) => [f.packId, f]));
-  const rows = batch.messages.map((m) => {
-    const failure = failureByPack.get(packIdOf(m.body) ?? "");
+  const rows = batch.messages.map((m, i) => {
+    const failure = failureByPack.get(packIdOf(bodies[i]) ?? "");
     // The DLQ counts its own deliveries from 1; the attempts on the event queue are the ones the
     // pipeline recorded with its last error.
-    return { id: m.id, queue: batch.queue, body: JSON.stringify(m.body), attempts: failure?.attempts ?? m.attempts, lastError: failure?.error ?? null, receivedAt: Date.now() };
+    return { id: m.id, queue: batch.queue, body: JSON.stringify(bodies[i]) ?? "null", attempts: failure?.attempts ?? m.attempts, lastError: failure?.error ?? null, receivedAt: Date.now() };
   });
   const [first, ...rest] = rows.map((r) => db.insert(deadLetters).values(r).onConflictDoNothing());
   await db.batch([first!, ...rest]);
@@ -30,7 +32,7 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
 export async function recordUndecodable(env: Env, queue: string, message: Message<unknown>): Promise<void> {
   await database(env.DB)
     .insert(deadLetters)
-    .values({ id: message.id, queue, body: JSON.stringify(message.body) ?? "null", attempts: message.attempts, lastError: "undecodable: not an event pack of version 1", receivedAt: Date.now() })
+    .values({ id: message.id, queue, body: JSON.stringify(bodyValue(message.body)) ?? "null", attempts: message.attempts, lastError: "undecodable: not an event pack of version 1", receivedAt: Date.now() })
     .onConflictDoNothing();
   log("error", "pipeline.undecodable", { queue, messageId: message.id });
 }
