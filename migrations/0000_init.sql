@@ -15,6 +15,7 @@ CREATE TABLE `customers` (
 	`id` text PRIMARY KEY NOT NULL,
 	`traits` text DEFAULT '{}' NOT NULL,
 	`trait_times` text DEFAULT '{}' NOT NULL,
+	`trait_issues` text DEFAULT '{}' NOT NULL,
 	`counters` text DEFAULT '{}' NOT NULL,
 	`event_count` integer DEFAULT 0 NOT NULL,
 	`recent_events` text DEFAULT '[]' NOT NULL,

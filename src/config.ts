@@ -8,12 +8,19 @@ const ConfigSchema = z.object({
   ENVIRONMENT: z.string().default("local"),
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   RETRY_BASE_DELAY_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
+  DEFAULT_PHONE_COUNTRY: z
+    .string()
+    .regex(/^([A-Za-z]{2})?$/, "must be an ISO 3166-1 alpha-2 country code, or empty")
+    .default("")
+    .transform((v) => v.toUpperCase()),
 });
 
 export type Config = {
   environment: string;
   eventRetentionDays: number;
   retryBaseDelaySeconds: number;
+  /** Country of phone numbers written without a country code; undefined: such numbers are flagged. */
+  defaultPhoneCountry: string | undefined;
 };
 
 const cache = new WeakMap<object, Config>();
@@ -31,6 +38,7 @@ export function readConfig(env: Env): Config {
     environment: parsed.data.ENVIRONMENT,
     eventRetentionDays: parsed.data.EVENT_RETENTION_DAYS,
     retryBaseDelaySeconds: parsed.data.RETRY_BASE_DELAY_SECONDS,
+    defaultPhoneCountry: parsed.data.DEFAULT_PHONE_COUNTRY || undefined,
   };
   cache.set(env, config);
   return config;

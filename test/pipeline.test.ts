@@ -153,7 +153,7 @@ describe("pipeline: coalescing and concurrency", () => {
     expect(byAnon.id).toBe(byUser.id);
     expect(byEmail.id).toBe(byUser.id);
     expect(byUser.eventCount).toBe(2);
-    expect(byUser.identities).toEqual({ userIds: [userId], anonymousIds: [anonymousId], emails: ["ada@example.com"] });
+    expect(byUser.identities).toEqual({ userIds: [userId], anonymousIds: [anonymousId], emails: ["ada@example.com"], phones: [], externalIds: [] });
   });
 
   it("loses no update when two invocations write the same customer at once", async () => {

@@ -24,7 +24,8 @@ describe("GET /v1/customers/{id}", () => {
       expect(res.status, ref).toBe(200);
       expect(((await res.json()) as any).id).toBe(profile.id);
     }
-    expect(profile).toMatchObject({ userId, email, traits: { firstName: "Ada", email }, eventCount: 2, firstSeenAt: at(1), lastSeenAt: at(2), counters: { types: { identify: 1, track: 1 }, events: { "Order Completed": 1 } } });
+    // The email trait is normalized (trimmed, lower-cased).
+    expect(profile).toMatchObject({ userId, email: email.toLowerCase(), traits: { firstName: "Ada", email: email.toLowerCase() }, eventCount: 2, firstSeenAt: at(1), lastSeenAt: at(2), counters: { types: { identify: 1, track: 1 }, events: { "Order Completed": 1 } } });
   });
 
   it("sends an ETag and answers 304 to If-None-Match", async () => {

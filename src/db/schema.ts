@@ -20,6 +20,8 @@ export const customers = sqliteTable("customers", {
   traits: text("traits").notNull().default("{}"),
   /** JSON object of trait name → [event time ms, messageId]: last writer wins by event time. */
   traitTimes: text("trait_times").notNull().default("{}"),
+  /** JSON object of trait name → why its value (kept as sent) could not be normalized. */
+  traitIssues: text("trait_issues").notNull().default("{}"),
   /** JSON counters: events by type and track events by name. */
   counters: text("counters").notNull().default("{}"),
   eventCount: integer("event_count").notNull().default(0),

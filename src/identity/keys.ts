@@ -1,10 +1,12 @@
 /**
  * Identifiers of a customer and how an event names them. An identity key is `kind:value`:
- * `user_id:42`, `anonymous_id:3f2c…`, `email:ada@example.com`.
+ * `user_id:42`, `anonymous_id:3f2c…`, `email:ada@example.com`, `phone:+33612345678`,
+ * `external:shopify_customer_id:8123` (from `context.externalIds`, as Segment sends them).
  */
 import type { StoredEvent } from "../events/types";
+import { canonicalTraitName, normalizeEmail, normalizePhone, type NormalizeOptions } from "./normalize";
 
-export const IDENTITY_KINDS = ["user_id", "anonymous_id", "email"] as const;
+export const IDENTITY_KINDS = ["user_id", "anonymous_id", "email", "phone", "external"] as const;
 export type IdentityKind = (typeof IDENTITY_KINDS)[number];
 
 export interface Identity {
@@ -13,40 +15,63 @@ export interface Identity {
   value: string;
 }
 
+/** An identity from a kind and a value; emails are lower-cased, external types too. */
 export function identity(kind: IdentityKind, value: string): Identity {
-  const v = kind === "email" ? normalizeEmail(value) : value;
+  let v = value.trim();
+  if (kind === "email") v = v.toLowerCase();
+  if (kind === "external") {
+    const colon = v.indexOf(":");
+    if (colon > 0) v = `${v.slice(0, colon).toLowerCase()}${v.slice(colon)}`;
+  }
   return { key: `${kind}:${v}`, kind, value: v };
 }
 
-export function normalizeEmail(value: string): string {
-  return value.trim().toLowerCase();
+/** The first trait (in `traits`, then `context.traits`) whose canonical name is `name`. */
+function traitOf(event: StoredEvent, name: string): unknown {
+  const sources = [event.type === "identify" ? event.traits : undefined, event.context?.traits as Record<string, unknown> | undefined];
+  for (const source of sources) {
+    if (!source || typeof source !== "object") continue;
+    for (const [key, value] of Object.entries(source)) if (canonicalTraitName(key) === name && value !== undefined && value !== null) return value;
+  }
+  return undefined;
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
-function emailOf(event: StoredEvent): string | null {
-  const fromTraits = event.type === "identify" ? event.traits?.email : undefined;
-  const fromContext = (event.context?.traits as Record<string, unknown> | undefined)?.email;
-  const candidate = typeof fromTraits === "string" ? fromTraits : typeof fromContext === "string" ? fromContext : null;
-  return candidate && EMAIL.test(candidate.trim()) ? candidate : null;
+/** `context.externalIds: [{ id, type }]` → `external:<type>:<id>` identities. */
+function externalIdsOf(event: StoredEvent): Identity[] {
+  const list = event.context?.externalIds;
+  if (!Array.isArray(list)) return [];
+  const out: Identity[] = [];
+  for (const item of list) {
+    const { id, type } = (item ?? {}) as { id?: unknown; type?: unknown };
+    if ((typeof id === "string" || typeof id === "number") && typeof type === "string" && String(id).trim() && type.trim()) {
+      out.push(identity("external", `${type.trim()}:${String(id).trim()}`));
+    }
+  }
+  return out;
 }
 
 /**
  * The identities an event asserts. An alias's `previousId` may be an earlier userId or an
  * anonymousId: both candidates are looked up, and `resolvePreviousId` picks the one that exists.
  */
-export function identitiesOf(event: StoredEvent): Identity[] {
+export function identitiesOf(event: StoredEvent, options: NormalizeOptions = {}): Identity[] {
   const out: Identity[] = [];
   if (event.userId) out.push(identity("user_id", event.userId));
   if (event.anonymousId) out.push(identity("anonymous_id", event.anonymousId));
-  const email = emailOf(event);
-  if (email) out.push(identity("email", email));
+  const email = normalizeEmail(traitOf(event, "email"));
+  if (email.ok) out.push(identity("email", email.value as string));
+  const phoneTrait = traitOf(event, "phone");
+  if (phoneTrait !== undefined) {
+    const phone = normalizePhone(phoneTrait, options.defaultPhoneCountry);
+    if (phone.ok) out.push(identity("phone", phone.value as string));
+  }
+  out.push(...externalIdsOf(event));
   return out;
 }
 
 /** The keys to look up for an event, including both readings of an alias's previousId. */
-export function lookupKeysOf(event: StoredEvent): string[] {
-  const keys = identitiesOf(event).map((i) => i.key);
+export function lookupKeysOf(event: StoredEvent, options: NormalizeOptions = {}): string[] {
+  const keys = identitiesOf(event, options).map((i) => i.key);
   if (event.type === "alias" && event.previousId) {
     keys.push(identity("user_id", event.previousId).key, identity("anonymous_id", event.previousId).key);
   }
@@ -59,12 +84,20 @@ export function resolvePreviousId(previousId: string, owners: ReadonlyMap<string
   return owners.has(asUser.key) ? asUser : identity("anonymous_id", previousId);
 }
 
-/** Parses a path id: `anonymous_id:…`, `email:…`, `user_id:…`, a master id, or a bare userId. */
-export function parseCustomerRef(ref: string): { masterId: string } | { identity: Identity } {
+/**
+ * Parses a path id: `anonymous_id:…`, `email:…`, `phone:…`, `external:<type>:<id>`, `user_id:…`,
+ * a master id, or a bare userId. Phone numbers are looked up in E.164 (`+33612345678`).
+ */
+export function parseCustomerRef(ref: string, options: NormalizeOptions = {}): { masterId: string } | { identity: Identity } {
   const colon = ref.indexOf(":");
   if (colon > 0) {
     const kind = ref.slice(0, colon);
-    if ((IDENTITY_KINDS as readonly string[]).includes(kind)) return { identity: identity(kind as IdentityKind, ref.slice(colon + 1)) };
+    const value = ref.slice(colon + 1);
+    if (kind === "phone") {
+      const phone = normalizePhone(value, options.defaultPhoneCountry);
+      return { identity: identity("phone", phone.ok ? (phone.value as string) : value) };
+    }
+    if ((IDENTITY_KINDS as readonly string[]).includes(kind)) return { identity: identity(kind as IdentityKind, value) };
   }
   if (/^cus_[0-9a-f]{28}$/.test(ref)) return { masterId: ref };
   return { identity: identity("user_id", ref) };

@@ -5,6 +5,7 @@
  */
 import type { StoredEvent } from "../events/types";
 import { identitiesOf, resolvePreviousId, type Identity } from "./keys";
+import type { NormalizeOptions } from "./normalize";
 
 export interface ResolvedGroup {
   customerId: string;
@@ -19,9 +20,9 @@ export interface ResolvedGroup {
   conflicts: { identity: Identity; ownerId: string }[];
 }
 
-const PRIORITY: Record<Identity["kind"], number> = { user_id: 0, email: 1, anonymous_id: 2 };
+const PRIORITY: Record<Identity["kind"], number> = { user_id: 0, email: 1, phone: 2, external: 3, anonymous_id: 4 };
 
-export function resolveGroups(events: StoredEvent[], owners: ReadonlyMap<string, string>, mintId: () => string): ResolvedGroup[] {
+export function resolveGroups(events: StoredEvent[], owners: ReadonlyMap<string, string>, mintId: () => string, options: NormalizeOptions = {}): ResolvedGroup[] {
   const parent = events.map((_, i) => i);
   const find = (i: number): number => {
     while (parent[i] !== i) {
@@ -31,7 +32,7 @@ export function resolveGroups(events: StoredEvent[], owners: ReadonlyMap<string,
     return i;
   };
   const eventIdentities = events.map((e) => {
-    const ids = identitiesOf(e);
+    const ids = identitiesOf(e, options);
     if (e.type === "alias" && e.previousId) ids.push(resolvePreviousId(e.previousId, owners));
     return ids;
   });

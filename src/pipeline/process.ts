@@ -7,6 +7,7 @@
  * commit in the same D1 batch as the profile change. A concurrent writer to the same customer
  * makes the batch abort (version trigger, unique keys); we re-read and recompute.
  */
+import { readConfig } from "../config";
 import { newId } from "../crypto";
 import { database, type Database } from "../db/client";
 import type { StoredEvent } from "../events/types";
@@ -76,8 +77,9 @@ export async function processEvents(env: Env, input: readonly StoredEvent[], opt
 async function commitOnce(env: Env, db: Database, events: StoredEvent[], options: ProcessOptions, attempt: number): Promise<ProcessStats> {
   const now = options.now ?? Date.now();
   const t0 = performance.now();
-  const owners = await loadOwners(db, [...new Set(events.flatMap(lookupKeysOf))]);
-  const groups = resolveGroups(events, owners, () => newId("cus", now));
+  const normalize = { defaultPhoneCountry: readConfig(env).defaultPhoneCountry };
+  const owners = await loadOwners(db, [...new Set(events.flatMap((e) => lookupKeysOf(e, normalize)))]);
+  const groups = resolveGroups(events, owners, () => newId("cus", now), normalize);
   const existingIds = groups.filter((g) => !g.isNew).map((g) => g.customerId);
   const profiles = await loadProfiles(db, existingIds);
   const seen = await loadSeenMessageIds(db, [...profiles.values()], events.map((e) => e.messageId));
@@ -96,7 +98,7 @@ async function commitOnce(env: Env, db: Database, events: StoredEvent[], options
     duplicates += group.events.length - fresh.length;
     const changed = fresh.length > 0 || group.newIdentities.length > 0;
     if (!changed && !options.rewriteSnapshots) continue;
-    const state = applyEvents(stored?.state ?? emptyProfile(), fresh);
+    const state = applyEvents(stored?.state ?? emptyProfile(), fresh, normalize);
     if (changed) {
       writes.push({
         customerId: group.customerId,

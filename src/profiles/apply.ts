@@ -4,6 +4,7 @@
  * add up, first/last seen are min/max. Deduplication happens before this, so each event counts once.
  */
 import type { StoredEvent } from "../events/types";
+import { normalizeTraits, type NormalizeOptions } from "../identity/normalize";
 
 export interface Counters {
   /** Events by type: `{ track: 12, page: 40 }`. */
@@ -16,6 +17,8 @@ export interface ProfileState {
   traits: Record<string, unknown>;
   /** Trait name → [event time in ms, messageId] of the value held. */
   traitTimes: Record<string, [number, string]>;
+  /** Trait name → why the value held (kept as sent) could not be normalized. */
+  traitIssues: Record<string, string>;
   counters: Counters;
   eventCount: number;
   firstSeenAt: number | null;
@@ -23,7 +26,7 @@ export interface ProfileState {
 }
 
 export function emptyProfile(): ProfileState {
-  return { traits: {}, traitTimes: {}, counters: { types: {}, events: {} }, eventCount: 0, firstSeenAt: null, lastSeenAt: null };
+  return { traits: {}, traitTimes: {}, traitIssues: {}, counters: { types: {}, events: {} }, eventCount: 0, firstSeenAt: null, lastSeenAt: null };
 }
 
 /** Does a write stamped (ts, id) win over the one held? */
@@ -31,11 +34,15 @@ function newer(ts: number, id: string, held: [number, string] | undefined): bool
   return !held || ts > held[0] || (ts === held[0] && id > held[1]);
 }
 
-/** Returns a new state with `events` applied; `state` is not modified. */
-export function applyEvents(state: ProfileState, events: readonly StoredEvent[]): ProfileState {
+/**
+ * Returns a new state with `events` applied; `state` is not modified. Traits are normalized
+ * (identity/normalize.ts) as they are applied; the stored events keep what was sent.
+ */
+export function applyEvents(state: ProfileState, events: readonly StoredEvent[], options: NormalizeOptions = {}): ProfileState {
   const next: ProfileState = {
     traits: { ...state.traits },
     traitTimes: { ...state.traitTimes },
+    traitIssues: { ...state.traitIssues },
     counters: { types: { ...state.counters.types }, events: { ...state.counters.events } },
     eventCount: state.eventCount,
     firstSeenAt: state.firstSeenAt,
@@ -49,11 +56,13 @@ export function applyEvents(state: ProfileState, events: readonly StoredEvent[])
     next.firstSeenAt = next.firstSeenAt === null ? ts : Math.min(next.firstSeenAt, ts);
     next.lastSeenAt = next.lastSeenAt === null ? ts : Math.max(next.lastSeenAt, ts);
     if (e.type === "identify" && e.traits) {
-      for (const [name, value] of Object.entries(e.traits)) {
-        if (value === undefined) continue;
+      const { traits, issues } = normalizeTraits(e.traits, options);
+      for (const [name, value] of Object.entries(traits)) {
         if (newer(ts, e.messageId, next.traitTimes[name])) {
           next.traits[name] = value;
           next.traitTimes[name] = [ts, e.messageId];
+          if (issues[name]) next.traitIssues[name] = issues[name];
+          else delete next.traitIssues[name];
         }
       }
     }

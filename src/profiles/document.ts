@@ -9,13 +9,17 @@ export const CustomerProfile = z.object({
   id: z.string().describe("Master customer id"),
   userId: z.string().nullable().describe("The customer's userId, if known"),
   email: z.string().nullable(),
+  phone: z.string().nullable().describe("E.164"),
   identities: z.object({
     userIds: z.array(z.string()),
     anonymousIds: z.array(z.string()),
     emails: z.array(z.string()),
+    phones: z.array(z.string()),
+    externalIds: z.array(z.object({ type: z.string(), id: z.string() })),
   }),
-  traits: z.record(z.string(), z.unknown()),
+  traits: z.record(z.string(), z.unknown()).describe("Normalized; a value that could not be normalized is kept as sent and listed in traitIssues"),
   traitsUpdatedAt: z.record(z.string(), z.string()).describe("Event time of each trait's value"),
+  traitIssues: z.record(z.string(), z.string()).describe("Trait name → why its value could not be normalized"),
   counters: z.object({ types: z.record(z.string(), z.number()), events: z.record(z.string(), z.number()) }),
   eventCount: z.number().int(),
   firstSeenAt: z.string().nullable(),
@@ -31,14 +35,19 @@ export function toDocument(id: string, state: ProfileState, identities: readonly
   const values = (kind: Identity["kind"]) => identities.filter((i) => i.kind === kind).map((i) => i.value).sort();
   const userIds = values("user_id");
   const emails = values("email");
-  const email = typeof state.traits.email === "string" ? state.traits.email : (emails[0] ?? null);
+  const phones = values("phone");
+  const email = typeof state.traits.email === "string" && !state.traitIssues.email ? state.traits.email : (emails[0] ?? null);
+  const phone = typeof state.traits.phone === "string" && !state.traitIssues.phone ? state.traits.phone : (phones[0] ?? null);
+  const externalIds = values("external").map((v) => ({ type: v.slice(0, v.indexOf(":")), id: v.slice(v.indexOf(":") + 1) }));
   return {
     id,
     userId: userIds[0] ?? null,
     email,
-    identities: { userIds, anonymousIds: values("anonymous_id"), emails },
+    phone,
+    identities: { userIds, anonymousIds: values("anonymous_id"), emails, phones, externalIds },
     traits: state.traits,
     traitsUpdatedAt: Object.fromEntries(Object.entries(state.traitTimes).map(([k, [ts]]) => [k, new Date(ts).toISOString()])),
+    traitIssues: state.traitIssues,
     counters: state.counters,
     eventCount: state.eventCount,
     firstSeenAt: iso(state.firstSeenAt),

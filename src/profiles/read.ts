@@ -5,6 +5,7 @@
  * replicated to this location. The first read starts the customer's snapshot; from then on the
  * pipeline keeps it fresh.
  */
+import { readConfig } from "../config";
 import { database } from "../db/client";
 import { parseCustomerRef } from "../identity/keys";
 import { log } from "../log";
@@ -24,7 +25,7 @@ const ownerCache = new Map<string, { id: string; until: number }>();
  * after the response, so ingest never pays for identifiers nobody looks up.
  */
 export async function resolveCustomerId(env: Env, ref: string, waitUntil?: (p: Promise<unknown>) => void, now = Date.now()): Promise<string | null> {
-  const parsed = parseCustomerRef(ref);
+  const parsed = parseCustomerRef(ref, { defaultPhoneCountry: readConfig(env).defaultPhoneCountry });
   if ("masterId" in parsed) return parsed.masterId;
   const { key } = parsed.identity;
   const cached = ownerCache.get(key);

@@ -133,6 +133,7 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
       id: w.customerId,
       traits: JSON.stringify(w.state.traits),
       trait_times: JSON.stringify(w.state.traitTimes),
+      trait_issues: JSON.stringify(w.state.traitIssues),
       counters: JSON.stringify(w.state.counters),
       event_count: w.state.eventCount,
       recent_events: JSON.stringify(recent),
@@ -161,13 +162,13 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
 }
 
 const UPSERT_CUSTOMERS = `
-  INSERT INTO customers (id, traits, trait_times, counters, event_count, recent_events, identity_keys, chunk_count, first_seen_at, last_seen_at, version, created_at, updated_at)
-  SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.counters'),
+  INSERT INTO customers (id, traits, trait_times, trait_issues, counters, event_count, recent_events, identity_keys, chunk_count, first_seen_at, last_seen_at, version, created_at, updated_at)
+  SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.trait_issues'), json_extract(value, '$.counters'),
          json_extract(value, '$.event_count'), json_extract(value, '$.recent_events'), json_extract(value, '$.identity_keys'), json_extract(value, '$.chunk_count'),
          json_extract(value, '$.first_seen_at'), json_extract(value, '$.last_seen_at'), json_extract(value, '$.version'),
          json_extract(value, '$.created_at'), json_extract(value, '$.updated_at')
   FROM json_each(?1) WHERE true
-  ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, counters = excluded.counters,
+  ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, trait_issues = excluded.trait_issues, counters = excluded.counters,
     event_count = excluded.event_count, recent_events = excluded.recent_events, identity_keys = excluded.identity_keys, chunk_count = excluded.chunk_count,
     first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at, version = excluded.version, updated_at = excluded.updated_at`;
 
@@ -212,6 +213,7 @@ function toStoredProfile(r: typeof customers.$inferSelect): StoredProfile {
     state: {
       traits: JSON.parse(r.traits) as Record<string, unknown>,
       traitTimes: JSON.parse(r.traitTimes) as Record<string, [number, string]>,
+      traitIssues: JSON.parse(r.traitIssues) as Record<string, string>,
       counters: { types: {}, events: {}, ...(JSON.parse(r.counters) as Partial<Counters>) },
       eventCount: r.eventCount,
       firstSeenAt: r.firstSeenAt,
