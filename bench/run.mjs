@@ -55,7 +55,7 @@ try {
   const writeAuth = { authorization: `Basic ${btoa(`${DEMO_KEYS.write}:`)}`, "content-type": "application/json" };
   const t0 = performance.now();
   const ingest = await load({ url: rapport.url, concurrency: INGEST_CONCURRENCY, seconds: 300, maxRequests: bodies.length, makeRequest: (i) => ({ path: "/v1/batch", init: { method: "POST", headers: writeAuth, body: bodies[i] } }) });
-  const processed = () => batches.reduce((n, b) => n + b.events + b.duplicates, 0);
+  const processed = () => batches.reduce((n, b) => n + b.events + b.duplicates + (b.suppressed ?? 0), 0);
   const deadline = performance.now() + 300_000;
   while (processed() < workload.events.length && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const done = batches.at(-1)?.at ?? performance.now();
@@ -97,7 +97,7 @@ try {
   const r0 = performance.now();
   const returningPost = await load({ url: rapport.url, concurrency: INGEST_CONCURRENCY, seconds: 300, maxRequests: returningBodies.length, makeRequest: (i) => ({ path: "/v1/batch", init: { method: "POST", headers: writeAuth, body: returningBodies[i] } }) });
   const phase2 = () => batches.slice(before);
-  const processed2 = () => phase2().reduce((n, b) => n + b.events + b.duplicates, 0);
+  const processed2 = () => phase2().reduce((n, b) => n + b.events + b.duplicates + (b.suppressed ?? 0), 0);
   const deadline2 = performance.now() + 300_000;
   while (processed2() < returning.length && performance.now() < deadline2) await new Promise((r) => setTimeout(r, 50));
   const sum2 = (k) => phase2().reduce((n, b) => n + (b[k] ?? 0), 0);

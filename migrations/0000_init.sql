@@ -16,6 +16,7 @@ CREATE TABLE `customers` (
 	`traits` text DEFAULT '{}' NOT NULL,
 	`trait_times` text DEFAULT '{}' NOT NULL,
 	`trait_issues` text DEFAULT '{}' NOT NULL,
+	`consent` text DEFAULT 'null' NOT NULL,
 	`counters` text DEFAULT '{}' NOT NULL,
 	`event_count` integer DEFAULT 0 NOT NULL,
 	`recent_events` text DEFAULT '[]' NOT NULL,
@@ -77,4 +78,10 @@ CREATE TABLE `quarantine` (
 	`truncated` integer DEFAULT false NOT NULL
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `quarantine_id_idx` ON `quarantine` (`id`);
+CREATE UNIQUE INDEX `quarantine_id_idx` ON `quarantine` (`id`);--> statement-breakpoint
+CREATE TABLE `suppressions` (
+	`key` text PRIMARY KEY NOT NULL,
+	`customer_id` text NOT NULL,
+	`reason` text NOT NULL,
+	`created_at` integer NOT NULL
+);

@@ -6,6 +6,7 @@
  * HTTP (Hono, built by createApp):
  *   - ingest/     Segment-compatible tracking API, packing events onto the Queue   (write keys)
  *   - profiles/   customer profiles and their events                               (read keys)
+ *   - privacy/    erase and export a customer, suppressions                        (admin keys)
  *   - admin/      API keys, quarantine, dead letters and replay                    (admin keys)
  *   - openapi/    /openapi.json and /docs
  * Queues:
@@ -22,6 +23,7 @@ import { runRetention } from "./maintenance/retention";
 import { registerDocsRoutes } from "./openapi/routes";
 import { consumeEvents } from "./pipeline/consumer";
 import { consumeDeadLetters } from "./pipeline/dead-letters";
+import { registerPrivacyRoutes } from "./privacy/routes";
 import { registerProfileRoutes } from "./profiles/routes";
 
 const app = createApp();
@@ -29,6 +31,7 @@ app.get("/health", (c) => c.json({ ok: true }));
 registerIngestRoutes(app);
 registerProfileRoutes(app);
 registerAdminRoutes(app);
+registerPrivacyRoutes(app);
 registerDocsRoutes(app);
 
 /** Queue names carry an environment suffix (`rapport-events-staging`); the DLQ's has `-dlq`. */

@@ -22,6 +22,8 @@ export const customers = sqliteTable("customers", {
   traitTimes: text("trait_times").notNull().default("{}"),
   /** JSON object of trait name → why its value (kept as sent) could not be normalized. */
   traitIssues: text("trait_issues").notNull().default("{}"),
+  /** JSON consent preferences (`null` until an event carries `context.consent`). */
+  consent: text("consent").notNull().default("null"),
   /** JSON counters: events by type and track events by name. */
   counters: text("counters").notNull().default("{}"),
   eventCount: integer("event_count").notNull().default(0),
@@ -127,3 +129,14 @@ export const apiKeys = sqliteTable(
   },
   (t) => [uniqueIndex("api_keys_hash_idx").on(t.hash)],
 );
+
+/**
+ * Identifiers of erased customers. Events that carry one are dropped, so that replayed or late
+ * events do not recreate a person who asked to be forgotten (until an admin lifts it).
+ */
+export const suppressions = sqliteTable("suppressions", {
+  key: text("key").primaryKey(),
+  customerId: text("customer_id").notNull(),
+  reason: text("reason").notNull(),
+  createdAt: integer("created_at").notNull(),
+});

@@ -16,12 +16,14 @@ import { resolveGroups } from "../identity/resolve";
 import { log } from "../log";
 import { applyEvents, emptyProfile } from "../profiles/apply";
 import { toDocument, type CustomerProfile } from "../profiles/document";
-import { commitStatements, loadOwners, loadProfiles, loadSeenMessageIds, type ProfileWrite } from "../profiles/store";
+import { commitStatements, loadOwners, loadProfiles, loadSeenMessageIds, loadSuppressed, type ProfileWrite } from "../profiles/store";
 import { writeSnapshot } from "../profiles/snapshot";
 
 export interface ProcessStats {
   events: number;
   duplicates: number;
+  /** Events dropped because they carry an identifier of an erased customer. */
+  suppressed: number;
   customers: number;
   customersChanged: number;
   d1RowsWritten: number;
@@ -46,7 +48,7 @@ export class ConcurrentWriteError extends Error {
 
 export function isWriteConflict(err: unknown): boolean {
   const text = String(err instanceof Error ? `${err.message} ${(err as { cause?: unknown }).cause ?? ""}` : err);
-  return text.includes("rapport_version_conflict") || text.includes("UNIQUE constraint failed");
+  return text.includes("rapport_version_conflict") || text.includes("rapport_suppressed") || text.includes("UNIQUE constraint failed");
 }
 
 /** Keeps the first of several events with the same messageId. */
@@ -74,11 +76,15 @@ export async function processEvents(env: Env, input: readonly StoredEvent[], opt
   }
 }
 
-async function commitOnce(env: Env, db: Database, events: StoredEvent[], options: ProcessOptions, attempt: number): Promise<ProcessStats> {
+async function commitOnce(env: Env, db: Database, input: StoredEvent[], options: ProcessOptions, attempt: number): Promise<ProcessStats> {
   const now = options.now ?? Date.now();
   const t0 = performance.now();
   const normalize = { defaultPhoneCountry: readConfig(env).defaultPhoneCountry };
-  const owners = await loadOwners(db, [...new Set(events.flatMap((e) => lookupKeysOf(e, normalize)))]);
+  const keysByEvent = input.map((e) => lookupKeysOf(e, normalize));
+  const allKeys = [...new Set(keysByEvent.flat())];
+  const [owners, suppressed] = await Promise.all([loadOwners(db, allKeys), loadSuppressed(db, allKeys)]);
+  // Events of erased customers are dropped: replays and late events must not recreate them.
+  const events = suppressed.size === 0 ? input : input.filter((_, i) => !keysByEvent[i]!.some((k) => suppressed.has(k)));
   const groups = resolveGroups(events, owners, () => newId("cus", now), normalize);
   const existingIds = groups.filter((g) => !g.isNew).map((g) => g.customerId);
   const profiles = await loadProfiles(db, existingIds);
@@ -138,6 +144,7 @@ async function commitOnce(env: Env, db: Database, events: StoredEvent[], options
   return {
     events: events.length,
     duplicates,
+    suppressed: input.length - events.length,
     customers: groups.length,
     customersChanged: writes.length,
     d1RowsWritten,

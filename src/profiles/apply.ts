@@ -20,13 +20,18 @@ export interface ProfileState {
   /** Trait name → why the value held (kept as sent) could not be normalized. */
   traitIssues: Record<string, string>;
   counters: Counters;
+  /**
+   * The latest `context.consent.categoryPreferences` (Segment's consent object), with the event
+   * time and messageId that set it: later features (triggers, content) respect it.
+   */
+  consent: { categoryPreferences: Record<string, boolean>; at: [number, string] } | null;
   eventCount: number;
   firstSeenAt: number | null;
   lastSeenAt: number | null;
 }
 
 export function emptyProfile(): ProfileState {
-  return { traits: {}, traitTimes: {}, traitIssues: {}, counters: { types: {}, events: {} }, eventCount: 0, firstSeenAt: null, lastSeenAt: null };
+  return { traits: {}, traitTimes: {}, traitIssues: {}, counters: { types: {}, events: {} }, consent: null, eventCount: 0, firstSeenAt: null, lastSeenAt: null };
 }
 
 /** Does a write stamped (ts, id) win over the one held? */
@@ -44,6 +49,7 @@ export function applyEvents(state: ProfileState, events: readonly StoredEvent[],
     traitTimes: { ...state.traitTimes },
     traitIssues: { ...state.traitIssues },
     counters: { types: { ...state.counters.types }, events: { ...state.counters.events } },
+    consent: state.consent,
     eventCount: state.eventCount,
     firstSeenAt: state.firstSeenAt,
     lastSeenAt: state.lastSeenAt,
@@ -55,6 +61,8 @@ export function applyEvents(state: ProfileState, events: readonly StoredEvent[],
     if (e.type === "track" && e.event) next.counters.events[e.event] = (next.counters.events[e.event] ?? 0) + 1;
     next.firstSeenAt = next.firstSeenAt === null ? ts : Math.min(next.firstSeenAt, ts);
     next.lastSeenAt = next.lastSeenAt === null ? ts : Math.max(next.lastSeenAt, ts);
+    const preferences = consentOf(e);
+    if (preferences && newer(ts, e.messageId, next.consent?.at)) next.consent = { categoryPreferences: preferences, at: [ts, e.messageId] };
     if (e.type === "identify" && e.traits) {
       const { traits, issues } = normalizeTraits(e.traits, options);
       for (const [name, value] of Object.entries(traits)) {
@@ -68,4 +76,13 @@ export function applyEvents(state: ProfileState, events: readonly StoredEvent[],
     }
   }
   return next;
+}
+
+/** `context.consent.categoryPreferences`, when it is an object of booleans. */
+function consentOf(e: StoredEvent): Record<string, boolean> | null {
+  const prefs = (e.context?.consent as { categoryPreferences?: unknown } | undefined)?.categoryPreferences;
+  if (typeof prefs !== "object" || prefs === null || Array.isArray(prefs)) return null;
+  const out: Record<string, boolean> = {};
+  for (const [category, allowed] of Object.entries(prefs)) if (typeof allowed === "boolean") out[category] = allowed;
+  return out;
 }

@@ -20,6 +20,10 @@ export const CustomerProfile = z.object({
   traits: z.record(z.string(), z.unknown()).describe("Normalized; a value that could not be normalized is kept as sent and listed in traitIssues"),
   traitsUpdatedAt: z.record(z.string(), z.string()).describe("Event time of each trait's value"),
   traitIssues: z.record(z.string(), z.string()).describe("Trait name → why its value could not be normalized"),
+  consent: z
+    .object({ categoryPreferences: z.record(z.string(), z.boolean()), updatedAt: z.string() })
+    .nullable()
+    .describe("The latest context.consent.categoryPreferences, by event time"),
   counters: z.object({ types: z.record(z.string(), z.number()), events: z.record(z.string(), z.number()) }),
   eventCount: z.number().int(),
   firstSeenAt: z.string().nullable(),
@@ -48,6 +52,7 @@ export function toDocument(id: string, state: ProfileState, identities: readonly
     traits: state.traits,
     traitsUpdatedAt: Object.fromEntries(Object.entries(state.traitTimes).map(([k, [ts]]) => [k, new Date(ts).toISOString()])),
     traitIssues: state.traitIssues,
+    consent: state.consent ? { categoryPreferences: state.consent.categoryPreferences, updatedAt: new Date(state.consent.at[0]).toISOString() } : null,
     counters: state.counters,
     eventCount: state.eventCount,
     firstSeenAt: iso(state.firstSeenAt),

@@ -44,6 +44,11 @@ export async function resolveCustomerId(env: Env, ref: string, waitUntil?: (p: P
   return id;
 }
 
+/** Forgets cached owners of these identity keys (after an erasure). */
+export function forgetOwners(keys: readonly string[]): void {
+  for (const key of keys) ownerCache.delete(key);
+}
+
 export interface FoundCustomer {
   id: string;
   version: number;

@@ -7,7 +7,7 @@
  */
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { customers, eventChunks, identities } from "../db/schema";
+import { customers, eventChunks, identities, suppressions } from "../db/schema";
 import type { StoredEvent } from "../events/types";
 import type { Identity, IdentityKind } from "../identity/keys";
 import type { Counters, ProfileState } from "./apply";
@@ -38,6 +38,13 @@ export async function loadOwners(db: Database, keys: readonly string[]): Promise
   if (keys.length === 0) return new Map();
   const rows = await db.select({ key: identities.key, customerId: identities.customerId }).from(identities).where(sql`${identities.key} IN ${jsonList(keys)}`).all();
   return new Map(rows.map((r) => [r.key, r.customerId]));
+}
+
+/** Which of these identity keys belong to erased customers. */
+export async function loadSuppressed(db: Database, keys: readonly string[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const rows = await db.select({ key: suppressions.key }).from(suppressions).where(sql`${suppressions.key} IN ${jsonList(keys)}`).all();
+  return new Set(rows.map((r) => r.key));
 }
 
 export async function loadProfiles(db: Database, ids: readonly string[]): Promise<Map<string, StoredProfile>> {
@@ -134,6 +141,7 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
       traits: JSON.stringify(w.state.traits),
       trait_times: JSON.stringify(w.state.traitTimes),
       trait_issues: JSON.stringify(w.state.traitIssues),
+      consent: JSON.stringify(w.state.consent),
       counters: JSON.stringify(w.state.counters),
       event_count: w.state.eventCount,
       recent_events: JSON.stringify(recent),
@@ -162,13 +170,13 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
 }
 
 const UPSERT_CUSTOMERS = `
-  INSERT INTO customers (id, traits, trait_times, trait_issues, counters, event_count, recent_events, identity_keys, chunk_count, first_seen_at, last_seen_at, version, created_at, updated_at)
-  SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.trait_issues'), json_extract(value, '$.counters'),
+  INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, event_count, recent_events, identity_keys, chunk_count, first_seen_at, last_seen_at, version, created_at, updated_at)
+  SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.trait_issues'), json_extract(value, '$.consent'), json_extract(value, '$.counters'),
          json_extract(value, '$.event_count'), json_extract(value, '$.recent_events'), json_extract(value, '$.identity_keys'), json_extract(value, '$.chunk_count'),
          json_extract(value, '$.first_seen_at'), json_extract(value, '$.last_seen_at'), json_extract(value, '$.version'),
          json_extract(value, '$.created_at'), json_extract(value, '$.updated_at')
   FROM json_each(?1) WHERE true
-  ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, trait_issues = excluded.trait_issues, counters = excluded.counters,
+  ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, trait_issues = excluded.trait_issues, consent = excluded.consent, counters = excluded.counters,
     event_count = excluded.event_count, recent_events = excluded.recent_events, identity_keys = excluded.identity_keys, chunk_count = excluded.chunk_count,
     first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at, version = excluded.version, updated_at = excluded.updated_at`;
 
@@ -214,6 +222,7 @@ function toStoredProfile(r: typeof customers.$inferSelect): StoredProfile {
       traits: JSON.parse(r.traits) as Record<string, unknown>,
       traitTimes: JSON.parse(r.traitTimes) as Record<string, [number, string]>,
       traitIssues: JSON.parse(r.traitIssues) as Record<string, string>,
+      consent: JSON.parse(r.consent) as ProfileState["consent"],
       counters: { types: {}, events: {}, ...(JSON.parse(r.counters) as Partial<Counters>) },
       eventCount: r.eventCount,
       firstSeenAt: r.firstSeenAt,

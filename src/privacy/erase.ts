@@ -1,0 +1,78 @@
+/**
+ * The right to be forgotten and the right of access. Erasing a customer deletes its profile,
+ * identities, stored events, KV snapshot and identifier entries, and the quarantined payloads that
+ * mention one of its identifiers; it records a suppression per identifier so that replayed or late
+ * events do not recreate the person (see the pipeline and the `identities_not_suppressed`
+ * trigger). Exporting returns everything held about the person.
+ */
+import { desc, eq } from "drizzle-orm";
+import { database } from "../db/client";
+import { suppressions } from "../db/schema";
+import type { StoredEvent } from "../events/types";
+import { log } from "../log";
+import { toDocument, type CustomerProfile } from "../profiles/document";
+import { identityKey, snapshotKey } from "../profiles/snapshot";
+import { loadEvents, loadProfile } from "../profiles/store";
+
+export interface Erasure {
+  customerId: string;
+  identities: string[];
+  events: number;
+  quarantined: number;
+}
+
+export async function eraseCustomer(env: Env, customerId: string, reason: string, now = Date.now()): Promise<Erasure | null> {
+  const db = database(env.DB);
+  const profile = await loadProfile(db, customerId);
+  if (!profile) return null;
+  const events = await loadEvents(db, customerId);
+  const keys = profile.identities.map((i) => i.key);
+  const values = profile.identities.map((i) => i.value);
+  const keyList = JSON.stringify(keys);
+  const results = await env.DB.batch([
+    env.DB.prepare(
+      `INSERT INTO suppressions (key, customer_id, reason, created_at) SELECT value, ?1, ?2, ?3 FROM json_each(?4) WHERE true ON CONFLICT (key) DO NOTHING`,
+    ).bind(customerId, reason, now, keyList),
+    env.DB.prepare(`DELETE FROM identities WHERE key IN (SELECT value FROM json_each(?1))`).bind(keyList),
+    env.DB.prepare(`DELETE FROM event_chunks WHERE customer_id = ?1`).bind(customerId),
+    env.DB.prepare(`DELETE FROM customers WHERE id = ?1`).bind(customerId),
+    // Refused payloads are not linked to customers; those that mention an identifier go too.
+    env.DB.prepare(`DELETE FROM quarantine WHERE EXISTS (SELECT 1 FROM json_each(?1) WHERE instr(quarantine.raw, value) > 0)`).bind(JSON.stringify(values.filter((v) => v.length >= 6))),
+  ]);
+  await Promise.all([env.PROFILES.delete(snapshotKey(customerId)), ...keys.map((k) => env.PROFILES.delete(identityKey(k)))]);
+  const erasure = { customerId, identities: keys, events: events.length, quarantined: results[4]?.meta.changes ?? 0 };
+  log("info", "privacy.erased", { customerId, identities: keys.length, events: events.length, reason });
+  return erasure;
+}
+
+export interface CustomerExport {
+  exportedAt: string;
+  profile: CustomerProfile;
+  events: StoredEvent[];
+}
+
+export async function exportCustomer(env: Env, customerId: string): Promise<CustomerExport | null> {
+  const db = database(env.DB);
+  const profile = await loadProfile(db, customerId);
+  if (!profile) return null;
+  const events = await loadEvents(db, customerId);
+  return { exportedAt: new Date().toISOString(), profile: toDocument(customerId, profile.state, profile.identities, profile.version, profile.updatedAt), events };
+}
+
+export interface Suppression {
+  key: string;
+  customerId: string;
+  reason: string;
+  createdAt: string;
+}
+
+export async function listSuppressions(env: Env, limit: number): Promise<Suppression[]> {
+  const rows = await database(env.DB).select().from(suppressions).orderBy(desc(suppressions.createdAt)).limit(limit).all();
+  return rows.map((r) => ({ key: r.key, customerId: r.customerId, reason: r.reason, createdAt: new Date(r.createdAt).toISOString() }));
+}
+
+/** Lifts a suppression: events with this identifier are accepted again. */
+export async function liftSuppression(env: Env, key: string): Promise<boolean> {
+  const result = await database(env.DB).delete(suppressions).where(eq(suppressions.key, key)).run();
+  return (result.meta.changes ?? 0) > 0;
+}
