@@ -34,14 +34,30 @@ const ingest = (type: string, message: z.ZodType, summary: string) => ({
   },
 });
 
+const idParam = {
+  name: "id",
+  in: "path",
+  required: true,
+  description: "A userId, a master id (cus_…), `anonymous_id:<value>`, `email:<value>`, `phone:<value>`, `external:<type>:<id>` or `user_id:<value>`",
+  schema: { type: "string" },
+};
+
 const read = (summary: string, ok: object) => ({
   get: {
     tags: ["Customers"],
     summary,
     security: [{ readKey: [] }],
-    parameters: [{ name: "id", in: "path", required: true, description: "A userId, a master id (cus_…), `anonymous_id:<value>`, `email:<value>` or `user_id:<value>`", schema: { type: "string" } }],
+    parameters: [idParam],
     responses: { "200": ok, "401": problem("No valid read key (whether or not the customer exists)"), "404": problem("No such customer") },
   },
+});
+
+const privacy = (summary: string, ok: object) => ({
+  tags: ["Privacy"],
+  summary,
+  security: [{ adminKey: [] }],
+  parameters: [idParam],
+  responses: { "200": ok, "401": problem("No valid admin key"), "404": problem("No such customer") },
 });
 
 const admin = (method: string, summary: string, responses: Record<string, object>, body?: z.ZodType) => ({
@@ -70,7 +86,13 @@ export function openApiDocument(serverUrl: string) {
       "/v1/group": ingest("group", GroupMessage, "Associate a user with a group"),
       "/v1/alias": ingest("alias", AliasMessage, "Link a previous id to a userId"),
       "/v1/batch": ingest("batch", BatchRequest, "Up to 2,500 messages (500 KB) in one request"),
-      "/v1/customers/{id}": read("A customer profile (for ESP merge tags)", { description: "The profile", headers: { ETag: { schema: { type: "string" } } }, content: { "application/json": { schema: { $ref: "#/components/schemas/CustomerProfile" } } } }),
+      "/v1/customers/{id}": {
+        ...read("A customer profile (for ESP merge tags)", { description: "The profile", headers: { ETag: { schema: { type: "string" } } }, content: { "application/json": { schema: { $ref: "#/components/schemas/CustomerProfile" } } } }),
+        delete: { ...privacy("Erase a customer: profile, identities, events, snapshots; later events with its identifiers are dropped", json("What was erased", { type: "object" })), parameters: [idParam, { name: "reason", in: "query", schema: { type: "string" } }] },
+      },
+      "/v1/customers/{id}/export": { get: privacy("Everything held about a customer: profile and events", json("The export", { type: "object", properties: { profile: { $ref: "#/components/schemas/CustomerProfile" }, events: { type: "array" } } })) },
+      "/v1/admin/suppressions": admin("get", "Identifiers of erased customers, whose events are dropped", { "200": json("Suppressions", { type: "object" }) }),
+      "/v1/admin/suppressions/{key}": admin("delete", "Lift a suppression: events with this identifier are accepted again", { "200": json("Lifted", { type: "object" }), "404": problem("No such suppression") }),
       "/v1/customers/{id}/events": read("A customer's stored events, newest first", json("A page of events", { type: "object", properties: { customerId: { type: "string" }, events: { type: "array" }, nextCursor: { type: ["string", "null"] } } })),
       "/v1/admin/keys": {
         ...admin("get", "List API keys", { "200": json("Keys", { type: "object", properties: { keys: { type: "array", items: { $ref: "#/components/schemas/ApiKey" } } } }) }),
