@@ -1,6 +1,6 @@
 /**
- * The admin API (admin keys only): API keys, the quarantine of refused messages, and the dead
- * letters of the event queue with their replay.
+ * The admin API (admin keys only): API keys, the quarantine of refused messages, the dead
+ * letters of the event queue with their replay, and the data-quality report.
  */
 import type { Context } from "hono";
 import type { z } from "zod";
@@ -13,6 +13,7 @@ import { fieldErrors } from "../http/validation";
 import { createKey, listKeys, revokeKey, type ApiKey } from "../keys/store";
 import { getDeadLetter, listDeadLetters, replayDeadLetter } from "../pipeline/dead-letters";
 import { listQuarantine } from "../pipeline/quarantine";
+import { dataQualityReport } from "./data-quality";
 import { CreateKeyRequest, DeadLetterQuery, PageQuery, ReplayQuery } from "./schemas";
 
 function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
@@ -54,6 +55,8 @@ export function registerAdminRoutes(app: App): void {
     const items = await listQuarantine(database(c.env.DB), q.limit, q.before);
     return c.json({ items, next: items.length === q.limit ? items[items.length - 1]!.seq : null });
   });
+
+  app.get("/v1/admin/data-quality", async (c) => c.json(await dataQualityReport(database(c.env.DB)), 200, { "cache-control": "no-store" }));
 
   app.get("/v1/admin/dead-letters", async (c) => {
     const q = parse(DeadLetterQuery, c.req.query(), "query parameters");
