@@ -59,6 +59,23 @@ CREATE TABLE `identities` (
 	`created_at` integer NOT NULL
 ) WITHOUT ROWID;
 --> statement-breakpoint
+CREATE TABLE `identity_refusals` (
+	`id` text PRIMARY KEY NOT NULL,
+	`rule` text NOT NULL,
+	`customer_ids` text NOT NULL,
+	`cause` text NOT NULL,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `merges` (
+	`merged_id` text PRIMARY KEY NOT NULL,
+	`survivor_id` text NOT NULL,
+	`cause` text NOT NULL,
+	`merged_profile` text NOT NULL,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `merges_survivor_idx` ON `merges` (`survivor_id`);--> statement-breakpoint
 CREATE TABLE `pack_failures` (
 	`pack_id` text PRIMARY KEY NOT NULL,
 	`error` text NOT NULL,

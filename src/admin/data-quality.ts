@@ -5,16 +5,18 @@
  */
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
+import { countRefusals } from "../identity/merge-store";
 
 export interface DataQualityReport {
   generatedAt: string;
   quarantine: { reason: string; count: number; lastAt: string }[];
   traitIssues: { trait: string; reason: string; profiles: number }[];
+  identityRefusals: { rule: string; count: number }[];
   completeness: { profiles: number; withUserId: number; withEmail: number; withPhone: number; withFirstName: number; withLastName: number; withConsent: number };
 }
 
 export async function dataQualityReport(db: Database): Promise<DataQualityReport> {
-  const [quarantine, issues, completeness] = await Promise.all([
+  const [quarantine, issues, completeness, refusals] = await Promise.all([
     db.all<{ reason: string; count: number; last_at: number }>(sql`SELECT reason, count(*) AS count, max(received_at) AS last_at FROM quarantine GROUP BY reason ORDER BY count DESC`),
     db.all<{ trait: string; reason: string; profiles: number }>(
       sql`SELECT j.key AS trait, j.value AS reason, count(*) AS profiles FROM customers, json_each(customers.trait_issues) AS j GROUP BY j.key, j.value ORDER BY profiles DESC`,
@@ -28,12 +30,14 @@ export async function dataQualityReport(db: Database): Promise<DataQualityReport
         sum(json_extract(traits, '$.lastName') IS NOT NULL) AS with_last_name,
         sum(consent <> 'null') AS with_consent
       FROM customers`),
+    countRefusals(db),
   ]);
   const n = (v: unknown) => Number(v ?? 0);
   return {
     generatedAt: new Date().toISOString(),
     quarantine: quarantine.map((r) => ({ reason: r.reason, count: n(r.count), lastAt: new Date(n(r.last_at)).toISOString() })),
     traitIssues: issues.map((r) => ({ trait: r.trait, reason: r.reason, profiles: n(r.profiles) })),
+    identityRefusals: refusals,
     completeness: {
       profiles: n(completeness?.profiles),
       withUserId: n(completeness?.with_user_id),

@@ -140,3 +140,34 @@ export const suppressions = sqliteTable("suppressions", {
   reason: text("reason").notNull(),
   createdAt: integer("created_at").notNull(),
 });
+
+/**
+ * Every merge: the customer merged away, the survivor, the cause, and the merged-away profile as
+ * it was (for audit and unmerge). The merged-away master id keeps resolving to the survivor
+ * through this table. Its primary key also guards against two writers merging the same customer.
+ */
+export const merges = sqliteTable(
+  "merges",
+  {
+    mergedId: text("merged_id").primaryKey(),
+    survivorId: text("survivor_id").notNull(),
+    /** JSON: { messageId, keys } of the event that linked them. */
+    cause: text("cause").notNull(),
+    /** JSON: the merged-away customer row as it was. */
+    mergedProfile: text("merged_profile").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("merges_survivor_idx").on(t.survivorId)],
+);
+
+/** Merges the identity rules refused (e.g. two different userIds), with the cause. */
+export const identityRefusals = sqliteTable("identity_refusals", {
+  /** `<rule>:<messageId>:<customer ids>`: a redelivered event records its refusal once. */
+  id: text("id").primaryKey(),
+  rule: text("rule").notNull(),
+  /** JSON array of the customer ids involved. */
+  customerIds: text("customer_ids").notNull(),
+  /** JSON: { messageId, keys }. */
+  cause: text("cause").notNull(),
+  createdAt: integer("created_at").notNull(),
+});

@@ -26,6 +26,16 @@ export function identity(kind: IdentityKind, value: string): Identity {
   return { key: `${kind}:${v}`, kind, value: v };
 }
 
+/**
+ * Identifier values that say "no identifier": SDKs and integrations send them for unknown users.
+ * They never link anything (linking on them would merge strangers).
+ */
+const BLOCKED_VALUES = new Set(["", "0", "-1", "null", "undefined", "anonymous", "unknown", "none", "nil", "n/a", "guest"]);
+
+export function isBlockedValue(value: string): boolean {
+  return BLOCKED_VALUES.has(value.trim().toLowerCase());
+}
+
 /** The first trait (in `traits`, then `context.traits`) whose canonical name is `name`. */
 function traitOf(event: StoredEvent, name: string): unknown {
   const sources = [event.type === "identify" ? event.traits : undefined, event.context?.traits as Record<string, unknown> | undefined];
@@ -43,7 +53,7 @@ function externalIdsOf(event: StoredEvent): Identity[] {
   const out: Identity[] = [];
   for (const item of list) {
     const { id, type } = (item ?? {}) as { id?: unknown; type?: unknown };
-    if ((typeof id === "string" || typeof id === "number") && typeof type === "string" && String(id).trim() && type.trim()) {
+    if ((typeof id === "string" || typeof id === "number") && typeof type === "string" && !isBlockedValue(String(id)) && type.trim()) {
       out.push(identity("external", `${type.trim()}:${String(id).trim()}`));
     }
   }
@@ -56,8 +66,8 @@ function externalIdsOf(event: StoredEvent): Identity[] {
  */
 export function identitiesOf(event: StoredEvent, options: NormalizeOptions = {}): Identity[] {
   const out: Identity[] = [];
-  if (event.userId) out.push(identity("user_id", event.userId));
-  if (event.anonymousId) out.push(identity("anonymous_id", event.anonymousId));
+  if (event.userId && !isBlockedValue(event.userId)) out.push(identity("user_id", event.userId));
+  if (event.anonymousId && !isBlockedValue(event.anonymousId)) out.push(identity("anonymous_id", event.anonymousId));
   const email = normalizeEmail(traitOf(event, "email"));
   if (email.ok) out.push(identity("email", email.value as string));
   const phoneTrait = traitOf(event, "phone");
@@ -72,7 +82,7 @@ export function identitiesOf(event: StoredEvent, options: NormalizeOptions = {})
 /** The keys to look up for an event, including both readings of an alias's previousId. */
 export function lookupKeysOf(event: StoredEvent, options: NormalizeOptions = {}): string[] {
   const keys = identitiesOf(event, options).map((i) => i.key);
-  if (event.type === "alias" && event.previousId) {
+  if (event.type === "alias" && event.previousId && !isBlockedValue(event.previousId)) {
     keys.push(identity("user_id", event.previousId).key, identity("anonymous_id", event.previousId).key);
   }
   return keys;

@@ -16,14 +16,21 @@ import { resolveGroups } from "../identity/resolve";
 import { log } from "../log";
 import { applyEvents, emptyProfile } from "../profiles/apply";
 import { toDocument, type CustomerProfile } from "../profiles/document";
-import { commitStatements, loadOwners, loadProfiles, loadSeenMessageIds, loadSuppressed, type ProfileWrite } from "../profiles/store";
-import { writeSnapshot } from "../profiles/snapshot";
+import { combine } from "../profiles/merge";
+import { commitStatements, loadOwners, loadProfiles, loadSeenMessageIds, loadSuppressed, type ProfileWrite, type StoredProfile } from "../profiles/store";
+import { mergeStatements, refusalStatements, unattributableStatements, type MergeWrite } from "../identity/merge-store";
+import { snapshotKey, writeSnapshot } from "../profiles/snapshot";
 
 export interface ProcessStats {
   events: number;
   duplicates: number;
   /** Events dropped because they carry an identifier of an erased customer. */
   suppressed: number;
+  /** Customers merged into another, and merges the identity rules refused. */
+  merges: number;
+  refusals: number;
+  /** Events whose identifiers are all blocked values: quarantined. */
+  unattributable: number;
   customers: number;
   customersChanged: number;
   d1RowsWritten: number;
@@ -85,51 +92,68 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], options:
   const [owners, suppressed] = await Promise.all([loadOwners(db, allKeys), loadSuppressed(db, allKeys)]);
   // Events of erased customers are dropped: replays and late events must not recreate them.
   const events = suppressed.size === 0 ? input : input.filter((_, i) => !keysByEvent[i]!.some((k) => suppressed.has(k)));
-  const groups = resolveGroups(events, owners, () => newId("cus", now), normalize);
-  const existingIds = groups.filter((g) => !g.isNew).map((g) => g.customerId);
-  const profiles = await loadProfiles(db, existingIds);
+  // Every customer an identifier points to is read first: merge planning needs their identities.
+  const profiles = await loadProfiles(db, [...new Set(owners.values())]);
+  const identitiesByCustomer = new Map([...profiles.values()].map((p) => [p.id, p.identities]));
+  const { groups, refusals, unattributable } = resolveGroups(events, owners, identitiesByCustomer, () => newId("cus", now), normalize);
   const seen = await loadSeenMessageIds(db, [...profiles.values()], events.map((e) => e.messageId));
   const t1 = performance.now();
 
   const writes: ProfileWrite[] = [];
+  const mergeWrites: MergeWrite[] = [];
   const documents: CustomerProfile[] = [];
+  const retiredSnapshots: string[] = [];
   let duplicates = 0;
   for (const group of groups) {
     for (const c of group.conflicts) {
       log("warn", "identity.conflict", { customerId: group.customerId, identity: c.identity.key, ownerId: c.ownerId });
     }
-    const stored = profiles.get(group.customerId);
-    if (!group.isNew && !stored) throw new ConcurrentWriteError(`Customer ${group.customerId} vanished while processing; rapport_version_conflict`);
+    const survivor = profiles.get(group.customerId);
+    const absorbed = group.merges.map((m) => profiles.get(m.customerId));
+    if ((!group.isNew && !survivor) || absorbed.some((p) => !p)) throw new ConcurrentWriteError(`A customer vanished while processing; rapport_version_conflict`);
+    const base = combine(survivor, absorbed as StoredProfile[]);
     const fresh = group.events.filter((e) => !seen.has(e.messageId));
     duplicates += group.events.length - fresh.length;
-    const changed = fresh.length > 0 || group.newIdentities.length > 0;
+    const changed = fresh.length > 0 || group.newIdentities.length > 0 || group.merges.length > 0;
     if (!changed && !options.rewriteSnapshots) continue;
-    const state = applyEvents(stored?.state ?? emptyProfile(), fresh, normalize);
+    const state = applyEvents(base.state, fresh, normalize);
     if (changed) {
       writes.push({
         customerId: group.customerId,
-        previousVersion: stored?.version ?? null,
+        previousVersion: survivor?.version ?? null,
         state,
-        recentEvents: stored?.recentEvents ?? [],
-        chunkCount: stored?.chunkCount ?? 0,
-        identities: stored?.identities ?? [],
+        recentEvents: base.recentEvents,
+        chunkCount: base.chunkCount,
+        identities: base.identities,
         newIdentities: group.newIdentities,
         newEvents: fresh,
-        createdAt: stored?.createdAt ?? now,
+        servedAt: base.servedAt,
+        createdAt: survivor?.createdAt ?? now,
         now,
+      });
+      group.merges.forEach((m, i) => {
+        const merged = absorbed[i]!;
+        mergeWrites.push({ survivorId: group.customerId, merged, cause: { messageId: m.messageId, keys: m.keys }, now });
+        if (merged.servedAt) retiredSnapshots.push(merged.id);
       });
     }
     // KV snapshots are kept only for customers the read API has served (see markServed): ingest
     // pays no KV write ($5 per million) for the many profiles nobody reads, anonymous visitors
     // above all. The first read of a customer comes from D1 and starts its snapshot.
-    if (!stored?.servedAt) continue;
-    const allIdentities = [...stored.identities, ...group.newIdentities];
-    const version = changed ? stored.version + 1 : stored.version;
-    documents.push(toDocument(group.customerId, state, allIdentities, version, changed ? now : stored.updatedAt));
+    if (!base.servedAt || !survivor) continue;
+    const allIdentities = [...base.identities, ...group.newIdentities];
+    const version = changed ? survivor.version + 1 : survivor.version;
+    documents.push(toDocument(group.customerId, state, allIdentities, version, changed ? now : survivor.updatedAt));
   }
+  for (const r of refusals) log("warn", "identity.refused", { ...r });
 
   let d1RowsWritten = 0;
-  const statements = commitStatements(env.DB, writes);
+  const statements = [
+    ...mergeStatements(env.DB, mergeWrites),
+    ...commitStatements(env.DB, writes),
+    ...refusalStatements(env.DB, refusals, now),
+    ...unattributableStatements(env.DB, unattributable, now),
+  ];
   const t2 = performance.now();
   if (statements.length > 0) {
     for (const r of await env.DB.batch(statements)) d1RowsWritten += r.meta.rows_written ?? 0;
@@ -138,7 +162,7 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], options:
   const t3 = performance.now();
   // D1 is the source of truth and has committed; KV follows. A failed KV write throws, the
   // messages are retried, and the retry rewrites every touched snapshot (rewriteSnapshots).
-  await Promise.all(documents.map((doc) => writeSnapshot(env.PROFILES, doc)));
+  await Promise.all([...documents.map((doc) => writeSnapshot(env.PROFILES, doc)), ...retiredSnapshots.map((id) => env.PROFILES.delete(snapshotKey(id)))]);
 
   const t4 = performance.now();
   return {
@@ -147,8 +171,11 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], options:
     suppressed: input.length - events.length,
     customers: groups.length,
     customersChanged: writes.length,
+    merges: mergeWrites.length,
+    refusals: refusals.length,
+    unattributable: unattributable.length,
     d1RowsWritten,
-    kvWrites: documents.length,
+    kvWrites: documents.length + retiredSnapshots.length,
     commitAttempts: attempt,
     timings: { read: Math.round(t1 - t0), compute: Math.round(t2 - t1), d1: Math.round(t3 - t2), kv: Math.round(t4 - t3) },
   };

@@ -8,7 +8,7 @@ import type { App } from "../app";
 import { requireKey } from "../http/auth";
 import { ApiError } from "../http/errors";
 import { fieldErrors } from "../http/validation";
-import { forgetOwners, resolveCustomerId } from "../profiles/read";
+import { forgetOwners, resolveCurrentCustomerId } from "../profiles/read";
 import { eraseCustomer, exportCustomer, liftSuppression, listSuppressions } from "./erase";
 
 const EraseQuery = z.object({ reason: z.string().trim().min(1).max(200).default("erasure request") });
@@ -18,7 +18,7 @@ export function registerPrivacyRoutes(app: App): void {
   app.delete("/v1/customers/:id", requireKey("admin"), async (c) => {
     const query = EraseQuery.safeParse(c.req.query());
     if (!query.success) throw new ApiError("validation_failed", "Invalid query parameters", fieldErrors(query.error));
-    const id = await resolveCustomerId(c.env, c.req.param("id"));
+    const id = await resolveCurrentCustomerId(c.env, c.req.param("id"));
     const erasure = id ? await eraseCustomer(c.env, id, query.data.reason) : null;
     if (!erasure) throw new ApiError("not_found", `No customer matches ${JSON.stringify(c.req.param("id"))}`);
     forgetOwners(erasure.identities);
@@ -26,7 +26,7 @@ export function registerPrivacyRoutes(app: App): void {
   });
 
   app.get("/v1/customers/:id/export", requireKey("admin"), async (c) => {
-    const id = await resolveCustomerId(c.env, c.req.param("id"));
+    const id = await resolveCurrentCustomerId(c.env, c.req.param("id"));
     const data = id ? await exportCustomer(c.env, id) : null;
     if (!data) throw new ApiError("not_found", `No customer matches ${JSON.stringify(c.req.param("id"))}`);
     return c.json(data, 200, { "content-disposition": `attachment; filename="${data.profile.id}.json"`, "cache-control": "no-store" });

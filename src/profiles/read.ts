@@ -6,12 +6,13 @@
  * pipeline keeps it fresh.
  */
 import { readConfig } from "../config";
-import { database } from "../db/client";
+import { database, type Database } from "../db/client";
+import { mergedInto } from "../identity/merge-store";
 import { parseCustomerRef } from "../identity/keys";
 import { log } from "../log";
 import { toDocument } from "./document";
 import { readIdentityOwner, readSnapshotText, writeIdentityOwner, writeSnapshot } from "./snapshot";
-import { loadOwners, loadProfile, markServed } from "./store";
+import { loadOwners, loadProfile, markServed, type StoredProfile } from "./store";
 
 /**
  * Which customer an identifier belongs to changes only when profiles merge, so each isolate
@@ -57,14 +58,40 @@ export interface FoundCustomer {
   source: "kv" | "d1";
 }
 
+/** How many merges a lookup follows (a merged-away id points at its survivor). */
+const MAX_MERGE_HOPS = 5;
+
 export async function findCustomer(env: Env, ref: string, waitUntil?: (p: Promise<unknown>) => void): Promise<FoundCustomer | null> {
-  const id = await resolveCustomerId(env, ref, waitUntil);
-  if (!id) return null;
-  const snapshot = await readSnapshotText(env.PROFILES, id);
-  if (snapshot) return { id, version: snapshot.version, body: snapshot.body, source: "kv" };
+  const first = await resolveCustomerId(env, ref, waitUntil);
+  if (!first) return null;
+  let id: string = first;
   const db = database(env.DB);
-  let profile = await loadProfile(db, id);
-  if (!profile) return null;
+  for (let hop = 0; ; hop++) {
+    const snapshot = await readSnapshotText(env.PROFILES, id);
+    if (snapshot) return { id, version: snapshot.version, body: snapshot.body, source: "kv" };
+    const profile = await loadProfile(db, id);
+    if (profile) return fromD1(env, db, profile, waitUntil);
+    // A merged-away customer: answer with the survivor.
+    const survivor: string | null = hop < MAX_MERGE_HOPS ? await mergedInto(db, id) : null;
+    if (!survivor) return null;
+    id = survivor;
+  }
+}
+
+/** The master id a ref names, following merges: what the events and export endpoints use. */
+export async function resolveCurrentCustomerId(env: Env, ref: string, waitUntil?: (p: Promise<unknown>) => void): Promise<string | null> {
+  let id = await resolveCustomerId(env, ref, waitUntil);
+  const db = database(env.DB);
+  for (let hop = 0; id && hop < MAX_MERGE_HOPS; hop++) {
+    if (await loadProfile(db, id)) return id;
+    id = await mergedInto(db, id);
+  }
+  return null;
+}
+
+async function fromD1(env: Env, db: Database, loaded: StoredProfile, waitUntil?: (p: Promise<unknown>) => void): Promise<FoundCustomer> {
+  const id = loaded.id;
+  let profile = loaded;
   // The first read marks the customer served and writes its first snapshot; from then on the
   // pipeline keeps the snapshot fresh. Later KV misses (a location not yet replicated) are
   // answered from D1 without writing, so a burst of reads cannot hit KV's one-write-per-second.

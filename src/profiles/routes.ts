@@ -10,7 +10,8 @@ import type { StoredEvent } from "../events/types";
 import { READ_KINDS, requireKey } from "../http/auth";
 import { ApiError } from "../http/errors";
 import { fieldErrors } from "../http/validation";
-import { findCustomer, resolveCustomerId } from "./read";
+import { listMerges } from "../identity/merge-store";
+import { findCustomer, resolveCurrentCustomerId } from "./read";
 import { loadEvents } from "./store";
 
 export const EventsQuery = z.object({
@@ -31,11 +32,18 @@ export function registerProfileRoutes(app: App): void {
     return c.body(found.body, 200, { ...headers, "content-type": "application/json" });
   });
 
+  app.get("/v1/customers/:id/merges", async (c) => {
+    const ref = c.req.param("id");
+    const id = await resolveCurrentCustomerId(c.env, ref, (p) => c.executionCtx.waitUntil(p));
+    if (!id) throw new ApiError("not_found", `No customer matches ${JSON.stringify(ref)}`);
+    return c.json({ customerId: id, merges: await listMerges(database(c.env.DB), id) }, 200, { "cache-control": "private, no-cache" });
+  });
+
   app.get("/v1/customers/:id/events", async (c) => {
     const query = EventsQuery.safeParse(c.req.query());
     if (!query.success) throw new ApiError("validation_failed", "Invalid query parameters", fieldErrors(query.error));
     const ref = c.req.param("id");
-    const id = await resolveCustomerId(c.env, ref, (p) => c.executionCtx.waitUntil(p));
+    const id = await resolveCurrentCustomerId(c.env, ref, (p) => c.executionCtx.waitUntil(p));
     if (!id) throw new ApiError("not_found", `No customer matches ${JSON.stringify(ref)}`);
     const events = await loadEvents(database(c.env.DB), id);
     const after = query.data.cursor ? decodeCursor(query.data.cursor) : null;

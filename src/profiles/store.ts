@@ -113,6 +113,8 @@ export interface ProfileWrite {
   identities: Identity[];
   newIdentities: Identity[];
   newEvents: StoredEvent[];
+  /** When the read API first served this customer (or one it absorbed). */
+  servedAt: number | null;
   createdAt: number;
   now: number;
 }
@@ -150,6 +152,7 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
       first_seen_at: w.state.firstSeenAt,
       last_seen_at: w.state.lastSeenAt,
       version: (w.previousVersion ?? 0) + 1,
+      served_at: w.servedAt,
       created_at: w.createdAt,
       updated_at: w.now,
     });
@@ -170,15 +173,15 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
 }
 
 const UPSERT_CUSTOMERS = `
-  INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, event_count, recent_events, identity_keys, chunk_count, first_seen_at, last_seen_at, version, created_at, updated_at)
+  INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, event_count, recent_events, identity_keys, chunk_count, first_seen_at, last_seen_at, version, served_at, created_at, updated_at)
   SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.trait_issues'), json_extract(value, '$.consent'), json_extract(value, '$.counters'),
          json_extract(value, '$.event_count'), json_extract(value, '$.recent_events'), json_extract(value, '$.identity_keys'), json_extract(value, '$.chunk_count'),
          json_extract(value, '$.first_seen_at'), json_extract(value, '$.last_seen_at'), json_extract(value, '$.version'),
-         json_extract(value, '$.created_at'), json_extract(value, '$.updated_at')
+         json_extract(value, '$.served_at'), json_extract(value, '$.created_at'), json_extract(value, '$.updated_at')
   FROM json_each(?1) WHERE true
   ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, trait_issues = excluded.trait_issues, consent = excluded.consent, counters = excluded.counters,
     event_count = excluded.event_count, recent_events = excluded.recent_events, identity_keys = excluded.identity_keys, chunk_count = excluded.chunk_count,
-    first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at, version = excluded.version, updated_at = excluded.updated_at`;
+    first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at, version = excluded.version, served_at = excluded.served_at, updated_at = excluded.updated_at`;
 
 const INSERT_IDENTITIES = `
   INSERT INTO identities (key, kind, value, customer_id, created_at)

@@ -1,0 +1,66 @@
+/**
+ * Combining two profiles of one person. Pure, commutative and associative: traits are
+ * last-writer-wins by event time (ties by messageId), consent likewise, counters add up, first and
+ * last seen are min and max. So the merged profile does not depend on which one absorbed the other.
+ */
+import type { StoredEvent } from "../events/types";
+import type { Identity } from "../identity/keys";
+import { emptyProfile, type ProfileState } from "./apply";
+import type { StoredProfile } from "./store";
+
+function newer(a: [number, string] | undefined, b: [number, string] | undefined): boolean {
+  if (!a) return false;
+  if (!b) return true;
+  return a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
+}
+
+function add(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  for (const [k, n] of Object.entries(b)) out[k] = (out[k] ?? 0) + n;
+  return out;
+}
+
+const minOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
+const maxOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
+
+export function mergeStates(a: ProfileState, b: ProfileState): ProfileState {
+  const traits: Record<string, unknown> = {};
+  const traitTimes: Record<string, [number, string]> = {};
+  const traitIssues: Record<string, string> = {};
+  for (const name of new Set([...Object.keys(a.traits), ...Object.keys(b.traits)])) {
+    const from = newer(b.traitTimes[name], a.traitTimes[name]) || !(name in a.traits) ? b : a;
+    traits[name] = from.traits[name];
+    const time = from.traitTimes[name];
+    if (time) traitTimes[name] = time;
+    const issue = from.traitIssues[name];
+    if (issue) traitIssues[name] = issue;
+  }
+  return {
+    traits,
+    traitTimes,
+    traitIssues,
+    counters: { types: add(a.counters.types, b.counters.types), events: add(a.counters.events, b.counters.events) },
+    consent: newer(b.consent?.at, a.consent?.at) ? b.consent : a.consent,
+    eventCount: a.eventCount + b.eventCount,
+    firstSeenAt: minOf(a.firstSeenAt, b.firstSeenAt),
+    lastSeenAt: maxOf(a.lastSeenAt, b.lastSeenAt),
+  };
+}
+
+/** What a survivor starts from before this batch's events: itself plus every absorbed profile. */
+export function combine(
+  survivor: StoredProfile | undefined,
+  absorbed: readonly StoredProfile[],
+): { state: ProfileState; recentEvents: StoredEvent[]; chunkCount: number; identities: Identity[]; servedAt: number | null } {
+  const all = [...(survivor ? [survivor] : []), ...absorbed];
+  const seen = new Set<string>();
+  const recentEvents = all.flatMap((p) => p.recentEvents).filter((e) => (seen.has(e.messageId) ? false : (seen.add(e.messageId), true)));
+  const served = all.map((p) => p.servedAt).filter((t): t is number => t !== null);
+  return {
+    state: all.reduce((acc, p) => mergeStates(acc, p.state), emptyProfile()),
+    recentEvents,
+    chunkCount: all.reduce((n, p) => n + p.chunkCount, 0),
+    identities: all.flatMap((p) => p.identities),
+    servedAt: served.length > 0 ? Math.min(...served) : null,
+  };
+}
