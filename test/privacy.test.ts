@@ -17,7 +17,11 @@ async function seedPerson() {
     ev({ type: "identify", userId, anonymousId, traits: { email, phone, firstName: "Ada" } }),
     ev({ type: "track", userId, event: "Order Completed" }),
   ];
-  await processEvents(env, events);
+  // Anonymous browsing first, then the identify merges it into the known customer: the erasure
+  // must also remove the merge record (which keeps the merged-away profile).
+  await processEvents(env, [events[2]!]);
+  await processEvents(env, [events[0]!]);
+  await processEvents(env, [events[1]!]);
   const profile = await profileWhen(userId, () => true); // served: it now has a KV snapshot
   await eventually(async () => (await env.PROFILES.get(`customer:${profile.id}`)) !== null, "snapshot");
   const byEmail = await getCustomer(`email:${email}`); // and an identifier entry in KV
@@ -37,6 +41,7 @@ async function residue(customerId: string, keys: string[], email: string) {
     identities: await one("SELECT count(*) AS n FROM identities WHERE customer_id = ? OR key IN (SELECT value FROM json_each(?))", customerId, JSON.stringify(keys)),
     eventChunks: await one("SELECT count(*) AS n FROM event_chunks WHERE customer_id = ?", customerId),
     quarantine: await one("SELECT count(*) AS n FROM quarantine WHERE instr(raw, ?) > 0", email),
+    merges: await one("SELECT count(*) AS n FROM merges WHERE survivor_id = ? OR instr(merged_profile, ?) > 0", customerId, email),
     kv: kv.filter((v) => v !== null).length,
   };
 }
@@ -50,7 +55,7 @@ describe("erasure", () => {
     const body = (await res.json()) as any;
     expect(body).toMatchObject({ erased: true, customerId: profile.id, events: 3 });
     expect(body.identities.sort()).toEqual(keys.sort());
-    expect(await residue(profile.id, keys, email)).toEqual({ customers: 0, identities: 0, eventChunks: 0, quarantine: 0, kv: 0 });
+    expect(await residue(profile.id, keys, email)).toEqual({ customers: 0, identities: 0, eventChunks: 0, quarantine: 0, merges: 0, kv: 0 });
     expect((await getCustomer(userId)).status).toBe(404);
     expect((await getCustomer(`email:${email}`)).status).toBe(404);
     expect((await admin(`/v1/customers/${profile.id}/export`)).status).toBe(404);

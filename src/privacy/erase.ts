@@ -36,11 +36,15 @@ export async function eraseCustomer(env: Env, customerId: string, reason: string
     env.DB.prepare(`DELETE FROM identities WHERE key IN (SELECT value FROM json_each(?1))`).bind(keyList),
     env.DB.prepare(`DELETE FROM event_chunks WHERE customer_id = ?1`).bind(customerId),
     env.DB.prepare(`DELETE FROM customers WHERE id = ?1`).bind(customerId),
+    // Merge records keep the merged-away profiles (for audit and unmerge): they go too, as do
+    // the identity refusals that name the customer.
+    env.DB.prepare(`DELETE FROM merges WHERE survivor_id = ?1`).bind(customerId),
+    env.DB.prepare(`DELETE FROM identity_refusals WHERE instr(customer_ids, ?1) > 0`).bind(customerId),
     // Refused payloads are not linked to customers; those that mention an identifier go too.
     env.DB.prepare(`DELETE FROM quarantine WHERE EXISTS (SELECT 1 FROM json_each(?1) WHERE instr(quarantine.raw, value) > 0)`).bind(JSON.stringify(values.filter((v) => v.length >= 6))),
   ]);
   await Promise.all([env.PROFILES.delete(snapshotKey(customerId)), ...keys.map((k) => env.PROFILES.delete(identityKey(k)))]);
-  const erasure = { customerId, identities: keys, events: events.length, quarantined: results[4]?.meta.changes ?? 0 };
+  const erasure = { customerId, identities: keys, events: events.length, quarantined: results[results.length - 1]?.meta.changes ?? 0 };
   log("info", "privacy.erased", { customerId, identities: keys.length, events: events.length, reason });
   return erasure;
 }
