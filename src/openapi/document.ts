@@ -90,6 +90,7 @@ export function openApiDocument(serverUrl: string) {
         ...read("A customer profile (for ESP merge tags)", { description: "The profile", headers: { ETag: { schema: { type: "string" } } }, content: { "application/json": { schema: { $ref: "#/components/schemas/CustomerProfile" } } } }),
         delete: { ...privacy("Erase a customer: profile, identities, events, snapshots; later events with its identifiers are dropped", json("What was erased", { type: "object" })), parameters: [idParam, { name: "reason", in: "query", schema: { type: "string" } }] },
       },
+      "/v1/customers/{id}/merges": read("The customers merged into this one, with their causes", json("Merges", { type: "object", properties: { customerId: { type: "string" }, merges: { type: "array" } } })),
       "/v1/customers/{id}/export": { get: privacy("Everything held about a customer: profile and events", json("The export", { type: "object", properties: { profile: { $ref: "#/components/schemas/CustomerProfile" }, events: { type: "array" } } })) },
       "/v1/admin/suppressions": admin("get", "Identifiers of erased customers, whose events are dropped", { "200": json("Suppressions", { type: "object" }) }),
       "/v1/admin/suppressions/{key}": admin("delete", "Lift a suppression: events with this identifier are accepted again", { "200": json("Lifted", { type: "object" }), "404": problem("No such suppression") }),
