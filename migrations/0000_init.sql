@@ -67,6 +67,11 @@ CREATE TABLE `identity_refusals` (
 	`created_at` integer NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE `merge_blocks` (
+	`pair` text PRIMARY KEY NOT NULL,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `merges` (
 	`merged_id` text PRIMARY KEY NOT NULL,
 	`survivor_id` text NOT NULL,

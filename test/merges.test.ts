@@ -149,3 +149,43 @@ describe("merges", () => {
     );
   });
 });
+
+describe("unmerge", () => {
+  it("restores the merged-away customer, derives both profiles from their events, and keeps them apart", async () => {
+    const userId = uid();
+    const anonymousId = uid("anon");
+    await processEvents(env, [ev({ type: "identify", userId, traits: { plan: "pro" } }), ev({ type: "track", userId, event: "Order Completed" })]);
+    await processEvents(env, [ev({ type: "page", anonymousId }), ev({ type: "identify", anonymousId, traits: { email: `${anonymousId}@example.com`, color: "red" } })]);
+    const anonCustomer = (await idOf(`anonymous_id:${anonymousId}`))!;
+    await processEvents(env, [ev({ type: "identify", userId, anonymousId })]);
+    const merged = await profileWhen(userId, (p) => p.eventCount === 5);
+    expect(merged.traits).toMatchObject({ plan: "pro", color: "red" });
+
+    const res = await admin(`/v1/admin/merges/${anonCustomer}/unmerge`, { method: "POST" });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body).toMatchObject({ survivorId: merged.id, restoredId: anonCustomer, restoredEvents: 2, survivorEvents: 3 });
+
+    const survivor = await profileWhen(userId, (p) => p.eventCount === 3);
+    expect(survivor.traits).toEqual({ plan: "pro" });
+    expect(survivor.identities.anonymousIds).toEqual([]);
+    const restored = await profileWhen(`anonymous_id:${anonymousId}`, (p) => p.id === anonCustomer);
+    expect(restored.eventCount).toBe(2);
+    expect(restored.traits).toEqual({ email: `${anonymousId}@example.com`, color: "red" });
+    expect(restored.identities.emails).toEqual([`${anonymousId}@example.com`]);
+    expect(await idOf(`email:${anonymousId}@example.com`)).toBe(anonCustomer);
+    const merges = (await (await api(`/v1/customers/${userId}/merges`, { headers: { authorization: bearer(KEYS.read) } })).json()) as any;
+    expect(merges.merges).toEqual([]);
+
+    // The next event that links them does not merge them again: the refusal is recorded.
+    const again = await processEvents(env, [ev({ type: "identify", userId, anonymousId })]);
+    expect(again.merges).toBe(0);
+    expect(again.refusals).toBe(1);
+    expect(await idOf(`anonymous_id:${anonymousId}`)).toBe(anonCustomer);
+  });
+
+  it("answers 404 for an unknown merge and needs an admin key", async () => {
+    expect((await admin("/v1/admin/merges/cus_nope/unmerge", { method: "POST" })).status).toBe(404);
+    expect((await api("/v1/admin/merges/cus_nope/unmerge", { method: "POST", headers: { authorization: bearer(KEYS.read) } })).status).toBe(401);
+  });
+});

@@ -13,6 +13,9 @@ import { fieldErrors } from "../http/validation";
 import { createKey, listKeys, revokeKey, type ApiKey } from "../keys/store";
 import { getDeadLetter, listDeadLetters, replayDeadLetter } from "../pipeline/dead-letters";
 import { listQuarantine } from "../pipeline/quarantine";
+import { UnmergeConflict, unmerge } from "../identity/unmerge";
+import { isWriteConflict } from "../pipeline/process";
+import { forgetOwners } from "../profiles/read";
 import { dataQualityReport } from "./data-quality";
 import { CreateKeyRequest, DeadLetterQuery, PageQuery, ReplayQuery } from "./schemas";
 
@@ -54,6 +57,18 @@ export function registerAdminRoutes(app: App): void {
     const q = parse(PageQuery, c.req.query(), "query parameters");
     const items = await listQuarantine(database(c.env.DB), q.limit, q.before);
     return c.json({ items, next: items.length === q.limit ? items[items.length - 1]!.seq : null });
+  });
+
+  app.post("/v1/admin/merges/:mergedId/unmerge", async (c) => {
+    try {
+      const result = await unmerge(c.env, c.req.param("mergedId"));
+      if (!result) throw new ApiError("not_found", `No merge of ${c.req.param("mergedId")}`);
+      forgetOwners(result.restoredIdentities);
+      return c.json(result);
+    } catch (err) {
+      if (err instanceof UnmergeConflict || isWriteConflict(err)) throw new ApiError("conflict", `The profiles changed while unmerging; try again (${err instanceof Error ? err.message : String(err)})`);
+      throw err;
+    }
   });
 
   app.get("/v1/admin/data-quality", async (c) => c.json(await dataQualityReport(database(c.env.DB)), 200, { "cache-control": "no-store" }));

@@ -171,3 +171,10 @@ export const identityRefusals = sqliteTable("identity_refusals", {
   cause: text("cause").notNull(),
   createdAt: integer("created_at").notNull(),
 });
+
+/** Pairs of customers an admin unmerged: the pipeline will not merge them again on its own. */
+export const mergeBlocks = sqliteTable("merge_blocks", {
+  /** `<smaller id>|<larger id>`. */
+  pair: text("pair").primaryKey(),
+  createdAt: integer("created_at").notNull(),
+});

@@ -2,9 +2,9 @@
  * D1 statements and reads for merges: absorbing a customer into a survivor, recording refusals,
  * quarantining events no identifier can attribute, and following merged-away ids.
  */
-import { desc, eq } from "drizzle-orm";
+import { desc, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { identityRefusals, merges } from "../db/schema";
+import { identityRefusals, mergeBlocks, merges } from "../db/schema";
 import type { StoredEvent } from "../events/types";
 import type { StoredProfile } from "../profiles/store";
 import type { Refusal } from "./resolve";
@@ -51,6 +51,17 @@ export function unattributableStatements(d1: D1Database, events: readonly Stored
       .prepare(`INSERT INTO quarantine (id, received_at, source_id, endpoint, reason, errors, raw, truncated) VALUES (?1, ?2, ?3, 'pipeline', 'blocked_identifier', ?4, ?5, 0) ON CONFLICT (id) DO NOTHING`)
       .bind(`qb_${e.messageId}`, now, e.sourceId, JSON.stringify([{ field: "userId", message: "every identifier is a blocked value (empty, 0, -1, null, anonymous, undefined…)" }]), JSON.stringify(e)),
   );
+}
+
+/** The unmerged pairs among these customers (see resolveGroups). */
+export async function loadMergeBlocks(db: Database, customerIds: readonly string[]): Promise<Set<string>> {
+  if (customerIds.length < 2) return new Set();
+  const ids = JSON.stringify(customerIds);
+  const rows = await db.all<{ pair: string }>(sql`
+    SELECT pair FROM ${mergeBlocks}
+    WHERE substr(pair, 1, instr(pair, '|') - 1) IN (SELECT value FROM json_each(${ids}))
+      AND substr(pair, instr(pair, '|') + 1) IN (SELECT value FROM json_each(${ids}))`);
+  return new Set(rows.map((r) => r.pair));
 }
 
 /** The survivor a merged-away id now belongs to, or null. */

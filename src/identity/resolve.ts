@@ -10,7 +10,7 @@ import { identitiesOf, isBlockedValue, resolvePreviousId, type Identity } from "
 import type { NormalizeOptions } from "./normalize";
 
 export interface Refusal {
-  rule: "one_user_id";
+  rule: "one_user_id" | "unmerged";
   customerIds: string[];
   keys: string[];
   messageId: string;
@@ -52,12 +52,16 @@ class Sets {
   }
 }
 
+/** The key of a pair of customers in `blocked`: `<smaller id>|<larger id>`. */
+export const pairKey = (a: string, b: string) => (a < b ? `${a}|${b}` : `${b}|${a}`);
+
 export function resolveGroups(
   events: StoredEvent[],
   owners: ReadonlyMap<string, string>,
   identitiesByCustomer: ReadonlyMap<string, readonly Identity[]>,
   mintId: () => string,
   options: NormalizeOptions = {},
+  blocked: ReadonlySet<string> = new Set(),
 ): Resolution {
   const eventIdentities = events.map((e) => {
     const ids = identitiesOf(e, options);
@@ -103,6 +107,10 @@ export function resolveGroups(
     const messageId = events[members[0]!]!.messageId;
     for (const other of owned.slice(1)) {
       if (customerSets.find(other) === customerSets.find(owned[0]!)) continue;
+      if (blocked.has(pairKey(owned[0]!, other))) {
+        refusals.push({ rule: "unmerged", customerIds: [owned[0]!, other], keys: [...identities.keys()].sort(), messageId });
+        continue;
+      }
       const combined = new Set([...userIdsOfSet(owned[0]!), ...userIdsOfSet(other)]);
       if (combined.size > 1) {
         refusals.push({ rule: "one_user_id", customerIds: [owned[0]!, other], keys: [...identities.keys()].sort(), messageId });

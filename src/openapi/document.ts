@@ -92,6 +92,7 @@ export function openApiDocument(serverUrl: string) {
       },
       "/v1/customers/{id}/merges": read("The customers merged into this one, with their causes", json("Merges", { type: "object", properties: { customerId: { type: "string" }, merges: { type: "array" } } })),
       "/v1/customers/{id}/export": { get: privacy("Everything held about a customer: profile and events", json("The export", { type: "object", properties: { profile: { $ref: "#/components/schemas/CustomerProfile" }, events: { type: "array" } } })) },
+      "/v1/admin/merges/{mergedId}/unmerge": admin("post", "Undo a merge: restore the merged-away customer and derive both profiles again from their events", { "200": json("Unmerged", { type: "object" }), "404": problem("No such merge"), "409": problem("The profiles changed meanwhile; try again") }),
       "/v1/admin/suppressions": admin("get", "Identifiers of erased customers, whose events are dropped", { "200": json("Suppressions", { type: "object" }) }),
       "/v1/admin/suppressions/{key}": admin("delete", "Lift a suppression: events with this identifier are accepted again", { "200": json("Lifted", { type: "object" }), "404": problem("No such suppression") }),
       "/v1/customers/{id}/events": read("A customer's stored events, newest first", json("A page of events", { type: "object", properties: { customerId: { type: "string" }, events: { type: "array" }, nextCursor: { type: ["string", "null"] } } })),

@@ -18,7 +18,7 @@ import { applyEvents, emptyProfile } from "../profiles/apply";
 import { toDocument, type CustomerProfile } from "../profiles/document";
 import { combine } from "../profiles/merge";
 import { commitStatements, loadOwners, loadProfiles, loadSeenMessageIds, loadSuppressed, type ProfileWrite, type StoredProfile } from "../profiles/store";
-import { mergeStatements, refusalStatements, unattributableStatements, type MergeWrite } from "../identity/merge-store";
+import { loadMergeBlocks, mergeStatements, refusalStatements, unattributableStatements, type MergeWrite } from "../identity/merge-store";
 import { snapshotKey, writeSnapshot } from "../profiles/snapshot";
 
 export interface ProcessStats {
@@ -93,9 +93,10 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], options:
   // Events of erased customers are dropped: replays and late events must not recreate them.
   const events = suppressed.size === 0 ? input : input.filter((_, i) => !keysByEvent[i]!.some((k) => suppressed.has(k)));
   // Every customer an identifier points to is read first: merge planning needs their identities.
-  const profiles = await loadProfiles(db, [...new Set(owners.values())]);
+  const ownerIds = [...new Set(owners.values())];
+  const [profiles, blocked] = await Promise.all([loadProfiles(db, ownerIds), loadMergeBlocks(db, ownerIds)]);
   const identitiesByCustomer = new Map([...profiles.values()].map((p) => [p.id, p.identities]));
-  const { groups, refusals, unattributable } = resolveGroups(events, owners, identitiesByCustomer, () => newId("cus", now), normalize);
+  const { groups, refusals, unattributable } = resolveGroups(events, owners, identitiesByCustomer, () => newId("cus", now), normalize, blocked);
   const seen = await loadSeenMessageIds(db, [...profiles.values()], events.map((e) => e.messageId));
   const t1 = performance.now();
 

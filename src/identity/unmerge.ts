@@ -1,0 +1,83 @@
+/**
+ * Undoing a merge. The merged-away customer comes back with its own identifiers (those still on
+ * the survivor) and both profiles are derived again from their stored events: an event goes back
+ * to the restored customer when it carries only its identifiers; an event that carries
+ * identifiers of both (the one that linked them) stays with the survivor. The pair is then
+ * blocked, so that the next such event does not merge them again (the refusal is recorded).
+ *
+ * Derived from stored events only: what events past the retention period had contributed to the
+ * survivor's counters is not split (it stays with the survivor).
+ */
+import { readConfig } from "../config";
+import { database } from "../db/client";
+import type { StoredEvent } from "../events/types";
+import { log } from "../log";
+import { applyEvents, emptyProfile } from "../profiles/apply";
+import { toDocument } from "../profiles/document";
+import { identityKey, snapshotKey, writeSnapshot } from "../profiles/snapshot";
+import { commitStatements, loadEvents, loadProfile, type StoredProfile } from "../profiles/store";
+import { identitiesOf } from "./keys";
+import { pairKey } from "./resolve";
+
+export interface Unmerge {
+  survivorId: string;
+  restoredId: string;
+  survivorEvents: number;
+  restoredEvents: number;
+  restoredIdentities: string[];
+}
+
+export class UnmergeConflict extends Error {
+  override name = "UnmergeConflict";
+}
+
+export async function unmerge(env: Env, mergedId: string, now = Date.now()): Promise<Unmerge | null> {
+  const db = database(env.DB);
+  const record = await env.DB.prepare(`SELECT survivor_id AS survivorId, merged_profile AS mergedProfile FROM merges WHERE merged_id = ?1`).bind(mergedId).first<{ survivorId: string; mergedProfile: string }>();
+  if (!record) return null;
+  const survivor = await loadProfile(db, record.survivorId);
+  if (!survivor) throw new UnmergeConflict(`The survivor ${record.survivorId} no longer exists`);
+  const before = JSON.parse(record.mergedProfile) as StoredProfile;
+  const restoredKeys = new Set(before.identities.map((i) => i.key));
+  const restoredIdentities = survivor.identities.filter((i) => restoredKeys.has(i.key));
+  const survivorIdentities = survivor.identities.filter((i) => !restoredKeys.has(i.key));
+  const survivorKeys = new Set(survivorIdentities.map((i) => i.key));
+
+  const normalize = { defaultPhoneCountry: readConfig(env).defaultPhoneCountry };
+  const events = await loadEvents(db, survivor.id);
+  const toRestored: StoredEvent[] = [];
+  const toSurvivor: StoredEvent[] = [];
+  for (const e of events) {
+    const keys = identitiesOf(e, normalize).map((i) => i.key);
+    const theirs = keys.some((k) => restoredKeys.has(k));
+    const ours = keys.some((k) => survivorKeys.has(k));
+    (theirs && !ours ? toRestored : toSurvivor).push(e);
+  }
+
+  const survivorState = applyEvents(emptyProfile(), toSurvivor, normalize);
+  const restoredState = applyEvents(emptyProfile(), toRestored, normalize);
+  const writes = [
+    { customerId: survivor.id, previousVersion: survivor.version, state: survivorState, recentEvents: [], chunkCount: 0, identities: survivorIdentities, newIdentities: [], newEvents: toSurvivor, servedAt: survivor.servedAt, createdAt: survivor.createdAt, now },
+    { customerId: before.id, previousVersion: null, state: restoredState, recentEvents: [], chunkCount: 0, identities: restoredIdentities, newIdentities: [], newEvents: toRestored, servedAt: before.servedAt, createdAt: before.createdAt, now },
+  ];
+  await env.DB.batch([
+    // The survivor's chunks are rewritten, split between the two.
+    env.DB.prepare(`DELETE FROM event_chunks WHERE customer_id = ?1`).bind(survivor.id),
+    env.DB.prepare(`DELETE FROM merges WHERE merged_id = ?1`).bind(before.id),
+    env.DB.prepare(`UPDATE identities SET customer_id = ?1 WHERE customer_id = ?2 AND key IN (SELECT value FROM json_each(?3))`).bind(before.id, survivor.id, JSON.stringify([...restoredKeys])),
+    env.DB.prepare(`INSERT INTO merge_blocks (pair, created_at) VALUES (?1, ?2) ON CONFLICT (pair) DO NOTHING`).bind(pairKey(survivor.id, before.id), now),
+    ...commitStatements(env.DB, writes),
+  ]);
+
+  // KV: both snapshots as they are now (if served), and no identifier entry pointing the wrong way.
+  const kv: Promise<unknown>[] = restoredIdentities.map((i) => env.PROFILES.delete(identityKey(i.key)));
+  for (const w of writes) {
+    const version = (w.previousVersion ?? 0) + 1;
+    const identities = w.identities;
+    if (w.servedAt) kv.push(writeSnapshot(env.PROFILES, toDocument(w.customerId, w.state, identities, version, now)));
+    else kv.push(env.PROFILES.delete(snapshotKey(w.customerId)));
+  }
+  await Promise.all(kv);
+  log("info", "identity.unmerged", { survivorId: survivor.id, restoredId: before.id, survivorEvents: toSurvivor.length, restoredEvents: toRestored.length });
+  return { survivorId: survivor.id, restoredId: before.id, survivorEvents: toSurvivor.length, restoredEvents: toRestored.length, restoredIdentities: restoredIdentities.map((i) => i.key) };
+}
