@@ -48,3 +48,17 @@ describe("normalized profiles", () => {
     expect(profile.counters.events["Email Opened"]).toBe(1);
   });
 });
+
+describe("updates from systems of record", () => {
+  it("never lets an older version of a CRM record overwrite a newer value, whatever the arrival order", async () => {
+    const userId = uid();
+    const sent = new Date().toISOString();
+    // Version 2 of the record (updated at 10:05) arrives first; version 1 (10:00) is delivered late,
+    // with a later event time: the record time decides.
+    await processEvents(env, [ev({ type: "identify", userId, timestamp: sent, traits: { plan: "gold" }, context: { sourceUpdatedAt: "2026-05-01T10:05:00Z" } })]);
+    await processEvents(env, [ev({ type: "identify", userId, timestamp: new Date(Date.now() + 60_000).toISOString(), traits: { plan: "silver", region: "EU" }, context: { sourceUpdatedAt: "2026-05-01T10:00:00Z" } })]);
+    const profile = await profileWhen(userId, (p) => p.eventCount === 2);
+    expect(profile.traits).toEqual({ plan: "gold", region: "EU" });
+    expect(profile.traitsUpdatedAt.plan).toBe("2026-05-01T10:05:00.000Z");
+  });
+});

@@ -65,10 +65,11 @@ export function applyEvents(state: ProfileState, events: readonly StoredEvent[],
     if (preferences && newer(ts, e.messageId, next.consent?.at)) next.consent = { categoryPreferences: preferences, at: [ts, e.messageId] };
     if (e.type === "identify" && e.traits) {
       const { traits, issues } = normalizeTraits(e.traits, options);
+      const writtenAt = recordTime(e) ?? ts;
       for (const [name, value] of Object.entries(traits)) {
-        if (newer(ts, e.messageId, next.traitTimes[name])) {
+        if (newer(writtenAt, e.messageId, next.traitTimes[name])) {
           next.traits[name] = value;
-          next.traitTimes[name] = [ts, e.messageId];
+          next.traitTimes[name] = [writtenAt, e.messageId];
           if (issues[name]) next.traitIssues[name] = issues[name];
           else delete next.traitIssues[name];
         }
@@ -85,4 +86,17 @@ function consentOf(e: StoredEvent): Record<string, boolean> | null {
   const out: Record<string, boolean> = {};
   for (const [category, allowed] of Object.entries(prefs)) if (typeof allowed === "boolean") out[category] = allowed;
   return out;
+}
+
+/**
+ * Systems of record (CRM, commerce) send the time their record was last updated as
+ * `context.sourceUpdatedAt`. Trait writes are then ordered by that time, not by when the update
+ * was sent, so an older version of a record never overwrites a newer value, whatever the order
+ * webhooks arrive in.
+ */
+function recordTime(e: StoredEvent): number | null {
+  const value = e.context?.sourceUpdatedAt;
+  if (typeof value !== "string") return null;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? ms : null;
 }
