@@ -40,6 +40,15 @@ CREATE TABLE `dead_letters` (
 	`replayed_at` integer
 );
 --> statement-breakpoint
+CREATE TABLE `duplicate_candidates` (
+	`pair` text PRIMARY KEY NOT NULL,
+	`score` real NOT NULL,
+	`reasons` text NOT NULL,
+	`status` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`decided_at` integer
+);
+--> statement-breakpoint
 CREATE TABLE `event_chunks` (
 	`id` integer PRIMARY KEY NOT NULL,
 	`customer_id` text NOT NULL,

@@ -8,6 +8,7 @@ const ConfigSchema = z.object({
   ENVIRONMENT: z.string().default("local"),
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   RETRY_BASE_DELAY_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
+  DUPLICATE_AUTO_MERGE_SCORE: z.coerce.number().min(0.75).max(1.01).default(0.92),
   DEFAULT_PHONE_COUNTRY: z
     .string()
     .regex(/^([A-Za-z]{2})?$/, "must be an ISO 3166-1 alpha-2 country code, or empty")
@@ -19,6 +20,8 @@ export type Config = {
   environment: string;
   eventRetentionDays: number;
   retryBaseDelaySeconds: number;
+  /** Duplicate candidates scoring at least this merge automatically (above 1: never). */
+  duplicateAutoMergeScore: number;
   /** Country of phone numbers written without a country code; undefined: such numbers are flagged. */
   defaultPhoneCountry: string | undefined;
 };
@@ -39,6 +42,7 @@ export function readConfig(env: Env): Config {
     eventRetentionDays: parsed.data.EVENT_RETENTION_DAYS,
     retryBaseDelaySeconds: parsed.data.RETRY_BASE_DELAY_SECONDS,
     defaultPhoneCountry: parsed.data.DEFAULT_PHONE_COUNTRY || undefined,
+    duplicateAutoMergeScore: parsed.data.DUPLICATE_AUTO_MERGE_SCORE,
   };
   cache.set(env, config);
   return config;

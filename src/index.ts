@@ -14,6 +14,7 @@
  *   - rapport-events-dlq*   → pipeline/dead-letters: store for inspection and replay
  * Cron:
  *   - maintenance/retention: delete expired events, quarantine and replayed dead letters
+ *   - identity/duplicate-scan: merge likely duplicates, keep the doubtful ones for an admin
  */
 import { registerAdminRoutes } from "./admin/routes";
 import { createApp } from "./app";
@@ -23,6 +24,7 @@ import { runRetention } from "./maintenance/retention";
 import { registerDocsRoutes } from "./openapi/routes";
 import { consumeEvents } from "./pipeline/consumer";
 import { consumeDeadLetters } from "./pipeline/dead-letters";
+import { scanDuplicates } from "./identity/duplicate-scan";
 import { registerPrivacyRoutes } from "./privacy/routes";
 import { registerProfileRoutes } from "./profiles/routes";
 
@@ -46,6 +48,6 @@ export default {
     batch.retryAll();
   },
   async scheduled(_controller, env, ctx) {
-    ctx.waitUntil(runRetention(env).then(() => undefined));
+    ctx.waitUntil(runRetention(env).then(() => scanDuplicates(env)).then(() => undefined));
   },
 } satisfies ExportedHandler<Env, unknown>;

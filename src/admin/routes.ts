@@ -13,11 +13,12 @@ import { fieldErrors } from "../http/validation";
 import { createKey, listKeys, revokeKey, type ApiKey } from "../keys/store";
 import { getDeadLetter, listDeadLetters, replayDeadLetter } from "../pipeline/dead-letters";
 import { listQuarantine } from "../pipeline/quarantine";
+import { decideCandidate, listCandidates, scanDuplicates } from "../identity/duplicate-scan";
 import { UnmergeConflict, unmerge } from "../identity/unmerge";
 import { isWriteConflict } from "../pipeline/process";
 import { forgetOwners } from "../profiles/read";
 import { dataQualityReport } from "./data-quality";
-import { CreateKeyRequest, DeadLetterQuery, PageQuery, ReplayQuery } from "./schemas";
+import { CreateKeyRequest, DeadLetterQuery, DuplicatesQuery, PageQuery, ReplayQuery } from "./schemas";
 
 function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(input);
@@ -69,6 +70,20 @@ export function registerAdminRoutes(app: App): void {
       if (err instanceof UnmergeConflict || isWriteConflict(err)) throw new ApiError("conflict", `The profiles changed while unmerging; try again (${err instanceof Error ? err.message : String(err)})`);
       throw err;
     }
+  });
+
+  app.post("/v1/admin/duplicates/scan", async (c) => c.json(await scanDuplicates(c.env)));
+
+  app.get("/v1/admin/duplicates", async (c) => {
+    const q = parse(DuplicatesQuery, c.req.query(), "query parameters");
+    return c.json({ items: await listCandidates(c.env, q.status, q.limit) });
+  });
+
+  app.post("/v1/admin/duplicates/:a/:b/:decision{merge|reject}", async (c) => {
+    const decided = await decideCandidate(c.env, c.req.param("a"), c.req.param("b"), c.req.param("decision") as "merge" | "reject");
+    if (!decided) throw new ApiError("not_found", "No pending duplicate candidate for that pair");
+    if (decided.reason) throw new ApiError("conflict", `The identity rules refuse this merge (${decided.reason})`);
+    return c.json(decided);
   });
 
   app.get("/v1/admin/data-quality", async (c) => c.json(await dataQualityReport(database(c.env.DB)), 200, { "cache-control": "no-store" }));

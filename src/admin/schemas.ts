@@ -28,3 +28,8 @@ export const DeadLetterQuery = PageQuery.extend({
 export const ReplayQuery = z.object({
   force: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
 });
+
+export const DuplicatesQuery = z.object({
+  status: z.enum(["pending", "merged", "rejected"]).default("pending"),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});

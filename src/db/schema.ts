@@ -6,7 +6,7 @@
  * adds one. So events are stored packed (one row per customer per consumer batch), and the
  * dedupe marks are the message ids inside those packed rows, not a row per event.
  */
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * One row per customer (master profile), WITHOUT ROWID (set in the migration: drizzle cannot say
@@ -177,4 +177,16 @@ export const mergeBlocks = sqliteTable("merge_blocks", {
   /** `<smaller id>|<larger id>`. */
   pair: text("pair").primaryKey(),
   createdAt: integer("created_at").notNull(),
+});
+
+/** Likely duplicate profiles found by the duplicate scan, and what was decided. */
+export const duplicateCandidates = sqliteTable("duplicate_candidates", {
+  /** `<smaller id>|<larger id>`. */
+  pair: text("pair").primaryKey(),
+  score: real("score").notNull(),
+  /** JSON array of reasons (`names_similar(0.96)`, `same_phone_number`…). */
+  reasons: text("reasons").notNull(),
+  status: text("status", { enum: ["pending", "merged", "rejected"] }).notNull(),
+  createdAt: integer("created_at").notNull(),
+  decidedAt: integer("decided_at"),
 });
