@@ -4,7 +4,8 @@
 // bounded in requests and time. Sizes: BENCH_EVENTS (default 100000), BENCH_SECONDS (default 4),
 // BENCH_INGEST_CLIENTS (default 4).
 import { rmSync } from "node:fs";
-import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev } from "../scripts/local.mjs";
+import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev, wrangler } from "../scripts/local.mjs";
+import { peopleWithDuplicates } from "./duplicates-workload.mjs";
 import { load, quantile } from "./load.mjs";
 import { storefrontEvents } from "./workload.mjs";
 
@@ -104,7 +105,60 @@ try {
   const returningResult = { events: processed2(), seconds: ((phase2().at(-1)?.at ?? performance.now()) - r0) / 1000, postErrors: returningPost.errors, d1RowsWritten: sum2("d1RowsWritten"), kvWrites: sum2("kvWrites"), queueMessages: sum2("queueMessages") };
   returningResult.eventsPerSecond = returningResult.events / returningResult.seconds;
 
-  // ---- 4. Binding operations per event and list-price cost ------------------------------------
+  // ---- 4. Duplicate detection on people with planted duplicates -------------------------------
+  const dupPeople = Number(process.env.BENCH_DUP_PROFILES ?? 20_000);
+  const { people, truth } = peopleWithDuplicates({ people: dupPeople, planted: Math.round(dupPeople * 0.05) });
+  const identifies = people.map((p, i) => ({ type: "identify", anonymousId: p.id, traits: p.traits, messageId: `dup-${i}` }));
+  const dupBodies = [];
+  for (let i = 0; i < identifies.length; i += BATCH) dupBodies.push(JSON.stringify({ batch: identifies.slice(i, i + BATCH) }));
+  const beforeDup = batches.length;
+  await load({ url: rapport.url, concurrency: INGEST_CONCURRENCY, seconds: 300, maxRequests: dupBodies.length, makeRequest: (i) => ({ path: "/v1/batch", init: { method: "POST", headers: writeAuth, body: dupBodies[i] } }) });
+  const processed3 = () => batches.slice(beforeDup).reduce((n, b) => n + b.events + b.duplicates + (b.suppressed ?? 0), 0);
+  const deadline3 = performance.now() + 300_000;
+  while (processed3() < identifies.length && performance.now() < deadline3) await new Promise((r) => setTimeout(r, 50));
+  const adminAuth = { authorization: `Bearer ${DEMO_KEYS.admin}` };
+  const s0 = performance.now();
+  const scanResponse = await fetch(`${rapport.url}/v1/admin/duplicates/scan`, { method: "POST", headers: adminAuth });
+  const scan = await scanResponse.json();
+  const scanSeconds = (performance.now() - s0) / 1000;
+  // Which customer each person is now, and which pairs wait for review (read from local D1; the
+  // CLI may meet SQLITE_BUSY while the dev server writes, so it tries again).
+  const rows = (sql) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return JSON.parse(wrangler(["d1", "execute", "DB", "--local", "--json", "--command", sql], { stateDir }))[0].results;
+      } catch (err) {
+        if (attempt >= 5) throw err;
+      }
+    }
+  };
+  const customerOf = new Map(rows("SELECT substr(key, 14) AS person, customer_id AS id FROM identities WHERE key LIKE 'anonymous_id:dp-%'").map((r) => [r.person, r.id]));
+  const personsOf = new Map();
+  for (const [person, id] of customerOf) personsOf.set(id, [...(personsOf.get(id) ?? []), person]);
+  // Ground truth as clusters: an original and its copies.
+  const clusterOf = new Map(people.map((p) => [p.id, p.id]));
+  for (const [a, b] of truth) clusterOf.set(b, clusterOf.get(a));
+  const sameCluster = (persons) => new Set(persons.map((p) => clusterOf.get(p))).size === 1;
+  let proposals = 0;
+  let correct = 0;
+  for (const persons of personsOf.values()) {
+    if (persons.length < 2) continue;
+    proposals += persons.length - 1; // merges that built this customer
+    if (sameCluster(persons)) correct += persons.length - 1;
+  }
+  for (const { pair } of rows("SELECT pair FROM duplicate_candidates WHERE status = 'pending'")) {
+    const [x, y] = pair.split("|");
+    proposals += 1;
+    if (sameCluster([...(personsOf.get(x) ?? []), ...(personsOf.get(y) ?? [])])) correct += 1;
+  }
+  const pendingPairs = new Set(rows("SELECT pair FROM duplicate_candidates WHERE status = 'pending'").map((r) => r.pair));
+  const found = ([a, b]) => {
+    const [x, y] = [customerOf.get(a), customerOf.get(b)];
+    return x === y || pendingPairs.has(x < y ? `${x}|${y}` : `${y}|${x}`);
+  };
+  const duplicatesResult = { profiles: scan.profiles, planted: truth.length, proposals, precision: proposals ? correct / proposals : 1, recall: truth.filter(found).length / truth.length, merged: scan.merged, pending: scan.pending, scanSeconds, secondsPer100k: (scanSeconds * 100_000) / scan.profiles };
+
+  // ---- 5. Binding operations per event and list-price cost ------------------------------------
   const perEvent = (n) => n / ops.events;
   const avgPackBytes = postedBytes / Math.max(1, ops.queueMessages);
   const queueOpsPerMessage = 3 * Math.ceil(avgPackBytes / 65_536); // write + read + delete, per 64 KB
@@ -156,6 +210,13 @@ try {
 | KV writes per event | ${f(returningResult.kvWrites / returningResult.events, 3)} |
 | list-price cost per million events (USD) | ${f(returningCost, 3)} |
 | POST errors | ${returningResult.postErrors} |
+
+| duplicate detection (${f(duplicatesResult.profiles)} profiles, ${f(duplicatesResult.planted)} planted duplicate pairs) | value | target |
+| --- | --- | --- |
+| precision (merged or proposed pairs that are planted duplicates) | ${f(duplicatesResult.precision, 3)} | ≥ 0.98 |
+| recall (planted pairs merged or proposed) | ${f(duplicatesResult.recall, 3)} | ≥ 0.90 |
+| merged automatically / waiting for review | ${f(duplicatesResult.merged)} / ${f(duplicatesResult.pending)} | |
+| scan time (s), and scaled to 100,000 profiles | ${f(duplicatesResult.scanSeconds, 1)} (${f(duplicatesResult.secondsPer100k, 1)} per 100k) | |
 `;
   console.log(report);
   const timing = (name, list, posts) => {
@@ -164,7 +225,7 @@ try {
   };
   timing("new shoppers", batches.slice(0, before), ingest);
   timing("returning shoppers", batches.slice(before), returningPost);
-  console.log(JSON.stringify({ reads, ingest: ingestResult, ops, costPerMillion, totalCost, returning: { ...returningResult, costPerMillion: returningCost } }));
+  console.log(JSON.stringify({ reads, ingest: ingestResult, ops, costPerMillion, totalCost, returning: { ...returningResult, costPerMillion: returningCost }, duplicates: duplicatesResult }));
 } finally {
   await stopAll();
 }
