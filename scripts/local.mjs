@@ -14,7 +14,7 @@ export const DEMO_KEYS = { write: "wk_local_demo", read: "rk_local_demo", admin:
 export const hashKey = (plaintext) => createHash("sha256").update(`rapport-key:${plaintext}`).digest("hex");
 
 export function wrangler(args, { stateDir, config = "wrangler.toml" } = {}) {
-  const result = spawnSync(WRANGLER, [...args, "--config", config, ...(stateDir ? ["--persist-to", stateDir] : [])], { cwd: ROOT, env: OFFLINE_ENV, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const result = spawnSync(WRANGLER, [...args, "--config", config, ...(stateDir ? ["--persist-to", stateDir] : [])], { cwd: ROOT, env: OFFLINE_ENV, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 * 1024 * 1024 });
   if (result.status !== 0) throw new Error(`wrangler ${args.join(" ")} failed:\n${result.stdout}\n${result.stderr}`);
   return result.stdout;
 }
