@@ -70,9 +70,15 @@ export function scorePair(a: PersonRecord, b: PersonRecord): DuplicateCandidate 
 
   // Similar names alone are namesakes as often as duplicates: they stay below the review
   // threshold. Each independent signal (phone, email local part, postal code) adds confidence;
-  // without similar names, only a phone and an email together reach review.
-  const evidence = (phone ? 0.25 : 0) + (email === 1 ? 0.2 : email >= 0.95 ? 0.1 : 0) + (postal ? 0.1 : 0);
-  const score = name >= 0.85 ? Math.min(1, 0.4 + 0.3 * name + evidence) : Math.min(1, 0.3 + evidence);
+  // without similar names, only a phone and an email together reach review. Contradictions
+  // (both have phones and none match, both have postal codes and they differ) take some away:
+  // namesakes with look-alike addresses (`john.smith12@`, `john.smith45@`) are not one person.
+  const phonesDiffer = !phone && a.phones.length > 0 && b.phones.length > 0;
+  const postalsDiffer = !postal && !!a.postalCode && !!b.postalCode;
+  if (phonesDiffer) reasons.push("different_phone_numbers");
+  if (postalsDiffer) reasons.push("different_postal_codes");
+  const evidence = (phone ? 0.25 : 0) + (email === 1 ? 0.2 : email >= 0.95 ? 0.1 : 0) + (postal ? 0.1 : 0) - (phonesDiffer ? 0.1 : 0) - (postalsDiffer ? 0.05 : 0);
+  const score = name >= 0.85 ? Math.min(1, 0.3 + 0.4 * name + evidence) : Math.min(1, 0.3 + evidence);
   if (score < DUPLICATE_THRESHOLDS.review) return null;
   const [x, y] = a.id < b.id ? [a.id, b.id] : [b.id, a.id];
   return { a: x, b: y, score: Math.round(score * 1000) / 1000, reasons };
