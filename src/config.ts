@@ -3,11 +3,22 @@
  * mistyped value fails with a clear message instead of a NaN deep in the pipeline.
  */
 import { z } from "zod";
+import { parseLimits, parsePriority, type IdentityRules } from "./identity/rules";
+
+function parseVar<T>(name: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new Error(`Invalid configuration variable ${name}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
 
 const ConfigSchema = z.object({
   ENVIRONMENT: z.string().default("local"),
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   RETRY_BASE_DELAY_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
+  IDENTITY_LIMITS: z.string().default("user_id=1"),
+  IDENTITY_PRIORITY: z.string().default("user_id,email,phone,external,anonymous_id"),
   DUPLICATE_AUTO_MERGE_SCORE: z.coerce.number().min(0.75).max(1.01).default(0.92),
   DEFAULT_PHONE_COUNTRY: z
     .string()
@@ -20,6 +31,8 @@ export type Config = {
   environment: string;
   eventRetentionDays: number;
   retryBaseDelaySeconds: number;
+  /** Per-kind limits of identifiers per profile, and the priority that picks merge survivors. */
+  identityRules: IdentityRules;
   /** Duplicate candidates scoring at least this merge automatically (above 1: never). */
   duplicateAutoMergeScore: number;
   /** Country of phone numbers written without a country code; undefined: such numbers are flagged. */
@@ -43,6 +56,7 @@ export function readConfig(env: Env): Config {
     retryBaseDelaySeconds: parsed.data.RETRY_BASE_DELAY_SECONDS,
     defaultPhoneCountry: parsed.data.DEFAULT_PHONE_COUNTRY || undefined,
     duplicateAutoMergeScore: parsed.data.DUPLICATE_AUTO_MERGE_SCORE,
+    identityRules: { limits: parseVar("IDENTITY_LIMITS", () => parseLimits(parsed.data.IDENTITY_LIMITS)), priority: parseVar("IDENTITY_PRIORITY", () => parsePriority(parsed.data.IDENTITY_PRIORITY)) },
   };
   cache.set(env, config);
   return config;

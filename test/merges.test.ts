@@ -70,7 +70,7 @@ describe("merges", () => {
     expect(await idOf(`user_id:${u1}`)).not.toBe(await idOf(`user_id:${u2}`));
     expect(await idOf(`anonymous_id:${anonymousId}`)).toBe(await idOf(`user_id:${u1}`));
     const report = (await (await admin("/v1/admin/data-quality")).json()) as any;
-    expect(report.identityRefusals).toEqual(expect.arrayContaining([expect.objectContaining({ rule: "one_user_id" })]));
+    expect(report.identityRefusals).toEqual(expect.arrayContaining([expect.objectContaining({ rule: "limit:user_id" })]));
   });
 
   it("does not attach a second userId to a customer that has one", async () => {

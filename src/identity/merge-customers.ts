@@ -1,8 +1,9 @@
 /**
  * Merging two given customers outside the event pipeline: what an admin decision or the
- * duplicate scan does. The same rules (one userId per profile, unmerged pairs) and the same
+ * duplicate scan does. The same rules (identifier limits, unmerged pairs) and the same
  * statements as pipeline merges, in one D1 transaction.
  */
+import { readConfig } from "../config";
 import { database } from "../db/client";
 import { log } from "../log";
 import { combine } from "../profiles/merge";
@@ -11,11 +12,9 @@ import { snapshotKey, writeSnapshot } from "../profiles/snapshot";
 import { commitStatements, loadProfiles, type StoredProfile } from "../profiles/store";
 import { loadMergeBlocks, mergeStatements } from "./merge-store";
 import { pairKey } from "./resolve";
+import { bestRank, brokenLimit } from "./rules";
 
-export type MergeOutcome = { merged: true; survivorId: string; mergedId: string } | { merged: false; reason: "not_found" | "one_user_id" | "unmerged" };
-
-const PRIORITY = { user_id: 0, email: 1, phone: 2, external: 3, anonymous_id: 4 } as const;
-const rank = (p: StoredProfile) => Math.min(5, ...p.identities.map((i) => PRIORITY[i.kind]));
+export type MergeOutcome = { merged: true; survivorId: string; mergedId: string } | { merged: false; reason: string };
 
 export async function mergeCustomers(env: Env, ids: [string, string], cause: { reason: string; score?: number }, now = Date.now()): Promise<MergeOutcome> {
   const db = database(env.DB);
@@ -23,8 +22,10 @@ export async function mergeCustomers(env: Env, ids: [string, string], cause: { r
   const [a, b] = ids.map((id) => profiles.get(id));
   if (!a || !b) return { merged: false, reason: "not_found" };
   if (blocked.has(pairKey(a.id, b.id))) return { merged: false, reason: "unmerged" };
-  const userIds = new Set([...a.identities, ...b.identities].filter((i) => i.kind === "user_id").map((i) => i.value));
-  if (userIds.size > 1) return { merged: false, reason: "one_user_id" };
+  const rules = readConfig(env).identityRules;
+  const broken = brokenLimit(rules, [...a.identities, ...b.identities]);
+  if (broken) return { merged: false, reason: `limit:${broken}` };
+  const rank = (p: StoredProfile) => bestRank(rules, p.identities);
   const [survivor, merged] = [a, b].sort((x, y) => rank(x) - rank(y) || x.id.localeCompare(y.id)) as [StoredProfile, StoredProfile];
   const base = combine(survivor, [merged]);
   const write = { customerId: survivor.id, previousVersion: survivor.version, state: base.state, recentEvents: base.recentEvents, chunkCount: base.chunkCount, identities: base.identities, newIdentities: [], newEvents: [], servedAt: base.servedAt, createdAt: survivor.createdAt, now };

@@ -2,15 +2,18 @@
  * Groups a batch's events by the customer they belong to, and plans merges. Events that share an
  * identifier are one person (union-find over identity keys). When the identifiers of one person
  * belong to several existing customers, those customers merge into one survivor, unless an
- * identity rule forbids it (one userId per profile): then the merge is refused and recorded, and
- * the events go to the customer with the highest-priority identifier. Pure.
+ * identity rule forbids it (a limit per kind of identifier, by default one userId per profile):
+ * then the merge is refused and recorded, and the events go to the customer with the most
+ * trusted identifier. Pure.
  */
 import type { StoredEvent } from "../events/types";
 import { identitiesOf, isBlockedValue, resolvePreviousId, type Identity } from "./keys";
 import type { NormalizeOptions } from "./normalize";
+import { bestRank, brokenLimit, DEFAULT_IDENTITY_RULES, rankOf, type IdentityRules } from "./rules";
 
 export interface Refusal {
-  rule: "one_user_id" | "unmerged";
+  /** `limit:<kind>` (a profile would hold too many values of that kind) or `unmerged`. */
+  rule: `limit:${Identity["kind"]}` | "unmerged";
   customerIds: string[];
   keys: string[];
   messageId: string;
@@ -34,8 +37,6 @@ export interface Resolution {
   /** Events with no usable identifier (every one blocked): they cannot be attributed. */
   unattributable: StoredEvent[];
 }
-
-const PRIORITY: Record<Identity["kind"], number> = { user_id: 0, email: 1, phone: 2, external: 3, anonymous_id: 4 };
 
 /** Union-find over string ids. */
 class Sets {
@@ -62,6 +63,7 @@ export function resolveGroups(
   mintId: () => string,
   options: NormalizeOptions = {},
   blocked: ReadonlySet<string> = new Set(),
+  rules: IdentityRules = DEFAULT_IDENTITY_RULES,
 ): Resolution {
   const eventIdentities = events.map((e) => {
     const ids = identitiesOf(e, options);
@@ -89,15 +91,14 @@ export function resolveGroups(
   });
 
   // 2. Customers that one person's identifiers point to merge, if the rules allow.
-  const userIdsOf = (customerId: string) => new Set((identitiesByCustomer.get(customerId) ?? []).filter((i) => i.kind === "user_id").map((i) => i.value));
   const customerSets = new Sets();
-  const setUserIds = new Map<string, Set<string>>();
-  const userIdsOfSet = (customerId: string) => {
+  const setIdentities = new Map<string, Identity[]>();
+  const identitiesOfSet = (customerId: string) => {
     const root = customerSets.find(customerId);
-    if (!setUserIds.has(root)) setUserIds.set(root, userIdsOf(customerId));
-    return setUserIds.get(root)!;
+    if (!setIdentities.has(root)) setIdentities.set(root, [...(identitiesByCustomer.get(customerId) ?? [])]);
+    return setIdentities.get(root)!;
   };
-  const rank = (customerId: string) => Math.min(5, ...(identitiesByCustomer.get(customerId) ?? []).map((i) => PRIORITY[i.kind]));
+  const rank = (customerId: string) => bestRank(rules, identitiesByCustomer.get(customerId) ?? []);
   const byPriority = (a: string, b: string) => rank(a) - rank(b) || a.localeCompare(b);
   const refusals: Refusal[] = [];
   const plans = [...components.values()].map((members) => {
@@ -111,13 +112,14 @@ export function resolveGroups(
         refusals.push({ rule: "unmerged", customerIds: [owned[0]!, other], keys: [...identities.keys()].sort(), messageId });
         continue;
       }
-      const combined = new Set([...userIdsOfSet(owned[0]!), ...userIdsOfSet(other)]);
-      if (combined.size > 1) {
-        refusals.push({ rule: "one_user_id", customerIds: [owned[0]!, other], keys: [...identities.keys()].sort(), messageId });
+      const combined = [...identitiesOfSet(owned[0]!), ...identitiesOfSet(other)];
+      const broken = brokenLimit(rules, combined);
+      if (broken) {
+        refusals.push({ rule: `limit:${broken}`, customerIds: [owned[0]!, other], keys: [...identities.keys()].sort(), messageId });
         continue;
       }
       customerSets.union(owned[0]!, other);
-      setUserIds.set(customerSets.find(owned[0]!), combined);
+      setIdentities.set(customerSets.find(owned[0]!), combined);
     }
     return { members, identities, owned, messageId };
   });
@@ -141,17 +143,22 @@ export function resolveGroups(
       groups.set(customerId, group);
     }
     for (const i of plan.members) group.events.push(events[i]!);
-    const userIds = first ? userIdsOfSet(first) : new Set<string>();
+    const held = first ? identitiesOfSet(first) : [];
+    // New identifiers in a stable order (most trusted first), so that a limit keeps the same one
+    // whatever order the events came in.
+    const unowned = [...plan.identities.values()].filter((id) => !owners.has(id.key)).sort((x, y) => rankOf(rules, x.kind) - rankOf(rules, y.kind) || x.key.localeCompare(y.key));
+    for (const id of unowned) {
+      if (group.newIdentities.some((n) => n.key === id.key)) continue;
+      if (brokenLimit(rules, [...held, ...group.newIdentities, id])) {
+        refusals.push({ rule: `limit:${id.kind}`, customerIds: [customerId], keys: [id.key], messageId: plan.messageId });
+        continue;
+      }
+      group.newIdentities.push(id);
+    }
     for (const id of plan.identities.values()) {
       const owner = owners.get(id.key);
-      if (owner === undefined) {
-        if (id.kind === "user_id" && userIds.size > 0 && !userIds.has(id.value)) {
-          refusals.push({ rule: "one_user_id", customerIds: [customerId], keys: [id.key], messageId: plan.messageId });
-          continue;
-        }
-        if (id.kind === "user_id") userIds.add(id.value);
-        if (!group.newIdentities.some((n) => n.key === id.key)) group.newIdentities.push(id);
-      } else if (customerSets.find(owner) !== customerSets.find(first ?? owner) || !first) {
+      if (owner === undefined) continue;
+      if (customerSets.find(owner) !== customerSets.find(first ?? owner) || !first) {
         group.conflicts.push({ identity: id, ownerId: owner });
       } else if (owner !== customerId && !group.merges.some((m) => m.customerId === owner)) {
         group.merges.push({ customerId: owner, messageId: plan.messageId, keys: [id.key] });

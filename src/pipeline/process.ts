@@ -86,7 +86,8 @@ export async function processEvents(env: Env, input: readonly StoredEvent[], opt
 async function commitOnce(env: Env, db: Database, input: StoredEvent[], options: ProcessOptions, attempt: number): Promise<ProcessStats> {
   const now = options.now ?? Date.now();
   const t0 = performance.now();
-  const normalize = { defaultPhoneCountry: readConfig(env).defaultPhoneCountry };
+  const config = readConfig(env);
+  const normalize = { defaultPhoneCountry: config.defaultPhoneCountry };
   const keysByEvent = input.map((e) => lookupKeysOf(e, normalize));
   const allKeys = [...new Set(keysByEvent.flat())];
   const [owners, suppressed] = await Promise.all([loadOwners(db, allKeys), loadSuppressed(db, allKeys)]);
@@ -96,7 +97,7 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], options:
   const ownerIds = [...new Set(owners.values())];
   const [profiles, blocked] = await Promise.all([loadProfiles(db, ownerIds), loadMergeBlocks(db, ownerIds)]);
   const identitiesByCustomer = new Map([...profiles.values()].map((p) => [p.id, p.identities]));
-  const { groups, refusals, unattributable } = resolveGroups(events, owners, identitiesByCustomer, () => newId("cus", now), normalize, blocked);
+  const { groups, refusals, unattributable } = resolveGroups(events, owners, identitiesByCustomer, () => newId("cus", now), normalize, blocked, config.identityRules);
   const seen = await loadSeenMessageIds(db, [...profiles.values()], events.map((e) => e.messageId));
   const t1 = performance.now();
 
