@@ -11,7 +11,7 @@ import { readConfig } from "../config";
 import { database } from "../db/client";
 import { customers, duplicateCandidates } from "../db/schema";
 import { log } from "../log";
-import { identityFromKey } from "../profiles/store";
+import { identityFromKey } from "./keys";
 import { findDuplicates, type DuplicateCandidate, type PersonRecord } from "./duplicates";
 import { mergeCustomers } from "./merge-customers";
 

@@ -36,6 +36,12 @@ export function isBlockedValue(value: string): boolean {
   return BLOCKED_VALUES.has(value.trim().toLowerCase());
 }
 
+/** `user_id:42` → { kind: "user_id", value: "42" }: a stored key back to its identity. */
+export function identityFromKey(key: string): Identity {
+  const colon = key.indexOf(":");
+  return { key, kind: key.slice(0, colon) as IdentityKind, value: key.slice(colon + 1) };
+}
+
 /** The first trait (in `traits`, then `context.traits`) whose canonical name is `name`. */
 function traitOf(event: StoredEvent, name: string): unknown {
   const sources = [event.type === "identify" ? event.traits : undefined, event.context?.traits as Record<string, unknown> | undefined];
@@ -64,7 +70,21 @@ function externalIdsOf(event: StoredEvent): Identity[] {
  * The identities an event asserts. An alias's `previousId` may be an earlier userId or an
  * anonymousId: both candidates are looked up, and `resolvePreviousId` picks the one that exists.
  */
-export function identitiesOf(event: StoredEvent, options: NormalizeOptions = {}): Identity[] {
+export function identitiesOf(event: StoredEvent, options: NormalizeOptions = {}): readonly Identity[] {
+  // The pipeline asks for an event's identities several times in a batch (lookup, grouping);
+  // phone parsing is not free, so answers are kept per options object (one per batch attempt).
+  let cache = memo.get(options);
+  if (!cache) memo.set(options, (cache = new WeakMap()));
+  const hit = cache.get(event);
+  if (hit) return hit;
+  const out = computeIdentities(event, options);
+  cache.set(event, out);
+  return out;
+}
+
+const memo = new WeakMap<NormalizeOptions, WeakMap<StoredEvent, Identity[]>>();
+
+function computeIdentities(event: StoredEvent, options: NormalizeOptions): Identity[] {
   const out: Identity[] = [];
   if (event.userId && !isBlockedValue(event.userId)) out.push(identity("user_id", event.userId));
   if (event.anonymousId && !isBlockedValue(event.anonymousId)) out.push(identity("anonymous_id", event.anonymousId));

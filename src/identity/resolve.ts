@@ -66,7 +66,7 @@ export function resolveGroups(
   rules: IdentityRules = DEFAULT_IDENTITY_RULES,
 ): Resolution {
   const eventIdentities = events.map((e) => {
-    const ids = identitiesOf(e, options);
+    const ids = [...identitiesOf(e, options)];
     if (e.type === "alias" && e.previousId && !isBlockedValue(e.previousId)) ids.push(resolvePreviousId(e.previousId, owners));
     return ids;
   });

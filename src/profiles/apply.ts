@@ -34,9 +34,10 @@ export function emptyProfile(): ProfileState {
   return { traits: {}, traitTimes: {}, traitIssues: {}, counters: { types: {}, events: {} }, consent: null, eventCount: 0, firstSeenAt: null, lastSeenAt: null };
 }
 
-/** Does a write stamped (ts, id) win over the one held? */
-function newer(ts: number, id: string, held: [number, string] | undefined): boolean {
-  return !held || ts > held[0] || (ts === held[0] && id > held[1]);
+/** Does a write stamped `stamp` (event time, messageId) win over the one held? */
+export function isNewer(stamp: [number, string] | undefined, held: [number, string] | undefined): boolean {
+  if (!stamp) return false;
+  return !held || stamp[0] > held[0] || (stamp[0] === held[0] && stamp[1] > held[1]);
 }
 
 /**
@@ -62,12 +63,12 @@ export function applyEvents(state: ProfileState, events: readonly StoredEvent[],
     next.firstSeenAt = next.firstSeenAt === null ? ts : Math.min(next.firstSeenAt, ts);
     next.lastSeenAt = next.lastSeenAt === null ? ts : Math.max(next.lastSeenAt, ts);
     const preferences = consentOf(e);
-    if (preferences && newer(ts, e.messageId, next.consent?.at)) next.consent = { categoryPreferences: preferences, at: [ts, e.messageId] };
+    if (preferences && isNewer([ts, e.messageId], next.consent?.at)) next.consent = { categoryPreferences: preferences, at: [ts, e.messageId] };
     if (e.type === "identify" && e.traits) {
       const { traits, issues } = normalizeTraits(e.traits, options);
       const writtenAt = recordTime(e) ?? ts;
       for (const [name, value] of Object.entries(traits)) {
-        if (newer(writtenAt, e.messageId, next.traitTimes[name])) {
+        if (isNewer([writtenAt, e.messageId], next.traitTimes[name])) {
           next.traits[name] = value;
           next.traitTimes[name] = [writtenAt, e.messageId];
           if (issues[name]) next.traitIssues[name] = issues[name];

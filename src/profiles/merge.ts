@@ -5,14 +5,8 @@
  */
 import type { StoredEvent } from "../events/types";
 import type { Identity } from "../identity/keys";
-import { emptyProfile, type ProfileState } from "./apply";
+import { emptyProfile, isNewer, type ProfileState } from "./apply";
 import type { StoredProfile } from "./store";
-
-function newer(a: [number, string] | undefined, b: [number, string] | undefined): boolean {
-  if (!a) return false;
-  if (!b) return true;
-  return a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
-}
 
 function add(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
   const out = { ...a };
@@ -28,7 +22,7 @@ export function mergeStates(a: ProfileState, b: ProfileState): ProfileState {
   const traitTimes: Record<string, [number, string]> = {};
   const traitIssues: Record<string, string> = {};
   for (const name of new Set([...Object.keys(a.traits), ...Object.keys(b.traits)])) {
-    const from = newer(b.traitTimes[name], a.traitTimes[name]) || !(name in a.traits) ? b : a;
+    const from = isNewer(b.traitTimes[name], a.traitTimes[name]) || !(name in a.traits) ? b : a;
     traits[name] = from.traits[name];
     const time = from.traitTimes[name];
     if (time) traitTimes[name] = time;
@@ -40,7 +34,7 @@ export function mergeStates(a: ProfileState, b: ProfileState): ProfileState {
     traitTimes,
     traitIssues,
     counters: { types: add(a.counters.types, b.counters.types), events: add(a.counters.events, b.counters.events) },
-    consent: newer(b.consent?.at, a.consent?.at) ? b.consent : a.consent,
+    consent: isNewer(b.consent?.at, a.consent?.at) ? b.consent : a.consent,
     eventCount: a.eventCount + b.eventCount,
     firstSeenAt: minOf(a.firstSeenAt, b.firstSeenAt),
     lastSeenAt: maxOf(a.lastSeenAt, b.lastSeenAt),

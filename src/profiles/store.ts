@@ -9,7 +9,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { customers, eventChunks, identities, suppressions } from "../db/schema";
 import type { StoredEvent } from "../events/types";
-import type { Identity, IdentityKind } from "../identity/keys";
+import { identityFromKey, type Identity } from "../identity/keys";
 import type { Counters, ProfileState } from "./apply";
 
 export interface StoredProfile {
@@ -56,12 +56,6 @@ export async function loadProfiles(db: Database, ids: readonly string[]): Promis
 export async function loadProfile(db: Database, id: string): Promise<StoredProfile | null> {
   const row = await db.select().from(customers).where(eq(customers.id, id)).get();
   return row ? toStoredProfile(row) : null;
-}
-
-/** `user_id:42` → { kind: "user_id", value: "42" } */
-export function identityFromKey(key: string): Identity {
-  const colon = key.indexOf(":");
-  return { key, kind: key.slice(0, colon) as IdentityKind, value: key.slice(colon + 1) };
 }
 
 /**
