@@ -7,6 +7,7 @@ import type { Database } from "../db/client";
 import { identityRefusals, mergeBlocks, merges } from "../db/schema";
 import type { StoredEvent } from "../events/types";
 import type { StoredProfile } from "../profiles/store";
+import { quarantineStatements } from "../pipeline/quarantine";
 import type { Refusal } from "./resolve";
 
 export interface MergeWrite {
@@ -46,10 +47,10 @@ export function refusalStatements(d1: D1Database, refusals: readonly Refusal[], 
 
 /** Events whose every identifier is a blocked value cannot be attributed: they are quarantined. */
 export function unattributableStatements(d1: D1Database, events: readonly StoredEvent[], now: number): D1PreparedStatement[] {
-  return events.map((e) =>
-    d1
-      .prepare(`INSERT INTO quarantine (id, received_at, source_id, endpoint, reason, errors, raw, truncated) VALUES (?1, ?2, ?3, 'pipeline', 'blocked_identifier', ?4, ?5, 0) ON CONFLICT (id) DO NOTHING`)
-      .bind(`qb_${e.messageId}`, now, e.sourceId, JSON.stringify([{ field: "userId", message: "every identifier is a blocked value (empty, 0, -1, null, anonymous, undefined…)" }]), JSON.stringify(e)),
+  const errors = [{ field: "userId", message: "every identifier is a blocked value (empty, 0, -1, null, anonymous, undefined…)" }];
+  return quarantineStatements(
+    d1,
+    events.map((e) => ({ item: { id: `qb_${e.messageId}`, endpoint: "pipeline", reason: "blocked_identifier", errors, raw: JSON.stringify(e), truncated: false }, sourceId: e.sourceId, receivedAt: now })),
   );
 }
 

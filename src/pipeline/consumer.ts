@@ -56,13 +56,10 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
 }
 
 async function processPacks(env: Env, items: Decoded[]): Promise<ProcessStats> {
-  const db = database(env.DB);
   const rejected = items.flatMap(({ pack }) => pack.rejected.map((item) => ({ item, sourceId: pack.sourceId, receivedAt: Date.parse(pack.receivedAt) })));
   let quarantineRows = 0;
   if (rejected.length > 0) {
-    const [first, ...rest] = quarantineStatements(db, rejected);
-    const results = await db.batch([first!, ...rest]);
-    for (const r of results as unknown[]) quarantineRows += (r as { meta?: { rows_written?: number } })?.meta?.rows_written ?? 0;
+    for (const r of await env.DB.batch(quarantineStatements(env.DB, rejected))) quarantineRows += r.meta.rows_written ?? 0;
   }
   const events = items.flatMap(({ pack }) => pack.events);
   const redelivered = items.some(({ message }) => message.attempts > 1);

@@ -4,13 +4,22 @@ import type { Database } from "../db/client";
 import { quarantine } from "../db/schema";
 import type { RejectedMessage } from "../events/types";
 
-/** Idempotent: a redelivered pack inserts nothing twice (unique id). */
-export function quarantineStatements(db: Database, items: readonly { item: RejectedMessage; sourceId: string; receivedAt: number }[]) {
+export interface Quarantined {
+  item: RejectedMessage;
+  sourceId: string;
+  receivedAt: number;
+}
+
+/**
+ * The one way rows enter the quarantine (refused at ingest, or unattributable in the pipeline).
+ * Plain D1 statements, so they can join any D1 batch. Idempotent: a redelivered message inserts
+ * nothing twice (unique id).
+ */
+export function quarantineStatements(d1: D1Database, items: readonly Quarantined[]): D1PreparedStatement[] {
   return items.map(({ item, sourceId, receivedAt }) =>
-    db
-      .insert(quarantine)
-      .values({ id: item.id, receivedAt, sourceId, endpoint: item.endpoint, reason: item.reason, errors: JSON.stringify(item.errors), raw: item.raw, truncated: item.truncated })
-      .onConflictDoNothing(),
+    d1
+      .prepare(`INSERT INTO quarantine (id, received_at, source_id, endpoint, reason, errors, raw, truncated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO NOTHING`)
+      .bind(item.id, receivedAt, sourceId, item.endpoint, item.reason, JSON.stringify(item.errors), item.raw, item.truncated ? 1 : 0),
   );
 }
 
