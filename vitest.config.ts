@@ -7,20 +7,30 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     plugins: [
-      cloudflareTest({
+      cloudflareTest(({ inject }) => ({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations, RETRY_BASE_DELAY_SECONDS: "0" },
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            RETRY_BASE_DELAY_SECONDS: "0",
+            // Started by test/global-setup.ts: a real HTTP receiver for webhook deliveries.
+            TEST_RECEIVER_URL: inject("receiverUrl"),
+            // Two secrets, as during a rotation: both sign.
+            WEBHOOK_SECRETS: "whsec_test_new,whsec_test_old",
+          },
           // Deliver queue messages to the consumer quickly in tests. These entries replace the
           // consumers of wrangler.toml, so they repeat its retries and dead-letter queue.
           queueConsumers: {
             "rapport-events": { maxBatchTimeout: 0.05, maxRetries: 5, deadLetterQueue: "rapport-events-dlq" },
             "rapport-events-dlq": { maxBatchTimeout: 0.05 },
+            "rapport-deliveries": { maxBatchTimeout: 0.05, maxRetries: 3, deadLetterQueue: "rapport-deliveries-dlq" },
+            "rapport-deliveries-dlq": { maxBatchTimeout: 0.05 },
           },
         },
-      }),
+      })),
     ],
     test: {
+      globalSetup: ["./test/global-setup.ts"],
       setupFiles: ["./test/setup.ts"],
       include: ["test/**/*.test.ts"],
       testTimeout: 30_000,

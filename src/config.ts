@@ -20,6 +20,9 @@ const ConfigSchema = z.object({
   IDENTITY_LIMITS: z.string().default("user_id=1"),
   IDENTITY_PRIORITY: z.string().default("user_id,email,phone,external,anonymous_id"),
   DUPLICATE_AUTO_MERGE_SCORE: z.coerce.number().min(0.75).max(1.01).default(0.92),
+  SESSION_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
+  RECENT_VIEWS_MAX: z.coerce.number().int().min(1).max(100).default(20),
+  WEBHOOK_SECRETS: z.string().default(""),
   DEFAULT_PHONE_COUNTRY: z
     .string()
     .regex(/^([A-Za-z]{2})?$/, "must be an ISO 3166-1 alpha-2 country code, or empty")
@@ -37,6 +40,12 @@ export type Config = {
   duplicateAutoMergeScore: number;
   /** Country of phone numbers written without a country code; undefined: such numbers are flagged. */
   defaultPhoneCountry: string | undefined;
+  /** Inactivity after which the next event opens a new session. */
+  sessionTimeoutMinutes: number;
+  /** How many recently viewed products a session keeps. */
+  recentViewsMax: number;
+  /** Webhook signing secrets, newest first; every one signs during a rotation. Empty: deliveries fail. */
+  webhookSecrets: string[];
 };
 
 const cache = new WeakMap<object, Config>();
@@ -56,6 +65,9 @@ export function readConfig(env: Env): Config {
     retryBaseDelaySeconds: parsed.data.RETRY_BASE_DELAY_SECONDS,
     defaultPhoneCountry: parsed.data.DEFAULT_PHONE_COUNTRY || undefined,
     duplicateAutoMergeScore: parsed.data.DUPLICATE_AUTO_MERGE_SCORE,
+    sessionTimeoutMinutes: parsed.data.SESSION_TIMEOUT_MINUTES,
+    recentViewsMax: parsed.data.RECENT_VIEWS_MAX,
+    webhookSecrets: parsed.data.WEBHOOK_SECRETS.split(",").map((s) => s.trim()).filter(Boolean),
     identityRules: { limits: parseVar("IDENTITY_LIMITS", () => parseLimits(parsed.data.IDENTITY_LIMITS)), priority: parseVar("IDENTITY_PRIORITY", () => parsePriority(parsed.data.IDENTITY_PRIORITY)) },
   };
   cache.set(env, config);

@@ -9,9 +9,17 @@
  *   - privacy/    erase and export a customer, suppressions                        (admin keys)
  *   - admin/      API keys, quarantine, dead letters and replay                    (admin keys)
  *   - openapi/    /openapi.json and /docs
+ *   - triggers/   behavioural trigger definitions, versioned                       (admin keys)
+ *   - delivery/   the delivery log of fired triggers, replay                       (admin keys)
  * Queues:
- *   - rapport-events*       → pipeline/consumer: dedupe, identity, profile, snapshot
- *   - rapport-events-dlq*   → pipeline/dead-letters: store for inspection and replay
+ *   - rapport-events*           → pipeline/consumer: dedupe, identity, profile, then each
+ *                                 customer's CustomerSession
+ *   - rapport-events-dlq*       → pipeline/dead-letters: store for inspection and replay
+ *   - rapport-deliveries*       → delivery/consumer: signed webhooks to ESPs, delivery log
+ *   - rapport-deliveries-dlq*   → delivery/consumer: mark dead, for replay
+ * Durable Objects:
+ *   - sessions/CustomerSession  one per customer: live session, trigger timers (one alarm),
+ *                               outbox of fired triggers, ordered KV snapshot writes
  * Cron:
  *   - maintenance/retention: delete expired events, quarantine and replayed dead letters
  *   - identity/duplicate-scan: merge likely duplicates, keep the doubtful ones for an admin
@@ -27,6 +35,11 @@ import { consumeDeadLetters } from "./pipeline/dead-letters";
 import { scanDuplicates } from "./identity/duplicate-scan";
 import { registerPrivacyRoutes } from "./privacy/routes";
 import { registerProfileRoutes } from "./profiles/routes";
+import { consumeDeadDeliveries, consumeDeliveries } from "./delivery/consumer";
+import { registerDeliveryRoutes } from "./delivery/routes";
+import { registerTriggerRoutes } from "./triggers/routes";
+
+export { CustomerSession } from "./sessions/customer-session";
 
 const app = createApp();
 app.get("/health", (c) => c.json({ ok: true }));
@@ -34,16 +47,22 @@ registerIngestRoutes(app);
 registerProfileRoutes(app);
 registerAdminRoutes(app);
 registerPrivacyRoutes(app);
+registerTriggerRoutes(app);
+registerDeliveryRoutes(app);
 registerDocsRoutes(app);
 
-/** Queue names carry an environment suffix (`rapport-events-staging`); the DLQ's has `-dlq`. */
+/** Queue names carry an environment suffix (`rapport-events-staging`); the DLQs' have `-dlq`. */
 export const isDeadLetterQueue = (queue: string) => queue.startsWith("rapport-events-dlq");
+const isDeliveryQueue = (queue: string) => queue.startsWith("rapport-deliveries");
+const isDeadDeliveryQueue = (queue: string) => queue.startsWith("rapport-deliveries-dlq");
 
 export default {
   fetch: app.fetch,
   async queue(batch, env) {
     if (isDeadLetterQueue(batch.queue)) return consumeDeadLetters(batch, env);
     if (batch.queue.startsWith("rapport-events")) return consumeEvents(batch, env);
+    if (isDeadDeliveryQueue(batch.queue)) return consumeDeadDeliveries(batch, env);
+    if (isDeliveryQueue(batch.queue)) return consumeDeliveries(batch, env);
     log("error", "queue.unknown", { queue: batch.queue });
     batch.retryAll();
   },

@@ -2,14 +2,11 @@
  * The admin API (admin keys only): API keys, the quarantine of refused messages, the dead
  * letters of the event queue with their replay, and the data-quality report.
  */
-import type { Context } from "hono";
-import type { z } from "zod";
 import type { App } from "../app";
 import { database } from "../db/client";
 import { requireKey } from "../http/auth";
-import type { AppEnv } from "../http/context";
 import { ApiError } from "../http/errors";
-import { fieldErrors } from "../http/validation";
+import { jsonBody, parseInput } from "../http/validation";
 import { createKey, listKeys, revokeKey, type ApiKey } from "../keys/store";
 import { getDeadLetter, listDeadLetters, replayDeadLetter } from "../pipeline/dead-letters";
 import { listQuarantine } from "../pipeline/quarantine";
@@ -20,19 +17,7 @@ import { forgetOwners } from "../profiles/read";
 import { dataQualityReport } from "./data-quality";
 import { CreateKeyRequest, DeadLetterQuery, DuplicatesQuery, PageQuery, ReplayQuery } from "./schemas";
 
-function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
-  const result = schema.safeParse(input);
-  if (!result.success) throw new ApiError("validation_failed", `Invalid ${what}`, fieldErrors(result.error));
-  return result.data;
-}
-
-async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
-  try {
-    return await c.req.json();
-  } catch {
-    throw new ApiError("bad_request", "The body is not valid JSON", [{ field: "(body)", message: "must be valid JSON" }]);
-  }
-}
+const parse = parseInput;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const keyView = (k: ApiKey) => ({ ...k, createdAt: iso(k.createdAt)!, revokedAt: iso(k.revokedAt) });

@@ -6,7 +6,7 @@
  * adds one. So events are stored packed (one row per customer per consumer batch), and the
  * dedupe marks are the message ids inside those packed rows, not a row per event.
  */
-import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * One row per customer (master profile), WITHOUT ROWID (set in the migration: drizzle cannot say
@@ -190,3 +190,56 @@ export const duplicateCandidates = sqliteTable("duplicate_candidates", {
   createdAt: integer("created_at").notNull(),
   decidedAt: integer("decided_at"),
 });
+
+/**
+ * Behavioural triggers: the current version of each (what the pipeline and the Durable Objects
+ * read) and every version ever saved (`trigger_versions`), so a change can be audited and undone.
+ */
+export const triggers = sqliteTable("triggers", {
+  id: text("id").primaryKey(),
+  version: integer("version").notNull(),
+  /** JSON TriggerDefinition of the current version. */
+  definition: text("definition").notNull(),
+  enabled: integer("enabled", { mode: "boolean" }).notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  /** Deleted triggers keep their history; their pending timers are dropped when they come due. */
+  deletedAt: integer("deleted_at"),
+});
+
+export const triggerVersions = sqliteTable(
+  "trigger_versions",
+  {
+    triggerId: text("trigger_id").notNull(),
+    version: integer("version").notNull(),
+    definition: text("definition").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.triggerId, t.version] })],
+);
+
+/**
+ * The delivery log of fired triggers: one row per delivery (its id is the idempotency key sent
+ * to the destination), updated at each attempt. A delivered row makes redelivered queue messages
+ * and retried alarms no-ops; the stored message lets an admin replay a dead one.
+ */
+export const deliveries = sqliteTable(
+  "deliveries",
+  {
+    id: text("id").primaryKey(),
+    triggerId: text("trigger_id").notNull(),
+    triggerVersion: integer("trigger_version").notNull(),
+    customerId: text("customer_id").notNull(),
+    url: text("url").notNull(),
+    status: text("status", { enum: ["queued", "retrying", "delivered", "rejected", "dead"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    /** JSON DeliveryMessage, as queued. */
+    message: text("message").notNull(),
+    firedAt: integer("fired_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    deliveredAt: integer("delivered_at"),
+  },
+  (t) => [index("deliveries_trigger_idx").on(t.triggerId, t.firedAt), index("deliveries_customer_idx").on(t.customerId, t.firedAt)],
+);

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   unauthorized: { status: 401, title: "Unauthorized" },
   not_found: { status: 404, title: "Not found" },
   conflict: { status: 409, title: "Conflict" },
+  precondition_failed: { status: 412, title: "Precondition failed" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   queue_unavailable: { status: 503, title: "Queue unavailable" },
   internal: { status: 500, title: "Internal server error" },

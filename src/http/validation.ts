@@ -1,6 +1,8 @@
 /** Turns zod issues into the `errors` of a problem+json body, naming the field at fault. */
+import type { Context } from "hono";
 import type { z } from "zod";
-import type { FieldError } from "./errors";
+import type { AppEnv } from "./context";
+import { ApiError, type FieldError } from "./errors";
 
 /** `["batch", 3, "properties", "price"]` → `batch[3].properties.price` */
 export function fieldPath(path: readonly PropertyKey[], prefix = ""): string {
@@ -14,4 +16,20 @@ export function fieldPath(path: readonly PropertyKey[], prefix = ""): string {
 
 export function fieldErrors(error: z.ZodError, prefix = ""): FieldError[] {
   return error.issues.map((issue) => ({ field: fieldPath(issue.path, prefix), message: issue.message }));
+}
+
+/** Parses route input with a zod schema, or throws a 400 naming each field at fault. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new ApiError("validation_failed", `Invalid ${what}`, fieldErrors(result.error));
+  return result.data;
+}
+
+/** The JSON body of a request, or a 400 saying it is not JSON. */
+export async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch {
+    throw new ApiError("bad_request", "The body is not valid JSON", [{ field: "(body)", message: "must be valid JSON" }]);
+  }
 }

@@ -8,7 +8,8 @@ import { database } from "../db/client";
 import { log } from "../log";
 import { combine } from "../profiles/merge";
 import { toDocument } from "../profiles/document";
-import { snapshotKey, writeSnapshot } from "../profiles/snapshot";
+import { snapshotKey } from "../profiles/snapshot";
+import { sessionStub } from "../sessions/stub";
 import { commitStatements, loadProfiles, type StoredProfile } from "../profiles/store";
 import { loadMergeBlocks, mergeStatements } from "./merge-store";
 import { pairKey } from "./resolve";
@@ -30,9 +31,12 @@ export async function mergeCustomers(env: Env, ids: [string, string], cause: { r
   const base = combine(survivor, [merged]);
   const write = { customerId: survivor.id, previousVersion: survivor.version, state: base.state, recentEvents: base.recentEvents, chunkCount: base.chunkCount, identities: base.identities, newIdentities: [], newEvents: [], servedAt: base.servedAt, createdAt: survivor.createdAt, now };
   await env.DB.batch([...mergeStatements(env.DB, [{ survivorId: survivor.id, merged, cause: { messageId: `duplicate:${cause.reason}`, keys: [] }, now }]), ...commitStatements(env.DB, [write])]);
+  // The survivor's session object takes over the merged one's session and timers, and writes
+  // the survivor's snapshot if it has one.
+  const document = base.servedAt ? toDocument(survivor.id, base.state, base.identities, survivor.version + 1, now) : null;
   await Promise.all([
     env.PROFILES.delete(snapshotKey(merged.id)),
-    ...(base.servedAt ? [writeSnapshot(env.PROFILES, toDocument(survivor.id, base.state, base.identities, survivor.version + 1, now))] : []),
+    sessionStub(env, survivor.id).ingest({ customerId: survivor.id, events: [], triggers: [], document, absorb: [merged.id] }),
   ]);
   log("info", "identity.merged", { survivorId: survivor.id, mergedId: merged.id, ...cause });
   return { merged: true, survivorId: survivor.id, mergedId: merged.id };

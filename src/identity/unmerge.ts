@@ -14,7 +14,8 @@ import type { StoredEvent } from "../events/types";
 import { log } from "../log";
 import { applyEvents, emptyProfile } from "../profiles/apply";
 import { toDocument } from "../profiles/document";
-import { identityKey, snapshotKey, writeSnapshot } from "../profiles/snapshot";
+import { identityKey, snapshotKey } from "../profiles/snapshot";
+import { sessionStub } from "../sessions/stub";
 import { commitStatements, loadEvents, loadProfile, type StoredProfile } from "../profiles/store";
 import { identitiesOf } from "./keys";
 import { pairKey } from "./resolve";
@@ -69,13 +70,16 @@ export async function unmerge(env: Env, mergedId: string, now = Date.now()): Pro
     ...commitStatements(env.DB, writes),
   ]);
 
-  // KV: both snapshots as they are now (if served), and no identifier entry pointing the wrong way.
+  // KV: both snapshots as they are now (if served, written by their session objects), and no
+  // identifier entry pointing the wrong way. The restored customer's session is re-derived from
+  // its events (its timers are not: they went to the survivor at the merge and stay there).
   const kv: Promise<unknown>[] = restoredIdentities.map((i) => env.PROFILES.delete(identityKey(i.key)));
   for (const w of writes) {
     const version = (w.previousVersion ?? 0) + 1;
-    const identities = w.identities;
-    if (w.servedAt) kv.push(writeSnapshot(env.PROFILES, toDocument(w.customerId, w.state, identities, version, now)));
-    else kv.push(env.PROFILES.delete(snapshotKey(w.customerId)));
+    const document = w.servedAt ? toDocument(w.customerId, w.state, w.identities, version, now) : null;
+    if (!document) kv.push(env.PROFILES.delete(snapshotKey(w.customerId)));
+    const events = w.customerId === before.id ? toRestored : [];
+    kv.push(sessionStub(env, w.customerId).ingest({ customerId: w.customerId, events, triggers: [], document, absorb: [] }));
   }
   await Promise.all(kv);
   log("info", "identity.unmerged", { survivorId: survivor.id, restoredId: before.id, survivorEvents: toSurvivor.length, restoredEvents: toRestored.length });

@@ -63,7 +63,7 @@ async function processPacks(env: Env, items: Decoded[]): Promise<ProcessStats> {
   }
   const events = items.flatMap(({ pack }) => pack.events);
   const redelivered = items.some(({ message }) => message.attempts > 1);
-  const stats = await processEvents(env, events, { rewriteSnapshots: redelivered });
+  const stats = await processEvents(env, events, { redelivered });
   stats.d1RowsWritten += quarantineRows;
   return stats;
 }

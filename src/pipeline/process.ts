@@ -1,11 +1,14 @@
 /**
  * The heart of the consumer: deduplicate, resolve identities, apply events to profiles, commit to
- * D1 in one transaction, then refresh KV snapshots. Work is coalesced per customer: however many
- * of a customer's events are in the batch, the profile is written once and its snapshot once.
+ * D1 in one transaction, then hand each customer's events to its CustomerSession Durable Object
+ * (session, trigger timers, KV snapshot). Work is coalesced per customer: however many of a
+ * customer's events are in the batch, the profile is written once and its object called once.
  *
  * Idempotent under redelivery: the messageIds of stored events are the dedupe marks, and they
  * commit in the same D1 batch as the profile change. A concurrent writer to the same customer
- * makes the batch abort (version trigger, unique keys); we re-read and recompute.
+ * makes the batch abort (version trigger, unique keys); we re-read and recompute. On redelivery
+ * every event goes to the Durable Objects again (they skip those they have seen), in case the
+ * previous attempt committed to D1 but failed before reaching them.
  */
 import { readConfig } from "../config";
 import { newId } from "../crypto";
@@ -19,7 +22,12 @@ import { toDocument, type CustomerProfile } from "../profiles/document";
 import { combine } from "../profiles/merge";
 import { commitStatements, loadOwners, loadProfiles, loadSeenMessageIds, loadSuppressed, type ProfileWrite, type StoredProfile } from "../profiles/store";
 import { loadMergeBlocks, mergeStatements, refusalStatements, unattributableStatements, type MergeWrite } from "../identity/merge-store";
-import { snapshotKey, writeSnapshot } from "../profiles/snapshot";
+import { snapshotKey } from "../profiles/snapshot";
+import { sessionStub } from "../sessions/stub";
+import type { IngestInput } from "../sessions/customer-session";
+import type { Trigger } from "../triggers/definition";
+import { concerns } from "../triggers/match";
+import { activeTriggers } from "../triggers/store";
 
 export interface ProcessStats {
   events: number;
@@ -35,15 +43,17 @@ export interface ProcessStats {
   customersChanged: number;
   d1RowsWritten: number;
   kvWrites: number;
+  /** Calls to CustomerSession Durable Objects (one per customer with news). */
+  sessionCalls: number;
   commitAttempts: number;
-  /** Milliseconds spent reading D1, computing, writing D1 and writing KV (last attempt). */
-  timings: { read: number; compute: number; d1: number; kv: number };
+  /** Milliseconds spent reading D1, computing, writing D1, and in the Durable Objects (last attempt). */
+  timings: { read: number; compute: number; d1: number; sessions: number };
 }
 
 export interface ProcessOptions {
-  /** Rewrite the snapshots of every customer touched, changed or not (on redelivery, in case the
-   * previous attempt committed to D1 but failed before its KV writes). */
-  rewriteSnapshots?: boolean;
+  /** Send every customer touched, changed or not, to its Durable Object (on redelivery, in case
+   * the previous attempt committed to D1 but failed before reaching them). */
+  redelivered?: boolean;
   now?: number;
 }
 
@@ -67,9 +77,10 @@ export function dedupeWithinBatch(events: readonly StoredEvent[]): StoredEvent[]
 export async function processEvents(env: Env, input: readonly StoredEvent[], options: ProcessOptions = {}): Promise<ProcessStats> {
   const db = database(env.DB);
   const events = dedupeWithinBatch(input);
+  const triggers = await activeTriggers(db);
   for (let attempt = 1; ; attempt++) {
     try {
-      const stats = await commitOnce(env, db, events, options, attempt);
+      const stats = await commitOnce(env, db, events, triggers, options, attempt);
       stats.duplicates += input.length - events.length;
       return stats;
     } catch (err) {
@@ -83,7 +94,7 @@ export async function processEvents(env: Env, input: readonly StoredEvent[], opt
   }
 }
 
-async function commitOnce(env: Env, db: Database, input: StoredEvent[], options: ProcessOptions, attempt: number): Promise<ProcessStats> {
+async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers: readonly Trigger[], options: ProcessOptions, attempt: number): Promise<ProcessStats> {
   const now = options.now ?? Date.now();
   const t0 = performance.now();
   const config = readConfig(env);
@@ -103,7 +114,8 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], options:
 
   const writes: ProfileWrite[] = [];
   const mergeWrites: MergeWrite[] = [];
-  const documents: CustomerProfile[] = [];
+  const sessionCalls: IngestInput[] = [];
+  let documents = 0;
   const retiredSnapshots: string[] = [];
   let duplicates = 0;
   for (const group of groups) {
@@ -117,7 +129,7 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], options:
     const fresh = group.events.filter((e) => !seen.has(e.messageId));
     duplicates += group.events.length - fresh.length;
     const changed = fresh.length > 0 || group.newIdentities.length > 0 || group.merges.length > 0;
-    if (!changed && !options.rewriteSnapshots) continue;
+    if (!changed && !options.redelivered) continue;
     const state = applyEvents(base.state, fresh, normalize);
     if (changed) {
       writes.push({
@@ -142,10 +154,20 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], options:
     // KV snapshots are kept only for customers the read API has served (see markServed): ingest
     // pays no KV write ($5 per million) for the many profiles nobody reads, anonymous visitors
     // above all. The first read of a customer comes from D1 and starts its snapshot.
-    if (!base.servedAt || !survivor) continue;
-    const allIdentities = [...base.identities, ...group.newIdentities];
-    const version = changed ? survivor.version + 1 : survivor.version;
-    documents.push(toDocument(group.customerId, state, allIdentities, version, changed ? now : survivor.updatedAt));
+    let document: CustomerProfile | null = null;
+    if (base.servedAt && survivor) {
+      const version = changed ? survivor.version + 1 : survivor.version;
+      document = toDocument(group.customerId, state, [...base.identities, ...group.newIdentities], version, changed ? now : survivor.updatedAt);
+      documents++;
+    }
+    const sessionEvents = options.redelivered ? group.events : fresh;
+    sessionCalls.push({
+      customerId: group.customerId,
+      events: sessionEvents,
+      triggers: triggers.filter((t) => sessionEvents.some((e) => concerns(t, e))),
+      document,
+      absorb: group.merges.map((m) => m.customerId),
+    });
   }
   for (const r of refusals) log("warn", "identity.refused", { ...r });
 
@@ -162,9 +184,13 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], options:
   }
 
   const t3 = performance.now();
-  // D1 is the source of truth and has committed; KV follows. A failed KV write throws, the
-  // messages are retried, and the retry rewrites every touched snapshot (rewriteSnapshots).
-  await Promise.all([...documents.map((doc) => writeSnapshot(env.PROFILES, doc)), ...retiredSnapshots.map((id) => env.PROFILES.delete(snapshotKey(id)))]);
+  // D1 is the source of truth and has committed; the Durable Objects (sessions, timers, KV
+  // snapshots) follow. A failure throws, the messages are retried, and the retry sends every
+  // touched customer to its object again (options.redelivered).
+  await Promise.all([
+    ...sessionCalls.map((call) => sessionStub(env, call.customerId).ingest(call)),
+    ...retiredSnapshots.map((id) => env.PROFILES.delete(snapshotKey(id))),
+  ]);
 
   const t4 = performance.now();
   return {
@@ -177,8 +203,9 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], options:
     refusals: refusals.length,
     unattributable: unattributable.length,
     d1RowsWritten,
-    kvWrites: documents.length + retiredSnapshots.length,
+    kvWrites: documents + retiredSnapshots.length,
+    sessionCalls: sessionCalls.length,
     commitAttempts: attempt,
-    timings: { read: Math.round(t1 - t0), compute: Math.round(t2 - t1), d1: Math.round(t3 - t2), kv: Math.round(t4 - t3) },
+    timings: { read: Math.round(t1 - t0), compute: Math.round(t2 - t1), d1: Math.round(t3 - t2), sessions: Math.round(t4 - t3) },
   };
 }

@@ -13,6 +13,7 @@ import { log } from "../log";
 import { toDocument, type CustomerProfile } from "../profiles/document";
 import { identityKey, snapshotKey } from "../profiles/snapshot";
 import { loadEvents, loadProfile } from "../profiles/store";
+import { sessionStub } from "../sessions/stub";
 
 export interface Erasure {
   customerId: string;
@@ -43,7 +44,8 @@ export async function eraseCustomer(env: Env, customerId: string, reason: string
     // Refused payloads are not linked to customers; those that mention an identifier go too.
     env.DB.prepare(`DELETE FROM quarantine WHERE EXISTS (SELECT 1 FROM json_each(?1) WHERE instr(quarantine.raw, value) > 0)`).bind(JSON.stringify(values.filter((v) => v.length >= 6))),
   ]);
-  await Promise.all([env.PROFILES.delete(snapshotKey(customerId)), ...keys.map((k) => env.PROFILES.delete(identityKey(k)))]);
+  // The session object goes too: session, pending timers and trigger history.
+  await Promise.all([env.PROFILES.delete(snapshotKey(customerId)), ...keys.map((k) => env.PROFILES.delete(identityKey(k))), sessionStub(env, customerId).clear()]);
   const erasure = { customerId, identities: keys, events: events.length, quarantined: results[results.length - 1]?.meta.changes ?? 0 };
   log("info", "privacy.erased", { customerId, identities: keys.length, events: events.length, reason });
   return erasure;

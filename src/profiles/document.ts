@@ -5,6 +5,44 @@ import { z } from "zod";
 import type { Identity } from "../identity/keys";
 import type { ProfileState } from "./apply";
 
+const ProductFields = {
+  productId: z.string(),
+  sku: z.string().optional(),
+  name: z.string().optional(),
+  price: z.number().optional(),
+  currency: z.string().optional(),
+  category: z.string().optional(),
+  brand: z.string().optional(),
+  url: z.string().optional(),
+  imageUrl: z.string().optional(),
+};
+
+/** The live session, kept by the customer's CustomerSession Durable Object. */
+export const Session = z.object({
+  current: z
+    .object({
+      id: z.string(),
+      startedAt: z.string(),
+      lastActivityAt: z.string(),
+      expiresAt: z.string().describe("When the session ends without further activity"),
+      events: z.number().int(),
+      pageViews: z.number().int(),
+      landingPage: z.string().nullable(),
+      referrer: z.string().nullable(),
+    })
+    .nullable(),
+  sessionCount: z.number().int(),
+  lastActivityAt: z.string().nullable(),
+  recentViews: z.array(z.object({ ...ProductFields, viewedAt: z.string() })).describe("Newest first"),
+  cart: z.object({ items: z.array(z.object({ ...ProductFields, quantity: z.number().int(), addedAt: z.string() })), itemCount: z.number().int(), value: z.number(), updatedAt: z.string().nullable() }),
+  lastOrderAt: z.string().nullable(),
+  device: z.object({ userAgent: z.string().nullable(), type: z.string().nullable(), os: z.string().nullable(), locale: z.string().nullable() }).nullable(),
+  page: z.object({ url: z.string().nullable(), path: z.string().nullable(), title: z.string().nullable(), referrer: z.string().nullable() }).nullable(),
+  timeZone: z.string().nullable(),
+});
+
+export type Session = z.infer<typeof Session>;
+
 export const CustomerProfile = z.object({
   id: z.string().describe("Master customer id"),
   userId: z.string().nullable().describe("The customer's userId, if known"),
@@ -28,6 +66,7 @@ export const CustomerProfile = z.object({
   eventCount: z.number().int(),
   firstSeenAt: z.string().nullable(),
   lastSeenAt: z.string().nullable(),
+  session: Session.nullable().describe("The live session; null until the customer's session object has seen an event"),
   version: z.number().int(),
   updatedAt: z.string(),
 });
@@ -57,6 +96,7 @@ export function toDocument(id: string, state: ProfileState, identities: readonly
     eventCount: state.eventCount,
     firstSeenAt: iso(state.firstSeenAt),
     lastSeenAt: iso(state.lastSeenAt),
+    session: null,
     version,
     updatedAt: new Date(updatedAt).toISOString(),
   };

@@ -3,7 +3,7 @@
  * `user_id:…`. KV answers first (identifier → customer, then the snapshot); D1 answers when KV
  * has nothing: the first read of a customer or of an identifier, or a snapshot not yet
  * replicated to this location. The first read starts the customer's snapshot; from then on the
- * pipeline keeps it fresh.
+ * customer's session object keeps it fresh. A profile read from D1 gets its session from there.
  */
 import { readConfig } from "../config";
 import { database, type Database } from "../db/client";
@@ -11,7 +11,8 @@ import { mergedInto } from "../identity/merge-store";
 import { parseCustomerRef } from "../identity/keys";
 import { log } from "../log";
 import { toDocument } from "./document";
-import { readIdentityOwner, readSnapshotText, writeIdentityOwner, writeSnapshot } from "./snapshot";
+import { sessionStub } from "../sessions/stub";
+import { readIdentityOwner, readSnapshotText, writeIdentityOwner } from "./snapshot";
 import { loadOwners, loadProfile, markServed, type StoredProfile } from "./store";
 
 /**
@@ -98,7 +99,9 @@ async function fromD1(env: Env, db: Database, loaded: StoredProfile, waitUntil?:
   const marked = profile.servedAt === null && waitUntil ? await markServed(db, id) : null;
   if (marked) profile = marked;
   const doc = toDocument(id, profile.state, profile.identities, profile.version, profile.updatedAt);
-  const body = JSON.stringify(doc);
-  if (marked && waitUntil) waitUntil(writeSnapshot(env.PROFILES, doc).catch((err: unknown) => log("warn", "kv.snapshot_write_failed", { id, error: String(err) })));
-  return { id, version: profile.version, body, source: "d1" };
+  // The session lives in the customer's session object, which also writes the first snapshot
+  // (it orders snapshot writes by version against the pipeline's).
+  const stub = sessionStub(env, id);
+  const session = marked ? await stub.publish(doc) : await stub.view();
+  return { id, version: profile.version, body: JSON.stringify({ ...doc, session }), source: "d1" };
 }

@@ -1,0 +1,108 @@
+/**
+ * The outbound queue's consumer: posts each fired trigger to its destination, signed, and logs
+ * the outcome. At-least-once on both sides is made safe by the delivery id: a delivered id is
+ * skipped, and destinations get it as `Idempotency-Key` to drop the rare concurrent duplicate.
+ *
+ * 2xx: delivered. 408, 425, 429 and 5xx, timeouts and network errors: retried with exponential
+ * backoff (or the destination's Retry-After), then the dead-letter queue. Any other answer
+ * (4xx, redirects): rejected at once, since retrying cannot fix it; an admin may replay it.
+ */
+import { readConfig } from "../config";
+import { database } from "../db/client";
+import { describeError, log } from "../log";
+import { recordUndecodable } from "../pipeline/dead-letters";
+import { bodyValue } from "../pipeline/pack-decode";
+import { MAX_RETRY_DELAY_SECONDS, retryDelaySeconds } from "../pipeline/retry";
+import { authorization, formatBody } from "./formats";
+import { isDeliveryMessage, type DeliveryMessage } from "./message";
+import { SIGNATURE_HEADER, signatureHeader } from "./signature";
+import { deliveryStatus, FINAL_STATUSES, recordAttempt, type AttemptRecord } from "./store";
+
+const TIMEOUT_MS = 10_000;
+const RETRYABLE = new Set([408, 425, 429]);
+
+export type AttemptOutcome = AttemptRecord & { retryAfterSeconds?: number };
+
+/** One POST to the destination. Never throws: every failure is an outcome. */
+export async function attemptDelivery(env: Env, m: DeliveryMessage, attempt: number): Promise<AttemptOutcome> {
+  try {
+    const { body, contentType, headers } = formatBody(m.destination, m.payload);
+    const auth = authorization(m.destination, env);
+    const signature = await signatureHeader(body, readConfig(env).webhookSecrets, Math.floor(Date.now() / 1000));
+    const res = await fetch(m.destination.url, {
+      method: "POST",
+      body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+      headers: {
+        ...headers,
+        "content-type": contentType,
+        "user-agent": "Rapport-Webhooks/1",
+        [SIGNATURE_HEADER]: signature,
+        "idempotency-key": m.deliveryId,
+        "rapport-delivery-attempt": String(attempt),
+        ...(auth ? { authorization: auth } : {}),
+      },
+    });
+    await res.body?.cancel();
+    if (res.ok) return { status: "delivered", statusCode: res.status, error: null, attempts: 1 };
+    const retryable = res.status >= 500 || RETRYABLE.has(res.status);
+    const retryAfter = Number(res.headers.get("retry-after"));
+    return {
+      status: retryable ? "retrying" : "rejected",
+      statusCode: res.status,
+      error: `HTTP ${res.status}${retryable ? "" : " (not retried)"}`,
+      attempts: 1,
+      ...(retryable && Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: Math.min(retryAfter, MAX_RETRY_DELAY_SECONDS) } : {}),
+    };
+  } catch (err) {
+    // Misconfiguration (no secret) and network failures alike: retried, and visible in the log.
+    return { status: "retrying", statusCode: null, error: describeError(err).error, attempts: 1 };
+  }
+}
+
+export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const db = database(env.DB);
+  const base = readConfig(env).retryBaseDelaySeconds;
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      const m = bodyValue(message.body);
+      if (!isDeliveryMessage(m)) {
+        await recordUndecodable(env, batch.queue, message);
+        message.ack();
+        return;
+      }
+      try {
+        const status = await deliveryStatus(db, m.deliveryId);
+        if (status && FINAL_STATUSES.includes(status)) {
+          log("info", "delivery.skipped", { deliveryId: m.deliveryId, status });
+          message.ack();
+          return;
+        }
+        const outcome = await attemptDelivery(env, m, message.attempts);
+        await recordAttempt(db, m, outcome);
+        log(outcome.status === "delivered" ? "info" : "warn", "delivery.attempt", { deliveryId: m.deliveryId, triggerId: m.payload.trigger.id, attempt: message.attempts, status: outcome.status, statusCode: outcome.statusCode, error: outcome.error });
+        if (outcome.status === "retrying") message.retry({ delaySeconds: outcome.retryAfterSeconds ?? retryDelaySeconds(message.attempts, base) });
+        else message.ack();
+      } catch (err) {
+        log("error", "delivery.failed", { deliveryId: m.deliveryId, ...describeError(err) });
+        message.retry({ delaySeconds: retryDelaySeconds(message.attempts, base) });
+      }
+    }),
+  );
+}
+
+/** Deliveries that exhausted their retries: marked dead in the log, where an admin can replay them. */
+export async function consumeDeadDeliveries(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const db = database(env.DB);
+  for (const message of batch.messages) {
+    const m = bodyValue(message.body);
+    if (!isDeliveryMessage(m)) {
+      await recordUndecodable(env, batch.queue, message);
+    } else if ((await deliveryStatus(db, m.deliveryId)) !== "delivered") {
+      await recordAttempt(db, m, { status: "dead", statusCode: null, error: "retries exhausted before any attempt was logged", attempts: 0 });
+      log("error", "delivery.dead", { deliveryId: m.deliveryId, triggerId: m.payload.trigger.id });
+    }
+    message.ack();
+  }
+}

@@ -1,0 +1,301 @@
+/**
+ * CustomerSession: one Durable Object per customer (named by master id). It holds the live
+ * session, the timers of behavioural triggers, and the customer's KV snapshot writes.
+ *
+ * - The pipeline calls `ingest` once per customer per consumer batch, after D1 has committed:
+ *   the events update the session and start or cancel timers; the profile document it passes is
+ *   written to KV with the session. Being one single-threaded object per customer, it orders
+ *   snapshot writes by profile version (concurrent consumers cannot leave an older one in KV)
+ *   and spaces them a second apart (KV's limit per key), deferring the latest to the alarm.
+ * - One alarm, set to the earliest of: a timer's fire time, a deferred snapshot, an unsent
+ *   message. Alarms are at-least-once, so firing goes through an outbox: the firing is recorded
+ *   with its message before it is sent, and a retried alarm resends what is still unsent with
+ *   the same delivery id (the delivery consumer drops duplicates).
+ * - When customers merge, the survivor takes over the merged-away object's session, timers and
+ *   trigger history (`absorb`), then clears it.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { readConfig } from "../config";
+import { sha256Hex } from "../crypto";
+import { database } from "../db/client";
+import type { DeliveryMessage } from "../delivery/message";
+import type { StoredEvent } from "../events/types";
+import { log } from "../log";
+import type { CustomerProfile } from "../profiles/document";
+import { writeSnapshot } from "../profiles/snapshot";
+import { loadProfile } from "../profiles/store";
+import { toDocument } from "../profiles/document";
+import { failedCondition } from "../triggers/conditions";
+import type { Trigger } from "../triggers/definition";
+import { decide, type FireDecision } from "../triggers/schedule";
+import { getTrigger, type StoredTrigger } from "../triggers/store";
+import { applyToSession, emptySession, mergeSessions, sessionView, type SessionOptions, type SessionState, type SessionView } from "./state";
+import { applyTimerChanges, earliestTimer, planTimers, TIMER_TABLES, type FiringRow, type TimerRow } from "./timers";
+
+/** KV allows one write per second to a key. */
+const KV_WRITE_SPACING_MS = 1_000;
+/** Timers handled per alarm run; the alarm comes back at once for the rest. */
+const FIRE_BATCH = 50;
+/** Firing history is kept this long (longer than any frequency-cap period). */
+const FIRINGS_KEPT_MS = 400 * 86_400_000;
+/** A queue message may be 128 KB. */
+const MAX_MESSAGE_BYTES = 120_000;
+
+interface ObjectState {
+  customerId: string | null;
+  session: SessionState;
+  /** The latest profile document (without session) and when KV last got a snapshot. */
+  snapshot: { doc: CustomerProfile; writtenAt: number; dirty: boolean } | null;
+  /** Customers merged into this one whose objects were absorbed. */
+  absorbed: string[];
+}
+
+export interface IngestInput {
+  customerId: string;
+  events: StoredEvent[];
+  /** The enabled triggers that concern these events. */
+  triggers: Trigger[];
+  /** The customer's profile document after this batch, when the customer has a KV snapshot. */
+  document: CustomerProfile | null;
+  /** Customers merged into this one in this batch: their objects are absorbed first. */
+  absorb: string[];
+}
+
+export interface Handover {
+  session: SessionState;
+  timers: TimerRow[];
+  firings: FiringRow[];
+}
+
+export class CustomerSession extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private state: ObjectState;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL); ${TIMER_TABLES}`);
+    const row = this.sql.exec<{ json: string }>("SELECT json FROM state WHERE id = 1").toArray()[0];
+    this.state = row ? (JSON.parse(row.json) as ObjectState) : { customerId: null, session: emptySession(), snapshot: null, absorbed: [] };
+  }
+
+  private get options(): SessionOptions {
+    const config = readConfig(this.env);
+    return { timeoutMs: config.sessionTimeoutMinutes * 60_000, recentViewsMax: config.recentViewsMax };
+  }
+
+  private save(): void {
+    this.sql.exec("INSERT INTO state (id, json) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json", JSON.stringify(this.state));
+  }
+
+  /** Events of one consumer batch (already committed to D1). Idempotent: seen events are skipped. */
+  async ingest(input: IngestInput): Promise<SessionView> {
+    const now = Date.now();
+    this.state.customerId = input.customerId;
+    for (const mergedId of input.absorb) await this.absorb(mergedId);
+    const { state: session, applied } = applyToSession(this.state.session, input.events, this.options);
+    this.ctx.storage.transactionSync(() => {
+      applyTimerChanges(this.sql, planTimers(applied, input.triggers, now));
+      this.state.session = session;
+      if (input.document) this.acceptDocument(input.document);
+      else if (applied.length > 0 && this.state.snapshot) this.state.snapshot.dirty = true;
+      this.save();
+    });
+    await this.flushSnapshot(now);
+    await this.reschedule(now);
+    return sessionView(this.state.session, this.options);
+  }
+
+  /** The read path's first read of a customer: start its snapshot (with the session). */
+  async publish(doc: CustomerProfile): Promise<SessionView> {
+    const now = Date.now();
+    this.state.customerId = doc.id;
+    this.acceptDocument(doc);
+    this.save();
+    await this.flushSnapshot(now);
+    await this.reschedule(now);
+    return sessionView(this.state.session, this.options);
+  }
+
+  async view(): Promise<SessionView> {
+    return sessionView(this.state.session, this.options);
+  }
+
+  /** Pending timers and the trigger history, for the admin API. */
+  async triggers(): Promise<{ timers: TimerRow[]; firings: FiringRow[] }> {
+    return {
+      timers: this.sql.exec<TimerRow>("SELECT * FROM timers ORDER BY fire_at").toArray(),
+      firings: this.sql.exec<FiringRow>("SELECT id, trigger_id, timer_id, at, outcome, reason, NULL AS message FROM firings ORDER BY at DESC LIMIT 200").toArray(),
+    };
+  }
+
+  /** Everything this object holds, for the survivor of a merge. Cleared by `clear` afterwards. */
+  async handOver(): Promise<Handover> {
+    return {
+      session: this.state.session,
+      timers: this.sql.exec<TimerRow>("SELECT * FROM timers").toArray(),
+      firings: this.sql.exec<FiringRow>("SELECT * FROM firings").toArray(),
+    };
+  }
+
+  /** Deletes everything: after a merge handed it over, or when the customer is erased. */
+  async clear(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL); ${TIMER_TABLES}`);
+    this.state = { customerId: null, session: emptySession(), snapshot: null, absorbed: [] };
+  }
+
+  private async absorb(mergedId: string): Promise<void> {
+    if (mergedId === this.state.customerId) return;
+    const other = this.env.SESSIONS.getByName(mergedId);
+    if (!this.state.absorbed.includes(mergedId)) {
+      const handed = await other.handOver();
+      this.ctx.storage.transactionSync(() => {
+        this.state.session = mergeSessions(this.state.session, handed.session, this.options);
+        for (const t of handed.timers) {
+          const mine = this.sql.exec<TimerRow>("SELECT started_at FROM timers WHERE id = ?", t.id).toArray()[0];
+          if (mine && mine.started_at >= t.started_at) continue;
+          this.sql.exec("INSERT OR REPLACE INTO timers (id, trigger_id, trigger_version, item_key, start_message_id, start_event, started_at, due_at, fire_at, items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", t.id, t.trigger_id, t.trigger_version, t.item_key, t.start_message_id, t.start_event, t.started_at, t.due_at, t.fire_at, t.items);
+        }
+        for (const f of handed.firings) this.sql.exec("INSERT OR IGNORE INTO firings (id, trigger_id, timer_id, at, outcome, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?)", f.id, f.trigger_id, f.timer_id, f.at, f.outcome, f.reason, f.message);
+        this.state.absorbed = [...this.state.absorbed, mergedId].slice(-100);
+        this.save();
+      });
+    }
+    // Cleared only once absorbed here; a retry after a crash in between clears again.
+    await other.clear();
+    log("info", "session.absorbed", { customerId: this.state.customerId, mergedId });
+  }
+
+  private acceptDocument(doc: CustomerProfile): void {
+    const held = this.state.snapshot;
+    if (held && held.doc.version > doc.version) {
+      // An older version from a slower consumer: keep ours, but the session may have changed.
+      held.dirty = true;
+      return;
+    }
+    this.state.snapshot = { doc, writtenAt: held?.writtenAt ?? 0, dirty: true };
+  }
+
+  /** Writes the snapshot to KV if it changed, at most once a second (the rest waits for the alarm). */
+  private async flushSnapshot(now: number): Promise<void> {
+    const snap = this.state.snapshot;
+    if (!snap?.dirty || now - snap.writtenAt < KV_WRITE_SPACING_MS) return;
+    await writeSnapshot(this.env.PROFILES, { ...snap.doc, session: sessionView(this.state.session, this.options) });
+    snap.dirty = false;
+    snap.writtenAt = now;
+    this.save();
+  }
+
+  private async reschedule(now: number): Promise<void> {
+    const snap = this.state.snapshot;
+    const candidates = [earliestTimer(this.sql), snap?.dirty ? snap.writtenAt + KV_WRITE_SPACING_MS : null];
+    if (this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM firings WHERE outcome = 'sending'").one().n > 0) candidates.push(now);
+    const next = candidates.filter((t): t is number => t !== null).reduce<number | null>((a, b) => (a === null ? b : Math.min(a, b)), null);
+    const current = await this.ctx.storage.getAlarm();
+    if (next === null) {
+      if (current !== null) await this.ctx.storage.deleteAlarm();
+    } else if (current !== next) {
+      await this.ctx.storage.setAlarm(Math.max(next, now));
+    }
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    await this.sendOutbox();
+    await this.flushSnapshot(now);
+    const due = this.sql.exec<TimerRow>("SELECT * FROM timers WHERE fire_at <= ? ORDER BY fire_at LIMIT ?", now, FIRE_BATCH).toArray();
+    if (due.length > 0) await this.fire(due, now);
+    this.sql.exec("DELETE FROM firings WHERE at < ? AND outcome != 'sending'", now - FIRINGS_KEPT_MS);
+    await this.reschedule(now);
+  }
+
+  private async fire(due: TimerRow[], now: number): Promise<void> {
+    const db = database(this.env.DB);
+    const definitions = new Map<string, StoredTrigger | null>();
+    for (const id of new Set(due.map((t) => t.trigger_id))) definitions.set(id, await getTrigger(db, id));
+    let customer: CustomerProfile | null | undefined;
+    const loadCustomer = async () => {
+      if (customer !== undefined) return customer;
+      const id = this.state.customerId;
+      const profile = id ? await loadProfile(db, id) : null;
+      customer = profile ? { ...toDocument(profile.id, profile.state, profile.identities, profile.version, profile.updatedAt), session: sessionView(this.state.session, this.options) } : null;
+      return customer;
+    };
+    for (const timer of due) {
+      const trigger = definitions.get(timer.trigger_id);
+      if (!trigger || !trigger.enabled || trigger.deletedAt) {
+        this.drop(timer, now, "trigger_disabled", null);
+        continue;
+      }
+      const timeZone = this.state.session.timeZone ?? (typeof (await loadCustomer())?.traits.timezone === "string" ? ((await loadCustomer())!.traits.timezone as string) : null);
+      const sent = this.sql.exec<{ at: number }>("SELECT at FROM firings WHERE trigger_id = ? AND outcome IN ('sent', 'sending')", timer.trigger_id).toArray().map((r) => r.at);
+      const decision: FireDecision = decide(trigger.definition, timer.fire_at, now, timeZone, sent);
+      if (decision.action === "defer") {
+        this.sql.exec("UPDATE timers SET fire_at = ? WHERE id = ?", decision.until, timer.id);
+        log("info", "trigger.deferred", { customerId: this.state.customerId, triggerId: timer.trigger_id, until: new Date(decision.until).toISOString() });
+        continue;
+      }
+      if (decision.action === "drop") {
+        this.drop(timer, now, decision.outcome, null);
+        continue;
+      }
+      const profile = await loadCustomer();
+      if (!profile) {
+        this.drop(timer, now, "customer_gone", null);
+        continue;
+      }
+      const failed = failedCondition(trigger.definition.conditions, profile);
+      if (failed) {
+        this.drop(timer, now, "conditions_not_met", failed);
+        continue;
+      }
+      const deliveryId = `dlv_${(await sha256Hex(`${timer.id}|${timer.start_message_id}|${timer.started_at}`)).slice(0, 32)}`;
+      const message: DeliveryMessage = {
+        v: 1,
+        deliveryId,
+        customerId: profile.id,
+        destination: trigger.definition.destination,
+        payload: {
+          id: deliveryId,
+          type: "trigger.fired",
+          trigger: { id: trigger.id, version: trigger.version, name: trigger.definition.name },
+          customer: profile,
+          items: JSON.parse(timer.items),
+          startedBy: { event: timer.start_event, messageId: timer.start_message_id, timestamp: new Date(timer.started_at).toISOString() },
+          dueAt: new Date(timer.due_at).toISOString(),
+          firedAt: new Date(now).toISOString(),
+        },
+      };
+      const body = JSON.stringify(message);
+      if (body.length > MAX_MESSAGE_BYTES) {
+        this.drop(timer, now, "too_large", `${body.length} bytes`);
+        continue;
+      }
+      // The outbox: recorded (and the timer gone) before the message is sent.
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec("INSERT OR IGNORE INTO firings (id, trigger_id, timer_id, at, outcome, reason, message) VALUES (?, ?, ?, ?, 'sending', NULL, ?)", deliveryId, timer.trigger_id, timer.id, now, body);
+        this.sql.exec("DELETE FROM timers WHERE id = ? AND started_at = ?", timer.id, timer.started_at);
+      });
+    }
+    await this.sendOutbox();
+  }
+
+  private drop(timer: TimerRow, now: number, outcome: string, reason: string | null): void {
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("INSERT OR IGNORE INTO firings (id, trigger_id, timer_id, at, outcome, reason, message) VALUES (?, ?, ?, ?, ?, ?, NULL)", `${timer.id}|${timer.started_at}`, timer.trigger_id, timer.id, now, outcome, reason);
+      this.sql.exec("DELETE FROM timers WHERE id = ? AND started_at = ?", timer.id, timer.started_at);
+    });
+    log("info", "trigger.dropped", { customerId: this.state.customerId, triggerId: timer.trigger_id, outcome, reason });
+  }
+
+  /** Hands unsent messages to the delivery queue; each is marked sent once the queue has it. */
+  private async sendOutbox(): Promise<void> {
+    const pending = this.sql.exec<FiringRow>("SELECT * FROM firings WHERE outcome = 'sending' ORDER BY at LIMIT 100").toArray();
+    if (pending.length === 0) return;
+    await this.env.DELIVERIES.sendBatch(pending.map((f) => ({ body: JSON.parse(f.message!) as DeliveryMessage })));
+    for (const f of pending) this.sql.exec("UPDATE firings SET outcome = 'sent', message = NULL WHERE id = ?", f.id);
+    log("info", "trigger.fired", { customerId: this.state.customerId, deliveries: pending.map((f) => f.id) });
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * A customer's live session, as the CustomerSession Durable Object keeps it: the current visit
+ * (a new one after `timeoutMs` without activity), recently viewed products, the cart, and the
+ * latest device, page and time zone. Pure: events in, state out, so it is tested without bindings.
+ *
+ * Event names follow Segment's e-commerce spec: Product Viewed, Product Added, Product Removed,
+ * Cart Viewed and Checkout Started (whose `products` replace the cart), Order Completed (empties it).
+ */
+import type { Json, StoredEvent } from "../events/types";
+import type { Session } from "../profiles/document";
+
+export type SessionView = Session;
+
+export interface Product {
+  productId: string;
+  sku?: string;
+  name?: string;
+  price?: number;
+  currency?: string;
+  category?: string;
+  brand?: string;
+  url?: string;
+  imageUrl?: string;
+}
+export interface ViewedProduct extends Product {
+  viewedAt: number;
+}
+export interface CartItem extends Product {
+  quantity: number;
+  addedAt: number;
+}
+
+export interface SessionState {
+  current: { id: string; startedAt: number; lastActivityAt: number; events: number; pageViews: number; landingPage: string | null; referrer: string | null } | null;
+  sessionCount: number;
+  recentViews: ViewedProduct[];
+  cart: { items: CartItem[]; updatedAt: number | null };
+  lastOrderAt: number | null;
+  device: { userAgent: string | null; type: string | null; os: string | null; locale: string | null } | null;
+  page: { url: string | null; path: string | null; title: string | null; referrer: string | null } | null;
+  timeZone: string | null;
+  /** Message ids already applied (newest last, bounded): redelivered events change nothing. */
+  seen: string[];
+}
+
+export interface SessionOptions {
+  timeoutMs: number;
+  recentViewsMax: number;
+}
+
+export const SEEN_MAX = 500;
+export const CART_MAX = 100;
+
+export const emptySession = (): SessionState => ({ current: null, sessionCount: 0, recentViews: [], cart: { items: [], updatedAt: null }, lastOrderAt: null, device: null, page: null, timeZone: null, seen: [] });
+
+const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined);
+const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : undefined);
+
+/** A product from Segment e-commerce properties (`product_id` or `sku`), or null without an id. */
+export function productOf(p: Json | undefined): Product | null {
+  if (!p) return null;
+  const productId = str(p.product_id) ?? str(p.productId) ?? str(p.sku) ?? str(p.id);
+  if (!productId) return null;
+  const product: Product = { productId };
+  const fields: [keyof Product, unknown][] = [
+    ["sku", str(p.sku)],
+    ["name", str(p.name)],
+    ["price", num(p.price)],
+    ["currency", str(p.currency)],
+    ["category", str(p.category)],
+    ["brand", str(p.brand)],
+    ["url", str(p.url)],
+    ["imageUrl", str(p.image_url) ?? str(p.imageUrl)],
+  ];
+  for (const [k, v] of fields) if (v !== undefined) (product as unknown as Record<string, unknown>)[k] = v;
+  return product;
+}
+
+const productsOf = (p: Json | undefined) => (Array.isArray(p?.products) ? (p.products as Json[]).map((x) => [x, productOf(x)] as const).filter(([, x]) => x) : []);
+
+function applyCart(state: SessionState, e: StoredEvent, at: number): void {
+  const items = state.cart.items;
+  switch (e.event) {
+    case "Product Added": {
+      const product = productOf(e.properties);
+      if (!product) return;
+      const quantity = Math.max(1, Math.round(num(e.properties?.quantity) ?? 1));
+      const existing = items.find((i) => i.productId === product.productId);
+      if (existing) Object.assign(existing, product, { quantity: existing.quantity + quantity, addedAt: at });
+      else items.push({ ...product, quantity, addedAt: at });
+      break;
+    }
+    case "Product Removed": {
+      const product = productOf(e.properties);
+      if (!product) return;
+      const existing = items.find((i) => i.productId === product.productId);
+      if (!existing) return;
+      const quantity = num(e.properties?.quantity);
+      existing.quantity -= quantity === undefined ? existing.quantity : Math.round(quantity);
+      state.cart.items = items.filter((i) => i.quantity > 0);
+      break;
+    }
+    case "Cart Viewed":
+    case "Checkout Started": {
+      const listed = productsOf(e.properties);
+      if (listed.length === 0) return;
+      state.cart.items = listed.map(([raw, p]) => ({ ...p!, quantity: Math.max(1, Math.round(num(raw.quantity) ?? 1)), addedAt: items.find((i) => i.productId === p!.productId)?.addedAt ?? at }));
+      break;
+    }
+    case "Order Completed":
+      state.cart.items = [];
+      state.lastOrderAt = Math.max(state.lastOrderAt ?? 0, at);
+      break;
+    default:
+      return;
+  }
+  state.cart.items = state.cart.items.slice(-CART_MAX);
+  state.cart.updatedAt = at;
+}
+
+function applyContext(state: SessionState, e: StoredEvent): void {
+  const ctx = e.context ?? {};
+  const device = (ctx.device ?? {}) as Json;
+  const os = (ctx.os ?? {}) as Json;
+  const page = (e.type === "page" ? { ...(ctx.page as Json | undefined), ...e.properties } : ctx.page) as Json | undefined;
+  if (ctx.userAgent || ctx.device || ctx.os || ctx.locale) {
+    state.device = {
+      userAgent: str(ctx.userAgent) ?? state.device?.userAgent ?? null,
+      type: str(device.type) ?? state.device?.type ?? null,
+      os: [str(os.name), str(os.version)].filter(Boolean).join(" ") || (state.device?.os ?? null),
+      locale: str(ctx.locale) ?? state.device?.locale ?? null,
+    };
+  }
+  if (page && (page.url || page.path)) {
+    state.page = { url: str(page.url) ?? null, path: str(page.path) ?? null, title: str(page.title) ?? null, referrer: str(page.referrer) ?? null };
+  }
+  const tz = str(ctx.timezone);
+  if (tz) state.timeZone = tz;
+}
+
+/**
+ * Applies events (any order; they are sorted by event time) to a session. Events already seen
+ * are skipped. Context (device, page, time zone) comes from the newest event that carries it.
+ */
+export function applyToSession(previous: SessionState, events: readonly StoredEvent[], options: SessionOptions): { state: SessionState; applied: StoredEvent[] } {
+  const state: SessionState = structuredClone(previous);
+  const seen = new Set(state.seen);
+  const fresh = events.filter((e) => !seen.has(e.messageId) && (seen.add(e.messageId), true));
+  const sorted = [...fresh].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp) || a.messageId.localeCompare(b.messageId));
+  for (const e of sorted) {
+    const at = Date.parse(e.timestamp);
+    const cur = state.current;
+    if (!cur || at - cur.lastActivityAt > options.timeoutMs) {
+      // Late events older than the current visit belong to a past one: they count, but do not reopen it.
+      if (!cur || at > cur.lastActivityAt) {
+        const page = (e.type === "page" ? e.properties : (e.context?.page as Json | undefined)) ?? {};
+        state.current = { id: `ses_${at.toString(36)}`, startedAt: at, lastActivityAt: at, events: 0, pageViews: 0, landingPage: str(page.url) ?? str(page.path) ?? null, referrer: str(page.referrer) ?? null };
+        state.sessionCount++;
+      }
+    }
+    if (state.current && at >= state.current.startedAt) {
+      state.current.events++;
+      if (e.type === "page" || e.type === "screen") state.current.pageViews++;
+      state.current.lastActivityAt = Math.max(state.current.lastActivityAt, at);
+      applyContext(state, e);
+    }
+    if (e.type === "track" && e.event === "Product Viewed") {
+      const product = productOf(e.properties);
+      if (product) {
+        state.recentViews = [{ ...product, viewedAt: at }, ...state.recentViews.filter((v) => v.productId !== product.productId)]
+          .sort((a, b) => b.viewedAt - a.viewedAt)
+          .slice(0, options.recentViewsMax);
+      }
+    }
+    if (e.type === "track") applyCart(state, e, at);
+  }
+  state.seen = [...state.seen, ...fresh.map((e) => e.messageId)].slice(-SEEN_MAX);
+  return { state, applied: sorted };
+}
+
+/** The session as served under `session` in the profile: no bookkeeping, times as ISO strings. */
+export function sessionView(state: SessionState, options: SessionOptions): SessionView {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  const cur = state.current;
+  return {
+    current: cur
+      ? { id: cur.id, startedAt: iso(cur.startedAt)!, lastActivityAt: iso(cur.lastActivityAt)!, expiresAt: iso(cur.lastActivityAt + options.timeoutMs)!, events: cur.events, pageViews: cur.pageViews, landingPage: cur.landingPage, referrer: cur.referrer }
+      : null,
+    sessionCount: state.sessionCount,
+    lastActivityAt: iso(cur?.lastActivityAt ?? null),
+    recentViews: state.recentViews.map((v) => ({ ...v, viewedAt: iso(v.viewedAt)! })),
+    cart: {
+      items: state.cart.items.map((i) => ({ ...i, addedAt: iso(i.addedAt)! })),
+      itemCount: state.cart.items.reduce((n, i) => n + i.quantity, 0),
+      value: Math.round(state.cart.items.reduce((s, i) => s + (i.price ?? 0) * i.quantity, 0) * 100) / 100,
+      updatedAt: iso(state.cart.updatedAt),
+    },
+    lastOrderAt: iso(state.lastOrderAt),
+    device: state.device,
+    page: state.page,
+    timeZone: state.timeZone,
+  };
+}
+
+/** Two customers' sessions become one (identity merge): the union, newest wins. */
+export function mergeSessions(a: SessionState, b: SessionState, options: SessionOptions): SessionState {
+  const [newer, older] = (a.current?.lastActivityAt ?? 0) >= (b.current?.lastActivityAt ?? 0) ? [a, b] : [b, a];
+  const views = [...a.recentViews, ...b.recentViews].sort((x, y) => y.viewedAt - x.viewedAt);
+  const cartItems = new Map<string, CartItem>();
+  for (const item of [...older.cart.items, ...newer.cart.items]) {
+    const held = cartItems.get(item.productId);
+    if (!held || item.addedAt >= held.addedAt) cartItems.set(item.productId, item);
+  }
+  return {
+    current: newer.current ?? older.current,
+    sessionCount: a.sessionCount + b.sessionCount,
+    recentViews: views.filter((v, i) => views.findIndex((w) => w.productId === v.productId) === i).slice(0, options.recentViewsMax),
+    cart: { items: [...cartItems.values()].slice(-CART_MAX), updatedAt: Math.max(a.cart.updatedAt ?? 0, b.cart.updatedAt ?? 0) || null },
+    lastOrderAt: Math.max(a.lastOrderAt ?? 0, b.lastOrderAt ?? 0) || null,
+    device: newer.device ?? older.device,
+    page: newer.page ?? older.page,
+    timeZone: newer.timeZone ?? older.timeZone,
+    seen: [...new Set([...older.seen, ...newer.seen])].slice(-SEEN_MAX),
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * The shipped trigger recipes (the JSON files in recipes/, loadable with
+ * `npm run triggers:load`). Their destination points at the local demo receiver; change it to
+ * your ESP's endpoint (docs/triggers.md).
+ */
+import browseAbandonment from "./recipes/browse-abandonment.json";
+import cartAbandonment from "./recipes/cart-abandonment.json";
+import checkoutAbandonment from "./recipes/checkout-abandonment.json";
+import postPurchase from "./recipes/post-purchase.json";
+import winBack from "./recipes/win-back.json";
+import { TriggerDefinition } from "./definition";
+
+const files = {
+  "browse-abandonment": browseAbandonment,
+  "cart-abandonment": cartAbandonment,
+  "checkout-abandonment": checkoutAbandonment,
+  "post-purchase": postPurchase,
+  "win-back": winBack,
+} as const;
+
+export type RecipeId = keyof typeof files;
+
+/** Every recipe, validated (a broken recipe file fails at start-up, not when it is used). */
+export const RECIPES: Record<RecipeId, TriggerDefinition> = Object.fromEntries(Object.entries(files).map(([id, json]) => [id, TriggerDefinition.parse(json)])) as Record<RecipeId, TriggerDefinition>;
