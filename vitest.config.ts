@@ -19,12 +19,15 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             WEBHOOK_SECRETS: "whsec_test_new,whsec_test_old",
           },
           // Deliver queue messages to the consumer quickly in tests. These entries replace the
-          // consumers of wrangler.toml, so they repeat its retries and dead-letter queue.
+          // consumers of wrangler.toml, so they repeat its retries and dead-letter queues (fewer
+          // delivery retries, to keep the dead-letter test short).
           queueConsumers: {
             "rapport-events": { maxBatchTimeout: 0.05, maxRetries: 5, deadLetterQueue: "rapport-events-dlq" },
             "rapport-events-dlq": { maxBatchTimeout: 0.05 },
             "rapport-deliveries": { maxBatchTimeout: 0.05, maxRetries: 3, deadLetterQueue: "rapport-deliveries-dlq" },
             "rapport-deliveries-dlq": { maxBatchTimeout: 0.05 },
+            "rapport-jobs": { maxBatchTimeout: 0.05, maxRetries: 5, deadLetterQueue: "rapport-jobs-dlq" },
+            "rapport-jobs-dlq": { maxBatchTimeout: 0.05 },
           },
         },
       })),

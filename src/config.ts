@@ -23,6 +23,7 @@ const ConfigSchema = z.object({
   SESSION_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
   RECENT_VIEWS_MAX: z.coerce.number().int().min(1).max(100).default(20),
   WEBHOOK_SECRETS: z.string().default(""),
+  CATALOG_AUDIENCE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   DEFAULT_PHONE_COUNTRY: z
     .string()
     .regex(/^([A-Za-z]{2})?$/, "must be an ISO 3166-1 alpha-2 country code, or empty")
@@ -46,6 +47,8 @@ export type Config = {
   recentViewsMax: number;
   /** Webhook signing secrets, newest first; every one signs during a rotation. Empty: deliveries fail. */
   webhookSecrets: string[];
+  /** A price drop or restock reaches the customers who viewed the product within this many days. */
+  catalogAudienceDays: number;
 };
 
 const cache = new WeakMap<object, Config>();
@@ -67,6 +70,7 @@ export function readConfig(env: Env): Config {
     duplicateAutoMergeScore: parsed.data.DUPLICATE_AUTO_MERGE_SCORE,
     sessionTimeoutMinutes: parsed.data.SESSION_TIMEOUT_MINUTES,
     recentViewsMax: parsed.data.RECENT_VIEWS_MAX,
+    catalogAudienceDays: parsed.data.CATALOG_AUDIENCE_DAYS,
     webhookSecrets: parsed.data.WEBHOOK_SECRETS.split(",").map((s) => s.trim()).filter(Boolean),
     identityRules: { limits: parseVar("IDENTITY_LIMITS", () => parseLimits(parsed.data.IDENTITY_LIMITS)), priority: parseVar("IDENTITY_PRIORITY", () => parsePriority(parsed.data.IDENTITY_PRIORITY)) },
   };

@@ -11,12 +11,15 @@
  *   - openapi/    /openapi.json and /docs
  *   - triggers/   behavioural trigger definitions, versioned                       (admin keys)
  *   - delivery/   the delivery log of fired triggers, replay                       (admin keys)
+ *   - catalog/    product catalog updates: price drops and restocks                (admin keys)
  * Queues:
  *   - rapport-events*           → pipeline/consumer: dedupe, identity, profile, then each
  *                                 customer's CustomerSession
  *   - rapport-events-dlq*       → pipeline/dead-letters: store for inspection and replay
  *   - rapport-deliveries*       → delivery/consumer: signed webhooks to ESPs, delivery log
  *   - rapport-deliveries-dlq*   → delivery/consumer: mark dead, for replay
+ *   - rapport-jobs*             → jobs/consumer: catalog changes fanned out to viewers' sessions
+ *   - rapport-jobs-dlq*         → pipeline/dead-letters: store for inspection and replay
  * Durable Objects:
  *   - sessions/CustomerSession  one per customer: live session, trigger timers (one alarm),
  *                               outbox of fired triggers, ordered KV snapshot writes
@@ -38,6 +41,8 @@ import { registerProfileRoutes } from "./profiles/routes";
 import { consumeDeadDeliveries, consumeDeliveries } from "./delivery/consumer";
 import { registerDeliveryRoutes } from "./delivery/routes";
 import { registerTriggerRoutes } from "./triggers/routes";
+import { registerCatalogRoutes } from "./catalog/routes";
+import { consumeJobs } from "./jobs/consumer";
 
 export { CustomerSession } from "./sessions/customer-session";
 
@@ -48,21 +53,26 @@ registerProfileRoutes(app);
 registerAdminRoutes(app);
 registerPrivacyRoutes(app);
 registerTriggerRoutes(app);
+registerCatalogRoutes(app);
 registerDeliveryRoutes(app);
 registerDocsRoutes(app);
+
+const isJobQueue = (queue: string) => queue.startsWith("rapport-jobs");
 
 /** Queue names carry an environment suffix (`rapport-events-staging`); the DLQs' have `-dlq`. */
 export const isDeadLetterQueue = (queue: string) => queue.startsWith("rapport-events-dlq");
 const isDeliveryQueue = (queue: string) => queue.startsWith("rapport-deliveries");
 const isDeadDeliveryQueue = (queue: string) => queue.startsWith("rapport-deliveries-dlq");
+const isDeadJobQueue = (queue: string) => queue.startsWith("rapport-jobs-dlq");
 
 export default {
   fetch: app.fetch,
   async queue(batch, env) {
-    if (isDeadLetterQueue(batch.queue)) return consumeDeadLetters(batch, env);
+    if (isDeadLetterQueue(batch.queue) || isDeadJobQueue(batch.queue)) return consumeDeadLetters(batch, env);
     if (batch.queue.startsWith("rapport-events")) return consumeEvents(batch, env);
     if (isDeadDeliveryQueue(batch.queue)) return consumeDeadDeliveries(batch, env);
     if (isDeliveryQueue(batch.queue)) return consumeDeliveries(batch, env);
+    if (isJobQueue(batch.queue)) return consumeJobs(batch, env);
     log("error", "queue.unknown", { queue: batch.queue });
     batch.retryAll();
   },

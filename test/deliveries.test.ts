@@ -95,6 +95,24 @@ describe("the delivery consumer, against a real HTTP receiver", () => {
     expect(listed.deliveries.map((d: any) => d.id)).toContain(m.deliveryId);
   });
 
+  it("keeps a message it cannot read as a dead letter, and replays it onto the queue it came from", async () => {
+    const marker = uid("garbage");
+    await env.DELIVERIES.send({ not: "a delivery", marker });
+    const find = async () => {
+      const body = (await (await admin("/v1/admin/dead-letters?limit=500")).json()) as any;
+      return body.items.filter((d: any) => d.body?.marker === marker);
+    };
+    const [letter] = await eventually(async () => ((await find()).length > 0 ? find() : null), "dead letter");
+    expect(letter).toMatchObject({ queue: "rapport-deliveries", lastError: expect.stringContaining("undecodable") });
+    expect((await admin(`/v1/admin/dead-letters/${letter.id}/replay`, { method: "POST" })).status).toBe(200);
+    // Back on the delivery queue (not the event queue), whose consumer keeps it aside again.
+    const letters = await eventually(async () => {
+      const found = await find();
+      return found.length === 2 && found;
+    }, "the replayed letter");
+    expect(letters.map((d: any) => d.queue)).toEqual(["rapport-deliveries", "rapport-deliveries"]);
+  });
+
   it("shapes the body for Klaviyo's event API", async () => {
     const hook = uid("hook");
     const m = message(hook, "klaviyo");

@@ -243,3 +243,33 @@ export const deliveries = sqliteTable(
   },
   (t) => [index("deliveries_trigger_idx").on(t.triggerId, t.firedAt), index("deliveries_customer_idx").on(t.customerId, t.firedAt)],
 );
+
+/**
+ * The product catalog, kept by catalog updates (`POST /v1/catalog/products`): the price and
+ * stock that price-drop and back-in-stock triggers compare against, and the product data that
+ * content blocks show.
+ */
+export const products = sqliteTable("products", {
+  id: text("id").primaryKey(),
+  /** JSON: name, url, image, category, brand… as last sent. */
+  data: text("data").notNull(),
+  price: real("price"),
+  currency: text("currency"),
+  inStock: integer("in_stock", { mode: "boolean" }),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/**
+ * Who viewed which product, and when last: the audience of a price drop or a restock. Written by
+ * the pipeline only while a trigger starts on a catalog change (so nobody pays for it otherwise);
+ * WITHOUT ROWID (set in the migration), one written row per product and customer per batch.
+ */
+export const productViews = sqliteTable(
+  "product_views",
+  {
+    productId: text("product_id").notNull(),
+    customerId: text("customer_id").notNull(),
+    viewedAt: integer("viewed_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.productId, t.customerId] })],
+);

@@ -1,7 +1,8 @@
 /**
  * The daily retention job (cron trigger). Packed events are kept EVENT_RETENTION_DAYS from
- * receipt, which is also the horizon of messageId deduplication. The quarantine and replayed
- * dead letters are kept 30 days; pending dead letters stay until replayed.
+ * receipt, which is also the horizon of messageId deduplication, and so is the delivery log of
+ * fired triggers. The quarantine and replayed dead letters are kept 30 days; pending dead
+ * letters stay until replayed. Product views older than the catalog audience window go.
  */
 import { sql } from "drizzle-orm";
 import { readConfig } from "../config";
@@ -18,6 +19,20 @@ async function deleteInSlices(db: Database, table: string, where: string, cutoff
   let total = 0;
   for (let i = 0; i < MAX_SLICES; i++) {
     const result = await db.run(sql.raw(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${where.replace("?", String(Math.floor(cutoff)))} LIMIT ${SLICE})`));
+    const changes = result.meta.changes ?? 0;
+    total += changes;
+    if (changes < SLICE) break;
+  }
+  return total;
+}
+
+/** product_views is WITHOUT ROWID: sliced by its primary key instead. */
+async function deleteOldViews(db: Database, cutoff: number): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < MAX_SLICES; i++) {
+    const result = await db.run(sql`
+      DELETE FROM product_views WHERE (product_id, customer_id) IN (
+        SELECT product_id, customer_id FROM product_views WHERE viewed_at < ${Math.floor(cutoff)} LIMIT ${SLICE})`);
     const changes = result.meta.changes ?? 0;
     total += changes;
     if (changes < SLICE) break;
@@ -57,6 +72,8 @@ export async function runRetention(env: Env, now = Date.now()): Promise<Record<s
     quarantine: await deleteInSlices(db, "quarantine", "received_at < ?", auxCutoff),
     deadLetters: await deleteInSlices(db, "dead_letters", "replayed_at IS NOT NULL AND replayed_at < ?", auxCutoff),
     packFailures: await deleteInSlices(db, "pack_failures", "updated_at < ?", auxCutoff),
+    deliveries: await deleteInSlices(db, "deliveries", "fired_at < ?", eventCutoff),
+    productViews: await deleteOldViews(db, now - config.catalogAudienceDays * DAY_MS),
   };
   log("info", "retention.done", deleted);
   return deleted;

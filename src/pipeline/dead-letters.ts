@@ -69,9 +69,16 @@ export async function getDeadLetter(db: Database, id: string): Promise<DeadLette
   return row ? toDeadLetter(row) : null;
 }
 
-/** Puts a dead letter back on the event queue and marks it replayed. */
+/** The queue a dead letter came from (`rapport-jobs-dlq-staging` → JOBS), where replay puts it back. */
+export function originQueue(env: Env, queue: string): Queue {
+  if (queue.startsWith("rapport-jobs")) return env.JOBS;
+  if (queue.startsWith("rapport-deliveries")) return env.DELIVERIES;
+  return env.EVENTS;
+}
+
+/** Puts a dead letter back on the queue it came from and marks it replayed. */
 export async function replayDeadLetter(env: Env, letter: DeadLetter): Promise<DeadLetter> {
-  await env.EVENTS.send(letter.body, { contentType: "json" });
+  await originQueue(env, letter.queue).send(letter.body, { contentType: "json" });
   const replayedAt = Date.now();
   await database(env.DB).update(deadLetters).set({ replayedAt }).where(eq(deadLetters.id, letter.id));
   log("info", "dlq.replayed", { id: letter.id });

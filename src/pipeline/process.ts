@@ -28,6 +28,9 @@ import type { IngestInput } from "../sessions/customer-session";
 import type { Trigger } from "../triggers/definition";
 import { concerns } from "../triggers/match";
 import { activeTriggers } from "../triggers/store";
+import { CATALOG_EVENTS } from "../catalog/changes";
+import { productViewStatement } from "../catalog/store";
+import { productOf } from "../sessions/state";
 
 export interface ProcessStats {
   events: number;
@@ -115,6 +118,10 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
   const writes: ProfileWrite[] = [];
   const mergeWrites: MergeWrite[] = [];
   const sessionCalls: IngestInput[] = [];
+  // Product views are the audience of price drops and restocks: recorded only while a trigger
+  // starts on one, so nobody pays a D1 row per view otherwise.
+  const recordViews = triggers.some((t) => CATALOG_EVENTS.includes(t.definition.start.event));
+  const views = new Map<string, { productId: string; customerId: string; viewedAt: number }>();
   let documents = 0;
   const retiredSnapshots: string[] = [];
   let duplicates = 0;
@@ -161,6 +168,14 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
       documents++;
     }
     const sessionEvents = options.redelivered ? group.events : fresh;
+    if (recordViews) {
+      for (const e of fresh) {
+        const product = e.type === "track" && e.event === "Product Viewed" ? productOf(e.properties) : null;
+        const key = product && `${product.productId}\n${group.customerId}`;
+        const viewedAt = Date.parse(e.timestamp);
+        if (product && key && (views.get(key)?.viewedAt ?? 0) < viewedAt) views.set(key, { productId: product.productId, customerId: group.customerId, viewedAt });
+      }
+    }
     sessionCalls.push({
       customerId: group.customerId,
       events: sessionEvents,
@@ -177,6 +192,7 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
     ...commitStatements(env.DB, writes),
     ...refusalStatements(env.DB, refusals, now),
     ...unattributableStatements(env.DB, unattributable, now),
+    ...[productViewStatement(env.DB, [...views.values()])].filter((s) => s !== null),
   ];
   const t2 = performance.now();
   if (statements.length > 0) {

@@ -37,6 +37,7 @@ export async function eraseCustomer(env: Env, customerId: string, reason: string
     env.DB.prepare(`DELETE FROM identities WHERE key IN (SELECT value FROM json_each(?1))`).bind(keyList),
     env.DB.prepare(`DELETE FROM event_chunks WHERE customer_id = ?1`).bind(customerId),
     env.DB.prepare(`DELETE FROM customers WHERE id = ?1`).bind(customerId),
+    env.DB.prepare(`DELETE FROM product_views WHERE customer_id = ?1`).bind(customerId),
     // Merge records keep the merged-away profiles (for audit and unmerge): they go too, as do
     // the identity refusals that name the customer.
     env.DB.prepare(`DELETE FROM merges WHERE survivor_id = ?1`).bind(customerId),

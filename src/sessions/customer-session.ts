@@ -106,6 +106,23 @@ export class CustomerSession extends DurableObject<Env> {
     return sessionView(this.state.session, this.options);
   }
 
+  /**
+   * Events about the customer that are not their activity (a catalog change for a product they
+   * viewed): they start and cancel timers, and leave the session alone.
+   */
+  async notify(input: Pick<IngestInput, "customerId" | "events" | "triggers">): Promise<number> {
+    const now = Date.now();
+    this.state.customerId ??= input.customerId;
+    const sorted = [...input.events].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
+    const touched = this.ctx.storage.transactionSync(() => {
+      const n = applyTimerChanges(this.sql, planTimers(sorted, input.triggers, now));
+      this.save();
+      return n;
+    });
+    await this.reschedule(now);
+    return touched;
+  }
+
   /** The read path's first read of a customer: start its snapshot (with the session). */
   async publish(doc: CustomerProfile): Promise<SessionView> {
     const now = Date.now();

@@ -8,6 +8,8 @@ import cartAbandonment from "./recipes/cart-abandonment.json";
 import checkoutAbandonment from "./recipes/checkout-abandonment.json";
 import postPurchase from "./recipes/post-purchase.json";
 import winBack from "./recipes/win-back.json";
+import priceDrop from "./recipes/price-drop.json";
+import backInStock from "./recipes/back-in-stock.json";
 import { TriggerDefinition } from "./definition";
 
 const files = {
@@ -16,6 +18,8 @@ const files = {
   "checkout-abandonment": checkoutAbandonment,
   "post-purchase": postPurchase,
   "win-back": winBack,
+  "price-drop": priceDrop,
+  "back-in-stock": backInStock,
 } as const;
 
 export type RecipeId = keyof typeof files;

@@ -1,0 +1,72 @@
+/**
+ * Catalog changes reach customers through the jobs queue, in two steps so that neither an HTTP
+ * request nor one consumer invocation has unbounded work:
+ *
+ *   catalog_fanout {change, after}   pages through the product's recent viewers (1,000 at a time),
+ *                                    queues notify jobs of 100 customers, then the next page
+ *   catalog_notify {change, ids}     gives each customer's session object the change as an event
+ *                                    (`Price Dropped` / `Back In Stock`); triggers start on it
+ *
+ * Both are idempotent: the event's id and time are those of the change, and a timer already
+ * started by the same event is not started again.
+ */
+import { readConfig } from "../config";
+import type { StoredEvent } from "../events/types";
+import { log } from "../log";
+import { sessionStub } from "../sessions/stub";
+import { concerns } from "../triggers/match";
+import { activeTriggers } from "../triggers/store";
+import { database } from "../db/client";
+import type { CatalogChange } from "./changes";
+import { viewersOf } from "./store";
+
+const PAGE = 1_000;
+const NOTIFY_GROUP = 100;
+
+export interface TimedChange extends CatalogChange {
+  /** When the catalog changed (ms): the time of the events it produces. */
+  at: number;
+}
+
+export type CatalogJob = { v: 1; kind: "catalog_fanout"; change: TimedChange; after: string } | { v: 1; kind: "catalog_notify"; change: TimedChange; customerIds: string[] };
+
+export function isCatalogJob(body: unknown): body is CatalogJob {
+  const j = body as CatalogJob | null;
+  return typeof j === "object" && j !== null && j.v === 1 && (j.kind === "catalog_fanout" || j.kind === "catalog_notify") && typeof j.change?.productId === "string";
+}
+
+/** The event a catalog change is for one customer. */
+export function changeEvent(change: TimedChange): StoredEvent {
+  const time = new Date(change.at).toISOString();
+  return { messageId: `catalog:${change.event}:${change.productId}:${change.at}`, type: "track", event: change.event, properties: change.properties, timestamp: time, receivedAt: time, sourceId: "catalog" };
+}
+
+export async function runCatalogJob(env: Env, job: CatalogJob): Promise<void> {
+  if (job.kind === "catalog_fanout") {
+    const since = job.change.at - readConfig(env).catalogAudienceDays * 86_400_000;
+    const viewers = await viewersOf(env.DB, job.change.productId, since, job.after, PAGE);
+    const jobs: CatalogJob[] = [];
+    for (let i = 0; i < viewers.length; i += NOTIFY_GROUP) jobs.push({ v: 1, kind: "catalog_notify", change: job.change, customerIds: viewers.slice(i, i + NOTIFY_GROUP) });
+    if (viewers.length === PAGE) jobs.push({ v: 1, kind: "catalog_fanout", change: job.change, after: viewers[viewers.length - 1]! });
+    for (let i = 0; i < jobs.length; i += 100) await env.JOBS.sendBatch(jobs.slice(i, i + 100).map((body) => ({ body })));
+    log("info", "catalog.fanout", { productId: job.change.productId, event: job.change.event, viewers: viewers.length });
+    return;
+  }
+  const event = changeEvent(job.change);
+  const triggers = (await activeTriggers(database(env.DB))).filter((t) => concerns(t, event));
+  if (triggers.length === 0) return;
+  const current = await currentIds(env.DB, job.customerIds);
+  await Promise.all([...current].map((customerId) => sessionStub(env, customerId).notify({ customerId, events: [event], triggers })));
+}
+
+/** The customers as they are now: merged-away ids become their survivors, erased ones drop out. */
+async function currentIds(db: D1Database, ids: readonly string[]): Promise<Set<string>> {
+  const { results } = await db
+    .prepare(
+      `SELECT c.id FROM json_each(?1) j JOIN customers c ON c.id = j.value
+       UNION SELECT m.survivor_id FROM json_each(?1) j JOIN merges m ON m.merged_id = j.value JOIN customers c ON c.id = m.survivor_id`,
+    )
+    .bind(JSON.stringify(ids))
+    .all<{ id: string }>();
+  return new Set(results.map((r) => r.id));
+}
