@@ -264,7 +264,9 @@ describe("the shipped recipes", () => {
   });
 
   it("all validate, and each does what its name says", async () => {
-    expect(Object.keys(RECIPES).sort()).toEqual(["browse-abandonment", "cart-abandonment", "checkout-abandonment", "post-purchase", "win-back"]);
+    expect(Object.keys(RECIPES).sort()).toEqual(["back-in-stock", "browse-abandonment", "cart-abandonment", "checkout-abandonment", "post-purchase", "price-drop", "win-back"]);
+    expect(RECIPES["price-drop"]).toMatchObject({ start: { event: "Price Dropped", where: [{ property: "drop_percent", op: "gte", value: 10 }] }, key: "product_id" });
+    expect(RECIPES["back-in-stock"]).toMatchObject({ start: { event: "Back In Stock" }, key: "product_id" });
     expect(RECIPES["browse-abandonment"]).toMatchObject({ start: { event: "Product Viewed" }, key: "product_id", cancel: { events: ["Order Completed"], sameKey: true }, wait: { hours: 48 } });
     expect(RECIPES["cart-abandonment"]).toMatchObject({ start: { event: "Product Added" }, cancel: { events: ["Order Completed"], sameKey: false }, wait: { hours: 4 } });
     expect(RECIPES["post-purchase"]).toMatchObject({ start: { event: "Order Completed" }, key: "order_id", onRepeat: "keep" });
