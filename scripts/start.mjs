@@ -1,7 +1,11 @@
-// `npm start`: the whole system locally on workerd, with local D1, KV, Queues and R2 persisted in
-// .wrangler/state. Applies migrations, seeds the demo keys and demo customers, prints the URLs.
+// `npm start`: the whole system locally on workerd, with local D1, KV, Queues, R2 and Durable
+// Objects persisted in .wrangler/state. Applies migrations, seeds the demo keys, loads the trigger
+// recipes (pointed at a local webhook receiver that prints what it gets), sends the demo
+// customers' events, prints the URLs.
 import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev } from "./local.mjs";
 import { demoBatch } from "./demo-data.mjs";
+import { loadTriggers } from "./load-triggers.mjs";
+import { startReceiver } from "./webhook-receiver.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
 const stateDir = ".wrangler/state";
@@ -9,15 +13,21 @@ const stateDir = ".wrangler/state";
 console.log("Applying D1 migrations and seeding the demo keys…");
 applyMigrationsAndSeedKeys(stateDir);
 
+const receiverPort = Number(process.env.RECEIVER_PORT ?? 8789);
+const receiver = await startReceiver({ port: receiverPort, secret: "whsec_local_demo", print: true });
 const dev = await startDev({ port, stateDir });
 const { url } = dev;
 const stop = async () => {
   await dev.stop();
+  await receiver.close();
   process.exit(0);
 };
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
 dev.child.on("exit", (code) => process.exit(code ?? 1));
+
+const loaded = await loadTriggers({ url, key: DEMO_KEYS.admin, destination: `${receiver.url}/webhooks/rapport` });
+console.log(`Trigger recipes loaded: ${loaded.map((t) => t.id).join(", ")}`);
 
 const auth = { authorization: `Basic ${btoa(`${DEMO_KEYS.write}:`)}`, "content-type": "application/json" };
 const ingest = await fetch(`${url}/v1/batch`, { method: "POST", headers: auth, body: JSON.stringify(demoBatch()) });
@@ -40,6 +50,9 @@ Rapport is running on ${url}
   Profile        GET  ${url}/v1/customers/demo-ada                              (read key, Bearer)
   Events         GET  ${url}/v1/customers/demo-ada/events
   Admin          GET  ${url}/v1/admin/keys | /v1/admin/quarantine | /v1/admin/dead-letters
+  Triggers       GET  ${url}/v1/triggers | /v1/deliveries | /v1/customers/demo-grace/triggers   (admin key)
+  Catalog        POST ${url}/v1/catalog/products                                  (admin key)
+  Webhooks       ${receiver.url}/webhooks/rapport   (local receiver: deliveries are printed as [webhook] lines)
 
   Demo keys      write ${DEMO_KEYS.write}   read ${DEMO_KEYS.read}   admin ${DEMO_KEYS.admin}
 

@@ -207,7 +207,7 @@ describe("the shipped recipes", () => {
   }
   const uninstall = (id: string) => admin(`/v1/triggers/${id}`, { method: "DELETE" });
 
-  it("cart abandonment: product added, no order within 4 hours, sends the cart", async () => {
+  it("cart abandonment: product added or checkout started, no order within 4 hours, sends the cart", async () => {
     const hook = uid("hook");
     const id = await install("cart-abandonment", hook);
     try {
@@ -215,12 +215,14 @@ describe("the shipped recipes", () => {
       const ordered = await customer();
       await processEvents(env, [track({ userId: abandoned.userId }, "Product Added", { product_id: "mug", price: 12, quantity: 2 }, 5)]);
       await processEvents(env, [track({ userId: ordered.userId }, "Product Added", { product_id: "mug", price: 12 }, 5), track({ userId: ordered.userId }, "Order Completed", { order_id: "o-1", products: [{ product_id: "mug" }] }, 4.5)]);
-      await runAlarm(abandoned.id);
-      await runAlarm(ordered.id);
-      const [got] = await eventually(async () => ((await received(hook)).length > 0 ? received(hook) : null), "cart webhook");
-      const payload = JSON.parse(got!.body);
-      expect(payload.customer.id).toBe(abandoned.id);
-      expect(payload.customer.session.cart).toMatchObject({ itemCount: 2, value: 24, items: [{ productId: "mug", quantity: 2 }] });
+      const checkout = await customer();
+      await processEvents(env, [track({ userId: checkout.userId }, "Checkout Started", { products: [{ product_id: "lamp", price: 40 }] }, 4.2)]);
+      for (const c of [abandoned, ordered, checkout]) await runAlarm(c.id);
+      const got = await eventually(async () => ((await received(hook)).length === 2 ? received(hook) : null), "cart webhooks");
+      const payloads = new Map(got.map((g) => [JSON.parse(g.body).customer.id, JSON.parse(g.body)]));
+      expect([...payloads.keys()].sort()).toEqual([abandoned.id, checkout.id].sort());
+      expect(payloads.get(abandoned.id).customer.session.cart).toMatchObject({ itemCount: 2, value: 24, items: [{ productId: "mug", quantity: 2 }] });
+      expect(payloads.get(checkout.id).items).toEqual([{ productId: "lamp", price: 40 }]);
       expect((await timersOf(ordered.id)).timers.filter((x) => x.trigger_id === id)).toEqual([]);
     } finally {
       await uninstall(id);
@@ -264,11 +266,11 @@ describe("the shipped recipes", () => {
   });
 
   it("all validate, and each does what its name says", async () => {
-    expect(Object.keys(RECIPES).sort()).toEqual(["back-in-stock", "browse-abandonment", "cart-abandonment", "checkout-abandonment", "post-purchase", "price-drop", "win-back"]);
+    expect(Object.keys(RECIPES).sort()).toEqual(["back-in-stock", "browse-abandonment", "cart-abandonment", "post-purchase", "price-drop", "win-back"]);
     expect(RECIPES["price-drop"]).toMatchObject({ start: { event: "Price Dropped", where: [{ property: "drop_percent", op: "gte", value: 10 }] }, key: "product_id" });
     expect(RECIPES["back-in-stock"]).toMatchObject({ start: { event: "Back In Stock" }, key: "product_id" });
     expect(RECIPES["browse-abandonment"]).toMatchObject({ start: { event: "Product Viewed" }, key: "product_id", cancel: { events: ["Order Completed"], sameKey: true }, wait: { hours: 48 } });
-    expect(RECIPES["cart-abandonment"]).toMatchObject({ start: { event: "Product Added" }, cancel: { events: ["Order Completed"], sameKey: false }, wait: { hours: 4 } });
+    expect(RECIPES["cart-abandonment"]).toMatchObject({ start: { event: ["Product Added", "Checkout Started"] }, cancel: { events: ["Order Completed"], sameKey: false }, wait: { hours: 4 } });
     expect(RECIPES["post-purchase"]).toMatchObject({ start: { event: "Order Completed" }, key: "order_id", onRepeat: "keep" });
     expect(RECIPES["win-back"]).toMatchObject({ start: { event: "*" }, onRepeat: "restart", wait: { days: 60 } });
   });

@@ -25,7 +25,7 @@ import { loadMergeBlocks, mergeStatements, refusalStatements, unattributableStat
 import { snapshotKey } from "../profiles/snapshot";
 import { sessionStub } from "../sessions/stub";
 import type { IngestInput } from "../sessions/customer-session";
-import type { Trigger } from "../triggers/definition";
+import { startEvents, type Trigger } from "../triggers/definition";
 import { concerns } from "../triggers/match";
 import { activeTriggers } from "../triggers/store";
 import { CATALOG_EVENTS } from "../catalog/changes";
@@ -120,7 +120,7 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
   const sessionCalls: IngestInput[] = [];
   // Product views are the audience of price drops and restocks: recorded only while a trigger
   // starts on one, so nobody pays a D1 row per view otherwise.
-  const recordViews = triggers.some((t) => CATALOG_EVENTS.includes(t.definition.start.event));
+  const recordViews = triggers.some((t) => startEvents(t.definition).some((name) => CATALOG_EVENTS.includes(name)));
   const views = new Map<string, { productId: string; customerId: string; viewedAt: number }>();
   let documents = 0;
   const retiredSnapshots: string[] = [];

@@ -43,8 +43,11 @@ export const TriggerDefinition = z
     description: z.string().max(2_000).optional(),
     enabled: z.boolean().default(true),
     start: z.object({
-      /** A track event name, or `*` for any event of the customer (win-back: "no activity for …"). */
-      event: z.string().min(1).max(200),
+      /**
+       * A track event name, several (any of them starts the timer: `["Product Added",
+       * "Checkout Started"]`), or `*` for any event of the customer (win-back: "no activity for …").
+       */
+      event: z.union([z.string().min(1).max(200), z.array(z.string().min(1).max(200)).min(1).max(20)]),
       where: z.array(PropertyFilter).max(20).default([]),
     }),
     /**
@@ -92,6 +95,9 @@ export const TriggerDefinition = z
   .refine((t) => isTimeZone(t.quietHours?.defaultTimeZone ?? "UTC"), { message: "unknown IANA time zone", path: ["quietHours", "defaultTimeZone"] });
 export type TriggerDefinition = z.infer<typeof TriggerDefinition>;
 export type TriggerDefinitionInput = z.input<typeof TriggerDefinition>;
+
+/** The event names that start a trigger's timers. */
+export const startEvents = (definition: TriggerDefinition): string[] => (typeof definition.start.event === "string" ? [definition.start.event] : definition.start.event);
 
 export const TriggerId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be 1–64 lower-case letters, digits, - or _");
 

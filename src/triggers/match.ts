@@ -3,7 +3,7 @@
  * events and definitions, returns decisions; the Durable Object applies them to its timers.
  */
 import type { StoredEvent } from "../events/types";
-import { ANY_EVENT, type PropertyFilter, type Trigger } from "./definition";
+import { ANY_EVENT, startEvents, type PropertyFilter, type Trigger } from "./definition";
 
 /** A value reached by a dotted path (`product.category`) inside an object. */
 export function valueAt(source: unknown, path: string): unknown {
@@ -69,7 +69,7 @@ export function keysIn(e: StoredEvent, key: string): Set<string> {
 /** Does this event start a timer of the trigger? Returns its key ("" without one) or null. */
 export function startKey(trigger: Trigger, e: StoredEvent): string | null {
   const { start, key } = trigger.definition;
-  if (start.event !== ANY_EVENT && !isTrackOf(e, start.event)) return null;
+  if (!startEvents(trigger.definition).some((name) => name === ANY_EVENT || isTrackOf(e, name))) return null;
   if (!start.where.every((f) => compare(valueAt(e.properties, f.property), f.op, f.value))) return null;
   return keyOf(e, key);
 }

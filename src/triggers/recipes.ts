@@ -5,7 +5,6 @@
  */
 import browseAbandonment from "./recipes/browse-abandonment.json";
 import cartAbandonment from "./recipes/cart-abandonment.json";
-import checkoutAbandonment from "./recipes/checkout-abandonment.json";
 import postPurchase from "./recipes/post-purchase.json";
 import winBack from "./recipes/win-back.json";
 import priceDrop from "./recipes/price-drop.json";
@@ -15,7 +14,6 @@ import { TriggerDefinition } from "./definition";
 const files = {
   "browse-abandonment": browseAbandonment,
   "cart-abandonment": cartAbandonment,
-  "checkout-abandonment": checkoutAbandonment,
   "post-purchase": postPurchase,
   "win-back": winBack,
   "price-drop": priceDrop,
