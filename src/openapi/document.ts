@@ -6,6 +6,8 @@ import { z } from "zod";
 import { ApiKeySchema, CreateKeyRequest } from "../admin/schemas";
 import { AliasMessage, BatchRequest, GroupMessage, IdentifyMessage, IngestResponse, PageMessage, ScreenMessage, TrackMessage } from "../ingest/schemas";
 import { CustomerProfile } from "../profiles/document";
+import { CatalogUpdate } from "../catalog/schemas";
+import { TriggerDefinition } from "../triggers/definition";
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
 
@@ -60,8 +62,8 @@ const privacy = (summary: string, ok: object) => ({
   responses: { "200": ok, "401": problem("No valid admin key"), "404": problem("No such customer") },
 });
 
-const admin = (method: string, summary: string, responses: Record<string, object>, body?: z.ZodType) => ({
-  [method]: { tags: ["Admin"], summary, security: [{ adminKey: [] }], ...(body ? { requestBody: { required: true, content: { "application/json": { schema: schema(body) } } } } : {}), responses: { ...responses, "401": problem("No valid admin key") } },
+const admin = (method: string, summary: string, responses: Record<string, object>, body?: z.ZodType, tag = "Admin") => ({
+  [method]: { tags: [tag], summary, security: [{ adminKey: [] }], ...(body ? { requestBody: { required: true, content: { "application/json": { schema: schema(body) } } } } : {}), responses: { ...responses, "401": problem("No valid admin key") } },
 });
 
 export function openApiDocument(serverUrl: string) {
@@ -76,7 +78,7 @@ export function openApiDocument(serverUrl: string) {
         readKey: { type: "http", scheme: "bearer", description: "Read key (secret)" },
         adminKey: { type: "http", scheme: "bearer", description: "Admin key (secret)" },
       },
-      schemas: { Problem: schema(Problem), CustomerProfile: schema(CustomerProfile), ApiKey: schema(ApiKeySchema) },
+      schemas: { Problem: schema(Problem), CustomerProfile: schema(CustomerProfile), ApiKey: schema(ApiKeySchema), TriggerDefinition: schema(TriggerDefinition) },
     },
     paths: {
       "/v1/track": ingest("track", TrackMessage, "Record an action"),
@@ -111,6 +113,22 @@ export function openApiDocument(serverUrl: string) {
       "/v1/admin/dead-letters/{id}": admin("get", "One dead letter", { "200": json("The dead letter", { type: "object" }), "404": problem("No such dead letter") }),
       "/v1/admin/dead-letters/{id}/replay": admin("post", "Put a dead letter back on the event queue", { "200": json("Replayed", { type: "object" }), "409": problem("Already replayed (use ?force=true)") }),
       "/v1/admin/dead-letters/replay": admin("post", "Replay every pending dead letter (up to ?limit)", { "200": json("Replayed", { type: "object" }) }),
+      "/v1/triggers": admin("get", "Behavioural triggers (current versions)", { "200": json("Triggers", { type: "object" }) }, undefined, "Triggers"),
+      "/v1/triggers/recipes": admin("get", "The shipped recipes: browse, cart abandonment, post-purchase, win-back, price drop, back in stock", { "200": json("Recipes", { type: "object" }) }, undefined, "Triggers"),
+      "/v1/triggers/{id}": {
+        ...admin("put", "Save a new version of a trigger (If-Match: \"<version>\" to guard against concurrent edits)", { "200": json("Saved", { type: "object" }), "201": json("Created", { type: "object" }), "400": problem("Invalid definition (each field at fault named)"), "412": problem("Someone saved another version meanwhile") }, TriggerDefinition, "Triggers"),
+        ...admin("get", "A trigger's current version", { "200": json("The trigger", { type: "object" }), "404": problem("No such trigger") }, undefined, "Triggers"),
+        ...admin("delete", "Stop a trigger (its history stays; pending timers are dropped when due)", { "204": { description: "Deleted" }, "404": problem("No such trigger") }, undefined, "Triggers"),
+      },
+      "/v1/triggers/{id}/versions": admin("get", "Every saved version of a trigger, newest first", { "200": json("Versions", { type: "object" }), "404": problem("No such trigger") }, undefined, "Triggers"),
+      "/v1/triggers/{id}/rollback": admin("post", "Save an old version again as the newest", { "200": json("Saved", { type: "object" }), "404": problem("No such version") }, z.object({ version: z.number().int() }), "Triggers"),
+      "/v1/triggers/{id}/deliveries": admin("get", "The delivery log of a trigger (?customerId, ?status, ?limit, ?before)", { "200": json("A page", { type: "object" }) }, undefined, "Triggers"),
+      "/v1/deliveries": admin("get", "The delivery log of fired triggers (?triggerId, ?customerId, ?status=queued|retrying|delivered|rejected|dead)", { "200": json("A page", { type: "object" }) }, undefined, "Triggers"),
+      "/v1/deliveries/{id}": admin("get", "One delivery, with the message sent", { "200": json("The delivery", { type: "object" }), "404": problem("No such delivery") }, undefined, "Triggers"),
+      "/v1/deliveries/{id}/replay": admin("post", "Queue a rejected or dead delivery again (same delivery id)", { "202": json("Queued", { type: "object" }), "404": problem("No such delivery"), "409": problem("Already delivered") }, undefined, "Triggers"),
+      "/v1/customers/{id}/triggers": admin("get", "A customer's pending trigger timers and trigger history (sent, capped, deferred…)", { "200": json("Timers and history", { type: "object" }), "404": problem("No such customer") }, undefined, "Triggers"),
+      "/v1/catalog/products": admin("post", "Update products; price drops and restocks go to the customers who viewed them", { "202": json("Updated, and the changes found", { type: "object" }), "400": problem("Invalid update") }, CatalogUpdate, "Catalog"),
+      "/v1/catalog/products/{id}": admin("get", "A product as the catalog holds it", { "200": json("The product", { type: "object" }), "404": problem("No such product") }, undefined, "Catalog"),
     },
   };
 }
