@@ -2,12 +2,14 @@
 // bindings), measures them in the same run, and prints ratios, binding operations per event and
 // the Cloudflare list-price cost per million events. Talks to 127.0.0.1 only; every phase is
 // bounded in requests and time. Sizes: BENCH_EVENTS (default 100000), BENCH_SECONDS (default 4),
-// BENCH_INGEST_CLIENTS (default 4).
+// BENCH_INGEST_CLIENTS (default 4), BENCH_TIMER_CUSTOMERS (default 100000), BENCH_DUE_TRIGGERS
+// (default 500), BENCH_DUP_PROFILES (default 20000).
 import { rmSync } from "node:fs";
 import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev, wrangler } from "../scripts/local.mjs";
 import { peopleWithDuplicates } from "./duplicates-workload.mjs";
 import { load, quantile } from "./load.mjs";
 import { storefrontEvents } from "./workload.mjs";
+import { benchTriggers } from "./triggers.mjs";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -22,15 +24,19 @@ export const PRICES = {
   d1RowWritten: 1.0 / 1e6,
   kvWrite: 5.0 / 1e6,
   kvRead: 0.5 / 1e6,
+  doRequest: 0.15 / 1e6, // Durable Object requests, alarms included
+  doRowWritten: 1.0 / 1e6, // SQLite-backed Durable Object storage
 };
 
 const stateDir = `.wrangler/bench-${Date.now()}`;
 const cleanup = () => rmSync(stateDir, { recursive: true, force: true });
 const batches = [];
+const logs = { batches, alarms: [], deliveries: [] };
 const onLine = (line) => {
-  if (!line.includes('"pipeline.batch"')) return;
+  const list = line.includes('"pipeline.batch"') ? batches : line.includes('"session.alarm"') ? logs.alarms : line.includes('"delivery.attempt"') ? logs.deliveries : null;
+  if (!list) return;
   try {
-    batches.push({ at: performance.now(), ...JSON.parse(line.slice(line.indexOf("{"))) });
+    list.push({ at: performance.now(), ...JSON.parse(line.slice(line.indexOf("{"))) });
   } catch {
     // a partial line: ignore
   }
@@ -63,7 +69,7 @@ try {
   const ingestSeconds = (done - t0) / 1000;
   const ages = batches.flatMap((b) => b.packAgesMs ?? []);
   const sum = (k) => batches.reduce((n, b) => n + (b[k] ?? 0), 0);
-  const ops = { queueMessages: sum("queueMessages"), d1RowsWritten: sum("d1RowsWritten"), kvWrites: sum("kvWrites"), consumerInvocations: batches.length, events: sum("events"), customers: workload.customers };
+  const ops = { queueMessages: sum("queueMessages"), d1RowsWritten: sum("d1RowsWritten"), kvWrites: sum("kvWrites"), sessionCalls: sum("sessionCalls"), sessionRowsWritten: sum("sessionRowsWritten"), consumerInvocations: batches.length, events: sum("events"), customers: workload.customers };
   const ingestResult = { events: processed(), seconds: ingestSeconds, eventsPerSecond: processed() / ingestSeconds, postErrors: ingest.errors, freshnessP50: quantile(ages, 0.5), freshnessP95: quantile(ages, 0.95) };
 
   // ---- 2. GET profile vs the trivial worker, alternating rounds -------------------------------
@@ -102,7 +108,7 @@ try {
   const deadline2 = performance.now() + 300_000;
   while (processed2() < returning.length && performance.now() < deadline2) await new Promise((r) => setTimeout(r, 50));
   const sum2 = (k) => phase2().reduce((n, b) => n + (b[k] ?? 0), 0);
-  const returningResult = { events: processed2(), seconds: ((phase2().at(-1)?.at ?? performance.now()) - r0) / 1000, postErrors: returningPost.errors, d1RowsWritten: sum2("d1RowsWritten"), kvWrites: sum2("kvWrites"), queueMessages: sum2("queueMessages") };
+  const returningResult = { events: processed2(), seconds: ((phase2().at(-1)?.at ?? performance.now()) - r0) / 1000, postErrors: returningPost.errors, d1RowsWritten: sum2("d1RowsWritten"), kvWrites: sum2("kvWrites"), queueMessages: sum2("queueMessages"), sessionCalls: sum2("sessionCalls"), sessionRowsWritten: sum2("sessionRowsWritten") };
   returningResult.eventsPerSecond = returningResult.events / returningResult.seconds;
 
   // ---- 4. Duplicate detection on people with planted duplicates -------------------------------
@@ -158,7 +164,28 @@ try {
   };
   const duplicatesResult = { profiles: scan.profiles, planted: truth.length, proposals, precision: proposals ? correct / proposals : 1, recall: truth.filter(found).length / truth.length, merged: scan.merged, pending: scan.pending, scanSeconds, secondsPer100k: (scanSeconds * 100_000) / scan.profiles };
 
-  // ---- 5. Binding operations per event and list-price cost ------------------------------------
+  // ---- 5. Triggers: timer creation, due → delivered, rows per trigger -------------------------
+  const triggerResult = await benchTriggers({
+    url: rapport.url,
+    keys: DEMO_KEYS,
+    logs,
+    customers: Number(process.env.BENCH_TIMER_CUSTOMERS ?? 100_000),
+    dueTriggers: Number(process.env.BENCH_DUE_TRIGGERS ?? 500),
+    concurrency: INGEST_CONCURRENCY,
+  });
+  const td = triggerResult.due;
+  // Per fired trigger: DO rows (timer created, firing recorded, timer deleted, firing sent), one
+  // alarm (a DO request), one outbound queue message (write, read, delete) and its consumer
+  // invocation share, the delivery log's D1 rows.
+  const perTrigger = {
+    doRows: (td.doRowsCreate + td.doRowsFire) * PRICES.doRowWritten,
+    doRequests: (td.alarmsRun / Math.max(1, td.delivered)) * PRICES.doRequest,
+    queues: 3 * td.deliveryAttempts * PRICES.queueOperation,
+    d1: td.d1RowsDelivery * PRICES.d1RowWritten,
+  };
+  const triggerCostPerMillion = Object.values(perTrigger).reduce((a, b) => a + b, 0) * 1e6;
+
+  // ---- 6. Binding operations per event and list-price cost ------------------------------------
   const perEvent = (n) => n / ops.events;
   const avgPackBytes = postedBytes / Math.max(1, ops.queueMessages);
   const queueOpsPerMessage = 3 * Math.ceil(avgPackBytes / 65_536); // write + read + delete, per 64 KB
@@ -167,10 +194,11 @@ try {
     queues: perEvent(ops.queueMessages * queueOpsPerMessage) * 1e6 * PRICES.queueOperation,
     d1: perEvent(ops.d1RowsWritten) * 1e6 * PRICES.d1RowWritten,
     kv: perEvent(ops.kvWrites) * 1e6 * PRICES.kvWrite,
+    durableObjects: perEvent(ops.sessionCalls) * 1e6 * PRICES.doRequest + perEvent(ops.sessionRowsWritten) * 1e6 * PRICES.doRowWritten,
   };
   const totalCost = Object.values(costPerMillion).reduce((a, b) => a + b, 0);
   const returningCost =
-    (returningResult.d1RowsWritten * PRICES.d1RowWritten + returningResult.kvWrites * PRICES.kvWrite + returningResult.queueMessages * queueOpsPerMessage * PRICES.queueOperation + (returningBodies.length + phase2().length) * PRICES.workersRequest) /
+    (returningResult.d1RowsWritten * PRICES.d1RowWritten + returningResult.kvWrites * PRICES.kvWrite + returningResult.sessionCalls * PRICES.doRequest + returningResult.sessionRowsWritten * PRICES.doRowWritten + returningResult.queueMessages * queueOpsPerMessage * PRICES.queueOperation + (returningBodies.length + phase2().length) * PRICES.workersRequest) /
     returningResult.events *
     1e6;
 
@@ -193,6 +221,8 @@ try {
 | Queue messages (avg ${f(avgPackBytes / 1024, 1)} KB, ${queueOpsPerMessage} billed operations each) | ${f(perEvent(ops.queueMessages), 4)} |
 | D1 rows written | ${f(perEvent(ops.d1RowsWritten), 3)} |
 | KV writes | ${f(perEvent(ops.kvWrites), 3)} |
+| Durable Object requests (CustomerSession calls) | ${f(perEvent(ops.sessionCalls), 3)} |
+| Durable Object storage rows written | ${f(perEvent(ops.sessionRowsWritten), 3)} |
 | consumer invocations | ${f(perEvent(ops.consumerInvocations), 4)} |
 
 | list-price cost per million events | USD |
@@ -201,6 +231,7 @@ try {
 | Queues operations | ${f(costPerMillion.queues, 3)} |
 | D1 rows written | ${f(costPerMillion.d1, 3)} |
 | KV writes | ${f(costPerMillion.kv, 3)} |
+| Durable Objects (requests and storage rows) | ${f(costPerMillion.durableObjects, 3)} |
 | **total** (target ≤ $1.00) | **${f(totalCost, 3)}** |
 
 | returning shoppers (${f(returningResult.events)} events of shoppers whose profiles were read, so have KV snapshots) | value |
@@ -217,15 +248,24 @@ try {
 | recall (planted pairs merged or proposed) | ${f(duplicatesResult.recall, 3)} | ≥ 0.90 |
 | merged automatically / waiting for review | ${f(duplicatesResult.merged)} / ${f(duplicatesResult.pending)} | |
 | scan time (s), and scaled to 100,000 profiles | ${f(duplicatesResult.scanSeconds, 1)} (${f(duplicatesResult.secondsPer100k, 1)} per 100k) | |
+
+| triggers | value |
+| --- | --- |
+| timer creation: ${f(triggerResult.creation.customers)} new shoppers, one timer each (timers/s, first POST to last timer stored) | ${f(triggerResult.creation.timersPerSecond)} |
+| timer creation: Durable Object calls / storage rows written per timer | ${f(triggerResult.creation.sessionCalls / Math.max(1, triggerResult.creation.customers), 2)} / ${f(triggerResult.creation.sessionRowsWritten / Math.max(1, triggerResult.creation.customers), 2)} |
+| due → webhook delivered, p50 / p95 / max (ms; ${f(td.delivered)} of ${f(td.triggers)} delivered) | ${f(td.p50)} / ${f(td.p95)} / ${f(td.max)} |
+| storage rows per fired trigger: Durable Object (create + fire) / D1 delivery log | ${f(td.doRowsCreate, 2)} + ${f(td.doRowsFire, 2)} / ${f(td.d1RowsDelivery, 2)} |
+| alarm runs per fired trigger / delivery attempts per trigger | ${f(td.alarmsRun / Math.max(1, td.delivered), 2)} / ${f(td.deliveryAttempts, 2)} |
+| list-price cost per million fired triggers (USD; DO rows and alarms, outbound queue, delivery log) | ${f(triggerCostPerMillion, 2)} |
 `;
   console.log(report);
   const timing = (name, list, posts) => {
     const t = (k) => list.reduce((n, b) => n + (b.timings?.[k] ?? 0), 0);
-    console.log(`${name}: POSTs took ${f(posts.seconds, 1)} s; consumer time (ms): read ${t("read")}, compute ${t("compute")}, D1 write ${t("d1")}, KV write ${t("kv")}, total ${list.reduce((n, b) => n + b.ms, 0)} over ${list.length} batches`);
+    console.log(`${name}: POSTs took ${f(posts.seconds, 1)} s; consumer time (ms): read ${t("read")}, compute ${t("compute")}, D1 write ${t("d1")}, sessions ${t("sessions")}, total ${list.reduce((n, b) => n + b.ms, 0)} over ${list.length} batches`);
   };
   timing("new shoppers", batches.slice(0, before), ingest);
   timing("returning shoppers", batches.slice(before), returningPost);
-  console.log(JSON.stringify({ reads, ingest: ingestResult, ops, costPerMillion, totalCost, returning: { ...returningResult, costPerMillion: returningCost }, duplicates: duplicatesResult }));
+  console.log(JSON.stringify({ reads, ingest: ingestResult, ops, costPerMillion, totalCost, returning: { ...returningResult, costPerMillion: returningCost }, duplicates: duplicatesResult, triggers: { ...triggerResult, costPerMillion: triggerCostPerMillion } }));
 } finally {
   await stopAll();
 }

@@ -2,7 +2,10 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../src/events/types";
 import { processEvents } from "../src/pipeline/process";
+import { database } from "../src/db/client";
 import { eraseCustomer } from "../src/privacy/erase";
+import { TriggerDefinition } from "../src/triggers/definition";
+import { activeTriggers, deleteTrigger, saveTrigger } from "../src/triggers/store";
 import { applyToSession, emptySession, mergeSessions } from "../src/sessions/state";
 import type { CustomerSession } from "../src/sessions/customer-session";
 import { env, eventually, getCustomer, profileWhen, uid } from "./helpers";
@@ -95,14 +98,57 @@ describe("CustomerSession fed by the pipeline", () => {
     expect(fresh.session.cart.items.map((i: any) => i.productId)).toEqual(["sku-1", "sku-2"]);
   });
 
+  it("does not call a session object for a visitor nobody reads and no trigger concerns, yet shows the session at the first read", async () => {
+    const anonymousId = uid("anon");
+    const who = { anonymousId };
+    const stats = await processEvents(env, [ev({ type: "page", ...who, timestamp: at(0), properties: { url: "https://shop.test/" } }), viewed(who, "v-1", 1), added(who, "v-1", 2)]);
+    expect(stats.sessionCalls).toBe(0);
+    const later = await processEvents(env, [added(who, "v-2", 3)]);
+    expect(later.sessionCalls).toBe(0);
+    // Derived from the stored events by the object the first read starts.
+    const profile = await profileWhen(`anonymous_id:${anonymousId}`, (p) => p.session !== null);
+    expect(profile.session.cart.items.map((i: any) => i.productId)).toEqual(["v-1", "v-2"]);
+    expect(profile.session.recentViews.map((v: any) => v.productId)).toEqual(["v-1"]);
+    expect(profile.session.current.events).toBe(4);
+    // Served now: from here on the pipeline keeps it fresh.
+    expect((await processEvents(env, [added(who, "v-3", 4)])).sessionCalls).toBe(1);
+  });
+
+  it("starts a customer's object with its whole history when a trigger first concerns it", async () => {
+    const userId = uid();
+    await processEvents(env, [added({ userId }, "early", 1)]);
+    // A trigger on an event name only this test sends, saved straight into D1.
+    const name = `Seeded ${userId}`;
+    const def = TriggerDefinition.parse({ name, start: { event: name }, wait: { hours: 1 }, destination: { url: "https://esp.test/hook" } });
+    const id = uid("seed").toLowerCase();
+    await saveTrigger(database(env.DB), id, def);
+    try {
+      expect((await activeTriggers(database(env.DB))).some((t) => t.id === id)).toBe(true);
+      const stats = await processEvents(env, [ev({ type: "track", userId, event: name, timestamp: at(5) })]);
+      expect(stats.sessionCalls).toBe(1);
+      const customerId = (await profileWhen(userId, () => true)).id;
+      const state = await runInDurableObject(env.SESSIONS.getByName(customerId), async (instance: CustomerSession) => ({ view: await instance.view(), triggers: await instance.triggers() }));
+      expect(state.view.cart.items.map((i) => i.productId)).toEqual(["early"]);
+      expect(state.view.current?.events).toBe(2);
+      expect(state.triggers.timers.map((t) => t.trigger_id)).toEqual([id]);
+    } finally {
+      await deleteTrigger(database(env.DB), id);
+    }
+  });
+
   it("applies a redelivered batch to the session once", async () => {
     const userId = uid();
+    await processEvents(env, [ev({ type: "identify", userId, timestamp: at(0) })]);
+    await profileWhen(userId, () => true);
     const events = [added({ userId }, "a", 1)];
-    await processEvents(env, events);
+    expect((await processEvents(env, events)).sessionCalls).toBe(1);
     await processEvents(env, events, { redelivered: true });
-    const profile = await profileWhen(userId, (p) => p.session !== null);
+    await profileWhen(userId, (p) => p.session?.current?.events >= 2);
+    // Past the snapshot's one-second spacing, whatever was written last is final.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const profile = await profileWhen(userId, () => true);
     expect(profile.session.cart.itemCount).toBe(1);
-    expect(profile.session.current.events).toBe(1);
+    expect(profile.session.current.events).toBe(2);
   });
 
   it("merges the anonymous visitor's session into the known customer's when they turn out to be one", async () => {

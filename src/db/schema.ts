@@ -41,6 +41,12 @@ export const customers = sqliteTable("customers", {
    * fresh by the pipeline from then on: ingest pays no KV write for profiles nobody reads.
    */
   servedAt: integer("served_at"),
+  /**
+   * When the customer's CustomerSession object started. Until then the pipeline does not call it
+   * (no one reads the session, no trigger concerns the customer): the session is a function of
+   * the stored events, so the object derives it from them when it starts.
+   */
+  sessionAt: integer("session_at"),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });

@@ -80,8 +80,9 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env):
           return;
         }
         const outcome = await attemptDelivery(env, m, message.attempts);
-        await recordAttempt(db, m, outcome);
-        log(outcome.status === "delivered" ? "info" : "warn", "delivery.attempt", { deliveryId: m.deliveryId, triggerId: m.payload.trigger.id, attempt: message.attempts, status: outcome.status, statusCode: outcome.statusCode, error: outcome.error });
+        const d1RowsWritten = await recordAttempt(db, m, outcome);
+        // dueAt: how long after its due time the webhook was delivered (the benchmark reads it).
+        log(outcome.status === "delivered" ? "info" : "warn", "delivery.attempt", { deliveryId: m.deliveryId, triggerId: m.payload.trigger.id, attempt: message.attempts, status: outcome.status, statusCode: outcome.statusCode, error: outcome.error, d1RowsWritten, msAfterDue: Date.now() - Date.parse(m.payload.dueAt) });
         if (outcome.status === "retrying") message.retry({ delaySeconds: outcome.retryAfterSeconds ?? retryDelaySeconds(message.attempts, base) });
         else message.ack();
       } catch (err) {

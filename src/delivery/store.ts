@@ -26,9 +26,10 @@ export interface AttemptRecord {
   attempts: number;
 }
 
-export async function recordAttempt(db: Database, m: DeliveryMessage, r: AttemptRecord, now = Date.now()): Promise<void> {
+/** Upserts the delivery's row; returns the D1 rows written (billed). */
+export async function recordAttempt(db: Database, m: DeliveryMessage, r: AttemptRecord, now = Date.now()): Promise<number> {
   const deliveredAt = r.status === "delivered" ? now : null;
-  await db
+  const result = await db
     .insert(deliveries)
     .values({
       id: m.deliveryId,
@@ -49,7 +50,9 @@ export async function recordAttempt(db: Database, m: DeliveryMessage, r: Attempt
       target: deliveries.id,
       // A delivery declared dead keeps the error and status of its last attempt.
       set: r.status === "dead" ? { status: r.status, updatedAt: now } : { status: r.status, attempts: sqlAdd(r.attempts), lastStatusCode: r.statusCode, lastError: r.error, updatedAt: now, deliveredAt },
-    });
+    })
+    .run();
+  return result.meta.rows_written ?? 0;
 }
 
 const sqlAdd = (n: number) => sql`${deliveries.attempts} + ${n}`;

@@ -58,8 +58,8 @@ export async function unmerge(env: Env, mergedId: string, now = Date.now()): Pro
   const survivorState = applyEvents(emptyProfile(), toSurvivor, normalize);
   const restoredState = applyEvents(emptyProfile(), toRestored, normalize);
   const writes = [
-    { customerId: survivor.id, previousVersion: survivor.version, state: survivorState, recentEvents: [], chunkCount: 0, identities: survivorIdentities, newIdentities: [], newEvents: toSurvivor, servedAt: survivor.servedAt, createdAt: survivor.createdAt, now },
-    { customerId: before.id, previousVersion: null, state: restoredState, recentEvents: [], chunkCount: 0, identities: restoredIdentities, newIdentities: [], newEvents: toRestored, servedAt: before.servedAt, createdAt: before.createdAt, now },
+    { customerId: survivor.id, previousVersion: survivor.version, state: survivorState, recentEvents: [], chunkCount: 0, identities: survivorIdentities, newIdentities: [], newEvents: toSurvivor, servedAt: survivor.servedAt, sessionAt: survivor.sessionAt, createdAt: survivor.createdAt, now },
+    { customerId: before.id, previousVersion: null, state: restoredState, recentEvents: [], chunkCount: 0, identities: restoredIdentities, newIdentities: [], newEvents: toRestored, servedAt: before.servedAt, sessionAt: before.sessionAt ?? null, createdAt: before.createdAt, now },
   ];
   await env.DB.batch([
     // The survivor's chunks are rewritten, split between the two.
@@ -78,8 +78,9 @@ export async function unmerge(env: Env, mergedId: string, now = Date.now()): Pro
     const version = (w.previousVersion ?? 0) + 1;
     const document = w.servedAt ? toDocument(w.customerId, w.state, w.identities, version, now) : null;
     if (!document) kv.push(env.PROFILES.delete(snapshotKey(w.customerId)));
-    const events = w.customerId === before.id ? toRestored : [];
-    kv.push(sessionStub(env, w.customerId).ingest({ customerId: w.customerId, events, triggers: [], document, absorb: [] }));
+    // The restored customer's object was emptied at the merge: it starts again from its events.
+    const restored = w.customerId === before.id;
+    if (w.sessionAt !== null || w.servedAt !== null) kv.push(sessionStub(env, w.customerId).ingest({ customerId: w.customerId, events: [], triggers: [], document, absorb: [], seed: restored }));
   }
   await Promise.all(kv);
   log("info", "identity.unmerged", { survivorId: survivor.id, restoredId: before.id, survivorEvents: toSurvivor.length, restoredEvents: toRestored.length });

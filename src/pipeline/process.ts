@@ -46,8 +46,9 @@ export interface ProcessStats {
   customersChanged: number;
   d1RowsWritten: number;
   kvWrites: number;
-  /** Calls to CustomerSession Durable Objects (one per customer with news). */
+  /** Calls to CustomerSession Durable Objects (one per customer with news), and the rows they wrote. */
   sessionCalls: number;
+  sessionRowsWritten: number;
   commitAttempts: number;
   /** Milliseconds spent reading D1, computing, writing D1, and in the Durable Objects (last attempt). */
   timings: { read: number; compute: number; d1: number; sessions: number };
@@ -138,6 +139,13 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
     const changed = fresh.length > 0 || group.newIdentities.length > 0 || group.merges.length > 0;
     if (!changed && !options.redelivered) continue;
     const state = applyEvents(base.state, fresh, normalize);
+    const sessionEvents = options.redelivered ? group.events : fresh;
+    const concerned = triggers.filter((t) => sessionEvents.some((e) => concerns(t, e)));
+    // The customer's session object is called once it has started, when the customer is served
+    // (its snapshot carries the session) or when a trigger concerns its events. Until then it is
+    // not: most visitors are never read and start no trigger, and their session can be derived
+    // from their stored events when needed, so they cost no Durable Object request.
+    const callSession = base.sessionAt !== null || base.servedAt !== null || concerned.length > 0;
     if (changed) {
       writes.push({
         customerId: group.customerId,
@@ -149,6 +157,7 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
         newIdentities: group.newIdentities,
         newEvents: fresh,
         servedAt: base.servedAt,
+        sessionAt: base.sessionAt ?? (callSession ? now : null),
         createdAt: survivor?.createdAt ?? now,
         now,
       });
@@ -167,7 +176,6 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
       document = toDocument(group.customerId, state, [...base.identities, ...group.newIdentities], version, changed ? now : survivor.updatedAt);
       documents++;
     }
-    const sessionEvents = options.redelivered ? group.events : fresh;
     if (recordViews) {
       for (const e of fresh) {
         const product = e.type === "track" && e.event === "Product Viewed" ? productOf(e.properties) : null;
@@ -176,12 +184,15 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
         if (product && key && (views.get(key)?.viewedAt ?? 0) < viewedAt) views.set(key, { productId: product.productId, customerId: group.customerId, viewedAt });
       }
     }
+    if (!callSession) continue;
     sessionCalls.push({
       customerId: group.customerId,
       events: sessionEvents,
-      triggers: triggers.filter((t) => sessionEvents.some((e) => concerns(t, e))),
+      triggers: concerned,
       document,
-      absorb: group.merges.map((m) => m.customerId),
+      absorb: absorbed.filter((p) => p!.sessionAt !== null).map((p) => p!.id),
+      // An object starting for a customer with a history derives the session from all of it.
+      seed: survivor ? survivor.sessionAt === null : group.merges.length > 0,
     });
   }
   for (const r of refusals) log("warn", "identity.refused", { ...r });
@@ -203,9 +214,9 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
   // D1 is the source of truth and has committed; the Durable Objects (sessions, timers, KV
   // snapshots) follow. A failure throws, the messages are retried, and the retry sends every
   // touched customer to its object again (options.redelivered).
-  await Promise.all([
-    ...sessionCalls.map((call) => sessionStub(env, call.customerId).ingest(call)),
-    ...retiredSnapshots.map((id) => env.PROFILES.delete(snapshotKey(id))),
+  const [sessionResults] = await Promise.all([
+    Promise.all(sessionCalls.map((call) => sessionStub(env, call.customerId).ingest(call))),
+    Promise.all(retiredSnapshots.map((id) => env.PROFILES.delete(snapshotKey(id)))),
   ]);
 
   const t4 = performance.now();
@@ -221,6 +232,7 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
     d1RowsWritten,
     kvWrites: documents + retiredSnapshots.length,
     sessionCalls: sessionCalls.length,
+    sessionRowsWritten: sessionResults.reduce((n, r) => n + r.rowsWritten, 0),
     commitAttempts: attempt,
     timings: { read: Math.round(t1 - t0), compute: Math.round(t2 - t1), d1: Math.round(t3 - t2), sessions: Math.round(t4 - t3) },
   };

@@ -45,16 +45,20 @@ export function mergeStates(a: ProfileState, b: ProfileState): ProfileState {
 export function combine(
   survivor: StoredProfile | undefined,
   absorbed: readonly StoredProfile[],
-): { state: ProfileState; recentEvents: StoredEvent[]; chunkCount: number; identities: Identity[]; servedAt: number | null } {
+): { state: ProfileState; recentEvents: StoredEvent[]; chunkCount: number; identities: Identity[]; servedAt: number | null; sessionAt: number | null } {
   const all = [...(survivor ? [survivor] : []), ...absorbed];
   const seen = new Set<string>();
   const recentEvents = all.flatMap((p) => p.recentEvents).filter((e) => (seen.has(e.messageId) ? false : (seen.add(e.messageId), true)));
-  const served = all.map((p) => p.servedAt).filter((t): t is number => t !== null);
+  const earliest = (times: (number | null)[]) => {
+    const known = times.filter((t): t is number => t !== null);
+    return known.length > 0 ? Math.min(...known) : null;
+  };
   return {
     state: all.reduce((acc, p) => mergeStates(acc, p.state), emptyProfile()),
     recentEvents,
     chunkCount: all.reduce((n, p) => n + p.chunkCount, 0),
     identities: all.flatMap((p) => p.identities),
-    servedAt: served.length > 0 ? Math.min(...served) : null,
+    servedAt: earliest(all.map((p) => p.servedAt)),
+    sessionAt: earliest(all.map((p) => p.sessionAt)),
   };
 }

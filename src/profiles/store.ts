@@ -20,6 +20,8 @@ export interface StoredProfile {
   chunkCount: number;
   version: number;
   servedAt: number | null;
+  /** When its CustomerSession object started (null: never; see the schema). */
+  sessionAt: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -109,6 +111,7 @@ export interface ProfileWrite {
   newEvents: StoredEvent[];
   /** When the read API first served this customer (or one it absorbed). */
   servedAt: number | null;
+  sessionAt: number | null;
   createdAt: number;
   now: number;
 }
@@ -147,6 +150,7 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
       last_seen_at: w.state.lastSeenAt,
       version: (w.previousVersion ?? 0) + 1,
       served_at: w.servedAt,
+      session_at: w.sessionAt,
       created_at: w.createdAt,
       updated_at: w.now,
     });
@@ -167,15 +171,15 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
 }
 
 const UPSERT_CUSTOMERS = `
-  INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, event_count, recent_events, identity_keys, chunk_count, first_seen_at, last_seen_at, version, served_at, created_at, updated_at)
+  INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, event_count, recent_events, identity_keys, chunk_count, first_seen_at, last_seen_at, version, served_at, session_at, created_at, updated_at)
   SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.trait_issues'), json_extract(value, '$.consent'), json_extract(value, '$.counters'),
          json_extract(value, '$.event_count'), json_extract(value, '$.recent_events'), json_extract(value, '$.identity_keys'), json_extract(value, '$.chunk_count'),
          json_extract(value, '$.first_seen_at'), json_extract(value, '$.last_seen_at'), json_extract(value, '$.version'),
-         json_extract(value, '$.served_at'), json_extract(value, '$.created_at'), json_extract(value, '$.updated_at')
+         json_extract(value, '$.served_at'), json_extract(value, '$.session_at'), json_extract(value, '$.created_at'), json_extract(value, '$.updated_at')
   FROM json_each(?1) WHERE true
   ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, trait_issues = excluded.trait_issues, consent = excluded.consent, counters = excluded.counters,
     event_count = excluded.event_count, recent_events = excluded.recent_events, identity_keys = excluded.identity_keys, chunk_count = excluded.chunk_count,
-    first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at, version = excluded.version, served_at = excluded.served_at, updated_at = excluded.updated_at`;
+    first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at, version = excluded.version, served_at = excluded.served_at, session_at = excluded.session_at, updated_at = excluded.updated_at`;
 
 const INSERT_IDENTITIES = `
   INSERT INTO identities (key, kind, value, customer_id, created_at)
@@ -196,7 +200,8 @@ const INSERT_CHUNKS = `
 export async function markServed(db: Database, id: string, now = Date.now()): Promise<StoredProfile | null> {
   const row = await db
     .update(customers)
-    .set({ servedAt: now, version: sql`${customers.version} + 1` })
+    // Serving starts the session object too (it writes the snapshot, with the session).
+    .set({ servedAt: now, sessionAt: sql`coalesce(${customers.sessionAt}, ${now})`, version: sql`${customers.version} + 1` })
     .where(sql`${customers.id} = ${id} AND ${customers.servedAt} IS NULL`)
     .returning()
     .get();
@@ -230,6 +235,7 @@ function toStoredProfile(r: typeof customers.$inferSelect): StoredProfile {
     chunkCount: r.chunkCount,
     version: r.version,
     servedAt: r.servedAt,
+    sessionAt: r.sessionAt,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };

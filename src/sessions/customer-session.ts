@@ -23,7 +23,7 @@ import type { StoredEvent } from "../events/types";
 import { log } from "../log";
 import type { CustomerProfile } from "../profiles/document";
 import { writeSnapshot } from "../profiles/snapshot";
-import { loadProfile } from "../profiles/store";
+import { loadEvents, loadProfile } from "../profiles/store";
 import { toDocument } from "../profiles/document";
 import { failedCondition } from "../triggers/conditions";
 import type { Trigger } from "../triggers/definition";
@@ -59,6 +59,18 @@ export interface IngestInput {
   document: CustomerProfile | null;
   /** Customers merged into this one in this batch: their objects are absorbed first. */
   absorb: string[];
+  /**
+   * The object starts for a customer with a history (the pipeline did not call it before, see
+   * customers.session_at): derive the session from the stored events first.
+   */
+  seed?: boolean;
+}
+
+export interface IngestResult {
+  /** Events applied (not seen before). */
+  applied: number;
+  /** Storage rows written by this call. */
+  rowsWritten: number;
 }
 
 export interface Handover {
@@ -79,23 +91,40 @@ export class CustomerSession extends DurableObject<Env> {
     this.state = row ? (JSON.parse(row.json) as ObjectState) : { customerId: null, session: emptySession(), snapshot: null, absorbed: [] };
   }
 
+  /** Rows written to storage (billed per row) since last taken: reported to the caller and logs. */
+  private written = 0;
+
+  private write(query: string, ...bindings: SqlStorageValue[]): void {
+    this.written += this.sql.exec(query, ...bindings).rowsWritten;
+  }
+
+  private takeWritten(): number {
+    const n = this.written;
+    this.written = 0;
+    return n;
+  }
+
   private get options(): SessionOptions {
     const config = readConfig(this.env);
     return { timeoutMs: config.sessionTimeoutMinutes * 60_000, recentViewsMax: config.recentViewsMax };
   }
 
   private save(): void {
-    this.sql.exec("INSERT INTO state (id, json) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json", JSON.stringify(this.state));
+    this.write("INSERT INTO state (id, json) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json", JSON.stringify(this.state));
   }
 
   /** Events of one consumer batch (already committed to D1). Idempotent: seen events are skipped. */
-  async ingest(input: IngestInput): Promise<SessionView> {
+  async ingest(input: IngestInput): Promise<IngestResult> {
     const now = Date.now();
     this.state.customerId = input.customerId;
-    for (const mergedId of input.absorb) await this.absorb(mergedId);
+    // A seeded session already holds the absorbed customers' events (their events are the
+    // survivor's now): from their objects only the timers and trigger history are taken.
+    for (const mergedId of input.absorb) await this.absorb(mergedId, !input.seed);
+    // Without this batch's events (D1 has them already): they are applied below, and start timers.
+    if (input.seed) this.state.session = await this.derivedSession(input.customerId, new Set(input.events.map((e) => e.messageId)));
     const { state: session, applied } = applyToSession(this.state.session, input.events, this.options);
     this.ctx.storage.transactionSync(() => {
-      applyTimerChanges(this.sql, planTimers(applied, input.triggers, now));
+      this.written += applyTimerChanges(this.sql, planTimers(applied, input.triggers, now));
       this.state.session = session;
       if (input.document) this.acceptDocument(input.document);
       else if (applied.length > 0 && this.state.snapshot) this.state.snapshot.dirty = true;
@@ -103,7 +132,7 @@ export class CustomerSession extends DurableObject<Env> {
     });
     await this.flushSnapshot(now);
     await this.reschedule(now);
-    return sessionView(this.state.session, this.options);
+    return { applied: applied.length, rowsWritten: this.takeWritten() };
   }
 
   /**
@@ -116,10 +145,12 @@ export class CustomerSession extends DurableObject<Env> {
     const sorted = [...input.events].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
     const touched = this.ctx.storage.transactionSync(() => {
       const n = applyTimerChanges(this.sql, planTimers(sorted, input.triggers, now));
+      this.written += n;
       this.save();
       return n;
     });
     await this.reschedule(now);
+    this.takeWritten();
     return touched;
   }
 
@@ -127,6 +158,8 @@ export class CustomerSession extends DurableObject<Env> {
   async publish(doc: CustomerProfile): Promise<SessionView> {
     const now = Date.now();
     this.state.customerId = doc.id;
+    // Derived from every stored event: the pipeline may not have called this object before.
+    this.state.session = await this.derivedSession(doc.id);
     this.acceptDocument(doc);
     this.save();
     await this.flushSnapshot(now);
@@ -163,19 +196,25 @@ export class CustomerSession extends DurableObject<Env> {
     this.state = { customerId: null, session: emptySession(), snapshot: null, absorbed: [] };
   }
 
-  private async absorb(mergedId: string): Promise<void> {
+  /** The session as the customer's stored events (D1) make it. */
+  private async derivedSession(customerId: string, except: ReadonlySet<string> = new Set()): Promise<SessionState> {
+    const events = await loadEvents(database(this.env.DB), customerId);
+    return applyToSession(emptySession(), except.size > 0 ? events.filter((e) => !except.has(e.messageId)) : events, this.options).state;
+  }
+
+  private async absorb(mergedId: string, mergeSession: boolean): Promise<void> {
     if (mergedId === this.state.customerId) return;
     const other = this.env.SESSIONS.getByName(mergedId);
     if (!this.state.absorbed.includes(mergedId)) {
       const handed = await other.handOver();
       this.ctx.storage.transactionSync(() => {
-        this.state.session = mergeSessions(this.state.session, handed.session, this.options);
+        if (mergeSession) this.state.session = mergeSessions(this.state.session, handed.session, this.options);
         for (const t of handed.timers) {
           const mine = this.sql.exec<TimerRow>("SELECT started_at FROM timers WHERE id = ?", t.id).toArray()[0];
           if (mine && mine.started_at >= t.started_at) continue;
-          this.sql.exec("INSERT OR REPLACE INTO timers (id, trigger_id, trigger_version, item_key, start_message_id, start_event, started_at, due_at, fire_at, items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", t.id, t.trigger_id, t.trigger_version, t.item_key, t.start_message_id, t.start_event, t.started_at, t.due_at, t.fire_at, t.items);
+          this.write("INSERT OR REPLACE INTO timers (id, trigger_id, trigger_version, item_key, start_message_id, start_event, started_at, due_at, fire_at, items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", t.id, t.trigger_id, t.trigger_version, t.item_key, t.start_message_id, t.start_event, t.started_at, t.due_at, t.fire_at, t.items);
         }
-        for (const f of handed.firings) this.sql.exec("INSERT OR IGNORE INTO firings (id, trigger_id, timer_id, at, outcome, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?)", f.id, f.trigger_id, f.timer_id, f.at, f.outcome, f.reason, f.message);
+        for (const f of handed.firings) this.write("INSERT OR IGNORE INTO firings (id, trigger_id, timer_id, at, outcome, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?)", f.id, f.trigger_id, f.timer_id, f.at, f.outcome, f.reason, f.message);
         this.state.absorbed = [...this.state.absorbed, mergedId].slice(-100);
         this.save();
       });
@@ -220,12 +259,14 @@ export class CustomerSession extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const now = Date.now();
+    this.takeWritten();
     await this.sendOutbox();
     await this.flushSnapshot(now);
     const due = this.sql.exec<TimerRow>("SELECT * FROM timers WHERE fire_at <= ? ORDER BY fire_at LIMIT ?", now, FIRE_BATCH).toArray();
     if (due.length > 0) await this.fire(due, now);
-    this.sql.exec("DELETE FROM firings WHERE at < ? AND outcome != 'sending'", now - FIRINGS_KEPT_MS);
+    this.write("DELETE FROM firings WHERE at < ? AND outcome != 'sending'", now - FIRINGS_KEPT_MS);
     await this.reschedule(now);
+    log("info", "session.alarm", { customerId: this.state.customerId, due: due.length, rowsWritten: this.takeWritten(), ms: Date.now() - now });
   }
 
   private async fire(due: TimerRow[], now: number): Promise<void> {
@@ -250,7 +291,7 @@ export class CustomerSession extends DurableObject<Env> {
       const sent = this.sql.exec<{ at: number }>("SELECT at FROM firings WHERE trigger_id = ? AND outcome IN ('sent', 'sending')", timer.trigger_id).toArray().map((r) => r.at);
       const decision: FireDecision = decide(trigger.definition, timer.fire_at, now, timeZone, sent);
       if (decision.action === "defer") {
-        this.sql.exec("UPDATE timers SET fire_at = ? WHERE id = ?", decision.until, timer.id);
+        this.write("UPDATE timers SET fire_at = ? WHERE id = ?", decision.until, timer.id);
         log("info", "trigger.deferred", { customerId: this.state.customerId, triggerId: timer.trigger_id, until: new Date(decision.until).toISOString() });
         continue;
       }
@@ -292,8 +333,8 @@ export class CustomerSession extends DurableObject<Env> {
       }
       // The outbox: recorded (and the timer gone) before the message is sent.
       this.ctx.storage.transactionSync(() => {
-        this.sql.exec("INSERT OR IGNORE INTO firings (id, trigger_id, timer_id, at, outcome, reason, message) VALUES (?, ?, ?, ?, 'sending', NULL, ?)", deliveryId, timer.trigger_id, timer.id, now, body);
-        this.sql.exec("DELETE FROM timers WHERE id = ? AND started_at = ?", timer.id, timer.started_at);
+        this.write("INSERT OR IGNORE INTO firings (id, trigger_id, timer_id, at, outcome, reason, message) VALUES (?, ?, ?, ?, 'sending', NULL, ?)", deliveryId, timer.trigger_id, timer.id, now, body);
+        this.write("DELETE FROM timers WHERE id = ? AND started_at = ?", timer.id, timer.started_at);
       });
     }
     await this.sendOutbox();
@@ -301,8 +342,8 @@ export class CustomerSession extends DurableObject<Env> {
 
   private drop(timer: TimerRow, now: number, outcome: string, reason: string | null): void {
     this.ctx.storage.transactionSync(() => {
-      this.sql.exec("INSERT OR IGNORE INTO firings (id, trigger_id, timer_id, at, outcome, reason, message) VALUES (?, ?, ?, ?, ?, ?, NULL)", `${timer.id}|${timer.started_at}`, timer.trigger_id, timer.id, now, outcome, reason);
-      this.sql.exec("DELETE FROM timers WHERE id = ? AND started_at = ?", timer.id, timer.started_at);
+      this.write("INSERT OR IGNORE INTO firings (id, trigger_id, timer_id, at, outcome, reason, message) VALUES (?, ?, ?, ?, ?, ?, NULL)", `${timer.id}|${timer.started_at}`, timer.trigger_id, timer.id, now, outcome, reason);
+      this.write("DELETE FROM timers WHERE id = ? AND started_at = ?", timer.id, timer.started_at);
     });
     log("info", "trigger.dropped", { customerId: this.state.customerId, triggerId: timer.trigger_id, outcome, reason });
   }
@@ -312,7 +353,7 @@ export class CustomerSession extends DurableObject<Env> {
     const pending = this.sql.exec<FiringRow>("SELECT * FROM firings WHERE outcome = 'sending' ORDER BY at LIMIT 100").toArray();
     if (pending.length === 0) return;
     await this.env.DELIVERIES.sendBatch(pending.map((f) => ({ body: JSON.parse(f.message!) as DeliveryMessage })));
-    for (const f of pending) this.sql.exec("UPDATE firings SET outcome = 'sent', message = NULL WHERE id = ?", f.id);
+    for (const f of pending) this.write("UPDATE firings SET outcome = 'sent', message = NULL WHERE id = ?", f.id);
     log("info", "trigger.fired", { customerId: this.state.customerId, deliveries: pending.map((f) => f.id) });
   }
 }
