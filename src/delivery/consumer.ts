@@ -10,8 +10,7 @@
 import { readConfig } from "../config";
 import { database } from "../db/client";
 import { describeError, log } from "../log";
-import { recordUndecodable } from "../pipeline/dead-letters";
-import { bodyValue } from "../pipeline/pack-decode";
+import { decodeOrSetAside } from "../pipeline/dead-letters";
 import { MAX_RETRY_DELAY_SECONDS, retryDelaySeconds } from "../pipeline/retry";
 import { authorization, formatBody } from "./formats";
 import { isDeliveryMessage, type DeliveryMessage } from "./message";
@@ -66,12 +65,8 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env):
   const base = readConfig(env).retryBaseDelaySeconds;
   await Promise.all(
     batch.messages.map(async (message) => {
-      const m = bodyValue(message.body);
-      if (!isDeliveryMessage(m)) {
-        await recordUndecodable(env, batch.queue, message);
-        message.ack();
-        return;
-      }
+      const m = await decodeOrSetAside(env, batch.queue, message, isDeliveryMessage);
+      if (!m) return;
       try {
         const status = await deliveryStatus(db, m.deliveryId);
         if (status && FINAL_STATUSES.includes(status)) {
@@ -97,10 +92,9 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env):
 export async function consumeDeadDeliveries(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const db = database(env.DB);
   for (const message of batch.messages) {
-    const m = bodyValue(message.body);
-    if (!isDeliveryMessage(m)) {
-      await recordUndecodable(env, batch.queue, message);
-    } else if ((await deliveryStatus(db, m.deliveryId)) !== "delivered") {
+    const m = await decodeOrSetAside(env, batch.queue, message, isDeliveryMessage);
+    if (!m) continue;
+    if ((await deliveryStatus(db, m.deliveryId)) !== "delivered") {
       await recordAttempt(db, m, { status: "dead", statusCode: null, error: "retries exhausted before any attempt was logged", attempts: 0 });
       log("error", "delivery.dead", { deliveryId: m.deliveryId, triggerId: m.payload.trigger.id });
     }

@@ -6,20 +6,15 @@
 import { isCatalogJob, runCatalogJob } from "../catalog/fanout";
 import { readConfig } from "../config";
 import { describeError, log } from "../log";
-import { recordUndecodable } from "../pipeline/dead-letters";
-import { bodyValue } from "../pipeline/pack-decode";
+import { decodeOrSetAside } from "../pipeline/dead-letters";
 import { retryDelaySeconds } from "../pipeline/retry";
 
 export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const base = readConfig(env).retryBaseDelaySeconds;
   await Promise.all(
     batch.messages.map(async (message) => {
-      const job = bodyValue(message.body);
-      if (!isCatalogJob(job)) {
-        await recordUndecodable(env, batch.queue, message);
-        message.ack();
-        return;
-      }
+      const job = await decodeOrSetAside(env, batch.queue, message, isCatalogJob);
+      if (!job) return;
       try {
         await runCatalogJob(env, job);
         message.ack();

@@ -28,6 +28,18 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
   batch.ackAll();
 }
 
+/**
+ * The body of a queue message if it is what the consumer expects; otherwise the message is kept
+ * as an undecodable dead letter, acknowledged (retrying cannot fix it), and null is returned.
+ */
+export async function decodeOrSetAside<T>(env: Env, queue: string, message: Message<unknown>, is: (body: unknown) => body is T): Promise<T | null> {
+  const body = bodyValue(message.body);
+  if (is(body)) return body;
+  await recordUndecodable(env, queue, message);
+  message.ack();
+  return null;
+}
+
 /** A message the consumer could not even decode goes straight here, with that reason. */
 export async function recordUndecodable(env: Env, queue: string, message: Message<unknown>): Promise<void> {
   await database(env.DB)
