@@ -62,7 +62,7 @@ try {
   const writeAuth = { authorization: `Basic ${btoa(`${DEMO_KEYS.write}:`)}`, "content-type": "application/json" };
   const t0 = performance.now();
   const ingest = await load({ url: rapport.url, concurrency: INGEST_CONCURRENCY, seconds: 300, maxRequests: bodies.length, makeRequest: (i) => ({ path: "/v1/batch", init: { method: "POST", headers: writeAuth, body: bodies[i] } }) });
-  const processed = () => batches.reduce((n, b) => n + b.events + b.duplicates + (b.suppressed ?? 0), 0);
+  const processed = () => batches.reduce((n, b) => n + (b.received ?? b.events + b.duplicates + (b.suppressed ?? 0)), 0);
   const deadline = performance.now() + 300_000;
   while (processed() < workload.events.length && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const done = batches.at(-1)?.at ?? performance.now();
@@ -104,7 +104,7 @@ try {
   const r0 = performance.now();
   const returningPost = await load({ url: rapport.url, concurrency: INGEST_CONCURRENCY, seconds: 300, maxRequests: returningBodies.length, makeRequest: (i) => ({ path: "/v1/batch", init: { method: "POST", headers: writeAuth, body: returningBodies[i] } }) });
   const phase2 = () => batches.slice(before);
-  const processed2 = () => phase2().reduce((n, b) => n + b.events + b.duplicates + (b.suppressed ?? 0), 0);
+  const processed2 = () => phase2().reduce((n, b) => n + (b.received ?? b.events + b.duplicates + (b.suppressed ?? 0)), 0);
   const deadline2 = performance.now() + 300_000;
   while (processed2() < returning.length && performance.now() < deadline2) await new Promise((r) => setTimeout(r, 50));
   const sum2 = (k) => phase2().reduce((n, b) => n + (b[k] ?? 0), 0);
@@ -119,7 +119,7 @@ try {
   for (let i = 0; i < identifies.length; i += BATCH) dupBodies.push(JSON.stringify({ batch: identifies.slice(i, i + BATCH) }));
   const beforeDup = batches.length;
   await load({ url: rapport.url, concurrency: INGEST_CONCURRENCY, seconds: 300, maxRequests: dupBodies.length, makeRequest: (i) => ({ path: "/v1/batch", init: { method: "POST", headers: writeAuth, body: dupBodies[i] } }) });
-  const processed3 = () => batches.slice(beforeDup).reduce((n, b) => n + b.events + b.duplicates + (b.suppressed ?? 0), 0);
+  const processed3 = () => batches.slice(beforeDup).reduce((n, b) => n + (b.received ?? b.events + b.duplicates + (b.suppressed ?? 0)), 0);
   const deadline3 = performance.now() + 300_000;
   while (processed3() < identifies.length && performance.now() < deadline3) await new Promise((r) => setTimeout(r, 50));
   const adminAuth = { authorization: `Bearer ${DEMO_KEYS.admin}` };
@@ -264,7 +264,7 @@ try {
     console.log(`${name}: POSTs took ${f(posts.seconds, 1)} s; consumer time (ms): read ${t("read")}, compute ${t("compute")}, D1 write ${t("d1")}, sessions ${t("sessions")}, total ${list.reduce((n, b) => n + b.ms, 0)} over ${list.length} batches`);
   };
   timing("new shoppers", batches.slice(0, before), ingest);
-  timing("returning shoppers", batches.slice(before), returningPost);
+  timing("returning shoppers", batches.slice(before, beforeDup), returningPost);
   console.log(JSON.stringify({ reads, ingest: ingestResult, ops, costPerMillion, totalCost, returning: { ...returningResult, costPerMillion: returningCost }, duplicates: duplicatesResult, triggers: { ...triggerResult, costPerMillion: triggerCostPerMillion } }));
 } finally {
   await stopAll();

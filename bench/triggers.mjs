@@ -28,7 +28,7 @@ export async function benchTriggers({ url, keys, logs, customers, dueTriggers, c
     for (let i = 0; i < events.length; i += BATCH) bodies.push(JSON.stringify({ batch: events.slice(i, i + BATCH) }));
     return load({ url, concurrency, seconds: 600, maxRequests: bodies.length, makeRequest: (i) => ({ path: "/v1/batch", init: { method: "POST", headers: write, body: bodies[i] } }) });
   };
-  const eventsIn = (list) => list.reduce((n, b) => n + b.events + b.duplicates + (b.suppressed ?? 0), 0);
+  const eventsIn = (list) => list.reduce((n, b) => n + (b.received ?? b.events + b.duplicates + (b.suppressed ?? 0)), 0);
 
   try {
     // ---- 1. Timer creation for `customers` new shoppers ----------------------------------------

@@ -58,6 +58,30 @@ describe("consumer: acks, retries, dead letters", () => {
     expect(snapshot.version).toBe(first.version);
   });
 
+  it("still hands a message's events to the session objects when its batch failed after the D1 commit", async () => {
+    // A customer whose session object fails: it is served (so the pipeline calls its object) and
+    // its object starts now, deriving the session from stored events that cannot be read. The
+    // whole batch commits to D1, then fails in the session calls.
+    const broken = uid("broken");
+    const brokenId = `cus_broken_${broken}`;
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO customers (id, identity_keys, chunk_count, served_at, created_at, updated_at) VALUES (?1, ?2, 1, 0, 0, 0)").bind(brokenId, JSON.stringify([`user_id:${broken}`])),
+      env.DB.prepare("INSERT INTO identities (key, kind, value, customer_id, created_at) VALUES (?1, 'user_id', ?2, ?3, 0)").bind(`user_id:${broken}`, broken, brokenId),
+      env.DB.prepare("INSERT INTO event_chunks (customer_id, received_at, min_ts, max_ts, message_ids, events) VALUES (?1, 0, 0, 0, '[]', 'not json')").bind(brokenId),
+    ]);
+    const served = uid();
+    await runConsumer("rapport-events", [message(pack([event({ type: "identify", userId: served })]))]);
+    await profileWhen(served, () => true);
+    const poisoned = message(pack([event({ type: "track", userId: broken, event: "X" })]));
+    const fine = message(pack([event({ type: "track", userId: served, event: "Product Added", properties: { product_id: "kept" } })]));
+    const result = await runConsumer("rapport-events", [poisoned, fine]);
+    expect(result.explicitAcks).toEqual([fine.id]);
+    // The fine message's second, isolated attempt found its events already in D1, and still
+    // gave them to the session object.
+    const profile = await profileWhen(served, (p) => p.session?.cart.itemCount === 1);
+    expect(profile.session.cart.items[0].productId).toBe("kept");
+  });
+
   it("retries only the poisoned message, with exponential backoff, and acks the rest", async () => {
     const good = uid();
     const poisoned = message({ ...pack([]), events: [null] }, 3);

@@ -1,6 +1,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
 import { verifySignature } from "../src/delivery/signature";
+import { mergeCustomers } from "../src/identity/merge-customers";
 import { processEvents } from "../src/pipeline/process";
 import type { CustomerSession } from "../src/sessions/customer-session";
 import { RECIPES } from "../src/triggers/recipes";
@@ -192,6 +193,24 @@ describe("behavioural triggers on CustomerSession alarms", () => {
     await runAlarm(id);
     const [delivery] = await eventually(async () => ((await received(hook)).length > 0 ? received(hook) : null), "webhook");
     expect(JSON.parse(delivery!.body).customer.id).toBe(id);
+  });
+});
+
+describe("merges decided outside the pipeline", () => {
+  it("moves the merged customer's timers to the survivor when an admin or the duplicate scan merges two customers", async () => {
+    const hook = uid("hook");
+    const t = await trigger({ destination: { url: hookUrl(hook) } });
+    const a = await customer();
+    const b = await customer();
+    await processEvents(env, [track({ userId: a.userId }, t.viewed, { product_id: "from-a" }, 1)]);
+    await processEvents(env, [track({ userId: b.userId }, t.viewed, { product_id: "from-b" }, 1)]);
+    // Two userIds: the default rules refuse it, so allow two for this merge.
+    const outcome = await mergeCustomers({ ...env, IDENTITY_LIMITS: "user_id=2" } as unknown as Env, [a.id, b.id], { reason: "test" });
+    expect(outcome.merged).toBe(true);
+    if (!outcome.merged) return;
+    const survivor = await timersOf(outcome.survivorId);
+    expect(survivor.timers.map((x) => x.item_key).sort()).toEqual(["from-a", "from-b"]);
+    expect((await timersOf(outcome.mergedId)).timers).toEqual([]);
   });
 });
 

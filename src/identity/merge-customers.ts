@@ -37,7 +37,7 @@ export async function mergeCustomers(env: Env, ids: [string, string], cause: { r
   const needsSession = base.sessionAt !== null || base.servedAt !== null;
   await Promise.all([
     env.PROFILES.delete(snapshotKey(merged.id)),
-    needsSession && sessionStub(env, survivor.id).ingest({ customerId: survivor.id, events: [], triggers: [], document, absorb: merged.sessionAt !== null ? [merged.id] : [], seed: survivor.sessionAt === null }),
+    needsSession && sessionStub(env, survivor.id).ingest({ customerId: survivor.id, events: [], triggers: [], document, absorb: merged.sessionAt !== null ? [merged.id] : [], seed: true }),
   ]);
   log("info", "identity.merged", { survivorId: survivor.id, mergedId: merged.id, ...cause });
   return { merged: true, survivorId: survivor.id, mergedId: merged.id };

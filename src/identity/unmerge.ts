@@ -79,8 +79,7 @@ export async function unmerge(env: Env, mergedId: string, now = Date.now()): Pro
     const document = w.servedAt ? toDocument(w.customerId, w.state, w.identities, version, now) : null;
     if (!document) kv.push(env.PROFILES.delete(snapshotKey(w.customerId)));
     // The restored customer's object was emptied at the merge: it starts again from its events.
-    const restored = w.customerId === before.id;
-    if (w.sessionAt !== null || w.servedAt !== null) kv.push(sessionStub(env, w.customerId).ingest({ customerId: w.customerId, events: [], triggers: [], document, absorb: [], seed: restored }));
+    if (w.sessionAt !== null || w.servedAt !== null) kv.push(sessionStub(env, w.customerId).ingest({ customerId: w.customerId, events: [], triggers: [], document, absorb: [], seed: true }));
   }
   await Promise.all(kv);
   log("info", "identity.unmerged", { survivorId: survivor.id, restoredId: before.id, survivorEvents: toSurvivor.length, restoredEvents: toRestored.length });

@@ -46,7 +46,9 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
   }
   for (const d of decoded) {
     try {
-      const stats = await processPacks(env, [d]);
+      // The failed attempt may have committed to D1 before failing (in the session objects, say):
+      // treated as redelivered, so that its events still reach them.
+      const stats = await processPacks(env, [d], true);
       d.message.ack();
       logBatch(stats, [d], started);
     } catch (err) {
@@ -55,14 +57,14 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
   }
 }
 
-async function processPacks(env: Env, items: Decoded[]): Promise<ProcessStats> {
+async function processPacks(env: Env, items: Decoded[], afterFailure = false): Promise<ProcessStats> {
   const rejected = items.flatMap(({ pack }) => pack.rejected.map((item) => ({ item, sourceId: pack.sourceId, receivedAt: Date.parse(pack.receivedAt) })));
   let quarantineRows = 0;
   if (rejected.length > 0) {
     for (const r of await env.DB.batch(quarantineStatements(env.DB, rejected))) quarantineRows += r.meta.rows_written ?? 0;
   }
   const events = items.flatMap(({ pack }) => pack.events);
-  const redelivered = items.some(({ message }) => message.attempts > 1);
+  const redelivered = afterFailure || items.some(({ message }) => message.attempts > 1);
   const stats = await processEvents(env, events, { redelivered });
   stats.d1RowsWritten += quarantineRows;
   return stats;

@@ -10,6 +10,7 @@
  * every event goes to the Durable Objects again (they skip those they have seen), in case the
  * previous attempt committed to D1 but failed before reaching them.
  */
+import { mapLimited } from "../concurrency";
 import { readConfig } from "../config";
 import { newId } from "../crypto";
 import { database, type Database } from "../db/client";
@@ -33,6 +34,9 @@ import { productViewStatement } from "../catalog/store";
 import { productOf } from "../sessions/state";
 
 export interface ProcessStats {
+  /** Messages handed in, duplicates and suppressed ones included. */
+  received: number;
+  /** Events processed: the messages without duplicates inside the batch and suppressed ones. */
   events: number;
   duplicates: number;
   /** Events dropped because they carry an identifier of an erased customer. */
@@ -62,6 +66,8 @@ export interface ProcessOptions {
 }
 
 const MAX_COMMIT_ATTEMPTS = 5;
+/** Durable Object calls in flight at once (each customer's object is called once per batch). */
+const SESSION_CALLS_IN_FLIGHT = 200;
 
 export class ConcurrentWriteError extends Error {
   override name = "ConcurrentWriteError";
@@ -86,6 +92,7 @@ export async function processEvents(env: Env, input: readonly StoredEvent[], opt
     try {
       const stats = await commitOnce(env, db, events, triggers, options, attempt);
       stats.duplicates += input.length - events.length;
+      stats.received = input.length;
       return stats;
     } catch (err) {
       if (!isWriteConflict(err) || attempt >= MAX_COMMIT_ATTEMPTS) {
@@ -191,8 +198,9 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
       triggers: concerned,
       document,
       absorb: absorbed.filter((p) => p!.sessionAt !== null).map((p) => p!.id),
-      // An object starting for a customer with a history derives the session from all of it.
-      seed: survivor ? survivor.sessionAt === null : group.merges.length > 0,
+      // An object starting for a customer with a history derives the session from all of it
+      // (the object knows whether it is starting: a retry after a failed start seeds again).
+      seed: survivor !== undefined || group.merges.length > 0,
     });
   }
   for (const r of refusals) log("warn", "identity.refused", { ...r });
@@ -215,12 +223,13 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
   // snapshots) follow. A failure throws, the messages are retried, and the retry sends every
   // touched customer to its object again (options.redelivered).
   const [sessionResults] = await Promise.all([
-    Promise.all(sessionCalls.map((call) => sessionStub(env, call.customerId).ingest(call))),
+    mapLimited(sessionCalls, SESSION_CALLS_IN_FLIGHT, (call) => sessionStub(env, call.customerId).ingest(call)),
     Promise.all(retiredSnapshots.map((id) => env.PROFILES.delete(snapshotKey(id)))),
   ]);
 
   const t4 = performance.now();
   return {
+    received: input.length,
     events: events.length,
     duplicates,
     suppressed: input.length - events.length,

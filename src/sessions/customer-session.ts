@@ -60,8 +60,8 @@ export interface IngestInput {
   /** Customers merged into this one in this batch: their objects are absorbed first. */
   absorb: string[];
   /**
-   * The object starts for a customer with a history (the pipeline did not call it before, see
-   * customers.session_at): derive the session from the stored events first.
+   * The customer has a history before these events. An object that holds nothing yet (never
+   * called before, see customers.session_at, or emptied) derives the session from it first.
    */
   seed?: boolean;
 }
@@ -82,6 +82,8 @@ export interface Handover {
 export class CustomerSession extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private state: ObjectState;
+  /** Nothing stored yet: a seeded call derives the session from the customer's stored events. */
+  private fresh: boolean;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -89,6 +91,7 @@ export class CustomerSession extends DurableObject<Env> {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL); ${TIMER_TABLES}`);
     const row = this.sql.exec<{ json: string }>("SELECT json FROM state WHERE id = 1").toArray()[0];
     this.state = row ? (JSON.parse(row.json) as ObjectState) : { customerId: null, session: emptySession(), snapshot: null, absorbed: [] };
+    this.fresh = !row;
   }
 
   /** Rows written to storage (billed per row) since last taken: reported to the caller and logs. */
@@ -111,6 +114,7 @@ export class CustomerSession extends DurableObject<Env> {
 
   private save(): void {
     this.write("INSERT INTO state (id, json) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json", JSON.stringify(this.state));
+    this.fresh = false;
   }
 
   /** Events of one consumer batch (already committed to D1). Idempotent: seen events are skipped. */
@@ -119,9 +123,10 @@ export class CustomerSession extends DurableObject<Env> {
     this.state.customerId = input.customerId;
     // A seeded session already holds the absorbed customers' events (their events are the
     // survivor's now): from their objects only the timers and trigger history are taken.
-    for (const mergedId of input.absorb) await this.absorb(mergedId, !input.seed);
+    const seed = input.seed === true && this.fresh;
+    for (const mergedId of input.absorb) await this.absorb(mergedId, !seed);
     // Without this batch's events (D1 has them already): they are applied below, and start timers.
-    if (input.seed) this.state.session = await this.derivedSession(input.customerId, new Set(input.events.map((e) => e.messageId)));
+    if (seed) this.state.session = await this.derivedSession(input.customerId, new Set(input.events.map((e) => e.messageId)));
     const { state: session, applied } = applyToSession(this.state.session, input.events, this.options);
     this.ctx.storage.transactionSync(() => {
       this.written += applyTimerChanges(this.sql, planTimers(applied, input.triggers, now));
@@ -194,6 +199,7 @@ export class CustomerSession extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
     this.sql.exec(`CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL); ${TIMER_TABLES}`);
     this.state = { customerId: null, session: emptySession(), snapshot: null, absorbed: [] };
+    this.fresh = true;
   }
 
   /** The session as the customer's stored events (D1) make it. */
