@@ -31,8 +31,9 @@ export const PRICES = {
 const stateDir = `.wrangler/bench-${Date.now()}`;
 const cleanup = () => rmSync(stateDir, { recursive: true, force: true });
 const batches = [];
-const logs = { batches, alarms: [], deliveries: [] };
+const logs = { batches, alarms: [], deliveries: [], failures: [] };
 const onLine = (line) => {
+  if (line.includes('"pipeline.batch_failed_isolating"') || line.includes('"pipeline.message_failed"')) logs.failures.push({ at: performance.now(), line: line.slice(0, 300) });
   const list = line.includes('"pipeline.batch"') ? batches : line.includes('"session.alarm"') ? logs.alarms : line.includes('"delivery.attempt"') ? logs.deliveries : null;
   if (!list) return;
   try {
@@ -251,7 +252,7 @@ try {
 
 | triggers | value |
 | --- | --- |
-| timer creation: ${f(triggerResult.creation.customers)} new shoppers, one timer each (timers/s, first POST to last timer stored) | ${f(triggerResult.creation.timersPerSecond)} |
+| timer creation: ${f(triggerResult.creation.customers)} new shoppers, one timer each, sent at ${f(triggerResult.creation.rate)}/s (timers/s, first POST to last timer stored) | ${f(triggerResult.creation.timersPerSecond)} |
 | timer creation: Durable Object calls / storage rows written per timer | ${f(triggerResult.creation.sessionCalls / Math.max(1, triggerResult.creation.customers), 2)} / ${f(triggerResult.creation.sessionRowsWritten / Math.max(1, triggerResult.creation.customers), 2)} |
 | due → webhook delivered, p50 / p95 / max (ms; ${f(td.delivered)} of ${f(td.triggers)} delivered) | ${f(td.p50)} / ${f(td.p95)} / ${f(td.max)} |
 | storage rows per fired trigger: Durable Object (create + fire) / D1 delivery log | ${f(td.doRowsCreate, 2)} + ${f(td.doRowsFire, 2)} / ${f(td.d1RowsDelivery, 2)} |
@@ -259,6 +260,7 @@ try {
 | list-price cost per million fired triggers (USD; DO rows and alarms, outbound queue, delivery log) | ${f(triggerCostPerMillion, 2)} |
 `;
   console.log(report);
+  console.log(`consumer failures (batches isolated or messages retried) over the whole run: ${logs.failures.length}${logs.failures.length ? `; first: ${logs.failures[0].line}` : ""}`);
   const timing = (name, list, posts) => {
     const t = (k) => list.reduce((n, b) => n + (b.timings?.[k] ?? 0), 0);
     console.log(`${name}: POSTs took ${f(posts.seconds, 1)} s; consumer time (ms): read ${t("read")}, compute ${t("compute")}, D1 write ${t("d1")}, sessions ${t("sessions")}, total ${list.reduce((n, b) => n + b.ms, 0)} over ${list.length} batches`);
