@@ -168,6 +168,17 @@ describe("behavioural triggers on CustomerSession alarms", () => {
     expect(await received(hook)).toHaveLength(1);
   });
 
+  it("keeps a thousand pending timers of one customer on a single alarm, set to the earliest", async () => {
+    const t = await trigger({ destination: { url: hookUrl(uid("hook")) } });
+    const { userId, id } = await customer();
+    const views = Array.from({ length: 1_000 }, (_, i) => track({ userId }, t.viewed, { product_id: `p-${i}` }, 10 - i / 200));
+    await processEvents(env, views);
+    const { timers } = await timersOf(id);
+    expect(timers).toHaveLength(1_000);
+    const earliest = Math.min(...timers.map((x) => x.fire_at));
+    await eventually(async () => (await runInDurableObject(stubOf(id), (_: CustomerSession, state) => state.storage.getAlarm())) === earliest, "one alarm at the earliest timer");
+  });
+
   it("restarts the wait on a repeated start, or keeps the first, as the trigger says", async () => {
     const restart = await trigger({ destination: { url: hookUrl(uid("hook")) } });
     const keep = await trigger({ destination: { url: hookUrl(uid("hook")) }, onRepeat: "keep" });
@@ -258,6 +269,21 @@ describe("the shipped recipes", () => {
       const got = await eventually(async () => ((await received(hook)).length > 0 ? received(hook) : null), "post-purchase webhook");
       expect(got.map((g) => JSON.parse(g.body).startedBy.event)).toEqual(["Order Completed"]);
       expect((await timersOf(customerId)).timers.filter((x) => x.trigger_id === id).map((x) => x.item_key)).toEqual(["o-2"]);
+    } finally {
+      await uninstall(id);
+    }
+  });
+
+  it("browse abandonment: viewed, not bought within 48 hours, one message for the product not bought", async () => {
+    const hook = uid("hook");
+    const id = await install("browse-abandonment", hook);
+    try {
+      const { userId, id: customerId } = await customer();
+      await processEvents(env, [track({ userId }, "Product Viewed", { product_id: "kept", name: "Kept" }, 50), track({ userId }, "Product Viewed", { product_id: "bought" }, 50)]);
+      await processEvents(env, [track({ userId }, "Order Completed", { order_id: "o", products: [{ product_id: "bought" }] }, 49)]);
+      await runAlarm(customerId);
+      const got = await eventually(async () => ((await received(hook)).length > 0 ? received(hook) : null), "browse webhook");
+      expect(got.map((g) => JSON.parse(g.body).items[0].productId)).toEqual(["kept"]);
     } finally {
       await uninstall(id);
     }

@@ -3,6 +3,8 @@
  * timer (trigger × item key); one Durable Object alarm, set to the earliest `fire_at`, serves
  * them all. Fired and dropped timers leave a row in `firings`: the customer's trigger history,
  * the frequency caps' memory, and the outbox of messages not yet handed to the delivery queue.
+ * Both tables are WITHOUT ROWID: a text primary key on a rowid table is a second index, and
+ * Durable Object storage bills every row written, index rows included.
  */
 import type { StoredEvent } from "../events/types";
 import { durationMs, type Trigger } from "../triggers/definition";
@@ -21,7 +23,7 @@ CREATE TABLE IF NOT EXISTS timers (
   due_at INTEGER NOT NULL,
   fire_at INTEGER NOT NULL,
   items TEXT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS firings (
   id TEXT PRIMARY KEY,
   trigger_id TEXT NOT NULL,
@@ -30,7 +32,7 @@ CREATE TABLE IF NOT EXISTS firings (
   outcome TEXT NOT NULL,
   reason TEXT,
   message TEXT
-);`;
+) WITHOUT ROWID;`;
 
 export interface TimerRow extends Record<string, SqlStorageValue> {
   id: string;
