@@ -16,11 +16,11 @@ import { isWriteConflict } from "../pipeline/process";
 import { forgetOwners } from "../profiles/read";
 import { dataQualityReport } from "./data-quality";
 import { CreateKeyRequest, DeadLetterQuery, DuplicatesQuery, PageQuery, ReplayQuery } from "./schemas";
+import { isoOrNull } from "../time";
 
 const parse = parseInput;
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const keyView = (k: ApiKey) => ({ ...k, createdAt: iso(k.createdAt)!, revokedAt: iso(k.revokedAt) });
+const keyView = (k: ApiKey) => ({ ...k, createdAt: isoOrNull(k.createdAt)!, revokedAt: isoOrNull(k.revokedAt) });
 
 export function registerAdminRoutes(app: App): void {
   app.use("/v1/admin/*", requireKey("admin"));

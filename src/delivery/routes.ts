@@ -12,6 +12,7 @@ import { parseInput } from "../http/validation";
 import { resolveCurrentCustomerId } from "../profiles/read";
 import { sessionStub } from "../sessions/stub";
 import { getDelivery, listDeliveries, replayDelivery } from "./store";
+import { isoOrNull } from "../time";
 
 export const DeliveriesQuery = z.object({
   triggerId: z.string().max(64).optional(),
@@ -21,7 +22,6 @@ export const DeliveriesQuery = z.object({
   before: z.iso.datetime({ offset: true }).optional().describe("The `next` cursor of the previous page"),
 });
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function registerDeliveryRoutes(app: App): void {
   app.use("/v1/deliveries", requireKey("admin"));
@@ -60,8 +60,8 @@ export function registerDeliveryRoutes(app: App): void {
     const { timers, firings } = await sessionStub(c.env, id).triggers();
     return c.json({
       customerId: id,
-      pending: timers.map((t) => ({ timerId: t.id, triggerId: t.trigger_id, triggerVersion: t.trigger_version, itemKey: t.item_key, startedBy: t.start_event, startedAt: iso(t.started_at), dueAt: iso(t.due_at), firesAt: iso(t.fire_at), items: JSON.parse(t.items) as unknown })),
-      history: firings.map((f) => ({ id: f.id, triggerId: f.trigger_id, timerId: f.timer_id, at: iso(f.at), outcome: f.outcome, reason: f.reason })),
+      pending: timers.map((t) => ({ timerId: t.id, triggerId: t.trigger_id, triggerVersion: t.trigger_version, itemKey: t.item_key, startedBy: t.start_event, startedAt: isoOrNull(t.started_at), dueAt: isoOrNull(t.due_at), firesAt: isoOrNull(t.fire_at), items: JSON.parse(t.items) as unknown })),
+      history: firings.map((f) => ({ id: f.id, triggerId: f.trigger_id, timerId: f.timer_id, at: isoOrNull(f.at), outcome: f.outcome, reason: f.reason })),
     });
   });
 }

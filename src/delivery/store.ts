@@ -6,6 +6,7 @@ import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { deliveries } from "../db/schema";
 import type { DeliveryMessage } from "./message";
+import { isoOrNull } from "../time";
 
 export type DeliveryStatus = (typeof deliveries.$inferSelect)["status"];
 export type DeliveryRow = typeof deliveries.$inferSelect;
@@ -81,7 +82,6 @@ export async function getDelivery(db: Database, id: string) {
   return row ? { ...view(row), message: JSON.parse(row.message) as DeliveryMessage } : null;
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 function view(r: DeliveryRow) {
   return {
@@ -94,9 +94,9 @@ function view(r: DeliveryRow) {
     attempts: r.attempts,
     lastStatusCode: r.lastStatusCode,
     lastError: r.lastError,
-    firedAt: iso(r.firedAt)!,
-    updatedAt: iso(r.updatedAt)!,
-    deliveredAt: iso(r.deliveredAt),
+    firedAt: isoOrNull(r.firedAt)!,
+    updatedAt: isoOrNull(r.updatedAt)!,
+    deliveredAt: isoOrNull(r.deliveredAt),
   };
 }
 

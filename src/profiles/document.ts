@@ -4,6 +4,7 @@
 import { z } from "zod";
 import type { Identity } from "../identity/keys";
 import type { ProfileState } from "./apply";
+import { isoOrNull } from "../time";
 
 const ProductFields = {
   productId: z.string(),
@@ -72,7 +73,6 @@ export const CustomerProfile = z.object({
 });
 export type CustomerProfile = z.infer<typeof CustomerProfile>;
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function toDocument(id: string, state: ProfileState, identities: readonly Identity[], version: number, updatedAt: number): CustomerProfile {
   const values = (kind: Identity["kind"]) => identities.filter((i) => i.kind === kind).map((i) => i.value).sort();
@@ -94,8 +94,8 @@ export function toDocument(id: string, state: ProfileState, identities: readonly
     consent: state.consent ? { categoryPreferences: state.consent.categoryPreferences, updatedAt: new Date(state.consent.at[0]).toISOString() } : null,
     counters: state.counters,
     eventCount: state.eventCount,
-    firstSeenAt: iso(state.firstSeenAt),
-    lastSeenAt: iso(state.lastSeenAt),
+    firstSeenAt: isoOrNull(state.firstSeenAt),
+    lastSeenAt: isoOrNull(state.lastSeenAt),
     session: null,
     version,
     updatedAt: new Date(updatedAt).toISOString(),

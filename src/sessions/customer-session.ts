@@ -293,7 +293,8 @@ export class CustomerSession extends DurableObject<Env> {
         this.drop(timer, now, "trigger_disabled", null);
         continue;
       }
-      const timeZone = this.state.session.timeZone ?? (typeof (await loadCustomer())?.traits.timezone === "string" ? ((await loadCustomer())!.traits.timezone as string) : null);
+      const traitZone = (await loadCustomer())?.traits.timezone;
+      const timeZone = this.state.session.timeZone ?? (typeof traitZone === "string" ? traitZone : null);
       const sent = this.sql.exec<{ at: number }>("SELECT at FROM firings WHERE trigger_id = ? AND outcome IN ('sent', 'sending')", timer.trigger_id).toArray().map((r) => r.at);
       const decision: FireDecision = decide(trigger.definition, timer.fire_at, now, timeZone, sent);
       if (decision.action === "defer") {

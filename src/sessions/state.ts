@@ -8,6 +8,7 @@
  */
 import type { Json, StoredEvent } from "../events/types";
 import type { Session } from "../profiles/document";
+import { isoOrNull } from "../time";
 
 export type SessionView = Session;
 
@@ -180,22 +181,21 @@ export function applyToSession(previous: SessionState, events: readonly StoredEv
 
 /** The session as served under `session` in the profile: no bookkeeping, times as ISO strings. */
 export function sessionView(state: SessionState, options: SessionOptions): SessionView {
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   const cur = state.current;
   return {
     current: cur
-      ? { id: cur.id, startedAt: iso(cur.startedAt)!, lastActivityAt: iso(cur.lastActivityAt)!, expiresAt: iso(cur.lastActivityAt + options.timeoutMs)!, events: cur.events, pageViews: cur.pageViews, landingPage: cur.landingPage, referrer: cur.referrer }
+      ? { id: cur.id, startedAt: isoOrNull(cur.startedAt)!, lastActivityAt: isoOrNull(cur.lastActivityAt)!, expiresAt: isoOrNull(cur.lastActivityAt + options.timeoutMs)!, events: cur.events, pageViews: cur.pageViews, landingPage: cur.landingPage, referrer: cur.referrer }
       : null,
     sessionCount: state.sessionCount,
-    lastActivityAt: iso(cur?.lastActivityAt ?? null),
-    recentViews: state.recentViews.map((v) => ({ ...v, viewedAt: iso(v.viewedAt)! })),
+    lastActivityAt: isoOrNull(cur?.lastActivityAt ?? null),
+    recentViews: state.recentViews.map((v) => ({ ...v, viewedAt: isoOrNull(v.viewedAt)! })),
     cart: {
-      items: state.cart.items.map((i) => ({ ...i, addedAt: iso(i.addedAt)! })),
+      items: state.cart.items.map((i) => ({ ...i, addedAt: isoOrNull(i.addedAt)! })),
       itemCount: state.cart.items.reduce((n, i) => n + i.quantity, 0),
       value: Math.round(state.cart.items.reduce((s, i) => s + (i.price ?? 0) * i.quantity, 0) * 100) / 100,
-      updatedAt: iso(state.cart.updatedAt),
+      updatedAt: isoOrNull(state.cart.updatedAt),
     },
-    lastOrderAt: iso(state.lastOrderAt),
+    lastOrderAt: isoOrNull(state.lastOrderAt),
     device: state.device,
     page: state.page,
     timeZone: state.timeZone,

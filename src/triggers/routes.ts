@@ -12,9 +12,9 @@ import { jsonBody, parseInput } from "../http/validation";
 import { TriggerDefinition, TriggerId } from "./definition";
 import { RECIPES } from "./recipes";
 import { deleteTrigger, getTrigger, listTriggers, listTriggerVersions, rollbackTrigger, saveTrigger, VersionMismatch, type StoredTrigger } from "./store";
+import { isoOrNull } from "../time";
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-export const triggerView = (t: StoredTrigger) => ({ id: t.id, version: t.version, enabled: t.enabled, definition: t.definition, createdAt: iso(t.createdAt)!, updatedAt: iso(t.updatedAt)!, deletedAt: iso(t.deletedAt) });
+export const triggerView = (t: StoredTrigger) => ({ id: t.id, version: t.version, enabled: t.enabled, definition: t.definition, createdAt: isoOrNull(t.createdAt)!, updatedAt: isoOrNull(t.updatedAt)!, deletedAt: isoOrNull(t.deletedAt) });
 
 const RollbackRequest = z.object({ version: z.number().int().min(1) });
 
@@ -56,7 +56,7 @@ export function registerTriggerRoutes(app: App): void {
   app.get("/v1/triggers/:id/versions", async (c) => {
     const versions = await listTriggerVersions(database(c.env.DB), c.req.param("id"));
     if (versions.length === 0) throw new ApiError("not_found", `No trigger ${c.req.param("id")}`);
-    return c.json({ id: c.req.param("id"), versions: versions.map((v) => ({ ...v, createdAt: iso(v.createdAt) })) });
+    return c.json({ id: c.req.param("id"), versions: versions.map((v) => ({ ...v, createdAt: isoOrNull(v.createdAt) })) });
   });
 
   app.post("/v1/triggers/:id/rollback", async (c) => {
