@@ -36,6 +36,9 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
       globalSetup: ["./test/global-setup.ts"],
       setupFiles: ["./test/setup.ts"],
       include: ["test/**/*.test.ts"],
+      // juice/client pulls postcss, whose Node-only imports the plugin cannot resolve in workerd
+      // unless Vite pre-bundles it.
+      deps: { optimizer: { ssr: { enabled: true, include: ["juice/client"] } } },
       testTimeout: 30_000,
       hookTimeout: 30_000,
       silent: "passed-only",

@@ -24,6 +24,11 @@ const ConfigSchema = z.object({
   RECENT_VIEWS_MAX: z.coerce.number().int().min(1).max(100).default(20),
   WEBHOOK_SECRETS: z.string().default(""),
   CATALOG_AUDIENCE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  CONTENT_SECRETS: z.string().default(""),
+  CART_RESERVATION_MINUTES: z.coerce.number().int().min(1).max(43_200).default(60),
+  CONTENT_RENDER_BUDGET_MS: z.coerce.number().int().min(50).max(10_000).default(1500),
+  CONTENT_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  AMP_ALLOWED_SENDERS: z.string().default(""),
   DEFAULT_PHONE_COUNTRY: z
     .string()
     .regex(/^([A-Za-z]{2})?$/, "must be an ISO 3166-1 alpha-2 country code, or empty")
@@ -49,7 +54,19 @@ export type Config = {
   webhookSecrets: string[];
   /** A price drop or restock reaches the customers who viewed the product within this many days. */
   catalogAudienceDays: number;
+  /** Secrets of content links (tokens and signatures), newest first; every one verifies during a rotation. */
+  contentSecrets: string[];
+  /** How long a cart is held after its last change: templates show it as `cart.reserved_until`. */
+  cartReservationMinutes: number;
+  /** A content render taking longer serves the block's fallback. */
+  contentRenderBudgetMs: number;
+  /** How long ESPs may keep a send-time HTML or JSON answer (Braze keeps it 5 minutes anyway). */
+  contentMaxAgeSeconds: number;
+  /** AMP senders whose emails may load content (`news@shop.com` or `@shop.com`); empty: any sender. */
+  ampAllowedSenders: string[];
 };
+
+const listOf = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);
 
 const cache = new WeakMap<object, Config>();
 
@@ -71,7 +88,12 @@ export function readConfig(env: Env): Config {
     sessionTimeoutMinutes: parsed.data.SESSION_TIMEOUT_MINUTES,
     recentViewsMax: parsed.data.RECENT_VIEWS_MAX,
     catalogAudienceDays: parsed.data.CATALOG_AUDIENCE_DAYS,
-    webhookSecrets: parsed.data.WEBHOOK_SECRETS.split(",").map((s) => s.trim()).filter(Boolean),
+    webhookSecrets: listOf(parsed.data.WEBHOOK_SECRETS),
+    contentSecrets: listOf(parsed.data.CONTENT_SECRETS),
+    cartReservationMinutes: parsed.data.CART_RESERVATION_MINUTES,
+    contentRenderBudgetMs: parsed.data.CONTENT_RENDER_BUDGET_MS,
+    contentMaxAgeSeconds: parsed.data.CONTENT_MAX_AGE_SECONDS,
+    ampAllowedSenders: listOf(parsed.data.AMP_ALLOWED_SENDERS).map((s) => s.toLowerCase()),
     identityRules: { limits: parseVar("IDENTITY_LIMITS", () => parseLimits(parsed.data.IDENTITY_LIMITS)), priority: parseVar("IDENTITY_PRIORITY", () => parsePriority(parsed.data.IDENTITY_PRIORITY)) },
   };
   cache.set(env, config);

@@ -12,6 +12,9 @@
  *   - triggers/   behavioural trigger definitions, versioned                       (admin keys)
  *   - delivery/   the delivery log of fired triggers, replay                       (admin keys)
  *   - catalog/    product catalog updates: price drops and restocks                (admin keys)
+ *   - content/    Liquid content blocks: /v1/blocks (admin keys), /preview (page);
+ *                 /v1/content/{block}.{html,json,svg,png} and /v1/r/{block}/{slot} for emails
+ *                 (signed per customer: no key)
  * Queues:
  *   - rapport-events*           → pipeline/consumer: dedupe, identity, profile, then each
  *                                 customer's CustomerSession
@@ -43,6 +46,9 @@ import { registerDeliveryRoutes } from "./delivery/routes";
 import { registerTriggerRoutes } from "./triggers/routes";
 import { registerCatalogRoutes } from "./catalog/routes";
 import { consumeJobs } from "./jobs/consumer";
+import { registerBlockRoutes } from "./content/routes";
+import { registerContentServeRoutes } from "./content/serve-routes";
+import { registerPreviewPage } from "./content/preview-page";
 
 export { CustomerSession } from "./sessions/customer-session";
 
@@ -55,6 +61,9 @@ registerPrivacyRoutes(app);
 registerTriggerRoutes(app);
 registerCatalogRoutes(app);
 registerDeliveryRoutes(app);
+registerBlockRoutes(app);
+registerContentServeRoutes(app);
+registerPreviewPage(app);
 registerDocsRoutes(app);
 
 const isJobQueue = (queue: string) => queue.startsWith("rapport-jobs");

@@ -11,6 +11,7 @@ import { log } from "../log";
 import { catalogChanges } from "./changes";
 import type { CatalogJob } from "./fanout";
 import { CatalogUpdate } from "./schemas";
+import { forgetCatalogCache } from "./read-cache";
 import { getProduct, loadProducts, upsertProductStatements } from "./store";
 
 export function registerCatalogRoutes(app: App): void {
@@ -24,6 +25,7 @@ export function registerCatalogRoutes(app: App): void {
     const before = await loadProducts(c.env.DB, latest.map((p) => p.product_id));
     const changes = latest.flatMap((p) => catalogChanges(before.get(p.product_id) ?? null, p));
     await c.env.DB.batch(upsertProductStatements(c.env.DB, latest, before, now));
+    forgetCatalogCache();
     const jobs: CatalogJob[] = changes.map((change) => ({ v: 1, kind: "catalog_fanout", change: { ...change, at: now }, after: "" }));
     for (let i = 0; i < jobs.length; i += 100) await c.env.JOBS.sendBatch(jobs.slice(i, i + 100).map((body) => ({ body })));
     if (changes.length > 0) log("info", "catalog.changes", { changes: changes.map((ch) => `${ch.event}:${ch.productId}`) });

@@ -1,5 +1,7 @@
 /** The catalog and product views in D1. */
 import { inStockOf, type StoredProduct } from "./changes";
+import type { Product } from "../sessions/state";
+import type { ProductDayCount } from "./activity";
 import type { CatalogProduct } from "./schemas";
 
 export async function loadProducts(db: D1Database, ids: readonly string[]): Promise<Map<string, StoredProduct>> {
@@ -50,4 +52,64 @@ export async function viewersOf(db: D1Database, productId: string, since: number
     .bind(productId, after, since, limit)
     .all<{ customer_id: string }>();
   return results.map((r) => r.customer_id);
+}
+
+/** Adds a batch's per-day product counts (one statement, one written row per product and day). */
+export function productStatsStatement(db: D1Database, counts: readonly ProductDayCount[]): D1PreparedStatement | null {
+  if (counts.length === 0) return null;
+  return db
+    .prepare(
+      `INSERT INTO product_stats (day, product_id, views, adds, purchases)
+       SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]') FROM json_each(?1) WHERE true
+       ON CONFLICT (day, product_id) DO UPDATE SET views = views + excluded.views, adds = adds + excluded.adds, purchases = purchases + excluded.purchases`,
+    )
+    .bind(JSON.stringify(counts.map((c) => [c.day, c.productId, c.views, c.adds, c.purchases])));
+}
+
+/**
+ * Products seen in events but unknown to the catalog join it with what the event said. Known
+ * products are left alone: catalog updates are the authority on price and stock.
+ */
+export function unknownProductsStatement(db: D1Database, seen: readonly Product[], now: number): D1PreparedStatement | null {
+  if (seen.length === 0) return null;
+  const rows = seen.map((p) => {
+    const data: Record<string, unknown> = {};
+    if (p.name !== undefined) data.name = p.name;
+    if (p.sku !== undefined) data.sku = p.sku;
+    if (p.url !== undefined) data.url = p.url;
+    if (p.imageUrl !== undefined) data.image_url = p.imageUrl;
+    if (p.category !== undefined) data.category = p.category;
+    if (p.brand !== undefined) data.brand = p.brand;
+    return [p.productId, JSON.stringify(data), p.price ?? null, p.currency?.toUpperCase() ?? null];
+  });
+  return db
+    .prepare(
+      `INSERT INTO products (id, data, price, currency, in_stock, updated_at)
+       SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'), NULL, ?2 FROM json_each(?1) WHERE true
+       ON CONFLICT (id) DO NOTHING`,
+    )
+    .bind(JSON.stringify(rows), now);
+}
+
+/**
+ * The most popular products over the days since `sinceDay`: views count 1, cart adds 3,
+ * purchases 5. Out-of-stock products are left out.
+ */
+export async function popularProductIds(db: D1Database, sinceDay: number, limit: number): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT s.product_id AS id, sum(s.views + 3 * s.adds + 5 * s.purchases) AS score
+       FROM product_stats s LEFT JOIN products p ON p.id = s.product_id
+       WHERE s.day >= ?1 AND (p.in_stock IS NULL OR p.in_stock = 1)
+       GROUP BY s.product_id ORDER BY score DESC, s.product_id LIMIT ?2`,
+    )
+    .bind(sinceDay, limit)
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}
+
+/** Deletes popularity counts of days before `beforeDay`. */
+export async function deleteOldStats(db: D1Database, beforeDay: number): Promise<number> {
+  const res = await db.prepare(`DELETE FROM product_stats WHERE day < ?1`).bind(beforeDay).run();
+  return res.meta.changes ?? 0;
 }

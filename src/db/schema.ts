@@ -279,3 +279,48 @@ export const productViews = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.productId, t.customerId] })],
 );
+
+/**
+ * Content blocks (Liquid templates for ESPs). `version` is the newest saved; `published_version`
+ * the one the edge serves (null: not served). Every saved version stays in `block_versions`.
+ */
+export const blocks = sqliteTable("blocks", {
+  id: text("id").primaryKey(),
+  version: integer("version").notNull(),
+  publishedVersion: integer("published_version"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  /** Deleted blocks keep their history and are no longer served. */
+  deletedAt: integer("deleted_at"),
+});
+
+export const blockVersions = sqliteTable(
+  "block_versions",
+  {
+    blockId: text("block_id").notNull(),
+    version: integer("version").notNull(),
+    /** JSON BlockDefinition. */
+    definition: text("definition").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.blockId, t.version] })],
+);
+
+/**
+ * Product popularity per UTC day (views, cart adds, purchases), counted by the pipeline, one
+ * written row per product and day per batch (WITHOUT ROWID, set in the migration): what content
+ * blocks' "popular" recommendations rank by.
+ */
+export const productStats = sqliteTable(
+  "product_stats",
+  {
+    productId: text("product_id").notNull(),
+    /** Days since 1970-01-01 (UTC). */
+    day: integer("day").notNull(),
+    views: integer("views").notNull().default(0),
+    adds: integer("adds").notNull().default(0),
+    purchases: integer("purchases").notNull().default(0),
+  },
+  // Day first: the popularity query and retention read ranges of days, with no extra index to write.
+  (t) => [primaryKey({ columns: [t.day, t.productId] })],
+);

@@ -23,6 +23,9 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export interface FieldError {
   field: string;
   message: string;
+  /** For template errors: where in the field's text (1-based). */
+  line?: number;
+  column?: number;
 }
 
 export class ApiError extends Error {

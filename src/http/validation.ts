@@ -33,3 +33,11 @@ export async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
     throw new ApiError("bad_request", "The body is not valid JSON", [{ field: "(body)", message: "must be valid JSON" }]);
   }
 }
+
+/** `If-Match: "3"` (or `3`) → 3: the version a versioned resource must be at for a write. */
+export function ifMatchVersion(header: string | undefined): number | undefined {
+  if (!header) return undefined;
+  const n = Number(header.replace(/^W\//, "").replaceAll('"', ""));
+  if (!Number.isInteger(n) || n < 0) throw new ApiError("validation_failed", "Invalid If-Match header", [{ field: "If-Match", message: 'must be the version in quotes, e.g. "3"' }]);
+  return n;
+}

@@ -4,6 +4,8 @@
  * fired triggers. The quarantine and replayed dead letters are kept 30 days; pending dead
  * letters stay until replayed. Product views older than the catalog audience window go.
  */
+import { dayOf } from "../catalog/activity";
+import { deleteOldStats } from "../catalog/store";
 import { sql } from "drizzle-orm";
 import { readConfig } from "../config";
 import { database, type Database } from "../db/client";
@@ -61,6 +63,9 @@ async function trimRecentEvents(db: Database, cutoff: number): Promise<number> {
   return total;
 }
 
+/** Daily product popularity counts are kept this long (popular products rank the last 14 days). */
+const PRODUCT_STATS_DAYS = 90;
+
 export async function runRetention(env: Env, now = Date.now()): Promise<Record<string, number>> {
   const config = readConfig(env);
   const db = database(env.DB);
@@ -74,6 +79,7 @@ export async function runRetention(env: Env, now = Date.now()): Promise<Record<s
     packFailures: await deleteInSlices(db, "pack_failures", "updated_at < ?", auxCutoff),
     deliveries: await deleteInSlices(db, "deliveries", "fired_at < ?", eventCutoff),
     productViews: await deleteOldViews(db, now - config.catalogAudienceDays * DAY_MS),
+    productStats: await deleteOldStats(env.DB, dayOf(now) - PRODUCT_STATS_DAYS),
   };
   log("info", "retention.done", deleted);
   return deleted;

@@ -30,7 +30,8 @@ import { startEvents, type Trigger } from "../triggers/definition";
 import { concerns } from "../triggers/match";
 import { activeTriggers } from "../triggers/store";
 import { CATALOG_EVENTS } from "../catalog/changes";
-import { productViewStatement } from "../catalog/store";
+import { productActivity } from "../catalog/activity";
+import { productStatsStatement, productViewStatement, unknownProductsStatement } from "../catalog/store";
 import { productOf } from "../sessions/state";
 
 export interface ProcessStats {
@@ -130,6 +131,8 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
   // starts on one, so nobody pays a D1 row per view otherwise.
   const recordViews = triggers.some((t) => startEvents(t.definition).some((name) => CATALOG_EVENTS.includes(name)));
   const views = new Map<string, { productId: string; customerId: string; viewedAt: number }>();
+  // Every new event of the batch, for product popularity (content recommendations).
+  const newEvents: StoredEvent[] = [];
   let documents = 0;
   const retiredSnapshots: string[] = [];
   let duplicates = 0;
@@ -143,6 +146,7 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
     const base = combine(survivor, absorbed as StoredProfile[]);
     const fresh = group.events.filter((e) => !seen.has(e.messageId));
     duplicates += group.events.length - fresh.length;
+    newEvents.push(...fresh);
     const changed = fresh.length > 0 || group.newIdentities.length > 0 || group.merges.length > 0;
     if (!changed && !options.redelivered) continue;
     const state = applyEvents(base.state, fresh, normalize);
@@ -206,12 +210,13 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
   for (const r of refusals) log("warn", "identity.refused", { ...r });
 
   let d1RowsWritten = 0;
+  const activity = productActivity(newEvents);
   const statements = [
     ...mergeStatements(env.DB, mergeWrites),
     ...commitStatements(env.DB, writes),
     ...refusalStatements(env.DB, refusals, now),
     ...unattributableStatements(env.DB, unattributable, now),
-    ...[productViewStatement(env.DB, [...views.values()])].filter((s) => s !== null),
+    ...[productViewStatement(env.DB, [...views.values()]), productStatsStatement(env.DB, activity.counts), unknownProductsStatement(env.DB, activity.seen, now)].filter((s) => s !== null),
   ];
   const t2 = performance.now();
   if (statements.length > 0) {

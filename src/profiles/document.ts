@@ -37,6 +37,7 @@ export const Session = z.object({
   recentViews: z.array(z.object({ ...ProductFields, viewedAt: z.string() })).describe("Newest first"),
   cart: z.object({ items: z.array(z.object({ ...ProductFields, quantity: z.number().int(), addedAt: z.string() })), itemCount: z.number().int(), value: z.number(), updatedAt: z.string().nullable() }),
   lastOrderAt: z.string().nullable(),
+  purchased: z.array(z.object({ ...ProductFields, purchasedAt: z.string() })).describe("Products ordered (Order Completed), newest first, one entry per product"),
   device: z.object({ userAgent: z.string().nullable(), type: z.string().nullable(), os: z.string().nullable(), locale: z.string().nullable() }).nullable(),
   page: z.object({ url: z.string().nullable(), path: z.string().nullable(), title: z.string().nullable(), referrer: z.string().nullable() }).nullable(),
   timeZone: z.string().nullable(),
@@ -70,6 +71,7 @@ export const CustomerProfile = z.object({
   session: Session.nullable().describe("The live session; null until the customer's session object has seen an event"),
   version: z.number().int(),
   updatedAt: z.string(),
+  contentToken: z.string().optional().describe("What email content links carry to name this customer (t=…); derived from CONTENT_SECRETS, not stored"),
 });
 export type CustomerProfile = z.infer<typeof CustomerProfile>;
 

@@ -12,6 +12,8 @@ import { ApiError } from "../http/errors";
 import { fieldErrors } from "../http/validation";
 import { listMerges } from "../identity/merge-store";
 import { findCustomer, resolveCurrentCustomerId } from "./read";
+import { readConfig } from "../config";
+import { contentToken } from "../content/links";
 import { loadEvents } from "./store";
 
 export const EventsQuery = z.object({
@@ -29,7 +31,7 @@ export function registerProfileRoutes(app: App): void {
     const etag = `W/"${found.id}.${found.version}"`;
     const headers = { etag, "cache-control": "private, no-cache", "x-rapport-source": found.source };
     if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
-    return c.body(found.body, 200, { ...headers, "content-type": "application/json" });
+    return c.body(await withContentToken(c.env, found.body, found.id), 200, { ...headers, "content-type": "application/json" });
   });
 
   app.get("/v1/customers/:id/merges", async (c) => {
@@ -53,6 +55,16 @@ export function registerProfileRoutes(app: App): void {
     const hasMore = start !== -1 && start + page.length < events.length;
     return c.json({ customerId: id, events: page, nextCursor: hasMore && last ? encodeCursor(last) : null }, 200, { "cache-control": "private, no-cache" });
   });
+}
+
+/**
+ * Adds the customer's content token (what email links carry, content/links.ts) to the stored
+ * document, so ESPs syncing profiles can keep it as an attribute. Derived, never stored.
+ */
+async function withContentToken(env: Env, body: string, id: string): Promise<string> {
+  const secrets = readConfig(env).contentSecrets;
+  if (secrets.length === 0 || !body.endsWith("}")) return body;
+  return `${body.slice(0, -1)},"contentToken":${JSON.stringify(await contentToken(secrets, id))}}`;
 }
 
 type Cursor = { ts: number; messageId: string };

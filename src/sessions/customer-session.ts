@@ -90,7 +90,9 @@ export class CustomerSession extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.sql.exec(`CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL); ${TIMER_TABLES}`);
     const row = this.sql.exec<{ json: string }>("SELECT json FROM state WHERE id = 1").toArray()[0];
-    this.state = row ? (JSON.parse(row.json) as ObjectState) : { customerId: null, session: emptySession(), snapshot: null, absorbed: [] };
+    const stored = row ? (JSON.parse(row.json) as ObjectState) : null;
+    // Fields added to the session since the state was stored start empty.
+    this.state = stored ? { ...stored, session: { ...emptySession(), ...stored.session } } : { customerId: null, session: emptySession(), snapshot: null, absorbed: [] };
     this.fresh = !row;
   }
 

@@ -4,7 +4,8 @@
  * latest device, page and time zone. Pure: events in, state out, so it is tested without bindings.
  *
  * Event names follow Segment's e-commerce spec: Product Viewed, Product Added, Product Removed,
- * Cart Viewed and Checkout Started (whose `products` replace the cart), Order Completed (empties it).
+ * Cart Viewed and Checkout Started (whose `products` replace the cart), Order Completed (empties it
+ * and adds its `products` to the purchased list, which recommendations leave out).
  */
 import type { Json, StoredEvent } from "../events/types";
 import type { Session } from "../profiles/document";
@@ -30,6 +31,9 @@ export interface CartItem extends Product {
   quantity: number;
   addedAt: number;
 }
+export interface PurchasedProduct extends Product {
+  purchasedAt: number;
+}
 
 export interface SessionState {
   current: { id: string; startedAt: number; lastActivityAt: number; events: number; pageViews: number; landingPage: string | null; referrer: string | null } | null;
@@ -37,6 +41,8 @@ export interface SessionState {
   recentViews: ViewedProduct[];
   cart: { items: CartItem[]; updatedAt: number | null };
   lastOrderAt: number | null;
+  /** Products of Order Completed events, newest first, one entry per product (bounded). */
+  purchases: PurchasedProduct[];
   device: { userAgent: string | null; type: string | null; os: string | null; locale: string | null } | null;
   page: { url: string | null; path: string | null; title: string | null; referrer: string | null } | null;
   timeZone: string | null;
@@ -51,8 +57,9 @@ export interface SessionOptions {
 
 export const SEEN_MAX = 500;
 export const CART_MAX = 100;
+export const PURCHASES_MAX = 100;
 
-export const emptySession = (): SessionState => ({ current: null, sessionCount: 0, recentViews: [], cart: { items: [], updatedAt: null }, lastOrderAt: null, device: null, page: null, timeZone: null, seen: [] });
+export const emptySession = (): SessionState => ({ current: null, sessionCount: 0, recentViews: [], cart: { items: [], updatedAt: null }, lastOrderAt: null, purchases: [], device: null, page: null, timeZone: null, seen: [] });
 
 const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined);
 const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : undefined);
@@ -111,12 +118,19 @@ function applyCart(state: SessionState, e: StoredEvent, at: number): void {
     case "Order Completed":
       state.cart.items = [];
       state.lastOrderAt = Math.max(state.lastOrderAt ?? 0, at);
+      state.purchases = newestPerProduct([...productsOf(e.properties).map(([, p]) => ({ ...p!, purchasedAt: at })), ...state.purchases]);
       break;
     default:
       return;
   }
   state.cart.items = state.cart.items.slice(-CART_MAX);
   state.cart.updatedAt = at;
+}
+
+/** One entry per product, the newest purchase, newest first, bounded. */
+function newestPerProduct(purchases: PurchasedProduct[]): PurchasedProduct[] {
+  const sorted = [...purchases].sort((a, b) => b.purchasedAt - a.purchasedAt);
+  return sorted.filter((p, i) => sorted.findIndex((q) => q.productId === p.productId) === i).slice(0, PURCHASES_MAX);
 }
 
 function applyContext(state: SessionState, e: StoredEvent): void {
@@ -196,6 +210,7 @@ export function sessionView(state: SessionState, options: SessionOptions): Sessi
       updatedAt: isoOrNull(state.cart.updatedAt),
     },
     lastOrderAt: isoOrNull(state.lastOrderAt),
+    purchased: state.purchases.map((p) => ({ ...p, purchasedAt: isoOrNull(p.purchasedAt)! })),
     device: state.device,
     page: state.page,
     timeZone: state.timeZone,
@@ -217,6 +232,7 @@ export function mergeSessions(a: SessionState, b: SessionState, options: Session
     recentViews: views.filter((v, i) => views.findIndex((w) => w.productId === v.productId) === i).slice(0, options.recentViewsMax),
     cart: { items: [...cartItems.values()].slice(-CART_MAX), updatedAt: Math.max(a.cart.updatedAt ?? 0, b.cart.updatedAt ?? 0) || null },
     lastOrderAt: Math.max(a.lastOrderAt ?? 0, b.lastOrderAt ?? 0) || null,
+    purchases: newestPerProduct([...a.purchases, ...b.purchases]),
     device: newer.device ?? older.device,
     page: newer.page ?? older.page,
     timeZone: newer.timeZone ?? older.timeZone,

@@ -8,7 +8,7 @@ import type { App } from "../app";
 import { database } from "../db/client";
 import { requireKey } from "../http/auth";
 import { ApiError } from "../http/errors";
-import { jsonBody, parseInput } from "../http/validation";
+import { ifMatchVersion, jsonBody, parseInput } from "../http/validation";
 import { TriggerDefinition, TriggerId } from "./definition";
 import { RECIPES } from "./recipes";
 import { deleteTrigger, getTrigger, listTriggers, listTriggerVersions, rollbackTrigger, saveTrigger, VersionMismatch, type StoredTrigger } from "./store";
@@ -17,14 +17,6 @@ import { isoOrNull } from "../time";
 export const triggerView = (t: StoredTrigger) => ({ id: t.id, version: t.version, enabled: t.enabled, definition: t.definition, createdAt: isoOrNull(t.createdAt)!, updatedAt: isoOrNull(t.updatedAt)!, deletedAt: isoOrNull(t.deletedAt) });
 
 const RollbackRequest = z.object({ version: z.number().int().min(1) });
-
-/** `If-Match: "3"` (or `3`) → 3. */
-function expectedVersion(header: string | undefined): number | undefined {
-  if (!header) return undefined;
-  const n = Number(header.replace(/^W\//, "").replaceAll('"', ""));
-  if (!Number.isInteger(n) || n < 0) throw new ApiError("validation_failed", "Invalid If-Match header", [{ field: "If-Match", message: 'must be the trigger version in quotes, e.g. "3"' }]);
-  return n;
-}
 
 export function registerTriggerRoutes(app: App): void {
   app.use("/v1/triggers", requireKey("admin"));
@@ -38,7 +30,7 @@ export function registerTriggerRoutes(app: App): void {
     const id = parseInput(TriggerId, c.req.param("id"), "trigger id");
     const definition = parseInput(TriggerDefinition, await jsonBody(c), "trigger definition");
     try {
-      const { trigger, created } = await saveTrigger(database(c.env.DB), id, definition, expectedVersion(c.req.header("if-match")));
+      const { trigger, created } = await saveTrigger(database(c.env.DB), id, definition, ifMatchVersion(c.req.header("if-match")));
       return c.json(triggerView(trigger), created ? 201 : 200, { etag: `"${trigger.version}"` });
     } catch (err) {
       if (err instanceof VersionMismatch) throw new ApiError("precondition_failed", `Trigger ${id} is at version ${err.current}; reload it and apply your change again`, [], { currentVersion: err.current });

@@ -1,0 +1,83 @@
+/**
+ * The published blocks, as the edge reads them: one KV value (`content:manifest`) holding every
+ * published block at its published version, rewritten from D1 on each publish, rollback or
+ * delete. An isolate keeps the manifest and the engines built from it for 30 seconds, so a
+ * render costs no KV or D1 read for its template, and parses it once per revision.
+ *
+ * A publish is served at once by the isolate that made it, and within about a minute elsewhere
+ * (this cache plus KV's edge cache).
+ */
+import type { Liquid } from "liquidjs";
+import { database } from "../db/client";
+import { log } from "../log";
+import type { BlockDefinition } from "./definition";
+import { compileBlock } from "./css";
+import { createEngine, templatesOf } from "./engine";
+import { publishedBlocks } from "./store";
+
+export const MANIFEST_KEY = "content:manifest";
+const ISOLATE_TTL_MS = 30_000;
+const KV_CACHE_TTL_S = 60;
+
+export interface Manifest {
+  /** Changes on every write: engines are keyed by it. */
+  revision: string;
+  /** Definitions as served: CSS already inlined (css.ts). */
+  blocks: Record<string, { version: number; definition: BlockDefinition }>;
+}
+
+export interface LoadedManifest extends Manifest {
+  /** HTML and SVG templates, escaping output. */
+  markup: Liquid;
+  /** JSON templates. */
+  json: Liquid;
+}
+
+let held: { manifest: LoadedManifest; until: number } | null = null;
+
+function load(manifest: Manifest): LoadedManifest {
+  const markup: Record<string, string> = {};
+  const json: Record<string, string> = {};
+  for (const [id, block] of Object.entries(manifest.blocks)) {
+    const t = templatesOf(id, block.definition);
+    Object.assign(markup, t.markup);
+    Object.assign(json, t.json);
+  }
+  return { ...manifest, markup: createEngine(markup, "markup"), json: createEngine(json, "json") };
+}
+
+function hold(manifest: Manifest, now: number): LoadedManifest {
+  const loaded = held?.manifest.revision === manifest.revision ? held.manifest : load(manifest);
+  held = { manifest: loaded, until: now + ISOLATE_TTL_MS };
+  return loaded;
+}
+
+async function buildFromD1(env: Env): Promise<Manifest> {
+  const published = await publishedBlocks(database(env.DB));
+  // CSS is inlined here, once per publish: renders never pay for it.
+  return { revision: `${Date.now()}-${crypto.randomUUID().slice(0, 8)}`, blocks: Object.fromEntries(published.map((b) => [b.id, { version: b.version, definition: compileBlock(b.definition) }])) };
+}
+
+/** Rewrites the manifest from D1 (after a publish, rollback or delete) and serves it here at once. */
+export async function publishManifest(env: Env, now = Date.now()): Promise<Manifest> {
+  const manifest = await buildFromD1(env);
+  await env.PROFILES.put(MANIFEST_KEY, JSON.stringify(manifest));
+  hold(manifest, now);
+  return manifest;
+}
+
+/** The published blocks, from this isolate's copy, KV, or (never published yet) D1. */
+export async function currentManifest(env: Env, now = Date.now()): Promise<LoadedManifest> {
+  if (held && held.until > now) return held.manifest;
+  const stored = await env.PROFILES.get<Manifest>(MANIFEST_KEY, { type: "json", cacheTtl: KV_CACHE_TTL_S });
+  if (stored) return hold(stored, now);
+  // No manifest in KV: a fresh deployment, or KV lost it. D1 has the truth; nothing is written
+  // here so that a burst of reads cannot hit KV's one write per second per key.
+  log("warn", "content.manifest_missing", {});
+  return hold(await buildFromD1(env), now);
+}
+
+/** Forgets this isolate's copy (tests, and after writes made elsewhere). */
+export function forgetManifest(): void {
+  held = null;
+}

@@ -1,0 +1,170 @@
+/**
+ * `/v1/blocks` (admin keys): content blocks, versioned. `PUT` saves a new version (a draft:
+ * nothing is served until it is published; `?publish=true` does both), `publish` serves a
+ * version, `rollback` serves an older one, `DELETE` stops serving it (its history stays).
+ * A template that does not parse is refused with the field, line and column.
+ *
+ * `preview` renders any version for any customer (raw ids: admin keys only); `links` gives the
+ * signed URLs of a block for a customer, as an ESP would embed them.
+ */
+import { z } from "zod";
+import type { App } from "../app";
+import { readConfig } from "../config";
+import { database } from "../db/client";
+import { requireKey } from "../http/auth";
+import { ApiError } from "../http/errors";
+import { ifMatchVersion, jsonBody, parseInput } from "../http/validation";
+import { resolveCurrentCustomerId } from "../profiles/read";
+import { isoOrNull } from "../time";
+import { BlockDefinition, BlockId, FORMATS } from "./definition";
+import { partialsOf, syntaxErrors } from "./engine";
+import { contentToken, signContent } from "./links";
+import { currentManifest, publishManifest } from "./manifest";
+import { draftTarget, renderBlock, servesFormat } from "./render";
+import { BlockVersionMismatch, deleteBlock, getBlock, getBlockVersion, listBlocks, listBlockVersions, publishedBlocks, saveBlock, setPublishedVersion, type StoredBlock } from "./store";
+
+const blockView = (b: StoredBlock) => ({
+  id: b.id,
+  version: b.version,
+  publishedVersion: b.publishedVersion,
+  definition: b.definition,
+  createdAt: isoOrNull(b.createdAt)!,
+  updatedAt: isoOrNull(b.updatedAt)!,
+});
+
+const PublishRequest = z.object({ version: z.number().int().min(1).optional() });
+const RollbackRequest = z.object({ version: z.number().int().min(1) });
+const PreviewQuery = z.object({
+  customer: z.string().min(1).max(512),
+  version: z.coerce.number().int().min(1).optional(),
+  format: z.enum(FORMATS).default("html"),
+});
+const LinksQuery = z.object({
+  customer: z.string().min(1).max(512),
+  /** Signed links expire after this many seconds (none: they do not expire). */
+  ttl: z.coerce.number().int().min(60).max(366 * 86_400).optional(),
+});
+
+/**
+ * Publishes `version` of block `id`, after checking that every block it renders is published
+ * (a missing partial would make every render fall back).
+ */
+async function publish(env: Env, id: string, version: number): Promise<void> {
+  const db = database(env.DB);
+  const definition = await getBlockVersion(db, id, version);
+  if (!definition) throw new ApiError("not_found", `Block ${id} has no version ${version}`);
+  const published = new Set((await publishedBlocks(db)).map((b) => b.id));
+  const missing = partialsOf(definition).filter((p) => p !== id && !published.has(p));
+  if (missing.length > 0) {
+    throw new ApiError("validation_failed", `Block ${id} renders blocks that are not published: ${missing.join(", ")}`, missing.map((m) => ({ field: "html", message: `renders "${m}", which is not published` })));
+  }
+  if (!(await setPublishedVersion(db, id, version))) throw new ApiError("not_found", `No block ${id}`);
+  await publishManifest(env);
+}
+
+export function registerBlockRoutes(app: App): void {
+  app.use("/v1/blocks", requireKey("admin"));
+  app.use("/v1/blocks/*", requireKey("admin"));
+
+  app.get("/v1/blocks", async (c) => {
+    const rows = await listBlocks(database(c.env.DB));
+    return c.json({ blocks: rows.map((b) => ({ id: b.id, version: b.version, publishedVersion: b.publishedVersion, updatedAt: isoOrNull(b.updatedAt) })) });
+  });
+
+  app.put("/v1/blocks/:id", async (c) => {
+    const id = parseInput(BlockId, c.req.param("id"), "block id");
+    const definition = parseInput(BlockDefinition, await jsonBody(c), "block definition");
+    const errors = syntaxErrors(definition);
+    if (errors.length > 0) throw new ApiError("validation_failed", `The block's templates do not parse: ${errors.map((e) => `${e.field}: ${e.message}`).join("; ")}`, errors);
+    const db = database(c.env.DB);
+    let saved: Awaited<ReturnType<typeof saveBlock>>;
+    try {
+      saved = await saveBlock(db, id, definition, ifMatchVersion(c.req.header("if-match")));
+    } catch (err) {
+      if (err instanceof BlockVersionMismatch) throw new ApiError("precondition_failed", `Block ${id} is at version ${err.current}; reload it and apply your change again`, [], { currentVersion: err.current });
+      if (String(err).includes("UNIQUE constraint failed")) throw new ApiError("conflict", `Block ${id} was saved concurrently; retry`);
+      throw err;
+    }
+    if (c.req.query("publish") === "true") {
+      await publish(c.env, id, saved.block.version);
+      saved.block.publishedVersion = saved.block.version;
+    }
+    return c.json(blockView(saved.block), saved.created ? 201 : 200, { etag: `"${saved.block.version}"` });
+  });
+
+  app.get("/v1/blocks/:id", async (c) => {
+    const block = await getBlock(database(c.env.DB), c.req.param("id"));
+    if (!block || block.deletedAt) throw new ApiError("not_found", `No block ${c.req.param("id")}`);
+    return c.json(blockView(block), 200, { etag: `"${block.version}"` });
+  });
+
+  app.get("/v1/blocks/:id/versions", async (c) => {
+    const versions = await listBlockVersions(database(c.env.DB), c.req.param("id"));
+    if (versions.length === 0) throw new ApiError("not_found", `No block ${c.req.param("id")}`);
+    return c.json({ id: c.req.param("id"), versions: versions.map((v) => ({ ...v, createdAt: isoOrNull(v.createdAt) })) });
+  });
+
+  app.post("/v1/blocks/:id/publish", async (c) => {
+    const id = c.req.param("id");
+    const { version } = parseInput(PublishRequest, await jsonBody(c).catch(() => ({})), "publish request");
+    const block = await getBlock(database(c.env.DB), id);
+    if (!block || block.deletedAt) throw new ApiError("not_found", `No block ${id}`);
+    await publish(c.env, id, version ?? block.version);
+    return c.json({ id, publishedVersion: version ?? block.version });
+  });
+
+  app.post("/v1/blocks/:id/rollback", async (c) => {
+    const id = c.req.param("id");
+    const { version } = parseInput(RollbackRequest, await jsonBody(c), "rollback request");
+    await publish(c.env, id, version);
+    return c.json({ id, publishedVersion: version });
+  });
+
+  app.delete("/v1/blocks/:id", async (c) => {
+    const id = c.req.param("id");
+    const db = database(c.env.DB);
+    const dependents = (await publishedBlocks(db)).filter((b) => b.id !== id && partialsOf(b.definition).includes(id)).map((b) => b.id);
+    if (dependents.length > 0) throw new ApiError("conflict", `Published blocks render ${id}: ${dependents.join(", ")}; change or delete them first`, [], { dependents });
+    if (!(await deleteBlock(db, id))) throw new ApiError("not_found", `No block ${id}`);
+    await publishManifest(c.env);
+    return c.body(null, 204);
+  });
+
+  app.get("/v1/blocks/:id/preview", async (c) => {
+    const id = c.req.param("id");
+    const query = parseInput(PreviewQuery, c.req.query(), "preview query");
+    const block = await getBlock(database(c.env.DB), id);
+    if (!block || block.deletedAt) throw new ApiError("not_found", `No block ${id}`);
+    const version = query.version ?? block.version;
+    const definition = await getBlockVersion(database(c.env.DB), id, version);
+    if (!definition) throw new ApiError("not_found", `Block ${id} has no version ${version}`);
+    if (!servesFormat(definition, query.format)) throw new ApiError("not_found", `Block ${id} version ${version} has no image`);
+    const target = draftTarget(await currentManifest(c.env), id, version, definition);
+    const rendered = await renderBlock(c.env, target, query.format, { customerRef: query.customer, origin: new URL(c.req.url).origin });
+    // Marketers see why a preview shows the fallback; ESP-facing answers never say.
+    return c.body(rendered.body as string, 200, { "content-type": rendered.contentType, "cache-control": "no-store", "x-rapport-fallback": rendered.fallback ?? "none", "x-rapport-version": String(version) });
+  });
+
+  app.get("/v1/blocks/:id/links", async (c) => {
+    const id = c.req.param("id");
+    const query = parseInput(LinksQuery, c.req.query(), "links query");
+    const customerId = await resolveCurrentCustomerId(c.env, query.customer);
+    if (!customerId) throw new ApiError("not_found", `No customer matches ${JSON.stringify(query.customer)}`);
+    const secrets = readConfig(c.env).contentSecrets;
+    const origin = new URL(c.req.url).origin;
+    const token = await contentToken(secrets, customerId);
+    const exp = query.ttl ? Math.floor(Date.now() / 1000) + query.ttl : undefined;
+    const sig = await signContent(secrets[0]!, id, customerId, exp);
+    const signed = new URLSearchParams({ c: customerId, ...(exp ? { exp: String(exp) } : {}), sig });
+    const url = (format: string, q: URLSearchParams) => `${origin}/v1/content/${id}.${format}?${q}`;
+    const t = new URLSearchParams({ t: token });
+    return c.json({
+      customerId,
+      contentToken: token,
+      token: Object.fromEntries(FORMATS.map((f) => [f, url(f, t)])),
+      signed: Object.fromEntries(FORMATS.map((f) => [f, url(f, signed)])),
+      click: `${origin}/v1/r/${id}/0?${t}`,
+      expiresAt: exp ? new Date(exp * 1000).toISOString() : null,
+    });
+  });
+}

@@ -1,0 +1,78 @@
+/**
+ * What a template sees (Liquid-style snake_case names). Pure: built from the profile document,
+ * the recommendations and the render's own facts.
+ *
+ *   customer   id, user_id, email, first_name, last_name, name, traits, segments, event_count,
+ *              first_seen_at, last_seen_at, events (counts by event name), content_token
+ *   cart       items (products with quantity), item_count, value, currency, updated_at,
+ *              reserved_until (updated_at + CART_RESERVATION_MINUTES)
+ *   session    session_count, last_activity_at, last_order_at, time_zone, device
+ *   products   the block's own list (its `products` setting), each with `click_url` and `position`
+ *   recommendations  recommended, recently_viewed, cart, purchased, popular
+ *   block      id, version;  now (ISO time);  locale
+ */
+import type { CustomerProfile } from "../profiles/document";
+import type { ProductCard, Recommendations } from "./recommendations";
+
+export interface ScopeInput {
+  profile: CustomerProfile;
+  recommendations: Recommendations;
+  products: ProductCard[];
+  /** The click-time link of product `i` of `products`. */
+  clickUrl: (position: number) => string;
+  contentToken: string;
+  block: { id: string; version: number };
+  now: number;
+  cartReservationMinutes: number;
+}
+
+const text = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+
+export function templateScope(input: ScopeInput): Record<string, unknown> {
+  const { profile, recommendations: r, now } = input;
+  const traits = profile.traits;
+  const session = profile.session;
+  const cartUpdated = session?.cart.updatedAt ? Date.parse(session.cart.updatedAt) : null;
+  // Segments arrive with issue 6's segment engine; until then a `segments` trait stands in.
+  const ownSegments = (profile as { segments?: unknown }).segments;
+  const segments = Array.isArray(ownSegments) ? ownSegments : Array.isArray(traits.segments) ? traits.segments : [];
+  const locale = text(session?.device?.locale) ?? text(traits.locale) ?? "en-US";
+  return {
+    customer: {
+      id: profile.id,
+      user_id: profile.userId,
+      email: profile.email,
+      first_name: text(traits.firstName) ?? null,
+      last_name: text(traits.lastName) ?? null,
+      name: text(traits.name) ?? ([text(traits.firstName), text(traits.lastName)].filter(Boolean).join(" ") || null),
+      traits,
+      segments,
+      event_count: profile.eventCount,
+      events: profile.counters.events,
+      first_seen_at: profile.firstSeenAt,
+      last_seen_at: profile.lastSeenAt,
+      content_token: input.contentToken,
+    },
+    cart: {
+      items: r.cart,
+      item_count: session?.cart.itemCount ?? 0,
+      value: session?.cart.value ?? 0,
+      currency: r.cart.find((i) => i.currency)?.currency ?? null,
+      updated_at: session?.cart.updatedAt ?? null,
+      reserved_until: cartUpdated === null ? null : new Date(cartUpdated + input.cartReservationMinutes * 60_000).toISOString(),
+    },
+    session: {
+      session_count: session?.sessionCount ?? 0,
+      last_activity_at: session?.lastActivityAt ?? null,
+      last_order_at: session?.lastOrderAt ?? null,
+      time_zone: session?.timeZone ?? null,
+      device: session?.device ?? null,
+    },
+    products: input.products.map((p, i) => ({ ...p, position: i, click_url: input.clickUrl(i) })),
+    recommendations: r,
+    block: input.block,
+    now: new Date(now).toISOString(),
+    now_ms: now,
+    locale,
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * What emails call, without API keys:
+ *
+ * - `GET /v1/content/{block}.{html|json|svg|png}`: the block rendered for the customer the link
+ *   names (`t=<token>`, or `c=<ref>&exp=&sig=`; or a read key with `customer=<ref>`). HTML and
+ *   JSON at send time (Braze Connected Content, Customer.io, Klaviyo web feeds, AMP amp-list),
+ *   images at open time.
+ * - `GET /v1/r/{block}/{slot}`: a click-time link, decided when clicked (302).
+ *
+ * A missing or bad credential, an unknown customer or a failed render all answer the same
+ * fallback with the same status and headers: the answer never says whether a customer exists.
+ */
+import type { Context } from "hono";
+import type { App } from "../app";
+import { readConfig } from "../config";
+import { sha256Hex } from "../crypto";
+import { authenticate, keyFromAuthorization, READ_KINDS } from "../http/auth";
+import type { AppEnv } from "../http/context";
+import { ApiError } from "../http/errors";
+import { log } from "../log";
+import { ampHeaders } from "./amp";
+import { clickDestination, recordClick } from "./clicks";
+import { FORMATS, type Format } from "./definition";
+import { TRANSPARENT_PNG } from "./image";
+import { verifyContentSignature, verifyContentToken } from "./links";
+import { currentManifest } from "./manifest";
+import { customerContent, fallbackOf, publishedTarget, renderBlock, servesFormat, type Rendered } from "./render";
+import { isPrefetch } from "./requesters";
+
+/** The customer ref a request's credential proves, or null. A bad read key is a 401 (it says nothing about customers). */
+async function provenRef(c: Context<AppEnv>, block: string): Promise<string | null> {
+  const { contentSecrets } = readConfig(c.env);
+  const q = c.req.query();
+  if (q.t) return verifyContentToken(contentSecrets, q.t);
+  if (q.c && q.sig) return (await verifyContentSignature(contentSecrets, block, q.c, q.exp, q.sig)) ? q.c : null;
+  const key = keyFromAuthorization(c.req.header("authorization"));
+  if (key !== null) {
+    await authenticate(c.env, key, READ_KINDS);
+    return q.customer ?? null;
+  }
+  return null;
+}
+
+const NO_STORE = { "cache-control": "no-store, no-cache, must-revalidate, max-age=0", pragma: "no-cache", expires: "0" };
+
+function cacheHeaders(format: Format, rendered: Rendered, maxAge: number, amp: boolean): Record<string, string> {
+  // Open-time images must be fetched at each open (a proxy serving yesterday's countdown is
+  // wrong), and a fallback must not be kept (the customer may exist a minute later).
+  if (format === "svg" || format === "png" || rendered.fallback !== null) return NO_STORE;
+  // AMP content is fetched when the email is opened and must be current.
+  if (amp) return { "cache-control": "private, no-cache" };
+  return { "cache-control": `private, max-age=${maxAge}` };
+}
+
+export function registerContentServeRoutes(app: App): void {
+  app.get("/v1/content/:file", async (c) => {
+    const file = c.req.param("file");
+    const dot = file.lastIndexOf(".");
+    const id = file.slice(0, dot);
+    const format = file.slice(dot + 1) as Format;
+    if (dot <= 0 || !FORMATS.includes(format)) throw new ApiError("not_found", `No content at ${c.req.path}: ask for <block>.html, .json, .svg or .png`);
+    const target = publishedTarget(await currentManifest(c.env), id);
+    if (!target || !servesFormat(target.definition, format)) throw new ApiError("not_found", `No published block ${id} serves ${format}`);
+
+    const url = new URL(c.req.url);
+    const config = readConfig(c.env);
+    const isAmp = format === "json" && (c.req.header("amp-email-sender") !== undefined || url.searchParams.has("__amp_source_origin"));
+    const amp = format === "json" ? ampHeaders({ headers: c.req.raw.headers, url }, config.ampAllowedSenders) : {};
+    const prefetch = (format === "png" || format === "svg") && isPrefetch(c.req.raw.headers);
+    const ref = amp === null || prefetch ? null : await provenRef(c, id);
+
+    let rendered: Rendered;
+    try {
+      rendered = await renderBlock(c.env, target, format, { customerRef: ref, origin: url.origin, waitUntil: (p) => c.executionCtx.waitUntil(p) });
+    } catch (err) {
+      // Even the fallback failed (e.g. the image renderer): the smallest neutral answer.
+      log("error", "content.fallback_failed", { block: id, format, error: String(err) });
+      rendered = format === "png" ? { body: TRANSPARENT_PNG, contentType: "image/png", fallback: "error" } : await fallbackOf(target, format === "svg" ? "svg" : format, "error");
+    }
+    const headers: Record<string, string> = { "content-type": rendered.contentType, ...cacheHeaders(format, rendered, config.contentMaxAgeSeconds, isAmp), ...(amp ?? {}) };
+    if (format === "html" || format === "json") {
+      // Same customer, same data, same body: a conditional request costs no body.
+      const etag = `"${(await sha256Hex(typeof rendered.body === "string" ? rendered.body : "")).slice(0, 32)}"`;
+      headers.etag = etag;
+      if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
+    }
+    return c.body(rendered.body as string, 200, headers);
+  });
+
+  app.get("/v1/r/:block/:slot", async (c) => {
+    const id = c.req.param("block");
+    const slot = Number(c.req.param("slot"));
+    const target = publishedTarget(await currentManifest(c.env), id);
+    if (!target || !Number.isInteger(slot) || slot < 0 || slot > 100) throw new ApiError("not_found", `No published block ${id} with link ${c.req.param("slot")}`);
+    const scanner = isPrefetch(c.req.raw.headers);
+    const ref = await provenRef(c, id);
+    const now = Date.now();
+    // An unknown or unproven customer still gets somewhere useful: the popular products.
+    const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
+    const content = (ref !== null ? await customerContent(c.env, target, ref, now, waitUntil) : null) ?? (await customerContent(c.env, target, null, now));
+    const destination = content ? clickDestination(content.products, slot, target.definition) : null;
+    if (!destination) {
+      return c.html("<!doctype html><title>No longer available</title><p>This offer is no longer available.</p>", 200, NO_STORE);
+    }
+    if (content?.profile && !scanner) {
+      const profile = content.profile;
+      const click = { block: id, version: target.version, slot, url: destination.url, product: destination.product, userAgent: c.req.header("user-agent") ?? null, ip: c.req.header("cf-connecting-ip") ?? null };
+      c.executionCtx.waitUntil(recordClick(c.env, profile, click, c.get("requestId")).catch((err: unknown) => log("error", "content.click_not_recorded", { block: id, error: String(err) })));
+    }
+    c.header("cache-control", NO_STORE["cache-control"]);
+    c.header("referrer-policy", "no-referrer");
+    return c.redirect(destination.url, 302);
+  });
+}
