@@ -39,6 +39,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
       // juice/client pulls postcss, whose Node-only imports the plugin cannot resolve in workerd
       // unless Vite pre-bundles it.
       deps: { optimizer: { ssr: { enabled: true, include: ["juice/client"] } } },
+      // The demo blocks' stylesheets are read as text by a test; vitest empties CSS files otherwise.
+      css: { include: [/src\/content\/blocks\//] },
       testTimeout: 30_000,
       hookTimeout: 30_000,
       silent: "passed-only",

@@ -1,3 +1,5 @@
+import { verifyContentToken } from "../src/content/links";
+import { readConfig } from "../src/config";
 import { createMessageBatch, getQueueResult } from "cloudflare:test";
 import { createExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -123,5 +125,13 @@ describe("the delivery consumer, against a real HTTP receiver", () => {
     expect(JSON.parse(got!.body)).toMatchObject({
       data: { type: "event", attributes: { unique_id: m.deliveryId, metric: { data: { attributes: { name: "rapport.t-test" } } }, profile: { data: { attributes: { email: "ada@example.com", external_id: "u-1" } } } } },
     });
+  });
+
+  it("carries the customer's content token, so the message can embed content blocks", async () => {
+    const hook = uid("hook");
+    await env.DELIVERIES.send(message(hook, "braze"));
+    const [got] = await eventually(async () => ((await received(hook)).length > 0 ? received(hook) : null), "braze webhook");
+    const token = JSON.parse(got!.body).events[0].properties.content_token as string;
+    expect(await verifyContentToken(readConfig(env).contentSecrets, token)).toBe("cus_test");
   });
 });

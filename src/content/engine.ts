@@ -7,6 +7,7 @@
  */
 import { Liquid } from "liquidjs";
 import type { FieldError } from "../http/errors";
+import { renderedBlocks } from "./block-files";
 import type { BlockDefinition } from "./definition";
 import { FILTERS } from "./filters";
 
@@ -78,9 +79,5 @@ export function syntaxErrors(d: BlockDefinition): FieldError[] {
 
 /** The blocks a definition renders as partials (`{% render "x" %}`, `{% include "x" %}`). */
 export function partialsOf(d: BlockDefinition): string[] {
-  const names = new Set<string>();
-  for (const source of [d.html, d.json ?? "", d.image?.svg ?? ""]) {
-    for (const m of source.matchAll(/\{%-?\s*(?:render|include)\s+["']([^"']+)["']/g)) names.add(m[1]!.replace(/\.(svg|json)$/, ""));
-  }
-  return [...names].sort();
+  return renderedBlocks({ html: d.html, json: d.json ?? "", svg: d.image?.svg ?? "" }).sort();
 }

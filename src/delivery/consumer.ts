@@ -12,8 +12,9 @@ import { database } from "../db/client";
 import { describeError, log } from "../log";
 import { decodeOrSetAside } from "../pipeline/dead-letters";
 import { MAX_RETRY_DELAY_SECONDS, retryDelaySeconds } from "../pipeline/retry";
+import { contentToken } from "../content/links";
 import { authorization, formatBody } from "./formats";
-import { isDeliveryMessage, type DeliveryMessage } from "./message";
+import { isDeliveryMessage, type DeliveryMessage, type TriggerFiredPayload } from "./message";
 import { SIGNATURE_HEADER, signatureHeader } from "./signature";
 import { deliveryStatus, FINAL_STATUSES, recordAttempt, type AttemptRecord } from "./store";
 
@@ -22,10 +23,20 @@ const RETRYABLE = new Set([408, 425, 429]);
 
 export type AttemptOutcome = AttemptRecord & { retryAfterSeconds?: number };
 
+/**
+ * The customer's content token (content/links.ts) goes with every delivery, so the ESP message
+ * the trigger starts can embed personalized content blocks. Derived at send time, never queued.
+ */
+async function withContentToken(env: Env, payload: TriggerFiredPayload): Promise<TriggerFiredPayload> {
+  const secrets = readConfig(env).contentSecrets;
+  if (secrets.length === 0) return payload;
+  return { ...payload, customer: { ...payload.customer, contentToken: await contentToken(secrets, payload.customer.id) } };
+}
+
 /** One POST to the destination. Never throws: every failure is an outcome. */
 export async function attemptDelivery(env: Env, m: DeliveryMessage, attempt: number): Promise<AttemptOutcome> {
   try {
-    const { body, contentType, headers } = formatBody(m.destination, m.payload);
+    const { body, contentType, headers } = formatBody(m.destination, await withContentToken(env, m.payload));
     const auth = authorization(m.destination, env);
     const signature = await signatureHeader(body, readConfig(env).webhookSecrets, Math.floor(Date.now() / 1000));
     const res = await fetch(m.destination.url, {

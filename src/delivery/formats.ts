@@ -28,6 +28,8 @@ function properties(p: TriggerFiredPayload) {
     recently_viewed: p.customer.session?.recentViews ?? [],
     started_by: p.startedBy,
     rapport_customer_id: p.customer.id,
+    // For content block URLs in the message: /v1/content/<block>.html?t=<content_token>
+    content_token: p.customer.contentToken ?? null,
   };
 }
 

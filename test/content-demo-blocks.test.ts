@@ -1,0 +1,42 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { blockFromFiles, publishOrder, type BlockFiles } from "../src/content/block-files";
+import { admin } from "./helpers";
+import { fetchUrl, forgetCatalogCache, linksOf, shopper } from "./content-helpers";
+
+beforeEach(() => forgetCatalogCache());
+
+// The demo blocks as `npm start` loads them (scripts/load-blocks.mjs reads the same files).
+// (vitest.config.ts lets these stylesheets through: vitest empties CSS files by default.)
+const raw = import.meta.glob("../src/content/blocks/*/*", { query: "?raw", import: "default", eager: true }) as Record<string, string>;
+const blocks: Record<string, BlockFiles> = {};
+for (const [file, text] of Object.entries(raw)) {
+  const [, id, name] = file.match(/blocks\/([^/]+)\/([^/]+)$/)!;
+  (blocks[id!] ??= {})[name!] = text;
+}
+
+describe("the demo blocks (src/content/blocks)", () => {
+  it("publish partials first, and render a shopper's grid and cart with the catalog's data", async () => {
+    expect(publishOrder(blocks)).toEqual(["cart-reminder", "product-card", "product-grid"]);
+    for (const id of publishOrder(blocks)) {
+      const res = await admin(`/v1/blocks/${id}?publish=true`, { method: "PUT", body: JSON.stringify(blockFromFiles(blocks[id]!)) });
+      expect(res.status, `${id}: ${await res.clone().text()}`).toBeLessThan(300);
+    }
+    const { userId } = await shopper();
+    const grid = await (await fetchUrl((await linksOf("product-grid", userId)).token.html)).text();
+    expect(grid).toContain("picked for you");
+    expect(grid).toMatch(/<p class="card-name" style="[^"]+">Chair<\/p>/);
+    expect(grid).toContain("€99.50");
+    const cart = await linksOf("cart-reminder", userId);
+    const html = await (await fetchUrl(cart.token.html)).text();
+    expect(html).toContain("You left 2 items in your cart");
+    expect(html).toContain("€600.00");
+    const svg = await (await fetchUrl(cart.token.svg)).text();
+    expect(svg).toMatch(/>\d\d:\d\d:\d\d</);
+    const png = new Uint8Array(await (await fetchUrl(cart.token.png)).arrayBuffer());
+    expect(png[1]).toBe(0x50);
+  });
+
+  it("refuses a block folder without html.liquid", () => {
+    expect(() => blockFromFiles({ "block.json": "{}" })).toThrow(/html.liquid/);
+  });
+});
