@@ -1,9 +1,10 @@
 // `npm start`: the whole system locally on workerd, with local D1, KV, Queues, R2 and Durable
 // Objects persisted in .wrangler/state. Applies migrations, seeds the demo keys, loads the trigger
-// recipes (pointed at a local webhook receiver that prints what it gets), sends the demo
-// customers' events, prints the URLs.
+// recipes (pointed at a local webhook receiver that prints what it gets) and the demo content
+// blocks and catalog, sends the demo customers' events, prints the URLs.
 import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev } from "./local.mjs";
-import { demoBatch } from "./demo-data.mjs";
+import { demoBatch, demoCatalog } from "./demo-data.mjs";
+import { loadBlocks } from "./load-blocks.mjs";
 import { loadTriggers } from "./load-triggers.mjs";
 import { startReceiver } from "./webhook-receiver.mjs";
 
@@ -29,6 +30,12 @@ dev.child.on("exit", (code) => process.exit(code ?? 1));
 const loaded = await loadTriggers({ url, key: DEMO_KEYS.admin, destination: `${receiver.url}/webhooks/rapport` });
 console.log(`Trigger recipes loaded: ${loaded.map((t) => t.id).join(", ")}`);
 
+const blocks = await loadBlocks({ url, key: DEMO_KEYS.admin });
+console.log(`Content blocks published: ${blocks.map((b) => b.id).join(", ")}`);
+const adminHeaders = { authorization: `Bearer ${DEMO_KEYS.admin}`, "content-type": "application/json" };
+const catalog = await fetch(`${url}/v1/catalog/products`, { method: "POST", headers: adminHeaders, body: JSON.stringify(demoCatalog()) });
+if (!catalog.ok) throw new Error(`Loading the demo catalog failed: ${catalog.status} ${await catalog.text()}`);
+
 const auth = { authorization: `Basic ${btoa(`${DEMO_KEYS.write}:`)}`, "content-type": "application/json" };
 const ingest = await fetch(`${url}/v1/batch`, { method: "POST", headers: auth, body: JSON.stringify(demoBatch()) });
 if (!ingest.ok) throw new Error(`Seeding demo events failed: ${ingest.status} ${await ingest.text()}`);
@@ -40,6 +47,9 @@ for (let i = 0; i < 80 && !ready; i++) {
   if (!ready) await new Promise((r) => setTimeout(r, 250));
 }
 if (!ready) throw new Error("The demo profile did not appear: check the consumer logs above");
+const links = async (block, customer) => (await fetch(`${url}/v1/blocks/${block}/links?customer=${customer}`, { headers: adminHeaders })).json();
+const grid = await links("product-grid", "demo-ada");
+const cart = await links("cart-reminder", "demo-grace");
 
 console.log(`
 Rapport is running on ${url}
@@ -52,6 +62,10 @@ Rapport is running on ${url}
   Admin          GET  ${url}/v1/admin/keys | /v1/admin/quarantine | /v1/admin/dead-letters
   Triggers       GET  ${url}/v1/triggers | /v1/deliveries | /v1/customers/demo-grace/triggers   (admin key)
   Catalog        POST ${url}/v1/catalog/products                                  (admin key)
+  Content        ${url}/preview   (pick a block and a customer; admin key)
+                 ${grid.token.html}
+                 ${cart.token.png}
+                 GET  ${url}/v1/blocks | /v1/blocks/product-grid/links?customer=demo-ada   (admin key)
   Webhooks       ${receiver.url}/webhooks/rapport   (local receiver: deliveries are printed as [webhook] lines)
 
   Demo keys      write ${DEMO_KEYS.write}   read ${DEMO_KEYS.read}   admin ${DEMO_KEYS.admin}

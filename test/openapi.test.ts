@@ -7,13 +7,14 @@ describe("OpenAPI document and docs page", () => {
     expect(res.status).toBe(200);
     const doc = (await res.json()) as any;
     expect(doc.openapi).toBe("3.1.0");
-    for (const path of ["/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch", "/v1/customers/{id}", "/v1/customers/{id}/events", "/v1/admin/keys", "/v1/triggers", "/v1/triggers/{id}", "/v1/triggers/{id}/versions", "/v1/triggers/{id}/rollback", "/v1/deliveries", "/v1/deliveries/{id}/replay", "/v1/customers/{id}/triggers", "/v1/catalog/products"]) {
+    for (const path of ["/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch", "/v1/customers/{id}", "/v1/customers/{id}/events", "/v1/admin/keys", "/v1/triggers", "/v1/triggers/{id}", "/v1/triggers/{id}/versions", "/v1/triggers/{id}/rollback", "/v1/deliveries", "/v1/deliveries/{id}/replay", "/v1/customers/{id}/triggers", "/v1/catalog/products", "/v1/blocks/{id}", "/v1/blocks/{id}/publish", "/v1/content/{block}.{format}", "/v1/r/{block}/{slot}"]) {
       expect(doc.paths[path], path).toBeDefined();
     }
     const track = doc.paths["/v1/track"].post.requestBody.content["application/json"].schema;
     expect(track.required).toContain("event");
     expect(doc.components.schemas.CustomerProfile.properties.traits).toBeDefined();
     expect(doc.components.schemas.CustomerProfile.properties.session).toBeDefined();
+    expect(doc.paths["/v1/blocks/{id}"].put.requestBody.content["application/json"].schema.properties.html).toBeDefined();
     expect(doc.paths["/v1/triggers/{id}"].put.requestBody.content["application/json"].schema.properties.quietHours).toBeDefined();
   });
 

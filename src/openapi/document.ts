@@ -8,6 +8,7 @@ import { AliasMessage, BatchRequest, GroupMessage, IdentifyMessage, IngestRespon
 import { CustomerProfile } from "../profiles/document";
 import { CatalogUpdate } from "../catalog/schemas";
 import { TriggerDefinition } from "../triggers/definition";
+import { BlockDefinition } from "../content/definition";
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
 
@@ -129,6 +130,37 @@ export function openApiDocument(serverUrl: string) {
       "/v1/customers/{id}/triggers": admin("get", "A customer's pending trigger timers and trigger history (sent, capped, deferred…)", { "200": json("Timers and history", { type: "object" }), "404": problem("No such customer") }, undefined, "Triggers"),
       "/v1/catalog/products": admin("post", "Update products; price drops and restocks go to the customers who viewed them", { "202": json("Updated, and the changes found", { type: "object" }), "400": problem("Invalid update") }, CatalogUpdate, "Catalog"),
       "/v1/catalog/products/{id}": admin("get", "A product as the catalog holds it", { "200": json("The product", { type: "object" }), "404": problem("No such product") }, undefined, "Catalog"),
+      "/v1/blocks": admin("get", "Content blocks: newest and published versions", { "200": json("Blocks", { type: "object" }) }, undefined, "Content"),
+      "/v1/blocks/{id}": {
+        ...admin("put", "Save a new version of a block, a draft (?publish=true also publishes it; If-Match: \"<version>\" guards against concurrent edits)", { "200": json("Saved", { type: "object" }), "201": json("Created", { type: "object" }), "400": problem("Invalid definition, or a template that does not parse (errors carry field, line and column)"), "412": problem("Someone saved another version meanwhile") }, BlockDefinition, "Content"),
+        ...admin("get", "A block's newest version, and which version is published", { "200": json("The block", { type: "object" }), "404": problem("No such block") }, undefined, "Content"),
+        ...admin("delete", "Stop serving a block (its history stays)", { "204": { description: "Deleted" }, "404": problem("No such block"), "409": problem("Published blocks render it") }, undefined, "Content"),
+      },
+      "/v1/blocks/{id}/versions": admin("get", "Every saved version of a block, newest first", { "200": json("Versions", { type: "object" }), "404": problem("No such block") }, undefined, "Content"),
+      "/v1/blocks/{id}/publish": admin("post", "Serve a version (default: the newest)", { "200": json("Published", { type: "object" }), "400": problem("It renders blocks that are not published"), "404": problem("No such version") }, z.object({ version: z.number().int().optional() }), "Content"),
+      "/v1/blocks/{id}/rollback": admin("post", "Serve an older version again", { "200": json("Published", { type: "object" }), "404": problem("No such version") }, z.object({ version: z.number().int() }), "Content"),
+      "/v1/blocks/{id}/preview": admin("get", "Render any version for any customer (?customer, ?version, ?format=html|json|svg|png); X-Rapport-Fallback says why a fallback was served", { "200": { description: "The rendered block" }, "404": problem("No such block or version") }, undefined, "Content"),
+      "/v1/blocks/{id}/links": admin("get", "The URLs to embed for a customer (?customer, ?ttl): token and signed forms, per format, and a click link", { "200": json("Links", { type: "object" }), "404": problem("No such customer") }, undefined, "Content"),
+      "/v1/content/{block}.{format}": {
+        get: {
+          tags: ["Content"],
+          summary: "A block rendered for the customer the link names: html and json at send time (ESP connected content, AMP amp-list), svg and png at open time. Any failure serves the block's fallback (200).",
+          parameters: [
+            { name: "t", in: "query", description: "The customer's content token (profile `contentToken`)", schema: { type: "string" } },
+            { name: "c", in: "query", description: "A customer ref, with `sig` (hex HMAC-SHA256 of `<block>:<c>:<exp>`) and optional `exp` (unix seconds)", schema: { type: "string" } },
+            { name: "customer", in: "query", description: "A customer ref, with a read key only", schema: { type: "string" } },
+          ],
+          responses: { "200": { description: "The rendered block, or its fallback" }, "304": { description: "Not modified (ETag)" }, "404": problem("No such published block or format") },
+        },
+      },
+      "/v1/r/{block}/{slot}": {
+        get: {
+          tags: ["Content"],
+          summary: "Click-time link: the block's product in that slot as it is now (or the next, or the block's fallback URL); records an Email Link Clicked event",
+          parameters: [{ name: "t", in: "query", description: "The customer's content token", schema: { type: "string" } }],
+          responses: { "302": { description: "To the destination" }, "404": problem("No such published block") },
+        },
+      },
     },
   };
 }
