@@ -1,4 +1,6 @@
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { currentManifest } from "../src/content/manifest";
+import { publishedTarget, renderBlock } from "../src/content/render";
 import { signContent } from "../src/content/links";
 import { processEvents } from "../src/pipeline/process";
 import { admin, api, bearer, env, eventually, getCustomer, KEYS, profileWhen, uid } from "./helpers";
@@ -46,6 +48,30 @@ describe("HTML for send-time calls (Braze Connected Content, Customer.io, Klaviy
     // Click-time links carry the customer's token, never the raw id alone.
     expect(html).toContain(`/v1/r/${grid}/0?t=${encodeURIComponent(links.contentToken)}`);
     expect(p("chair")).toContain(userId);
+  });
+
+  it("parses each template once per published version, not per request", async () => {
+    const grid = await publishGrid();
+    const { userId } = await shopper();
+    // The render path the route takes, called here so that the engine can be observed.
+    const manifest = await currentManifest(env);
+    const target = publishedTarget(manifest, grid)!;
+    // liquidjs looks each template up in the engine's cache and parses it on a miss.
+    const cache = manifest.markup.options.cache;
+    expect(cache).toBeDefined();
+    const lookups = vi.spyOn(cache!, "read");
+    const parsed = () => lookups.mock.results.filter((r) => r.value === undefined).length;
+    try {
+      const render = () => renderBlock(env, target, "html", { customerRef: userId, origin: "https://r.example" });
+      expect((await render()).fallback).toBeNull();
+      expect(parsed()).toBe(2); // the grid and its card partial
+      for (let i = 0; i < 5; i++) await render();
+      expect(lookups.mock.calls.length).toBeGreaterThan(10);
+      expect(parsed()).toBe(2);
+      expect(publishedTarget(await currentManifest(env), grid)!.markup).toBe(target.markup);
+    } finally {
+      lookups.mockRestore();
+    }
   });
 
   it("answers the same body to repeated calls, and 304 to a conditional one", async () => {
