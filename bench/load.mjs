@@ -1,6 +1,7 @@
 // A small closed-loop HTTP load generator: `concurrency` workers send requests back to back for
 // `seconds` (or until `maxRequests`), to 127.0.0.1 only. Returns throughput and latency quantiles.
-export async function load({ url, makeRequest, concurrency, seconds, maxRequests = Infinity, expectStatus = 200 }) {
+// `inspect(res, i)` reads the response itself and says whether it is right (false counts an error).
+export async function load({ url, makeRequest, concurrency, seconds, maxRequests = Infinity, expectStatus = 200, inspect }) {
   if (!/^http:\/\/127\.0\.0\.1[:/]/.test(url)) throw new Error(`bench targets 127.0.0.1 only, not ${url}`);
   const latencies = [];
   let sent = 0;
@@ -14,8 +15,8 @@ export async function load({ url, makeRequest, concurrency, seconds, maxRequests
       const t = performance.now();
       try {
         const res = await fetch(`${url}${path}`, init);
-        await res.arrayBuffer();
-        if (res.status !== expectStatus) errors += 1;
+        const ok = inspect ? await inspect(res, i) : (await res.arrayBuffer(), true);
+        if (res.status !== expectStatus || !ok) errors += 1;
       } catch {
         errors += 1;
       }

@@ -3,19 +3,22 @@
 // the Cloudflare list-price cost per million events. Talks to 127.0.0.1 only; every phase is
 // bounded in requests and time. Sizes: BENCH_EVENTS (default 100000), BENCH_SECONDS (default 4),
 // BENCH_INGEST_CLIENTS (default 4), BENCH_TIMER_CUSTOMERS (default 100000), BENCH_DUE_TRIGGERS
-// (default 500), BENCH_DUP_PROFILES (default 20000).
+// (default 500), BENCH_DUP_PROFILES (default 20000). BENCH_SKIP=duplicates,triggers leaves out
+// those phases (the triggers phase takes most of a full run).
 import { rmSync } from "node:fs";
 import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev, wrangler } from "../scripts/local.mjs";
 import { peopleWithDuplicates } from "./duplicates-workload.mjs";
 import { load, quantile } from "./load.mjs";
 import { storefrontEvents } from "./workload.mjs";
 import { benchTriggers } from "./triggers.mjs";
+import { benchContent } from "./content.mjs";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const BATCH = 500;
 const INGEST_CONCURRENCY = Number(process.env.BENCH_INGEST_CLIENTS ?? 4);
 const READ_CONCURRENCY = 32;
+const SKIP = new Set((process.env.BENCH_SKIP ?? "").split(",").map((s) => s.trim()).filter(Boolean));
 
 /** Cloudflare list prices (Workers Paid), USD. */
 export const PRICES = {
@@ -96,6 +99,9 @@ try {
   const merge = (list) => ({ rps: list.reduce((n, x) => n + x.requests, 0) / list.reduce((n, x) => n + x.seconds, 0), p50: quantile(list.map((x) => x.p50), 0.5), p99: Math.max(...list.map((x) => x.p99)), errors: list.reduce((n, x) => n + x.errors, 0) });
   const reads = { rapport: merge(rounds.rapport), trivial: merge(rounds.trivial), ratio: quantile(roundRatios, 0.5), roundRatios };
 
+  // ---- 2b. Content blocks: HTML and PNG renders vs GET profile, same customers ----------------
+  const content = await benchContent({ url: rapport.url, keys: DEMO_KEYS, ids, seconds: SECONDS, concurrency: READ_CONCURRENCY });
+
   // ---- 3. Returning shoppers: the same people browse again, now with served profiles -----------
   // Their KV snapshots exist (the reads above started them), so the pipeline keeps them fresh:
   // this phase measures the KV write path that the first one, with only new shoppers, skips.
@@ -115,79 +121,90 @@ try {
   const returningResult = { events: processed2(), seconds: ((phase2().at(-1)?.at ?? performance.now()) - r0) / 1000, postErrors: returningPost.errors, d1RowsWritten: sum2("d1RowsWritten"), kvWrites: sum2("kvWrites"), queueMessages: sum2("queueMessages"), sessionCalls: sum2("sessionCalls"), sessionRowsWritten: sum2("sessionRowsWritten") };
   returningResult.eventsPerSecond = returningResult.events / returningResult.seconds;
 
-  // ---- 4. Duplicate detection on people with planted duplicates -------------------------------
-  const dupPeople = Number(process.env.BENCH_DUP_PROFILES ?? 20_000);
-  const { people, truth } = peopleWithDuplicates({ people: dupPeople, planted: Math.round(dupPeople * 0.05) });
-  const identifies = people.map((p, i) => ({ type: "identify", anonymousId: p.id, traits: p.traits, messageId: `dup-${i}` }));
-  const dupBodies = [];
-  for (let i = 0; i < identifies.length; i += BATCH) dupBodies.push(JSON.stringify({ batch: identifies.slice(i, i + BATCH) }));
-  const beforeDup = batches.length;
-  await load({ url: rapport.url, concurrency: INGEST_CONCURRENCY, seconds: 300, maxRequests: dupBodies.length, makeRequest: (i) => ({ path: "/v1/batch", init: { method: "POST", headers: writeAuth, body: dupBodies[i] } }) });
-  const processed3 = () => batches.slice(beforeDup).reduce((n, b) => n + (b.received ?? b.events + b.duplicates + (b.suppressed ?? 0)), 0);
-  const deadline3 = performance.now() + 300_000;
-  while (processed3() < identifies.length && performance.now() < deadline3) await new Promise((r) => setTimeout(r, 50));
-  const adminAuth = { authorization: `Bearer ${DEMO_KEYS.admin}` };
-  const s0 = performance.now();
-  const scanResponse = await fetch(`${rapport.url}/v1/admin/duplicates/scan`, { method: "POST", headers: adminAuth });
-  const scan = await scanResponse.json();
-  const scanSeconds = (performance.now() - s0) / 1000;
-  // Which customer each person is now, and which pairs wait for review (read from local D1; the
-  // CLI may meet SQLITE_BUSY while the dev server writes, so it tries again).
-  const rows = (sql) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return JSON.parse(wrangler(["d1", "execute", "DB", "--local", "--json", "--command", sql], { stateDir }))[0].results;
-      } catch (err) {
-        if (attempt >= 5) throw err;
+  const beforeDuplicates = batches.length;
+  let duplicatesResult = null;
+  if (!SKIP.has("duplicates")) duplicatesResult = await (async () => {
+    // ---- 4. Duplicate detection on people with planted duplicates -------------------------------
+    const dupPeople = Number(process.env.BENCH_DUP_PROFILES ?? 20_000);
+    const { people, truth } = peopleWithDuplicates({ people: dupPeople, planted: Math.round(dupPeople * 0.05) });
+    const identifies = people.map((p, i) => ({ type: "identify", anonymousId: p.id, traits: p.traits, messageId: `dup-${i}` }));
+    const dupBodies = [];
+    for (let i = 0; i < identifies.length; i += BATCH) dupBodies.push(JSON.stringify({ batch: identifies.slice(i, i + BATCH) }));
+    const beforeDup = batches.length;
+    await load({ url: rapport.url, concurrency: INGEST_CONCURRENCY, seconds: 300, maxRequests: dupBodies.length, makeRequest: (i) => ({ path: "/v1/batch", init: { method: "POST", headers: writeAuth, body: dupBodies[i] } }) });
+    const processed3 = () => batches.slice(beforeDup).reduce((n, b) => n + (b.received ?? b.events + b.duplicates + (b.suppressed ?? 0)), 0);
+    const deadline3 = performance.now() + 300_000;
+    while (processed3() < identifies.length && performance.now() < deadline3) await new Promise((r) => setTimeout(r, 50));
+    const adminAuth = { authorization: `Bearer ${DEMO_KEYS.admin}` };
+    const s0 = performance.now();
+    const scanResponse = await fetch(`${rapport.url}/v1/admin/duplicates/scan`, { method: "POST", headers: adminAuth });
+    const scan = await scanResponse.json();
+    const scanSeconds = (performance.now() - s0) / 1000;
+    // Which customer each person is now, and which pairs wait for review (read from local D1; the
+    // CLI may meet SQLITE_BUSY while the dev server writes, so it tries again).
+    const rows = (sql) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return JSON.parse(wrangler(["d1", "execute", "DB", "--local", "--json", "--command", sql], { stateDir }))[0].results;
+        } catch (err) {
+          if (attempt >= 5) throw err;
+        }
       }
+    };
+    const customerOf = new Map(rows("SELECT substr(key, 14) AS person, customer_id AS id FROM identities WHERE key LIKE 'anonymous_id:dp-%'").map((r) => [r.person, r.id]));
+    const personsOf = new Map();
+    for (const [person, id] of customerOf) personsOf.set(id, [...(personsOf.get(id) ?? []), person]);
+    // Ground truth as clusters: an original and its copies.
+    const clusterOf = new Map(people.map((p) => [p.id, p.id]));
+    for (const [a, b] of truth) clusterOf.set(b, clusterOf.get(a));
+    const sameCluster = (persons) => new Set(persons.map((p) => clusterOf.get(p))).size === 1;
+    let proposals = 0;
+    let correct = 0;
+    for (const persons of personsOf.values()) {
+      if (persons.length < 2) continue;
+      proposals += persons.length - 1; // merges that built this customer
+      if (sameCluster(persons)) correct += persons.length - 1;
     }
-  };
-  const customerOf = new Map(rows("SELECT substr(key, 14) AS person, customer_id AS id FROM identities WHERE key LIKE 'anonymous_id:dp-%'").map((r) => [r.person, r.id]));
-  const personsOf = new Map();
-  for (const [person, id] of customerOf) personsOf.set(id, [...(personsOf.get(id) ?? []), person]);
-  // Ground truth as clusters: an original and its copies.
-  const clusterOf = new Map(people.map((p) => [p.id, p.id]));
-  for (const [a, b] of truth) clusterOf.set(b, clusterOf.get(a));
-  const sameCluster = (persons) => new Set(persons.map((p) => clusterOf.get(p))).size === 1;
-  let proposals = 0;
-  let correct = 0;
-  for (const persons of personsOf.values()) {
-    if (persons.length < 2) continue;
-    proposals += persons.length - 1; // merges that built this customer
-    if (sameCluster(persons)) correct += persons.length - 1;
-  }
-  for (const { pair } of rows("SELECT pair FROM duplicate_candidates WHERE status = 'pending'")) {
-    const [x, y] = pair.split("|");
-    proposals += 1;
-    if (sameCluster([...(personsOf.get(x) ?? []), ...(personsOf.get(y) ?? [])])) correct += 1;
-  }
-  const pendingPairs = new Set(rows("SELECT pair FROM duplicate_candidates WHERE status = 'pending'").map((r) => r.pair));
-  const found = ([a, b]) => {
-    const [x, y] = [customerOf.get(a), customerOf.get(b)];
-    return x === y || pendingPairs.has(x < y ? `${x}|${y}` : `${y}|${x}`);
-  };
-  const duplicatesResult = { profiles: scan.profiles, planted: truth.length, proposals, precision: proposals ? correct / proposals : 1, recall: truth.filter(found).length / truth.length, merged: scan.merged, pending: scan.pending, scanSeconds, secondsPer100k: (scanSeconds * 100_000) / scan.profiles };
+    for (const { pair } of rows("SELECT pair FROM duplicate_candidates WHERE status = 'pending'")) {
+      const [x, y] = pair.split("|");
+      proposals += 1;
+      if (sameCluster([...(personsOf.get(x) ?? []), ...(personsOf.get(y) ?? [])])) correct += 1;
+    }
+    const pendingPairs = new Set(rows("SELECT pair FROM duplicate_candidates WHERE status = 'pending'").map((r) => r.pair));
+    const found = ([a, b]) => {
+      const [x, y] = [customerOf.get(a), customerOf.get(b)];
+      return x === y || pendingPairs.has(x < y ? `${x}|${y}` : `${y}|${x}`);
+    };
+    const duplicatesResult = { profiles: scan.profiles, planted: truth.length, proposals, precision: proposals ? correct / proposals : 1, recall: truth.filter(found).length / truth.length, merged: scan.merged, pending: scan.pending, scanSeconds, secondsPer100k: (scanSeconds * 100_000) / scan.profiles };
 
-  // ---- 5. Triggers: timer creation, due → delivered, rows per trigger -------------------------
-  const triggerResult = await benchTriggers({
-    url: rapport.url,
-    keys: DEMO_KEYS,
-    logs,
-    customers: Number(process.env.BENCH_TIMER_CUSTOMERS ?? 100_000),
-    dueTriggers: Number(process.env.BENCH_DUE_TRIGGERS ?? 500),
-    concurrency: INGEST_CONCURRENCY,
-  });
-  const td = triggerResult.due;
-  // Per fired trigger: DO rows (timer created, firing recorded, timer deleted, firing sent), one
-  // alarm (a DO request), one outbound queue message (write, read, delete) and its consumer
-  // invocation share, the delivery log's D1 rows.
-  const perTrigger = {
-    doRows: (td.doRowsCreate + td.doRowsFire) * PRICES.doRowWritten,
-    doRequests: (td.alarmsRun / Math.max(1, td.delivered)) * PRICES.doRequest,
-    queues: 3 * td.deliveryAttempts * PRICES.queueOperation,
-    d1: td.d1RowsDelivery * PRICES.d1RowWritten,
-  };
-  const triggerCostPerMillion = Object.values(perTrigger).reduce((a, b) => a + b, 0) * 1e6;
+    return duplicatesResult;
+  })();
+
+  let triggerResult = null;
+  let triggerCostPerMillion = null;
+  if (!SKIP.has("triggers")) {
+    // ---- 5. Triggers: timer creation, due → delivered, rows per trigger -------------------------
+    triggerResult = await benchTriggers({
+      url: rapport.url,
+      keys: DEMO_KEYS,
+      logs,
+      customers: Number(process.env.BENCH_TIMER_CUSTOMERS ?? 100_000),
+      dueTriggers: Number(process.env.BENCH_DUE_TRIGGERS ?? 500),
+      concurrency: INGEST_CONCURRENCY,
+    });
+    const td = triggerResult.due;
+    // Per fired trigger: DO rows (timer created, firing recorded, timer deleted, firing sent), one
+    // alarm (a DO request), one outbound queue message (write, read, delete) and its consumer
+    // invocation share, the delivery log's D1 rows.
+    const perTrigger = {
+      doRows: (td.doRowsCreate + td.doRowsFire) * PRICES.doRowWritten,
+      doRequests: (td.alarmsRun / Math.max(1, td.delivered)) * PRICES.doRequest,
+      queues: 3 * td.deliveryAttempts * PRICES.queueOperation,
+      d1: td.d1RowsDelivery * PRICES.d1RowWritten,
+    };
+    triggerCostPerMillion = Object.values(perTrigger).reduce((a, b) => a + b, 0) * 1e6;
+
+  }
 
   // ---- 6. Binding operations per event and list-price cost ------------------------------------
   const perEvent = (n) => n / ops.events;
@@ -207,12 +224,38 @@ try {
     1e6;
 
   const f = (n, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+  const duplicatesSection = duplicatesResult
+    ? `| duplicate detection (${f(duplicatesResult.profiles)} profiles, ${f(duplicatesResult.planted)} planted duplicate pairs) | value | target |
+| --- | --- | --- |
+| precision (merged or proposed pairs that are planted duplicates) | ${f(duplicatesResult.precision, 3)} | ≥ 0.98 |
+| recall (planted pairs merged or proposed) | ${f(duplicatesResult.recall, 3)} | ≥ 0.90 |
+| merged automatically / waiting for review | ${f(duplicatesResult.merged)} / ${f(duplicatesResult.pending)} | |
+| scan time (s), and scaled to 100,000 profiles | ${f(duplicatesResult.scanSeconds, 1)} (${f(duplicatesResult.secondsPer100k, 1)} per 100k) | |`
+    : "| duplicate detection | skipped (BENCH_SKIP) |\n| --- | --- |";
+  const td = triggerResult?.due;
+  const triggersSection = triggerResult
+    ? `| triggers | value |
+| --- | --- |
+| timer creation: ${f(triggerResult.creation.customers)} new shoppers, one timer each, sent at ${f(triggerResult.creation.rate)}/s (timers/s, first POST to last timer stored) | ${f(triggerResult.creation.timersPerSecond)} |
+| timer creation: Durable Object calls / storage rows written per timer | ${f(triggerResult.creation.sessionCalls / Math.max(1, triggerResult.creation.customers), 2)} / ${f(triggerResult.creation.sessionRowsWritten / Math.max(1, triggerResult.creation.customers), 2)} |
+| due → webhook delivered, p50 / p95 / max (ms; ${f(td.delivered)} of ${f(td.triggers)} delivered) | ${f(td.p50)} / ${f(td.p95)} / ${f(td.max)} |
+| storage rows per fired trigger: Durable Object (create + fire) / D1 delivery log | ${f(td.doRowsCreate, 2)} + ${f(td.doRowsFire, 2)} / ${f(td.d1RowsDelivery, 2)} |
+| alarm runs per fired trigger / delivery attempts per trigger | ${f(td.alarmsRun / Math.max(1, td.delivered), 2)} / ${f(td.deliveryAttempts, 2)} |
+| list-price cost per million fired triggers (USD; DO rows and alarms, outbound queue, delivery log) | ${f(triggerCostPerMillion, 2)} |`
+    : "| triggers | skipped (BENCH_SKIP) |\n| --- | --- |";
   const report = `
 | measure | Rapport | trivial worker | ratio | target |
 | --- | --- | --- | --- | --- |
 | GET /v1/customers/{id} throughput (req/s, ${READ_CONCURRENCY} connections) | ${f(reads.rapport.rps)} | ${f(reads.trivial.rps)} | ${f(reads.ratio, 2)}× (median of ${roundRatios.length} rounds: ${roundRatios.map((r) => f(r, 2)).join(", ")}) | ≥ 0.85× |
 | GET latency p50 / p99 (ms) | ${f(reads.rapport.p50, 1)} / ${f(reads.rapport.p99, 1)} | ${f(reads.trivial.p50, 1)} / ${f(reads.trivial.p99, 1)} | | |
 | read errors | ${reads.rapport.errors} | ${reads.trivial.errors} | | 0 |
+
+| content blocks (${f(content.customers)} customers; ${READ_CONCURRENCY} connections; alternating rounds with GET profile of the same customers) | req/s | p50 / p99 (ms) | ratio to GET profile | target |
+| --- | --- | --- | --- | --- |
+| GET /v1/customers/{id} | ${f(content.profile.rps)} | ${f(content.profile.p50, 1)} / ${f(content.profile.p99, 1)} | 1 | |
+| product-grid.html (send time: 4 recommended products, partial, inlined CSS) | ${f(content.html.rps)} | ${f(content.html.p50, 1)} / ${f(content.html.p99, 1)} | ${f(content.html.ratio, 2)}× (rounds: ${content.html.ratios.map((r) => f(r, 2)).join(", ")}) | ≥ 0.7× |
+| cart-reminder.png (open time: 560×140 countdown, resvg WASM) | ${f(content.png.rps)} | ${f(content.png.p50, 1)} / ${f(content.png.p99, 1)} | ${f(content.png.ratio, 2)}× (rounds: ${content.png.ratios.map((r) => f(r, 2)).join(", ")}) | |
+| errors (HTML: fallbacks served or non-200; PNG: non-PNG) | ${content.html.errors} / ${content.png.errors} | | | 0 |
 
 | end-to-end ingest (${f(ingestResult.events)} events, ${f(workload.customers)} shoppers, batches of ${BATCH}, ${INGEST_CONCURRENCY} clients) | value | target |
 | --- | --- | --- |
@@ -246,21 +289,8 @@ try {
 | list-price cost per million events (USD) | ${f(returningCost, 3)} |
 | POST errors | ${returningResult.postErrors} |
 
-| duplicate detection (${f(duplicatesResult.profiles)} profiles, ${f(duplicatesResult.planted)} planted duplicate pairs) | value | target |
-| --- | --- | --- |
-| precision (merged or proposed pairs that are planted duplicates) | ${f(duplicatesResult.precision, 3)} | ≥ 0.98 |
-| recall (planted pairs merged or proposed) | ${f(duplicatesResult.recall, 3)} | ≥ 0.90 |
-| merged automatically / waiting for review | ${f(duplicatesResult.merged)} / ${f(duplicatesResult.pending)} | |
-| scan time (s), and scaled to 100,000 profiles | ${f(duplicatesResult.scanSeconds, 1)} (${f(duplicatesResult.secondsPer100k, 1)} per 100k) | |
-
-| triggers | value |
-| --- | --- |
-| timer creation: ${f(triggerResult.creation.customers)} new shoppers, one timer each, sent at ${f(triggerResult.creation.rate)}/s (timers/s, first POST to last timer stored) | ${f(triggerResult.creation.timersPerSecond)} |
-| timer creation: Durable Object calls / storage rows written per timer | ${f(triggerResult.creation.sessionCalls / Math.max(1, triggerResult.creation.customers), 2)} / ${f(triggerResult.creation.sessionRowsWritten / Math.max(1, triggerResult.creation.customers), 2)} |
-| due → webhook delivered, p50 / p95 / max (ms; ${f(td.delivered)} of ${f(td.triggers)} delivered) | ${f(td.p50)} / ${f(td.p95)} / ${f(td.max)} |
-| storage rows per fired trigger: Durable Object (create + fire) / D1 delivery log | ${f(td.doRowsCreate, 2)} + ${f(td.doRowsFire, 2)} / ${f(td.d1RowsDelivery, 2)} |
-| alarm runs per fired trigger / delivery attempts per trigger | ${f(td.alarmsRun / Math.max(1, td.delivered), 2)} / ${f(td.deliveryAttempts, 2)} |
-| list-price cost per million fired triggers (USD; DO rows and alarms, outbound queue, delivery log) | ${f(triggerCostPerMillion, 2)} |
+${duplicatesSection}
+${triggersSection}
 `;
   console.log(report);
   console.log(`consumer failures (batches isolated or messages retried) over the whole run: ${logs.failures.length}${logs.failures.length ? `; first: ${logs.failures[0].line}` : ""}`);
@@ -269,8 +299,8 @@ try {
     console.log(`${name}: POSTs took ${f(posts.seconds, 1)} s; consumer time (ms): read ${t("read")}, compute ${t("compute")}, D1 write ${t("d1")}, sessions ${t("sessions")}, total ${list.reduce((n, b) => n + b.ms, 0)} over ${list.length} batches`);
   };
   timing("new shoppers", batches.slice(0, before), ingest);
-  timing("returning shoppers", batches.slice(before, beforeDup), returningPost);
-  console.log(JSON.stringify({ reads, ingest: ingestResult, ops, costPerMillion, totalCost, returning: { ...returningResult, costPerMillion: returningCost }, duplicates: duplicatesResult, triggers: { ...triggerResult, costPerMillion: triggerCostPerMillion } }));
+  timing("returning shoppers", batches.slice(before, beforeDuplicates), returningPost);
+  console.log(JSON.stringify({ reads, content, ingest: ingestResult, ops, costPerMillion, totalCost, returning: { ...returningResult, costPerMillion: returningCost }, duplicates: duplicatesResult, triggers: triggerResult && { ...triggerResult, costPerMillion: triggerCostPerMillion } }));
 } finally {
   await stopAll();
 }

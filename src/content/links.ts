@@ -51,11 +51,22 @@ function fromHex(text: string): Uint8Array | null {
 const TOKEN_MAC_BYTES = 16;
 const tokenMessage = (customerId: string) => `rapport-content-token:${customerId}`;
 
+/** Tokens already computed, per secret and customer: a send renders each recipient's links many times. */
+const tokens = new Map<string, string>();
+const TOKENS_HELD = 20_000;
+
 /** The customer's content token (signed with the newest secret). */
 export async function contentToken(secrets: readonly string[], customerId: string): Promise<string> {
   const secret = secrets[0];
   if (!secret) throw new Error("CONTENT_SECRETS is empty: content links cannot be signed");
-  return `${customerId}.${base64url((await mac(secret, tokenMessage(customerId))).slice(0, TOKEN_MAC_BYTES))}`;
+  const key = `${secret}\n${customerId}`;
+  let token = tokens.get(key);
+  if (!token) {
+    token = `${customerId}.${base64url((await mac(secret, tokenMessage(customerId))).slice(0, TOKEN_MAC_BYTES))}`;
+    if (tokens.size >= TOKENS_HELD) tokens.clear();
+    tokens.set(key, token);
+  }
+  return token;
 }
 
 /** The customer id a token names, or null when no secret made it. */

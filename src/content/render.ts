@@ -151,21 +151,23 @@ async function renderFor(env: Env, target: RenderTarget, format: Format, ref: st
     now,
     cartReservationMinutes: config.cartReservationMinutes,
   });
-  // Partials (`{% render %}`) see only what they are passed, plus these.
+  // Partials (`{% render %}`) see only what they are passed, plus these. Rendering is synchronous:
+  // templates, partials and filters are all in memory, and liquidjs's sync path is several times
+  // faster than its async one (no promise per tag).
   const options = { globals: { locale: scope.locale, now_ms: now } };
   switch (format) {
     case "html":
-      return (await target.markup.renderFile(templateName.html(target.id), scope, options)) as string;
+      return target.markup.renderFileSync(templateName.html(target.id), scope, options) as string;
     case "json": {
       if (!target.definition.json) return JSON.stringify({ items: scope.products });
-      const text = (await target.json.renderFile(templateName.json(target.id), scope, options)) as string;
+      const text = target.json.renderFileSync(templateName.json(target.id), scope, options) as string;
       // Broken JSON would break the ESP's template or the amp-list: serve the fallback instead.
       return JSON.stringify(JSON.parse(text));
     }
     case "svg":
-      return (await target.markup.renderFile(templateName.svg(target.id), scope, options)) as string;
+      return target.markup.renderFileSync(templateName.svg(target.id), scope, options) as string;
     case "png":
-      return svgToPng((await target.markup.renderFile(templateName.svg(target.id), scope, options)) as string, target.definition.image!.width);
+      return svgToPng(target.markup.renderFileSync(templateName.svg(target.id), scope, options) as string, target.definition.image!.width);
   }
 }
 
