@@ -1,6 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { blockFromFiles, publishOrder, type BlockFiles } from "../src/content/block-files";
-import { admin } from "./helpers";
+import { processEvents } from "../src/pipeline/process";
+import { admin, env, uid } from "./helpers";
+import { ev } from "./trigger-helpers";
 import { fetchUrl, forgetCatalogCache, linksOf, shopper } from "./content-helpers";
 
 beforeEach(() => forgetCatalogCache());
@@ -16,7 +18,7 @@ for (const [file, text] of Object.entries(raw)) {
 
 describe("the demo blocks (src/content/blocks)", () => {
   it("publish partials first, and render a shopper's grid and cart with the catalog's data", async () => {
-    expect(publishOrder(blocks)).toEqual(["cart-reminder", "product-card", "product-grid"]);
+    expect(publishOrder(blocks)).toEqual(["cart-reminder", "offer", "product-card", "product-grid"]);
     for (const id of publishOrder(blocks)) {
       const res = await admin(`/v1/blocks/${id}?publish=true`, { method: "PUT", body: JSON.stringify(blockFromFiles(blocks[id]!)) });
       expect(res.status, `${id}: ${await res.clone().text()}`).toBeLessThan(300);
@@ -34,6 +36,16 @@ describe("the demo blocks (src/content/blocks)", () => {
     expect(svg).toMatch(/>\d\d:\d\d:\d\d</);
     const png = new Uint8Array(await (await fetchUrl(cart.token.png)).arrayBuffer());
     expect(png[1]).toBe(0x50);
+    // A customer who ordered before gets the returning-customer offer, its end in their time zone.
+    const offer = await (await fetchUrl((await linksOf("offer", userId)).token.html)).text();
+    expect(offer).toContain("welcome back: <strong>15% off</strong>");
+    expect(offer).toContain("Ends Thu 31 Dec, 23:00 (UTC)");
+    expect(offer).toMatch(/<a class="button" href="[^"]*\/v1\/r\/offer\/0\?t=/);
+    const berliner = uid("berlin");
+    await processEvents(env, [ev({ type: "identify", userId: berliner, traits: { plan: "vip", firstName: "Lena" }, context: { timezone: "Europe/Berlin" } })]);
+    const vip = await (await fetchUrl((await linksOf("offer", berliner)).token.html)).text();
+    expect(vip).toContain("as a VIP you get <strong>25% off</strong>");
+    expect(vip).toContain("Ends Fri 1 Jan, 00:00 (Europe/Berlin)");
   });
 
   it("refuses a block folder without html.liquid", () => {

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { BudgetExceeded, withinBudget } from "../src/concurrency";
 import { ampHeaders, senderAllowed } from "../src/content/amp";
 import { clickDestination } from "../src/content/clicks";
 import { BlockDefinition } from "../src/content/definition";
@@ -32,6 +33,15 @@ describe("content filters (pure)", () => {
     expect(countdown("2026-01-02T03:00:00Z", now)).toBe("27:00:00");
     expect(countdown("2025-12-31T00:00:00Z", now)).toBe("00:00:00");
     expect(countdown("garbage", now)).toBe("");
+  });
+});
+
+describe("time budget", () => {
+  it("gives up on work that takes longer than its budget, and passes on work that does not", async () => {
+    const slow = new Promise((resolve) => setTimeout(() => resolve("late"), 300));
+    await expect(withinBudget(30, slow)).rejects.toBeInstanceOf(BudgetExceeded);
+    expect(await withinBudget(300, Promise.resolve("on time"))).toBe("on time");
+    await expect(withinBudget(300, Promise.reject(new Error("boom")))).rejects.toThrow("boom");
   });
 });
 

@@ -7,6 +7,7 @@
 import type { Liquid } from "liquidjs";
 import { popularIds, catalogProducts } from "../catalog/read-cache";
 import { readConfig } from "../config";
+import { BudgetExceeded, withinBudget } from "../concurrency";
 import { log } from "../log";
 import type { CustomerProfile } from "../profiles/document";
 import { findCustomer } from "../profiles/read";
@@ -77,16 +78,6 @@ export interface RenderOptions {
   origin: string;
   now?: number;
   waitUntil?: (p: Promise<unknown>) => void;
-}
-
-class BudgetExceeded extends Error {}
-
-function withinBudget<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new BudgetExceeded(`over the ${ms} ms budget`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 export async function renderBlock(env: Env, target: RenderTarget, format: Format, options: RenderOptions): Promise<Rendered> {
