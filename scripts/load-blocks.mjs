@@ -9,6 +9,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs, target } from "./cli-args.mjs";
 import { blockFromFiles, publishOrder } from "../src/content/block-files.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -43,18 +44,9 @@ export async function loadBlocks({ url, key, dir = DEMO_BLOCKS_DIR, draft = fals
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const args = process.argv.slice(2);
-  const option = (name) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? args.splice(i, 2)[1] : undefined;
-  };
-  const flag = (name) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? (args.splice(i, 1), true) : false;
-  };
-  const url = option("url") ?? "http://127.0.0.1:8787";
-  const key = option("key") ?? process.env.RAPPORT_ADMIN_KEY ?? "ak_local_demo";
+  const { option, flag, positional } = parseArgs();
+  const { url, key } = target(option);
   const draft = flag("draft");
-  const dir = args[0] ? path.resolve(args[0]) : DEMO_BLOCKS_DIR;
+  const dir = positional()[0] ? path.resolve(positional()[0]) : DEMO_BLOCKS_DIR;
   for (const r of await loadBlocks({ url, key, dir, draft })) console.log(`${r.id}: version ${r.version}${r.published ? " (published)" : " (draft)"}`);
 }

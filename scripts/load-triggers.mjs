@@ -8,6 +8,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs, target } from "./cli-args.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const RECIPES_DIR = path.join(ROOT, "src", "triggers", "recipes");
@@ -29,14 +30,9 @@ export async function loadTriggers({ url, key, dir = RECIPES_DIR, destination })
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const args = process.argv.slice(2);
-  const option = (name) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? args.splice(i, 2)[1] : undefined;
-  };
-  const url = option("url") ?? "http://127.0.0.1:8787";
-  const key = option("key") ?? process.env.RAPPORT_ADMIN_KEY ?? "ak_local_demo";
+  const { option, positional } = parseArgs();
+  const { url, key } = target(option);
   const destination = option("destination");
-  const dir = args[0] ? path.resolve(args[0]) : RECIPES_DIR;
+  const dir = positional()[0] ? path.resolve(positional()[0]) : RECIPES_DIR;
   for (const r of await loadTriggers({ url, key, dir, destination })) console.log(`${r.id}: ${r.status} (version ${r.version})`);
 }

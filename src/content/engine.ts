@@ -44,6 +44,18 @@ export function templatesOf(id: string, d: BlockDefinition): { markup: Record<st
   return { markup, json: d.json ? { [templateName.json(id)]: d.json } : {} };
 }
 
+/** The two engines holding every template of these blocks (by id). */
+export function enginesFor(blocks: Record<string, BlockDefinition>): { markup: Liquid; json: Liquid } {
+  const markup: Record<string, string> = {};
+  const json: Record<string, string> = {};
+  for (const [id, definition] of Object.entries(blocks)) {
+    const t = templatesOf(id, definition);
+    Object.assign(markup, t.markup);
+    Object.assign(json, t.json);
+  }
+  return { markup: createEngine(markup, "markup"), json: createEngine(json, "json") };
+}
+
 const checker = createEngine({}, "markup");
 
 /** A Liquid error's position, as liquidjs reports it: `…, line:3, col:7`. */

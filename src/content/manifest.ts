@@ -12,7 +12,7 @@ import { database } from "../db/client";
 import { log } from "../log";
 import type { BlockDefinition } from "./definition";
 import { compileBlock } from "./css";
-import { createEngine, templatesOf } from "./engine";
+import { enginesFor } from "./engine";
 import { publishedBlocks } from "./store";
 
 export const MANIFEST_KEY = "content:manifest";
@@ -36,14 +36,7 @@ export interface LoadedManifest extends Manifest {
 let held: { manifest: LoadedManifest; until: number } | null = null;
 
 function load(manifest: Manifest): LoadedManifest {
-  const markup: Record<string, string> = {};
-  const json: Record<string, string> = {};
-  for (const [id, block] of Object.entries(manifest.blocks)) {
-    const t = templatesOf(id, block.definition);
-    Object.assign(markup, t.markup);
-    Object.assign(json, t.json);
-  }
-  return { ...manifest, markup: createEngine(markup, "markup"), json: createEngine(json, "json") };
+  return { ...manifest, ...enginesFor(Object.fromEntries(Object.entries(manifest.blocks).map(([id, b]) => [id, b.definition]))) };
 }
 
 function hold(manifest: Manifest, now: number): LoadedManifest {

@@ -13,7 +13,7 @@ import type { CustomerProfile } from "../profiles/document";
 import { findCustomer } from "../profiles/read";
 import { compileBlock } from "./css";
 import type { BlockDefinition, Format } from "./definition";
-import { createEngine, templateName, templatesOf } from "./engine";
+import { enginesFor, templateName } from "./engine";
 import { svgToPng } from "./image";
 import { contentToken } from "./links";
 import type { LoadedManifest } from "./manifest";
@@ -46,19 +46,10 @@ export function publishedTarget(manifest: LoadedManifest, id: string): RenderTar
  * partials, in engines of its own (parsed per preview; previews are not the hot path).
  */
 export function draftTarget(manifest: LoadedManifest, id: string, version: number, definition: BlockDefinition): RenderTarget {
-  const markup: Record<string, string> = {};
-  const json: Record<string, string> = {};
-  for (const [other, block] of Object.entries(manifest.blocks)) {
-    const t = templatesOf(other, block.definition);
-    Object.assign(markup, t.markup);
-    Object.assign(json, t.json);
-  }
   const compiled = compileBlock(definition);
-  const own = templatesOf(id, compiled);
-  // Drop this block's published templates that the draft no longer has.
-  delete markup[templateName.svg(id)];
-  delete json[templateName.json(id)];
-  return { id, version, definition: compiled, markup: createEngine({ ...markup, ...own.markup }, "markup"), json: createEngine({ ...json, ...own.json }, "json") };
+  // The published blocks, with this draft in place of this block's published version.
+  const blocks = Object.fromEntries(Object.entries(manifest.blocks).map(([other, b]) => [other, b.definition]));
+  return { id, version, definition: compiled, ...enginesFor({ ...blocks, [id]: compiled }) };
 }
 
 /** Can this block be served in this format at all? (An image format needs an image.) */
