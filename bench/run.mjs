@@ -290,6 +290,7 @@ try {
 | POST errors | ${returningResult.postErrors} |
 
 ${duplicatesSection}
+
 ${triggersSection}
 `;
   console.log(report);

@@ -61,6 +61,34 @@ describe("erasure", () => {
     expect((await admin(`/v1/customers/${profile.id}/export`)).status).toBe(404);
   });
 
+  it("takes the person's events out of stored dead letters, and keeps everyone else's", async () => {
+    const { userId, anonymousId, email, profile } = await seedPerson();
+    const other = uid("other");
+    const pack = (id: string, events: StoredEvent[], rejected: { raw: string }[] = []) =>
+      JSON.stringify({ v: 1, packId: id, receivedAt: new Date().toISOString(), sourceId: "key_test", events, rejected: rejected.map((r, i) => ({ id: `qr-${i}`, endpoint: "/v1/track", reason: "validation_failed", errors: [], truncated: false, ...r })) });
+    const letters = {
+      mixed: pack(uid("pk"), [ev({ type: "track", userId, event: "Product Viewed" }), ev({ type: "track", userId: other, event: "Product Viewed" })]),
+      onlyTheirs: pack(uid("pk"), [ev({ type: "page", anonymousId }), ev({ type: "track", userId: other, event: "X", context: { traits: { email } } })], [{ raw: JSON.stringify({ properties: { email } }) }]),
+      unrelated: pack(uid("pk"), [ev({ type: "track", userId: other, event: "Y" })]),
+      garbage: JSON.stringify(`not a pack, but it says ${email}`),
+    };
+    for (const [id, body] of Object.entries(letters)) {
+      await env.DB.prepare("INSERT INTO dead_letters (id, queue, body, attempts, received_at) VALUES (?, 'rapport-events-dlq', ?, 5, ?)").bind(`${id}-${userId}`, body, Date.now()).run();
+    }
+    const res = await admin(`/v1/customers/${userId}`, { method: "DELETE" });
+    expect(((await res.json()) as { deadLetters: number }).deadLetters).toBe(3);
+    const stored = async (id: string) => (await env.DB.prepare("SELECT body FROM dead_letters WHERE id = ?").bind(`${id}-${userId}`).first<{ body: string }>())?.body ?? null;
+    const mixed = JSON.parse((await stored("mixed"))!);
+    expect(mixed.events.map((e: StoredEvent) => e.userId)).toEqual([other]);
+    expect(await stored("onlyTheirs")).toBeNull();
+    expect(await stored("garbage")).toBeNull();
+    expect(await stored("unrelated")).toBe(letters.unrelated);
+    for (const id of ["mixed", "unrelated"]) {
+      const body = (await stored(id))!;
+      for (const value of [userId, anonymousId, email, profile.id]) expect(body).not.toContain(value);
+    }
+  });
+
   it("does not let replayed or late events recreate the person, until the suppression is lifted", async () => {
     const { userId, anonymousId, events } = await seedPerson();
     await admin(`/v1/customers/${userId}`, { method: "DELETE" });

@@ -8,7 +8,9 @@ import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import { database, type Database } from "../db/client";
 import { deadLetters, packFailures } from "../db/schema";
 import { log } from "../log";
-import { bodyValue } from "./pack-decode";
+import { readConfig } from "../config";
+import { identitiesOf } from "../identity/keys";
+import { bodyValue, decodePack } from "./pack-decode";
 
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const db = database(env.DB);
@@ -107,4 +109,39 @@ function toDeadLetter(r: typeof deadLetters.$inferSelect): DeadLetter {
     replayedAt: r.replayedAt === null ? null : new Date(r.replayedAt).toISOString(),
     body: JSON.parse(r.body) as unknown,
   };
+}
+
+/**
+ * Erasure reaches dead letters too: every event of the erased identifiers (`keys`), and every
+ * refused message whose raw text mentions one of their `values`, is taken out of the stored
+ * packs. A pack left empty is deleted, as is a body that is not a pack and mentions a value (it
+ * cannot be replayed anyway). Returns how many dead letters changed.
+ */
+export async function scrubDeadLetters(env: Env, keys: readonly string[], values: readonly string[]): Promise<number> {
+  // Short values (a userId "42") would match unrelated text: raw text is searched for the longer
+  // ones only, as the quarantine's erasure does; events are matched by their identifiers.
+  const needles = values.filter((v) => v.length >= 6);
+  const { results } = await env.DB.prepare(`SELECT id, body FROM dead_letters WHERE EXISTS (SELECT 1 FROM json_each(?1) WHERE instr(dead_letters.body, value) > 0)`)
+    .bind(JSON.stringify(values))
+    .all<{ id: string; body: string }>();
+  const erased = new Set(keys);
+  const options = { defaultPhoneCountry: readConfig(env).defaultPhoneCountry };
+  const statements: D1PreparedStatement[] = [];
+  for (const row of results) {
+    const pack = decodePack(row.body);
+    if (!pack) {
+      if (needles.some((v) => row.body.includes(v))) statements.push(env.DB.prepare(`DELETE FROM dead_letters WHERE id = ?1`).bind(row.id));
+      continue;
+    }
+    const events = pack.events.filter((e) => !identitiesOf(e, options).some((i) => erased.has(i.key)));
+    const rejected = pack.rejected.filter((r) => !needles.some((v) => r.raw.includes(v)));
+    if (events.length === pack.events.length && rejected.length === pack.rejected.length) continue;
+    statements.push(
+      events.length + rejected.length === 0
+        ? env.DB.prepare(`DELETE FROM dead_letters WHERE id = ?1`).bind(row.id)
+        : env.DB.prepare(`UPDATE dead_letters SET body = ?2 WHERE id = ?1`).bind(row.id, JSON.stringify({ ...pack, events, rejected })),
+    );
+  }
+  if (statements.length > 0) await env.DB.batch(statements);
+  return statements.length;
 }

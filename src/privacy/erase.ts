@@ -1,9 +1,10 @@
 /**
  * The right to be forgotten and the right of access. Erasing a customer deletes its profile,
- * identities, stored events, KV snapshot and identifier entries, and the quarantined payloads that
- * mention one of its identifiers; it records a suppression per identifier so that replayed or late
- * events do not recreate the person (see the pipeline and the `identities_not_suppressed`
- * trigger). Exporting returns everything held about the person.
+ * identities, stored events, KV snapshot and identifier entries, session object, the quarantined
+ * payloads that mention one of its identifiers and its events in stored dead letters. It records
+ * a suppression per identifier so that replayed or late events do not recreate the person (see
+ * the pipeline and the `identities_not_suppressed` trigger). Exporting returns everything held
+ * about the person.
  */
 import { desc, eq } from "drizzle-orm";
 import { database } from "../db/client";
@@ -13,6 +14,7 @@ import { log } from "../log";
 import { toDocument, type CustomerProfile } from "../profiles/document";
 import { identityKey, snapshotKey } from "../profiles/snapshot";
 import { loadEvents, loadProfile } from "../profiles/store";
+import { scrubDeadLetters } from "../pipeline/dead-letters";
 import { sessionStub } from "../sessions/stub";
 
 export interface Erasure {
@@ -20,6 +22,8 @@ export interface Erasure {
   identities: string[];
   events: number;
   quarantined: number;
+  /** Dead letters that held the customer's events (scrubbed, or deleted when nothing else was left). */
+  deadLetters: number;
 }
 
 export async function eraseCustomer(env: Env, customerId: string, reason: string, now = Date.now()): Promise<Erasure | null> {
@@ -47,7 +51,8 @@ export async function eraseCustomer(env: Env, customerId: string, reason: string
   ]);
   // The session object goes too: session, pending timers and trigger history.
   await Promise.all([env.PROFILES.delete(snapshotKey(customerId)), ...keys.map((k) => env.PROFILES.delete(identityKey(k))), sessionStub(env, customerId).clear()]);
-  const erasure = { customerId, identities: keys, events: events.length, quarantined: results[results.length - 1]?.meta.changes ?? 0 };
+  const deadLetters = await scrubDeadLetters(env, keys, values);
+  const erasure = { customerId, identities: keys, events: events.length, quarantined: results[results.length - 1]?.meta.changes ?? 0, deadLetters };
   log("info", "privacy.erased", { customerId, identities: keys.length, events: events.length, reason });
   return erasure;
 }
