@@ -25,7 +25,7 @@ const ConfigSchema = z.object({
   WEBHOOK_SECRETS: z.string().default(""),
   CATALOG_AUDIENCE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   CONTENT_SECRETS: z.string().default(""),
-  CART_RESERVATION_MINUTES: z.coerce.number().int().min(1).max(43_200).default(60),
+  CART_RESERVATION_MINUTES: z.coerce.number().int().min(1).max(43_200).default(1440),
   CONTENT_RENDER_BUDGET_MS: z.coerce.number().int().min(50).max(10_000).default(1500),
   CONTENT_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   AMP_ALLOWED_SENDERS: z.string().default(""),

@@ -28,6 +28,12 @@ describe("the demo blocks (src/content/blocks)", () => {
     expect(grid).toContain("picked for you");
     expect(grid).toMatch(/<p class="card-name" style="[^"]+">Chair<\/p>/);
     expect(grid).toContain("€99.50");
+    // The same grid as an open-time image: the products' names and prices, drawn.
+    const gridSvg = await (await fetchUrl((await linksOf("product-grid", userId)).token.svg)).text();
+    expect(gridSvg).toMatch(/>Chair<\/text>/);
+    expect(gridSvg).toContain(">€99.50</text>");
+    const gridPng = new Uint8Array(await (await fetchUrl((await linksOf("product-grid", userId)).token.png)).arrayBuffer());
+    expect(new DataView(gridPng.buffer).getUint32(16)).toBe(600);
     const cart = await linksOf("cart-reminder", userId);
     const html = await (await fetchUrl(cart.token.html)).text();
     expect(html).toContain("You left 2 items in your cart");
