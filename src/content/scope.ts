@@ -3,7 +3,9 @@
  * the recommendations and the render's own facts.
  *
  *   customer   id, user_id, email, first_name, last_name, name, traits, segments, event_count,
- *              first_seen_at, last_seen_at, events (counts by event name), content_token
+ *              first_seen_at, last_seen_at, events (counts by event name), content_token,
+ *              computed (order_count, total_revenue, average_order_value, currency,
+ *              first_order_at, last_order_at, engagement_score, favourite_category, favourite_brand)
  *   cart       items (products with quantity), item_count, value, currency, updated_at,
  *              reserved_until (updated_at + CART_RESERVATION_MINUTES)
  *   session    session_count, last_activity_at, last_order_at, time_zone, device
@@ -13,6 +15,7 @@
  */
 import type { CustomerProfile } from "../profiles/document";
 import type { ProductCard, Recommendations } from "./recommendations";
+import { ENGAGEMENT_HALF_LIFE_DAYS } from "../segments/computed";
 
 export interface ScopeInput {
   profile: CustomerProfile;
@@ -27,6 +30,26 @@ export interface ScopeInput {
 }
 
 const text = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+
+const HALF_LIFE_MS = ENGAGEMENT_HALF_LIFE_DAYS * 86_400_000;
+
+/** The computed traits in Liquid's naming, the engagement score decayed from the snapshot's time to now. */
+function computedScope(profile: CustomerProfile, now: number) {
+  const c = profile.computed as CustomerProfile["computed"] | undefined;
+  if (!c) return null;
+  const elapsed = Math.max(0, now - Date.parse(c.engagementAsOf));
+  return {
+    order_count: c.orderCount,
+    total_revenue: c.totalRevenue,
+    average_order_value: c.averageOrderValue,
+    currency: c.currency,
+    first_order_at: c.firstOrderAt,
+    last_order_at: c.lastOrderAt,
+    engagement_score: Math.round(c.engagementScore * 2 ** (-elapsed / HALF_LIFE_MS) * 100) / 100,
+    favourite_category: c.favouriteCategory,
+    favourite_brand: c.favouriteBrand,
+  };
+}
 
 export function templateScope(input: ScopeInput): Record<string, unknown> {
   const { profile, recommendations: r, now } = input;
@@ -52,6 +75,7 @@ export function templateScope(input: ScopeInput): Record<string, unknown> {
       first_seen_at: profile.firstSeenAt,
       last_seen_at: profile.lastSeenAt,
       content_token: input.contentToken,
+      computed: computedScope(profile, now),
     },
     cart: {
       items: r.cart,

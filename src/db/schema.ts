@@ -26,6 +26,8 @@ export const customers = sqliteTable("customers", {
   consent: text("consent").notNull().default("null"),
   /** JSON counters: events by type and track events by name. */
   counters: text("counters").notNull().default("{}"),
+  /** JSON built-in computed traits (segments/computed.ts); null in rows written before them. */
+  computed: text("computed"),
   eventCount: integer("event_count").notNull().default(0),
   /** JSON array of the latest stored events (also dedupe marks). */
   recentEvents: text("recent_events").notNull().default("[]"),

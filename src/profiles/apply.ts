@@ -5,6 +5,7 @@
  */
 import type { StoredEvent } from "../events/types";
 import { normalizeTraits, type NormalizeOptions } from "../identity/normalize";
+import { applyComputed, emptyComputed, type ComputedState } from "../segments/computed";
 
 export interface Counters {
   /** Events by type: `{ track: 12, page: 40 }`. */
@@ -28,10 +29,12 @@ export interface ProfileState {
   eventCount: number;
   firstSeenAt: number | null;
   lastSeenAt: number | null;
+  /** Built-in computed traits (segments/computed.ts). Absent in profiles stored before they existed. */
+  computed?: ComputedState;
 }
 
 export function emptyProfile(): ProfileState {
-  return { traits: {}, traitTimes: {}, traitIssues: {}, counters: { types: {}, events: {} }, consent: null, eventCount: 0, firstSeenAt: null, lastSeenAt: null };
+  return { traits: {}, traitTimes: {}, traitIssues: {}, counters: { types: {}, events: {} }, consent: null, eventCount: 0, firstSeenAt: null, lastSeenAt: null, computed: emptyComputed() };
 }
 
 /** Does a write stamped `stamp` (event time, messageId) win over the one held? */
@@ -54,6 +57,7 @@ export function applyEvents(state: ProfileState, events: readonly StoredEvent[],
     eventCount: state.eventCount,
     firstSeenAt: state.firstSeenAt,
     lastSeenAt: state.lastSeenAt,
+    computed: applyComputed(state.computed, events),
   };
   for (const e of events) {
     const ts = Date.parse(e.timestamp);

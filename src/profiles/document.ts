@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { Identity } from "../identity/keys";
 import type { ProfileState } from "./apply";
 import { isoOrNull } from "../time";
+import { computedView, emptyComputed } from "../segments/computed";
 
 const ProductFields = {
   productId: z.string(),
@@ -68,6 +69,20 @@ export const CustomerProfile = z.object({
   eventCount: z.number().int(),
   firstSeenAt: z.string().nullable(),
   lastSeenAt: z.string().nullable(),
+  computed: z
+    .object({
+      orderCount: z.number().int(),
+      totalRevenue: z.record(z.string(), z.number()).describe('Per currency ("" when orders said none), major units'),
+      averageOrderValue: z.record(z.string(), z.number()).describe("Per currency"),
+      currency: z.string().nullable().describe("The currency with the most revenue"),
+      firstOrderAt: z.string().nullable(),
+      lastOrderAt: z.string().nullable(),
+      engagementScore: z.number().describe("Event weights halved every 30 days, as of engagementAsOf"),
+      engagementAsOf: z.string(),
+      favouriteCategory: z.string().nullable(),
+      favouriteBrand: z.string().nullable(),
+    })
+    .describe("Built-in computed traits, kept up to date on every event"),
   session: Session.nullable().describe("The live session; null until the customer's session object has seen an event"),
   version: z.number().int(),
   updatedAt: z.string(),
@@ -98,6 +113,8 @@ export function toDocument(id: string, state: ProfileState, identities: readonly
     eventCount: state.eventCount,
     firstSeenAt: isoOrNull(state.firstSeenAt),
     lastSeenAt: isoOrNull(state.lastSeenAt),
+    // The engagement score as of the document's own time: readers decay it from there.
+    computed: computedView(state.computed ?? emptyComputed(), updatedAt),
     session: null,
     version,
     updatedAt: new Date(updatedAt).toISOString(),
