@@ -141,3 +141,16 @@ describe("computed traits in the profile and in templates", () => {
     expect(await (await fetchUrl((await linksOf(block, userId)).token.html)).text()).toBe("2 orders, €60.00, likes shoes");
   });
 });
+
+describe("profiles stored before computed traits existed", () => {
+  it("get them from all their stored events at their next event, not from that event alone", async () => {
+    const userId = uid("legacy");
+    const order = (h: number): StoredEvent => ({ messageId: crypto.randomUUID(), timestamp: new Date(Date.now() - h * 3_600_000).toISOString(), receivedAt: new Date().toISOString(), sourceId: "k", type: "track", userId, event: "Order Completed", properties: { revenue: 10, currency: "EUR" } });
+    await processEvents(env, [order(30), order(20)]);
+    // What a row written by the previous version looks like: no computed traits.
+    await env.DB.prepare("UPDATE customers SET computed = NULL WHERE identity_keys LIKE ?").bind(`%user_id:${userId}%`).run();
+    await processEvents(env, [order(1)]);
+    const profile = await profileWhen(userId, (p) => p.eventCount === 3);
+    expect(profile.computed).toMatchObject({ orderCount: 3, totalRevenue: { EUR: 30 } });
+  });
+});

@@ -35,7 +35,7 @@ const HALF_LIFE_MS = ENGAGEMENT_HALF_LIFE_DAYS * 86_400_000;
 
 /** The computed traits in Liquid's naming, the engagement score decayed from the snapshot's time to now. */
 function computedScope(profile: CustomerProfile, now: number) {
-  const c = profile.computed as CustomerProfile["computed"] | undefined;
+  const c = profile.computed;
   if (!c) return null;
   const elapsed = Math.max(0, now - Date.parse(c.engagementAsOf));
   return {

@@ -21,7 +21,8 @@ import { log } from "../log";
 import { applyEvents, emptyProfile } from "../profiles/apply";
 import { toDocument, type CustomerProfile } from "../profiles/document";
 import { combine } from "../profiles/merge";
-import { commitStatements, loadOwners, loadProfiles, loadSeenMessageIds, loadSuppressed, type ProfileWrite, type StoredProfile } from "../profiles/store";
+import { commitStatements, loadOwners, loadProfiles, loadSeenMessageIds, loadSuppressed, storedEventsOf, type ProfileWrite, type StoredProfile } from "../profiles/store";
+import { applyComputed } from "../segments/computed";
 import { loadMergeBlocks, mergeStatements, refusalStatements, unattributableStatements, type MergeWrite } from "../identity/merge-store";
 import { snapshotKey } from "../profiles/snapshot";
 import { sessionStub } from "../sessions/stub";
@@ -85,6 +86,18 @@ export function dedupeWithinBatch(events: readonly StoredEvent[]): StoredEvent[]
   return events.filter((e) => (seen.has(e.messageId) ? false : (seen.add(e.messageId), true)));
 }
 
+/**
+ * Profiles stored before computed traits existed get them from all their stored events, once,
+ * the first time a batch touches them: adding only the new events would leave them partial
+ * for good. (Profiles no event touches keep none until then.)
+ */
+async function deriveMissingComputed(db: Database, profiles: Map<string, StoredProfile>): Promise<void> {
+  const missing = [...profiles.values()].filter((p) => p.state.computed == null);
+  await mapLimited(missing, 10, async (p) => {
+    p.state.computed = applyComputed(undefined, await storedEventsOf(db, p));
+  });
+}
+
 export async function processEvents(env: Env, input: readonly StoredEvent[], options: ProcessOptions = {}): Promise<ProcessStats> {
   const db = database(env.DB);
   const events = dedupeWithinBatch(input);
@@ -122,6 +135,7 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
   const identitiesByCustomer = new Map([...profiles.values()].map((p) => [p.id, p.identities]));
   const { groups, refusals, unattributable } = resolveGroups(events, owners, identitiesByCustomer, () => newId("cus", now), normalize, blocked, config.identityRules);
   const seen = await loadSeenMessageIds(db, [...profiles.values()], events.map((e) => e.messageId));
+  await deriveMissingComputed(db, profiles);
   const t1 = performance.now();
 
   const writes: ProfileWrite[] = [];

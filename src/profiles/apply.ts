@@ -57,7 +57,9 @@ export function applyEvents(state: ProfileState, events: readonly StoredEvent[],
     eventCount: state.eventCount,
     firstSeenAt: state.firstSeenAt,
     lastSeenAt: state.lastSeenAt,
-    computed: applyComputed(state.computed, events),
+    // A profile stored before computed traits existed has none: adding only these events would
+    // make them partial, so they stay unknown until derived from all its events (the pipeline does).
+    computed: state.computed ? applyComputed(state.computed, events) : state.eventCount === 0 ? applyComputed(undefined, events) : undefined,
   };
   for (const e of events) {
     const ts = Date.parse(e.timestamp);

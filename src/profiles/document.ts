@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { Identity } from "../identity/keys";
 import type { ProfileState } from "./apply";
 import { isoOrNull } from "../time";
-import { computedView, emptyComputed } from "../segments/computed";
+import { computedView } from "../segments/computed";
 
 const ProductFields = {
   productId: z.string(),
@@ -82,7 +82,8 @@ export const CustomerProfile = z.object({
       favouriteCategory: z.string().nullable(),
       favouriteBrand: z.string().nullable(),
     })
-    .describe("Built-in computed traits, kept up to date on every event"),
+    .nullable()
+    .describe("Built-in computed traits, kept up to date on every event; null for a profile stored before they existed, until its next event"),
   session: Session.nullable().describe("The live session; null until the customer's session object has seen an event"),
   version: z.number().int(),
   updatedAt: z.string(),
@@ -114,7 +115,7 @@ export function toDocument(id: string, state: ProfileState, identities: readonly
     firstSeenAt: isoOrNull(state.firstSeenAt),
     lastSeenAt: isoOrNull(state.lastSeenAt),
     // The engagement score as of the document's own time: readers decay it from there.
-    computed: computedView(state.computed ?? emptyComputed(), updatedAt),
+    computed: state.computed ? computedView(state.computed, updatedAt) : null,
     session: null,
     version,
     updatedAt: new Date(updatedAt).toISOString(),

@@ -7,7 +7,7 @@ import type { StoredEvent } from "../events/types";
 import type { Identity } from "../identity/keys";
 import { emptyProfile, isNewer, type ProfileState } from "./apply";
 import type { StoredProfile } from "./store";
-import { emptyComputed, mergeComputed } from "../segments/computed";
+import { mergeComputed } from "../segments/computed";
 
 function add(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
   const out = { ...a };
@@ -39,7 +39,8 @@ export function mergeStates(a: ProfileState, b: ProfileState): ProfileState {
     eventCount: a.eventCount + b.eventCount,
     firstSeenAt: minOf(a.firstSeenAt, b.firstSeenAt),
     lastSeenAt: maxOf(a.lastSeenAt, b.lastSeenAt),
-    computed: mergeComputed(a.computed ?? emptyComputed(), b.computed ?? emptyComputed()),
+    // Unknown on either side (a profile from before computed traits): unknown, not partial.
+    computed: a.computed && b.computed ? mergeComputed(a.computed, b.computed) : a.eventCount === 0 ? b.computed : b.eventCount === 0 ? a.computed : undefined,
   };
 }
 

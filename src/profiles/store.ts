@@ -213,7 +213,12 @@ export async function markServed(db: Database, id: string, now = Date.now()): Pr
 /** All stored events of a customer, newest first by event time (ties by messageId). */
 export async function loadEvents(db: Database, customerId: string): Promise<StoredEvent[]> {
   const profile = await loadProfile(db, customerId);
-  if (!profile) return [];
+  return profile ? storedEventsOf(db, profile) : [];
+}
+
+/** All stored events of a loaded profile (its row's latest, plus its chunks), newest first. */
+export async function storedEventsOf(db: Database, profile: StoredProfile): Promise<StoredEvent[]> {
+  const customerId = profile.id;
   const rows = profile.chunkCount > 0 ? await db.select({ events: eventChunks.events }).from(eventChunks).where(eq(eventChunks.customerId, customerId)).all() : [];
   const events = [...profile.recentEvents, ...rows.flatMap((r) => JSON.parse(r.events) as StoredEvent[])];
   return events.sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp) || (a.messageId < b.messageId ? 1 : a.messageId > b.messageId ? -1 : 0));
