@@ -137,8 +137,9 @@ describe("computed traits in the profile and in templates", () => {
     expect(profile.computed).toMatchObject({ orderCount: 2, totalRevenue: { EUR: 60 }, averageOrderValue: { EUR: 30 }, currency: "EUR", favouriteCategory: "shoes", favouriteBrand: "Acme" });
     expect(profile.computed.engagementScore).toBeGreaterThan(10);
     const block = uid("loyal");
-    expect((await putBlock(block, { html: "{{ customer.computed.order_count }} orders, {{ customer.computed.total_revenue.EUR | money: customer.computed.currency }}, likes {{ customer.computed.favourite_category }}" })).status).toBe(201);
-    expect(await (await fetchUrl((await linksOf(block, userId)).token.html)).text()).toBe("2 orders, €60.00, likes shoes");
+    expect((await putBlock(block, { html: "{{ customer.computed.order_count }} orders, {{ customer.computed.total_revenue.EUR | money: customer.computed.currency }}, likes {{ customer.computed.favourite_category }}, last order {{ customer.computed.days_since_last_order }} days ago, first {{ customer.computed.first_order_at | date: '%Y-%m-%d' }}" })).status).toBe(201);
+    const firstOrder = new Date(Date.now() - 48 * 3_600_000).toISOString().slice(0, 10);
+    expect(await (await fetchUrl((await linksOf(block, userId)).token.html)).text()).toBe(`2 orders, €60.00, likes shoes, last order 0 days ago, first ${firstOrder}`);
   });
 });
 

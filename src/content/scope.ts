@@ -5,7 +5,8 @@
  *   customer   id, user_id, email, first_name, last_name, name, traits, segments, event_count,
  *              first_seen_at, last_seen_at, events (counts by event name), content_token,
  *              computed (order_count, total_revenue, average_order_value, currency,
- *              first_order_at, last_order_at, engagement_score, favourite_category, favourite_brand)
+ *              first_order_at, last_order_at, engagement_score, favourite_category, favourite_brand,
+ *              days_since_last_activity, days_since_last_order)
  *   cart       items (products with quantity), item_count, value, currency, updated_at,
  *              reserved_until (updated_at + CART_RESERVATION_MINUTES)
  *   session    session_count, last_activity_at, last_order_at, time_zone, device
@@ -48,6 +49,9 @@ function computedScope(profile: CustomerProfile, now: number) {
     engagement_score: Math.round(c.engagementScore * 2 ** (-elapsed / HALF_LIFE_MS) * 100) / 100,
     favourite_category: c.favouriteCategory,
     favourite_brand: c.favouriteBrand,
+    // At render time, not as of the snapshot: a snapshot is rewritten only when the profile changes.
+    days_since_last_activity: profile.lastSeenAt ? Math.floor(Math.max(0, now - Date.parse(profile.lastSeenAt)) / 86_400_000) : null,
+    days_since_last_order: c.lastOrderAt ? Math.floor(Math.max(0, now - Date.parse(c.lastOrderAt)) / 86_400_000) : null,
   };
 }
 
