@@ -21,7 +21,8 @@
  *   - rapport-events-dlq*       → pipeline/dead-letters: store for inspection and replay
  *   - rapport-deliveries*       → delivery/consumer: signed webhooks to ESPs, delivery log
  *   - rapport-deliveries-dlq*   → delivery/consumer: mark dead, for replay
- *   - rapport-jobs*             → jobs/consumer: catalog changes fanned out to viewers' sessions
+ *   - rapport-jobs*             → jobs/consumer: catalog changes fanned out to viewers' sessions,
+ *                                 computed-traits backfill
  *   - rapport-jobs-dlq*         → pipeline/dead-letters: store for inspection and replay
  * Durable Objects:
  *   - sessions/CustomerSession  one per customer: live session, trigger timers (one alarm),
@@ -29,6 +30,7 @@
  * Cron:
  *   - maintenance/retention: delete expired events, quarantine and replayed dead letters
  *   - identity/duplicate-scan: merge likely duplicates, keep the doubtful ones for an admin
+ *   - segments/backfill: computed traits for old profiles no event has touched (jobs queue)
  */
 import { registerAdminRoutes } from "./admin/routes";
 import { createApp } from "./app";
@@ -46,6 +48,7 @@ import { registerDeliveryRoutes } from "./delivery/routes";
 import { registerTriggerRoutes } from "./triggers/routes";
 import { registerCatalogRoutes } from "./catalog/routes";
 import { consumeJobs } from "./jobs/consumer";
+import { backfillNeeded, startBackfill } from "./segments/backfill";
 import { registerBlockRoutes } from "./content/routes";
 import { registerContentServeRoutes } from "./content/serve-routes";
 import { registerPreviewPage } from "./content/preview-page";
@@ -86,6 +89,10 @@ export default {
     batch.retryAll();
   },
   async scheduled(_controller, env, ctx) {
-    ctx.waitUntil(runRetention(env).then(() => scanDuplicates(env)).then(() => undefined));
+    ctx.waitUntil(
+      runRetention(env)
+        .then(() => scanDuplicates(env))
+        .then(async () => ((await backfillNeeded(env)) ? startBackfill(env) : undefined)),
+    );
   },
 } satisfies ExportedHandler<Env, unknown>;

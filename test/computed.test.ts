@@ -4,7 +4,7 @@ import type { StoredEvent } from "../src/events/types";
 import { processEvents } from "../src/pipeline/process";
 import { applyComputed, computedView, emptyComputed, engagementAt, mergeComputed, orderRevenue } from "../src/segments/computed";
 import { fetchUrl, linksOf, putBlock } from "./content-helpers";
-import { env, profileWhen, uid } from "./helpers";
+import { admin, env, profileWhen, uid } from "./helpers";
 
 const DAY = 86_400_000;
 const START = Date.UTC(2025, 0, 1);
@@ -153,5 +153,25 @@ describe("profiles stored before computed traits existed", () => {
     await processEvents(env, [order(1)]);
     const profile = await profileWhen(userId, (p) => p.eventCount === 3);
     expect(profile.computed).toMatchObject({ orderCount: 3, totalRevenue: { EUR: 30 } });
+  });
+});
+
+describe("backfill of old profiles no event touches", () => {
+  it("derives their computed traits from all their events, snapshots included, without touching others", async () => {
+    const order = (userId: string, h: number): StoredEvent => ({ messageId: crypto.randomUUID(), timestamp: new Date(Date.now() - h * 3_600_000).toISOString(), receivedAt: new Date().toISOString(), sourceId: "k", type: "track", userId, event: "Order Completed", properties: { revenue: 25, currency: "USD" } });
+    const dormant = uid("dormant");
+    const served = uid("served");
+    await processEvents(env, [order(dormant, 100), order(dormant, 90), order(served, 80)]);
+    // The served one has a KV snapshot (and a session object) that must show the traits too.
+    const before = await profileWhen(served, (p) => p.computed?.orderCount === 1);
+    for (const userId of [dormant, served]) await env.DB.prepare("UPDATE customers SET computed = NULL WHERE identity_keys LIKE ?").bind(`%user_id:${userId}%`).run();
+    const res = await admin("/v1/admin/computed-traits/backfill", { method: "POST" });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ started: true });
+    const dormantProfile = await profileWhen(dormant, (p) => p.computed?.orderCount === 2);
+    expect(dormantProfile.computed.totalRevenue).toEqual({ USD: 50 });
+    // The snapshot was rewritten (one version up), by the session object that orders its writes.
+    await profileWhen(served, (p) => p.version === before.version + 1 && p.computed?.orderCount === 1);
+    expect(await (await admin("/v1/admin/computed-traits/backfill", { method: "POST" })).json()).toEqual({ started: false });
   });
 });

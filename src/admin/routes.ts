@@ -2,6 +2,7 @@
  * The admin API (admin keys only): API keys, the quarantine of refused messages, the dead
  * letters of the event queue with their replay, and the data-quality report.
  */
+import { backfillNeeded, startBackfill } from "../segments/backfill";
 import type { App } from "../app";
 import { database } from "../db/client";
 import { requireKey } from "../http/auth";
@@ -58,6 +59,13 @@ export function registerAdminRoutes(app: App): void {
   });
 
   app.post("/v1/admin/duplicates/scan", async (c) => c.json(await scanDuplicates(c.env)));
+
+  // Computed traits for old profiles that no event has touched since (the daily cron does it too).
+  app.post("/v1/admin/computed-traits/backfill", async (c) => {
+    const needed = await backfillNeeded(c.env);
+    if (needed) await startBackfill(c.env);
+    return c.json({ started: needed }, 202);
+  });
 
   app.get("/v1/admin/duplicates", async (c) => {
     const q = parse(DuplicatesQuery, c.req.query(), "query parameters");

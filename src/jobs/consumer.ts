@@ -1,22 +1,26 @@
 /**
- * The jobs queue: background work fanned out in bounded pieces (today, catalog changes to the
- * customers who viewed a product). Each message is one job, retried with backoff on failure,
+ * The jobs queue: background work fanned out in bounded pieces: catalog changes to the customers
+ * who viewed a product, and the computed-traits backfill. Each message is one job, retried with backoff on failure,
  * and after its retries kept in the dead-letter store for inspection and replay.
  */
-import { isCatalogJob, runCatalogJob } from "../catalog/fanout";
+import { isCatalogJob, runCatalogJob, type CatalogJob } from "../catalog/fanout";
+import { isBackfillJob, runBackfillJob, type BackfillJob } from "../segments/backfill";
 import { readConfig } from "../config";
 import { describeError, log } from "../log";
 import { decodeOrSetAside } from "../pipeline/dead-letters";
 import { retryDelaySeconds } from "../pipeline/retry";
 
+const isJob = (body: unknown): body is CatalogJob | BackfillJob => isCatalogJob(body) || isBackfillJob(body);
+
 export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const base = readConfig(env).retryBaseDelaySeconds;
   await Promise.all(
     batch.messages.map(async (message) => {
-      const job = await decodeOrSetAside(env, batch.queue, message, isCatalogJob);
+      const job = await decodeOrSetAside(env, batch.queue, message, isJob);
       if (!job) return;
       try {
-        await runCatalogJob(env, job);
+        if (isBackfillJob(job)) await runBackfillJob(env, job);
+        else await runCatalogJob(env, job);
         message.ack();
       } catch (err) {
         log("error", "job.failed", { kind: job.kind, attempts: message.attempts, ...describeError(err) });

@@ -108,6 +108,7 @@ export function openApiDocument(serverUrl: string) {
         ...admin("post", "Create an API key (the secret is shown once)", { "201": json("The key and its secret", { allOf: [{ $ref: "#/components/schemas/ApiKey" }, { type: "object", properties: { secret: { type: "string" } } }] }), "400": problem("Invalid request") }, CreateKeyRequest),
       },
       "/v1/admin/keys/{id}": admin("delete", "Revoke an API key", { "200": json("The revoked key", { $ref: "#/components/schemas/ApiKey" }), "404": problem("No such key") }),
+      "/v1/admin/computed-traits/backfill": admin("post", "Derive the computed traits of old profiles no event has touched since (a job; the daily cron starts it too)", { "202": json("Started, or nothing to do", { type: "object" }) }),
       "/v1/admin/data-quality": admin("get", "Quarantine by reason, traits that could not be normalized, profile completeness", { "200": json("The report", { type: "object" }) }),
       "/v1/admin/quarantine": admin("get", "Messages refused at ingest, with reason and raw payload", { "200": json("A page", { type: "object" }) }),
       "/v1/admin/dead-letters": admin("get", "Queue messages that exhausted their retries", { "200": json("A page", { type: "object" }) }),

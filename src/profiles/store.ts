@@ -143,7 +143,8 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
       trait_issues: JSON.stringify(w.state.traitIssues),
       consent: JSON.stringify(w.state.consent),
       counters: JSON.stringify(w.state.counters),
-      computed: JSON.stringify(w.state.computed ?? null),
+      // Unknown computed traits stay SQL NULL (the backfill looks for those).
+      computed: w.state.computed ? JSON.stringify(w.state.computed) : null,
       event_count: w.state.eventCount,
       recent_events: JSON.stringify(recent),
       identity_keys: JSON.stringify([...w.identities.map((i) => i.key), ...w.newIdentities.map((i) => i.key)]),
