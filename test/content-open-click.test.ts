@@ -122,6 +122,14 @@ describe("preview for marketers", () => {
     const unknown = await admin(`/v1/blocks/${id}/preview?customer=nobody`);
     expect(unknown.headers.get("x-rapport-fallback")).toBe("unknown_customer");
     expect(await unknown.text()).toBe("<p>fallback</p>");
+    // Images preview too, drafts included.
+    const countdown = uid("countdown");
+    await putBlock(countdown, COUNTDOWN, false);
+    const png = await admin(`/v1/blocks/${countdown}/preview?customer=${userId}&format=png`);
+    expect(png.headers.get("content-type")).toBe("image/png");
+    expect(png.headers.get("x-rapport-fallback")).toBe("none");
+    expect([...new Uint8Array(await png.arrayBuffer()).slice(0, 8)]).toEqual(PNG_SIGNATURE);
+    expect((await admin(`/v1/blocks/${id}/preview?customer=${userId}&format=png`)).status).toBe(404);
     const page = await fetchUrl("http://rapport.test/preview");
     expect(await page.text()).toContain("Block preview");
   });
