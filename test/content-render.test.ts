@@ -3,7 +3,7 @@ import { currentManifest } from "../src/content/manifest";
 import { publishedTarget, renderBlock } from "../src/content/render";
 import { signContent } from "../src/content/links";
 import { processEvents } from "../src/pipeline/process";
-import { admin, api, bearer, env, eventually, getCustomer, KEYS, profileWhen, uid } from "./helpers";
+import { api, bearer, env, getCustomer, KEYS, uid } from "./helpers";
 import { CARD, fetchUrl, forgetCatalogCache, GRID, linksOf, putBlock, shopper } from "./content-helpers";
 import { track } from "./trigger-helpers";
 
