@@ -99,13 +99,3 @@ export async function verifyContentSignature(secrets: readonly string[], block: 
   for (const secret of secrets) if (await verifies(secret, signedMessage(block, ref, exp), given)) return true;
   return false;
 }
-
-/** How the request named its customer: what click links inside the block pass on. */
-export type Credential = { token: string } | { ref: string; exp?: string; sig: string } | { ref: string; key: true };
-
-/** Query parameters that carry the same credential onto a link of another block (or a click). */
-export function credentialQuery(c: Credential): URLSearchParams {
-  if ("token" in c) return new URLSearchParams({ t: c.token });
-  if ("sig" in c) return new URLSearchParams({ c: c.ref, ...(c.exp ? { exp: c.exp } : {}), sig: c.sig });
-  return new URLSearchParams();
-}

@@ -69,8 +69,3 @@ export async function currentManifest(env: Env, now = Date.now()): Promise<Loade
   log("warn", "content.manifest_missing", {});
   return hold(await buildFromD1(env), now);
 }
-
-/** Forgets this isolate's copy (tests, and after writes made elsewhere). */
-export function forgetManifest(): void {
-  held = null;
-}
