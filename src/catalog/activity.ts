@@ -3,8 +3,8 @@
  * adds, purchases) and products the catalog has not heard of yet. Pure; store.ts turns the
  * result into two D1 statements per batch, whatever the number of events.
  */
-import type { Json, StoredEvent } from "../events/types";
-import { productOf, type Product } from "../sessions/state";
+import type { StoredEvent } from "../events/types";
+import { productsOfEvent, type Product } from "../sessions/state";
 
 export interface ProductDayCount {
   productId: string;
@@ -18,24 +18,13 @@ export interface ProductDayCount {
 const DAY_MS = 86_400_000;
 export const dayOf = (ms: number) => Math.floor(ms / DAY_MS);
 
-function productsIn(e: StoredEvent): Product[] {
-  if (e.event === "Product Viewed" || e.event === "Product Added") {
-    const p = productOf(e.properties);
-    return p ? [p] : [];
-  }
-  if (e.event === "Order Completed" && Array.isArray(e.properties?.products)) {
-    return (e.properties.products as Json[]).map(productOf).filter((p): p is Product => p !== null);
-  }
-  return [];
-}
-
 export function productActivity(events: readonly StoredEvent[]): { counts: ProductDayCount[]; seen: Product[] } {
   const counts = new Map<string, ProductDayCount>();
   const seen = new Map<string, Product>();
   for (const e of events) {
     if (e.type !== "track") continue;
     const day = dayOf(Date.parse(e.timestamp));
-    for (const product of productsIn(e)) {
+    for (const product of productsOfEvent(e)) {
       const key = `${day}\n${product.productId}`;
       const count = counts.get(key) ?? { productId: product.productId, day, views: 0, adds: 0, purchases: 0 };
       if (e.event === "Product Viewed") count.views++;

@@ -9,13 +9,11 @@
  *   {{ cart.reserved_until | countdown }}              → "01:59:07" until then (00:00:00 after)
  */
 import type { FilterImplOptions } from "liquidjs";
+import { numberOf as finite } from "../values";
 
 const DEFAULT_LOCALE = "en-US";
 
-const numberOf = (v: unknown): number | null => {
-  const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
-  return Number.isFinite(n) ? n : null;
-};
+const numberOf = (v: unknown): number | null => finite(v) ?? null;
 
 /** A locale Intl accepts, or the default (customers' locales come from their browsers, unchecked). */
 function usableLocale(locale: unknown): string {

@@ -3,20 +3,13 @@
  * last-writer-wins by event time (ties by messageId), consent likewise, counters add up, first and
  * last seen are min and max. So the merged profile does not depend on which one absorbed the other.
  */
+import { addCounts, maxOf, minOf } from "../values";
 import type { StoredEvent } from "../events/types";
 import type { Identity } from "../identity/keys";
 import { emptyProfile, isNewer, type ProfileState } from "./apply";
 import type { StoredProfile } from "./store";
 import { mergeComputed } from "../segments/computed";
 
-function add(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
-  const out = { ...a };
-  for (const [k, n] of Object.entries(b)) out[k] = (out[k] ?? 0) + n;
-  return out;
-}
-
-const minOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
-const maxOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
 
 export function mergeStates(a: ProfileState, b: ProfileState): ProfileState {
   const traits: Record<string, unknown> = {};
@@ -34,7 +27,7 @@ export function mergeStates(a: ProfileState, b: ProfileState): ProfileState {
     traits,
     traitTimes,
     traitIssues,
-    counters: { types: add(a.counters.types, b.counters.types), events: add(a.counters.events, b.counters.events) },
+    counters: { types: addCounts(a.counters.types, b.counters.types), events: addCounts(a.counters.events, b.counters.events) },
     consent: isNewer(b.consent?.at, a.consent?.at) ? b.consent : a.consent,
     eventCount: a.eventCount + b.eventCount,
     firstSeenAt: minOf(a.firstSeenAt, b.firstSeenAt),

@@ -12,6 +12,8 @@
  * - favourite category and brand: product views count 1, cart adds 2, purchases 3.
  */
 import type { Json, StoredEvent } from "../events/types";
+import { productsOfEvent } from "../sessions/state";
+import { addCounts, maxOf, minOf, numberOf } from "../values";
 
 export interface ComputedState {
   orders: number;
@@ -45,7 +47,6 @@ const PAGE_WEIGHT = 0.25;
 /** A profile holds at most this many categories and brands (beyond, new names are not counted). */
 export const MAX_NAMES = 500;
 
-const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : undefined);
 const text = (v: unknown) => (typeof v === "string" && v.trim() !== "" ? v.trim().slice(0, 100) : undefined);
 
 /** Only the year before the newest day: a function of the set of days, whatever the order. */
@@ -59,17 +60,12 @@ function pruneDays(days: Record<string, number>): Record<string, number> {
 
 /** The order's revenue in minor units, or null when the event says none. */
 export function orderRevenue(p: Json | undefined): number | null {
-  const stated = num(p?.revenue) ?? num(p?.total);
+  const stated = numberOf(p?.revenue) ?? numberOf(p?.total);
   if (stated !== undefined) return Math.round(stated * 100);
   if (!Array.isArray(p?.products) || p.products.length === 0) return null;
   let cents = 0;
-  for (const line of p.products as Json[]) cents += Math.round((num(line?.price) ?? 0) * 100) * Math.max(1, Math.round(num(line?.quantity) ?? 1));
+  for (const line of p.products as Json[]) cents += Math.round((numberOf(line?.price) ?? 0) * 100) * Math.max(1, Math.round(numberOf(line?.quantity) ?? 1));
   return cents;
-}
-
-function productsOf(e: StoredEvent): Json[] {
-  if (e.event === "Order Completed") return Array.isArray(e.properties?.products) ? (e.properties.products as Json[]) : [];
-  return e.properties ? [e.properties] : [];
 }
 
 const INTEREST: Record<string, number> = { "Product Viewed": 1, "Product Added": 2, "Order Completed": 3 };
@@ -100,15 +96,15 @@ function addEvent(next: ComputedState, e: StoredEvent): void {
   if (e.type !== "track") return;
   const interest = INTEREST[e.event ?? ""];
   if (interest) {
-    for (const p of productsOf(e)) {
+    for (const p of productsOfEvent(e)) {
       count(next.categories, text(p.category), interest);
       count(next.brands, text(p.brand), interest);
     }
   }
   if (e.event !== "Order Completed") return;
   next.orders += 1;
-  next.firstOrderAt = next.firstOrderAt === null ? at : Math.min(next.firstOrderAt, at);
-  next.lastOrderAt = next.lastOrderAt === null ? at : Math.max(next.lastOrderAt, at);
+  next.firstOrderAt = minOf(next.firstOrderAt, at);
+  next.lastOrderAt = maxOf(next.lastOrderAt, at);
   const cents = orderRevenue(e.properties);
   if (cents === null) return;
   const currency = typeof e.properties?.currency === "string" && /^[A-Za-z]{3}$/.test(e.properties.currency) ? e.properties.currency.toUpperCase() : "";
@@ -116,14 +112,6 @@ function addEvent(next: ComputedState, e: StoredEvent): void {
   next.revenue[currency] = [held + cents, orders + 1];
 }
 
-function sum(a: Record<string, number>, b: Record<string, number>, cap = Infinity): Record<string, number> {
-  const out = { ...a };
-  for (const [k, n] of Object.entries(b)) {
-    if (!(k in out) && Object.keys(out).length >= cap) continue;
-    out[k] = (out[k] ?? 0) + n;
-  }
-  return out;
-}
 function sumPairs(a: Record<string, [number, number]>, b: Record<string, [number, number]>): Record<string, [number, number]> {
   const out = { ...a };
   for (const [k, [cents, orders]] of Object.entries(b)) {
@@ -132,9 +120,6 @@ function sumPairs(a: Record<string, [number, number]>, b: Record<string, [number
   }
   return out;
 }
-const minOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
-const maxOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
-
 /** Two profiles' computed traits as one (identity merge). */
 export function mergeComputed(a: ComputedState, b: ComputedState): ComputedState {
   return {
@@ -142,9 +127,9 @@ export function mergeComputed(a: ComputedState, b: ComputedState): ComputedState
     revenue: sumPairs(a.revenue, b.revenue),
     firstOrderAt: minOf(a.firstOrderAt, b.firstOrderAt),
     lastOrderAt: maxOf(a.lastOrderAt, b.lastOrderAt),
-    engagement: pruneDays(sum(a.engagement, b.engagement)),
-    categories: sum(a.categories, b.categories, MAX_NAMES),
-    brands: sum(a.brands, b.brands, MAX_NAMES),
+    engagement: pruneDays(addCounts(a.engagement, b.engagement)),
+    categories: addCounts(a.categories, b.categories, MAX_NAMES),
+    brands: addCounts(a.brands, b.brands, MAX_NAMES),
   };
 }
 

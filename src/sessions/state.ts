@@ -7,6 +7,7 @@
  * Cart Viewed and Checkout Started (whose `products` replace the cart), Order Completed (empties it
  * and adds its `products` to the purchased list, which recommendations leave out).
  */
+import { numberOf } from "../values";
 import type { Json, StoredEvent } from "../events/types";
 import type { Session } from "../profiles/document";
 import { isoOrNull } from "../time";
@@ -62,7 +63,7 @@ export const PURCHASES_MAX = 100;
 export const emptySession = (): SessionState => ({ current: null, sessionCount: 0, recentViews: [], cart: { items: [], updatedAt: null }, lastOrderAt: null, purchases: [], device: null, page: null, timeZone: null, seen: [] });
 
 const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined);
-const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : undefined);
+const num = numberOf;
 
 /** A product from Segment e-commerce properties (`product_id` or `sku`), or null without an id. */
 export function productOf(p: Json | undefined): Product | null {
@@ -82,6 +83,19 @@ export function productOf(p: Json | undefined): Product | null {
   ];
   for (const [k, v] of fields) if (v !== undefined) (product as unknown as Record<string, unknown>)[k] = v;
   return product;
+}
+
+/**
+ * The products an e-commerce event is about: the one of Product Viewed and Product Added, the
+ * `products` of an Order Completed. (Popularity and computed traits count the same products.)
+ */
+export function productsOfEvent(e: StoredEvent): Product[] {
+  if (e.event === "Order Completed") return productsOf(e.properties).map(([, p]) => p!);
+  if (e.event === "Product Viewed" || e.event === "Product Added") {
+    const p = productOf(e.properties);
+    return p ? [p] : [];
+  }
+  return [];
 }
 
 const productsOf = (p: Json | undefined) => (Array.isArray(p?.products) ? (p.products as Json[]).map((x) => [x, productOf(x)] as const).filter(([, x]) => x) : []);
