@@ -14,6 +14,7 @@ import { database } from "../db/client";
 import { requireKey } from "../http/auth";
 import { ApiError } from "../http/errors";
 import { ifMatchVersion, jsonBody, parseInput } from "../http/validation";
+import { saveVersioned } from "../http/versioned";
 import { resolveCurrentCustomerId } from "../profiles/read";
 import { isoOrNull } from "../time";
 import { BlockDefinition, BlockId, FORMATS } from "./definition";
@@ -21,7 +22,7 @@ import { partialsOf, syntaxErrors } from "./engine";
 import { contentToken, signContent } from "./links";
 import { currentManifest, publishManifest } from "./manifest";
 import { draftTarget, renderBlock, servesFormat } from "./render";
-import { BlockVersionMismatch, deleteBlock, getBlock, getBlockVersion, listBlocks, listBlockVersions, publishedBlocks, saveBlock, setPublishedVersion, type StoredBlock } from "./store";
+import { deleteBlock, getBlock, getBlockVersion, listBlocks, listBlockVersions, publishedBlocks, saveBlock, setPublishedVersion, type StoredBlock } from "./store";
 
 const blockView = (b: StoredBlock) => ({
   id: b.id,
@@ -77,14 +78,7 @@ export function registerBlockRoutes(app: App): void {
     const errors = syntaxErrors(definition);
     if (errors.length > 0) throw new ApiError("validation_failed", `The block's templates do not parse: ${errors.map((e) => `${e.field}: ${e.message}`).join("; ")}`, errors);
     const db = database(c.env.DB);
-    let saved: Awaited<ReturnType<typeof saveBlock>>;
-    try {
-      saved = await saveBlock(db, id, definition, ifMatchVersion(c.req.header("if-match")));
-    } catch (err) {
-      if (err instanceof BlockVersionMismatch) throw new ApiError("precondition_failed", `Block ${id} is at version ${err.current}; reload it and apply your change again`, [], { currentVersion: err.current });
-      if (String(err).includes("UNIQUE constraint failed")) throw new ApiError("conflict", `Block ${id} was saved concurrently; retry`);
-      throw err;
-    }
+    const saved = await saveVersioned("Block", id, () => saveBlock(db, id, definition, ifMatchVersion(c.req.header("if-match"))));
     if (c.req.query("publish") === "true") {
       await publish(c.env, id, saved.block.version);
       saved.block.publishedVersion = saved.block.version;

@@ -5,6 +5,7 @@
  */
 import { and, desc, eq, isNotNull, isNull } from "drizzle-orm";
 import type { Database } from "../db/client";
+import { VersionMismatch } from "../db/versions";
 import { blocks, blockVersions } from "../db/schema";
 import { BlockDefinition } from "./definition";
 
@@ -24,12 +25,6 @@ export interface PublishedBlock {
   definition: BlockDefinition;
 }
 
-export class BlockVersionMismatch extends Error {
-  constructor(readonly current: number) {
-    super(`The block is at version ${current}`);
-  }
-}
-
 const parseDefinition = (json: string) => BlockDefinition.parse(JSON.parse(json));
 
 async function versionRow(db: Database, id: string, version: number) {
@@ -37,13 +32,13 @@ async function versionRow(db: Database, id: string, version: number) {
 }
 
 /**
- * Saves a new version. With `expectedVersion`, refuses (BlockVersionMismatch) when someone else
+ * Saves a new version. With `expectedVersion`, refuses (VersionMismatch) when someone else
  * saved in between. Saving the newest definition again creates no version.
  */
 export async function saveBlock(db: Database, id: string, definition: BlockDefinition, expectedVersion?: number, now = Date.now()): Promise<{ block: StoredBlock; created: boolean }> {
   const existing = await db.select().from(blocks).where(eq(blocks.id, id)).get();
   const current = existing?.version ?? 0;
-  if (expectedVersion !== undefined && current !== expectedVersion) throw new BlockVersionMismatch(current);
+  if (expectedVersion !== undefined && current !== expectedVersion) throw new VersionMismatch(current);
   const json = JSON.stringify(definition);
   if (existing && !existing.deletedAt) {
     const newest = await versionRow(db, id, existing.version);

@@ -9,9 +9,10 @@ import { database } from "../db/client";
 import { requireKey } from "../http/auth";
 import { ApiError } from "../http/errors";
 import { ifMatchVersion, jsonBody, parseInput } from "../http/validation";
+import { saveVersioned } from "../http/versioned";
 import { TriggerDefinition, TriggerId } from "./definition";
 import { RECIPES } from "./recipes";
-import { deleteTrigger, getTrigger, listTriggers, listTriggerVersions, rollbackTrigger, saveTrigger, VersionMismatch, type StoredTrigger } from "./store";
+import { deleteTrigger, getTrigger, listTriggers, listTriggerVersions, rollbackTrigger, saveTrigger, type StoredTrigger } from "./store";
 import { isoOrNull } from "../time";
 
 export const triggerView = (t: StoredTrigger) => ({ id: t.id, version: t.version, enabled: t.enabled, definition: t.definition, createdAt: isoOrNull(t.createdAt)!, updatedAt: isoOrNull(t.updatedAt)!, deletedAt: isoOrNull(t.deletedAt) });
@@ -29,14 +30,8 @@ export function registerTriggerRoutes(app: App): void {
   app.put("/v1/triggers/:id", async (c) => {
     const id = parseInput(TriggerId, c.req.param("id"), "trigger id");
     const definition = parseInput(TriggerDefinition, await jsonBody(c), "trigger definition");
-    try {
-      const { trigger, created } = await saveTrigger(database(c.env.DB), id, definition, ifMatchVersion(c.req.header("if-match")));
-      return c.json(triggerView(trigger), created ? 201 : 200, { etag: `"${trigger.version}"` });
-    } catch (err) {
-      if (err instanceof VersionMismatch) throw new ApiError("precondition_failed", `Trigger ${id} is at version ${err.current}; reload it and apply your change again`, [], { currentVersion: err.current });
-      if (String(err).includes("UNIQUE constraint failed")) throw new ApiError("conflict", `Trigger ${id} was saved concurrently; retry`);
-      throw err;
-    }
+    const { trigger, created } = await saveVersioned("Trigger", id, () => saveTrigger(database(c.env.DB), id, definition, ifMatchVersion(c.req.header("if-match"))));
+    return c.json(triggerView(trigger), created ? 201 : 200, { etag: `"${trigger.version}"` });
   });
 
   app.get("/v1/triggers/:id", async (c) => {

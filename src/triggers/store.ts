@@ -5,6 +5,7 @@
  */
 import { and, desc, eq, isNull } from "drizzle-orm";
 import type { Database } from "../db/client";
+import { VersionMismatch } from "../db/versions";
 import { triggers, triggerVersions } from "../db/schema";
 import { TriggerDefinition, type Trigger } from "./definition";
 
@@ -24,12 +25,6 @@ const toTrigger = (row: typeof triggers.$inferSelect): StoredTrigger => ({
   updatedAt: row.updatedAt,
   deletedAt: row.deletedAt,
 });
-
-export class VersionMismatch extends Error {
-  constructor(readonly current: number) {
-    super(`The trigger is at version ${current}`);
-  }
-}
 
 /**
  * Saves a new version of a trigger. With `expectedVersion`, refuses (VersionMismatch) when
