@@ -51,22 +51,29 @@ function fromHex(text: string): Uint8Array | null {
 const TOKEN_MAC_BYTES = 16;
 const tokenMessage = (customerId: string) => `rapport-content-token:${customerId}`;
 
-/** Tokens already computed, per secret and customer: a send renders each recipient's links many times. */
-const tokens = new Map<string, string>();
+/**
+ * Token MACs already computed, per secret and customer: a send renders each recipient's links
+ * many times, and every open and click verifies them again. Bounded: cleared when full.
+ */
+const tokenMacs = new Map<string, Uint8Array>();
 const TOKENS_HELD = 20_000;
+
+async function tokenMac(secret: string, customerId: string): Promise<Uint8Array> {
+  const key = `${secret}\n${customerId}`;
+  let held = tokenMacs.get(key);
+  if (!held) {
+    held = (await mac(secret, tokenMessage(customerId))).slice(0, TOKEN_MAC_BYTES);
+    if (tokenMacs.size >= TOKENS_HELD) tokenMacs.clear();
+    tokenMacs.set(key, held);
+  }
+  return held;
+}
 
 /** The customer's content token (signed with the newest secret). */
 export async function contentToken(secrets: readonly string[], customerId: string): Promise<string> {
   const secret = secrets[0];
   if (!secret) throw new Error("CONTENT_SECRETS is empty: content links cannot be signed");
-  const key = `${secret}\n${customerId}`;
-  let token = tokens.get(key);
-  if (!token) {
-    token = `${customerId}.${base64url((await mac(secret, tokenMessage(customerId))).slice(0, TOKEN_MAC_BYTES))}`;
-    if (tokens.size >= TOKENS_HELD) tokens.clear();
-    tokens.set(key, token);
-  }
-  return token;
+  return `${customerId}.${base64url(await tokenMac(secret, customerId))}`;
 }
 
 /** The customer id a token names, or null when no secret made it. */
@@ -77,9 +84,8 @@ export async function verifyContentToken(secrets: readonly string[], token: stri
   const given = fromBase64url(token.slice(dot + 1));
   if (!given || given.length !== TOKEN_MAC_BYTES) return null;
   for (const secret of secrets) {
-    const expected = (await mac(secret, tokenMessage(customerId))).slice(0, TOKEN_MAC_BYTES);
-    // Both are 16 bytes; timingSafeEqual needs equal lengths, which the check above guarantees.
-    if (crypto.subtle.timingSafeEqual(expected, given)) return customerId;
+    // Both are 16 bytes: timingSafeEqual needs equal lengths, which the check above guarantees.
+    if (crypto.subtle.timingSafeEqual(await tokenMac(secret, customerId), given)) return customerId;
   }
   return null;
 }
