@@ -186,6 +186,11 @@ describe("/v1/blocks: versions, publish, rollback", () => {
     expect((await putBlock(id, { html: "<p>v1 {{ customer.user_id }}</p>" }, false)).status).toBe(201);
     expect((await fetchUrl(await token())).status).toBe(404);
 
+    // A body that is not JSON is refused, not read as "publish the newest".
+    const garbled = await admin(`/v1/blocks/${id}/publish`, { method: "POST", body: "{version: 1" });
+    expect(garbled.status).toBe(400);
+    expect(garbled.headers.get("content-type")).toBe("application/problem+json");
+    expect((await fetchUrl(await token())).status).toBe(404);
     expect((await admin(`/v1/blocks/${id}/publish`, { method: "POST" })).status).toBe(200);
     const url = await token();
     expect(await (await fetchUrl(url)).text()).toBe(`<p>v1 ${userId}</p>`);

@@ -13,7 +13,7 @@ import { readConfig } from "../config";
 import { database } from "../db/client";
 import { requireKey } from "../http/auth";
 import { ApiError } from "../http/errors";
-import { ifMatchVersion, jsonBody, parseInput } from "../http/validation";
+import { ifMatchVersion, jsonBody, optionalJsonBody, parseInput } from "../http/validation";
 import { saveVersioned } from "../http/versioned";
 import { resolveCurrentCustomerId } from "../profiles/read";
 import { isoOrNull } from "../time";
@@ -100,7 +100,7 @@ export function registerBlockRoutes(app: App): void {
 
   app.post("/v1/blocks/:id/publish", async (c) => {
     const id = c.req.param("id");
-    const { version } = parseInput(PublishRequest, await jsonBody(c).catch(() => ({})), "publish request");
+    const { version } = parseInput(PublishRequest, await optionalJsonBody(c), "publish request");
     const block = await getBlock(database(c.env.DB), id);
     if (!block || block.deletedAt) throw new ApiError("not_found", `No block ${id}`);
     await publish(c.env, id, version ?? block.version);

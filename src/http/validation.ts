@@ -34,6 +34,17 @@ export async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
   }
 }
 
+/** Like jsonBody, but an empty body is `{}` (optional bodies); a body that is not JSON is still a 400. */
+export async function optionalJsonBody(c: Context<AppEnv>): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ApiError("bad_request", "The body is not valid JSON", [{ field: "(body)", message: "must be valid JSON, or empty" }]);
+  }
+}
+
 /** `If-Match: "3"` (or `3`) → 3: the version a versioned resource must be at for a write. */
 export function ifMatchVersion(header: string | undefined): number | undefined {
   if (!header) return undefined;
