@@ -175,9 +175,8 @@ try {
       const [x, y] = [customerOf.get(a), customerOf.get(b)];
       return x === y || pendingPairs.has(x < y ? `${x}|${y}` : `${y}|${x}`);
     };
-    const duplicatesResult = { profiles: scan.profiles, planted: truth.length, proposals, precision: proposals ? correct / proposals : 1, recall: truth.filter(found).length / truth.length, merged: scan.merged, pending: scan.pending, scanSeconds, secondsPer100k: (scanSeconds * 100_000) / scan.profiles };
+    return { profiles: scan.profiles, planted: truth.length, proposals, precision: proposals ? correct / proposals : 1, recall: truth.filter(found).length / truth.length, merged: scan.merged, pending: scan.pending, scanSeconds, secondsPer100k: (scanSeconds * 100_000) / scan.profiles };
 
-    return duplicatesResult;
   })();
 
   let triggerResult = null;

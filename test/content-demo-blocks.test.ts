@@ -41,7 +41,8 @@ describe("the demo blocks (src/content/blocks)", () => {
     const svg = await (await fetchUrl(cart.token.svg)).text();
     expect(svg).toMatch(/>\d\d:\d\d:\d\d</);
     const png = new Uint8Array(await (await fetchUrl(cart.token.png)).arrayBuffer());
-    expect(png[1]).toBe(0x50);
+    expect([...png.slice(1, 4)].map((b) => String.fromCharCode(b)).join("")).toBe("PNG");
+    expect(new DataView(png.buffer).getUint32(16)).toBe(560); // the block's image width
     // A customer who ordered before gets the returning-customer offer, its end in their time zone.
     const offer = await (await fetchUrl((await linksOf("offer", userId)).token.html)).text();
     expect(offer).toContain("welcome back: <strong>15% off</strong>");
