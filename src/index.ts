@@ -12,6 +12,7 @@
  *   - triggers/   behavioural trigger definitions, versioned                       (admin keys)
  *   - delivery/   the delivery log of fired triggers, replay                       (admin keys)
  *   - catalog/    product catalog updates: price drops and restocks                (admin keys)
+ *   - segments/   segment rules, members, history, dry runs: /v1/segments           (admin keys)
  *   - content/    Liquid content blocks: /v1/blocks (admin keys), /preview (page);
  *                 /v1/content/{block}.{html,json,svg,png} and /v1/r/{block}/{slot} for emails
  *                 (signed per customer: no key)
@@ -22,7 +23,7 @@
  *   - rapport-deliveries*       → delivery/consumer: signed webhooks to ESPs, delivery log
  *   - rapport-deliveries-dlq*   → delivery/consumer: mark dead, for replay
  *   - rapport-jobs*             → jobs/consumer: catalog changes fanned out to viewers' sessions,
- *                                 computed-traits backfill
+ *                                 computed-traits backfill, segment evaluation passes
  *   - rapport-jobs-dlq*         → pipeline/dead-letters: store for inspection and replay
  * Durable Objects:
  *   - sessions/CustomerSession  one per customer: live session, trigger timers (one alarm),
@@ -31,6 +32,7 @@
  *   - maintenance/retention: delete expired events, quarantine and replayed dead letters
  *   - identity/duplicate-scan: merge likely duplicates, keep the doubtful ones for an admin
  *   - segments/backfill: computed traits for old profiles no event has touched (jobs queue)
+ *   - segments/pass (00:07 UTC): every profile's segments again, when a rule depends on time
  */
 import { registerAdminRoutes } from "./admin/routes";
 import { createApp } from "./app";
@@ -52,6 +54,8 @@ import { backfillNeeded, startBackfill } from "./segments/backfill";
 import { registerBlockRoutes } from "./content/routes";
 import { registerContentServeRoutes } from "./content/serve-routes";
 import { registerPreviewPage } from "./content/preview-page";
+import { registerSegmentRoutes } from "./segments/routes";
+import { dailyPass } from "./segments/pass";
 
 export { CustomerSession } from "./sessions/customer-session";
 
@@ -64,10 +68,14 @@ registerPrivacyRoutes(app);
 registerTriggerRoutes(app);
 registerCatalogRoutes(app);
 registerDeliveryRoutes(app);
+registerSegmentRoutes(app);
 registerBlockRoutes(app);
 registerContentServeRoutes(app);
 registerPreviewPage(app);
 registerDocsRoutes(app);
+
+/** The cron of the daily segment pass (wrangler.toml); the other runs maintenance. */
+export const SEGMENT_PASS_CRON = "7 0 * * *";
 
 const isJobQueue = (queue: string) => queue.startsWith("rapport-jobs");
 
@@ -88,7 +96,8 @@ export default {
     log("error", "queue.unknown", { queue: batch.queue });
     batch.retryAll();
   },
-  async scheduled(_controller, env, ctx) {
+  async scheduled(controller, env, ctx) {
+    if (controller.cron === SEGMENT_PASS_CRON) return ctx.waitUntil(dailyPass(env));
     ctx.waitUntil(
       runRetention(env)
         .then(() => scanDuplicates(env))

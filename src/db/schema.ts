@@ -28,6 +28,10 @@ export const customers = sqliteTable("customers", {
   counters: text("counters").notNull().default("{}"),
   /** JSON built-in computed traits (segments/computed.ts); null in rows written before them. */
   computed: text("computed"),
+  /** JSON event counts segment rules ask about (segments/aggregates.ts). */
+  aggregates: text("aggregates").notNull().default("{}"),
+  /** JSON segment id → [1 in / 0 out, since when (ms)] (segments/membership.ts). */
+  segments: text("segments").notNull().default("{}"),
   eventCount: integer("event_count").notNull().default(0),
   /** JSON array of the latest stored events (also dedupe marks). */
   recentEvents: text("recent_events").notNull().default("[]"),
@@ -326,3 +330,74 @@ export const productStats = sqliteTable(
   // Day first: the popularity query and retention read ranges of days, with no extra index to write.
   (t) => [primaryKey({ columns: [t.day, t.productId] })],
 );
+
+/**
+ * Segments: the current version of each rule (what the pipeline evaluates) and every version
+ * saved. `size` is the member count, kept by the same D1 transactions that change memberships
+ * (and recounted by the daily pass).
+ */
+export const segments = sqliteTable("segments", {
+  id: text("id").primaryKey(),
+  version: integer("version").notNull(),
+  /** JSON SegmentDefinition of the current version. */
+  definition: text("definition").notNull(),
+  enabled: integer("enabled", { mode: "boolean" }).notNull(),
+  size: integer("size").notNull().default(0),
+  /**
+   * Since when its memberships count: set when the segment is created, re-created or enabled
+   * again. A profile's older membership entry is from before and counts as none.
+   */
+  membersSince: integer("members_since").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  deletedAt: integer("deleted_at"),
+});
+
+export const segmentVersions = sqliteTable(
+  "segment_versions",
+  {
+    segmentId: text("segment_id").notNull(),
+    version: integer("version").notNull(),
+    definition: text("definition").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.segmentId, t.version] })],
+);
+
+/** Who is in each segment (WITHOUT ROWID: one written row per entry; the member list pages by key). */
+export const segmentMembers = sqliteTable(
+  "segment_members",
+  {
+    segmentId: text("segment_id").notNull(),
+    customerId: text("customer_id").notNull(),
+    enteredAt: integer("entered_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.segmentId, t.customerId] })],
+);
+
+/** Entries, exits and size per segment per UTC day (WITHOUT ROWID): the segment's history. */
+export const segmentStats = sqliteTable(
+  "segment_stats",
+  {
+    segmentId: text("segment_id").notNull(),
+    /** Days since 1970-01-01 (UTC). */
+    day: integer("day").notNull(),
+    entered: integer("entered").notNull().default(0),
+    exited: integer("exited").notNull().default(0),
+    /** The size after the day's last change. */
+    size: integer("size").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.segmentId, t.day] })],
+);
+
+/** Evaluation passes over every profile (daily, or after a rule changed), with their progress. */
+export const segmentRuns = sqliteTable("segment_runs", {
+  id: text("id").primaryKey(),
+  reason: text("reason").notNull(),
+  startedAt: integer("started_at").notNull(),
+  finishedAt: integer("finished_at"),
+  /** The last customer id evaluated: a retried page is not counted twice. */
+  cursor: text("cursor").notNull().default(""),
+  profiles: integer("profiles").notNull().default(0),
+  changed: integer("changed").notNull().default(0),
+});

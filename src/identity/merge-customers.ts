@@ -3,6 +3,7 @@
  * duplicate scan does. The same rules (identifier limits, unmerged pairs) and the same
  * statements as pipeline merges, in one D1 transaction.
  */
+import { reevaluateCustomers } from "../pipeline/process";
 import { readConfig } from "../config";
 import { database } from "../db/client";
 import { log } from "../log";
@@ -29,16 +30,18 @@ export async function mergeCustomers(env: Env, ids: [string, string], cause: { r
   const rank = (p: StoredProfile) => bestRank(rules, p.identities);
   const [survivor, merged] = [a, b].sort((x, y) => rank(x) - rank(y) || x.id.localeCompare(y.id)) as [StoredProfile, StoredProfile];
   const base = combine(survivor, [merged]);
-  const write = { customerId: survivor.id, previousVersion: survivor.version, state: base.state, recentEvents: base.recentEvents, chunkCount: base.chunkCount, identities: base.identities, newIdentities: [], newEvents: [], servedAt: base.servedAt, sessionAt: base.sessionAt, createdAt: survivor.createdAt, now };
+  const write = { customerId: survivor.id, previousVersion: survivor.version, state: base.state, recentEvents: base.recentEvents, chunkCount: base.chunkCount, identities: base.identities, newIdentities: [], newEvents: [], segments: survivor.segments, servedAt: base.servedAt, sessionAt: base.sessionAt, createdAt: survivor.createdAt, now };
   await env.DB.batch([...mergeStatements(env.DB, [{ survivorId: survivor.id, merged, cause: { messageId: `duplicate:${cause.reason}`, keys: [] }, now }]), ...commitStatements(env.DB, [write])]);
   // The survivor's session object takes over the merged one's session and timers, and writes
   // the survivor's snapshot if it has one.
-  const document = base.servedAt ? toDocument(survivor.id, base.state, base.identities, survivor.version + 1, now) : null;
+  const document = base.servedAt ? toDocument(survivor.id, base.state, base.identities, survivor.version + 1, now, survivor.segments) : null;
   const needsSession = base.sessionAt !== null || base.servedAt !== null;
   await Promise.all([
     env.PROFILES.delete(snapshotKey(merged.id)),
     needsSession && sessionStub(env, survivor.id).ingest({ customerId: survivor.id, events: [], triggers: [], document, absorb: merged.sessionAt !== null ? [merged.id] : [], seed: true }),
   ]);
+  // The combined profile may belong to other segments than the survivor did.
+  await reevaluateCustomers(env, [survivor.id], { now });
   log("info", "identity.merged", { survivorId: survivor.id, mergedId: merged.id, ...cause });
   return { merged: true, survivorId: survivor.id, mergedId: merged.id };
 }

@@ -8,6 +8,7 @@
  * Derived from stored events only: what events past the retention period had contributed to the
  * survivor's counters is not split (it stays with the survivor).
  */
+import { reevaluateCustomers } from "../pipeline/process";
 import { readConfig } from "../config";
 import { database } from "../db/client";
 import type { StoredEvent } from "../events/types";
@@ -58,8 +59,8 @@ export async function unmerge(env: Env, mergedId: string, now = Date.now()): Pro
   const survivorState = applyEvents(emptyProfile(), toSurvivor, normalize);
   const restoredState = applyEvents(emptyProfile(), toRestored, normalize);
   const writes = [
-    { customerId: survivor.id, previousVersion: survivor.version, state: survivorState, recentEvents: [], chunkCount: 0, identities: survivorIdentities, newIdentities: [], newEvents: toSurvivor, servedAt: survivor.servedAt, sessionAt: survivor.sessionAt, createdAt: survivor.createdAt, now },
-    { customerId: before.id, previousVersion: null, state: restoredState, recentEvents: [], chunkCount: 0, identities: restoredIdentities, newIdentities: [], newEvents: toRestored, servedAt: before.servedAt, sessionAt: before.sessionAt ?? null, createdAt: before.createdAt, now },
+    { customerId: survivor.id, previousVersion: survivor.version, state: survivorState, recentEvents: [], chunkCount: 0, identities: survivorIdentities, newIdentities: [], newEvents: toSurvivor, segments: survivor.segments, servedAt: survivor.servedAt, sessionAt: survivor.sessionAt, createdAt: survivor.createdAt, now },
+    { customerId: before.id, previousVersion: null, state: restoredState, recentEvents: [], chunkCount: 0, identities: restoredIdentities, newIdentities: [], newEvents: toRestored, segments: {}, servedAt: before.servedAt, sessionAt: before.sessionAt ?? null, createdAt: before.createdAt, now },
   ];
   await env.DB.batch([
     // The survivor's chunks are rewritten, split between the two.
@@ -76,12 +77,14 @@ export async function unmerge(env: Env, mergedId: string, now = Date.now()): Pro
   const kv: Promise<unknown>[] = restoredIdentities.map((i) => env.PROFILES.delete(identityKey(i.key)));
   for (const w of writes) {
     const version = (w.previousVersion ?? 0) + 1;
-    const document = w.servedAt ? toDocument(w.customerId, w.state, w.identities, version, now) : null;
+    const document = w.servedAt ? toDocument(w.customerId, w.state, w.identities, version, now, w.segments) : null;
     if (!document) kv.push(env.PROFILES.delete(snapshotKey(w.customerId)));
     // The restored customer's object was emptied at the merge: it starts again from its events.
     if (w.sessionAt !== null || w.servedAt !== null) kv.push(sessionStub(env, w.customerId).ingest({ customerId: w.customerId, events: [], triggers: [], document, absorb: [], seed: true }));
   }
   await Promise.all(kv);
+  // Both profiles changed: their segments are evaluated again (the restored one's from scratch).
+  await reevaluateCustomers(env, [survivor.id, before.id], { now });
   log("info", "identity.unmerged", { survivorId: survivor.id, restoredId: before.id, survivorEvents: toSurvivor.length, restoredEvents: toRestored.length });
   return { survivorId: survivor.id, restoredId: before.id, survivorEvents: toSurvivor.length, restoredEvents: toRestored.length, restoredIdentities: restoredIdentities.map((i) => i.key) };
 }

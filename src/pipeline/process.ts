@@ -16,13 +16,18 @@ import { newId } from "../crypto";
 import { database, type Database } from "../db/client";
 import type { StoredEvent } from "../events/types";
 import { lookupKeysOf, type Identity } from "../identity/keys";
-import { resolveGroups } from "../identity/resolve";
+import { resolveGroups, type Refusal, type ResolvedGroup } from "../identity/resolve";
 import { log } from "../log";
 import { applyEvents, emptyProfile } from "../profiles/apply";
 import { toDocument, type CustomerProfile } from "../profiles/document";
 import { combine } from "../profiles/merge";
 import { commitStatements, loadOwners, loadProfiles, loadSeenMessageIds, loadSuppressed, storedEventsOf, type ProfileWrite, type StoredProfile } from "../profiles/store";
 import { applyComputed } from "../segments/computed";
+import { applyAggregates, missingSpecs } from "../segments/aggregates";
+import { segmentRules, type SegmentRules } from "../segments/rules";
+import { membersOf } from "../segments/evaluate";
+import { nextMembership, recentTransitions, RESEND_WINDOW_MS, sameMembership, transitionEvent } from "../segments/membership";
+import { membershipStatements, type MembershipChange } from "../segments/members-store";
 import { loadMergeBlocks, mergeStatements, refusalStatements, unattributableStatements, type MergeWrite } from "../identity/merge-store";
 import { snapshotKey } from "../profiles/snapshot";
 import { sessionStub } from "../sessions/stub";
@@ -54,6 +59,9 @@ export interface ProcessStats {
   kvWrites: number;
   /** Calls to CustomerSession Durable Objects (one per customer with news), and the rows they wrote. */
   sessionCalls: number;
+  /** Segment entries and exits, and the calls that took them to triggers. */
+  segmentTransitions: number;
+  segmentNotifications: number;
   sessionRowsWritten: number;
   commitAttempts: number;
   /** Milliseconds spent reading D1, computing, writing D1, and in the Durable Objects (last attempt). */
@@ -87,41 +95,75 @@ export function dedupeWithinBatch(events: readonly StoredEvent[]): StoredEvent[]
 }
 
 /**
- * Profiles stored before computed traits existed get them from all their stored events, once,
- * the first time a batch touches them: adding only the new events would leave them partial
- * for good. (Profiles no event touches keep none until then.)
+ * Profiles stored before computed traits existed, or before a segment rule asked for an event
+ * count, get them from all their stored events, once, the first time a batch touches them:
+ * adding only the new events would leave them partial for good. Returns the ids derived.
  */
-async function deriveMissingComputed(db: Database, profiles: Map<string, StoredProfile>): Promise<void> {
-  const missing = [...profiles.values()].filter((p) => p.state.computed == null);
+async function deriveMissing(db: Database, profiles: Map<string, StoredProfile>, rules: SegmentRules): Promise<Set<string>> {
+  const missing = [...profiles.values()].filter((p) => p.state.computed == null || (p.state.eventCount > 0 && missingSpecs(p.state.aggregates, rules.specs).length > 0));
   await mapLimited(missing, 10, async (p) => {
-    p.state.computed = applyComputed(undefined, await storedEventsOf(db, p));
+    const events = await storedEventsOf(db, p);
+    if (p.state.computed == null) p.state.computed = applyComputed(undefined, events);
+    const absent = missingSpecs(p.state.aggregates, rules.specs);
+    if (absent.length > 0) p.state.aggregates = { ...p.state.aggregates, ...applyAggregates({}, absent, events, true) };
   });
+  return new Set(missing.map((p) => p.id));
 }
 
-export async function processEvents(env: Env, input: readonly StoredEvent[], options: ProcessOptions = {}): Promise<ProcessStats> {
-  const db = database(env.DB);
-  const events = dedupeWithinBatch(input);
-  const triggers = await activeTriggers(db);
+/** What a commit starts from: the customers concerned, grouped with their events. */
+interface Resolved {
+  /** The events left after dropping suppressed ones. */
+  events: StoredEvent[];
+  groups: ResolvedGroup[];
+  profiles: Map<string, StoredProfile>;
+  seen: Set<string>;
+  refusals: Refusal[];
+  unattributable: StoredEvent[];
+}
+
+async function withRetries(what: string, run: (attempt: number) => Promise<ProcessStats>): Promise<ProcessStats> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const stats = await commitOnce(env, db, events, triggers, options, attempt);
-      stats.duplicates += input.length - events.length;
-      stats.received = input.length;
-      return stats;
+      return await run(attempt);
     } catch (err) {
       if (!isWriteConflict(err) || attempt >= MAX_COMMIT_ATTEMPTS) {
         if (isWriteConflict(err)) throw new ConcurrentWriteError(`Gave up after ${attempt} concurrent-write conflicts`);
         throw err;
       }
-      log("info", "pipeline.write_conflict", { attempt, events: events.length });
+      log("info", "pipeline.write_conflict", { attempt, what });
       await new Promise((r) => setTimeout(r, 10 * attempt + Math.random() * 20));
     }
   }
 }
 
-async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers: readonly Trigger[], options: ProcessOptions, attempt: number): Promise<ProcessStats> {
-  const now = options.now ?? Date.now();
-  const t0 = performance.now();
+export async function processEvents(env: Env, input: readonly StoredEvent[], options: ProcessOptions = {}): Promise<ProcessStats> {
+  const db = database(env.DB);
+  const events = dedupeWithinBatch(input);
+  const [triggers, rules] = await Promise.all([activeTriggers(db), segmentRules(db)]);
+  const stats = await withRetries("events", (attempt) => commitOnce(env, db, () => resolveEvents(env, db, events, options.now ?? Date.now()), triggers, rules, options, attempt));
+  stats.duplicates += input.length - events.length;
+  stats.received = input.length;
+  return stats;
+}
+
+/**
+ * Evaluates these customers' segments again with no new event (time passed, or a rule changed),
+ * deriving what their profiles lack, and commits what changed exactly as a batch of events would:
+ * memberships, transitions to triggers, snapshots.
+ */
+export async function reevaluateCustomers(env: Env, customerIds: readonly string[], options: ProcessOptions = {}): Promise<ProcessStats> {
+  const db = database(env.DB);
+  const [triggers, rules] = await Promise.all([activeTriggers(db), segmentRules(db)]);
+  return withRetries("reevaluation", (attempt) => commitOnce(env, db, () => resolveCustomers(db, customerIds), triggers, rules, options, attempt));
+}
+
+async function resolveCustomers(db: Database, ids: readonly string[]): Promise<Resolved> {
+  const profiles = await loadProfiles(db, ids);
+  const groups = [...profiles.keys()].map((customerId): ResolvedGroup => ({ customerId, isNew: false, events: [], newIdentities: [], merges: [], conflicts: [] }));
+  return { events: [], groups, profiles, seen: new Set(), refusals: [], unattributable: [] };
+}
+
+async function resolveEvents(env: Env, db: Database, input: StoredEvent[], now: number): Promise<Resolved> {
   const config = readConfig(env);
   const normalize = { defaultPhoneCountry: config.defaultPhoneCountry };
   const keysByEvent = input.map((e) => lookupKeysOf(e, normalize));
@@ -135,7 +177,16 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
   const identitiesByCustomer = new Map([...profiles.values()].map((p) => [p.id, p.identities]));
   const { groups, refusals, unattributable } = resolveGroups(events, owners, identitiesByCustomer, () => newId("cus", now), normalize, blocked, config.identityRules);
   const seen = await loadSeenMessageIds(db, [...profiles.values()], events.map((e) => e.messageId));
-  await deriveMissingComputed(db, profiles);
+  return { events, groups, profiles, seen, refusals, unattributable };
+}
+
+async function commitOnce(env: Env, db: Database, resolve: () => Promise<Resolved>, triggers: readonly Trigger[], rules: SegmentRules, options: ProcessOptions, attempt: number): Promise<ProcessStats> {
+  const now = options.now ?? Date.now();
+  const t0 = performance.now();
+  const normalize = { defaultPhoneCountry: readConfig(env).defaultPhoneCountry };
+  const { events, groups, profiles, seen, refusals, unattributable } = await resolve();
+  const input = events;
+  const derived = await deriveMissing(db, profiles, rules);
   const t1 = performance.now();
 
   const writes: ProfileWrite[] = [];
@@ -147,6 +198,8 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
   const views = new Map<string, { productId: string; customerId: string; viewedAt: number }>();
   // Every new event of the batch, for product popularity (content recommendations).
   const newEvents: StoredEvent[] = [];
+  const membershipChanges: MembershipChange[] = [];
+  const notifications: { customerId: string; events: StoredEvent[]; triggers: Trigger[] }[] = [];
   let documents = 0;
   const retiredSnapshots: string[] = [];
   let duplicates = 0;
@@ -161,9 +214,19 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
     const fresh = group.events.filter((e) => !seen.has(e.messageId));
     duplicates += group.events.length - fresh.length;
     newEvents.push(...fresh);
-    const changed = fresh.length > 0 || group.newIdentities.length > 0 || group.merges.length > 0;
+    const state = applyEvents(base.state, fresh, { ...normalize, aggregateSpecs: rules.specs });
+    // Segments are evaluated on the new state (and against the survivor's memberships: an
+    // absorbed profile's went with it).
+    const previous = survivor?.segments ?? {};
+    const { membership, transitions } = nextMembership(previous, membersOf(rules.segments, state, now), rules.segments, now);
+    const changed = fresh.length > 0 || group.newIdentities.length > 0 || group.merges.length > 0 || derived.has(group.customerId) || !sameMembership(previous, membership);
     if (!changed && !options.redelivered) continue;
-    const state = applyEvents(base.state, fresh, normalize);
+    // Entries and exits go to the triggers that start or stop on them; on a retry, those an
+    // earlier attempt committed go again (the object may not have had them; the ids repeat).
+    const segmentEvents = [...transitions, ...(options.redelivered ? recentTransitions(previous, now - RESEND_WINDOW_MS) : [])].map((t) => transitionEvent(group.customerId, t, rules.names));
+    const segmentTriggers = segmentEvents.length > 0 ? triggers.filter((t) => segmentEvents.some((e) => concerns(t, e))) : [];
+    if (segmentTriggers.length > 0) notifications.push({ customerId: group.customerId, events: segmentEvents, triggers: segmentTriggers });
+    if (transitions.length > 0) membershipChanges.push({ customerId: group.customerId, transitions });
     const sessionEvents = options.redelivered ? group.events : fresh;
     const concerned = triggers.filter((t) => sessionEvents.some((e) => concerns(t, e)));
     // The customer's session object is called once it has started, when the customer is served
@@ -181,6 +244,7 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
         identities: base.identities,
         newIdentities: group.newIdentities,
         newEvents: fresh,
+        segments: membership,
         servedAt: base.servedAt,
         sessionAt: base.sessionAt ?? (callSession ? now : null),
         createdAt: survivor?.createdAt ?? now,
@@ -198,7 +262,7 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
     let document: CustomerProfile | null = null;
     if (base.servedAt && survivor) {
       const version = changed ? survivor.version + 1 : survivor.version;
-      document = toDocument(group.customerId, state, [...base.identities, ...group.newIdentities], version, changed ? now : survivor.updatedAt);
+      document = toDocument(group.customerId, state, [...base.identities, ...group.newIdentities], version, changed ? now : survivor.updatedAt, membership);
       documents++;
     }
     if (recordViews) {
@@ -228,6 +292,7 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
   const statements = [
     ...mergeStatements(env.DB, mergeWrites),
     ...commitStatements(env.DB, writes),
+    ...membershipStatements(env.DB, membershipChanges),
     ...refusalStatements(env.DB, refusals, now),
     ...unattributableStatements(env.DB, unattributable, now),
     ...[productViewStatement(env.DB, [...views.values()]), productStatsStatement(env.DB, activity.counts), unknownProductsStatement(env.DB, activity.seen, now)].filter((s) => s !== null),
@@ -243,6 +308,7 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
   // touched customer to its object again (options.redelivered).
   const [sessionResults] = await Promise.all([
     mapLimited(sessionCalls, SESSION_CALLS_IN_FLIGHT, (call) => sessionStub(env, call.customerId).ingest(call)),
+    mapLimited(notifications, SESSION_CALLS_IN_FLIGHT, (n) => sessionStub(env, n.customerId).notify(n)),
     Promise.all(retiredSnapshots.map((id) => env.PROFILES.delete(snapshotKey(id)))),
   ]);
 
@@ -259,7 +325,9 @@ async function commitOnce(env: Env, db: Database, input: StoredEvent[], triggers
     unattributable: unattributable.length,
     d1RowsWritten,
     kvWrites: documents + retiredSnapshots.length,
-    sessionCalls: sessionCalls.length,
+    sessionCalls: sessionCalls.length + notifications.length,
+    segmentTransitions: membershipChanges.reduce((n, c) => n + c.transitions.length, 0),
+    segmentNotifications: notifications.length,
     sessionRowsWritten: sessionResults.reduce((n, r) => n + r.rowsWritten, 0),
     commitAttempts: attempt,
     timings: { read: Math.round(t1 - t0), compute: Math.round(t2 - t1), d1: Math.round(t3 - t2), sessions: Math.round(t4 - t3) },

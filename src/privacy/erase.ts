@@ -6,6 +6,7 @@
  * the pipeline and the `identities_not_suppressed` trigger). Exporting returns everything held
  * about the person.
  */
+import { forgetMembershipStatements } from "../segments/members-store";
 import { desc, eq } from "drizzle-orm";
 import { database } from "../db/client";
 import { suppressions } from "../db/schema";
@@ -40,6 +41,7 @@ export async function eraseCustomer(env: Env, customerId: string, reason: string
     ).bind(customerId, reason, now, keyList),
     env.DB.prepare(`DELETE FROM identities WHERE key IN (SELECT value FROM json_each(?1))`).bind(keyList),
     env.DB.prepare(`DELETE FROM event_chunks WHERE customer_id = ?1`).bind(customerId),
+    ...forgetMembershipStatements(env.DB, customerId),
     env.DB.prepare(`DELETE FROM customers WHERE id = ?1`).bind(customerId),
     env.DB.prepare(`DELETE FROM product_views WHERE customer_id = ?1`).bind(customerId),
     // Merge records keep the merged-away profiles (for audit and unmerge): they go too, as do
@@ -68,7 +70,7 @@ export async function exportCustomer(env: Env, customerId: string): Promise<Cust
   const profile = await loadProfile(db, customerId);
   if (!profile) return null;
   const events = await loadEvents(db, customerId);
-  return { exportedAt: new Date().toISOString(), profile: toDocument(customerId, profile.state, profile.identities, profile.version, profile.updatedAt), events };
+  return { exportedAt: new Date().toISOString(), profile: toDocument(customerId, profile.state, profile.identities, profile.version, profile.updatedAt, profile.segments), events };
 }
 
 export interface Suppression {

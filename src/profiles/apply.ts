@@ -6,6 +6,7 @@
 import type { StoredEvent } from "../events/types";
 import { normalizeTraits, type NormalizeOptions } from "../identity/normalize";
 import { applyComputed, emptyComputed, type ComputedState } from "../segments/computed";
+import { applyAggregates, type AggregateSpec, type Aggregates } from "../segments/aggregates";
 
 export interface Counters {
   /** Events by type: `{ track: 12, page: 40 }`. */
@@ -31,10 +32,17 @@ export interface ProfileState {
   lastSeenAt: number | null;
   /** Built-in computed traits (segments/computed.ts). Absent in profiles stored before they existed. */
   computed?: ComputedState;
+  /** Event counts that segment rules ask about (segments/aggregates.ts). */
+  aggregates: Aggregates;
+}
+
+export interface ApplyOptions extends NormalizeOptions {
+  /** The aggregates in use (active segment rules). Without them, held aggregates are dropped, to be derived again. */
+  aggregateSpecs?: readonly AggregateSpec[];
 }
 
 export function emptyProfile(): ProfileState {
-  return { traits: {}, traitTimes: {}, traitIssues: {}, counters: { types: {}, events: {} }, consent: null, eventCount: 0, firstSeenAt: null, lastSeenAt: null, computed: emptyComputed() };
+  return { traits: {}, traitTimes: {}, traitIssues: {}, counters: { types: {}, events: {} }, consent: null, eventCount: 0, firstSeenAt: null, lastSeenAt: null, computed: emptyComputed(), aggregates: {} };
 }
 
 /** Does a write stamped `stamp` (event time, messageId) win over the one held? */
@@ -47,7 +55,7 @@ export function isNewer(stamp: [number, string] | undefined, held: [number, stri
  * Returns a new state with `events` applied; `state` is not modified. Traits are normalized
  * (identity/normalize.ts) as they are applied; the stored events keep what was sent.
  */
-export function applyEvents(state: ProfileState, events: readonly StoredEvent[], options: NormalizeOptions = {}): ProfileState {
+export function applyEvents(state: ProfileState, events: readonly StoredEvent[], options: ApplyOptions = {}): ProfileState {
   const next: ProfileState = {
     traits: { ...state.traits },
     traitTimes: { ...state.traitTimes },
@@ -60,6 +68,7 @@ export function applyEvents(state: ProfileState, events: readonly StoredEvent[],
     // A profile stored before computed traits existed has none: adding only these events would
     // make them partial, so they stay unknown until derived from all its events (the pipeline does).
     computed: state.computed ? applyComputed(state.computed, events) : state.eventCount === 0 ? applyComputed(undefined, events) : undefined,
+    aggregates: options.aggregateSpecs ? applyAggregates(state.aggregates, options.aggregateSpecs, events, state.eventCount === 0) : events.length === 0 ? state.aggregates : {},
   };
   for (const e of events) {
     const ts = Date.parse(e.timestamp);

@@ -6,6 +6,7 @@ import type { Identity } from "../identity/keys";
 import type { ProfileState } from "./apply";
 import { isoOrNull } from "../time";
 import { computedView } from "../segments/computed";
+import { currentSegments, type Membership } from "../segments/membership";
 
 const ProductFields = {
   productId: z.string(),
@@ -84,6 +85,7 @@ export const CustomerProfile = z.object({
     })
     .nullable()
     .describe("Built-in computed traits, kept up to date on every event; null for a profile stored before they existed, until its next event"),
+  segments: z.array(z.string()).describe("Ids of the segments the customer is in, as of the profile's last evaluation (on every change, and daily for rules on time)"),
   session: Session.nullable().describe("The live session; null until the customer's session object has seen an event"),
   version: z.number().int(),
   updatedAt: z.string(),
@@ -92,7 +94,7 @@ export const CustomerProfile = z.object({
 export type CustomerProfile = z.infer<typeof CustomerProfile>;
 
 
-export function toDocument(id: string, state: ProfileState, identities: readonly Identity[], version: number, updatedAt: number): CustomerProfile {
+export function toDocument(id: string, state: ProfileState, identities: readonly Identity[], version: number, updatedAt: number, membership: Membership = {}): CustomerProfile {
   const values = (kind: Identity["kind"]) => identities.filter((i) => i.kind === kind).map((i) => i.value).sort();
   const userIds = values("user_id");
   const emails = values("email");
@@ -116,6 +118,7 @@ export function toDocument(id: string, state: ProfileState, identities: readonly
     lastSeenAt: isoOrNull(state.lastSeenAt),
     // The engagement score as of the document's own time: readers decay it from there.
     computed: state.computed ? computedView(state.computed, updatedAt) : null,
+    segments: currentSegments(membership),
     session: null,
     version,
     updatedAt: new Date(updatedAt).toISOString(),

@@ -9,6 +9,7 @@ import type { Identity } from "../identity/keys";
 import { emptyProfile, isNewer, type ProfileState } from "./apply";
 import type { StoredProfile } from "./store";
 import { mergeComputed } from "../segments/computed";
+import { mergeAggregates } from "../segments/aggregates";
 
 
 export function mergeStates(a: ProfileState, b: ProfileState): ProfileState {
@@ -34,6 +35,7 @@ export function mergeStates(a: ProfileState, b: ProfileState): ProfileState {
     lastSeenAt: maxOf(a.lastSeenAt, b.lastSeenAt),
     // Unknown on either side (a profile from before computed traits): unknown, not partial.
     computed: a.computed && b.computed ? mergeComputed(a.computed, b.computed) : a.eventCount === 0 ? b.computed : b.eventCount === 0 ? a.computed : undefined,
+    aggregates: mergeAggregates(a.aggregates, a.eventCount === 0, b.aggregates, b.eventCount === 0),
   };
 }
 

@@ -6,6 +6,8 @@
  * cannot express, and which keeps a thousand customers under D1's 100-parameter limit.
  */
 import type { ComputedState } from "../segments/computed";
+import type { Aggregates } from "../segments/aggregates";
+import type { Membership } from "../segments/membership";
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { customers, eventChunks, identities, suppressions } from "../db/schema";
@@ -19,6 +21,8 @@ export interface StoredProfile {
   identities: Identity[];
   recentEvents: StoredEvent[];
   chunkCount: number;
+  /** Segment memberships (segments/membership.ts). */
+  segments: Membership;
   version: number;
   servedAt: number | null;
   /** When its CustomerSession object started (null: never; see the schema). */
@@ -110,6 +114,7 @@ export interface ProfileWrite {
   identities: Identity[];
   newIdentities: Identity[];
   newEvents: StoredEvent[];
+  segments: Membership;
   /** When the read API first served this customer (or one it absorbed). */
   servedAt: number | null;
   sessionAt: number | null;
@@ -145,6 +150,8 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
       counters: JSON.stringify(w.state.counters),
       // Unknown computed traits stay SQL NULL (the backfill looks for those).
       computed: w.state.computed ? JSON.stringify(w.state.computed) : null,
+      aggregates: JSON.stringify(w.state.aggregates),
+      segments: JSON.stringify(w.segments),
       event_count: w.state.eventCount,
       recent_events: JSON.stringify(recent),
       identity_keys: JSON.stringify([...w.identities.map((i) => i.key), ...w.newIdentities.map((i) => i.key)]),
@@ -174,13 +181,13 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
 }
 
 const UPSERT_CUSTOMERS = `
-  INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, computed, event_count, recent_events, identity_keys, chunk_count, first_seen_at, last_seen_at, version, served_at, session_at, created_at, updated_at)
-  SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.trait_issues'), json_extract(value, '$.consent'), json_extract(value, '$.counters'), json_extract(value, '$.computed'),
+  INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, computed, aggregates, segments, event_count, recent_events, identity_keys, chunk_count, first_seen_at, last_seen_at, version, served_at, session_at, created_at, updated_at)
+  SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.trait_issues'), json_extract(value, '$.consent'), json_extract(value, '$.counters'), json_extract(value, '$.computed'), json_extract(value, '$.aggregates'), json_extract(value, '$.segments'),
          json_extract(value, '$.event_count'), json_extract(value, '$.recent_events'), json_extract(value, '$.identity_keys'), json_extract(value, '$.chunk_count'),
          json_extract(value, '$.first_seen_at'), json_extract(value, '$.last_seen_at'), json_extract(value, '$.version'),
          json_extract(value, '$.served_at'), json_extract(value, '$.session_at'), json_extract(value, '$.created_at'), json_extract(value, '$.updated_at')
   FROM json_each(?1) WHERE true
-  ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, trait_issues = excluded.trait_issues, consent = excluded.consent, counters = excluded.counters, computed = excluded.computed,
+  ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, trait_issues = excluded.trait_issues, consent = excluded.consent, counters = excluded.counters, computed = excluded.computed, aggregates = excluded.aggregates, segments = excluded.segments,
     event_count = excluded.event_count, recent_events = excluded.recent_events, identity_keys = excluded.identity_keys, chunk_count = excluded.chunk_count,
     first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at, version = excluded.version, served_at = excluded.served_at, session_at = excluded.session_at, updated_at = excluded.updated_at`;
 
@@ -235,6 +242,7 @@ function toStoredProfile(r: typeof customers.$inferSelect): StoredProfile {
       consent: JSON.parse(r.consent) as ProfileState["consent"],
       counters: { types: {}, events: {}, ...(JSON.parse(r.counters) as Partial<Counters>) },
       ...(r.computed ? { computed: JSON.parse(r.computed) as ComputedState } : {}),
+      aggregates: JSON.parse(r.aggregates) as Aggregates,
       eventCount: r.eventCount,
       firstSeenAt: r.firstSeenAt,
       lastSeenAt: r.lastSeenAt,
@@ -242,6 +250,7 @@ function toStoredProfile(r: typeof customers.$inferSelect): StoredProfile {
     identities: (JSON.parse(r.identityKeys) as string[]).map(identityFromKey),
     recentEvents: JSON.parse(r.recentEvents) as StoredEvent[],
     chunkCount: r.chunkCount,
+    segments: JSON.parse(r.segments) as Membership,
     version: r.version,
     servedAt: r.servedAt,
     sessionAt: r.sessionAt,

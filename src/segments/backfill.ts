@@ -4,16 +4,11 @@
  * profiles, 100 at a time, derives their traits from all their stored events, and queues the
  * next page. Started by the daily cron when such profiles exist, or by an admin.
  *
- * Idempotent and safe alongside the pipeline: a row is written only if it still has no computed
- * traits and is still at the version read, so a concurrent batch's write is never overwritten.
+ * Idempotent and safe alongside the pipeline: a row is written only if it is still at the version
+ * read, so a concurrent batch's write is never overwritten.
  */
-import { mapLimited } from "../concurrency";
-import { database } from "../db/client";
 import { log } from "../log";
-import { toDocument } from "../profiles/document";
-import { loadProfiles, storedEventsOf } from "../profiles/store";
-import { sessionStub } from "../sessions/stub";
-import { applyComputed } from "./computed";
+import { reevaluateCustomers } from "../pipeline/process";
 
 export type BackfillJob = { v: 1; kind: "computed_backfill"; after: string };
 
@@ -35,26 +30,13 @@ export async function startBackfill(env: Env): Promise<void> {
 
 /** One page: returns how many profiles got their traits, and queues the next page. */
 export async function runBackfillJob(env: Env, job: BackfillJob, now = Date.now()): Promise<number> {
-  const db = database(env.DB);
   const { results } = await env.DB.prepare(`SELECT id FROM customers WHERE id > ?1 AND computed IS NULL ORDER BY id LIMIT ?2`).bind(job.after, PAGE).all<{ id: string }>();
   const ids = results.map((r) => r.id);
-  const profiles = await loadProfiles(db, ids);
-  const written = await mapLimited([...profiles.values()], 10, async (p) => {
-    const computed = applyComputed(undefined, await storedEventsOf(db, p));
-    const version = p.version + 1;
-    const res = await env.DB.prepare(`UPDATE customers SET computed = ?1, version = ?2, updated_at = ?3 WHERE id = ?4 AND version = ?5 AND computed IS NULL`)
-      .bind(JSON.stringify(computed), version, now, p.id, p.version)
-      .run();
-    if ((res.meta.changes ?? 0) === 0) return 0;
-    // A served customer's snapshot shows the traits too (its session object orders the write).
-    if (p.servedAt) {
-      const document = toDocument(p.id, { ...p.state, computed }, p.identities, version, now);
-      await sessionStub(env, p.id).ingest({ customerId: p.id, events: [], triggers: [], document, absorb: [], seed: true });
-    }
-    return 1;
-  });
-  const done = written.reduce<number>((n, x) => n + x, 0);
+  // The pipeline's own path with no new event: derives what the profiles lack, evaluates their
+  // segments, writes each at the version read (a concurrent batch wins and is re-read), and
+  // refreshes served customers' snapshots through their session objects.
+  const stats = await reevaluateCustomers(env, ids, { now });
   if (ids.length === PAGE) await env.JOBS.send({ v: 1, kind: "computed_backfill", after: ids[ids.length - 1]! } satisfies BackfillJob);
-  log("info", "computed.backfill_page", { after: job.after, profiles: ids.length, written: done, more: ids.length === PAGE });
-  return done;
+  log("info", "computed.backfill_page", { after: job.after, profiles: ids.length, written: stats.customersChanged, more: ids.length === PAGE });
+  return stats.customersChanged;
 }

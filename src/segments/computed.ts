@@ -141,7 +141,7 @@ export function engagementAt(days: Record<string, number>, now: number): number 
 }
 
 /** The most counted name (ties: alphabetical), or null. */
-function favourite(counts: Record<string, number>): string | null {
+export function favourite(counts: Record<string, number>): string | null {
   let best: string | null = null;
   for (const [name, n] of Object.entries(counts)) if (best === null || n > counts[best]! || (n === counts[best] && name < best)) best = name;
   return best;

@@ -1,0 +1,125 @@
+/**
+ * A segment, as the admin API (`/v1/segments`) accepts it and as recipe files are written: a name
+ * and a rule. A rule is a tree of `all` / `any` / `not` over four kinds of condition:
+ *
+ *   { "trait": "plan", "op": "eq", "value": "pro" }                       a profile trait
+ *   { "computed": "orderCount", "op": "gte", "value": 3 }                 a computed trait
+ *   { "event": "Order Completed", "where": [...], "atLeast": 2, "withinDays": 30 }
+ *                                                                         did (not) perform an event
+ *   { "segment": "vip" }                                                  membership of another segment
+ *
+ * Comparisons share the grammar of trigger conditions (triggers/definition.ts).
+ */
+import { z } from "zod";
+import { PropertyFilter } from "../triggers/definition";
+
+export const SegmentId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be 1-64 lower-case letters, digits, - or _, starting with a letter or digit");
+
+const Op = z.enum(["eq", "neq", "gt", "gte", "lt", "lte", "in", "exists", "not_exists", "contains"]);
+
+/** The computed traits a rule can compare (segments/subject.ts says how each is read). */
+export const COMPUTED_FIELDS = [
+  "orderCount",
+  "totalRevenue",
+  "averageOrderValue",
+  "engagementScore",
+  "daysSinceLastOrder",
+  "daysSinceFirstOrder",
+  "daysSinceLastSeen",
+  "daysSinceFirstSeen",
+  "favouriteCategory",
+  "favouriteBrand",
+  "eventCount",
+] as const;
+export type ComputedField = (typeof COMPUTED_FIELDS)[number];
+
+/** The fields whose value changes with time alone: rules on them need the daily pass. */
+const TIME_FIELDS: readonly ComputedField[] = ["engagementScore", "daysSinceLastOrder", "daysSinceFirstOrder", "daysSinceLastSeen", "daysSinceFirstSeen"];
+
+export const TraitCondition = z.object({
+  trait: z.string().min(1).max(200).describe("Trait name; dots reach into objects (`address.city`)"),
+  op: Op,
+  value: z.unknown().optional(),
+});
+
+export const ComputedCondition = z.object({
+  computed: z.enum(COMPUTED_FIELDS),
+  op: Op,
+  value: z.unknown().optional(),
+  /** For totalRevenue and averageOrderValue: the currency (ISO 4217). Without: the customer's main currency. */
+  currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD").optional(),
+});
+
+export const EventCondition = z
+  .object({
+    event: z.string().min(1).max(200).describe("A track event name"),
+    where: z.array(PropertyFilter).max(10).default([]),
+    /** At least this many matching events (default 1). */
+    atLeast: z.number().int().min(1).max(1_000_000).optional(),
+    /** At most this many: `atMost: 0` is "did not perform". */
+    atMost: z.number().int().min(0).max(1_000_000).optional(),
+    /** Only events of the last N days count (whole UTC days: today and the N days before). Without: ever. */
+    withinDays: z.number().int().min(1).max(365).optional(),
+  })
+  .refine((c) => c.atLeast === undefined || c.atMost === undefined || c.atLeast <= c.atMost, { message: "atLeast must not exceed atMost", path: ["atMost"] });
+
+export const SegmentCondition = z.object({ segment: SegmentId });
+
+export type TraitCondition = z.infer<typeof TraitCondition>;
+export type ComputedCondition = z.infer<typeof ComputedCondition>;
+export type EventCondition = z.infer<typeof EventCondition>;
+export type Rule =
+  | TraitCondition
+  | ComputedCondition
+  | EventCondition
+  | z.infer<typeof SegmentCondition>
+  | { all: Rule[] }
+  | { any: Rule[] }
+  | { not: Rule };
+
+export const Rule: z.ZodType<Rule> = z.lazy(() =>
+  z.union([
+    z.object({ all: z.array(Rule).min(1).max(50) }).strict(),
+    z.object({ any: z.array(Rule).min(1).max(50) }).strict(),
+    z.object({ not: Rule }).strict(),
+    TraitCondition.strict(),
+    ComputedCondition.strict(),
+    EventCondition,
+    SegmentCondition.strict(),
+  ]),
+);
+
+export const SegmentDefinition = z.object({
+  name: z.string().min(1).max(200),
+  description: z.string().max(2_000).optional(),
+  /** A disabled segment keeps its definition and history but has no members. */
+  enabled: z.boolean().default(true),
+  rule: Rule,
+});
+export type SegmentDefinition = z.infer<typeof SegmentDefinition>;
+
+export interface Segment {
+  id: string;
+  version: number;
+  definition: SegmentDefinition;
+  /** Memberships recorded before this instant are from an earlier life of the segment: none. */
+  membersSince: number;
+}
+
+/** Every leaf condition of a rule, depth first. */
+export function conditionsOf(rule: Rule): Exclude<Rule, { all: Rule[] } | { any: Rule[] } | { not: Rule }>[] {
+  if ("all" in rule) return rule.all.flatMap(conditionsOf);
+  if ("any" in rule) return rule.any.flatMap(conditionsOf);
+  if ("not" in rule) return conditionsOf(rule.not);
+  return [rule];
+}
+
+export const eventConditionsOf = (rule: Rule) => conditionsOf(rule).filter((c): c is EventCondition => "event" in c);
+export const segmentsReferencedBy = (rule: Rule) => conditionsOf(rule).flatMap((c) => ("segment" in c ? [c.segment] : []));
+
+/** Can membership change with no event at all, just because days pass? */
+export function dependsOnTime(rule: Rule): boolean {
+  return conditionsOf(rule).some((c) => ("event" in c && c.withinDays !== undefined) || ("computed" in c && TIME_FIELDS.includes(c.computed)));
+}

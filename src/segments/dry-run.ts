@@ -1,0 +1,65 @@
+/**
+ * A dry run of a draft rule: how many profiles would match it now, without saving anything.
+ * Profiles are read page by page with only the columns rules look at. A profile that lacks an
+ * event count the draft asks about has it derived from its stored events (nothing is written).
+ * Within a time budget: past it, the answer says how far it got and extrapolates.
+ */
+import { database } from "../db/client";
+import { loadProfile, storedEventsOf } from "../profiles/store";
+import { applyAggregates, missingSpecs, specsOf } from "./aggregates";
+import { eventConditionsOf, type Rule } from "./definition";
+import { holds } from "./evaluate";
+import { currentSegments, type Membership } from "./membership";
+import { lightRows, stateOfRow } from "./pass";
+import { activeSegments, dependencyOrder } from "./store";
+
+const PAGE = 1_000;
+const SAMPLE = 10;
+
+export interface DryRun {
+  matched: number;
+  scanned: number;
+  total: number;
+  complete: boolean;
+  /** `matched` when complete; otherwise scaled to every profile. */
+  estimatedMatches: number;
+  /** A few of the matching customers, to check the rule does what was meant. */
+  sample: string[];
+}
+
+export async function dryRun(env: Env, rule: Rule, options: { budgetMs?: number; now?: number } = {}): Promise<DryRun> {
+  const db = database(env.DB);
+  const now = options.now ?? Date.now();
+  const started = Date.now();
+  // The draft may only name segments that exist (and cannot be part of a cycle: it is not saved).
+  dependencyOrder([...(await activeSegments(db)), { id: "\u0000draft", version: 0, definition: { name: "draft", enabled: true, rule }, membersSince: now }]);
+  const specs = specsOf(eventConditionsOf(rule));
+  let after = "";
+  let matched = 0;
+  let scanned = 0;
+  let complete = false;
+  const sample: string[] = [];
+  while (Date.now() - started < (options.budgetMs ?? 10_000)) {
+    const rows = await lightRows(env.DB, after, PAGE);
+    for (const row of rows) {
+      const state = stateOfRow(row);
+      const absent = state.eventCount > 0 ? missingSpecs(state.aggregates, specs) : [];
+      if (absent.length > 0) {
+        const profile = await loadProfile(db, row.id);
+        if (profile) state.aggregates = { ...state.aggregates, ...applyAggregates({}, absent, await storedEventsOf(db, profile), true) };
+      }
+      scanned++;
+      if (holds(rule, state, now, new Set(currentSegments(JSON.parse(row.segments) as Membership)))) {
+        matched++;
+        if (sample.length < SAMPLE) sample.push(row.id);
+      }
+    }
+    after = rows[rows.length - 1]?.id ?? after;
+    if (rows.length < PAGE) {
+      complete = true;
+      break;
+    }
+  }
+  const total = complete ? scanned : ((await env.DB.prepare(`SELECT count(*) AS n FROM customers`).first<{ n: number }>())?.n ?? scanned);
+  return { matched, scanned, total, complete, estimatedMatches: complete || scanned === 0 ? matched : Math.round((matched / scanned) * total), sample };
+}

@@ -1,0 +1,73 @@
+/**
+ * Segment membership of one profile at one instant. Pure: the pipeline calls it for every profile
+ * a batch changes, the daily pass for every profile (rules that depend on time), the dry run for
+ * a draft rule.
+ *
+ * Unknown values: a trait or computed trait the profile does not have fails every comparison
+ * except `not_exists` and `neq`, as trigger conditions do.
+ */
+import type { ProfileState } from "../profiles/apply";
+import { compare, valueAt } from "../triggers/match";
+import { countAt, specOf } from "./aggregates";
+import { engagementAt, favourite } from "./computed";
+import type { ComputedCondition, ComputedField, Rule, Segment } from "./definition";
+
+const DAY_MS = 86_400_000;
+
+const daysSince = (at: number | null | undefined, now: number) => (at === null || at === undefined ? undefined : Math.floor((now - at) / DAY_MS));
+
+/** The value of a computed trait, as rules compare it. */
+export function computedValue(state: ProfileState, field: ComputedField, now: number, currency?: string): unknown {
+  const c = state.computed;
+  switch (field) {
+    case "eventCount":
+      return state.eventCount;
+    case "daysSinceLastSeen":
+      return daysSince(state.lastSeenAt, now);
+    case "daysSinceFirstSeen":
+      return daysSince(state.firstSeenAt, now);
+  }
+  if (!c) return undefined;
+  switch (field) {
+    case "orderCount":
+      return c.orders;
+    case "totalRevenue":
+    case "averageOrderValue": {
+      const main = currency ?? Object.keys(c.revenue).sort((x, y) => c.revenue[y]![0] - c.revenue[x]![0] || x.localeCompare(y))[0];
+      const [cents, orders] = (main !== undefined && c.revenue[main]) || [0, 0];
+      if (field === "totalRevenue") return cents / 100;
+      return orders === 0 ? undefined : cents / orders / 100;
+    }
+    case "engagementScore":
+      return engagementAt(c.engagement, now);
+    case "daysSinceLastOrder":
+      return daysSince(c.lastOrderAt, now);
+    case "daysSinceFirstOrder":
+      return daysSince(c.firstOrderAt, now);
+    case "favouriteCategory":
+      return favourite(c.categories) ?? undefined;
+    case "favouriteBrand":
+      return favourite(c.brands) ?? undefined;
+  }
+}
+
+/** Does the rule hold? `members` are the segments the profile is in (those evaluated before). */
+export function holds(rule: Rule, state: ProfileState, now: number, members: ReadonlySet<string>): boolean {
+  if ("all" in rule) return rule.all.every((r) => holds(r, state, now, members));
+  if ("any" in rule) return rule.any.some((r) => holds(r, state, now, members));
+  if ("not" in rule) return !holds(rule.not, state, now, members);
+  if ("segment" in rule) return members.has(rule.segment);
+  if ("trait" in rule) return compare(valueAt(state.traits, rule.trait), rule.op, rule.value);
+  if ("computed" in rule) return compare(computedValue(state, rule.computed, now, (rule as ComputedCondition).currency), rule.op, rule.value);
+  const n = countAt(state.aggregates, specOf(rule), now) ?? 0;
+  // Without atLeast: "at least once", unless atMost is given ("atMost: 0" is "did not").
+  const min = rule.atLeast ?? (rule.atMost === undefined ? 1 : 0);
+  return n >= min && (rule.atMost === undefined || n <= rule.atMost);
+}
+
+/** The enabled segments the profile is in. `segments` are in dependency order (store.ts sorts them). */
+export function membersOf(segments: readonly Segment[], state: ProfileState, now: number): Set<string> {
+  const members = new Set<string>();
+  for (const s of segments) if (s.definition.enabled && holds(s.definition.rule, state, now, members)) members.add(s.id);
+  return members;
+}

@@ -1,0 +1,82 @@
+/**
+ * Segment members in D1, written in the same transaction as the profiles whose memberships
+ * changed: one row per entry (deleted on exit), each segment's size moved by the difference, and
+ * one stats row per segment and day for its history. So member lists, sizes and the profiles'
+ * own memberships never disagree.
+ */
+import { splitBySize } from "../profiles/store";
+import type { Transition } from "./membership";
+
+const DAY_MS = 86_400_000;
+const MAX_PARAM_BYTES = 900 * 1024;
+
+export interface MembershipChange {
+  customerId: string;
+  transitions: readonly Transition[];
+}
+
+export function membershipStatements(d1: D1Database, changes: readonly MembershipChange[]): D1PreparedStatement[] {
+  const entered: { s: string; c: string; at: number }[] = [];
+  const exited: { s: string; c: string }[] = [];
+  // segment → day → [entered, exited]
+  const stats = new Map<string, Map<number, [number, number]>>();
+  for (const { customerId, transitions } of changes) {
+    for (const t of transitions) {
+      if (t.kind === "entered") entered.push({ s: t.segmentId, c: customerId, at: t.at });
+      else exited.push({ s: t.segmentId, c: customerId });
+      const days = stats.get(t.segmentId) ?? new Map<number, [number, number]>();
+      stats.set(t.segmentId, days);
+      const day = Math.floor(t.at / DAY_MS);
+      const counts = days.get(day) ?? [0, 0];
+      counts[t.kind === "entered" ? 0 : 1]++;
+      days.set(day, counts);
+    }
+  }
+  if (stats.size === 0) return [];
+  const statements: D1PreparedStatement[] = [];
+  for (const group of splitBySize(entered, MAX_PARAM_BYTES)) statements.push(d1.prepare(INSERT_MEMBERS).bind(JSON.stringify(group)));
+  for (const group of splitBySize(exited, MAX_PARAM_BYTES)) statements.push(d1.prepare(DELETE_MEMBERS).bind(JSON.stringify(group)));
+  const deltas: { s: string; d: number }[] = [];
+  const dayRows: { s: string; day: number; e: number; x: number }[] = [];
+  for (const [s, days] of stats) {
+    let d = 0;
+    for (const [day, [e, x]] of days) {
+      d += e - x;
+      dayRows.push({ s, day, e, x });
+    }
+    deltas.push({ s, d });
+  }
+  statements.push(d1.prepare(MOVE_SIZES).bind(JSON.stringify(deltas)), d1.prepare(UPSERT_STATS).bind(JSON.stringify(dayRows)));
+  return statements;
+}
+
+/**
+ * A customer about to disappear (erased, or merged into another) leaves its segments: its
+ * member rows go and the sizes shrink. Runs before its row is deleted (it reads the row's memberships).
+ */
+export function forgetMembershipStatements(d1: D1Database, customerId: string): D1PreparedStatement[] {
+  const memberOf = `SELECT segment_id FROM segment_members WHERE customer_id = ?1 AND segment_id IN (SELECT key FROM json_each((SELECT segments FROM customers WHERE id = ?1)))`;
+  return [
+    d1.prepare(`UPDATE segments SET size = max(0, size - 1) WHERE id IN (${memberOf})`).bind(customerId),
+    d1.prepare(`DELETE FROM segment_members WHERE customer_id = ?1 AND segment_id IN (SELECT key FROM json_each((SELECT segments FROM customers WHERE id = ?1)))`).bind(customerId),
+  ];
+}
+
+// Entries are idempotent (a row already there stays), exits too.
+const INSERT_MEMBERS = `
+  INSERT INTO segment_members (segment_id, customer_id, entered_at)
+  SELECT json_extract(value, '$.s'), json_extract(value, '$.c'), json_extract(value, '$.at') FROM json_each(?1) WHERE true
+  ON CONFLICT (segment_id, customer_id) DO UPDATE SET entered_at = excluded.entered_at`;
+
+const DELETE_MEMBERS = `
+  DELETE FROM segment_members WHERE (segment_id, customer_id) IN (SELECT json_extract(value, '$.s'), json_extract(value, '$.c') FROM json_each(?1))`;
+
+const MOVE_SIZES = `
+  UPDATE segments SET size = max(0, size + (SELECT sum(json_extract(value, '$.d')) FROM json_each(?1) WHERE json_extract(value, '$.s') = segments.id))
+  WHERE id IN (SELECT json_extract(value, '$.s') FROM json_each(?1))`;
+
+const UPSERT_STATS = `
+  INSERT INTO segment_stats (segment_id, day, entered, exited, size)
+  SELECT json_extract(value, '$.s'), json_extract(value, '$.day'), json_extract(value, '$.e'), json_extract(value, '$.x'), (SELECT size FROM segments WHERE id = json_extract(value, '$.s'))
+  FROM json_each(?1) WHERE true
+  ON CONFLICT (segment_id, day) DO UPDATE SET entered = entered + excluded.entered, exited = exited + excluded.exited, size = excluded.size`;

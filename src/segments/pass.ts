@@ -1,0 +1,132 @@
+/**
+ * The evaluation pass: every profile's segments evaluated again, for what no event announces.
+ * Someone leaves "active in the last 30 days" because a day passed; a changed rule applies to
+ * everyone; a deleted segment is forgotten. Run daily just after midnight UTC (windows are whole
+ * UTC days) when a rule depends on time, and after every change of a segment.
+ *
+ * A chain of jobs on the jobs queue, each a page of profiles read by key order with only the
+ * columns rules look at. Most profiles do not change: only those whose memberships do (or that
+ * lack an event count a rule needs) go through the pipeline's commit path (reevaluateCustomers),
+ * which writes them at the version read and sends their entries and exits to triggers. Retried
+ * pages are idempotent; the run's progress counts each page once.
+ */
+import { newId } from "../crypto";
+import type { ProfileState } from "../profiles/apply";
+import type { Counters } from "../profiles/apply";
+import { log } from "../log";
+import { reevaluateCustomers } from "../pipeline/process";
+import type { Aggregates } from "./aggregates";
+import { missingSpecs } from "./aggregates";
+import type { ComputedState } from "./computed";
+import { dependsOnTime, segmentsReferencedBy, type Segment } from "./definition";
+import { membersOf } from "./evaluate";
+import { nextMembership, sameMembership, type Membership } from "./membership";
+import { segmentRules } from "./rules";
+import { database } from "../db/client";
+
+export type PassJob = { v: 1; kind: "segment_pass"; runId: string; after: string };
+
+export const PASS_PAGE = 500;
+/** Profiles that changed are committed this many at a time (one D1 transaction each). */
+const COMMIT_GROUP = 100;
+
+export function isPassJob(body: unknown): body is PassJob {
+  const j = body as PassJob | null;
+  return typeof j === "object" && j !== null && j.v === 1 && j.kind === "segment_pass" && typeof j.runId === "string" && typeof j.after === "string";
+}
+
+export async function startPass(env: Env, reason: string, now = Date.now()): Promise<string> {
+  const runId = newId("run", now);
+  await env.DB.prepare(`INSERT INTO segment_runs (id, reason, started_at) VALUES (?1, ?2, ?3)`).bind(runId, reason, now).run();
+  await env.JOBS.send({ v: 1, kind: "segment_pass", runId, after: "" } satisfies PassJob);
+  return runId;
+}
+
+/** Does any enabled segment change with time alone (itself or through a segment it names)? */
+export function needsDailyPass(segments: readonly Segment[]): boolean {
+  const byId = new Map(segments.map((s) => [s.id, s]));
+  const timed = (s: Segment, seen: Set<string>): boolean =>
+    dependsOnTime(s.definition.rule) || segmentsReferencedBy(s.definition.rule).some((id) => !seen.has(id) && byId.has(id) && timed(byId.get(id)!, new Set([...seen, id])));
+  return segments.some((s) => s.definition.enabled && timed(s, new Set([s.id])));
+}
+
+/** The daily cron: a pass when some rule depends on time. */
+export async function dailyPass(env: Env): Promise<string | null> {
+  const rules = await segmentRules(database(env.DB));
+  return needsDailyPass(rules.segments) ? startPass(env, "daily") : null;
+}
+
+interface LightRow {
+  id: string;
+  traits: string;
+  counters: string;
+  computed: string | null;
+  aggregates: string;
+  segments: string;
+  event_count: number;
+  first_seen_at: number | null;
+  last_seen_at: number | null;
+}
+
+/** What rules read of a profile, from the few columns a pass selects. */
+export function stateOfRow(r: LightRow): ProfileState {
+  return {
+    traits: JSON.parse(r.traits) as Record<string, unknown>,
+    traitTimes: {},
+    traitIssues: {},
+    consent: null,
+    counters: JSON.parse(r.counters) as Counters,
+    ...(r.computed ? { computed: JSON.parse(r.computed) as ComputedState } : {}),
+    aggregates: JSON.parse(r.aggregates) as Aggregates,
+    eventCount: r.event_count,
+    firstSeenAt: r.first_seen_at,
+    lastSeenAt: r.last_seen_at,
+  };
+}
+
+export async function lightRows(d1: D1Database, after: string, limit: number): Promise<LightRow[]> {
+  const { results } = await d1
+    .prepare(`SELECT id, traits, counters, computed, aggregates, segments, event_count, first_seen_at, last_seen_at FROM customers WHERE id > ?1 ORDER BY id LIMIT ?2`)
+    .bind(after, limit)
+    .all<LightRow>();
+  return results;
+}
+
+/** One page: evaluates it, commits the profiles that changed, queues the next page or ends the run. */
+export async function runPassJob(env: Env, job: PassJob, now = Date.now()): Promise<{ profiles: number; changed: number }> {
+  const rules = await segmentRules(database(env.DB));
+  const rows = await lightRows(env.DB, job.after, PASS_PAGE);
+  const stale: string[] = [];
+  for (const row of rows) {
+    const state = stateOfRow(row);
+    const previous = JSON.parse(row.segments) as Membership;
+    const { membership } = nextMembership(previous, membersOf(rules.segments, state, now), rules.segments, now);
+    const lacking = state.computed === undefined || (state.eventCount > 0 && missingSpecs(state.aggregates, rules.specs).length > 0);
+    if (lacking || !sameMembership(previous, membership)) stale.push(row.id);
+  }
+  let changed = 0;
+  for (let i = 0; i < stale.length; i += COMMIT_GROUP) changed += (await reevaluateCustomers(env, stale.slice(i, i + COMMIT_GROUP), { now })).customersChanged;
+  const last = rows[rows.length - 1]?.id;
+  const more = rows.length === PASS_PAGE;
+  // Counted once per page: a retried page finds the cursor moved and adds nothing.
+  await env.DB.prepare(
+    `UPDATE segment_runs SET cursor = ?3, profiles = profiles + ?4, changed = changed + ?5, finished_at = CASE WHEN ?6 THEN ?7 ELSE finished_at END WHERE id = ?1 AND cursor = ?2`,
+  )
+    .bind(job.runId, job.after, last ?? job.after, rows.length, changed, more ? 0 : 1, now)
+    .run();
+  if (more) await env.JOBS.send({ v: 1, kind: "segment_pass", runId: job.runId, after: last! } satisfies PassJob);
+  // At the end, sizes are recounted from the member rows (they are kept incrementally; this
+  // repairs any drift, e.g. after a restore).
+  else await env.DB.prepare(`UPDATE segments SET size = (SELECT count(*) FROM segment_members WHERE segment_id = segments.id) WHERE deleted_at IS NULL`).run();
+  log("info", "segments.pass_page", { runId: job.runId, profiles: rows.length, changed, more });
+  return { profiles: rows.length, changed };
+}
+
+export async function getRun(d1: D1Database, id: string) {
+  return d1.prepare(`SELECT id, reason, started_at AS startedAt, finished_at AS finishedAt, profiles, changed FROM segment_runs WHERE id = ?1`).bind(id).first<{ id: string; reason: string; startedAt: number; finishedAt: number | null; profiles: number; changed: number }>();
+}
+
+export async function listRuns(d1: D1Database, limit = 20) {
+  const { results } = await d1.prepare(`SELECT id, reason, started_at AS startedAt, finished_at AS finishedAt, profiles, changed FROM segment_runs ORDER BY started_at DESC LIMIT ?1`).bind(limit).all<{ id: string; reason: string; startedAt: number; finishedAt: number | null; profiles: number; changed: number }>();
+  return results;
+}
