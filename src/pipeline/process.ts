@@ -112,8 +112,9 @@ async function deriveMissing(db: Database, profiles: Map<string, StoredProfile>,
 
 /** What a commit starts from: the customers concerned, grouped with their events. */
 interface Resolved {
-  /** The events left after dropping suppressed ones. */
+  /** The events left after dropping suppressed ones, and how many were dropped. */
   events: StoredEvent[];
+  suppressed: number;
   groups: ResolvedGroup[];
   profiles: Map<string, StoredProfile>;
   seen: Set<string>;
@@ -160,7 +161,7 @@ export async function reevaluateCustomers(env: Env, customerIds: readonly string
 async function resolveCustomers(db: Database, ids: readonly string[]): Promise<Resolved> {
   const profiles = await loadProfiles(db, ids);
   const groups = [...profiles.keys()].map((customerId): ResolvedGroup => ({ customerId, isNew: false, events: [], newIdentities: [], merges: [], conflicts: [] }));
-  return { events: [], groups, profiles, seen: new Set(), refusals: [], unattributable: [] };
+  return { events: [], suppressed: 0, groups, profiles, seen: new Set(), refusals: [], unattributable: [] };
 }
 
 async function resolveEvents(env: Env, db: Database, input: StoredEvent[], now: number): Promise<Resolved> {
@@ -177,15 +178,14 @@ async function resolveEvents(env: Env, db: Database, input: StoredEvent[], now: 
   const identitiesByCustomer = new Map([...profiles.values()].map((p) => [p.id, p.identities]));
   const { groups, refusals, unattributable } = resolveGroups(events, owners, identitiesByCustomer, () => newId("cus", now), normalize, blocked, config.identityRules);
   const seen = await loadSeenMessageIds(db, [...profiles.values()], events.map((e) => e.messageId));
-  return { events, groups, profiles, seen, refusals, unattributable };
+  return { events, suppressed: input.length - events.length, groups, profiles, seen, refusals, unattributable };
 }
 
 async function commitOnce(env: Env, db: Database, resolve: () => Promise<Resolved>, triggers: readonly Trigger[], rules: SegmentRules, options: ProcessOptions, attempt: number): Promise<ProcessStats> {
   const now = options.now ?? Date.now();
   const t0 = performance.now();
   const normalize = { defaultPhoneCountry: readConfig(env).defaultPhoneCountry };
-  const { events, groups, profiles, seen, refusals, unattributable } = await resolve();
-  const input = events;
+  const { events, suppressed, groups, profiles, seen, refusals, unattributable } = await resolve();
   const derived = await deriveMissing(db, profiles, rules);
   const t1 = performance.now();
 
@@ -314,10 +314,10 @@ async function commitOnce(env: Env, db: Database, resolve: () => Promise<Resolve
 
   const t4 = performance.now();
   return {
-    received: input.length,
+    received: events.length + suppressed,
     events: events.length,
     duplicates,
-    suppressed: input.length - events.length,
+    suppressed,
     customers: groups.length,
     customersChanged: writes.length,
     merges: mergeWrites.length,
