@@ -5,28 +5,18 @@
 //   node scripts/load-triggers.mjs [dir] --url https://rapport.example.com --key ak_… [--destination https://…]
 //
 // --destination replaces every definition's destination URL (e.g. your ESP's endpoint).
-import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs, target } from "./cli-args.mjs";
+import { putDefinitions } from "./load-definitions.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const RECIPES_DIR = path.join(ROOT, "src", "triggers", "recipes");
 
 /** PUTs every `*.json` of `dir`; returns [{ id, status, version }], throws on the first refusal. */
 export async function loadTriggers({ url, key, dir = RECIPES_DIR, destination }) {
-  const files = (await readdir(dir)).filter((f) => f.endsWith(".json")).sort();
-  const results = [];
-  for (const file of files) {
-    const id = path.basename(file, ".json");
-    const definition = JSON.parse(await readFile(path.join(dir, file), "utf8"));
-    if (destination) definition.destination = { ...definition.destination, url: destination };
-    const res = await fetch(`${url}/v1/triggers/${id}`, { method: "PUT", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(definition) });
-    const body = await res.json();
-    if (!res.ok) throw new Error(`${file}: ${res.status} ${JSON.stringify(body.errors ?? body.detail)}`);
-    results.push({ id, status: res.status === 201 ? "created" : "saved", version: body.version });
-  }
-  return results;
+  const transform = (definition) => (destination ? { ...definition, destination: { ...definition.destination, url: destination } } : definition);
+  return putDefinitions({ url, key, dir, resource: "triggers", transform });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

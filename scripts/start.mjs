@@ -6,6 +6,7 @@ import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev } from "./local.mjs";
 import { demoBatch, demoCatalog } from "./demo-data.mjs";
 import { loadBlocks } from "./load-blocks.mjs";
 import { loadTriggers } from "./load-triggers.mjs";
+import { loadSegments } from "./load-segments.mjs";
 import { startReceiver } from "./webhook-receiver.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
@@ -29,6 +30,9 @@ dev.child.on("exit", (code) => process.exit(code ?? 1));
 
 const loaded = await loadTriggers({ url, key: DEMO_KEYS.admin, destination: `${receiver.url}/webhooks/rapport` });
 console.log(`Trigger recipes loaded: ${loaded.map((t) => t.id).join(", ")}`);
+
+const segments = await loadSegments({ url, key: DEMO_KEYS.admin });
+console.log(`Segments loaded: ${segments.map((s) => s.id).join(", ")}`);
 
 const blocks = await loadBlocks({ url, key: DEMO_KEYS.admin });
 console.log(`Content blocks published: ${blocks.map((b) => b.id).join(", ")}`);

@@ -7,7 +7,7 @@ describe("OpenAPI document and docs page", () => {
     expect(res.status).toBe(200);
     const doc = (await res.json()) as any;
     expect(doc.openapi).toBe("3.1.0");
-    for (const path of ["/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch", "/v1/customers/{id}", "/v1/customers/{id}/events", "/v1/admin/keys", "/v1/triggers", "/v1/triggers/{id}", "/v1/triggers/{id}/versions", "/v1/triggers/{id}/rollback", "/v1/deliveries", "/v1/deliveries/{id}/replay", "/v1/customers/{id}/triggers", "/v1/catalog/products", "/v1/blocks/{id}", "/v1/blocks/{id}/publish", "/v1/content/{block}.{format}", "/v1/r/{block}/{slot}"]) {
+    for (const path of ["/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch", "/v1/customers/{id}", "/v1/customers/{id}/events", "/v1/admin/keys", "/v1/triggers", "/v1/triggers/{id}", "/v1/triggers/{id}/versions", "/v1/triggers/{id}/rollback", "/v1/deliveries", "/v1/deliveries/{id}/replay", "/v1/customers/{id}/triggers", "/v1/catalog/products", "/v1/blocks/{id}", "/v1/blocks/{id}/publish", "/v1/segments/{id}", "/v1/segments/{id}/members", "/v1/segments/dry-run", "/v1/content/{block}.{format}", "/v1/r/{block}/{slot}"]) {
       expect(doc.paths[path], path).toBeDefined();
     }
     const track = doc.paths["/v1/track"].post.requestBody.content["application/json"].schema;

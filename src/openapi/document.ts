@@ -8,6 +8,7 @@ import { AliasMessage, BatchRequest, GroupMessage, IdentifyMessage, IngestRespon
 import { CustomerProfile } from "../profiles/document";
 import { CatalogUpdate } from "../catalog/schemas";
 import { TriggerDefinition } from "../triggers/definition";
+import { Rule, SegmentDefinition } from "../segments/definition";
 import { BlockDefinition } from "../content/definition";
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
@@ -79,7 +80,7 @@ export function openApiDocument(serverUrl: string) {
         readKey: { type: "http", scheme: "bearer", description: "Read key (secret)" },
         adminKey: { type: "http", scheme: "bearer", description: "Admin key (secret)" },
       },
-      schemas: { Problem: schema(Problem), CustomerProfile: schema(CustomerProfile), ApiKey: schema(ApiKeySchema), TriggerDefinition: schema(TriggerDefinition) },
+      schemas: { Problem: schema(Problem), CustomerProfile: schema(CustomerProfile), ApiKey: schema(ApiKeySchema), TriggerDefinition: schema(TriggerDefinition), SegmentDefinition: schema(SegmentDefinition) },
     },
     paths: {
       "/v1/track": ingest("track", TrackMessage, "Record an action"),
@@ -125,6 +126,24 @@ export function openApiDocument(serverUrl: string) {
       "/v1/triggers/{id}/versions": admin("get", "Every saved version of a trigger, newest first", { "200": json("Versions", { type: "object" }), "404": problem("No such trigger") }, undefined, "Triggers"),
       "/v1/triggers/{id}/rollback": admin("post", "Save an old version again as the newest", { "200": json("Saved", { type: "object" }), "404": problem("No such version") }, z.object({ version: z.number().int() }), "Triggers"),
       "/v1/triggers/{id}/deliveries": admin("get", "The delivery log of a trigger (?customerId, ?status, ?limit, ?before)", { "200": json("A page", { type: "object" }) }, undefined, "Triggers"),
+      "/v1/segments": admin("get", "Segments (current versions) with their sizes", { "200": json("Segments", { type: "object" }) }, undefined, "Segments"),
+      "/v1/segments/recipes": admin("get", "The shipped segments: high value, VIP, at risk, new prospects", { "200": json("Recipes", { type: "object" }) }, undefined, "Segments"),
+      "/v1/segments/dry-run": admin("post", "How many profiles a draft rule would match now (nothing saved)", { "200": json("Matched, scanned, total, a sample", { type: "object" }), "400": problem("Invalid rule (field named)") }, z.object({ rule: Rule }), "Segments"),
+      "/v1/segments/runs": {
+        ...admin("get", "Recent evaluation passes over every profile, with their progress", { "200": json("Runs", { type: "object" }) }, undefined, "Segments"),
+        ...admin("post", "Start an evaluation pass now", { "202": json("The run", { type: "object" }) }, undefined, "Segments"),
+      },
+      "/v1/segments/runs/{runId}": admin("get", "One evaluation pass (finishedAt is set when it is done)", { "200": json("The run", { type: "object" }), "404": problem("No such run") }, undefined, "Segments"),
+      "/v1/segments/{id}": {
+        ...admin("put", "Save a new version of a segment (If-Match: \"<version>\"); starts an evaluation pass", { "200": json("Saved", { type: "object" }), "201": json("Created", { type: "object" }), "400": problem("Invalid definition, a missing segment named, or a cycle"), "412": problem("Someone saved another version meanwhile") }, SegmentDefinition, "Segments"),
+        ...admin("get", "A segment's current version and size", { "200": json("The segment", { type: "object" }), "404": problem("No such segment") }, undefined, "Segments"),
+        ...admin("delete", "Delete a segment (its members go; its history stays)", { "204": { description: "Deleted" }, "404": problem("No such segment"), "409": problem("Other segments' rules name it") }, undefined, "Segments"),
+      },
+      "/v1/segments/{id}/versions": admin("get", "Every saved version of a segment, newest first", { "200": json("Versions", { type: "object" }), "404": problem("No such segment") }, undefined, "Segments"),
+      "/v1/segments/{id}/rollback": admin("post", "Save an old version again as the newest", { "200": json("Saved", { type: "object" }), "404": problem("No such version") }, z.object({ version: z.number().int() }), "Segments"),
+      "/v1/segments/{id}/members": admin("get", "Members by customer id (?limit, ?after = the previous page's next)", { "200": json("A page", { type: "object" }), "404": problem("No such segment") }, undefined, "Segments"),
+      "/v1/segments/{id}/members/export": admin("get", "Every member as NDJSON (customerId, userId, email, enteredAt), streamed", { "200": { description: "application/x-ndjson" }, "404": problem("No such segment") }, undefined, "Segments"),
+      "/v1/segments/{id}/history": admin("get", "Entries, exits and size per UTC day (?days, up to 365)", { "200": json("History", { type: "object" }), "404": problem("No such segment") }, undefined, "Segments"),
       "/v1/deliveries": admin("get", "The delivery log of fired triggers (?triggerId, ?customerId, ?status=queued|retrying|delivered|rejected|dead)", { "200": json("A page", { type: "object" }) }, undefined, "Triggers"),
       "/v1/deliveries/{id}": admin("get", "One delivery, with the message sent", { "200": json("The delivery", { type: "object" }), "404": problem("No such delivery") }, undefined, "Triggers"),
       "/v1/deliveries/{id}/replay": admin("post", "Queue a rejected or dead delivery again (same delivery id)", { "202": json("Queued", { type: "object" }), "404": problem("No such delivery"), "409": problem("Already delivered") }, undefined, "Triggers"),
