@@ -55,7 +55,7 @@ import { registerBlockRoutes } from "./content/routes";
 import { registerContentServeRoutes } from "./content/serve-routes";
 import { registerPreviewPage } from "./content/preview-page";
 import { registerSegmentRoutes } from "./segments/routes";
-import { dailyPass } from "./segments/pass";
+import { dailyPass, SEGMENT_PASS_CRON } from "./segments/pass";
 
 export { CustomerSession } from "./sessions/customer-session";
 
@@ -73,9 +73,6 @@ registerBlockRoutes(app);
 registerContentServeRoutes(app);
 registerPreviewPage(app);
 registerDocsRoutes(app);
-
-/** The cron of the daily segment pass (wrangler.toml); the other runs maintenance. */
-export const SEGMENT_PASS_CRON = "7 0 * * *";
 
 const isJobQueue = (queue: string) => queue.startsWith("rapport-jobs");
 

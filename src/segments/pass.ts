@@ -26,6 +26,9 @@ import { database } from "../db/client";
 
 export type PassJob = { v: 1; kind: "segment_pass"; runId: string; after: string };
 
+/** The cron of the daily pass (wrangler.toml); the other cron runs maintenance. */
+export const SEGMENT_PASS_CRON = "7 0 * * *";
+
 export const PASS_PAGE = 500;
 /** Profiles that changed are committed this many at a time (one D1 transaction each). */
 const COMMIT_GROUP = 100;
