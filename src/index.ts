@@ -13,6 +13,7 @@
  *   - delivery/   the delivery log of fired triggers, replay                       (admin keys)
  *   - catalog/    product catalog updates: price drops and restocks                (admin keys)
  *   - segments/   segment rules, members, history, dry runs: /v1/segments           (admin keys)
+ *   - models/     predictive scores: training set, publish, drift: /v1/admin/models  (admin keys)
  *   - content/    Liquid content blocks: /v1/blocks (admin keys), /preview (page);
  *                 /v1/content/{block}.{html,json,svg,png} and /v1/r/{block}/{slot} for emails
  *                 (signed per customer: no key)
@@ -55,6 +56,7 @@ import { registerBlockRoutes } from "./content/routes";
 import { registerContentServeRoutes } from "./content/serve-routes";
 import { registerPreviewPage } from "./content/preview-page";
 import { registerSegmentRoutes } from "./segments/routes";
+import { registerModelRoutes } from "./models/routes";
 import { dailyPass, SEGMENT_PASS_CRON } from "./segments/pass";
 
 export { CustomerSession } from "./sessions/customer-session";
@@ -69,6 +71,7 @@ registerTriggerRoutes(app);
 registerCatalogRoutes(app);
 registerDeliveryRoutes(app);
 registerSegmentRoutes(app);
+registerModelRoutes(app);
 registerBlockRoutes(app);
 registerContentServeRoutes(app);
 registerPreviewPage(app);

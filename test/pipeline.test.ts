@@ -227,7 +227,7 @@ describe("pipeline: the first read and a concurrent consumer", () => {
     const before = (await loadProfile(db, id))!;
     expect(before.servedAt).toBeNull();
     await markServed(db, id);
-    const stale = commitStatements(env.DB, [{ customerId: id, previousVersion: before.version, state: before.state, recentEvents: before.recentEvents, chunkCount: 0, identities: before.identities, newIdentities: [], newEvents: [], segments: {}, servedAt: before.servedAt, sessionAt: null, createdAt: before.createdAt, now: Date.now() }]);
+    const stale = commitStatements(env.DB, [{ customerId: id, previousVersion: before.version, state: before.state, recentEvents: before.recentEvents, chunkCount: 0, identities: before.identities, newIdentities: [], newEvents: [], segments: {}, scores: null, servedAt: before.servedAt, sessionAt: null, createdAt: before.createdAt, now: Date.now() }]);
     await expect(env.DB.batch(stale)).rejects.toThrow(/rapport_version_conflict/);
   });
 });

@@ -32,6 +32,8 @@ export const customers = sqliteTable("customers", {
   aggregates: text("aggregates").notNull().default("{}"),
   /** JSON segment id → [1 in / 0 out, since when (ms)] (segments/membership.ts). */
   segments: text("segments").notNull().default("{}"),
+  /** JSON predictive scores as of the last write: model name → [score, model version], and `at` (models/scores.ts). */
+  scores: text("scores"),
   eventCount: integer("event_count").notNull().default(0),
   /** JSON array of the latest stored events (also dedupe marks). */
   recentEvents: text("recent_events").notNull().default("[]"),
@@ -401,3 +403,34 @@ export const segmentRuns = sqliteTable("segment_runs", {
   profiles: integer("profiles").notNull().default(0),
   changed: integer("changed").notNull().default(0),
 });
+
+/** Every published version of each predictive model (the current one is also in KV, where the worker reads it). */
+export const models = sqliteTable(
+  "models",
+  {
+    name: text("name").notNull(),
+    version: integer("version").notNull(),
+    /** JSON Model. */
+    model: text("model").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.version] })],
+);
+
+/**
+ * The distribution of each model's scores per UTC day, as the pipeline writes profiles: ten
+ * buckets of 0.1, for drift monitoring. One row per model version and day (WITHOUT ROWID), upserted once per batch.
+ */
+export const scoreStats = sqliteTable(
+  "score_stats",
+  {
+    name: text("name").notNull(),
+    version: integer("version").notNull(),
+    day: integer("day").notNull(),
+    n: integer("n").notNull(),
+    sum: real("sum").notNull(),
+    /** JSON array of ten counts. */
+    buckets: text("buckets").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.version, t.day] })],
+);

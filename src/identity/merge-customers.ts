@@ -30,11 +30,11 @@ export async function mergeCustomers(env: Env, ids: [string, string], cause: { r
   const rank = (p: StoredProfile) => bestRank(rules, p.identities);
   const [survivor, merged] = [a, b].sort((x, y) => rank(x) - rank(y) || x.id.localeCompare(y.id)) as [StoredProfile, StoredProfile];
   const base = combine(survivor, [merged]);
-  const write = { customerId: survivor.id, previousVersion: survivor.version, state: base.state, recentEvents: base.recentEvents, chunkCount: base.chunkCount, identities: base.identities, newIdentities: [], newEvents: [], segments: survivor.segments, servedAt: base.servedAt, sessionAt: base.sessionAt, createdAt: survivor.createdAt, now };
+  const write = { customerId: survivor.id, previousVersion: survivor.version, state: base.state, recentEvents: base.recentEvents, chunkCount: base.chunkCount, identities: base.identities, newIdentities: [], newEvents: [], segments: survivor.segments, scores: survivor.scores, servedAt: base.servedAt, sessionAt: base.sessionAt, createdAt: survivor.createdAt, now };
   await env.DB.batch([...mergeStatements(env.DB, [{ survivorId: survivor.id, merged, cause: { messageId: `duplicate:${cause.reason}`, keys: [] }, now }]), ...commitStatements(env.DB, [write])]);
   // The survivor's session object takes over the merged one's session and timers, and writes
   // the survivor's snapshot if it has one.
-  const document = base.servedAt ? toDocument(survivor.id, base.state, base.identities, survivor.version + 1, now, survivor.segments) : null;
+  const document = base.servedAt ? toDocument(survivor.id, base.state, base.identities, survivor.version + 1, now, survivor.segments, survivor.scores) : null;
   const needsSession = base.sessionAt !== null || base.servedAt !== null;
   await Promise.all([
     env.PROFILES.delete(snapshotKey(merged.id)),

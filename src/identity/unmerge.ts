@@ -59,8 +59,8 @@ export async function unmerge(env: Env, mergedId: string, now = Date.now()): Pro
   const survivorState = applyEvents(emptyProfile(), toSurvivor, normalize);
   const restoredState = applyEvents(emptyProfile(), toRestored, normalize);
   const writes = [
-    { customerId: survivor.id, previousVersion: survivor.version, state: survivorState, recentEvents: [], chunkCount: 0, identities: survivorIdentities, newIdentities: [], newEvents: toSurvivor, segments: survivor.segments, servedAt: survivor.servedAt, sessionAt: survivor.sessionAt, createdAt: survivor.createdAt, now },
-    { customerId: before.id, previousVersion: null, state: restoredState, recentEvents: [], chunkCount: 0, identities: restoredIdentities, newIdentities: [], newEvents: toRestored, segments: {}, servedAt: before.servedAt, sessionAt: before.sessionAt ?? null, createdAt: before.createdAt, now },
+    { customerId: survivor.id, previousVersion: survivor.version, state: survivorState, recentEvents: [], chunkCount: 0, identities: survivorIdentities, newIdentities: [], newEvents: toSurvivor, segments: survivor.segments, scores: null, servedAt: survivor.servedAt, sessionAt: survivor.sessionAt, createdAt: survivor.createdAt, now },
+    { customerId: before.id, previousVersion: null, state: restoredState, recentEvents: [], chunkCount: 0, identities: restoredIdentities, newIdentities: [], newEvents: toRestored, segments: {}, scores: null, servedAt: before.servedAt, sessionAt: before.sessionAt ?? null, createdAt: before.createdAt, now },
   ];
   await env.DB.batch([
     // The survivor's chunks are rewritten, split between the two.

@@ -28,6 +28,7 @@ import { segmentRules, type SegmentRules } from "../segments/rules";
 import { membersOf } from "../segments/evaluate";
 import { nextMembership, recentTransitions, RESEND_WINDOW_MS, sameMembership, transitionEvent } from "../segments/membership";
 import { membershipStatements, type MembershipChange } from "../segments/members-store";
+import { scoresOf, scoreStatsStatement, type Scores } from "../models/scores";
 import { loadMergeBlocks, mergeStatements, refusalStatements, unattributableStatements, type MergeWrite } from "../identity/merge-store";
 import { snapshotKey } from "../profiles/snapshot";
 import { sessionStub } from "../sessions/stub";
@@ -140,7 +141,7 @@ async function withRetries(what: string, run: (attempt: number) => Promise<Proce
 export async function processEvents(env: Env, input: readonly StoredEvent[], options: ProcessOptions = {}): Promise<ProcessStats> {
   const db = database(env.DB);
   const events = dedupeWithinBatch(input);
-  const [triggers, rules] = await Promise.all([activeTriggers(db), segmentRules(db)]);
+  const [triggers, rules] = await Promise.all([activeTriggers(db), segmentRules(env)]);
   const stats = await withRetries("events", (attempt) => commitOnce(env, db, () => resolveEvents(env, db, events, options.now ?? Date.now()), triggers, rules, options, attempt));
   stats.duplicates += input.length - events.length;
   stats.received = input.length;
@@ -154,7 +155,7 @@ export async function processEvents(env: Env, input: readonly StoredEvent[], opt
  */
 export async function reevaluateCustomers(env: Env, customerIds: readonly string[], options: ProcessOptions = {}): Promise<ProcessStats> {
   const db = database(env.DB);
-  const [triggers, rules] = await Promise.all([activeTriggers(db), segmentRules(db)]);
+  const [triggers, rules] = await Promise.all([activeTriggers(db), segmentRules(env)]);
   return withRetries("reevaluation", (attempt) => commitOnce(env, db, () => resolveCustomers(db, customerIds), triggers, rules, options, attempt));
 }
 
@@ -199,6 +200,7 @@ async function commitOnce(env: Env, db: Database, resolve: () => Promise<Resolve
   // Every new event of the batch, for product popularity (content recommendations).
   const newEvents: StoredEvent[] = [];
   const membershipChanges: MembershipChange[] = [];
+  const writtenScores: Scores[] = [];
   const notifications: { customerId: string; events: StoredEvent[]; triggers: Trigger[] }[] = [];
   let documents = 0;
   const retiredSnapshots: string[] = [];
@@ -218,7 +220,8 @@ async function commitOnce(env: Env, db: Database, resolve: () => Promise<Resolve
     // Segments are evaluated on the new state (and against the survivor's memberships: an
     // absorbed profile's went with it).
     const previous = survivor?.segments ?? {};
-    const { membership, transitions } = nextMembership(previous, membersOf(rules.segments, state, now), rules.segments, now);
+    const scores = scoresOf(rules.models, state, now);
+    const { membership, transitions } = nextMembership(previous, membersOf(rules.segments, state, now, scores), rules.segments, now);
     const changed = fresh.length > 0 || group.newIdentities.length > 0 || group.merges.length > 0 || derived.has(group.customerId) || !sameMembership(previous, membership);
     if (!changed && !options.redelivered) continue;
     // Entries and exits go to the triggers that start or stop on them; on a retry, those an
@@ -235,6 +238,7 @@ async function commitOnce(env: Env, db: Database, resolve: () => Promise<Resolve
     // from their stored events when needed, so they cost no Durable Object request.
     const callSession = base.sessionAt !== null || base.servedAt !== null || concerned.length > 0;
     if (changed) {
+      if (scores) writtenScores.push(scores);
       writes.push({
         customerId: group.customerId,
         previousVersion: survivor?.version ?? null,
@@ -245,6 +249,7 @@ async function commitOnce(env: Env, db: Database, resolve: () => Promise<Resolve
         newIdentities: group.newIdentities,
         newEvents: fresh,
         segments: membership,
+        scores,
         servedAt: base.servedAt,
         sessionAt: base.sessionAt ?? (callSession ? now : null),
         createdAt: survivor?.createdAt ?? now,
@@ -262,7 +267,7 @@ async function commitOnce(env: Env, db: Database, resolve: () => Promise<Resolve
     let document: CustomerProfile | null = null;
     if (base.servedAt && survivor) {
       const version = changed ? survivor.version + 1 : survivor.version;
-      document = toDocument(group.customerId, state, [...base.identities, ...group.newIdentities], version, changed ? now : survivor.updatedAt, membership);
+      document = toDocument(group.customerId, state, [...base.identities, ...group.newIdentities], version, changed ? now : survivor.updatedAt, membership, changed ? scores : survivor.scores);
       documents++;
     }
     if (recordViews) {
@@ -295,7 +300,7 @@ async function commitOnce(env: Env, db: Database, resolve: () => Promise<Resolve
     ...membershipStatements(env.DB, membershipChanges),
     ...refusalStatements(env.DB, refusals, now),
     ...unattributableStatements(env.DB, unattributable, now),
-    ...[productViewStatement(env.DB, [...views.values()]), productStatsStatement(env.DB, activity.counts), unknownProductsStatement(env.DB, activity.seen, now)].filter((s) => s !== null),
+    ...[scoreStatsStatement(env.DB, writtenScores), productViewStatement(env.DB, [...views.values()]), productStatsStatement(env.DB, activity.counts), unknownProductsStatement(env.DB, activity.seen, now)].filter((s) => s !== null),
   ];
   const t2 = performance.now();
   if (statements.length > 0) {

@@ -70,7 +70,7 @@ export async function exportCustomer(env: Env, customerId: string): Promise<Cust
   const profile = await loadProfile(db, customerId);
   if (!profile) return null;
   const events = await loadEvents(db, customerId);
-  return { exportedAt: new Date().toISOString(), profile: toDocument(customerId, profile.state, profile.identities, profile.version, profile.updatedAt, profile.segments), events };
+  return { exportedAt: new Date().toISOString(), profile: toDocument(customerId, profile.state, profile.identities, profile.version, profile.updatedAt, profile.segments, profile.scores), events };
 }
 
 export interface Suppression {

@@ -7,6 +7,7 @@ import type { ProfileState } from "./apply";
 import { isoOrNull } from "../time";
 import { computedView } from "../segments/computed";
 import { currentSegments, type Membership } from "../segments/membership";
+import { scoresView, type Scores } from "../models/scores";
 
 const ProductFields = {
   productId: z.string(),
@@ -85,6 +86,15 @@ export const CustomerProfile = z.object({
     })
     .nullable()
     .describe("Built-in computed traits, kept up to date on every event; null for a profile stored before they existed, until its next event"),
+  scores: z
+    .object({
+      purchasePropensity: z.number().nullable().describe("Chance of an order in the next 30 days"),
+      churnRisk: z.number().nullable().describe("Chance of no activity in the next 30 days"),
+      models: z.record(z.string(), z.number()).describe("Model name → the version that scored"),
+      asOf: z.string(),
+    })
+    .nullable()
+    .describe("Predictive scores as of the profile's last write; null until a model is published (npm run train)"),
   segments: z.array(z.string()).describe("Ids of the segments the customer is in, as of the profile's last evaluation (on every change, and daily for rules on time)"),
   session: Session.nullable().describe("The live session; null until the customer's session object has seen an event"),
   version: z.number().int(),
@@ -94,7 +104,7 @@ export const CustomerProfile = z.object({
 export type CustomerProfile = z.infer<typeof CustomerProfile>;
 
 
-export function toDocument(id: string, state: ProfileState, identities: readonly Identity[], version: number, updatedAt: number, membership: Membership = {}): CustomerProfile {
+export function toDocument(id: string, state: ProfileState, identities: readonly Identity[], version: number, updatedAt: number, membership: Membership = {}, scores: Scores | null = null): CustomerProfile {
   const values = (kind: Identity["kind"]) => identities.filter((i) => i.kind === kind).map((i) => i.value).sort();
   const userIds = values("user_id");
   const emails = values("email");
@@ -118,6 +128,7 @@ export function toDocument(id: string, state: ProfileState, identities: readonly
     lastSeenAt: isoOrNull(state.lastSeenAt),
     // The engagement score as of the document's own time: readers decay it from there.
     computed: state.computed ? computedView(state.computed, updatedAt) : null,
+    scores: scoresView(scores),
     segments: currentSegments(membership),
     session: null,
     version,

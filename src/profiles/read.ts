@@ -98,7 +98,7 @@ async function fromD1(env: Env, db: Database, loaded: StoredProfile, waitUntil?:
   // answered from D1 without writing, so a burst of reads cannot hit KV's one-write-per-second.
   const marked = profile.servedAt === null && waitUntil ? await markServed(db, id) : null;
   if (marked) profile = marked;
-  const doc = toDocument(id, profile.state, profile.identities, profile.version, profile.updatedAt, profile.segments);
+  const doc = toDocument(id, profile.state, profile.identities, profile.version, profile.updatedAt, profile.segments, profile.scores);
   // The session lives in the customer's session object, which also writes the first snapshot
   // (it orders snapshot writes by version against the pipeline's).
   const stub = sessionStub(env, id);

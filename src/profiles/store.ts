@@ -8,6 +8,7 @@
 import type { ComputedState } from "../segments/computed";
 import type { Aggregates } from "../segments/aggregates";
 import type { Membership } from "../segments/membership";
+import type { Scores } from "../models/scores";
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { customers, eventChunks, identities, suppressions } from "../db/schema";
@@ -23,6 +24,8 @@ export interface StoredProfile {
   chunkCount: number;
   /** Segment memberships (segments/membership.ts). */
   segments: Membership;
+  /** Predictive scores as of the last write (null before any model was published). */
+  scores: Scores | null;
   version: number;
   servedAt: number | null;
   /** When its CustomerSession object started (null: never; see the schema). */
@@ -115,6 +118,7 @@ export interface ProfileWrite {
   newIdentities: Identity[];
   newEvents: StoredEvent[];
   segments: Membership;
+  scores: Scores | null;
   /** When the read API first served this customer (or one it absorbed). */
   servedAt: number | null;
   sessionAt: number | null;
@@ -152,6 +156,7 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
       computed: w.state.computed ? JSON.stringify(w.state.computed) : null,
       aggregates: JSON.stringify(w.state.aggregates),
       segments: JSON.stringify(w.segments),
+      scores: w.scores ? JSON.stringify(w.scores) : null,
       event_count: w.state.eventCount,
       recent_events: JSON.stringify(recent),
       identity_keys: JSON.stringify([...w.identities.map((i) => i.key), ...w.newIdentities.map((i) => i.key)]),
@@ -181,13 +186,13 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
 }
 
 const UPSERT_CUSTOMERS = `
-  INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, computed, aggregates, segments, event_count, recent_events, identity_keys, chunk_count, first_seen_at, last_seen_at, version, served_at, session_at, created_at, updated_at)
-  SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.trait_issues'), json_extract(value, '$.consent'), json_extract(value, '$.counters'), json_extract(value, '$.computed'), json_extract(value, '$.aggregates'), json_extract(value, '$.segments'),
+  INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, computed, aggregates, segments, scores, event_count, recent_events, identity_keys, chunk_count, first_seen_at, last_seen_at, version, served_at, session_at, created_at, updated_at)
+  SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.trait_issues'), json_extract(value, '$.consent'), json_extract(value, '$.counters'), json_extract(value, '$.computed'), json_extract(value, '$.aggregates'), json_extract(value, '$.segments'), json_extract(value, '$.scores'),
          json_extract(value, '$.event_count'), json_extract(value, '$.recent_events'), json_extract(value, '$.identity_keys'), json_extract(value, '$.chunk_count'),
          json_extract(value, '$.first_seen_at'), json_extract(value, '$.last_seen_at'), json_extract(value, '$.version'),
          json_extract(value, '$.served_at'), json_extract(value, '$.session_at'), json_extract(value, '$.created_at'), json_extract(value, '$.updated_at')
   FROM json_each(?1) WHERE true
-  ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, trait_issues = excluded.trait_issues, consent = excluded.consent, counters = excluded.counters, computed = excluded.computed, aggregates = excluded.aggregates, segments = excluded.segments,
+  ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, trait_issues = excluded.trait_issues, consent = excluded.consent, counters = excluded.counters, computed = excluded.computed, aggregates = excluded.aggregates, segments = excluded.segments, scores = excluded.scores,
     event_count = excluded.event_count, recent_events = excluded.recent_events, identity_keys = excluded.identity_keys, chunk_count = excluded.chunk_count,
     first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at, version = excluded.version, served_at = excluded.served_at, session_at = excluded.session_at, updated_at = excluded.updated_at`;
 
@@ -251,6 +256,7 @@ function toStoredProfile(r: typeof customers.$inferSelect): StoredProfile {
     recentEvents: JSON.parse(r.recentEvents) as StoredEvent[],
     chunkCount: r.chunkCount,
     segments: JSON.parse(r.segments) as Membership,
+    scores: r.scores ? (JSON.parse(r.scores) as Scores) : null,
     version: r.version,
     servedAt: r.servedAt,
     sessionAt: r.sessionAt,

@@ -32,11 +32,13 @@ export const COMPUTED_FIELDS = [
   "favouriteCategory",
   "favouriteBrand",
   "eventCount",
+  "purchasePropensity",
+  "churnRisk",
 ] as const;
 export type ComputedField = (typeof COMPUTED_FIELDS)[number];
 
 /** The fields whose value changes with time alone: rules on them need the daily pass. */
-const TIME_FIELDS: readonly ComputedField[] = ["engagementScore", "daysSinceLastOrder", "daysSinceFirstOrder", "daysSinceLastSeen", "daysSinceFirstSeen"];
+const TIME_FIELDS: readonly ComputedField[] = ["purchasePropensity", "churnRisk", "engagementScore", "daysSinceLastOrder", "daysSinceFirstOrder", "daysSinceLastSeen", "daysSinceFirstSeen"];
 
 export const TraitCondition = z.object({
   trait: z.string().min(1).max(200).describe("Trait name; dots reach into objects (`address.city`)"),

@@ -11,15 +11,20 @@ import { compare, valueAt } from "../triggers/match";
 import { countAt, specOf } from "./aggregates";
 import { engagementAt, favourite } from "./computed";
 import type { ComputedCondition, ComputedField, Rule, Segment } from "./definition";
+import type { Scores } from "../models/scores";
 
 const DAY_MS = 86_400_000;
 
 const daysSince = (at: number | null | undefined, now: number) => (at === null || at === undefined ? undefined : Math.floor((now - at) / DAY_MS));
 
 /** The value of a computed trait, as rules compare it. */
-export function computedValue(state: ProfileState, field: ComputedField, now: number, currency?: string): unknown {
+export function computedValue(state: ProfileState, field: ComputedField, now: number, currency?: string, scores?: Scores | null): unknown {
   const c = state.computed;
   switch (field) {
+    case "purchasePropensity":
+      return scores?.purchase_30d?.[0];
+    case "churnRisk":
+      return scores?.churn_30d?.[0];
     case "eventCount":
       return state.eventCount;
     case "daysSinceLastSeen":
@@ -52,13 +57,13 @@ export function computedValue(state: ProfileState, field: ComputedField, now: nu
 }
 
 /** Does the rule hold? `members` are the segments the profile is in (those evaluated before). */
-export function holds(rule: Rule, state: ProfileState, now: number, members: ReadonlySet<string>): boolean {
-  if ("all" in rule) return rule.all.every((r) => holds(r, state, now, members));
-  if ("any" in rule) return rule.any.some((r) => holds(r, state, now, members));
-  if ("not" in rule) return !holds(rule.not, state, now, members);
+export function holds(rule: Rule, state: ProfileState, now: number, members: ReadonlySet<string>, scores: Scores | null = null): boolean {
+  if ("all" in rule) return rule.all.every((r) => holds(r, state, now, members, scores));
+  if ("any" in rule) return rule.any.some((r) => holds(r, state, now, members, scores));
+  if ("not" in rule) return !holds(rule.not, state, now, members, scores);
   if ("segment" in rule) return members.has(rule.segment);
   if ("trait" in rule) return compare(valueAt(state.traits, rule.trait), rule.op, rule.value);
-  if ("computed" in rule) return compare(computedValue(state, rule.computed, now, (rule as ComputedCondition).currency), rule.op, rule.value);
+  if ("computed" in rule) return compare(computedValue(state, rule.computed, now, (rule as ComputedCondition).currency, scores), rule.op, rule.value);
   const n = countAt(state.aggregates, specOf(rule), now) ?? 0;
   // Without atLeast: "at least once", unless atMost is given ("atMost: 0" is "did not").
   const min = rule.atLeast ?? (rule.atMost === undefined ? 1 : 0);
@@ -66,8 +71,8 @@ export function holds(rule: Rule, state: ProfileState, now: number, members: Rea
 }
 
 /** The enabled segments the profile is in. `segments` are in dependency order (store.ts sorts them). */
-export function membersOf(segments: readonly Segment[], state: ProfileState, now: number): Set<string> {
+export function membersOf(segments: readonly Segment[], state: ProfileState, now: number, scores: Scores | null = null): Set<string> {
   const members = new Set<string>();
-  for (const s of segments) if (s.definition.enabled && holds(s.definition.rule, state, now, members)) members.add(s.id);
+  for (const s of segments) if (s.definition.enabled && holds(s.definition.rule, state, now, members, scores)) members.add(s.id);
   return members;
 }

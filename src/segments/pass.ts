@@ -22,7 +22,7 @@ import { dependsOnTime, segmentsReferencedBy, type Segment } from "./definition"
 import { membersOf } from "./evaluate";
 import { nextMembership, sameMembership, type Membership } from "./membership";
 import { segmentRules } from "./rules";
-import { database } from "../db/client";
+import { scoresOf } from "../models/scores";
 
 export type PassJob = { v: 1; kind: "segment_pass"; runId: string; after: string };
 
@@ -55,7 +55,7 @@ export function needsDailyPass(segments: readonly Segment[]): boolean {
 
 /** The daily cron: a pass when some rule depends on time. */
 export async function dailyPass(env: Env): Promise<string | null> {
-  const rules = await segmentRules(database(env.DB));
+  const rules = await segmentRules(env);
   return needsDailyPass(rules.segments) ? startPass(env, "daily") : null;
 }
 
@@ -97,13 +97,13 @@ export async function lightRows(d1: D1Database, after: string, limit: number): P
 
 /** One page: evaluates it, commits the profiles that changed, queues the next page or ends the run. */
 export async function runPassJob(env: Env, job: PassJob, now = Date.now()): Promise<{ profiles: number; changed: number }> {
-  const rules = await segmentRules(database(env.DB));
+  const rules = await segmentRules(env);
   const rows = await lightRows(env.DB, job.after, PASS_PAGE);
   const stale: string[] = [];
   for (const row of rows) {
     const state = stateOfRow(row);
     const previous = JSON.parse(row.segments) as Membership;
-    const { membership } = nextMembership(previous, membersOf(rules.segments, state, now), rules.segments, now);
+    const { membership } = nextMembership(previous, membersOf(rules.segments, state, now, scoresOf(rules.models, state, now)), rules.segments, now);
     const lacking = state.computed === undefined || (state.eventCount > 0 && missingSpecs(state.aggregates, rules.specs).length > 0);
     if (lacking || !sameMembership(previous, membership)) stale.push(row.id);
   }

@@ -1,8 +1,11 @@
 /**
  * What the pipeline needs to evaluate segments, read once per consumer batch: the segments in
- * dependency order, the event counts their rules ask about, and their names (for the events).
+ * dependency order, the event counts their rules ask about, their names (for the events), and
+ * the predictive models (scores are written with every profile, and rules compare them).
  */
-import type { Database } from "../db/client";
+import { database } from "../db/client";
+import type { Model } from "../models/definition";
+import { currentModels } from "../models/store";
 import { specsOf, type AggregateSpec } from "./aggregates";
 import { eventConditionsOf, type Segment } from "./definition";
 import { activeSegments } from "./store";
@@ -11,17 +14,20 @@ export interface SegmentRules {
   segments: Segment[];
   specs: AggregateSpec[];
   names: Map<string, string>;
+  models: Model[];
 }
 
-export function rulesOf(segments: Segment[]): SegmentRules {
+export function rulesOf(segments: Segment[], models: Model[] = []): SegmentRules {
   const enabled = segments.filter((s) => s.definition.enabled);
   return {
     segments,
     specs: specsOf(enabled.flatMap((s) => eventConditionsOf(s.definition.rule))),
     names: new Map(segments.map((s) => [s.id, s.definition.name])),
+    models,
   };
 }
 
-export async function segmentRules(db: Database): Promise<SegmentRules> {
-  return rulesOf(await activeSegments(db));
+export async function segmentRules(env: Env): Promise<SegmentRules> {
+  const [segments, models] = await Promise.all([activeSegments(database(env.DB)), currentModels(env)]);
+  return rulesOf(segments, models);
 }

@@ -286,7 +286,7 @@ export class CustomerSession extends DurableObject<Env> {
       if (customer !== undefined) return customer;
       const id = this.state.customerId;
       const profile = id ? await loadProfile(db, id) : null;
-      customer = profile ? { ...toDocument(profile.id, profile.state, profile.identities, profile.version, profile.updatedAt, profile.segments), session: sessionView(this.state.session, this.options) } : null;
+      customer = profile ? { ...toDocument(profile.id, profile.state, profile.identities, profile.version, profile.updatedAt, profile.segments, profile.scores), session: sessionView(this.state.session, this.options) } : null;
       return customer;
     };
     for (const timer of due) {

@@ -1,0 +1,41 @@
+/**
+ * Published models: every version in D1 (`models`), the current one of each in KV (`model:<name>`),
+ * where the worker reads it. An isolate keeps what it read for a minute; a publish is applied at
+ * once by the isolate that made it and within about a minute everywhere else.
+ */
+import { log } from "../log";
+import { MODEL_NAMES, type Model, type ModelName, type ModelUpload } from "./definition";
+
+const kvKey = (name: ModelName) => `model:${name}`;
+const CACHE_MS = 60_000;
+let cache: { at: number; models: Model[] } | null = null;
+
+/** Forgets the isolate's copy (after a publish). */
+export function forgetModels(): void {
+  cache = null;
+}
+
+/** The current version of every published model. */
+export async function currentModels(env: Env, now = Date.now()): Promise<Model[]> {
+  if (cache && now - cache.at < CACHE_MS) return cache.models;
+  const found = await Promise.all(MODEL_NAMES.map((name) => env.PROFILES.get<Model>(kvKey(name), { type: "json", cacheTtl: 60 })));
+  const models = found.filter((m): m is Model => m !== null);
+  cache = { at: now, models };
+  return models;
+}
+
+export async function publishModel(env: Env, name: ModelName, upload: ModelUpload, now = Date.now()): Promise<Model> {
+  const latest = await env.DB.prepare(`SELECT max(version) AS v FROM models WHERE name = ?1`).bind(name).first<{ v: number | null }>();
+  const model: Model = { ...upload, name, version: (latest?.v ?? 0) + 1, publishedAt: new Date(now).toISOString() };
+  // The version row's primary key refuses a concurrent publish of the same version.
+  await env.DB.prepare(`INSERT INTO models (name, version, model, created_at) VALUES (?1, ?2, ?3, ?4)`).bind(name, model.version, JSON.stringify(model), now).run();
+  await env.PROFILES.put(kvKey(name), JSON.stringify(model));
+  forgetModels();
+  log("info", "models.published", { name, version: model.version, auc: upload.metrics.auc });
+  return model;
+}
+
+export async function modelVersions(d1: D1Database, name: ModelName): Promise<Model[]> {
+  const { results } = await d1.prepare(`SELECT model FROM models WHERE name = ?1 ORDER BY version DESC`).bind(name).all<{ model: string }>();
+  return results.map((r) => JSON.parse(r.model) as Model);
+}
