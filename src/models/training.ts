@@ -4,8 +4,9 @@
  * (workerd) run the same code.
  */
 import type { ModelName, ModelUpload } from "./definition";
-import { FEATURES } from "./features";
-import { auc, calibration, predict, train } from "./logistic";
+// With their extensions: Node runs this file as it is (npm run train), and resolves no other way.
+import { FEATURES } from "./features.ts";
+import { auc, calibration, predict, train } from "./logistic.ts";
 import type { TrainingRow } from "./training-set";
 
 export interface Trained {
