@@ -1,7 +1,7 @@
 /**
  * `/v1/admin/models` (admin keys): the predictive models. `npm run train` reads the training set
  * here and publishes what it trained; the current models, their versions and their score
- * distribution per day (drift) are read here.
+ * distribution per day (drift) are read here. `/v1/admin/rfm`: the population's RFM quintile cuts.
  */
 import { z } from "zod";
 import type { App } from "../app";
@@ -11,6 +11,7 @@ import { ModelNameSchema, ModelUpload } from "./definition";
 import { drift } from "./scores";
 import { currentModels, modelVersions, publishModel } from "./store";
 import { trainingPage } from "./training-set";
+import { currentRfmThresholds, refreshRfmThresholds } from "../segments/rfm";
 
 const TrainingQuery = z.object({
   cutoff: z.iso.datetime({ offset: true }),
@@ -24,6 +25,11 @@ const summary = (m: Awaited<ReturnType<typeof currentModels>>[number]) => ({ nam
 
 export function registerModelRoutes(app: App): void {
   app.get("/v1/admin/models", async (c) => c.json({ models: (await currentModels(c.env)).map(summary) }));
+
+  app.get("/v1/admin/rfm", async (c) => c.json({ thresholds: await currentRfmThresholds(c.env) }));
+
+  // The daily cron recomputes them; this is for after an import, or to look at them now.
+  app.post("/v1/admin/rfm/refresh", async (c) => c.json({ thresholds: await refreshRfmThresholds(c.env) }));
 
   app.get("/v1/admin/models/training-set", async (c) => {
     const q = parseInput(TrainingQuery, c.req.query(), "query");

@@ -1,21 +1,34 @@
 /**
- * Predictive scores of a profile: each current model applied to the profile's features at an
- * instant. The pipeline stores them with every profile it writes (and counts their distribution
- * per day, for drift); segment rules compare them as computed fields.
+ * The scores of a profile at an instant: each current model applied to its features, its RFM
+ * quintiles against the population, and its lifetime value (segments/rfm.ts). The pipeline stores
+ * them with every profile it writes (and counts the models' distribution per day, for drift);
+ * segment rules compare them as computed fields.
  */
 import type { ProfileState } from "../profiles/apply";
-import type { Model, ModelName } from "./definition";
+import { clvOf, rfmOf, type RfmThresholds } from "../segments/rfm";
+import { MODEL_NAMES, type Model, type ModelName } from "./definition";
 import { featuresOf } from "./features";
 import { predict } from "./logistic";
 
-/** Model name → [score, model version], and when they were computed. */
-export type Scores = { at: number } & Partial<Record<ModelName, [number, number]>>;
+/** Model name → [score, model version]; RFM [recency, frequency, monetary]; lifetime value; when. */
+export type Scores = { at: number; rfm?: [number, number, number]; clv?: { historical: number; predicted: number; currency: string | null } } & Partial<Record<ModelName, [number, number]>>;
 
-export function scoresOf(models: readonly Model[], state: ProfileState, now: number): Scores | null {
-  if (models.length === 0) return null;
-  const x = featuresOf(state, now);
+export interface ScoringContext {
+  models: readonly Model[];
+  rfm: RfmThresholds | null;
+}
+
+export function scoresOf(context: ScoringContext, state: ProfileState, now: number): Scores | null {
+  if (context.models.length === 0 && !state.computed) return null;
   const scores: Scores = { at: now };
-  for (const m of models) scores[m.name] = [Math.round(predict(m, x) * 10_000) / 10_000, m.version];
+  if (context.models.length > 0) {
+    const x = featuresOf(state, now);
+    for (const m of context.models) scores[m.name] = [Math.round(predict(m, x) * 10_000) / 10_000, m.version];
+  }
+  const rfm = rfmOf(context.rfm, state.computed, now);
+  if (rfm) scores.rfm = rfm;
+  const clv = clvOf(state.computed, now, scores.churn_30d?.[0]);
+  if (clv) scores.clv = clv;
   return scores;
 }
 
@@ -25,7 +38,11 @@ export function scoresView(s: Scores | null) {
   return {
     purchasePropensity: s.purchase_30d?.[0] ?? null,
     churnRisk: s.churn_30d?.[0] ?? null,
-    models: Object.fromEntries(Object.entries(s).filter(([k]) => k !== "at").map(([k, v]) => [k, (v as [number, number])[1]])),
+    models: Object.fromEntries(MODEL_NAMES.flatMap((name) => (s[name] ? [[name, s[name][1]]] : []))),
+    rfm: s.rfm ? { recency: s.rfm[0], frequency: s.rfm[1], monetary: s.rfm[2], code: s.rfm.join("") } : null,
+    historicalClv: s.clv?.historical ?? null,
+    predictedClv: s.clv?.predicted ?? null,
+    clvCurrency: s.clv?.currency ?? null,
     asOf: new Date(s.at).toISOString(),
   };
 }
@@ -38,9 +55,9 @@ export function scoreStatsStatement(d1: D1Database, written: readonly Scores[]):
   const rows = new Map<string, { name: string; version: number; day: number; n: number; sum: number; buckets: number[] }>();
   for (const s of written) {
     const day = Math.floor(s.at / DAY_MS);
-    for (const [name, value] of Object.entries(s)) {
-      if (name === "at") continue;
-      const [score, version] = value as [number, number];
+    for (const name of MODEL_NAMES) {
+      if (!s[name]) continue;
+      const [score, version] = s[name];
       const key = `${name}:${version}:${day}`;
       const row = rows.get(key) ?? { name, version, day, n: 0, sum: 0, buckets: new Array<number>(BUCKETS).fill(0) };
       row.n++;

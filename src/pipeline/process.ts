@@ -220,7 +220,7 @@ async function commitOnce(env: Env, db: Database, resolve: () => Promise<Resolve
     // Segments are evaluated on the new state (and against the survivor's memberships: an
     // absorbed profile's went with it).
     const previous = survivor?.segments ?? {};
-    const scores = scoresOf(rules.models, state, now);
+    const scores = scoresOf(rules, state, now);
     const { membership, transitions } = nextMembership(previous, membersOf(rules.segments, state, now, scores), rules.segments, now);
     const changed = fresh.length > 0 || group.newIdentities.length > 0 || group.merges.length > 0 || derived.has(group.customerId) || !sameMembership(previous, membership);
     if (!changed && !options.redelivered) continue;

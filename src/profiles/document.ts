@@ -91,10 +91,17 @@ export const CustomerProfile = z.object({
       purchasePropensity: z.number().nullable().describe("Chance of an order in the next 30 days"),
       churnRisk: z.number().nullable().describe("Chance of no activity in the next 30 days"),
       models: z.record(z.string(), z.number()).describe("Model name → the version that scored"),
+      rfm: z
+        .object({ recency: z.number().int(), frequency: z.number().int(), monetary: z.number().int(), code: z.string() })
+        .nullable()
+        .describe("Quintiles 1–5 (5 best) against everyone who has ordered; null before a first order"),
+      historicalClv: z.number().nullable().describe("Revenue so far, main currency"),
+      predictedClv: z.number().nullable().describe("Expected revenue in the next 12 months, main currency (docs/segments.md)"),
+      clvCurrency: z.string().nullable(),
       asOf: z.string(),
     })
     .nullable()
-    .describe("Predictive scores as of the profile's last write; null until a model is published (npm run train)"),
+    .describe("Scores as of the profile's last write: predictive models (once published with npm run train), RFM, lifetime value"),
   segments: z.array(z.string()).describe("Ids of the segments the customer is in, as of the profile's last evaluation (on every change, and daily for rules on time)"),
   session: Session.nullable().describe("The live session; null until the customer's session object has seen an event"),
   version: z.number().int(),

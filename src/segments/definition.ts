@@ -34,11 +34,16 @@ export const COMPUTED_FIELDS = [
   "eventCount",
   "purchasePropensity",
   "churnRisk",
+  "rfmRecency",
+  "rfmFrequency",
+  "rfmMonetary",
+  "historicalClv",
+  "predictedClv",
 ] as const;
 export type ComputedField = (typeof COMPUTED_FIELDS)[number];
 
 /** The fields whose value changes with time alone: rules on them need the daily pass. */
-const TIME_FIELDS: readonly ComputedField[] = ["purchasePropensity", "churnRisk", "engagementScore", "daysSinceLastOrder", "daysSinceFirstOrder", "daysSinceLastSeen", "daysSinceFirstSeen"];
+const TIME_FIELDS: readonly ComputedField[] = ["purchasePropensity", "churnRisk", "rfmRecency", "rfmFrequency", "rfmMonetary", "predictedClv", "engagementScore", "daysSinceLastOrder", "daysSinceFirstOrder", "daysSinceLastSeen", "daysSinceFirstSeen"];
 
 export const TraitCondition = z.object({
   trait: z.string().min(1).max(200).describe("Trait name; dots reach into objects (`address.city`)"),

@@ -13,6 +13,7 @@ import { currentSegments, type Membership } from "./membership";
 import { lightRows, stateOfRow } from "./pass";
 import { activeSegments, dependencyOrder } from "./store";
 import { currentModels } from "../models/store";
+import { currentRfmThresholds } from "./rfm";
 import { scoresOf } from "../models/scores";
 
 const PAGE = 1_000;
@@ -36,7 +37,7 @@ export async function dryRun(env: Env, rule: Rule, options: { budgetMs?: number;
   // The draft may only name segments that exist (and cannot be part of a cycle: it is not saved).
   dependencyOrder([...(await activeSegments(db)), { id: "\u0000draft", version: 0, definition: { name: "draft", enabled: true, rule }, membersSince: now }]);
   const specs = specsOf(eventConditionsOf(rule));
-  const models = await currentModels(env);
+  const context = { models: await currentModels(env), rfm: await currentRfmThresholds(env) };
   let after = "";
   let matched = 0;
   let scanned = 0;
@@ -52,7 +53,7 @@ export async function dryRun(env: Env, rule: Rule, options: { budgetMs?: number;
         if (profile) state.aggregates = { ...state.aggregates, ...applyAggregates({}, absent, await storedEventsOf(db, profile), true) };
       }
       scanned++;
-      if (holds(rule, state, now, new Set(currentSegments(JSON.parse(row.segments) as Membership)), scoresOf(models, state, now))) {
+      if (holds(rule, state, now, new Set(currentSegments(JSON.parse(row.segments) as Membership)), scoresOf(context, state, now))) {
         matched++;
         if (sample.length < SAMPLE) sample.push(row.id);
       }

@@ -25,6 +25,16 @@ export function computedValue(state: ProfileState, field: ComputedField, now: nu
       return scores?.purchase_30d?.[0];
     case "churnRisk":
       return scores?.churn_30d?.[0];
+    case "rfmRecency":
+      return scores?.rfm?.[0];
+    case "rfmFrequency":
+      return scores?.rfm?.[1];
+    case "rfmMonetary":
+      return scores?.rfm?.[2];
+    case "historicalClv":
+      return scores?.clv?.historical;
+    case "predictedClv":
+      return scores?.clv?.predicted;
     case "eventCount":
       return state.eventCount;
     case "daysSinceLastSeen":

@@ -22,6 +22,7 @@ import { dependsOnTime, segmentsReferencedBy, type Segment } from "./definition"
 import { membersOf } from "./evaluate";
 import { nextMembership, sameMembership, type Membership } from "./membership";
 import { segmentRules } from "./rules";
+import { refreshRfmThresholds } from "./rfm";
 import { scoresOf } from "../models/scores";
 
 export type PassJob = { v: 1; kind: "segment_pass"; runId: string; after: string };
@@ -53,8 +54,10 @@ export function needsDailyPass(segments: readonly Segment[]): boolean {
   return segments.some((s) => s.definition.enabled && timed(s, new Set([s.id])));
 }
 
-/** The daily cron: a pass when some rule depends on time. */
+/** The daily cron: RFM cuts, then a pass when some rule depends on time. */
 export async function dailyPass(env: Env): Promise<string | null> {
+  // The population's RFM cuts first: the pass scores everyone against them.
+  await refreshRfmThresholds(env);
   const rules = await segmentRules(env);
   return needsDailyPass(rules.segments) ? startPass(env, "daily") : null;
 }
@@ -103,7 +106,7 @@ export async function runPassJob(env: Env, job: PassJob, now = Date.now()): Prom
   for (const row of rows) {
     const state = stateOfRow(row);
     const previous = JSON.parse(row.segments) as Membership;
-    const { membership } = nextMembership(previous, membersOf(rules.segments, state, now, scoresOf(rules.models, state, now)), rules.segments, now);
+    const { membership } = nextMembership(previous, membersOf(rules.segments, state, now, scoresOf(rules, state, now)), rules.segments, now);
     const lacking = state.computed === undefined || (state.eventCount > 0 && missingSpecs(state.aggregates, rules.specs).length > 0);
     if (lacking || !sameMembership(previous, membership)) stale.push(row.id);
   }

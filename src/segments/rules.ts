@@ -6,6 +6,7 @@
 import { database } from "../db/client";
 import type { Model } from "../models/definition";
 import { currentModels } from "../models/store";
+import { currentRfmThresholds, type RfmThresholds } from "./rfm";
 import { specsOf, type AggregateSpec } from "./aggregates";
 import { eventConditionsOf, type Segment } from "./definition";
 import { activeSegments } from "./store";
@@ -15,19 +16,21 @@ export interface SegmentRules {
   specs: AggregateSpec[];
   names: Map<string, string>;
   models: Model[];
+  rfm: RfmThresholds | null;
 }
 
-export function rulesOf(segments: Segment[], models: Model[] = []): SegmentRules {
+export function rulesOf(segments: Segment[], models: Model[] = [], rfm: RfmThresholds | null = null): SegmentRules {
   const enabled = segments.filter((s) => s.definition.enabled);
   return {
     segments,
     specs: specsOf(enabled.flatMap((s) => eventConditionsOf(s.definition.rule))),
     names: new Map(segments.map((s) => [s.id, s.definition.name])),
     models,
+    rfm,
   };
 }
 
 export async function segmentRules(env: Env): Promise<SegmentRules> {
-  const [segments, models] = await Promise.all([activeSegments(database(env.DB)), currentModels(env)]);
-  return rulesOf(segments, models);
+  const [segments, models, rfm] = await Promise.all([activeSegments(database(env.DB)), currentModels(env), currentRfmThresholds(env)]);
+  return rulesOf(segments, models, rfm);
 }
