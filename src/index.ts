@@ -12,7 +12,8 @@
  *   - triggers/   behavioural trigger definitions, versioned                       (admin keys)
  *   - delivery/   the delivery log of fired triggers, replay                       (admin keys)
  *   - catalog/    product catalog updates: price drops and restocks                (admin keys)
- *   - segments/   segment rules, members, history, dry runs: /v1/segments           (admin keys)
+ *   - segments/   segment rules, members, history, dry runs: /v1/segments;
+ *                 custom computed traits: /v1/computed-traits                      (admin keys)
  *   - models/     predictive scores: training set, publish, drift: /v1/admin/models  (admin keys)
  *   - content/    Liquid content blocks: /v1/blocks (admin keys), /preview (page);
  *                 /v1/content/{block}.{html,json,svg,png} and /v1/r/{block}/{slot} for emails
@@ -57,6 +58,7 @@ import { registerContentServeRoutes } from "./content/serve-routes";
 import { registerPreviewPage } from "./content/preview-page";
 import { registerSegmentRoutes } from "./segments/routes";
 import { registerModelRoutes } from "./models/routes";
+import { registerCustomTraitRoutes } from "./segments/custom-traits-routes";
 import { dailyPass, SEGMENT_PASS_CRON } from "./segments/pass";
 
 export { CustomerSession } from "./sessions/customer-session";
@@ -72,6 +74,7 @@ registerCatalogRoutes(app);
 registerDeliveryRoutes(app);
 registerSegmentRoutes(app);
 registerModelRoutes(app);
+registerCustomTraitRoutes(app);
 registerBlockRoutes(app);
 registerContentServeRoutes(app);
 registerPreviewPage(app);

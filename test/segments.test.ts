@@ -4,7 +4,7 @@ import type { StoredEvent } from "../src/events/types";
 import { processEvents } from "../src/pipeline/process";
 import { emptyProfile, applyEvents } from "../src/profiles/apply";
 import { mergeStates } from "../src/profiles/merge";
-import { countAt, specOf, specsOf } from "../src/segments/aggregates";
+import { countAt, countSpec, distinctSpecs } from "../src/segments/aggregates";
 import { EventCondition, Rule, SegmentDefinition } from "../src/segments/definition";
 import { holds } from "../src/segments/evaluate";
 import { runPassJob } from "../src/segments/pass";
@@ -16,7 +16,7 @@ import { putTrigger, timersOf } from "./trigger-helpers";
 const NOW = Date.UTC(2026, 5, 15, 12);
 
 describe("segment rules", () => {
-  const state = (events: StoredEvent[], rules: Rule[]) => applyEvents(emptyProfile(), events, { aggregateSpecs: specsOf(rules.flatMap((r) => ("event" in r ? [r as EventCondition] : []))) });
+  const state = (events: StoredEvent[], rules: Rule[]) => applyEvents(emptyProfile(), events, { aggregateSpecs: distinctSpecs(rules.flatMap((r) => ("event" in r ? [countSpec(r as EventCondition)] : []))) });
 
   it("compare traits, computed traits and event counts in windows, with all / any / not and other segments", () => {
     const bigOrders = EventCondition.parse({ event: "Order Completed", where: [{ property: "revenue", op: "gte", value: 100 }], atLeast: 2, withinDays: 30 });
@@ -85,8 +85,8 @@ describe("segment rules", () => {
 });
 
 describe("event counts kept incrementally", () => {
-  const spec = specOf(EventCondition.parse({ event: "Order Completed", where: [{ property: "total", op: "gt", value: 50 }], withinDays: 14 }));
-  const allTime = specOf(EventCondition.parse({ event: "Order Completed" }));
+  const spec = countSpec(EventCondition.parse({ event: "Order Completed", where: [{ property: "total", op: "gt", value: 50 }], withinDays: 14 }));
+  const allTime = countSpec(EventCondition.parse({ event: "Order Completed" }));
   const anOrder = fc.record({ day: fc.integer({ min: 0, max: 60 }), total: fc.integer({ min: 0, max: 100 }), name: fc.constantFrom("Order Completed", "Product Viewed") }).map(({ day, total, name }) => trackAt("u", name, { total }, NOW - day * DAY));
 
   it("equal a count from scratch, for any order, any split into batches and any merge", () => {

@@ -434,3 +434,14 @@ export const scoreStats = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.name, t.version, t.day] })],
 );
+
+/** Custom computed traits (segments/custom-traits.ts): the current definition of each. */
+export const computedTraits = sqliteTable("computed_traits", {
+  id: text("id").primaryKey(),
+  version: integer("version").notNull(),
+  /** JSON CustomTraitDefinition. */
+  definition: text("definition").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  deletedAt: integer("deleted_at"),
+});

@@ -6,21 +6,38 @@
  */
 import type { ProfileState } from "../profiles/apply";
 import { clvOf, rfmOf, type RfmThresholds } from "../segments/rfm";
+import { aggregateValue, type AggregateSpec } from "../segments/aggregates";
 import { MODEL_NAMES, type Model, type ModelName } from "./definition";
 import { featuresOf } from "./features";
 import { predict } from "./logistic";
 
 /** Model name → [score, model version]; RFM [recency, frequency, monetary]; lifetime value; when. */
-export type Scores = { at: number; rfm?: [number, number, number]; clv?: { historical: number; predicted: number; currency: string | null } } & Partial<Record<ModelName, [number, number]>>;
+export type Scores = {
+  at: number;
+  rfm?: [number, number, number];
+  clv?: { historical: number; predicted: number; currency: string | null };
+  /** Custom computed trait id → value (undefined ones, not derived yet, are left out). */
+  custom?: Record<string, unknown>;
+} & Partial<Record<ModelName, [number, number]>>;
 
 export interface ScoringContext {
   models: readonly Model[];
   rfm: RfmThresholds | null;
+  traits?: readonly { trait: { id: string }; spec: AggregateSpec }[];
 }
 
 export function scoresOf(context: ScoringContext, state: ProfileState, now: number): Scores | null {
-  if (context.models.length === 0 && !state.computed) return null;
+  const traits = context.traits ?? [];
+  if (context.models.length === 0 && !state.computed && traits.length === 0) return null;
   const scores: Scores = { at: now };
+  if (traits.length > 0) {
+    const custom: Record<string, unknown> = {};
+    for (const { trait, spec } of traits) {
+      const value = aggregateValue(state.aggregates, spec, now);
+      if (value !== undefined) custom[trait.id] = value;
+    }
+    scores.custom = custom;
+  }
   if (context.models.length > 0) {
     const x = featuresOf(state, now);
     for (const m of context.models) scores[m.name] = [Math.round(predict(m, x) * 10_000) / 10_000, m.version];

@@ -102,6 +102,7 @@ export const CustomerProfile = z.object({
     })
     .nullable()
     .describe("Scores as of the profile's last write: predictive models (once published with npm run train), RFM, lifetime value"),
+  computedTraits: z.record(z.string(), z.unknown()).describe("Custom computed traits (/v1/computed-traits) as of the profile's last write"),
   segments: z.array(z.string()).describe("Ids of the segments the customer is in, as of the profile's last evaluation (on every change, and daily for rules on time)"),
   session: Session.nullable().describe("The live session; null until the customer's session object has seen an event"),
   version: z.number().int(),
@@ -136,6 +137,7 @@ export function toDocument(id: string, state: ProfileState, identities: readonly
     // The engagement score as of the document's own time: readers decay it from there.
     computed: state.computed ? computedView(state.computed, updatedAt) : null,
     scores: scoresView(scores),
+    computedTraits: scores?.custom ?? {},
     segments: currentSegments(membership),
     session: null,
     version,

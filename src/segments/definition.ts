@@ -74,6 +74,12 @@ export const EventCondition = z
 
 export const SegmentCondition = z.object({ segment: SegmentId });
 
+export const CustomTraitCondition = z.object({
+  computedTrait: z.string().min(1).max(64).describe("The id of a custom computed trait (/v1/computed-traits)"),
+  op: Op,
+  value: z.unknown().optional(),
+});
+
 export type TraitCondition = z.infer<typeof TraitCondition>;
 export type ComputedCondition = z.infer<typeof ComputedCondition>;
 export type EventCondition = z.infer<typeof EventCondition>;
@@ -82,6 +88,7 @@ export type Rule =
   | ComputedCondition
   | EventCondition
   | z.infer<typeof SegmentCondition>
+  | z.infer<typeof CustomTraitCondition>
   | { all: Rule[] }
   | { any: Rule[] }
   | { not: Rule };
@@ -95,6 +102,7 @@ export const Rule: z.ZodType<Rule> = z.lazy(() =>
     ComputedCondition.strict(),
     EventCondition,
     SegmentCondition.strict(),
+    CustomTraitCondition.strict(),
   ]),
 );
 
@@ -125,8 +133,10 @@ export function conditionsOf(rule: Rule): Exclude<Rule, { all: Rule[] } | { any:
 
 export const eventConditionsOf = (rule: Rule) => conditionsOf(rule).filter((c): c is EventCondition => "event" in c);
 export const segmentsReferencedBy = (rule: Rule) => conditionsOf(rule).flatMap((c) => ("segment" in c ? [c.segment] : []));
+export const traitsReferencedBy = (rule: Rule) => conditionsOf(rule).flatMap((c) => ("computedTrait" in c ? [c.computedTrait] : []));
 
 /** Can membership change with no event at all, just because days pass? */
 export function dependsOnTime(rule: Rule): boolean {
-  return conditionsOf(rule).some((c) => ("event" in c && c.withinDays !== undefined) || ("computed" in c && TIME_FIELDS.includes(c.computed)));
+  // A custom computed trait may have a window: counted as depending on time.
+  return conditionsOf(rule).some((c) => ("event" in c && c.withinDays !== undefined) || ("computed" in c && TIME_FIELDS.includes(c.computed)) || "computedTrait" in c);
 }

@@ -6,14 +6,13 @@
  */
 import { database } from "../db/client";
 import { loadProfile, storedEventsOf } from "../profiles/store";
-import { applyAggregates, missingSpecs, specsOf } from "./aggregates";
-import { eventConditionsOf, type Rule } from "./definition";
+import { applyAggregates, countSpec, distinctSpecs, missingSpecs } from "./aggregates";
+import { eventConditionsOf, traitsReferencedBy, type Rule } from "./definition";
 import { holds } from "./evaluate";
 import { currentSegments, type Membership } from "./membership";
 import { lightRows, stateOfRow } from "./pass";
 import { activeSegments, dependencyOrder } from "./store";
-import { currentModels } from "../models/store";
-import { currentRfmThresholds } from "./rfm";
+import { segmentRules } from "./rules";
 import { scoresOf } from "../models/scores";
 
 const PAGE = 1_000;
@@ -36,8 +35,9 @@ export async function dryRun(env: Env, rule: Rule, options: { budgetMs?: number;
   const started = Date.now();
   // The draft may only name segments that exist (and cannot be part of a cycle: it is not saved).
   dependencyOrder([...(await activeSegments(db)), { id: "\u0000draft", version: 0, definition: { name: "draft", enabled: true, rule }, membersSince: now }]);
-  const specs = specsOf(eventConditionsOf(rule));
-  const context = { models: await currentModels(env), rfm: await currentRfmThresholds(env) };
+  const context = await segmentRules(env);
+  const named = new Set(traitsReferencedBy(rule));
+  const specs = distinctSpecs([...eventConditionsOf(rule).map(countSpec), ...context.traits.filter((t) => named.has(t.trait.id)).map((t) => t.spec)]);
   let after = "";
   let matched = 0;
   let scanned = 0;

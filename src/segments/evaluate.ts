@@ -8,7 +8,7 @@
  */
 import type { ProfileState } from "../profiles/apply";
 import { compare, valueAt } from "../triggers/match";
-import { countAt, specOf } from "./aggregates";
+import { countAt, countSpec } from "./aggregates";
 import { engagementAt, favourite } from "./computed";
 import type { ComputedCondition, ComputedField, Rule, Segment } from "./definition";
 import type { Scores } from "../models/scores";
@@ -73,8 +73,9 @@ export function holds(rule: Rule, state: ProfileState, now: number, members: Rea
   if ("not" in rule) return !holds(rule.not, state, now, members, scores);
   if ("segment" in rule) return members.has(rule.segment);
   if ("trait" in rule) return compare(valueAt(state.traits, rule.trait), rule.op, rule.value);
+  if ("computedTrait" in rule) return compare(scores?.custom?.[rule.computedTrait], rule.op, rule.value);
   if ("computed" in rule) return compare(computedValue(state, rule.computed, now, (rule as ComputedCondition).currency, scores), rule.op, rule.value);
-  const n = countAt(state.aggregates, specOf(rule), now) ?? 0;
+  const n = countAt(state.aggregates, countSpec(rule), now) ?? 0;
   // Without atLeast: "at least once", unless atMost is given ("atMost: 0" is "did not").
   const min = rule.atLeast ?? (rule.atMost === undefined ? 1 : 0);
   return n >= min && (rule.atMost === undefined || n <= rule.atMost);

@@ -12,7 +12,8 @@ import { ApiError } from "../http/errors";
 import { ifMatchVersion, jsonBody, parseInput } from "../http/validation";
 import { saveVersioned } from "../http/versioned";
 import { isoOrNull } from "../time";
-import { Rule, SegmentDefinition, SegmentId } from "./definition";
+import { Rule, SegmentDefinition, SegmentId, traitsReferencedBy } from "./definition";
+import { listCustomTraits } from "./custom-traits-store";
 import { dryRun } from "./dry-run";
 import { getRun, listRuns, startPass } from "./pass";
 import { SEGMENT_RECIPES } from "./recipes";
@@ -36,8 +37,11 @@ const DryRunRequest = z.object({ rule: Rule });
 const MembersQuery = z.object({ limit: z.coerce.number().int().min(1).max(1_000).default(100), after: z.string().max(200).default("") });
 const HistoryQuery = z.object({ days: z.coerce.number().int().min(1).max(365).default(30) });
 
-/** A rule naming a missing segment, or a cycle: a 400 on the rule. */
-async function checkedReferences<T>(run: () => Promise<T>): Promise<T> {
+/** A rule naming a missing segment or computed trait, or a cycle: a 400 on the rule. */
+async function checkedReferences<T>(env: Env, rule: Rule, run: () => Promise<T>): Promise<T> {
+  const known = new Set((await listCustomTraits(env.DB)).map((t) => t.id));
+  const unknown = traitsReferencedBy(rule).filter((id) => !known.has(id));
+  if (unknown.length > 0) throw new ApiError("validation_failed", "Invalid segment definition", [{ field: "rule", message: `names computed traits that do not exist: ${unknown.join(", ")}` }]);
   try {
     return await run();
   } catch (err) {
@@ -62,7 +66,7 @@ export function registerSegmentRoutes(app: App): void {
 
   app.post("/v1/segments/dry-run", async (c) => {
     const { rule } = parseInput(DryRunRequest, await jsonBody(c), "dry run");
-    return c.json(await checkedReferences(() => dryRun(c.env, rule)));
+    return c.json(await checkedReferences(c.env, rule, () => dryRun(c.env, rule)));
   });
 
   app.get("/v1/segments/runs", async (c) => c.json({ runs: (await listRuns(c.env.DB)).map(runView) }));
@@ -81,7 +85,7 @@ export function registerSegmentRoutes(app: App): void {
   app.put("/v1/segments/:id", async (c) => {
     const id = parseInput(SegmentId, c.req.param("id"), "segment id");
     const definition = parseInput(SegmentDefinition, await jsonBody(c), "segment definition");
-    const { segment, created, changed } = await checkedReferences(() =>
+    const { segment, created, changed } = await checkedReferences(c.env, definition.rule, () =>
       saveVersioned("Segment", id, () => saveSegment(database(c.env.DB), id, definition, ifMatchVersion(c.req.header("if-match")))),
     );
     if (changed && !definition.enabled) await dropMembers(c.env.DB, id);
@@ -106,7 +110,7 @@ export function registerSegmentRoutes(app: App): void {
     const id = c.req.param("id");
     const definition = await segmentVersion(database(c.env.DB), id, version);
     if (!definition) throw new ApiError("not_found", `Segment ${id} has no version ${version}`);
-    const { segment, changed } = await checkedReferences(() => saveVersioned("Segment", id, () => saveSegment(database(c.env.DB), id, definition)));
+    const { segment, changed } = await checkedReferences(c.env, definition.rule, () => saveVersioned("Segment", id, () => saveSegment(database(c.env.DB), id, definition)));
     const runId = changed ? await startPass(c.env, `saved:${id}@${segment.version}`) : null;
     return c.json({ ...segmentView(segment), runId }, 200, { etag: `"${segment.version}"` });
   });

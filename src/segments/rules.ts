@@ -1,13 +1,16 @@
 /**
  * What the pipeline needs to evaluate segments, read once per consumer batch: the segments in
  * dependency order, the event counts their rules ask about, their names (for the events), and
- * the predictive models (scores are written with every profile, and rules compare them).
+ * the predictive models and RFM cuts (scores are written with every profile, and rules compare
+ * them), and the custom computed traits.
  */
 import { database } from "../db/client";
 import type { Model } from "../models/definition";
 import { currentModels } from "../models/store";
 import { currentRfmThresholds, type RfmThresholds } from "./rfm";
-import { specsOf, type AggregateSpec } from "./aggregates";
+import { traitSpec, type CustomTrait } from "./custom-traits";
+import { listCustomTraits } from "./custom-traits-store";
+import { countSpec, distinctSpecs, type AggregateSpec } from "./aggregates";
 import { eventConditionsOf, type Segment } from "./definition";
 import { activeSegments } from "./store";
 
@@ -17,13 +20,17 @@ export interface SegmentRules {
   names: Map<string, string>;
   models: Model[];
   rfm: RfmThresholds | null;
+  /** Enabled custom computed traits, with the aggregate each reads. */
+  traits: { trait: CustomTrait; spec: AggregateSpec }[];
 }
 
-export function rulesOf(segments: Segment[], models: Model[] = [], rfm: RfmThresholds | null = null): SegmentRules {
+export function rulesOf(segments: Segment[], models: Model[] = [], rfm: RfmThresholds | null = null, customTraits: CustomTrait[] = []): SegmentRules {
   const enabled = segments.filter((s) => s.definition.enabled);
+  const traits = customTraits.filter((t) => t.definition.enabled).map((trait) => ({ trait, spec: traitSpec(trait.definition) }));
   return {
     segments,
-    specs: specsOf(enabled.flatMap((s) => eventConditionsOf(s.definition.rule))),
+    traits,
+    specs: distinctSpecs([...enabled.flatMap((s) => eventConditionsOf(s.definition.rule)).map(countSpec), ...traits.map((t) => t.spec)]),
     names: new Map(segments.map((s) => [s.id, s.definition.name])),
     models,
     rfm,
@@ -31,6 +38,6 @@ export function rulesOf(segments: Segment[], models: Model[] = [], rfm: RfmThres
 }
 
 export async function segmentRules(env: Env): Promise<SegmentRules> {
-  const [segments, models, rfm] = await Promise.all([activeSegments(database(env.DB)), currentModels(env), currentRfmThresholds(env)]);
-  return rulesOf(segments, models, rfm);
+  const [segments, models, rfm, traits] = await Promise.all([activeSegments(database(env.DB)), currentModels(env), currentRfmThresholds(env), listCustomTraits(env.DB)]);
+  return rulesOf(segments, models, rfm, traits);
 }
