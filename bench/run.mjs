@@ -3,8 +3,9 @@
 // the Cloudflare list-price cost per million events. Talks to 127.0.0.1 only; every phase is
 // bounded in requests and time. Sizes: BENCH_EVENTS (default 100000), BENCH_SECONDS (default 4),
 // BENCH_INGEST_CLIENTS (default 4), BENCH_TIMER_CUSTOMERS (default 100000), BENCH_DUE_TRIGGERS
-// (default 500), BENCH_DUP_PROFILES (default 20000). BENCH_SKIP=duplicates,triggers leaves out
-// those phases (the triggers phase takes most of a full run).
+// (default 500), BENCH_DUP_PROFILES (default 20000), BENCH_SEGMENT_EVENTS (default 50000),
+// BENCH_PASS_PROFILES (default 100000). BENCH_SKIP=duplicates,triggers,segments leaves out those
+// phases (the triggers phase takes most of a full run).
 import { rmSync } from "node:fs";
 import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev, wrangler } from "../scripts/local.mjs";
 import { peopleWithDuplicates } from "./duplicates-workload.mjs";
@@ -12,6 +13,7 @@ import { load, quantile } from "./load.mjs";
 import { storefrontEvents } from "./workload.mjs";
 import { benchTriggers } from "./triggers.mjs";
 import { benchContent } from "./content.mjs";
+import { benchSegments } from "./segments.mjs";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -205,7 +207,13 @@ try {
 
   }
 
-  // ---- 6. Binding operations per event and list-price cost ------------------------------------
+  // ---- 6. Segments and predictive scores (last: it leaves 20 segments and two models defined) --
+  let segmentsResult = null;
+  if (!SKIP.has("segments")) {
+    segmentsResult = await benchSegments({ url: rapport.url, keys: DEMO_KEYS, logs, concurrency: INGEST_CONCURRENCY, events: Number(process.env.BENCH_SEGMENT_EVENTS ?? 50_000), passProfiles: Number(process.env.BENCH_PASS_PROFILES ?? 100_000) });
+  }
+
+  // ---- 7. Binding operations per event and list-price cost ------------------------------------
   const perEvent = (n) => n / ops.events;
   const avgPackBytes = postedBytes / Math.max(1, ops.queueMessages);
   const queueOpsPerMessage = 3 * Math.ceil(avgPackBytes / 65_536); // write + read + delete, per 64 KB
@@ -242,6 +250,20 @@ try {
 | alarm runs per fired trigger / delivery attempts per trigger | ${f(td.alarmsRun / Math.max(1, td.delivered), 2)} / ${f(td.deliveryAttempts, 2)} |
 | list-price cost per million fired triggers (USD; DO rows and alarms, outbound queue, delivery log) | ${f(triggerCostPerMillion, 2)} |`
     : "| triggers | skipped (BENCH_SKIP) |\n| --- | --- |";
+  const sg = segmentsResult;
+  const segmentsSection = sg
+    ? `| segments and predictive scores (${f(sg.with.events)} events of new shoppers per run) | value | target |
+| --- | --- | --- |
+| pipeline throughput without segments or models (events/s) | ${f(sg.without.eventsPerSecond)} | |
+| pipeline throughput with 20 segments and both models (events/s) | ${f(sg.with.eventsPerSecond)} | |
+| ratio | ${f(sg.ratio, 2)}× | ≥ 0.8× |
+| D1 rows written per event, without / with | ${f(sg.without.d1RowsPerEvent, 3)} / ${f(sg.with.d1RowsPerEvent, 3)} | |
+| segment entries and exits during the run with segments | ${f(sg.with.transitions)} | |
+| consumer compute time (ms, all batches), without / with | ${f(sg.without.compute)} / ${f(sg.with.compute)} | |
+| saving the 20 segments: evaluation passes over the profiles then stored (s) | ${f(sg.applySeconds, 1)} | |
+| evaluation pass (the daily cron's) over ${f(sg.pass.profiles)} profiles: seconds, and per 100,000 | ${f(sg.pass.seconds, 1)} (${f(sg.pass.secondsPer100k, 1)} per 100k)${sg.pass.finished ? "" : " — did not finish"} | |
+| profiles the pass rewrote (memberships changed) | ${f(sg.pass.changed)} | |`
+    : "| segments | skipped (BENCH_SKIP) |\n| --- | --- |";
   const report = `
 | measure | Rapport | trivial worker | ratio | target |
 | --- | --- | --- | --- | --- |
@@ -291,6 +313,8 @@ try {
 ${duplicatesSection}
 
 ${triggersSection}
+
+${segmentsSection}
 `;
   console.log(report);
   console.log(`consumer failures (batches isolated or messages retried) over the whole run: ${logs.failures.length}${logs.failures.length ? `; first: ${logs.failures[0].line}` : ""}`);
@@ -300,7 +324,7 @@ ${triggersSection}
   };
   timing("new shoppers", batches.slice(0, before), ingest);
   timing("returning shoppers", batches.slice(before, beforeDuplicates), returningPost);
-  console.log(JSON.stringify({ reads, content, ingest: ingestResult, ops, costPerMillion, totalCost, returning: { ...returningResult, costPerMillion: returningCost }, duplicates: duplicatesResult, triggers: triggerResult && { ...triggerResult, costPerMillion: triggerCostPerMillion } }));
+  console.log(JSON.stringify({ reads, content, ingest: ingestResult, ops, costPerMillion, totalCost, returning: { ...returningResult, costPerMillion: returningCost }, duplicates: duplicatesResult, segments: segmentsResult, triggers: triggerResult && { ...triggerResult, costPerMillion: triggerCostPerMillion } }));
 } finally {
   await stopAll();
 }

@@ -9,6 +9,8 @@ import { CustomerProfile } from "../profiles/document";
 import { CatalogUpdate } from "../catalog/schemas";
 import { TriggerDefinition } from "../triggers/definition";
 import { Rule, SegmentDefinition } from "../segments/definition";
+import { CustomTraitDefinition } from "../segments/custom-traits";
+import { ModelUpload } from "../models/definition";
 import { BlockDefinition } from "../content/definition";
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
@@ -80,7 +82,7 @@ export function openApiDocument(serverUrl: string) {
         readKey: { type: "http", scheme: "bearer", description: "Read key (secret)" },
         adminKey: { type: "http", scheme: "bearer", description: "Admin key (secret)" },
       },
-      schemas: { Problem: schema(Problem), CustomerProfile: schema(CustomerProfile), ApiKey: schema(ApiKeySchema), TriggerDefinition: schema(TriggerDefinition), SegmentDefinition: schema(SegmentDefinition) },
+      schemas: { Problem: schema(Problem), CustomerProfile: schema(CustomerProfile), ApiKey: schema(ApiKeySchema), TriggerDefinition: schema(TriggerDefinition), SegmentDefinition: schema(SegmentDefinition), CustomTraitDefinition: schema(CustomTraitDefinition), ModelUpload: schema(ModelUpload) },
     },
     paths: {
       "/v1/track": ingest("track", TrackMessage, "Record an action"),
@@ -144,6 +146,19 @@ export function openApiDocument(serverUrl: string) {
       "/v1/segments/{id}/members": admin("get", "Members by customer id (?limit, ?after = the previous page's next)", { "200": json("A page", { type: "object" }), "404": problem("No such segment") }, undefined, "Segments"),
       "/v1/segments/{id}/members/export": admin("get", "Every member as NDJSON (customerId, userId, email, enteredAt), streamed", { "200": { description: "application/x-ndjson" }, "404": problem("No such segment") }, undefined, "Segments"),
       "/v1/segments/{id}/history": admin("get", "Entries, exits and size per UTC day (?days, up to 365)", { "200": json("History", { type: "object" }), "404": problem("No such segment") }, undefined, "Segments"),
+      "/v1/computed-traits": admin("get", "Custom computed traits", { "200": json("Traits", { type: "object" }) }, undefined, "Segments"),
+      "/v1/computed-traits/{id}": {
+        ...admin("put", "Save a custom computed trait (If-Match: \"<version>\"); starts a pass that derives it for every profile", { "200": json("Saved", { type: "object" }), "201": json("Created", { type: "object" }), "400": problem("Invalid definition (field named)"), "412": problem("Someone saved another version meanwhile") }, CustomTraitDefinition, "Segments"),
+        ...admin("get", "One custom computed trait", { "200": json("The trait", { type: "object" }), "404": problem("No such trait") }, undefined, "Segments"),
+        ...admin("delete", "Delete a custom computed trait", { "204": { description: "Deleted" }, "404": problem("No such trait"), "409": problem("Segment rules name it") }, undefined, "Segments"),
+      },
+      "/v1/admin/models": admin("get", "The current predictive models (purchase_30d, churn_30d) with their held-out metrics", { "200": json("Models", { type: "object" }) }, undefined, "Predictions"),
+      "/v1/admin/models/training-set": admin("get", "A page of the time-split training set (?cutoff, ?horizonDays, ?after, ?limit): features as of the cutoff, labels from the horizon after", { "200": json("Rows and next", { type: "object" }), "400": problem("The horizon has not passed") }, undefined, "Predictions"),
+      "/v1/admin/models/{name}": admin("put", "Publish a trained model (npm run train does): a new version, applied to every profile write", { "201": json("Published", { type: "object" }), "400": problem("Not the worker's features, or invalid coefficients") }, ModelUpload, "Predictions"),
+      "/v1/admin/models/{name}/versions": admin("get", "Every published version of a model", { "200": json("Versions", { type: "object" }) }, undefined, "Predictions"),
+      "/v1/admin/models/{name}/drift": admin("get", "Score distribution per day and model version (?days): ten buckets, mean, count", { "200": json("Drift", { type: "object" }) }, undefined, "Predictions"),
+      "/v1/admin/rfm": admin("get", "The population's RFM quintile cuts", { "200": json("Thresholds", { type: "object" }) }, undefined, "Predictions"),
+      "/v1/admin/rfm/refresh": admin("post", "Recompute the RFM cuts now (the daily cron does)", { "200": json("Thresholds", { type: "object" }) }, undefined, "Predictions"),
       "/v1/deliveries": admin("get", "The delivery log of fired triggers (?triggerId, ?customerId, ?status=queued|retrying|delivered|rejected|dead)", { "200": json("A page", { type: "object" }) }, undefined, "Triggers"),
       "/v1/deliveries/{id}": admin("get", "One delivery, with the message sent", { "200": json("The delivery", { type: "object" }), "404": problem("No such delivery") }, undefined, "Triggers"),
       "/v1/deliveries/{id}/replay": admin("post", "Queue a rejected or dead delivery again (same delivery id)", { "202": json("Queued", { type: "object" }), "404": problem("No such delivery"), "409": problem("Already delivered") }, undefined, "Triggers"),
