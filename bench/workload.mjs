@@ -3,17 +3,9 @@
 // do on a real storefront, so a consumer batch sees several events of the same shopper but far
 // from all of them.
 
-/** mulberry32: a small, fast, seedable PRNG. */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// mulberry32, shared with the generated history of the predictive-model validation.
+import { random as rng } from "../src/models/synthetic.ts";
+export { rng };
 
 const PRODUCTS = Array.from({ length: 200 }, (_, i) => ({ product_id: `sku-${i}`, name: `Product ${i}`, category: ["shirts", "shoes", "bags", "hats"][i % 4], price: 10 + (i % 90) }));
 const context = (anonymousId) => ({
