@@ -6,7 +6,8 @@
  *              first_seen_at, last_seen_at, events (counts by event name), content_token,
  *              computed (order_count, total_revenue, average_order_value, currency,
  *              first_order_at, last_order_at, engagement_score, favourite_category, favourite_brand,
- *              days_since_last_activity, days_since_last_order)
+ *              days_since_last_activity, days_since_last_order), scores (purchasePropensity,
+ *              churnRisk, rfm, historicalClv, predictedClv…), computed_traits (custom, by id)
  *   cart       items (products with quantity), item_count, value, currency, updated_at,
  *              reserved_until (updated_at + CART_RESERVATION_MINUTES)
  *   session    session_count, last_activity_at, last_order_at, time_zone, device
@@ -60,9 +61,8 @@ export function templateScope(input: ScopeInput): Record<string, unknown> {
   const traits = profile.traits;
   const session = profile.session;
   const cartUpdated = session?.cart.updatedAt ? Date.parse(session.cart.updatedAt) : null;
-  // Segments arrive with issue 6's segment engine; until then a `segments` trait stands in.
-  const ownSegments = (profile as { segments?: unknown }).segments;
-  const segments = Array.isArray(ownSegments) ? ownSegments : Array.isArray(traits.segments) ? traits.segments : [];
+  // A snapshot written before segments existed has none: no segments until its next write.
+  const segments = Array.isArray(profile.segments) ? profile.segments : [];
   const locale = text(session?.device?.locale) ?? text(traits.locale) ?? "en-US";
   return {
     customer: {
@@ -80,6 +80,9 @@ export function templateScope(input: ScopeInput): Record<string, unknown> {
       last_seen_at: profile.lastSeenAt,
       content_token: input.contentToken,
       computed: computedScope(profile, now),
+      // Predictive scores, RFM and lifetime value, and custom computed traits (docs/predictions.md).
+      scores: profile.scores ?? null,
+      computed_traits: profile.computedTraits ?? {},
     },
     cart: {
       items: r.cart,
