@@ -75,6 +75,7 @@ async function waitForRun(url, adminHeaders, runId, timeoutMs = 900_000) {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const run = await (await fetch(`${url}/v1/segments/runs/${runId}`, { headers: adminHeaders })).json();
+    if (run.supersededBy) return waitForRun(url, adminHeaders, run.supersededBy, deadline - performance.now());
     if (run.finishedAt || performance.now() > deadline) return run;
     await new Promise((r) => setTimeout(r, 250));
   }

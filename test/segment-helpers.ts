@@ -27,11 +27,13 @@ export async function saveSegmentAndWait(id: string, definition: { name?: string
   return saved;
 }
 
+/** Waits for a pass to finish, or for the later pass that superseded it. */
 export async function runFinished(runId: string): Promise<Record<string, any>> {
-  return eventually(async () => {
-    const run = (await (await admin(`/v1/segments/runs/${runId}`)).json()) as Record<string, any>;
-    return run.finishedAt ? run : null;
+  const run = await eventually(async () => {
+    const r = (await (await admin(`/v1/segments/runs/${runId}`)).json()) as Record<string, any>;
+    return r.finishedAt ? r : null;
   }, `evaluation run ${runId}`, 20_000);
+  return run.supersededBy ? runFinished(run.supersededBy) : run;
 }
 
 export async function customerIdOf(userId: string): Promise<string> {

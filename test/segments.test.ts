@@ -12,6 +12,7 @@ import { SEGMENT_RECIPES } from "../src/segments/recipes";
 import { admin, env, eventually, profileWhen, uid } from "./helpers";
 import { customerIdOf, DAY, identifyAt, membersOf, putSegment, runFinished, saveSegmentAndWait, trackAt } from "./segment-helpers";
 import { putTrigger, timersOf } from "./trigger-helpers";
+import { fetchUrl, linksOf, putBlock } from "./content-helpers";
 
 const NOW = Date.UTC(2026, 5, 15, 12);
 
@@ -132,6 +133,11 @@ describe("real-time membership", () => {
     expect(segment.size).toBe(1);
     const history = (await (await admin(`/v1/segments/${seg}/history?days=3`)).json()) as { days: { entered: number; size: number }[] };
     expect(history.days.at(-1)).toMatchObject({ entered: 1, size: 1 });
+    // Content blocks see the membership.
+    const block = uid("seg-block");
+    expect((await putBlock(block, { html: `{% if customer.segments contains "${seg}" %}member{% else %}outsider{% endif %}` })).status).toBeLessThan(300);
+    const links = await linksOf(block, userId);
+    expect(await (await fetchUrl(links.token.html)).text()).toContain("member");
     const { timers } = await timersOf(customerId);
     expect(timers.map((t) => t.trigger_id)).toContain(trig);
     // A third order changes nothing about membership: no second entry.
@@ -171,7 +177,7 @@ describe("real-time membership", () => {
     // Fifteen days later: the view is 35 days old.
     const later = Date.now() + 15 * DAY;
     const runId = `run_test_${crypto.randomUUID()}`;
-    await env.DB.prepare("INSERT INTO segment_runs (id, reason, started_at) VALUES (?1, 'test', ?2)").bind(runId, later).run();
+    await env.DB.prepare("INSERT INTO segment_runs (id, reason, started_at) VALUES (?1, 'test', ?2)").bind(runId, Date.now()).run();
     let after = "";
     for (;;) {
       const { profiles } = await runPassJob(env, { v: 1, kind: "segment_pass", runId, after }, later);
@@ -183,6 +189,20 @@ describe("real-time membership", () => {
     expect(JSON.parse(row!.segments)[seg]).toEqual([0, later]);
     const history = (await (await admin(`/v1/segments/${seg}/history?days=3`)).json()) as { size: number };
     expect(history.size).toBe(0);
+  });
+
+  it("stop a pass that a later one supersedes (saving many segments costs one pass)", async () => {
+    const [older, newer] = [`run_a_${crypto.randomUUID()}`, `run_b_${crypto.randomUUID()}`];
+    const t = Date.now() + 3_600_000;
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO segment_runs (id, reason, started_at) VALUES (?1, 'test', ?2)").bind(older, t),
+      env.DB.prepare("INSERT INTO segment_runs (id, reason, started_at) VALUES (?1, 'test', ?2)").bind(newer, t + 1),
+    ]);
+    expect(await runPassJob(env, { v: 1, kind: "segment_pass", runId: older, after: "" })).toEqual({ profiles: 0, changed: 0 });
+    const run = (await (await admin(`/v1/segments/runs/${older}`)).json()) as { supersededBy: string; finishedAt: string };
+    expect(run).toMatchObject({ supersededBy: newer, finishedAt: expect.any(String) });
+    // Out of the way of later tests' passes (which start earlier than these).
+    await env.DB.prepare("DELETE FROM segment_runs WHERE id IN (?1, ?2)").bind(older, newer).run();
   });
 
   it("apply a new rule to profiles stored before it, deriving the event counts from their history", async () => {

@@ -400,6 +400,8 @@ export const segmentRuns = sqliteTable("segment_runs", {
   finishedAt: integer("finished_at"),
   /** The last customer id evaluated: a retried page is not counted twice. */
   cursor: text("cursor").notNull().default(""),
+  /** A later pass (which evaluates everything this one would) made this one stop. */
+  supersededBy: text("superseded_by"),
   profiles: integer("profiles").notNull().default(0),
   changed: integer("changed").notNull().default(0),
 });

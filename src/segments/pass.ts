@@ -100,6 +100,18 @@ export async function lightRows(d1: D1Database, after: string, limit: number): P
 
 /** One page: evaluates it, commits the profiles that changed, queues the next page or ends the run. */
 export async function runPassJob(env: Env, job: PassJob, now = Date.now()): Promise<{ profiles: number; changed: number }> {
+  // A pass started later evaluates everything this one would, with newer rules: this one stops
+  // (twenty segments saved in a row cost one pass over the profiles, not twenty).
+  const newer = await env.DB.prepare(
+    `SELECT r.id FROM segment_runs AS r, segment_runs AS me WHERE me.id = ?1 AND (r.started_at > me.started_at OR (r.started_at = me.started_at AND r.id > me.id)) ORDER BY r.started_at DESC LIMIT 1`,
+  )
+    .bind(job.runId)
+    .first<{ id: string }>();
+  if (newer) {
+    await env.DB.prepare(`UPDATE segment_runs SET superseded_by = ?2, finished_at = coalesce(finished_at, ?3) WHERE id = ?1`).bind(job.runId, newer.id, now).run();
+    log("info", "segments.pass_superseded", { runId: job.runId, by: newer.id });
+    return { profiles: 0, changed: 0 };
+  }
   const rules = await segmentRules(env);
   const rows = await lightRows(env.DB, job.after, PASS_PAGE);
   const stale: string[] = [];
@@ -128,11 +140,22 @@ export async function runPassJob(env: Env, job: PassJob, now = Date.now()): Prom
   return { profiles: rows.length, changed };
 }
 
+interface RunRow {
+  id: string;
+  reason: string;
+  startedAt: number;
+  finishedAt: number | null;
+  profiles: number;
+  changed: number;
+  /** The later pass that made this one stop: wait for that one. */
+  supersededBy: string | null;
+}
+const RUN_COLUMNS = `id, reason, started_at AS startedAt, finished_at AS finishedAt, profiles, changed, superseded_by AS supersededBy`;
+
 export async function getRun(d1: D1Database, id: string) {
-  return d1.prepare(`SELECT id, reason, started_at AS startedAt, finished_at AS finishedAt, profiles, changed FROM segment_runs WHERE id = ?1`).bind(id).first<{ id: string; reason: string; startedAt: number; finishedAt: number | null; profiles: number; changed: number }>();
+  return d1.prepare(`SELECT ${RUN_COLUMNS} FROM segment_runs WHERE id = ?1`).bind(id).first<RunRow>();
 }
 
 export async function listRuns(d1: D1Database, limit = 20) {
-  const { results } = await d1.prepare(`SELECT id, reason, started_at AS startedAt, finished_at AS finishedAt, profiles, changed FROM segment_runs ORDER BY started_at DESC LIMIT ?1`).bind(limit).all<{ id: string; reason: string; startedAt: number; finishedAt: number | null; profiles: number; changed: number }>();
-  return results;
+  return (await d1.prepare(`SELECT ${RUN_COLUMNS} FROM segment_runs ORDER BY started_at DESC LIMIT ?1`).bind(limit).all<RunRow>()).results;
 }

@@ -1,0 +1,1 @@
+ALTER TABLE `segment_runs` ADD `superseded_by` text;
