@@ -4,15 +4,14 @@
  * everyone; a deleted segment is forgotten. Run daily just after midnight UTC (windows are whole
  * UTC days) when a rule depends on time, and after every change of a segment.
  *
- * A chain of jobs on the jobs queue, each a page of profiles read by key order with only the
- * columns rules look at. Most profiles do not change: only those whose memberships do (or that
+ * A chain of jobs on the jobs queue, each a run of pages of profiles read by key order (for about
+ * ten seconds) with only the columns rules look at. Most profiles do not change: only those whose memberships do (or that
  * lack an event count a rule needs) go through the pipeline's commit path (reevaluateCustomers),
  * which writes them at the version read and sends their entries and exits to triggers. Retried
  * pages are idempotent; the run's progress counts each page once.
  */
 import { newId } from "../crypto";
 import type { ProfileState } from "../profiles/apply";
-import type { Counters } from "../profiles/apply";
 import { log } from "../log";
 import { reevaluateCustomers } from "../pipeline/process";
 import type { Aggregates } from "./aggregates";
@@ -31,6 +30,12 @@ export type PassJob = { v: 1; kind: "segment_pass"; runId: string; after: string
 export const SEGMENT_PASS_CRON = "7 0 * * *";
 
 export const PASS_PAGE = 500;
+/**
+ * One job goes on to the next page while it has run less than this: a queue hop per page would
+ * cost more than the page (the jobs queue waits up to a second to fill a batch), and a consumer
+ * invocation has 30 s of CPU by default.
+ */
+const JOB_BUDGET_MS = 10_000;
 /** Profiles that changed are committed this many at a time (one D1 transaction each). */
 const COMMIT_GROUP = 100;
 
@@ -65,7 +70,6 @@ export async function dailyPass(env: Env): Promise<string | null> {
 interface LightRow {
   id: string;
   traits: string;
-  counters: string;
   computed: string | null;
   aggregates: string;
   segments: string;
@@ -81,7 +85,8 @@ export function stateOfRow(r: LightRow): ProfileState {
     traitTimes: {},
     traitIssues: {},
     consent: null,
-    counters: JSON.parse(r.counters) as Counters,
+    // Rules read no counters.
+    counters: { types: {}, events: {} },
     ...(r.computed ? { computed: JSON.parse(r.computed) as ComputedState } : {}),
     aggregates: JSON.parse(r.aggregates) as Aggregates,
     eventCount: r.event_count,
@@ -92,7 +97,7 @@ export function stateOfRow(r: LightRow): ProfileState {
 
 export async function lightRows(d1: D1Database, after: string, limit: number): Promise<LightRow[]> {
   const { results } = await d1
-    .prepare(`SELECT id, traits, counters, computed, aggregates, segments, event_count, first_seen_at, last_seen_at FROM customers WHERE id > ?1 ORDER BY id LIMIT ?2`)
+    .prepare(`SELECT id, traits, computed, aggregates, segments, event_count, first_seen_at, last_seen_at FROM customers WHERE id > ?1 ORDER BY id LIMIT ?2`)
     .bind(after, limit)
     .all<LightRow>();
   return results;
@@ -113,7 +118,34 @@ export async function runPassJob(env: Env, job: PassJob, now = Date.now()): Prom
     return { profiles: 0, changed: 0 };
   }
   const rules = await segmentRules(env);
-  const rows = await lightRows(env.DB, job.after, PASS_PAGE);
+  const started = Date.now();
+  let after = job.after;
+  let total = { profiles: 0, changed: 0 };
+  for (;;) {
+    const page = await evaluatePage(env, rules, job.runId, after, now);
+    total = { profiles: total.profiles + page.profiles, changed: total.changed + page.changed };
+    if (page.last === null) {
+      // At the end, sizes are recounted from the member rows (they are kept incrementally; this
+      // repairs any drift, e.g. after a restore).
+      await env.DB.prepare(`UPDATE segments SET size = (SELECT count(*) FROM segment_members WHERE segment_id = segments.id) WHERE deleted_at IS NULL`).run();
+      break;
+    }
+    after = page.last;
+    if (Date.now() - started >= JOB_BUDGET_MS) {
+      await env.JOBS.send({ v: 1, kind: "segment_pass", runId: job.runId, after } satisfies PassJob);
+      break;
+    }
+  }
+  log("info", "segments.pass_job", { runId: job.runId, ...total, more: total.profiles > 0 && after !== job.after });
+  return total;
+}
+
+/**
+ * One page: evaluates it, commits the profiles that changed, and records the progress (once: a
+ * retried page finds the cursor moved and adds nothing). `last` is null at the end of the run.
+ */
+async function evaluatePage(env: Env, rules: Awaited<ReturnType<typeof segmentRules>>, runId: string, after: string, now: number): Promise<{ profiles: number; changed: number; last: string | null }> {
+  const rows = await lightRows(env.DB, after, PASS_PAGE);
   const stale: string[] = [];
   for (const row of rows) {
     const state = stateOfRow(row);
@@ -124,20 +156,14 @@ export async function runPassJob(env: Env, job: PassJob, now = Date.now()): Prom
   }
   let changed = 0;
   for (let i = 0; i < stale.length; i += COMMIT_GROUP) changed += (await reevaluateCustomers(env, stale.slice(i, i + COMMIT_GROUP), { now })).customersChanged;
-  const last = rows[rows.length - 1]?.id;
   const more = rows.length === PASS_PAGE;
-  // Counted once per page: a retried page finds the cursor moved and adds nothing.
+  const last = rows[rows.length - 1]?.id ?? after;
   await env.DB.prepare(
     `UPDATE segment_runs SET cursor = ?3, profiles = profiles + ?4, changed = changed + ?5, finished_at = CASE WHEN ?6 THEN ?7 ELSE finished_at END WHERE id = ?1 AND cursor = ?2`,
   )
-    .bind(job.runId, job.after, last ?? job.after, rows.length, changed, more ? 0 : 1, now)
+    .bind(runId, after, last, rows.length, changed, more ? 0 : 1, now)
     .run();
-  if (more) await env.JOBS.send({ v: 1, kind: "segment_pass", runId: job.runId, after: last! } satisfies PassJob);
-  // At the end, sizes are recounted from the member rows (they are kept incrementally; this
-  // repairs any drift, e.g. after a restore).
-  else await env.DB.prepare(`UPDATE segments SET size = (SELECT count(*) FROM segment_members WHERE segment_id = segments.id) WHERE deleted_at IS NULL`).run();
-  log("info", "segments.pass_page", { runId: job.runId, profiles: rows.length, changed, more });
-  return { profiles: rows.length, changed };
+  return { profiles: rows.length, changed, last: more ? last : null };
 }
 
 interface RunRow {
