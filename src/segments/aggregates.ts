@@ -46,11 +46,16 @@ type Cell = number | [number, number] | Record<string, number> | [number, string
 /** Aggregate key → bucket (UTC day, or `all` without a window) → cell. */
 export type Aggregates = Record<string, Record<string, Cell>>;
 
-/** FNV-1a, 52 bits: a short stable name for a spec (not a security boundary). */
+/** Two 32-bit FNV-1a hashes with different offsets: a short stable name for a spec (not a security boundary). */
 function hash(text: string): string {
-  let h = 0xcbf29ce484222325n;
-  for (let i = 0; i < text.length; i++) h = BigInt.asUintN(64, (h ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n);
-  return (h & 0xfffffffffffffn).toString(36);
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193);
+  }
+  return (a >>> 0).toString(36) + (b >>> 0).toString(36);
 }
 
 export function aggregateSpec(input: { kind: AggregateKind; event: string; where?: readonly PropertyFilter[]; property?: string | null; withinDays?: number | null }): AggregateSpec {
@@ -242,5 +247,11 @@ function decodeSortKey(k: string): Primitive {
 /** How many matching events fall in a count aggregate's window at `now` (undefined: not known yet). */
 export const countAt = (aggregates: Aggregates | undefined, spec: AggregateSpec, now: number) => aggregateValue(aggregates, spec, now) as number | undefined;
 
-/** The count an event condition of a segment rule reads. */
-export const countSpec = (c: EventCondition) => aggregateSpec({ kind: "count", event: c.event, where: c.where, withinDays: c.withinDays ?? null });
+const countSpecs = new WeakMap<EventCondition, AggregateSpec>();
+
+/** The count an event condition of a segment rule reads (computed once per condition object: rules are evaluated for every customer). */
+export function countSpec(c: EventCondition): AggregateSpec {
+  let spec = countSpecs.get(c);
+  if (!spec) countSpecs.set(c, (spec = aggregateSpec({ kind: "count", event: c.event, where: c.where, withinDays: c.withinDays ?? null })));
+  return spec;
+}
