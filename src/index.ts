@@ -8,6 +8,7 @@
  *   - profiles/   customer profiles and their events                               (read keys)
  *   - privacy/    erase and export a customer, suppressions                        (admin keys)
  *   - admin/      API keys, quarantine, dead letters and replay                    (admin keys)
+ *   - archive/    the raw event archive in R2: list, replay days through the pipeline (admin keys)
  *   - openapi/    /openapi.json and /docs
  *   - triggers/   behavioural trigger definitions, versioned                       (admin keys)
  *   - delivery/   the delivery log of fired triggers, replay                       (admin keys)
@@ -20,12 +21,12 @@
  *                 (signed per customer: no key)
  * Queues:
  *   - rapport-events*           → pipeline/consumer: dedupe, identity, profile, then each
- *                                 customer's CustomerSession
+ *                                 customer's CustomerSession; every batch archived to R2 (archive/)
  *   - rapport-events-dlq*       → pipeline/dead-letters: store for inspection and replay
  *   - rapport-deliveries*       → delivery/consumer: signed webhooks to ESPs, delivery log
  *   - rapport-deliveries-dlq*   → delivery/consumer: mark dead, for replay
  *   - rapport-jobs*             → jobs/consumer: catalog changes fanned out to viewers' sessions,
- *                                 computed-traits backfill, segment evaluation passes
+ *                                 computed-traits backfill, segment evaluation passes, archive replays
  *   - rapport-jobs-dlq*         → pipeline/dead-letters: store for inspection and replay
  * Durable Objects:
  *   - sessions/CustomerSession  one per customer: live session, trigger timers (one alarm),
@@ -59,6 +60,7 @@ import { registerPreviewPage } from "./content/preview-page";
 import { registerSegmentRoutes } from "./segments/routes";
 import { registerModelRoutes } from "./models/routes";
 import { registerCustomTraitRoutes } from "./segments/custom-traits-routes";
+import { registerArchiveRoutes } from "./archive/routes";
 import { dailyPass, SEGMENT_PASS_CRON } from "./segments/pass";
 
 export { CustomerSession } from "./sessions/customer-session";
@@ -75,6 +77,7 @@ registerDeliveryRoutes(app);
 registerSegmentRoutes(app);
 registerModelRoutes(app);
 registerCustomTraitRoutes(app);
+registerArchiveRoutes(app);
 registerBlockRoutes(app);
 registerContentServeRoutes(app);
 registerPreviewPage(app);

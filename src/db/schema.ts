@@ -447,3 +447,18 @@ export const computedTraits = sqliteTable("computed_traits", {
   updatedAt: integer("updated_at").notNull(),
   deletedAt: integer("deleted_at"),
 });
+
+/** Replays of the raw event archive (archive/replay.ts), with their progress. */
+export const archiveReplays = sqliteTable("archive_replays", {
+  id: text("id").primaryKey(),
+  /** Days of receipt, YYYY-MM-DD, both included. */
+  fromDay: text("from_day").notNull(),
+  toDay: text("to_day").notNull(),
+  /** Where the replay is: the day being listed and the list cursor within it. */
+  day: text("day").notNull(),
+  cursor: text("cursor").notNull(),
+  objects: integer("objects").notNull().default(0),
+  events: integer("events").notNull().default(0),
+  startedAt: integer("started_at").notNull(),
+  finishedAt: integer("finished_at"),
+});

@@ -1,17 +1,20 @@
 /**
  * The jobs queue: background work fanned out in bounded pieces: catalog changes to the customers
- * who viewed a product, the computed-traits backfill, and segment evaluation passes. Each message is one job, retried with backoff on failure,
+ * who viewed a product, the computed-traits backfill, segment evaluation passes, archive replays and erasures. Each message is one job, retried with backoff on failure,
  * and after its retries kept in the dead-letter store for inspection and replay.
  */
 import { isCatalogJob, runCatalogJob, type CatalogJob } from "../catalog/fanout";
 import { isBackfillJob, runBackfillJob, type BackfillJob } from "../segments/backfill";
 import { isPassJob, runPassJob, type PassJob } from "../segments/pass";
+import { isReplayJob, runReplayJob, type ReplayJob } from "../archive/replay";
+import { isScrubJob, runScrubJob, type ScrubJob } from "../archive/scrub";
 import { readConfig } from "../config";
 import { describeError, log } from "../log";
 import { decodeOrSetAside } from "../pipeline/dead-letters";
 import { retryDelaySeconds } from "../pipeline/retry";
 
-const isJob = (body: unknown): body is CatalogJob | BackfillJob | PassJob => isCatalogJob(body) || isBackfillJob(body) || isPassJob(body);
+const isJob = (body: unknown): body is CatalogJob | BackfillJob | PassJob | ReplayJob | ScrubJob =>
+  isCatalogJob(body) || isBackfillJob(body) || isPassJob(body) || isReplayJob(body) || isScrubJob(body);
 
 export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const base = readConfig(env).retryBaseDelaySeconds;
@@ -22,6 +25,8 @@ export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promi
       try {
         if (isBackfillJob(job)) await runBackfillJob(env, job);
         else if (isPassJob(job)) await runPassJob(env, job);
+        else if (isReplayJob(job)) await runReplayJob(env, job);
+        else if (isScrubJob(job)) await runScrubJob(env, job);
         else await runCatalogJob(env, job);
         message.ack();
       } catch (err) {

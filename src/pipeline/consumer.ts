@@ -14,6 +14,8 @@ import { decodePack } from "./pack-decode";
 import { processEvents, type ProcessStats } from "./process";
 import { quarantineStatements } from "./quarantine";
 import { retryDelaySeconds } from "./retry";
+import { archivePacks } from "../archive/writer";
+import { REPLAY_SOURCE } from "../archive/replay";
 
 type Decoded = { message: Message<unknown>; pack: EventPack };
 
@@ -65,7 +67,8 @@ async function processPacks(env: Env, items: Decoded[], afterFailure = false): P
   }
   const events = items.flatMap(({ pack }) => pack.events);
   const redelivered = afterFailure || items.some(({ message }) => message.attempts > 1);
-  const stats = await processEvents(env, events, { redelivered });
+  // The raw archive is written alongside: a failure of either retries the messages.
+  const [stats] = await Promise.all([processEvents(env, events, { redelivered }), archivePacks(env.ARCHIVE, items.map((i) => i.pack).filter((p) => p.sourceId !== REPLAY_SOURCE))]);
   stats.d1RowsWritten += quarantineRows;
   return stats;
 }

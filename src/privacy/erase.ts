@@ -6,6 +6,7 @@
  * the pipeline and the `identities_not_suppressed` trigger). Exporting returns everything held
  * about the person.
  */
+import { startScrub } from "../archive/scrub";
 import { forgetMembershipStatements } from "../segments/members-store";
 import { desc, eq } from "drizzle-orm";
 import { database } from "../db/client";
@@ -25,6 +26,8 @@ export interface Erasure {
   quarantined: number;
   /** Dead letters that held the customer's events (scrubbed, or deleted when nothing else was left). */
   deadLetters: number;
+  /** The days of the raw archive (R2) a job is rewriting without the customer's events. */
+  archive: { from: string; to: string };
 }
 
 export async function eraseCustomer(env: Env, customerId: string, reason: string, now = Date.now()): Promise<Erasure | null> {
@@ -54,7 +57,9 @@ export async function eraseCustomer(env: Env, customerId: string, reason: string
   // The session object goes too: session, pending timers and trigger history.
   await Promise.all([env.PROFILES.delete(snapshotKey(customerId)), ...keys.map((k) => env.PROFILES.delete(identityKey(k))), sessionStub(env, customerId).clear()]);
   const deadLetters = await scrubDeadLetters(env, keys, values);
-  const erasure = { customerId, identities: keys, events: events.length, quarantined: results[results.length - 1]?.meta.changes ?? 0, deadLetters };
+  // Archived events were received no earlier than the oldest event time of the profile, give or take clock skew.
+  const archive = await startScrub(env, customerId, keys, Math.min(profile.createdAt, profile.state.firstSeenAt ?? profile.createdAt), now);
+  const erasure = { customerId, identities: keys, events: events.length, quarantined: results[results.length - 1]?.meta.changes ?? 0, deadLetters, archive };
   log("info", "privacy.erased", { customerId, identities: keys.length, events: events.length, reason });
   return erasure;
 }
