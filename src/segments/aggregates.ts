@@ -165,9 +165,16 @@ function prune(key: string, buckets: Record<string, Cell>): Record<string, Cell>
  */
 export function applyAggregates(aggregates: Aggregates, specs: readonly AggregateSpec[], events: readonly StoredEvent[], complete: boolean): Aggregates {
   const next: Aggregates = {};
+  // Most specs are about events the batch does not have: those keep what they hold, untouched.
+  const names = new Set<string>();
+  for (const e of events) if (e.type === "track" && e.event) names.add(e.event);
   for (const spec of specs) {
     const held = aggregates[spec.key];
     if (!held && !complete) continue;
+    if (held && !names.has(spec.event)) {
+      next[spec.key] = held;
+      continue;
+    }
     const buckets = { ...held };
     for (const e of events) {
       if (!matches(spec, e)) continue;

@@ -66,15 +66,28 @@ export function computedValue(state: ProfileState, field: ComputedField, now: nu
   }
 }
 
+/**
+ * Computed values of one profile at one instant, each computed once however many rules read it
+ * (an engagement score walks a year of days; twenty segments would walk it twenty times).
+ */
+type Memo = Map<string, unknown>;
+
+function memoized(memo: Memo | undefined, state: ProfileState, field: ComputedField, now: number, currency: string | undefined, scores: Scores | null): unknown {
+  if (!memo) return computedValue(state, field, now, currency, scores);
+  const key = currency ? `${field}:${currency}` : field;
+  if (!memo.has(key)) memo.set(key, computedValue(state, field, now, currency, scores));
+  return memo.get(key);
+}
+
 /** Does the rule hold? `members` are the segments the profile is in (those evaluated before). */
-export function holds(rule: Rule, state: ProfileState, now: number, members: ReadonlySet<string>, scores: Scores | null = null): boolean {
-  if ("all" in rule) return rule.all.every((r) => holds(r, state, now, members, scores));
-  if ("any" in rule) return rule.any.some((r) => holds(r, state, now, members, scores));
-  if ("not" in rule) return !holds(rule.not, state, now, members, scores);
+export function holds(rule: Rule, state: ProfileState, now: number, members: ReadonlySet<string>, scores: Scores | null = null, memo?: Memo): boolean {
+  if ("all" in rule) return rule.all.every((r) => holds(r, state, now, members, scores, memo));
+  if ("any" in rule) return rule.any.some((r) => holds(r, state, now, members, scores, memo));
+  if ("not" in rule) return !holds(rule.not, state, now, members, scores, memo);
   if ("segment" in rule) return members.has(rule.segment);
   if ("trait" in rule) return compare(valueAt(state.traits, rule.trait), rule.op, rule.value);
   if ("computedTrait" in rule) return compare(scores?.custom?.[rule.computedTrait], rule.op, rule.value);
-  if ("computed" in rule) return compare(computedValue(state, rule.computed, now, (rule as ComputedCondition).currency, scores), rule.op, rule.value);
+  if ("computed" in rule) return compare(memoized(memo, state, rule.computed, now, (rule as ComputedCondition).currency, scores), rule.op, rule.value);
   const n = countAt(state.aggregates, countSpec(rule), now) ?? 0;
   // Without atLeast: "at least once", unless atMost is given ("atMost: 0" is "did not").
   const min = rule.atLeast ?? (rule.atMost === undefined ? 1 : 0);
@@ -84,6 +97,7 @@ export function holds(rule: Rule, state: ProfileState, now: number, members: Rea
 /** The enabled segments the profile is in. `segments` are in dependency order (store.ts sorts them). */
 export function membersOf(segments: readonly Segment[], state: ProfileState, now: number, scores: Scores | null = null): Set<string> {
   const members = new Set<string>();
-  for (const s of segments) if (s.definition.enabled && holds(s.definition.rule, state, now, members, scores)) members.add(s.id);
+  const memo: Memo = new Map();
+  for (const s of segments) if (s.definition.enabled && holds(s.definition.rule, state, now, members, scores, memo)) members.add(s.id);
   return members;
 }
