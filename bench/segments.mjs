@@ -1,6 +1,9 @@
-// Segments and predictive scores in `npm run bench`: pipeline throughput on new shoppers without
-// any segment or model, then with 20 segments and both models active (same size, fresh shoppers),
-// and the time of an evaluation pass over every profile (at least 100,000).
+// Segments and predictive scores in `npm run bench`: pipeline throughput on new shoppers on two
+// fresh servers side by side, one without any segment or model and one with 20 segments and both
+// models active, in alternating rounds; and the time of an evaluation pass over every profile (at
+// least 100,000).
+import { rmSync } from "node:fs";
+import { applyMigrationsAndSeedKeys, startDev } from "../scripts/local.mjs";
 import { load } from "./load.mjs";
 import { storefrontEvents } from "./workload.mjs";
 
@@ -68,7 +71,7 @@ async function ingest({ url, writeAuth, events, batches, concurrency }) {
   while (processed() < events.length && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const seconds = ((mine().at(-1)?.at ?? performance.now()) - t0) / 1000;
   const sum = (k) => mine().reduce((n, b) => n + (b[k] ?? 0), 0);
-  return { events: processed(), seconds, eventsPerSecond: processed() / seconds, postErrors: posts.errors, d1RowsPerEvent: sum("d1RowsWritten") / Math.max(1, processed()), transitions: sum("segmentTransitions"), compute: mine().reduce((n, b) => n + (b.timings?.compute ?? 0), 0) };
+  return { events: processed(), seconds, eventsPerSecond: processed() / seconds, postErrors: posts.errors, d1RowsWritten: sum("d1RowsWritten"), transitions: sum("segmentTransitions"), compute: mine().reduce((n, b) => n + (b.timings?.compute ?? 0), 0) };
 }
 
 async function waitForRun(url, adminHeaders, runId, timeoutMs = 900_000) {
@@ -81,44 +84,84 @@ async function waitForRun(url, adminHeaders, runId, timeoutMs = 900_000) {
   }
 }
 
-export async function benchSegments({ url, keys, logs, concurrency, events, passProfiles }) {
+/** A fresh Rapport (its own local state), with its consumer's batch log lines collected. */
+async function freshServer(port, stateDir) {
+  applyMigrationsAndSeedKeys(stateDir);
+  const batches = [];
+  const server = await startDev({
+    port,
+    stateDir,
+    echo: false,
+    onLine: (line) => {
+      if (!line.includes('"pipeline.batch"')) return;
+      try {
+        batches.push({ at: performance.now(), ...JSON.parse(line.slice(line.indexOf("{"))) });
+      } catch {
+        // a partial line
+      }
+    },
+  });
+  return { ...server, batches };
+}
+
+const total = (list) => {
+  const sum = (k) => list.reduce((n, x) => n + x[k], 0);
+  return { events: sum("events"), seconds: sum("seconds"), eventsPerSecond: sum("events") / sum("seconds"), d1RowsPerEvent: sum("d1RowsWritten") / Math.max(1, sum("events")), transitions: sum("transitions"), compute: sum("compute"), postErrors: sum("postErrors") };
+};
+
+/**
+ * Two fresh servers side by side, one plain and one with 20 segments and both models, fed the same
+ * amount of new shoppers in alternating rounds (machine drift hits both); the ratio is the median
+ * of the rounds'. Then an evaluation pass over at least `passProfiles` profiles on the second.
+ */
+export async function benchSegments({ keys, concurrency, events, passProfiles, rounds = 3, stateDir }) {
   const writeAuth = { authorization: `Basic ${btoa(`${keys.write}:`)}`, "content-type": "application/json" };
   const adminHeaders = { authorization: `Bearer ${keys.admin}`, "content-type": "application/json" };
-  // Without segments or models (fresh shoppers, so every event is new work).
-  const without = await ingest({ url, writeAuth, events: freshShoppers(events, 101, "sa-"), batches: logs.batches, concurrency });
+  const plain = await freshServer(8790, `${stateDir}-plain`);
+  const segmented = await freshServer(8791, `${stateDir}-segments`);
+  try {
+    // Twenty segments and both models on the second server. Saving a segment evaluates every
+    // stored profile against it (none yet: measured anyway).
+    const s0 = performance.now();
+    const runs = [];
+    for (const { id, definition } of twentySegments()) {
+      const res = await fetch(`${segmented.url}/v1/segments/${id}`, { method: "PUT", headers: adminHeaders, body: JSON.stringify(definition) });
+      if (!res.ok) throw new Error(`PUT /v1/segments/${id}: ${res.status} ${await res.text()}`);
+      runs.push((await res.json()).runId);
+    }
+    for (const [name, sign] of [["purchase_30d", 1], ["churn_30d", -1]]) {
+      const res = await fetch(`${segmented.url}/v1/admin/models/${name}`, { method: "PUT", headers: adminHeaders, body: JSON.stringify(modelUpload(sign)) });
+      if (!res.ok) throw new Error(`PUT /v1/admin/models/${name}: ${res.status} ${await res.text()}`);
+    }
+    for (const runId of runs) await waitForRun(segmented.url, adminHeaders, runId);
+    const applySeconds = (performance.now() - s0) / 1000;
 
-  // Twenty segments and both models. Saving a segment evaluates every stored profile against it:
-  // measured too, and waited for before the next phase.
-  const s0 = performance.now();
-  const runs = [];
-  for (const { id, definition } of twentySegments()) {
-    const res = await fetch(`${url}/v1/segments/${id}`, { method: "PUT", headers: adminHeaders, body: JSON.stringify(definition) });
-    if (!res.ok) throw new Error(`PUT /v1/segments/${id}: ${res.status} ${await res.text()}`);
-    runs.push((await res.json()).runId);
-  }
-  for (const [name, sign] of [["purchase_30d", 1], ["churn_30d", -1]]) {
-    const res = await fetch(`${url}/v1/admin/models/${name}`, { method: "PUT", headers: adminHeaders, body: JSON.stringify(modelUpload(sign)) });
-    if (!res.ok) throw new Error(`PUT /v1/admin/models/${name}: ${res.status} ${await res.text()}`);
-  }
-  await fetch(`${url}/v1/admin/rfm/refresh`, { method: "POST", headers: adminHeaders });
-  for (const runId of runs) await waitForRun(url, adminHeaders, runId);
-  const applySeconds = (performance.now() - s0) / 1000;
-  // The models are read from KV by each isolate for a minute: let every consumer see them.
-  await new Promise((r) => setTimeout(r, 61_000));
-  const withSegments = await ingest({ url, writeAuth, events: freshShoppers(events, 202, "sb-"), batches: logs.batches, concurrency });
+    const perRound = Math.ceil(events / rounds);
+    const without = [];
+    const withSegments = [];
+    for (let r = 0; r < rounds; r++) {
+      without.push(await ingest({ url: plain.url, writeAuth, events: freshShoppers(perRound, 100 + r, `sa${r}-`), batches: plain.batches, concurrency }));
+      withSegments.push(await ingest({ url: segmented.url, writeAuth, events: freshShoppers(perRound, 100 + r, `sb${r}-`), batches: segmented.batches, concurrency }));
+    }
+    const ratios = withSegments.map((w, i) => w.eventsPerSecond / without[i].eventsPerSecond).sort((a, b) => a - b);
 
-  // At least `passProfiles` profiles, then one pass over all of them.
-  const identifies = Array.from({ length: passProfiles }, (_, i) => ({ type: "identify", anonymousId: `pass-${i}`, traits: { email: `pass${i}@example.com`, plan: i % 5 === 0 ? "vip" : "regular" }, messageId: `pass-${i}` }));
-  await ingest({ url, writeAuth, events: identifies, batches: logs.batches, concurrency });
-  const p0 = performance.now();
-  const started = await (await fetch(`${url}/v1/segments/runs`, { method: "POST", headers: adminHeaders })).json();
-  const run = await waitForRun(url, adminHeaders, started.id);
-  const passSeconds = (performance.now() - p0) / 1000;
-  return {
-    without,
-    with: withSegments,
-    ratio: withSegments.eventsPerSecond / without.eventsPerSecond,
-    applySeconds,
-    pass: { profiles: run.profiles, changed: run.changed, seconds: passSeconds, finished: Boolean(run.finishedAt), secondsPer100k: (passSeconds * 100_000) / Math.max(1, run.profiles) },
-  };
+    // At least `passProfiles` profiles, then one pass over all of them.
+    const identifies = Array.from({ length: passProfiles }, (_, i) => ({ type: "identify", anonymousId: `pass-${i}`, traits: { email: `pass${i}@example.com`, plan: i % 5 === 0 ? "vip" : "regular" }, messageId: `pass-${i}` }));
+    await ingest({ url: segmented.url, writeAuth, events: identifies, batches: segmented.batches, concurrency });
+    const p0 = performance.now();
+    const started = await (await fetch(`${segmented.url}/v1/segments/runs`, { method: "POST", headers: adminHeaders })).json();
+    const run = await waitForRun(segmented.url, adminHeaders, started.id);
+    const passSeconds = (performance.now() - p0) / 1000;
+    return {
+      without: total(without),
+      with: total(withSegments),
+      ratio: ratios[Math.floor(ratios.length / 2)],
+      roundRatios: withSegments.map((w, i) => w.eventsPerSecond / without[i].eventsPerSecond),
+      applySeconds,
+      pass: { profiles: run.profiles, changed: run.changed, seconds: passSeconds, finished: Boolean(run.finishedAt), secondsPer100k: (passSeconds * 100_000) / Math.max(1, run.profiles) },
+    };
+  } finally {
+    await Promise.all([plain.stop(), segmented.stop()]);
+    for (const dir of [`${stateDir}-plain`, `${stateDir}-segments`]) rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -23,6 +23,7 @@ const ConfigSchema = z.object({
   SESSION_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
   RECENT_VIEWS_MAX: z.coerce.number().int().min(1).max(100).default(20),
   WEBHOOK_SECRETS: z.string().default(""),
+  SHOPIFY_WEBHOOK_SECRETS: z.string().default(""),
   CATALOG_AUDIENCE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   CONTENT_SECRETS: z.string().default(""),
   CART_RESERVATION_MINUTES: z.coerce.number().int().min(1).max(43_200).default(1440),
@@ -52,6 +53,8 @@ export type Config = {
   recentViewsMax: number;
   /** Webhook signing secrets, newest first; every one signs during a rotation. Empty: deliveries fail. */
   webhookSecrets: string[];
+  /** Secrets Shopify signs its webhooks with (the app's client secret), newest first; every one verifies. */
+  shopifyWebhookSecrets: string[];
   /** A price drop or restock reaches the customers who viewed the product within this many days. */
   catalogAudienceDays: number;
   /** Secrets of content links (tokens and signatures), newest first; every one verifies during a rotation. */
@@ -89,6 +92,7 @@ export function readConfig(env: Env): Config {
     recentViewsMax: parsed.data.RECENT_VIEWS_MAX,
     catalogAudienceDays: parsed.data.CATALOG_AUDIENCE_DAYS,
     webhookSecrets: listOf(parsed.data.WEBHOOK_SECRETS),
+    shopifyWebhookSecrets: listOf(parsed.data.SHOPIFY_WEBHOOK_SECRETS),
     contentSecrets: listOf(parsed.data.CONTENT_SECRETS),
     cartReservationMinutes: parsed.data.CART_RESERVATION_MINUTES,
     contentRenderBudgetMs: parsed.data.CONTENT_RENDER_BUDGET_MS,

@@ -5,6 +5,7 @@
  *
  * HTTP (Hono, built by createApp):
  *   - ingest/     Segment-compatible tracking API, packing events onto the Queue   (write keys)
+ *   - sources/    commerce webhooks: /v1/webhooks/shopify                          (HMAC-signed)
  *   - profiles/   customer profiles and their events                               (read keys)
  *   - privacy/    erase and export a customer, suppressions                        (admin keys)
  *   - admin/      API keys, quarantine, dead letters and replay                    (admin keys)
@@ -61,6 +62,7 @@ import { registerSegmentRoutes } from "./segments/routes";
 import { registerModelRoutes } from "./models/routes";
 import { registerCustomTraitRoutes } from "./segments/custom-traits-routes";
 import { registerArchiveRoutes } from "./archive/routes";
+import { registerShopifyRoutes } from "./sources/shopify/routes";
 import { dailyPass, SEGMENT_PASS_CRON } from "./segments/pass";
 
 export { CustomerSession } from "./sessions/customer-session";
@@ -68,6 +70,7 @@ export { CustomerSession } from "./sessions/customer-session";
 const app = createApp();
 app.get("/health", (c) => c.json({ ok: true }));
 registerIngestRoutes(app);
+registerShopifyRoutes(app);
 registerProfileRoutes(app);
 registerAdminRoutes(app);
 registerPrivacyRoutes(app);

@@ -1,0 +1,59 @@
+/**
+ * `POST /v1/webhooks/shopify`: Shopify's webhooks (orders, checkouts, customers, products),
+ * verified with `X-Shopify-Hmac-Sha256` over the raw body against `SHOPIFY_WEBHOOK_SECRETS` (all
+ * of them during a rotation). A bad signature gets 401 and nothing is kept. A well-signed payload
+ * Rapport cannot map is quarantined with the reason (and answered 200: Shopify retrying it would
+ * not help). Events get the id `shopify:<X-Shopify-Webhook-Id>`, so Shopify's retries of a
+ * webhook count once.
+ */
+import type { App } from "../../app";
+import { readConfig } from "../../config";
+import { sha256Hex } from "../../crypto";
+import { CatalogProduct } from "../../catalog/schemas";
+import { applyCatalogUpdate } from "../../catalog/update";
+import type { Json } from "../../events/types";
+import { ApiError } from "../../http/errors";
+import { fieldErrors } from "../../http/validation";
+import { enqueue, rejection } from "../../ingest/accept";
+import { mapShopifyWebhook } from "./mapping";
+import { verifyShopifySignature } from "./signature";
+
+const ENDPOINT = "/v1/webhooks/shopify";
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export function registerShopifyRoutes(app: App): void {
+  app.post(ENDPOINT, async (c) => {
+    const body = await c.req.arrayBuffer();
+    if (body.byteLength > MAX_BODY_BYTES) throw new ApiError("payload_too_large", `The body is over ${MAX_BODY_BYTES / 1024} KB`);
+    if (!(await verifyShopifySignature(body, c.req.header("x-shopify-hmac-sha256"), readConfig(c.env).shopifyWebhookSecrets))) {
+      throw new ApiError("unauthorized", "The X-Shopify-Hmac-Sha256 signature does not match the body for any configured secret (SHOPIFY_WEBHOOK_SECRETS)");
+    }
+    const receivedAt = new Date();
+    const ctx = { receivedAt, sourceId: "shopify" };
+    const requestId = c.get("requestId");
+    const text = new TextDecoder().decode(body);
+    const topic = c.req.header("x-shopify-topic") ?? "";
+    const quarantine = async (reason: string, errors: { field: string; message: string }[]) => {
+      await enqueue(c.env.EVENTS, [], [rejection(`${ENDPOINT} (${topic || "no topic"})`, reason, errors, text)], ctx, requestId);
+      return c.json({ success: true, quarantined: reason });
+    };
+    let payload: Json;
+    try {
+      payload = JSON.parse(text) as Json;
+      if (typeof payload !== "object" || payload === null || Array.isArray(payload)) throw new Error("not an object");
+    } catch {
+      return quarantine("invalid_json", [{ field: "(body)", message: "must be a JSON object" }]);
+    }
+    const webhookId = c.req.header("x-shopify-webhook-id") ?? (await sha256Hex(text)).slice(0, 32);
+    const mapped = mapShopifyWebhook({ topic, webhookId, shopDomain: c.req.header("x-shopify-shop-domain"), receivedAt: receivedAt.toISOString() }, payload);
+    if ("unmappable" in mapped) return quarantine("unmappable", [{ field: "X-Shopify-Topic", message: mapped.unmappable }]);
+    if ("products" in mapped) {
+      const products = CatalogProduct.array().safeParse(mapped.products);
+      if (!products.success) return quarantine("unmappable", fieldErrors(products.error, "product"));
+      await applyCatalogUpdate(c.env, products.data);
+      return c.json({ success: true });
+    }
+    await enqueue(c.env.EVENTS, mapped.events, [], ctx, requestId);
+    return c.json({ success: true });
+  });
+}
