@@ -30,6 +30,7 @@ const ConfigSchema = z.object({
   CONTENT_RENDER_BUDGET_MS: z.coerce.number().int().min(50).max(10_000).default(1500),
   CONTENT_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   AMP_ALLOWED_SENDERS: z.string().default(""),
+  CONTENT_CONSENT_CATEGORIES: z.string().default("personalization"),
   DEFAULT_PHONE_COUNTRY: z
     .string()
     .regex(/^([A-Za-z]{2})?$/, "must be an ISO 3166-1 alpha-2 country code, or empty")
@@ -67,6 +68,8 @@ export type Config = {
   contentMaxAgeSeconds: number;
   /** AMP senders whose emails may load content (`news@shop.com` or `@shop.com`); empty: any sender. */
   ampAllowedSenders: string[];
+  /** Consent categories a customer must not have declined to get personalized content. */
+  contentConsentCategories: string[];
 };
 
 const listOf = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);
@@ -98,6 +101,7 @@ export function readConfig(env: Env): Config {
     contentRenderBudgetMs: parsed.data.CONTENT_RENDER_BUDGET_MS,
     contentMaxAgeSeconds: parsed.data.CONTENT_MAX_AGE_SECONDS,
     ampAllowedSenders: listOf(parsed.data.AMP_ALLOWED_SENDERS).map((s) => s.toLowerCase()),
+    contentConsentCategories: listOf(parsed.data.CONTENT_CONSENT_CATEGORIES),
     identityRules: { limits: parseVar("IDENTITY_LIMITS", () => parseLimits(parsed.data.IDENTITY_LIMITS)), priority: parseVar("IDENTITY_PRIORITY", () => parsePriority(parsed.data.IDENTITY_PRIORITY)) },
   };
   cache.set(env, config);

@@ -4,6 +4,7 @@
  * block's fallback, never an error: an email must not show a broken block, and the answer must
  * not say whether a customer exists.
  */
+import { personalizationAllowed } from "./consent";
 import type { Liquid } from "liquidjs";
 import { popularIds, catalogProducts } from "../catalog/read-cache";
 import { readConfig } from "../config";
@@ -79,6 +80,7 @@ export async function renderBlock(env: Env, target: RenderTarget, format: Format
   try {
     const body = await withinBudget(config.contentRenderBudgetMs, renderFor(env, target, format, ref, options.origin, now, options.waitUntil));
     if (body === null) return fallbackOf(target, format, "unknown_customer");
+    if (body === CONSENT_DECLINED) return fallbackOf(target, format, "consent");
     return { body, contentType: CONTENT_TYPES[format], fallback: null };
   } catch (err) {
     const reason = err instanceof BudgetExceeded ? "budget" : "render_error";
@@ -118,10 +120,14 @@ export async function customerContent(env: Env, target: RenderTarget, ref: strin
   };
 }
 
-async function renderFor(env: Env, target: RenderTarget, format: Format, ref: string, origin: string, now: number, waitUntil?: (p: Promise<unknown>) => void): Promise<string | Uint8Array | null> {
+/** What renderFor answers for a customer who declined personalization (content/consent.ts). */
+const CONSENT_DECLINED = Symbol("consent declined");
+
+async function renderFor(env: Env, target: RenderTarget, format: Format, ref: string, origin: string, now: number, waitUntil?: (p: Promise<unknown>) => void): Promise<string | Uint8Array | null | typeof CONSENT_DECLINED> {
   const config = readConfig(env);
   const content = await customerContent(env, target, ref, now, waitUntil);
   if (!content?.profile || !content.token) return null;
+  if (!personalizationAllowed(content.profile, config.contentConsentCategories)) return CONSENT_DECLINED;
   const token = content.token;
   const scope = templateScope({
     profile: content.profile,

@@ -10,6 +10,7 @@
  * A missing or bad credential, an unknown customer or a failed render all answer the same
  * fallback with the same status and headers: the answer never says whether a customer exists.
  */
+import { personalizationAllowed } from "./consent";
 import type { Context } from "hono";
 import type { App } from "../app";
 import { readConfig } from "../config";
@@ -97,13 +98,16 @@ export function registerContentServeRoutes(app: App): void {
     const now = Date.now();
     // An unknown or unproven customer still gets somewhere useful: the popular products.
     const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
-    const content = (ref !== null ? await customerContent(c.env, target, ref, now, waitUntil) : null) ?? (await customerContent(c.env, target, null, now));
+    const own = ref !== null ? await customerContent(c.env, target, ref, now, waitUntil) : null;
+    // A customer who declined personalization goes where anyone would (their click is still theirs).
+    const personal = own && personalizationAllowed(own.profile, readConfig(c.env).contentConsentCategories) ? own : null;
+    const content = personal ?? (await customerContent(c.env, target, null, now));
     const destination = content ? clickDestination(content.products, slot, target.definition) : null;
     if (!destination) {
       return c.html("<!doctype html><title>No longer available</title><p>This offer is no longer available.</p>", 200, NO_STORE);
     }
-    if (content?.profile && !scanner) {
-      const profile = content.profile;
+    if (own?.profile && !scanner) {
+      const profile = own.profile;
       const click = { block: id, version: target.version, slot, url: destination.url, product: destination.product, userAgent: c.req.header("user-agent") ?? null, ip: c.req.header("cf-connecting-ip") ?? null };
       c.executionCtx.waitUntil(recordClick(c.env, profile, click, c.get("requestId")).catch((err: unknown) => log("error", "content.click_not_recorded", { block: id, error: String(err) })));
     }
