@@ -146,6 +146,18 @@ export function openApiDocument(serverUrl: string) {
       "/v1/segments/{id}/members": admin("get", "Members by customer id (?limit, ?after = the previous page's next)", { "200": json("A page", { type: "object" }), "404": problem("No such segment") }, undefined, "Segments"),
       "/v1/segments/{id}/members/export": admin("get", "Every member as NDJSON (customerId, userId, email, enteredAt), streamed", { "200": { description: "application/x-ndjson" }, "404": problem("No such segment") }, undefined, "Segments"),
       "/v1/segments/{id}/history": admin("get", "Entries, exits and size per UTC day (?days, up to 365)", { "200": json("History", { type: "object" }), "404": problem("No such segment") }, undefined, "Segments"),
+      "/v1/admin/archive": admin("get", "The raw event archive's objects of a day (?day=YYYY-MM-DD, ?cursor)", { "200": json("Objects", { type: "object" }) }, undefined, "Archive"),
+      "/v1/admin/archive/replays": admin("post", "Replay the archived events of days of receipt through the pipeline (idempotent; erased customers stay erased)", { "202": json("The replay", { type: "object" }), "400": problem("Not two dates in order") }, z.object({ from: z.string(), to: z.string() }), "Archive"),
+      "/v1/admin/archive/replays/{id}": admin("get", "A replay's progress (finishedAt when done)", { "200": json("The replay", { type: "object" }), "404": problem("No such replay") }, undefined, "Archive"),
+      "/v1/webhooks/shopify": {
+        post: {
+          tags: ["Sources"],
+          summary: "Shopify webhooks (orders/create, orders/paid, checkouts/create, checkouts/update, customers/create, customers/update, products/update), verified with X-Shopify-Hmac-Sha256",
+          security: [],
+          requestBody: { required: true, content: { "application/json": { schema: { type: "object" } } } },
+          responses: { "200": json("Accepted (or quarantined, with the reason)", { type: "object" }), "401": problem("The signature does not match") },
+        },
+      },
       "/v1/computed-traits": admin("get", "Custom computed traits", { "200": json("Traits", { type: "object" }) }, undefined, "Segments"),
       "/v1/computed-traits/{id}": {
         ...admin("put", "Save a custom computed trait (If-Match: \"<version>\"); starts a pass that derives it for every profile", { "200": json("Saved", { type: "object" }), "201": json("Created", { type: "object" }), "400": problem("Invalid definition (field named)"), "412": problem("Someone saved another version meanwhile") }, CustomTraitDefinition, "Segments"),
