@@ -14,11 +14,15 @@ describe("RFM and lifetime value", () => {
     expect(rfmOf(cuts, orders(6, 5, 100), now)).toEqual([5, 5, 5]);
     expect(rfmOf(cuts, orders(1, 200, 20), now)).toEqual([1, 1, 1]);
     expect(rfmOf(cuts, applyComputed(undefined, []), now)).toBeNull();
-    // Four orders of 100 over 30+ days, the last 5 days ago: 400 so far, about 12 a year of 100 ahead when certainly alive.
+    // Four orders of 100, the first 35 days ago and the last 5: 400 so far.
     const clv = clvOf(orders(4, 5, 100), now, 0)!;
     expect(clv.historical).toBe(400);
     expect(clv.currency).toBe("EUR");
     expect(clvOf(orders(4, 5, 100), now, 1)!.predicted).toBe(0);
+    // Four orders over 35 days: (4 + 1) / (35/365 + 1) ≈ 4.56 orders a year of 100, certainly alive.
+    expect(clv.predicted).toBeCloseTo(456.25, 0);
+    // A single order last week predicts about two a year, not fifty.
+    expect(clvOf(orders(1, 7, 60), now, 0)!.predicted).toBeCloseTo(117.74, 1);
     expect(clv.predicted).toBeGreaterThan(clvOf(orders(4, 5, 100), now, 0.5)!.predicted);
 
     // Against the stored population: ten customers, each better than the last on all three.

@@ -8,9 +8,11 @@
  * in KV; each profile's scores are then a lookup, done on every write like the other scores.
  *
  * Lifetime value: historical = revenue so far (main currency); predicted (next 12 months) =
- * average order value × the customer's order rate × 365 days × the chance they are still a
- * customer (1 − churn risk when the churn model is published, else a decay of 180 days since the
- * last order). A documented heuristic, not a fitted model.
+ * average order value × expected orders in a year × the chance they are still a customer
+ * (1 − churn risk when the churn model is published, else a decay of 180 days since the last
+ * order). Expected orders in a year are the customer's orders over their years since the first
+ * order, each side plus one year of one order: a first order last week does not predict 50 a year.
+ * A documented heuristic, not a fitted model.
  */
 import type { ComputedState } from "./computed";
 
@@ -52,9 +54,11 @@ export function clvOf(c: ComputedState | undefined, now: number, churnRisk: numb
   const { currency, cents, orders } = mainRevenue(c);
   if (c.orders === 0 || c.firstOrderAt === null || c.lastOrderAt === null) return { historical: 0, predicted: 0, currency };
   const aov = orders > 0 ? cents / orders / 100 : 0;
-  const tenureDays = Math.max(30, (now - c.firstOrderAt) / DAY_MS);
+  const years = Math.max(0, now - c.firstOrderAt) / DAY_MS / 365;
+  // Shrunk toward one order a year (a prior worth one year): steady for new and old customers alike.
+  const perYear = (c.orders + 1) / (years + 1);
   const alive = churnRisk !== undefined ? 1 - churnRisk : Math.exp(-Math.max(0, now - c.lastOrderAt) / DAY_MS / 180);
-  return { historical: cents / 100, predicted: Math.round(aov * (c.orders / tenureDays) * 365 * alive * 100) / 100, currency };
+  return { historical: cents / 100, predicted: Math.round(aov * perYear * alive * 100) / 100, currency };
 }
 
 /** The value at each fraction of a sorted list. */
