@@ -1,14 +1,21 @@
 #!/usr/bin/env node
 // The `rapport` command line (`npx rapport <command>`), for operators of a deployment.
 //
+//   rapport import <file.csv|file.ndjson> --source <name> [--kind customers|events] [--resume]
+//                  [--url https://…] [--write-key wk_…] [--batch 500] [--concurrency 4] [--report file]
+//       Imports customers (one per row: userId/user_id/id, email, other columns as traits) or
+//       events (Segment messages; CSV columns type, event, userId, anonymousId, timestamp,
+//       properties.*, traits.*) through the batch API. See scripts/import.mjs.
+//
 //   rapport replay --from YYYY-MM-DD --to YYYY-MM-DD [--url https://…] [--key ak_…]
 //       Replays the raw event archive (R2) of those days of receipt through the pipeline, and
 //       waits for it: rebuilds the profiles into an empty database, or over the existing one
 //       (events already held are skipped, erased customers stay erased).
 import { parseArgs, target } from "./cli-args.mjs";
+import { importFile, progressLine } from "./import.mjs";
 
 const [command, ...rest] = process.argv.slice(2);
-const { option } = parseArgs(rest);
+const { option, flag, positional } = parseArgs(rest);
 const { url, key } = target(option);
 const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
 
@@ -31,7 +38,38 @@ async function replay() {
   }
 }
 
-const commands = { replay };
+async function runImport() {
+  const source = option("source");
+  const kind = option("kind") ?? "events";
+  const writeKey = option("write-key") ?? process.env.RAPPORT_WRITE_KEY ?? "wk_local_demo";
+  const batchSize = Number(option("batch") ?? 500);
+  const concurrency = Number(option("concurrency") ?? 4);
+  const report = option("report");
+  const resume = flag("resume");
+  const [file] = positional();
+  if (!file) throw new Error("import needs a file: rapport import <file.csv|file.ndjson> --source <name>");
+  const tty = process.stderr.isTTY;
+  const result = await importFile({
+    file,
+    source,
+    kind,
+    url,
+    writeKey,
+    batchSize,
+    concurrency,
+    resume,
+    report,
+    onProgress: (p) => process.stderr.write(tty ? `\r${progressLine(p)}` : `${progressLine(p)}\n`),
+  }).catch((err) => {
+    process.stderr.write("\n");
+    if (err.stats) console.error(`Stopped after ${err.stats.rows} rows; run again with --resume to go on.`);
+    throw err;
+  });
+  process.stderr.write("\n");
+  console.log(`Imported ${result.sent} rows in ${result.seconds.toFixed(1)} s${result.resumedAfter ? ` (resumed after row ${result.resumedAfter})` : ""}; ${result.rejected} rejected${result.report ? `, listed in ${result.report}` : ""}.`);
+}
+
+const commands = { import: runImport, replay };
 if (!commands[command]) {
   console.error(`Usage: rapport <${Object.keys(commands).join("|")}> [options]   (see scripts/rapport.mjs)`);
   process.exit(2);
