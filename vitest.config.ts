@@ -17,6 +17,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             TEST_RECEIVER_URL: inject("receiverUrl"),
             // Two secrets, as during a rotation: both sign.
             WEBHOOK_SECRETS: "whsec_test_new,whsec_test_old",
+            // A generic source's secret (named by its definition), mid-rotation.
+            POS_WEBHOOK_SECRET: "pos_secret_new,pos_secret_old",
           },
           // Deliver queue messages to the consumer quickly in tests. These entries replace the
           // consumers of wrangler.toml, so they repeat its retries and dead-letter queues (fewer

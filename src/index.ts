@@ -6,6 +6,8 @@
  * HTTP (Hono, built by createApp):
  *   - ingest/     Segment-compatible tracking API, packing events onto the Queue   (write keys)
  *   - sources/    commerce webhooks: /v1/webhooks/shopify                          (HMAC-signed)
+ *                 generic sources with declared mappings: /v1/sources/{id} (admin keys),
+ *                 /v1/sources/{id}/webhook (the source's signature or token)
  *   - profiles/   customer profiles and their events                               (read keys)
  *   - privacy/    erase and export a customer, suppressions                        (admin keys)
  *   - admin/      API keys, quarantine, dead letters and replay                    (admin keys)
@@ -63,6 +65,7 @@ import { registerModelRoutes } from "./models/routes";
 import { registerCustomTraitRoutes } from "./segments/custom-traits-routes";
 import { registerArchiveRoutes } from "./archive/routes";
 import { registerShopifyRoutes } from "./sources/shopify/routes";
+import { registerSourceRoutes } from "./sources/generic/routes";
 import { dailyPass, SEGMENT_PASS_CRON } from "./segments/pass";
 
 export { CustomerSession } from "./sessions/customer-session";
@@ -71,6 +74,7 @@ const app = createApp();
 app.get("/health", (c) => c.json({ ok: true }));
 registerIngestRoutes(app);
 registerShopifyRoutes(app);
+registerSourceRoutes(app);
 registerProfileRoutes(app);
 registerAdminRoutes(app);
 registerPrivacyRoutes(app);

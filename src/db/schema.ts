@@ -462,3 +462,14 @@ export const archiveReplays = sqliteTable("archive_replays", {
   startedAt: integer("started_at").notNull(),
   finishedAt: integer("finished_at"),
 });
+
+/** Generic inbound webhook sources (sources/generic/): how requests are verified and mapped. */
+export const sources = sqliteTable("sources", {
+  id: text("id").primaryKey(),
+  version: integer("version").notNull(),
+  /** JSON SourceDefinition (secrets are named, never stored). */
+  definition: text("definition").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  deletedAt: integer("deleted_at"),
+});

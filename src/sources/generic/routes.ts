@@ -1,0 +1,82 @@
+/**
+ * `/v1/sources/{id}` (admin keys): generic inbound webhook sources, declared (verification and
+ * field mapping; docs/sources.md). `POST /v1/sources/{id}/webhook` is where the source's system
+ * sends: no API key, its signature or token instead. A bad one gets 401 and nothing is kept; an
+ * item no mapping applies to is quarantined with the reason; the rest go on the event queue.
+ */
+import type { App } from "../../app";
+import { requireKey } from "../../http/auth";
+import { ApiError } from "../../http/errors";
+import { ifMatchVersion, jsonBody, parseInput } from "../../http/validation";
+import { saveVersioned } from "../../http/versioned";
+import { enqueue, rejection } from "../../ingest/accept";
+import { sha256Hex } from "../../crypto";
+import { isoOrNull } from "../../time";
+import { valueAt } from "../../triggers/match";
+import type { RejectedMessage, StoredEvent } from "../../events/types";
+import { SourceDefinition, SourceId } from "./definition";
+import { itemsOf, mapItem } from "./mapping";
+import { deleteSource, getSource, listSources, saveSource, type StoredSource } from "./store";
+import { verifySourceRequest } from "./verify";
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const view = (s: StoredSource) => ({ id: s.id, version: s.version, definition: s.definition, webhook: `/v1/sources/${s.id}/webhook`, createdAt: isoOrNull(s.createdAt), updatedAt: isoOrNull(s.updatedAt) });
+
+export function registerSourceRoutes(app: App): void {
+  // The webhook endpoint is verified by the source's own signature; the rest takes admin keys.
+  app.post("/v1/sources/:id/webhook", async (c) => {
+    const source = await getSource(c.env.DB, c.req.param("id"));
+    if (!source) throw new ApiError("not_found", `No source ${c.req.param("id")}`);
+    const body = await c.req.arrayBuffer();
+    if (body.byteLength > MAX_BODY_BYTES) throw new ApiError("payload_too_large", `The body is over ${MAX_BODY_BYTES / 1024} KB`);
+    if (!(await verifySourceRequest(c.env, source.definition.signature, body, (h) => c.req.header(h)))) {
+      throw new ApiError("unauthorized", `The request's ${source.definition.signature.header} does not verify with the secrets of source ${source.id}`);
+    }
+    const receivedAt = new Date();
+    const ctx = { receivedAt, sourceId: `source:${source.id}` };
+    const endpoint = `/v1/sources/${source.id}/webhook`;
+    const text = new TextDecoder().decode(body);
+    let payload: unknown;
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      await enqueue(c.env.EVENTS, [], [rejection(endpoint, "invalid_json", [{ field: "(body)", message: "must be JSON" }], text)], ctx, c.get("requestId"));
+      return c.json({ success: true, accepted: 0, quarantined: 1 });
+    }
+    const items = itemsOf(source.definition, payload);
+    if (!items) {
+      await enqueue(c.env.EVENTS, [], [rejection(endpoint, "unmappable", [{ field: source.definition.items!, message: "is not a list in this payload" }], text)], ctx, c.get("requestId"));
+      return c.json({ success: true, accepted: 0, quarantined: 1 });
+    }
+    const events: StoredEvent[] = [];
+    const rejected: RejectedMessage[] = [];
+    for (const [i, item] of items.entries()) {
+      // The item's own id when the source has one (retries count once), else its content.
+      const declared = source.definition.id ? valueAt(item, source.definition.id.path) : undefined;
+      const itemId = typeof declared === "string" || typeof declared === "number" ? String(declared) : (await sha256Hex(JSON.stringify(item))).slice(0, 32);
+      const mapped = mapItem(source.id, source.definition, item, { itemId, receivedAt: receivedAt.toISOString() });
+      if ("event" in mapped) events.push(mapped.event);
+      else rejected.push(rejection(endpoint, "unmappable", [{ field: source.definition.items ? `${source.definition.items}[${i}]` : "(body)", message: mapped.unmappable }], item));
+    }
+    await enqueue(c.env.EVENTS, events, rejected, ctx, c.get("requestId"));
+    return c.json({ success: true, accepted: events.length, quarantined: rejected.length });
+  });
+
+  app.use("/v1/sources", requireKey("admin"));
+  app.get("/v1/sources", async (c) => c.json({ sources: (await listSources(c.env.DB)).map(view) }));
+  app.put("/v1/sources/:id", requireKey("admin"), async (c) => {
+    const id = parseInput(SourceId, c.req.param("id"), "source id");
+    const definition = parseInput(SourceDefinition, await jsonBody(c), "source definition");
+    const { source, created } = await saveVersioned("Source", id, () => saveSource(c.env.DB, id, definition, ifMatchVersion(c.req.header("if-match"))));
+    return c.json(view(source), created ? 201 : 200, { etag: `"${source.version}"` });
+  });
+  app.get("/v1/sources/:id", requireKey("admin"), async (c) => {
+    const source = await getSource(c.env.DB, c.req.param("id"));
+    if (!source) throw new ApiError("not_found", `No source ${c.req.param("id")}`);
+    return c.json(view(source), 200, { etag: `"${source.version}"` });
+  });
+  app.delete("/v1/sources/:id", requireKey("admin"), async (c) => {
+    if (!(await deleteSource(c.env.DB, c.req.param("id")))) throw new ApiError("not_found", `No source ${c.req.param("id")}`);
+    return c.body(null, 204);
+  });
+}
