@@ -5,6 +5,7 @@
  *
  * HTTP (Hono, built by createApp):
  *   - ingest/     Segment-compatible tracking API, packing events onto the Queue   (write keys)
+ *   - tag/        GET /tag.js: the storefront tag that calls the tracking API      (public)
  *   - sources/    commerce webhooks: /v1/webhooks/shopify                          (HMAC-signed)
  *                 generic sources with declared mappings: /v1/sources/{id} (admin keys),
  *                 /v1/sources/{id}/webhook (the source's signature or token)
@@ -66,6 +67,7 @@ import { registerCustomTraitRoutes } from "./segments/custom-traits-routes";
 import { registerArchiveRoutes } from "./archive/routes";
 import { registerShopifyRoutes } from "./sources/shopify/routes";
 import { registerSourceRoutes } from "./sources/generic/routes";
+import { registerTagRoutes } from "./tag/routes";
 import { dailyPass, SEGMENT_PASS_CRON } from "./segments/pass";
 
 export { CustomerSession } from "./sessions/customer-session";
@@ -73,6 +75,7 @@ export { CustomerSession } from "./sessions/customer-session";
 const app = createApp();
 app.get("/health", (c) => c.json({ ok: true }));
 registerIngestRoutes(app);
+registerTagRoutes(app);
 registerShopifyRoutes(app);
 registerSourceRoutes(app);
 registerProfileRoutes(app);
