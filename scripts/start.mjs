@@ -66,6 +66,7 @@ Rapport is running on ${url}
   Admin          GET  ${url}/v1/admin/keys | /v1/admin/quarantine | /v1/admin/dead-letters
   Triggers       GET  ${url}/v1/triggers | /v1/deliveries | /v1/customers/demo-grace/triggers   (admin key)
   Catalog        POST ${url}/v1/catalog/products                                  (admin key)
+  Tag            ${url}/tag.js   (the storefront snippet: docs/tag.md)
   Segments       GET  ${url}/v1/segments | /v1/segments/new-prospects/members | /v1/segments/vip/history   (admin key)
   Content        ${url}/preview   (pick a block and a customer; admin key)
                  ${grid.token.html}
