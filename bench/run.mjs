@@ -31,6 +31,7 @@ export const PRICES = {
   kvRead: 0.5 / 1e6,
   doRequest: 0.15 / 1e6, // Durable Object requests, alarms included
   doRowWritten: 1.0 / 1e6, // SQLite-backed Durable Object storage
+  r2ClassA: 4.5 / 1e6, // the raw archive: one object per consumer batch (and hour)
 };
 
 const stateDir = `.wrangler/bench-${Date.now()}`;
@@ -223,6 +224,7 @@ try {
     d1: perEvent(ops.d1RowsWritten) * 1e6 * PRICES.d1RowWritten,
     kv: perEvent(ops.kvWrites) * 1e6 * PRICES.kvWrite,
     durableObjects: perEvent(ops.sessionCalls) * 1e6 * PRICES.doRequest + perEvent(ops.sessionRowsWritten) * 1e6 * PRICES.doRowWritten,
+    r2: perEvent(ops.consumerInvocations) * 1e6 * PRICES.r2ClassA,
   };
   const totalCost = Object.values(costPerMillion).reduce((a, b) => a + b, 0);
   const returningCost =
@@ -300,6 +302,7 @@ try {
 | D1 rows written | ${f(costPerMillion.d1, 3)} |
 | KV writes | ${f(costPerMillion.kv, 3)} |
 | Durable Objects (requests and storage rows) | ${f(costPerMillion.durableObjects, 3)} |
+| R2 writes of the raw archive | ${f(costPerMillion.r2, 3)} |
 | **total** (target ≤ $1.00) | **${f(totalCost, 3)}** |
 
 | returning shoppers (${f(returningResult.events)} events of shoppers whose profiles were read, so have KV snapshots) | value |
