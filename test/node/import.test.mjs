@@ -8,26 +8,14 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev } from "../../scripts/local.mjs";
+import { eventually, profileAt } from "./helpers.mjs";
 import { importFile } from "../../scripts/import.mjs";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "rapport-import-"));
 const stateDir = path.join(dir, "state");
 let server;
 
-async function profile(ref) {
-  const res = await fetch(`${server.url}/v1/customers/${encodeURIComponent(ref)}`, { headers: { authorization: `Bearer ${DEMO_KEYS.read}` } });
-  return res.ok ? res.json() : null;
-}
-
-async function eventually(check, what, ms = 30_000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const profile = (ref) => profileAt(server.url, ref);
 
 describe("rapport import", { timeout: 240_000 }, () => {
   before(async () => {

@@ -9,6 +9,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium } from "playwright-core";
 import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev } from "../../scripts/local.mjs";
+import { eventually, profileAt } from "./helpers.mjs";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const dir = mkdtempSync(path.join(os.tmpdir(), "rapport-tag-"));
@@ -33,20 +34,7 @@ rapport.productViewed({product_id:"sku-1",name:"Linen shirt",price:59,currency:"
 </body></html>`;
 }
 
-async function profile(ref) {
-  const res = await fetch(`${rapport.url}/v1/customers/${encodeURIComponent(ref)}`, { headers: { authorization: `Bearer ${DEMO_KEYS.read}` } });
-  return res.ok ? res.json() : null;
-}
-
-async function eventually(check, what, ms = 30_000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const profile = (ref) => profileAt(rapport.url, ref);
 
 // Without Chromium the browser tests are skipped, saying so; CI installs it and requires them.
 const skip = existsSync(CHROMIUM) || process.env.RAPPORT_REQUIRE_BROWSER ? false : `no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`;
