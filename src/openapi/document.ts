@@ -105,6 +105,15 @@ export function openApiDocument(serverUrl: string) {
       "/v1/admin/duplicates/{a}/{b}/reject": admin("post", "Reject a pending candidate pair: it is not proposed again", { "200": json("Rejected", { type: "object" }), "404": problem("No pending candidate") }),
       "/v1/admin/suppressions": admin("get", "Identifiers of erased customers, whose events are dropped", { "200": json("Suppressions", { type: "object" }) }),
       "/v1/admin/suppressions/{key}": admin("delete", "Lift a suppression: events with this identifier are accepted again", { "200": json("Lifted", { type: "object" }), "404": problem("No such suppression") }),
+      "/v1/customers/lookup": {
+        post: {
+          tags: ["Customers"],
+          summary: "Up to 100 customers in one call, by refs of any form (KV bulk reads); each ref is found or not found on its own",
+          security: [{ readKey: [] }],
+          requestBody: { required: true, content: { "application/json": { schema: schema(z.object({ ids: z.array(z.string()).min(1).max(100) })) } } },
+          responses: { "200": json("Results in the order asked: { ref, found, customer } or { ref, found: false, status: 404 }", { type: "object" }), "400": problem("Not 1 to 100 ids"), "401": problem("No valid read key") },
+        },
+      },
       "/v1/customers/{id}/events": read("A customer's stored events, newest first", json("A page of events", { type: "object", properties: { customerId: { type: "string" }, events: { type: "array" }, nextCursor: { type: ["string", "null"] } } })),
       "/v1/admin/keys": {
         ...admin("get", "List API keys", { "200": json("Keys", { type: "object", properties: { keys: { type: "array", items: { $ref: "#/components/schemas/ApiKey" } } } }) }),

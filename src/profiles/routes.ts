@@ -3,13 +3,14 @@
  * Both need a read (or admin) key, checked before any lookup: without one the answer is 401
  * whether or not the customer exists.
  */
+import { lookupCustomers, MAX_LOOKUP } from "./lookup";
 import { z } from "zod";
 import type { App } from "../app";
 import { database } from "../db/client";
 import type { StoredEvent } from "../events/types";
 import { READ_KINDS, requireKey } from "../http/auth";
 import { ApiError } from "../http/errors";
-import { fieldErrors } from "../http/validation";
+import { fieldErrors, jsonBody, parseInput } from "../http/validation";
 import { listMerges } from "../identity/merge-store";
 import { findCustomer, resolveCurrentCustomerId } from "./read";
 import { readConfig } from "../config";
@@ -20,6 +21,8 @@ export const EventsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(512).optional(),
 });
+
+const LookupRequest = z.object({ ids: z.array(z.string().min(1).max(1_024)).min(1).max(MAX_LOOKUP, `at most ${MAX_LOOKUP} ids per call`) });
 
 export function registerProfileRoutes(app: App): void {
   app.use("/v1/customers/*", requireKey(...READ_KINDS));
@@ -32,6 +35,20 @@ export function registerProfileRoutes(app: App): void {
     const headers = { etag, "cache-control": "private, no-cache", "x-rapport-source": found.source };
     if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
     return c.body(await withContentToken(c.env, found.body, found.id), 200, { ...headers, "content-type": "application/json" });
+  });
+
+  app.post("/v1/customers/lookup", async (c) => {
+    const { ids } = parseInput(LookupRequest, await jsonBody(c), "lookup");
+    const results = await lookupCustomers(c.env, ids, (p) => c.executionCtx.waitUntil(p));
+    // Bodies are the stored documents, spliced in as they are (with each one's content token).
+    const parts = await Promise.all(
+      results.map(async (r) =>
+        r.found
+          ? `{"ref":${JSON.stringify(r.ref)},"found":true,"customer":${await withContentToken(c.env, r.body, r.customerId)}}`
+          : `{"ref":${JSON.stringify(r.ref)},"found":false,"status":404,"detail":${JSON.stringify(`No customer matches ${JSON.stringify(r.ref)}`)}}`,
+      ),
+    );
+    return c.body(`{"results":[${parts.join(",")}],"found":${results.filter((r) => r.found).length},"notFound":${results.filter((r) => !r.found).length}}`, 200, { "content-type": "application/json", "cache-control": "private, no-store" });
   });
 
   app.get("/v1/customers/:id/merges", async (c) => {
