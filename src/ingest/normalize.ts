@@ -2,6 +2,7 @@
  * Turns a validated Segment message into a StoredEvent: message id, clock-skew-corrected
  * timestamp, batch-level context merged in.
  */
+import { enrichContext, type EdgeFacts } from "./enrich";
 import { sha256Hex } from "../crypto";
 import type { EventType, Json, StoredEvent } from "../events/types";
 import type { AnyMessage } from "./schemas";
@@ -12,6 +13,8 @@ export interface IngestContext {
   batchContext?: Json;
   batchIntegrations?: Json;
   batchSentAt?: string;
+  /** Where a browser's request came from (ingest/enrich.ts), added where the client said nothing. */
+  edge?: EdgeFacts | null;
 }
 
 /**
@@ -55,7 +58,7 @@ export async function normalizeMessage(type: EventType, raw: unknown, m: AnyMess
   for (const field of STORED_FIELDS) {
     if (source[field] !== undefined) (event as unknown as Record<string, unknown>)[field] = source[field];
   }
-  const context = ctx.batchContext || m.context ? { ...ctx.batchContext, ...m.context } : undefined;
+  const context = enrichContext(ctx.batchContext || m.context ? { ...ctx.batchContext, ...m.context } : undefined, ctx.edge);
   if (context) event.context = context;
   const integrations = ctx.batchIntegrations || m.integrations ? { ...ctx.batchIntegrations, ...m.integrations } : undefined;
   if (integrations) event.integrations = integrations;

@@ -4,6 +4,7 @@
  * posts to (`/v1/t`, `/v1/i`, `/v1/p`, `/v1/s`, `/v1/g`, `/v1/a`). Existing Segment and
  * RudderStack SDKs pointed at this host work unchanged.
  */
+import { edgeFacts } from "./enrich";
 import type { Context } from "hono";
 import { cors } from "hono/cors";
 import type { App } from "../app";
@@ -62,14 +63,15 @@ async function readAuthenticated(c: Context<AppEnv>, limitBytes: number, limitNa
   return { key, body, text };
 }
 
-function ingestContext(key: ApiKey, extra: Partial<IngestContext> = {}): IngestContext {
-  return { receivedAt: new Date(), sourceId: key.id, ...extra };
+function ingestContext(c: Context<AppEnv>, key: ApiKey, extra: Partial<IngestContext> = {}): IngestContext {
+  const edge = edgeFacts(c.req.raw.cf as Record<string, unknown> | undefined, c.req.header("origin"));
+  return { receivedAt: new Date(), sourceId: key.id, edge, ...extra };
 }
 
 async function ingestSingle(c: Context<AppEnv>, type: EventType) {
   const endpoint = `/v1/${type}`;
   const read = await readAuthenticated(c, MAX_MESSAGE_BYTES, "message");
-  const ctx = ingestContext(read.key);
+  const ctx = ingestContext(c, read.key);
   if ("parseError" in read) {
     const errors = [{ field: "(body)", message: "must be valid JSON" }];
     await enqueue(c.env.EVENTS, [], [rejection(endpoint, "invalid_json", errors, read.text)], ctx, c.get("requestId"));
@@ -90,20 +92,20 @@ async function ingestBatch(c: Context<AppEnv>) {
   const requestId = c.get("requestId");
   if ("parseError" in read) {
     const errors = [{ field: "(body)", message: "must be valid JSON" }];
-    await enqueue(c.env.EVENTS, [], [rejection(endpoint, "invalid_json", errors, read.text)], ingestContext(read.key), requestId);
+    await enqueue(c.env.EVENTS, [], [rejection(endpoint, "invalid_json", errors, read.text)], ingestContext(c, read.key), requestId);
     throw new ApiError("bad_request", `The body is not valid JSON (${read.parseError}); it was kept in quarantine`, errors);
   }
   const parsed = BatchRequest.safeParse(read.body);
   if (!parsed.success) {
     const errors = fieldErrors(parsed.error);
-    await enqueue(c.env.EVENTS, [], [rejection(endpoint, "validation_failed", errors, read.body)], ingestContext(read.key), requestId);
+    await enqueue(c.env.EVENTS, [], [rejection(endpoint, "validation_failed", errors, read.body)], ingestContext(c, read.key), requestId);
     throw new ApiError("validation_failed", "The batch envelope is invalid", errors);
   }
   const request = parsed.data;
   if (request.batch.length > MAX_BATCH_MESSAGES) {
     throw new ApiError("payload_too_large", `The batch has ${request.batch.length} messages; the limit is ${MAX_BATCH_MESSAGES} messages per batch`, [{ field: "batch", message: `must have at most ${MAX_BATCH_MESSAGES} messages` }], { limit: "messages_per_batch", limitMessages: MAX_BATCH_MESSAGES });
   }
-  const ctx = ingestContext(read.key, { batchContext: request.context, batchIntegrations: request.integrations, batchSentAt: request.sentAt });
+  const ctx = ingestContext(c, read.key, { batchContext: request.context, batchIntegrations: request.integrations, batchSentAt: request.sentAt });
   const events: StoredEvent[] = [];
   const rejected: RejectedMessage[] = [];
   const outcomes: ItemOutcome[] = [];

@@ -1,0 +1,51 @@
+/**
+ * Enrichment at the edge: where a browser's request came from, from Cloudflare's `request.cf`
+ * (country, region, city, postal code, continent, time zone), added to the messages' context when
+ * the client sent none. So quiet hours and local send times work without asking the customer.
+ *
+ * Only for requests a browser made (they carry `Origin`): a server-side SDK's request says where
+ * the server is, not the customer. What the client sent always wins, field by field, and what was
+ * added is marked in `context.enrichedBy`.
+ */
+import type { Json } from "../events/types";
+
+export interface EdgeFacts {
+  timezone?: string;
+  location?: Json;
+}
+
+const text = (v: unknown) => (typeof v === "string" && v.trim() !== "" ? v : undefined);
+
+/** The facts of a request, or null when it is not a browser's or `cf` says nothing. */
+export function edgeFacts(cf: Record<string, unknown> | undefined, origin: string | undefined): EdgeFacts | null {
+  if (!cf || !origin) return null;
+  const location = Object.fromEntries(
+    Object.entries({ country: text(cf.country), region: text(cf.region), regionCode: text(cf.regionCode), city: text(cf.city), postalCode: text(cf.postalCode), continent: text(cf.continent) }).filter(([, v]) => v !== undefined),
+  );
+  const facts: EdgeFacts = {};
+  if (text(cf.timezone)) facts.timezone = text(cf.timezone);
+  if (Object.keys(location).length > 0) facts.location = location;
+  return Object.keys(facts).length > 0 ? facts : null;
+}
+
+/** `context` with the edge's facts where the client said nothing. */
+export function enrichContext(context: Json | undefined, facts: EdgeFacts | null | undefined): Json | undefined {
+  if (!facts) return context;
+  const out: Json = { ...context };
+  const enrichedBy: Record<string, string> = {};
+  if (facts.timezone && !text(out.timezone)) {
+    out.timezone = facts.timezone;
+    enrichedBy.timezone = "cloudflare";
+  }
+  if (facts.location) {
+    const own = (typeof out.location === "object" && out.location !== null ? out.location : {}) as Json;
+    const added = Object.entries(facts.location).filter(([k]) => own[k] === undefined || own[k] === null || own[k] === "");
+    if (added.length > 0) {
+      out.location = { ...Object.fromEntries(added), ...own };
+      enrichedBy.location = "cloudflare";
+    }
+  }
+  if (Object.keys(enrichedBy).length === 0) return context;
+  out.enrichedBy = { ...((out.enrichedBy as Json | undefined) ?? {}), ...enrichedBy };
+  return out;
+}
