@@ -35,6 +35,16 @@ describe("enrichment at the edge", () => {
     expect(edgeFacts(CF, undefined)).toBeNull();
   });
 
+  it("parses the user agent into device type, OS and browser, where the client said nothing", () => {
+    const iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+    expect(enrichContext({ userAgent: iphone }, null)).toMatchObject({ device: { type: "mobile", manufacturer: "Apple", model: "iPhone" }, os: { name: "iOS", version: "17.4" }, browser: { name: "Safari", version: "17.4" }, enrichedBy: { device: "user-agent", os: "user-agent", browser: "user-agent" } });
+    const linux = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
+    const own = enrichContext({ userAgent: linux, os: { name: "ChromeOS" } }, null)!;
+    expect(own.os).toEqual({ name: "ChromeOS" });
+    expect(own).toMatchObject({ device: { type: "desktop" }, browser: { name: "Chrome" } });
+    expect(enrichContext({ locale: "fr" }, null)).toEqual({ locale: "fr" });
+  });
+
   it("reaches the stored events and the session's time zone (quiet hours, local send times)", async () => {
     const [browser, server] = [uid("browser"), uid("server")];
     expect((await send({ batch: [{ type: "track", userId: browser, event: "Product Viewed", properties: { product_id: "p" } }] }, { origin: "https://shop.example" })).status).toBe(200);

@@ -6,7 +6,11 @@
  * Only for requests a browser made (they carry `Origin`): a server-side SDK's request says where
  * the server is, not the customer. What the client sent always wins, field by field, and what was
  * added is marked in `context.enrichedBy`.
+ *
+ * And the device: `context.userAgent` (any message's: server SDKs forward the customer's) parsed
+ * by bowser into `device.type`, `os` and `browser`, where the client sent none.
  */
+import Bowser from "bowser";
 import type { Json } from "../events/types";
 
 export interface EdgeFacts {
@@ -28,11 +32,42 @@ export function edgeFacts(cf: Record<string, unknown> | undefined, origin: strin
   return Object.keys(facts).length > 0 ? facts : null;
 }
 
-/** `context` with the edge's facts where the client said nothing. */
+const uaCache = new Map<string, Bowser.Parser.ParsedResult>();
+
+/** A user agent parsed (the same few user agents come again and again: kept per isolate). */
+function parseUserAgent(ua: string): Bowser.Parser.ParsedResult {
+  let parsed = uaCache.get(ua);
+  if (!parsed) {
+    parsed = Bowser.parse(ua);
+    if (uaCache.size > 2_000) uaCache.clear();
+    uaCache.set(ua, parsed);
+  }
+  return parsed;
+}
+
+/** `context` with the edge's facts and the parsed user agent where the client said nothing. */
 export function enrichContext(context: Json | undefined, facts: EdgeFacts | null | undefined): Json | undefined {
-  if (!facts) return context;
+  const ua = text(context?.userAgent);
+  if (!facts && !ua) return context;
   const out: Json = { ...context };
   const enrichedBy: Record<string, string> = {};
+  if (ua) {
+    const parsed = parseUserAgent(ua.slice(0, 1_000));
+    const device = (typeof out.device === "object" && out.device !== null ? out.device : {}) as Json;
+    if (!text(device.type) && parsed.platform.type) {
+      out.device = { ...device, type: parsed.platform.type, ...(parsed.platform.vendor && !device.manufacturer ? { manufacturer: parsed.platform.vendor } : {}), ...(parsed.platform.model && !device.model ? { model: parsed.platform.model } : {}) };
+      enrichedBy.device = "user-agent";
+    }
+    if ((typeof out.os !== "object" || out.os === null || !text((out.os as Json).name)) && parsed.os.name) {
+      out.os = { name: parsed.os.name, ...(parsed.os.version ? { version: parsed.os.version } : {}) };
+      enrichedBy.os = "user-agent";
+    }
+    if ((typeof out.browser !== "object" || out.browser === null) && parsed.browser.name) {
+      out.browser = { name: parsed.browser.name, ...(parsed.browser.version ? { version: parsed.browser.version } : {}) };
+      enrichedBy.browser = "user-agent";
+    }
+  }
+  if (!facts) return Object.keys(enrichedBy).length === 0 ? context : { ...out, enrichedBy: { ...((out.enrichedBy as Json | undefined) ?? {}), ...enrichedBy } };
   if (facts.timezone && !text(out.timezone)) {
     out.timezone = facts.timezone;
     enrichedBy.timezone = "cloudflare";
