@@ -50,3 +50,24 @@ export function isOverBytes(text: string, limit: number): boolean {
   if (text.length * 3 <= limit) return false;
   return byteLength(text) > limit;
 }
+
+/** HMAC-SHA256 of `data` with `secret`, hex or base64 (webhook signatures, both ways). */
+export async function hmacSha256(secret: string, data: string | ArrayBuffer, encoding: "hex" | "base64" = "hex"): Promise<string> {
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, typeof data === "string" ? encoder.encode(data) : data));
+  if (encoding === "hex") return toHex(mac);
+  let binary = "";
+  for (const b of mac) binary += String.fromCharCode(b);
+  return btoa(binary);
+}
+
+/**
+ * Does `sent` equal what any of the secrets gives? Every secret is checked (no early exit) and
+ * each comparison is constant-time, so timing tells nothing about which secret matched, if any.
+ */
+export async function matchesAnySecret(sent: string | undefined, secrets: readonly string[], expected: (secret: string) => Promise<string>): Promise<boolean> {
+  if (!sent || secrets.length === 0) return false;
+  let ok = false;
+  for (const secret of secrets) if (await timingSafeEqualStrings(await expected(secret), sent.trim())) ok = true;
+  return ok;
+}

@@ -1,11 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { toHex } from "../src/crypto";
+import { hmacSha256 } from "../src/crypto";
 import { admin, api, eventually, profileWhen, uid } from "./helpers";
 
-async function sign(secret: string, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return `sha256=${toHex(new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body))))}`;
-}
+const sign = async (secret: string, body: string) => `sha256=${await hmacSha256(secret, body)}`;
 
 const POS = {
   name: "Store POS",

@@ -7,17 +7,13 @@
  * rotation every configured secret signs, so receivers holding either the old or the new secret
  * verify. Receivers refuse a timestamp more than five minutes from their clock (replays).
  */
-import { timingSafeEqualStrings, toHex } from "../crypto";
+import { hmacSha256, timingSafeEqualStrings } from "../crypto";
 
 export const SIGNATURE_HEADER = "Rapport-Signature";
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
-const encoder = new TextEncoder();
 
-async function hmacHex(secret: string, text: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return toHex(await crypto.subtle.sign("HMAC", key, encoder.encode(text)));
-}
+const hmacHex = (secret: string, text: string) => hmacSha256(secret, text);
 
 /** The header value for `body` sent at `timestamp` (seconds), signed by every secret. */
 export async function signatureHeader(body: string, secrets: readonly string[], timestamp: number): Promise<string> {
