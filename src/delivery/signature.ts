@@ -12,7 +12,6 @@ import { hmacSha256, timingSafeEqualStrings } from "../crypto";
 export const SIGNATURE_HEADER = "Rapport-Signature";
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
-
 const hmacHex = (secret: string, text: string) => hmacSha256(secret, text);
 
 /** The header value for `body` sent at `timestamp` (seconds), signed by every secret. */
