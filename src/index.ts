@@ -9,6 +9,9 @@
  *   - sources/    commerce webhooks: /v1/webhooks/shopify                          (HMAC-signed)
  *                 generic sources with declared mappings: /v1/sources/{id} (admin keys),
  *                 /v1/sources/{id}/webhook (the source's signature or token)
+ *   - tracking/   tracking plans per source: JSON Schema per event, checked at ingest (allow, flag,
+ *                 drop properties, quarantine); violations recorded by the pipeline,
+ *                 listed and counted: /v1/tracking-plans                            (admin keys)
  *   - profiles/   customer profiles and their events                               (read keys)
  *   - privacy/    erase and export a customer, suppressions                        (admin keys)
  *   - admin/      API keys, quarantine, dead letters and replay                    (admin keys)
@@ -68,6 +71,7 @@ import { registerArchiveRoutes } from "./archive/routes";
 import { registerShopifyRoutes } from "./sources/shopify/routes";
 import { registerSourceRoutes } from "./sources/generic/routes";
 import { registerTagRoutes } from "./tag/routes";
+import { registerTrackingPlanRoutes } from "./tracking/routes";
 import { dailyPass, SEGMENT_PASS_CRON } from "./segments/pass";
 
 export { CustomerSession } from "./sessions/customer-session";
@@ -78,6 +82,7 @@ registerIngestRoutes(app);
 registerTagRoutes(app);
 registerShopifyRoutes(app);
 registerSourceRoutes(app);
+registerTrackingPlanRoutes(app);
 registerProfileRoutes(app);
 registerAdminRoutes(app);
 registerPrivacyRoutes(app);

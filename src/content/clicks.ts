@@ -57,6 +57,6 @@ export async function recordClick(env: Env, profile: CustomerProfile, click: { b
     log("error", "content.click_invalid", { customerId: profile.id, errors: result.errors });
     return false;
   }
-  await enqueue(env.EVENTS, [result.event], [], ctx, requestId);
+  await enqueue(env, [result.event], [], ctx, requestId);
   return true;
 }

@@ -473,3 +473,38 @@ export const sources = sqliteTable("sources", {
   updatedAt: integer("updated_at").notNull(),
   deletedAt: integer("deleted_at"),
 });
+
+/** Tracking plans (tracking/): per source, a JSON Schema per event and what to do with violations. */
+export const trackingPlans = sqliteTable("tracking_plans", {
+  id: text("id").primaryKey(),
+  version: integer("version").notNull(),
+  /** JSON TrackingPlan. */
+  definition: text("definition").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  deletedAt: integer("deleted_at"),
+});
+
+/**
+ * Events that broke their source's tracking plan: one row per event (its violations as JSON), so
+ * a redelivered pack records nothing twice. Counts per event name are GROUP BYs over it; kept
+ * as long as the quarantine.
+ */
+export const trackingViolations = sqliteTable(
+  "tracking_violations",
+  {
+    sourceId: text("source_id").notNull(),
+    messageId: text("message_id").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    planId: text("plan_id").notNull(),
+    planVersion: integer("plan_version").notNull(),
+    /** The event name for track, else the message type (`identify`, `page`). */
+    eventName: text("event_name").notNull(),
+    /** allowed | flagged | dropped | quarantined */
+    action: text("action").notNull(),
+    unplanned: integer("unplanned", { mode: "boolean" }).notNull(),
+    /** JSON array of { path, rule, message }. */
+    violations: text("violations").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sourceId, t.messageId] })],
+);

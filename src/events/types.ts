@@ -1,3 +1,5 @@
+import type { ViolationRecord } from "../tracking/check";
+
 /**
  * The event model shared by ingest (producer) and the pipeline (consumer): what travels on the
  * Queue and what is stored in packed event chunks.
@@ -50,4 +52,6 @@ export interface EventPack {
   sourceId: string;
   events: StoredEvent[];
   rejected: RejectedMessage[];
+  /** Events that broke their source's tracking plan (tracking/check.ts), to record. */
+  violations?: ViolationRecord[];
 }

@@ -11,6 +11,8 @@ import { MAX_MESSAGE_BYTES, MAX_QUARANTINE_RAW_BYTES } from "./limits";
 import { normalizeMessage, type IngestContext } from "./normalize";
 import { groupForSend, packEvents } from "./pack";
 import { EventTypeSchema, MESSAGE_SCHEMAS } from "./schemas";
+import type { Violation, ViolationAction } from "../tracking/check";
+import { governEvents } from "../tracking/govern";
 
 export interface ItemOutcome {
   index: number;
@@ -59,17 +61,29 @@ export async function validateOne(
   return { event: await normalizeMessage(type, raw, parsed.data, ctx) };
 }
 
-/** Sends events and rejections to the Queue, packed. Throws 503 if the Queue refuses. */
-export async function enqueue(queue: Queue, events: StoredEvent[], rejected: RejectedMessage[], ctx: IngestContext, requestId: string): Promise<void> {
-  if (events.length === 0 && rejected.length === 0) return;
-  const packs = packEvents(events, rejected, { sourceId: ctx.sourceId, receivedAt: ctx.receivedAt.toISOString() });
+/** What the source's tracking plan found in the events, for the response (at most 100 listed). */
+export interface PlanOutcome {
+  plan: string;
+  violations: { messageId: string; action: ViolationAction; violations: Violation[] }[];
+}
+
+/**
+ * Checks the events against their source's tracking plan, then sends events, rejections and
+ * violation records to the Queue, packed. Throws 503 if the Queue refuses.
+ */
+export async function enqueue(env: Env, events: StoredEvent[], rejected: RejectedMessage[], ctx: IngestContext, requestId: string): Promise<PlanOutcome | undefined> {
+  const governed = await governEvents(env.DB, ctx.sourceId, events);
+  const quarantined = governed.quarantined.map((q) => rejection(`tracking-plan/${governed.planId}`, "tracking_plan", q.errors, q.event));
+  if (governed.events.length === 0 && rejected.length === 0 && quarantined.length === 0) return undefined;
+  const packs = packEvents(governed.events, [...rejected, ...quarantined], { sourceId: ctx.sourceId, receivedAt: ctx.receivedAt.toISOString() }, governed.violations);
   try {
     for (const group of groupForSend(packs)) {
-      await queue.sendBatch(group.map((p) => ({ body: p.body, contentType: "text" as const })));
+      await env.EVENTS.sendBatch(group.map((p) => ({ body: p.body, contentType: "text" as const })));
     }
   } catch (err) {
     log("error", "ingest.queue_send_failed", { requestId, error: err instanceof Error ? err.message : String(err), packs: packs.length });
     throw new ApiError("queue_unavailable", "The event queue did not accept the messages; nothing was acknowledged, retry later");
   }
-
+  if (governed.violations.length === 0) return undefined;
+  return { plan: governed.planId!, violations: governed.violations.slice(0, 100).map((v) => ({ messageId: v.messageId, action: v.action, violations: v.violations })) };
 }

@@ -6,6 +6,7 @@
  */
 import { byteLength, newId } from "../crypto";
 import type { RejectedMessage, StoredEvent } from "../events/types";
+import type { ViolationRecord } from "../tracking/check";
 import { MAX_PACK_BYTES, MAX_SEND_BATCH_BYTES, MAX_SEND_BATCH_MESSAGES } from "./limits";
 
 /** UTF-8 size, without encoding when the string is ASCII (the common case). */
@@ -20,22 +21,27 @@ export interface SerializedPack {
   bytes: number;
 }
 
-export function packEvents(events: StoredEvent[], rejected: RejectedMessage[], meta: { sourceId: string; receivedAt: string }): SerializedPack[] {
+type Parts = { events: string[]; rejected: string[]; violations: string[] };
+const empty = (): Parts => ({ events: [], rejected: [], violations: [] });
+
+export function packEvents(events: StoredEvent[], rejected: RejectedMessage[], meta: { sourceId: string; receivedAt: string }, violations: ViolationRecord[] = []): SerializedPack[] {
   const out: SerializedPack[] = [];
-  let parts: { events: string[]; rejected: string[] } = { events: [], rejected: [] };
+  let parts = empty();
   let bytes = 0;
   const tail = `,"receivedAt":${JSON.stringify(meta.receivedAt)},"sourceId":${JSON.stringify(meta.sourceId)}`;
   let packId = newId("pk");
   const envelope = 64 + tail.length;
   const flush = () => {
-    if (parts.events.length === 0 && parts.rejected.length === 0) return;
-    const body = `{"v":1,"packId":${JSON.stringify(packId)}${tail},"events":[${parts.events.join(",")}],"rejected":[${parts.rejected.join(",")}]}`;
+    if (parts.events.length === 0 && parts.rejected.length === 0 && parts.violations.length === 0) return;
+    // `violations` only when there are some: packs stay as they were for sources without a plan.
+    const violationsPart = parts.violations.length > 0 ? `,"violations":[${parts.violations.join(",")}]` : "";
+    const body = `{"v":1,"packId":${JSON.stringify(packId)}${tail},"events":[${parts.events.join(",")}],"rejected":[${parts.rejected.join(",")}]${violationsPart}}`;
     out.push({ packId, body, bytes: sizeOf(body) });
-    parts = { events: [], rejected: [] };
+    parts = empty();
     packId = newId("pk");
     bytes = 0;
   };
-  const add = (json: string, list: "events" | "rejected") => {
+  const add = (json: string, list: keyof Parts) => {
     const size = sizeOf(json) + 1;
     if (bytes + size + envelope > MAX_PACK_BYTES) flush();
     parts[list].push(json);
@@ -43,6 +49,7 @@ export function packEvents(events: StoredEvent[], rejected: RejectedMessage[], m
   };
   for (const e of events) add(JSON.stringify(e), "events");
   for (const r of rejected) add(JSON.stringify(r), "rejected");
+  for (const v of violations) add(JSON.stringify(v), "violations");
   flush();
   return out;
 }

@@ -74,16 +74,16 @@ async function ingestSingle(c: Context<AppEnv>, type: EventType) {
   const ctx = ingestContext(c, read.key);
   if ("parseError" in read) {
     const errors = [{ field: "(body)", message: "must be valid JSON" }];
-    await enqueue(c.env.EVENTS, [], [rejection(endpoint, "invalid_json", errors, read.text)], ctx, c.get("requestId"));
+    await enqueue(c.env, [], [rejection(endpoint, "invalid_json", errors, read.text)], ctx, c.get("requestId"));
     throw new ApiError("bad_request", `The body is not valid JSON (${read.parseError}); it was kept in quarantine`, errors);
   }
   const outcome = await validateOne(read.body, type, "", ctx);
   if ("errors" in outcome) {
-    await enqueue(c.env.EVENTS, [], [rejection(endpoint, outcome.reason, outcome.errors, read.body)], ctx, c.get("requestId"));
+    await enqueue(c.env, [], [rejection(endpoint, outcome.reason, outcome.errors, read.body)], ctx, c.get("requestId"));
     throw new ApiError("validation_failed", `The ${type} message is invalid: ${outcome.errors.map((e) => `${e.field} ${e.message}`).join("; ")}`, outcome.errors);
   }
-  await enqueue(c.env.EVENTS, [outcome.event], [], ctx, c.get("requestId"));
-  return c.json({ success: true as const, accepted: 1 });
+  const plan = await enqueue(c.env, [outcome.event], [], ctx, c.get("requestId"));
+  return c.json({ success: true as const, accepted: 1, ...(plan ? { trackingPlan: plan } : {}) });
 }
 
 async function ingestBatch(c: Context<AppEnv>) {
@@ -92,13 +92,13 @@ async function ingestBatch(c: Context<AppEnv>) {
   const requestId = c.get("requestId");
   if ("parseError" in read) {
     const errors = [{ field: "(body)", message: "must be valid JSON" }];
-    await enqueue(c.env.EVENTS, [], [rejection(endpoint, "invalid_json", errors, read.text)], ingestContext(c, read.key), requestId);
+    await enqueue(c.env, [], [rejection(endpoint, "invalid_json", errors, read.text)], ingestContext(c, read.key), requestId);
     throw new ApiError("bad_request", `The body is not valid JSON (${read.parseError}); it was kept in quarantine`, errors);
   }
   const parsed = BatchRequest.safeParse(read.body);
   if (!parsed.success) {
     const errors = fieldErrors(parsed.error);
-    await enqueue(c.env.EVENTS, [], [rejection(endpoint, "validation_failed", errors, read.body)], ingestContext(c, read.key), requestId);
+    await enqueue(c.env, [], [rejection(endpoint, "validation_failed", errors, read.body)], ingestContext(c, read.key), requestId);
     throw new ApiError("validation_failed", "The batch envelope is invalid", errors);
   }
   const request = parsed.data;
@@ -121,9 +121,9 @@ async function ingestBatch(c: Context<AppEnv>) {
     const messageId = (item as { messageId?: unknown } | null)?.messageId;
     outcomes.push({ index, ...(typeof messageId === "string" ? { messageId } : {}), errors: outcome.errors });
   });
-  await enqueue(c.env.EVENTS, events, rejected, ctx, requestId);
+  const plan = await enqueue(c.env, events, rejected, ctx, requestId);
   if (events.length === 0 && outcomes.length > 0) {
     throw new ApiError("validation_failed", `None of the ${outcomes.length} messages is valid; they were kept in quarantine`, outcomes.flatMap((o) => o.errors), { rejected: outcomes });
   }
-  return c.json({ success: true as const, accepted: events.length, ...(outcomes.length > 0 ? { rejected: outcomes } : {}) });
+  return c.json({ success: true as const, accepted: events.length, ...(outcomes.length > 0 ? { rejected: outcomes } : {}), ...(plan ? { trackingPlan: plan } : {}) });
 }

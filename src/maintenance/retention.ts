@@ -1,8 +1,8 @@
 /**
  * The daily retention job (cron trigger). Packed events are kept EVENT_RETENTION_DAYS from
  * receipt, which is also the horizon of messageId deduplication, and so is the delivery log of
- * fired triggers. The quarantine and replayed dead letters are kept 30 days; pending dead
- * letters stay until replayed. Product views older than the catalog audience window go.
+ * fired triggers. The quarantine, tracking-plan violations and replayed dead letters are kept 30
+ * days; pending dead letters stay until replayed. Product views older than the catalog audience window go.
  */
 import { dayOf } from "../catalog/activity";
 import { deleteOldStats } from "../catalog/store";
@@ -75,6 +75,7 @@ export async function runRetention(env: Env, now = Date.now()): Promise<Record<s
     eventChunks: await deleteInSlices(db, "event_chunks", "received_at < ?", eventCutoff),
     customersTrimmed: await trimRecentEvents(db, eventCutoff),
     quarantine: await deleteInSlices(db, "quarantine", "received_at < ?", auxCutoff),
+    trackingViolations: await deleteInSlices(db, "tracking_violations", "received_at < ?", auxCutoff),
     deadLetters: await deleteInSlices(db, "dead_letters", "replayed_at IS NOT NULL AND replayed_at < ?", auxCutoff),
     packFailures: await deleteInSlices(db, "pack_failures", "updated_at < ?", auxCutoff),
     deliveries: await deleteInSlices(db, "deliveries", "fired_at < ?", eventCutoff),

@@ -13,6 +13,7 @@ import { recordUndecodable } from "./dead-letters";
 import { decodePack } from "./pack-decode";
 import { processEvents, type ProcessStats } from "./process";
 import { quarantineStatements } from "./quarantine";
+import { violationStatements } from "../tracking/violations";
 import { retryDelaySeconds } from "./retry";
 import { archivePacks } from "../archive/writer";
 import { REPLAY_SOURCE } from "../archive/replay";
@@ -61,9 +62,13 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
 
 async function processPacks(env: Env, items: Decoded[], afterFailure = false): Promise<ProcessStats> {
   const rejected = items.flatMap(({ pack }) => pack.rejected.map((item) => ({ item, sourceId: pack.sourceId, receivedAt: Date.parse(pack.receivedAt) })));
+  // Refused messages and tracking-plan violations: kept before the events are processed,
+  // idempotently (a redelivered pack inserts nothing twice).
+  const violations = items.flatMap(({ pack }) => pack.violations ?? []);
   let quarantineRows = 0;
-  if (rejected.length > 0) {
-    for (const r of await env.DB.batch(quarantineStatements(env.DB, rejected))) quarantineRows += r.meta.rows_written ?? 0;
+  if (rejected.length > 0 || violations.length > 0) {
+    const statements = [...quarantineStatements(env.DB, rejected), ...violationStatements(env.DB, violations)];
+    for (const r of await env.DB.batch(statements)) quarantineRows += r.meta.rows_written ?? 0;
   }
   const events = items.flatMap(({ pack }) => pack.events);
   const redelivered = afterFailure || items.some(({ message }) => message.attempts > 1);

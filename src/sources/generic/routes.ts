@@ -40,12 +40,12 @@ export function registerSourceRoutes(app: App): void {
     try {
       payload = JSON.parse(text);
     } catch {
-      await enqueue(c.env.EVENTS, [], [rejection(endpoint, "invalid_json", [{ field: "(body)", message: "must be JSON" }], text)], ctx, c.get("requestId"));
+      await enqueue(c.env, [], [rejection(endpoint, "invalid_json", [{ field: "(body)", message: "must be JSON" }], text)], ctx, c.get("requestId"));
       return c.json({ success: true, accepted: 0, quarantined: 1 });
     }
     const items = itemsOf(source.definition, payload);
     if (!items) {
-      await enqueue(c.env.EVENTS, [], [rejection(endpoint, "unmappable", [{ field: source.definition.items!, message: "is not a list in this payload" }], text)], ctx, c.get("requestId"));
+      await enqueue(c.env, [], [rejection(endpoint, "unmappable", [{ field: source.definition.items!, message: "is not a list in this payload" }], text)], ctx, c.get("requestId"));
       return c.json({ success: true, accepted: 0, quarantined: 1 });
     }
     const events: StoredEvent[] = [];
@@ -58,7 +58,7 @@ export function registerSourceRoutes(app: App): void {
       if ("event" in mapped) events.push(mapped.event);
       else rejected.push(rejection(endpoint, "unmappable", [{ field: source.definition.items ? `${source.definition.items}[${i}]` : "(body)", message: mapped.unmappable }], item));
     }
-    await enqueue(c.env.EVENTS, events, rejected, ctx, c.get("requestId"));
+    await enqueue(c.env, events, rejected, ctx, c.get("requestId"));
     return c.json({ success: true, accepted: events.length, quarantined: rejected.length });
   });
 

@@ -34,7 +34,7 @@ export function registerShopifyRoutes(app: App): void {
     const text = new TextDecoder().decode(body);
     const topic = c.req.header("x-shopify-topic") ?? "";
     const quarantine = async (reason: string, errors: { field: string; message: string }[]) => {
-      await enqueue(c.env.EVENTS, [], [rejection(`${ENDPOINT} (${topic || "no topic"})`, reason, errors, text)], ctx, requestId);
+      await enqueue(c.env, [], [rejection(`${ENDPOINT} (${topic || "no topic"})`, reason, errors, text)], ctx, requestId);
       return c.json({ success: true, quarantined: reason });
     };
     let payload: Json;
@@ -53,7 +53,7 @@ export function registerShopifyRoutes(app: App): void {
       await applyCatalogUpdate(c.env, products.data);
       return c.json({ success: true });
     }
-    await enqueue(c.env.EVENTS, mapped.events, [], ctx, requestId);
+    await enqueue(c.env, mapped.events, [], ctx, requestId);
     return c.json({ success: true });
   });
 }
