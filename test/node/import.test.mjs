@@ -2,7 +2,7 @@
 // a real Rapport started locally (wrangler dev on 127.0.0.1, its own local state), except the
 // memory test, which only needs an answering batch API.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, createWriteStream } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, createWriteStream } from "node:fs";
 import { once } from "node:events";
 import os from "node:os";
 import path from "node:path";
@@ -10,6 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev } from "../../scripts/local.mjs";
 import { eventually, profileAt } from "./helpers.mjs";
 import { importFile } from "../../scripts/import.mjs";
+import { loadTrackingPlans } from "../../scripts/load-tracking-plans.mjs";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "rapport-import-"));
 const stateDir = path.join(dir, "state");
@@ -63,6 +64,20 @@ describe("rapport import", { timeout: 240_000 }, () => {
     for (let u = 0; u < 10; u += 3) await eventually(async () => (await profile(`resume-${u}`))?.eventCount === 300, `resume-${u} has 300 events`);
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal((await profile("resume-0")).eventCount, 300);
+  });
+
+  it("loads tracking plans from files (rapport plans load), and names the file a plan is refused in", async () => {
+    const plans = path.join(dir, "plans");
+    mkdirSync(plans);
+    writeFileSync(path.join(plans, "pos.json"), JSON.stringify({ sources: ["source:pos"], violations: "quarantine", events: { Sale: { type: "object", required: ["amount"] } } }));
+    const [loaded] = await loadTrackingPlans({ url: server.url, key: DEMO_KEYS.admin, dir: plans });
+    assert.deepEqual(loaded, { id: "pos", status: "created", version: 1 });
+    const res = await fetch(`${server.url}/v1/tracking-plans/pos`, { headers: { authorization: `Bearer ${DEMO_KEYS.admin}` } });
+    assert.deepEqual((await res.json()).events, { Sale: { type: "object", required: ["amount"] } });
+    // The shipped demo plan loads as it is.
+    assert.equal((await loadTrackingPlans({ url: server.url, key: DEMO_KEYS.admin }))[0].id, "storefront");
+    writeFileSync(path.join(plans, "typo.json"), JSON.stringify({ sources: ["source:typo"], events: { Sale: { type: "numbr" } } }));
+    await assert.rejects(loadTrackingPlans({ url: server.url, key: DEMO_KEYS.admin, dir: plans }), /typo\.json: 400 .*events\.Sale\.type/);
   });
 
   it("streams a 1,000,000-row file with flat memory", async () => {
