@@ -10,6 +10,7 @@ import { CatalogUpdate } from "../catalog/schemas";
 import { TriggerDefinition } from "../triggers/definition";
 import { Rule, SegmentDefinition } from "../segments/definition";
 import { CustomTraitDefinition } from "../segments/custom-traits";
+import { TrackingPlan } from "../tracking/definition";
 import { ModelUpload } from "../models/definition";
 import { BlockDefinition } from "../content/definition";
 
@@ -167,6 +168,15 @@ export function openApiDocument(serverUrl: string) {
           responses: { "200": json("Accepted (or quarantined, with the reason)", { type: "object" }), "401": problem("The signature does not match") },
         },
       },
+      "/v1/tracking-plans": admin("get", "Tracking plans: per source, a JSON Schema per event and what happens to unplanned events and violations", { "200": json("Plans", { type: "object" }) }, undefined, "Tracking plans"),
+      "/v1/tracking-plans/violations": admin("get", "Events that broke their plan, newest first (?source, ?event, ?plan, ?since, ?limit, ?cursor)", { "200": json("A page and the next cursor", { type: "object" }) }, undefined, "Tracking plans"),
+      "/v1/tracking-plans/violations/counts": admin("get", "Violating events counted per source and event name, by action, with the most frequent paths and rules (?source, ?event, ?plan, ?since)", { "200": json("Counts", { type: "object" }) }, undefined, "Tracking plans"),
+      "/v1/tracking-plans/{id}": {
+        ...admin("put", "Save a tracking plan (If-Match: \"<version>\"); applies at ingest within 30 s", { "200": json("Saved", { type: "object" }), "201": json("Created", { type: "object" }), "400": problem("Invalid plan or schema (field named)"), "409": problem("A source it names has another plan"), "412": problem("Someone saved another version meanwhile") }, TrackingPlan, "Tracking plans"),
+        ...admin("get", "One tracking plan", { "200": json("The plan", { type: "object" }), "404": problem("No such plan") }, undefined, "Tracking plans"),
+        ...admin("delete", "Delete a tracking plan: its sources are no longer checked", { "204": { description: "Deleted" }, "404": problem("No such plan") }, undefined, "Tracking plans"),
+      },
+      "/v1/tracking-plans/{id}/check": admin("post", "What the plan would do with a Segment message, without sending it", { "200": json("The action, the violations and the event as it would go on", { type: "object" }), "400": problem("Not a valid Segment message"), "404": problem("No such plan") }, undefined, "Tracking plans"),
       "/v1/computed-traits": admin("get", "Custom computed traits", { "200": json("Traits", { type: "object" }) }, undefined, "Segments"),
       "/v1/computed-traits/{id}": {
         ...admin("put", "Save a custom computed trait (If-Match: \"<version>\"); starts a pass that derives it for every profile", { "200": json("Saved", { type: "object" }), "201": json("Created", { type: "object" }), "400": problem("Invalid definition (field named)"), "412": problem("Someone saved another version meanwhile") }, CustomTraitDefinition, "Segments"),
