@@ -15,6 +15,9 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             RETRY_BASE_DELAY_SECONDS: "0",
             // Started by test/global-setup.ts: a real HTTP receiver for webhook deliveries.
             TEST_RECEIVER_URL: inject("receiverUrl"),
+            // Started by test/global-setup.ts too: a company-data service for enrichment, and its key.
+            TEST_ENRICHER_URL: inject("enricherUrl"),
+            ENRICH_API_KEY: "enrich_test_key",
             // Two secrets, as during a rotation: both sign.
             WEBHOOK_SECRETS: "whsec_test_new,whsec_test_old",
             // A generic source's secret (named by its definition), mid-rotation.

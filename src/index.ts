@@ -12,6 +12,9 @@
  *   - tracking/   tracking plans per source: JSON Schema per event, checked at ingest (allow, flag,
  *                 drop properties, quarantine); violations recorded by the pipeline,
  *                 listed and counted: /v1/tracking-plans                            (admin keys)
+ *   - enrichment/ third-party HTTP enrichers: /v1/enrichers; lookups run on the jobs queue,
+ *                 answers come back through the pipeline, marked, never over the
+ *                 customer's own values                                            (admin keys)
  *   - profiles/   customer profiles and their events                               (read keys)
  *   - privacy/    erase and export a customer, suppressions                        (admin keys)
  *   - admin/      API keys, quarantine, dead letters and replay                    (admin keys)
@@ -33,7 +36,8 @@
  *   - rapport-deliveries*       → delivery/consumer: signed webhooks to ESPs, delivery log
  *   - rapport-deliveries-dlq*   → delivery/consumer: mark dead, for replay
  *   - rapport-jobs*             → jobs/consumer: catalog changes fanned out to viewers' sessions,
- *                                 computed-traits backfill, segment evaluation passes, archive replays
+ *                                 computed-traits backfill, segment evaluation passes, archive replays,
+ *                                 enrichment lookups
  *   - rapport-jobs-dlq*         → pipeline/dead-letters: store for inspection and replay
  * Durable Objects:
  *   - sessions/CustomerSession  one per customer: live session, trigger timers (one alarm),
@@ -72,6 +76,7 @@ import { registerShopifyRoutes } from "./sources/shopify/routes";
 import { registerSourceRoutes } from "./sources/generic/routes";
 import { registerTagRoutes } from "./tag/routes";
 import { registerTrackingPlanRoutes } from "./tracking/routes";
+import { registerEnricherRoutes } from "./enrichment/routes";
 import { dailyPass, SEGMENT_PASS_CRON } from "./segments/pass";
 
 export { CustomerSession } from "./sessions/customer-session";
@@ -83,6 +88,7 @@ registerTagRoutes(app);
 registerShopifyRoutes(app);
 registerSourceRoutes(app);
 registerTrackingPlanRoutes(app);
+registerEnricherRoutes(app);
 registerProfileRoutes(app);
 registerAdminRoutes(app);
 registerPrivacyRoutes(app);

@@ -15,7 +15,7 @@ export interface DefinitionRow {
   deleted_at: number | null;
 }
 
-export type DefinitionTable = "computed_traits" | "sources" | "tracking_plans";
+export type DefinitionTable = "computed_traits" | "sources" | "tracking_plans" | "enrichers";
 
 export async function getDefinition(d1: D1Database, table: DefinitionTable, id: string): Promise<DefinitionRow | null> {
   return d1.prepare(`SELECT * FROM ${table} WHERE id = ?1 AND deleted_at IS NULL`).bind(id).first<DefinitionRow>();

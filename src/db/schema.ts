@@ -34,6 +34,8 @@ export const customers = sqliteTable("customers", {
   segments: text("segments").notNull().default("{}"),
   /** JSON predictive scores as of the last write: model name → [score, model version], and `at` (models/scores.ts). */
   scores: text("scores"),
+  /** JSON enricher id → [the key it looked up (an email domain), when (ms)] (enrichment/). */
+  enrichment: text("enrichment").notNull().default("{}"),
   eventCount: integer("event_count").notNull().default(0),
   /** JSON array of the latest stored events (also dedupe marks). */
   recentEvents: text("recent_events").notNull().default("[]"),
@@ -508,3 +510,14 @@ export const trackingViolations = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.sourceId, t.messageId] })],
 );
+
+/** Third-party HTTP enrichers (enrichment/): where to look a customer up, and what to keep. */
+export const enrichers = sqliteTable("enrichers", {
+  id: text("id").primaryKey(),
+  version: integer("version").notNull(),
+  /** JSON EnricherDefinition (secrets are named, never stored). */
+  definition: text("definition").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  deletedAt: integer("deleted_at"),
+});

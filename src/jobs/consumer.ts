@@ -1,6 +1,7 @@
 /**
  * The jobs queue: background work fanned out in bounded pieces: catalog changes to the customers
- * who viewed a product, the computed-traits backfill, segment evaluation passes, archive replays and erasures. Each message is one job, retried with backoff on failure,
+ * who viewed a product, the computed-traits backfill, segment evaluation passes, archive replays
+ * and erasures, third-party enrichment lookups. Each message is one job, retried with backoff on failure,
  * and after its retries kept in the dead-letter store for inspection and replay.
  */
 import { isCatalogJob, runCatalogJob, type CatalogJob } from "../catalog/fanout";
@@ -8,13 +9,14 @@ import { isBackfillJob, runBackfillJob, type BackfillJob } from "../segments/bac
 import { isPassJob, runPassJob, type PassJob } from "../segments/pass";
 import { isReplayJob, runReplayJob, type ReplayJob } from "../archive/replay";
 import { isScrubJob, runScrubJob, type ScrubJob } from "../archive/scrub";
+import { isEnrichJob, runEnrichJob, type EnrichJob } from "../enrichment/job";
 import { readConfig } from "../config";
 import { describeError, log } from "../log";
 import { decodeOrSetAside } from "../pipeline/dead-letters";
 import { retryDelaySeconds } from "../pipeline/retry";
 
-const isJob = (body: unknown): body is CatalogJob | BackfillJob | PassJob | ReplayJob | ScrubJob =>
-  isCatalogJob(body) || isBackfillJob(body) || isPassJob(body) || isReplayJob(body) || isScrubJob(body);
+const isJob = (body: unknown): body is CatalogJob | BackfillJob | PassJob | ReplayJob | ScrubJob | EnrichJob =>
+  isCatalogJob(body) || isBackfillJob(body) || isPassJob(body) || isReplayJob(body) || isScrubJob(body) || isEnrichJob(body);
 
 export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const base = readConfig(env).retryBaseDelaySeconds;
@@ -27,6 +29,7 @@ export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promi
         else if (isPassJob(job)) await runPassJob(env, job);
         else if (isReplayJob(job)) await runReplayJob(env, job);
         else if (isScrubJob(job)) await runScrubJob(env, job);
+        else if (isEnrichJob(job)) await runEnrichJob(env, job);
         else await runCatalogJob(env, job);
         message.ack();
       } catch (err) {

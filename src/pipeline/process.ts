@@ -8,7 +8,8 @@
  * commit in the same D1 batch as the profile change. A concurrent writer to the same customer
  * makes the batch abort (version trigger, unique keys); we re-read and recompute. On redelivery
  * every event goes to the Durable Objects again (they skip those they have seen), in case the
- * previous attempt committed to D1 but failed before reaching them.
+ * previous attempt committed to D1 but failed before reaching them. Customers a third-party
+ * enricher should look up go to the jobs queue (enrichment/).
  */
 import { mapLimited } from "../concurrency";
 import { readConfig } from "../config";
@@ -40,6 +41,9 @@ import { CATALOG_EVENTS } from "../catalog/changes";
 import { productActivity } from "../catalog/activity";
 import { productStatsStatement, productViewStatement, unknownProductsStatement } from "../catalog/store";
 import { productOf } from "../sessions/state";
+import { activeEnrichers, type StoredEnricher } from "../enrichment/store";
+import { enrichmentRequests } from "../enrichment/request";
+import { enrichJobs } from "../enrichment/job";
 
 export interface ProcessStats {
   /** Messages handed in, duplicates and suppressed ones included. */
@@ -141,8 +145,8 @@ async function withRetries(what: string, run: (attempt: number) => Promise<Proce
 export async function processEvents(env: Env, input: readonly StoredEvent[], options: ProcessOptions = {}): Promise<ProcessStats> {
   const db = database(env.DB);
   const events = dedupeWithinBatch(input);
-  const [triggers, rules] = await Promise.all([activeTriggers(db), segmentRules(env)]);
-  const stats = await withRetries("events", (attempt) => commitOnce(env, db, () => resolveEvents(env, db, events, options.now ?? Date.now()), triggers, rules, options, attempt));
+  const [triggers, rules, enrichers] = await Promise.all([activeTriggers(db), segmentRules(env), activeEnrichers(env.DB)]);
+  const stats = await withRetries("events", (attempt) => commitOnce(env, db, () => resolveEvents(env, db, events, options.now ?? Date.now()), triggers, rules, options, attempt, enrichers));
   stats.duplicates += input.length - events.length;
   stats.received = input.length;
   return stats;
@@ -182,7 +186,7 @@ async function resolveEvents(env: Env, db: Database, input: StoredEvent[], now: 
   return { events, suppressed: input.length - events.length, groups, profiles, seen, refusals, unattributable };
 }
 
-async function commitOnce(env: Env, db: Database, resolve: () => Promise<Resolved>, triggers: readonly Trigger[], rules: SegmentRules, options: ProcessOptions, attempt: number): Promise<ProcessStats> {
+async function commitOnce(env: Env, db: Database, resolve: () => Promise<Resolved>, triggers: readonly Trigger[], rules: SegmentRules, options: ProcessOptions, attempt: number, enrichers: readonly StoredEnricher[] = []): Promise<ProcessStats> {
   const now = options.now ?? Date.now();
   const t0 = performance.now();
   const normalize = { defaultPhoneCountry: readConfig(env).defaultPhoneCountry };
@@ -311,10 +315,13 @@ async function commitOnce(env: Env, db: Database, resolve: () => Promise<Resolve
   // D1 is the source of truth and has committed; the Durable Objects (sessions, timers, KV
   // snapshots) follow. A failure throws, the messages are retried, and the retry sends every
   // touched customer to its object again (options.redelivered).
+  // Third-party enrichment of the customers written, on the jobs queue: nothing here waits for it.
+  const enrichment = enrichers.flatMap((e) => enrichJobs(e.id, enrichmentRequests(e, writes.map((w) => ({ customerId: w.customerId, state: w.state, identities: [...w.identities, ...w.newIdentities] })), now)));
   const [sessionResults] = await Promise.all([
     mapLimited(sessionCalls, SESSION_CALLS_IN_FLIGHT, (call) => sessionStub(env, call.customerId).ingest(call)),
     mapLimited(notifications, SESSION_CALLS_IN_FLIGHT, (n) => sessionStub(env, n.customerId).notify(n)),
     Promise.all(retiredSnapshots.map((id) => env.PROFILES.delete(snapshotKey(id)))),
+    enrichment.length > 0 ? env.JOBS.sendBatch(enrichment.map((body) => ({ body }))) : undefined,
   ]);
 
   const t4 = performance.now();

@@ -7,6 +7,7 @@ import type { StoredEvent } from "../events/types";
 import { normalizeTraits, type NormalizeOptions } from "../identity/normalize";
 import { applyComputed, emptyComputed, type ComputedState } from "../segments/computed";
 import { applyAggregates, type AggregateSpec, type Aggregates } from "../segments/aggregates";
+import { ENRICHER_SOURCE_PREFIX, enricherSource } from "../enrichment/definition";
 
 export interface Counters {
   /** Events by type: `{ track: 12, page: 40 }`. */
@@ -15,10 +16,16 @@ export interface Counters {
   events: Record<string, number>;
 }
 
+/**
+ * When and by what a trait value was written: [event time in ms, messageId], and the enricher's
+ * source (`enricher:<id>`) when a third-party enricher supplied it.
+ */
+export type TraitStamp = [number, string] | [number, string, string];
+
 export interface ProfileState {
   traits: Record<string, unknown>;
-  /** Trait name → [event time in ms, messageId] of the value held. */
-  traitTimes: Record<string, [number, string]>;
+  /** Trait name → the stamp of the value held. */
+  traitTimes: Record<string, TraitStamp>;
   /** Trait name → why the value held (kept as sent) could not be normalized. */
   traitIssues: Record<string, string>;
   counters: Counters;
@@ -34,6 +41,8 @@ export interface ProfileState {
   computed?: ComputedState;
   /** Event counts that segment rules ask about (segments/aggregates.ts). */
   aggregates: Aggregates;
+  /** Enricher id → [the key it looked up, when (ms)]: who has been looked up (enrichment/). */
+  enrichment?: Record<string, [string, number]>;
 }
 
 export interface ApplyOptions extends NormalizeOptions {
@@ -46,9 +55,23 @@ export function emptyProfile(): ProfileState {
 }
 
 /** Does a write stamped `stamp` (event time, messageId) win over the one held? */
-export function isNewer(stamp: [number, string] | undefined, held: [number, string] | undefined): boolean {
+export function isNewer(stamp: readonly [number, string, ...unknown[]] | undefined, held: readonly [number, string, ...unknown[]] | undefined): boolean {
   if (!stamp) return false;
   return !held || stamp[0] > held[0] || (stamp[0] === held[0] && stamp[1] > held[1]);
+}
+
+/**
+ * Does a trait value stamped `stamp` replace the one held? A customer's own value (sent by a
+ * source) always wins over an enriched one, whatever their times; between two own values, or two
+ * enriched ones, the newer wins. A total order, so any order of events or merges gives the same.
+ */
+export function traitWins(stamp: TraitStamp | undefined, held: TraitStamp | undefined): boolean {
+  if (!stamp) return false;
+  if (!held) return true;
+  const enriched = stamp[2] !== undefined;
+  const heldEnriched = held[2] !== undefined;
+  if (enriched !== heldEnriched) return heldEnriched;
+  return isNewer(stamp, held);
 }
 
 /**
@@ -69,6 +92,7 @@ export function applyEvents(state: ProfileState, events: readonly StoredEvent[],
     // make them partial, so they stay unknown until derived from all its events (the pipeline does).
     computed: state.computed ? applyComputed(state.computed, events) : state.eventCount === 0 ? applyComputed(undefined, events) : undefined,
     aggregates: options.aggregateSpecs ? applyAggregates(state.aggregates, options.aggregateSpecs, events, state.eventCount === 0) : events.length === 0 ? state.aggregates : {},
+    ...(state.enrichment ? { enrichment: { ...state.enrichment } } : {}),
   };
   for (const e of events) {
     const ts = Date.parse(e.timestamp);
@@ -79,13 +103,16 @@ export function applyEvents(state: ProfileState, events: readonly StoredEvent[],
     next.lastSeenAt = next.lastSeenAt === null ? ts : Math.max(next.lastSeenAt, ts);
     const preferences = consentOf(e);
     if (preferences && isNewer([ts, e.messageId], next.consent?.at)) next.consent = { categoryPreferences: preferences, at: [ts, e.messageId] };
+    const enricher = enrichmentOf(e);
+    if (enricher && !((next.enrichment?.[enricher.id]?.[1] ?? -Infinity) >= ts)) next.enrichment = { ...next.enrichment, [enricher.id]: [enricher.key, ts] };
     if (e.type === "identify" && e.traits) {
       const { traits, issues } = normalizeTraits(e.traits, options);
       const writtenAt = recordTime(e) ?? ts;
       for (const [name, value] of Object.entries(traits)) {
-        if (isNewer([writtenAt, e.messageId], next.traitTimes[name])) {
+        const stamp: TraitStamp = enricher ? [writtenAt, e.messageId, enricher.source] : [writtenAt, e.messageId];
+        if (traitWins(stamp, next.traitTimes[name])) {
           next.traits[name] = value;
-          next.traitTimes[name] = [writtenAt, e.messageId];
+          next.traitTimes[name] = stamp;
           if (issues[name]) next.traitIssues[name] = issues[name];
           else delete next.traitIssues[name];
         }
@@ -93,6 +120,17 @@ export function applyEvents(state: ProfileState, events: readonly StoredEvent[],
     }
   }
   return next;
+}
+
+/**
+ * An enricher's identify (enrichment/job.ts): its sourceId says so, which no client can send, and
+ * `context.enrichment` says which key it looked up.
+ */
+function enrichmentOf(e: StoredEvent): { id: string; key: string; source: string } | null {
+  if (!e.sourceId.startsWith(ENRICHER_SOURCE_PREFIX)) return null;
+  const id = e.sourceId.slice(ENRICHER_SOURCE_PREFIX.length);
+  const key = (e.context?.enrichment as { key?: unknown } | undefined)?.key;
+  return { id, key: typeof key === "string" ? key : "", source: enricherSource(id) };
 }
 
 /** `context.consent.categoryPreferences`, when it is an object of booleans. */

@@ -61,7 +61,8 @@ export const CustomerProfile = z.object({
     externalIds: z.array(z.object({ type: z.string(), id: z.string() })),
   }),
   traits: z.record(z.string(), z.unknown()).describe("Normalized; a value that could not be normalized is kept as sent and listed in traitIssues"),
-  traitsUpdatedAt: z.record(z.string(), z.string()).describe("Event time of each trait's value"),
+  traitsUpdatedAt: z.record(z.string(), z.string()).describe("When each trait's value was written: the event time, or the record's update time when the source sent context.sourceUpdatedAt"),
+  traitSources: z.record(z.string(), z.string()).describe("Traits whose value a third-party enricher supplied → the enricher (`enricher:<id>`); the customer's own values are not listed and always win"),
   traitIssues: z.record(z.string(), z.string()).describe("Trait name → why its value could not be normalized"),
   consent: z
     .object({ categoryPreferences: z.record(z.string(), z.boolean()), updatedAt: z.string() })
@@ -128,6 +129,7 @@ export function toDocument(id: string, state: ProfileState, identities: readonly
     identities: { userIds, anonymousIds: values("anonymous_id"), emails, phones, externalIds },
     traits: state.traits,
     traitsUpdatedAt: Object.fromEntries(Object.entries(state.traitTimes).map(([k, [ts]]) => [k, new Date(ts).toISOString()])),
+    traitSources: Object.fromEntries(Object.entries(state.traitTimes).flatMap(([k, stamp]) => (stamp[2] !== undefined ? [[k, stamp[2]]] : []))),
     traitIssues: state.traitIssues,
     consent: state.consent ? { categoryPreferences: state.consent.categoryPreferences, updatedAt: new Date(state.consent.at[0]).toISOString() } : null,
     counters: state.counters,

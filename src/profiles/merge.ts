@@ -6,7 +6,7 @@
 import { addCounts, maxOf, minOf } from "../values";
 import type { StoredEvent } from "../events/types";
 import type { Identity } from "../identity/keys";
-import { emptyProfile, isNewer, type ProfileState } from "./apply";
+import { emptyProfile, isNewer, traitWins, type ProfileState, type TraitStamp } from "./apply";
 import type { StoredProfile } from "./store";
 import { mergeComputed } from "../segments/computed";
 import { mergeAggregates } from "../segments/aggregates";
@@ -14,10 +14,10 @@ import { mergeAggregates } from "../segments/aggregates";
 
 export function mergeStates(a: ProfileState, b: ProfileState): ProfileState {
   const traits: Record<string, unknown> = {};
-  const traitTimes: Record<string, [number, string]> = {};
+  const traitTimes: Record<string, TraitStamp> = {};
   const traitIssues: Record<string, string> = {};
   for (const name of new Set([...Object.keys(a.traits), ...Object.keys(b.traits)])) {
-    const from = isNewer(b.traitTimes[name], a.traitTimes[name]) || !(name in a.traits) ? b : a;
+    const from = traitWins(b.traitTimes[name], a.traitTimes[name]) || !(name in a.traits) ? b : a;
     traits[name] = from.traits[name];
     const time = from.traitTimes[name];
     if (time) traitTimes[name] = time;
@@ -36,7 +36,19 @@ export function mergeStates(a: ProfileState, b: ProfileState): ProfileState {
     // Unknown on either side (a profile from before computed traits): unknown, not partial.
     computed: a.computed && b.computed ? mergeComputed(a.computed, b.computed) : a.eventCount === 0 ? b.computed : b.eventCount === 0 ? a.computed : undefined,
     aggregates: mergeAggregates(a.aggregates, a.eventCount === 0, b.aggregates, b.eventCount === 0),
+    ...mergeEnrichment(a.enrichment, b.enrichment),
   };
+}
+
+/** Per enricher, the later lookup (ties: the greater key), so the merge does not depend on order. */
+function mergeEnrichment(a: ProfileState["enrichment"], b: ProfileState["enrichment"]): Pick<ProfileState, "enrichment"> {
+  if (!a && !b) return {};
+  const out: Record<string, [string, number]> = { ...a };
+  for (const [id, mark] of Object.entries(b ?? {})) {
+    const held = out[id];
+    if (!held || mark[1] > held[1] || (mark[1] === held[1] && mark[0] > held[0])) out[id] = mark;
+  }
+  return { enrichment: out };
 }
 
 /** What a survivor starts from before this batch's events: itself plus every absorbed profile. */

@@ -157,6 +157,7 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
       aggregates: JSON.stringify(w.state.aggregates),
       segments: JSON.stringify(w.segments),
       scores: w.scores ? JSON.stringify(w.scores) : null,
+      enrichment: JSON.stringify(w.state.enrichment ?? {}),
       event_count: w.state.eventCount,
       recent_events: JSON.stringify(recent),
       identity_keys: JSON.stringify([...w.identities.map((i) => i.key), ...w.newIdentities.map((i) => i.key)]),
@@ -186,13 +187,13 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
 }
 
 const UPSERT_CUSTOMERS = `
-  INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, computed, aggregates, segments, scores, event_count, recent_events, identity_keys, chunk_count, first_seen_at, last_seen_at, version, served_at, session_at, created_at, updated_at)
-  SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.trait_issues'), json_extract(value, '$.consent'), json_extract(value, '$.counters'), json_extract(value, '$.computed'), json_extract(value, '$.aggregates'), json_extract(value, '$.segments'), json_extract(value, '$.scores'),
+  INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, computed, aggregates, segments, scores, enrichment, event_count, recent_events, identity_keys, chunk_count, first_seen_at, last_seen_at, version, served_at, session_at, created_at, updated_at)
+  SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.trait_issues'), json_extract(value, '$.consent'), json_extract(value, '$.counters'), json_extract(value, '$.computed'), json_extract(value, '$.aggregates'), json_extract(value, '$.segments'), json_extract(value, '$.scores'), json_extract(value, '$.enrichment'),
          json_extract(value, '$.event_count'), json_extract(value, '$.recent_events'), json_extract(value, '$.identity_keys'), json_extract(value, '$.chunk_count'),
          json_extract(value, '$.first_seen_at'), json_extract(value, '$.last_seen_at'), json_extract(value, '$.version'),
          json_extract(value, '$.served_at'), json_extract(value, '$.session_at'), json_extract(value, '$.created_at'), json_extract(value, '$.updated_at')
   FROM json_each(?1) WHERE true
-  ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, trait_issues = excluded.trait_issues, consent = excluded.consent, counters = excluded.counters, computed = excluded.computed, aggregates = excluded.aggregates, segments = excluded.segments, scores = excluded.scores,
+  ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, trait_issues = excluded.trait_issues, consent = excluded.consent, counters = excluded.counters, computed = excluded.computed, aggregates = excluded.aggregates, segments = excluded.segments, scores = excluded.scores, enrichment = excluded.enrichment,
     event_count = excluded.event_count, recent_events = excluded.recent_events, identity_keys = excluded.identity_keys, chunk_count = excluded.chunk_count,
     first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at, version = excluded.version, served_at = excluded.served_at, session_at = excluded.session_at, updated_at = excluded.updated_at`;
 
@@ -242,12 +243,13 @@ function toStoredProfile(r: typeof customers.$inferSelect): StoredProfile {
     id: r.id,
     state: {
       traits: JSON.parse(r.traits) as Record<string, unknown>,
-      traitTimes: JSON.parse(r.traitTimes) as Record<string, [number, string]>,
+      traitTimes: JSON.parse(r.traitTimes) as ProfileState["traitTimes"],
       traitIssues: JSON.parse(r.traitIssues) as Record<string, string>,
       consent: JSON.parse(r.consent) as ProfileState["consent"],
       counters: { types: {}, events: {}, ...(JSON.parse(r.counters) as Partial<Counters>) },
       ...(r.computed ? { computed: JSON.parse(r.computed) as ComputedState } : {}),
       aggregates: JSON.parse(r.aggregates) as Aggregates,
+      ...(r.enrichment !== "{}" ? { enrichment: JSON.parse(r.enrichment) as ProfileState["enrichment"] } : {}),
       eventCount: r.eventCount,
       firstSeenAt: r.firstSeenAt,
       lastSeenAt: r.lastSeenAt,

@@ -3,23 +3,15 @@
  * compiled once per version), so a source without a plan costs ingest nothing but a map lookup.
  * A saved plan therefore applies everywhere within 30 s; in the isolate that saved it, at once.
  */
+import { isolateCache } from "../db/isolate-cache";
 import { describeError, log } from "../log";
 import { compilePlan, type CompiledPlan } from "./compile";
 import { DEFAULT_SOURCE } from "./definition";
 import { listPlans } from "./store";
 
-const TTL_MS = 30_000;
-
-interface Loaded {
-  at: number;
-  bySource: Map<string, CompiledPlan>;
-}
-
-let loaded: Loaded | null = null;
-let loading: Promise<Loaded> | null = null;
 const compiled = new Map<string, CompiledPlan>();
 
-async function load(d1: D1Database): Promise<Loaded> {
+async function load(d1: D1Database): Promise<Map<string, CompiledPlan>> {
   const bySource = new Map<string, CompiledPlan>();
   for (const p of await listPlans(d1)) {
     const key = `${p.id}@${p.version}`;
@@ -32,29 +24,26 @@ async function load(d1: D1Database): Promise<Loaded> {
   }
   const current = new Set([...bySource.values()].map((c) => `${c.id}@${c.version}`));
   for (const key of compiled.keys()) if (!current.has(key)) compiled.delete(key);
-  return { at: Date.now(), bySource };
+  return bySource;
 }
+
+// Better the plans we had than refusing events: ingest must not depend on D1 being up.
+const plans = isolateCache(load, 30_000, (err) => log("warn", "tracking.plans_stale", describeError(err)));
 
 /**
  * The plan of `sourceId` (its own, else the `*` plan), or null when it has none. Rapport's own
  * events (`rapport-content`: email clicks) follow only a plan that names them.
  */
 export async function planFor(d1: D1Database, sourceId: string): Promise<CompiledPlan | null> {
-  if (!loaded || Date.now() - loaded.at > TTL_MS) {
-    // One read for every request that arrives while it is under way.
-    loading ??= load(d1).finally(() => (loading = null));
-    try {
-      loaded = await loading;
-    } catch (err) {
-      // Better the plans we had than refusing events: ingest must not depend on D1 being up.
-      log("warn", "tracking.plans_unavailable", describeError(err));
-      if (!loaded) return null;
-    }
+  let bySource: Map<string, CompiledPlan>;
+  try {
+    bySource = await plans.get(d1);
+  } catch (err) {
+    log("warn", "tracking.plans_unavailable", describeError(err));
+    return null;
   }
-  return loaded.bySource.get(sourceId) ?? (sourceId.startsWith("rapport-") ? null : loaded.bySource.get(DEFAULT_SOURCE)) ?? null;
+  return bySource.get(sourceId) ?? (sourceId.startsWith("rapport-") ? null : bySource.get(DEFAULT_SOURCE)) ?? null;
 }
 
 /** After a save or delete in this isolate: the next event reads the plans again. */
-export function forgetPlans(): void {
-  loaded = null;
-}
+export const forgetPlans = () => plans.forget();
