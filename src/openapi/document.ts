@@ -11,6 +11,7 @@ import { TriggerDefinition } from "../triggers/definition";
 import { Rule, SegmentDefinition } from "../segments/definition";
 import { CustomTraitDefinition } from "../segments/custom-traits";
 import { TrackingPlan } from "../tracking/definition";
+import { EnricherDefinition } from "../enrichment/definition";
 import { ModelUpload } from "../models/definition";
 import { BlockDefinition } from "../content/definition";
 
@@ -177,6 +178,13 @@ export function openApiDocument(serverUrl: string) {
         ...admin("delete", "Delete a tracking plan: its sources are no longer checked", { "204": { description: "Deleted" }, "404": problem("No such plan") }, undefined, "Tracking plans"),
       },
       "/v1/tracking-plans/{id}/check": admin("post", "What the plan would do with a Segment message, without sending it", { "200": json("The action, the violations and the event as it would go on", { type: "object" }), "400": problem("Not a valid Segment message"), "404": problem("No such plan") }, undefined, "Tracking plans"),
+      "/v1/enrichers": admin("get", "Third-party HTTP enrichers (looked up by email domain or email, answers marked and never over the customer's own values)", { "200": json("Enrichers", { type: "object" }) }, undefined, "Enrichment"),
+      "/v1/enrichers/{id}": {
+        ...admin("put", "Save an enricher (If-Match: \"<version>\"); applies to the customers of later batches within 30 s", { "200": json("Saved", { type: "object" }), "201": json("Created", { type: "object" }), "400": problem("Invalid definition (field named)"), "412": problem("Someone saved another version meanwhile") }, EnricherDefinition, "Enrichment"),
+        ...admin("get", "One enricher", { "200": json("The enricher", { type: "object" }), "404": problem("No such enricher") }, undefined, "Enrichment"),
+        ...admin("delete", "Delete an enricher (traits it supplied stay, marked)", { "204": { description: "Deleted" }, "404": problem("No such enricher") }, undefined, "Enrichment"),
+      },
+      "/v1/enrichers/{id}/test": admin("post", "Call the service once for a key, nothing cached or stored: to check the URL, secrets and mapping", { "200": json("found (with traits), not_found, or failed (with the reason)", { type: "object" }), "404": problem("No such enricher") }, z.object({ key: z.string() }), "Enrichment"),
       "/v1/computed-traits": admin("get", "Custom computed traits", { "200": json("Traits", { type: "object" }) }, undefined, "Segments"),
       "/v1/computed-traits/{id}": {
         ...admin("put", "Save a custom computed trait (If-Match: \"<version>\"); starts a pass that derives it for every profile", { "200": json("Saved", { type: "object" }), "201": json("Created", { type: "object" }), "400": problem("Invalid definition (field named)"), "412": problem("Someone saved another version meanwhile") }, CustomTraitDefinition, "Segments"),
