@@ -10,7 +10,7 @@ import { applyEvents, emptyProfile } from "../src/profiles/apply";
 import { mergeStates } from "../src/profiles/merge";
 import { enricherSourceId, EnricherDefinition } from "../src/enrichment/definition";
 import { enrichmentRequests } from "../src/enrichment/request";
-import { MAX_ATTEMPTS, runEnrichJob } from "../src/enrichment/job";
+import { cacheKey, MAX_ATTEMPTS, runEnrichJob } from "../src/enrichment/job";
 import type { StoredEnricher } from "../src/enrichment/store";
 import type { Identity } from "../src/identity/keys";
 import { admin, api, bearer, eventually, ingest, KEYS, profileWhen, uid } from "./helpers";
@@ -116,6 +116,25 @@ describe("Enrichment from a third-party service", () => {
     for (const item of items) await profileWhen(item.userId, (p) => p.traits.company === "Initech");
     const seen = await calls();
     for (const item of items) expect(seen[item.key]).toBe(1);
+  });
+});
+
+describe("Enrichment and erasure", () => {
+  it("erasing a customer deletes what an email-keyed enricher cached about them", async () => {
+    expect((await admin("/v1/enrichers/people", { method: "PUT", body: JSON.stringify({ ...COMPANIES, name: "People data", key: "email", url: `${env.TEST_ENRICHER_URL}/companies?domain={key}` }) })).status).toBe(201);
+    try {
+      const userId = uid("erase");
+      const email = `${userId}@x.acme.test`;
+      await identify(userId, { email });
+      await profileWhen(userId, (p) => p.traitSources?.company === "enricher:people");
+      const people = (await (await admin("/v1/enrichers/people")).json()) as { version: number };
+      const key = await cacheKey({ id: "people", version: people.version, definition: EnricherDefinition.parse(COMPANIES), createdAt: 0, updatedAt: 0 }, email);
+      expect(await env.PROFILES.get(key)).not.toBeNull();
+      expect((await admin(`/v1/customers/${userId}`, { method: "DELETE" })).status).toBe(200);
+      expect(await env.PROFILES.get(key)).toBeNull();
+    } finally {
+      await admin("/v1/enrichers/people", { method: "DELETE" });
+    }
   });
 });
 

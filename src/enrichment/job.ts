@@ -19,7 +19,7 @@ import { readConfig } from "../config";
 import { enricherSource, enricherSourceId } from "./definition";
 import { lookup, type LookupResult } from "./lookup";
 import type { EnrichItem } from "./request";
-import { getEnricher, type StoredEnricher } from "./store";
+import { getEnricher, listEnrichers, type StoredEnricher } from "./store";
 
 export interface EnrichJob {
   v: 1;
@@ -54,7 +54,14 @@ interface Answer {
 }
 
 /** The cache key: per enricher version (a changed mapping reads afresh), the lookup key hashed (emails stay out of key lists). */
-const cacheKey = async (e: StoredEnricher, key: string) => `enrich:${e.id}:v${e.version}:${(await sha256Hex(key)).slice(0, 32)}`;
+export const cacheKey = async (e: StoredEnricher, key: string) => `enrich:${e.id}:v${e.version}:${(await sha256Hex(key)).slice(0, 32)}`;
+
+/** Erasure: the answers cached for these emails by enrichers that look emails up. */
+export async function forgetEnrichmentAnswers(env: Env, emails: readonly string[]): Promise<void> {
+  if (emails.length === 0) return;
+  const byEmail = (await listEnrichers(env.DB)).filter((e) => e.definition.key === "email");
+  await Promise.all(byEmail.flatMap((e) => emails.map(async (email) => env.PROFILES.delete(await cacheKey(e, email)))));
+}
 
 async function cached(env: Env, e: StoredEnricher, keys: readonly string[]): Promise<Map<string, Answer>> {
   const out = new Map<string, Answer>();

@@ -9,6 +9,7 @@
 import { startScrub } from "../archive/scrub";
 import { forgetMembershipStatements } from "../segments/members-store";
 import { desc, eq } from "drizzle-orm";
+import { forgetEnrichmentAnswers } from "../enrichment/job";
 import { database } from "../db/client";
 import { suppressions } from "../db/schema";
 import type { StoredEvent } from "../events/types";
@@ -55,7 +56,10 @@ export async function eraseCustomer(env: Env, customerId: string, reason: string
     env.DB.prepare(`DELETE FROM quarantine WHERE EXISTS (SELECT 1 FROM json_each(?1) WHERE instr(quarantine.raw, value) > 0)`).bind(JSON.stringify(values.filter((v) => v.length >= 6))),
   ]);
   // The session object goes too: session, pending timers and trigger history.
-  await Promise.all([env.PROFILES.delete(snapshotKey(customerId)), ...keys.map((k) => env.PROFILES.delete(identityKey(k))), sessionStub(env, customerId).clear()]);
+  // So do the answers enrichers cached for the customer's email (those keyed by email domain
+  // describe a company, not the customer).
+  const emails = profile.identities.filter((i) => i.kind === "email").map((i) => i.value);
+  await Promise.all([env.PROFILES.delete(snapshotKey(customerId)), ...keys.map((k) => env.PROFILES.delete(identityKey(k))), sessionStub(env, customerId).clear(), forgetEnrichmentAnswers(env, emails)]);
   const deadLetters = await scrubDeadLetters(env, keys, values);
   // Archived events were received no earlier than the oldest event time of the profile, give or take clock skew.
   const archive = await startScrub(env, customerId, keys, Math.min(profile.createdAt, profile.state.firstSeenAt ?? profile.createdAt), now);
