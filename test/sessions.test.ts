@@ -59,6 +59,15 @@ describe("session state (pure)", () => {
     expect(twice.state.cart.items[0]?.quantity).toBe(1);
   });
 
+  it("a visit opened by the storefront tag's page view knows its landing page and referrer (sent in context.page)", () => {
+    // The tag sends `properties: {}` and the page in `context.page`, as analytics.js does.
+    const { state } = applyToSession(emptySession(), [ev({ type: "page", anonymousId: "a", timestamp: at(0), properties: {}, context: { page: { url: "https://shop.test/sale", path: "/sale", referrer: "https://news.test/" } } })], options);
+    expect(state.current).toMatchObject({ landingPage: "https://shop.test/sale", referrer: "https://news.test/" });
+    // Properties, when they say it, win over context.page.
+    const both = applyToSession(emptySession(), [ev({ type: "page", anonymousId: "b", timestamp: at(0), properties: { url: "https://shop.test/a" }, context: { page: { url: "https://shop.test/b", referrer: "https://r.test/" } } })], options).state;
+    expect(both.current).toMatchObject({ landingPage: "https://shop.test/a", referrer: "https://r.test/" });
+  });
+
   it("merges two sessions: views and carts united, newest context wins", () => {
     const a = applyToSession(emptySession(), [viewed({ userId: "a" }, "x", 1), added({ userId: "a" }, "x", 2)], options).state;
     const b = applyToSession(emptySession(), [viewed({ anonymousId: "b" }, "y", 5), added({ anonymousId: "b" }, "y", 6), ev({ type: "page", anonymousId: "b", timestamp: at(7), context: { timezone: "Europe/Paris" } })], options).state;

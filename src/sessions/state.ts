@@ -182,7 +182,9 @@ export function applyToSession(previous: SessionState, events: readonly StoredEv
     if (!cur || at - cur.lastActivityAt > options.timeoutMs) {
       // Late events older than the current visit belong to a past one: they count, but do not reopen it.
       if (!cur || at > cur.lastActivityAt) {
-        const page = (e.type === "page" ? e.properties : (e.context?.page as Json | undefined)) ?? {};
+        // analytics.js and our tag send the page in context.page (properties may be empty); a
+        // page call's own properties, where they say it, win.
+        const page: Json = { ...(e.context?.page as Json | undefined), ...(e.type === "page" ? e.properties : undefined) };
         state.current = { id: `ses_${at.toString(36)}`, startedAt: at, lastActivityAt: at, events: 0, pageViews: 0, landingPage: str(page.url) ?? str(page.path) ?? null, referrer: str(page.referrer) ?? null };
         state.sessionCount++;
       }
