@@ -132,6 +132,50 @@ async function send({ url, writeKey, batch, fetchImpl, maxRetries }) {
   }
 }
 
+/**
+ * Sends messages through the batch API as they are produced, in batches of up to `batchSize`
+ * messages and 450 KB, with at most `concurrency` batches in flight: pulling the next item waits
+ * for a free slot, so memory stays flat however many messages `items` (any iterable of
+ * `{ message }`, sync or async) yields. Retries as `send` does. Each batch is reported when it
+ * leaves (`onDispatch(batch, id)`, ids in order) and when it is done (`onDone(batch, id, refused)`);
+ * the first failure stops the reading and is thrown once the batches in flight are done.
+ */
+export async function sendMessages(items, { url, writeKey, batchSize = 500, concurrency = 4, fetchImpl = fetch, maxRetries = 8, onDispatch = () => {}, onDone = () => {} }) {
+  const inFlight = new Set();
+  let failure = null;
+  let nextId = 0;
+  const dispatch = (batch) => {
+    const id = nextId++;
+    onDispatch(batch, id);
+    const p = send({ url, writeKey, batch, fetchImpl, maxRetries })
+      .then((refused) => onDone(batch, id, refused))
+      .catch((err) => (failure ??= err))
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
+  let batch = [];
+  let bytes = 0;
+  for await (const item of items) {
+    const size = JSON.stringify(item.message).length + 1;
+    if (batch.length > 0 && (batch.length >= batchSize || bytes + size > MAX_BATCH_BYTES)) {
+      // Backpressure: wait for a free slot before reading on.
+      while (inFlight.size >= concurrency && !failure) await Promise.race(inFlight);
+      if (failure) break;
+      dispatch(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(item);
+    bytes += size;
+  }
+  if (!failure && batch.length > 0) {
+    while (inFlight.size >= concurrency && !failure) await Promise.race(inFlight);
+    if (!failure) dispatch(batch);
+  }
+  await Promise.all(inFlight);
+  if (failure) throw failure;
+}
+
 export async function importFile({ file, source, kind = "events", url, writeKey, batchSize = 500, concurrency = 4, resume = false, report, onProgress = () => {}, fetchImpl = fetch, maxRetries = 8 }) {
   if (!existsSync(file)) throw new Error(`No file ${file}`);
   if (!source || !/^[A-Za-z0-9_.-]{1,64}$/.test(source)) throw new Error("--source must be a name of 1-64 letters, digits, . _ or -");
@@ -154,39 +198,24 @@ export async function importFile({ file, source, kind = "events", url, writeKey,
   };
   // Batches finish out of order; the checkpoint only moves past rows whose batches all finished.
   const pending = new Map();
-  let nextId = 0;
   let doneUpTo = startAfter;
   const finished = new Map();
   const checkpoint = () => writeFileSync(checkpointFile, JSON.stringify({ source, fingerprint: fp, rowsDone: doneUpTo, at: new Date().toISOString() }));
-  const inFlight = new Set();
-  let failure = null;
-  const dispatch = (batch) => {
-    const id = nextId++;
-    const lastRow = batch.at(-1).rowNumber;
-    pending.set(id, lastRow);
-    const p = send({ url, writeKey, batch, fetchImpl, maxRetries })
-      .then((refused) => {
-        for (const r of refused) reject({ row: batch[r.index]?.rowNumber, messageId: r.messageId ?? batch[r.index]?.message.messageId, reason: "invalid_message", errors: r.errors });
-        stats.sent += batch.length - refused.length;
-        stats.batches++;
-        finished.set(id, lastRow);
-        // Move the checkpoint over every leading finished batch.
-        for (let k = Math.min(...pending.keys()); finished.has(k); k++) {
-          doneUpTo = finished.get(k);
-          finished.delete(k);
-          pending.delete(k);
-        }
-        checkpoint();
-      })
-      .catch((err) => (failure ??= err))
-      .finally(() => inFlight.delete(p));
-    inFlight.add(p);
+  const onDone = (batch, id, refused) => {
+    for (const r of refused) reject({ row: batch[r.index]?.rowNumber, messageId: r.messageId ?? batch[r.index]?.message.messageId, reason: "invalid_message", errors: r.errors });
+    stats.sent += batch.length - refused.length;
+    stats.batches++;
+    finished.set(id, batch.at(-1).rowNumber);
+    // Move the checkpoint over every leading finished batch.
+    for (let k = Math.min(...pending.keys()); finished.has(k); k++) {
+      doneUpTo = finished.get(k);
+      finished.delete(k);
+      pending.delete(k);
+    }
+    checkpoint();
   };
-  let batch = [];
-  let bytes = 0;
   let readBytes = 0;
-  const progress = setInterval(() => onProgress(progressOf(stats, started, readBytes, total)), 500);
-  try {
+  async function* messages() {
     for await (const item of rows(file, startAfter)) {
       stats.rows = item.rowNumber;
       readBytes = item.bytes;
@@ -194,28 +223,17 @@ export async function importFile({ file, source, kind = "events", url, writeKey,
         reject({ row: item.rowNumber, ...item.error, raw: item.raw });
         continue;
       }
-      const message = messageOf(item.row, { kind, source, fp, rowNumber: item.rowNumber, csv: item.csv });
-      const size = JSON.stringify(message).length + 1;
-      if (batch.length > 0 && (batch.length >= batchSize || bytes + size > MAX_BATCH_BYTES)) {
-        // Backpressure: wait for a free slot before reading on.
-        while (inFlight.size >= concurrency && !failure) await Promise.race(inFlight);
-        if (failure) break;
-        dispatch(batch);
-        batch = [];
-        bytes = 0;
-      }
-      batch.push({ rowNumber: item.rowNumber, message });
-      bytes += size;
+      yield { rowNumber: item.rowNumber, message: messageOf(item.row, { kind, source, fp, rowNumber: item.rowNumber, csv: item.csv }) };
     }
-    if (!failure && batch.length > 0) {
-      while (inFlight.size >= concurrency && !failure) await Promise.race(inFlight);
-      if (!failure) dispatch(batch);
-    }
-    await Promise.all(inFlight);
+  }
+  const progress = setInterval(() => onProgress(progressOf(stats, started, readBytes, total)), 500);
+  try {
+    await sendMessages(messages(), { url, writeKey, batchSize, concurrency, fetchImpl, maxRetries, onDispatch: (batch, id) => pending.set(id, batch.at(-1).rowNumber), onDone });
+  } catch (err) {
+    throw Object.assign(err, { stats });
   } finally {
     clearInterval(progress);
   }
-  if (failure) throw Object.assign(failure, { stats });
   onProgress(progressOf(stats, started, total, total));
   // A finished import leaves no checkpoint: running it again would send everything again (and
   // count nothing twice).

@@ -7,12 +7,21 @@
 //       events (Segment messages; CSV columns type, event, userId, anonymousId, timestamp,
 //       properties.*, traits.*) through the batch API. See scripts/import.mjs.
 //
+//   rapport simulate --customers N --days D [--seed S] [--now ISO] [--out events.ndjson|-] [--truth truth.json]
+//                    [--url https://…] [--write-key wk_…]
+//       Generates a storefront's traffic (anonymous browsing, sign-ups, carts, orders with
+//       seasonality, email opens and clicks, churn), deterministic for a seed and --now (default:
+//       the start of the current UTC day), with its ground truth (who orders and who is gone in
+//       the next 30 days, planted duplicate people). Writes NDJSON with --out, else sends it
+//       through the batch API. See scripts/simulate.mjs and docs/simulate.md.
+//
 //   rapport replay --from YYYY-MM-DD --to YYYY-MM-DD [--url https://…] [--key ak_…]
 //       Replays the raw event archive (R2) of those days of receipt through the pipeline, and
 //       waits for it: rebuilds the profiles into an empty database, or over the existing one
 //       (events already held are skipped, erased customers stay erased).
 import { parseArgs, target } from "./cli-args.mjs";
 import { importFile, progressLine } from "./import.mjs";
+import { runSimulation, startOfUtcDay, summaryLines } from "./simulate.mjs";
 
 const [command, ...rest] = process.argv.slice(2);
 const { option, flag, positional } = parseArgs(rest);
@@ -69,7 +78,42 @@ async function runImport() {
   console.log(`Imported ${result.sent} rows in ${result.seconds.toFixed(1)} s${result.resumedAfter ? ` (resumed after row ${result.resumedAfter})` : ""}; ${result.rejected} rejected${result.report ? `, listed in ${result.report}` : ""}.`);
 }
 
-const commands = { import: runImport, replay };
+async function runSimulate() {
+  const whole = (name, fallback) => {
+    const text = option(name) ?? fallback;
+    if (text === undefined || !/^\d+$/.test(text)) throw new Error(`simulate needs --${name} <whole number>: rapport simulate --customers N --days D [--seed S]`);
+    return Number(text);
+  };
+  const customers = whole("customers");
+  const days = whole("days");
+  const seed = whole("seed", "1");
+  const nowText = option("now");
+  const now = nowText === undefined ? startOfUtcDay() : Date.parse(nowText);
+  if (Number.isNaN(now)) throw new Error(`--now ${nowText} is not an ISO date-time`);
+  const out = option("out");
+  const truth = option("truth");
+  if (out === "-" && truth === "-") throw new Error("--out and --truth cannot both be standard output");
+  const writeKey = option("write-key") ?? process.env.RAPPORT_WRITE_KEY ?? "wk_local_demo";
+  // With NDJSON on standard output, everything else goes to standard error.
+  const say = out === "-" ? console.error : console.log;
+  const tty = process.stderr.isTTY && out !== "-";
+  const result = await runSimulation({
+    customers,
+    days,
+    seed,
+    now,
+    out,
+    truth,
+    url,
+    writeKey,
+    onProgress: tty ? (p) => p.customers % 100 === 0 && process.stderr.write(`\r  ${Math.round(p.fraction * 100)}%  ${p.customers.toLocaleString("en-US")} customers  ${p.messages.toLocaleString("en-US")} messages`) : undefined,
+  });
+  if (tty) process.stderr.write("\n");
+  for (const line of summaryLines(result, { out, truth, url })) say(line);
+  if (result.refused.count > 0) process.exitCode = 1;
+}
+
+const commands = { import: runImport, simulate: runSimulate, replay };
 if (!commands[command]) {
   console.error(`Usage: rapport <${Object.keys(commands).join("|")}> [options]   (see scripts/rapport.mjs)`);
   process.exit(2);
