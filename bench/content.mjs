@@ -9,10 +9,11 @@ function catalogOf(count) {
   return Array.from({ length: count }, (_, i) => ({ product_id: `sku-${i}`, name: `Product ${i}`, price: 10 + (i % 90), currency: "EUR", url: `https://shop.example/p/sku-${i}`, image_url: `https://shop.example/i/sku-${i}.jpg`, in_stock: i % 10 !== 9 }));
 }
 
-export async function benchContent({ url, keys, ids, seconds, concurrency, rounds = 4, sample = 1000 }) {
+/** `products`: the catalog of the workload's products (default: the storefront workload's). */
+export async function benchContent({ url, keys, ids, seconds, concurrency, rounds = 4, sample = 1000, products = catalogOf(200) }) {
   const admin = { authorization: `Bearer ${keys.admin}`, "content-type": "application/json" };
   await loadBlocks({ url, key: keys.admin });
-  const catalog = await fetch(`${url}/v1/catalog/products`, { method: "POST", headers: admin, body: JSON.stringify({ products: catalogOf(200) }) });
+  const catalog = await fetch(`${url}/v1/catalog/products`, { method: "POST", headers: admin, body: JSON.stringify({ products }) });
   if (!catalog.ok) throw new Error(`bench catalog: ${catalog.status} ${await catalog.text()}`);
 
   // Customers whose profiles were read before (so, as at an ESP's second send, served from KV).

@@ -5,12 +5,14 @@
 // BENCH_INGEST_CLIENTS (default 4), BENCH_TIMER_CUSTOMERS (default 100000), BENCH_DUE_TRIGGERS
 // (default 500), BENCH_DUP_PROFILES (default 20000), BENCH_SEGMENT_EVENTS (default 60000),
 // BENCH_PASS_PROFILES (default 100000). BENCH_SKIP=duplicates,triggers,segments leaves out those
-// phases (the triggers phase takes most of a full run).
+// phases (the triggers phase takes most of a full run). BENCH_WORKLOAD=simulated ingests the
+// traffic simulator's shoppers (src/sim/) instead of the interleaved storefront sessions.
+// BENCH_PORT (default 8788) is Rapport's port; the trivial worker takes the next one.
 import { rmSync } from "node:fs";
 import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev, wrangler } from "../scripts/local.mjs";
 import { peopleWithDuplicates } from "./duplicates-workload.mjs";
 import { load, quantile } from "./load.mjs";
-import { storefrontEvents } from "./workload.mjs";
+import { simulatedCatalog, simulatedEvents, storefrontEvents } from "./workload.mjs";
 import { benchTriggers } from "./triggers.mjs";
 import { benchContent } from "./content.mjs";
 import { benchSegments } from "./segments.mjs";
@@ -21,6 +23,9 @@ const BATCH = 500;
 const INGEST_CONCURRENCY = Number(process.env.BENCH_INGEST_CLIENTS ?? 4);
 const READ_CONCURRENCY = 32;
 const SKIP = new Set((process.env.BENCH_SKIP ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+const WORKLOAD = process.env.BENCH_WORKLOAD ?? "storefront";
+if (!["storefront", "simulated"].includes(WORKLOAD)) throw new Error("BENCH_WORKLOAD must be storefront or simulated");
+const PORT = Number(process.env.BENCH_PORT ?? 8788);
 
 /** Cloudflare list prices (Workers Paid), USD. */
 export const PRICES = {
@@ -49,10 +54,10 @@ const onLine = (line) => {
   }
 };
 
-console.log(`Rapport benchmark: ${EVENTS} events, ${SECONDS} s per read round, on ${process.version}`);
+console.log(`Rapport benchmark: ${EVENTS} events (${WORKLOAD} workload), ${SECONDS} s per read round, on ${process.version}`);
 applyMigrationsAndSeedKeys(stateDir);
-const rapport = await startDev({ port: 8788, stateDir, echo: false, onLine });
-const trivial = await startDev({ port: 8789, stateDir: `${stateDir}-trivial`, config: "bench/trivial/wrangler.toml", echo: false });
+const rapport = await startDev({ port: PORT, stateDir, echo: false, onLine });
+const trivial = await startDev({ port: PORT + 1, stateDir: `${stateDir}-trivial`, config: "bench/trivial/wrangler.toml", echo: false });
 const stopAll = async () => {
   await Promise.all([rapport.stop(), trivial.stop()]);
   cleanup();
@@ -62,7 +67,7 @@ process.on("SIGINT", async () => (await stopAll(), process.exit(130)));
 
 try {
   // ---- 1. End-to-end ingest: batch POSTs until every event is in a profile --------------------
-  const workload = storefrontEvents({ events: EVENTS });
+  const workload = WORKLOAD === "simulated" ? simulatedEvents({ events: EVENTS }) : storefrontEvents({ events: EVENTS });
   const bodies = [];
   for (let i = 0; i < workload.events.length; i += BATCH) bodies.push(JSON.stringify({ batch: workload.events.slice(i, i + BATCH) }));
   const postedBytes = bodies.reduce((n, b) => n + b.length, 0);
@@ -103,7 +108,7 @@ try {
   const reads = { rapport: merge(rounds.rapport), trivial: merge(rounds.trivial), ratio: quantile(roundRatios, 0.5), roundRatios };
 
   // ---- 2b. Content blocks: HTML and PNG renders vs GET profile, same customers ----------------
-  const content = await benchContent({ url: rapport.url, keys: DEMO_KEYS, ids, seconds: SECONDS, concurrency: READ_CONCURRENCY });
+  const content = await benchContent({ url: rapport.url, keys: DEMO_KEYS, ids, seconds: SECONDS, concurrency: READ_CONCURRENCY, ...(WORKLOAD === "simulated" ? { products: simulatedCatalog() } : {}) });
 
   // ---- 3. Returning shoppers: the same people browse again, now with served profiles -----------
   // Their KV snapshots exist (the reads above started them), so the pipeline keeps them fresh:
@@ -280,7 +285,7 @@ try {
 | cart-reminder.png (open time: 560×140 countdown, resvg WASM) | ${f(content.png.rps)} | ${f(content.png.p50, 1)} / ${f(content.png.p99, 1)} | ${f(content.png.ratio, 2)}× (rounds: ${content.png.ratios.map((r) => f(r, 2)).join(", ")}) | |
 | errors (HTML: fallbacks served or non-200; PNG: non-PNG) | ${content.html.errors} / ${content.png.errors} | | | 0 |
 
-| end-to-end ingest (${f(ingestResult.events)} events, ${f(workload.customers)} shoppers, batches of ${BATCH}, ${INGEST_CONCURRENCY} clients) | value | target |
+| end-to-end ingest (${f(ingestResult.events)} events of the ${WORKLOAD} workload, ${f(workload.customers)} shoppers, batches of ${BATCH}, ${INGEST_CONCURRENCY} clients) | value | target |
 | --- | --- | --- |
 | throughput, first POST to last profile written (events/s) | ${f(ingestResult.eventsPerSecond)} | ≥ 10,000 |
 | freshness p50 / p95, ingest ack to profile + snapshot written (ms) | ${f(ingestResult.freshnessP50)} / ${f(ingestResult.freshnessP95)} | |

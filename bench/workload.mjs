@@ -3,8 +3,10 @@
 // do on a real storefront, so a consumer batch sees several events of the same shopper but far
 // from all of them.
 
-// mulberry32, shared with the generated history of the predictive-model validation.
-import { random as rng } from "../src/models/synthetic.ts";
+// mulberry32, shared with the traffic simulator (src/sim/).
+import { random as rng } from "../src/sim/random.ts";
+import { CATALOG } from "../src/sim/catalog.ts";
+import { simulate } from "../src/sim/simulate.ts";
 export { rng };
 
 const PRODUCTS = Array.from({ length: 200 }, (_, i) => ({ product_id: `sku-${i}`, name: `Product ${i}`, category: ["shirts", "shoes", "bags", "hats"][i % 4], price: 10 + (i % 90) }));
@@ -70,3 +72,26 @@ export function storefrontEvents({ events: target, active = 300, seed = 42 }) {
   }
   return { events: out, customers: next, identified };
 }
+
+/**
+ * About `events` events of the traffic simulator (src/sim/, `rapport simulate`), for
+ * `BENCH_WORKLOAD=simulated`: 90 days of a shop before a fixed day, each shopper's whole history
+ * in a row (as an import or a backfill sends it, not interleaved like `storefrontEvents`), whole
+ * shoppers only.
+ * @returns {{ events: object[], customers: number, identified: string[] }}
+ */
+export function simulatedEvents({ events: target, seed = 42 }) {
+  const out = [];
+  const identified = [];
+  let customers = 0;
+  for (const shopper of simulate({ customers: Number.MAX_SAFE_INTEGER, days: 90, seed, now: Date.UTC(2026, 10, 1), prefix: `bench${seed}` })) {
+    if (out.length >= target) break;
+    customers += 1;
+    for (const m of shopper.messages) out.push(m);
+    if (shopper.truth.userId) identified.push(shopper.truth.userId);
+  }
+  return { events: out, customers, identified };
+}
+
+/** The simulator's catalog as the catalog API takes it (every tenth product sold out, as in the storefront workload's). */
+export const simulatedCatalog = () => CATALOG.map((p, i) => ({ product_id: p.product_id, name: p.name, price: p.price, currency: "EUR", url: p.url, image_url: p.image_url, in_stock: i % 10 !== 9 }));

@@ -1,13 +1,15 @@
 // `npm start`: the whole system locally on workerd, with local D1, KV, Queues, R2 and Durable
 // Objects persisted in .wrangler/state. Applies migrations, seeds the demo keys, loads the trigger
 // recipes (pointed at a local webhook receiver that prints what it gets) and the demo content
-// blocks and catalog, sends the demo customers' events, prints the URLs.
+// blocks and catalog, sends the demo customers' events and a simulated shop's traffic around them,
+// prints the URLs.
 import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev } from "./local.mjs";
 import { demoBatch, demoCatalog } from "./demo-data.mjs";
 import { loadBlocks } from "./load-blocks.mjs";
 import { loadTriggers } from "./load-triggers.mjs";
 import { loadSegments } from "./load-segments.mjs";
 import { startReceiver } from "./webhook-receiver.mjs";
+import { runSimulation } from "./simulate.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
 const stateDir = ".wrangler/state";
@@ -51,6 +53,17 @@ for (let i = 0; i < 80 && !ready; i++) {
   if (!ready) await new Promise((r) => setTimeout(r, 250));
 }
 if (!ready) throw new Error("The demo profile did not appear: check the consumer logs above");
+
+// A simulated shop around the demo customers (`npx rapport simulate`, docs/simulate.md): enough
+// history for segments, scores and `npm run train` to show something. Sent once: on later starts
+// the population is there already (its message ids would collide with a shifted history).
+const SIMULATED = { customers: 300, days: 90, seed: 7, prefix: "demo-sim" };
+const simulatedAlready = await fetch(`${url}/v1/customers/${encodeURIComponent(`anonymous_id:${SIMULATED.prefix}-anon-0`)}`, { headers: { authorization: `Bearer ${DEMO_KEYS.read}` } });
+if (simulatedAlready.ok) console.log(`Simulated shop traffic: already loaded (${SIMULATED.customers} customers, ids ${SIMULATED.prefix}-…).`);
+else {
+  const sim = await runSimulation({ ...SIMULATED, url, writeKey: DEMO_KEYS.write });
+  console.log(`Simulated shop traffic: ${sim.customers} customers over ${sim.days} days (${sim.messages.toLocaleString("en-US")} events, ${sim.orders} orders, ids ${SIMULATED.prefix}-…) sent in ${sim.seconds.toFixed(1)} s; the pipeline takes them in the background, and their recent carts and views start triggers ([webhook] lines).`);
+}
 const links = async (block, customer) => (await fetch(`${url}/v1/blocks/${block}/links?customer=${customer}`, { headers: adminHeaders })).json();
 const grid = await links("product-grid", "demo-ada");
 const cart = await links("cart-reminder", "demo-grace");

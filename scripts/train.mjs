@@ -6,11 +6,13 @@
 //
 // Time split: the models learn from the customers as they were `2 × horizon` days ago (labels: the
 // following `horizon` days) and are measured on them as they were `horizon` days ago (labels: the
-// last `horizon` days), a period they never saw. --generate first sends a generated history with
-// a planted signal (src/models/synthetic.ts) through the batch API, for an empty install.
+// last `horizon` days), a period they never saw. --generate first sends a simulated shop's history
+// of N customers over 150 days (src/sim/, `rapport simulate`) through the batch API, for an empty
+// install.
 import { parseArgs, target } from "./cli-args.mjs";
 import { collectRows, trainModel } from "../src/models/training.ts";
-import { syntheticHistory } from "../src/models/synthetic.ts";
+import { runSimulation, startOfUtcDay } from "./simulate.mjs";
+import { simulate } from "../src/sim/simulate.ts";
 
 const DAY = 86_400_000;
 const { option, flag } = parseArgs();
@@ -23,24 +25,22 @@ const dryRun = flag("dry-run");
 const admin = (path, init = {}) => fetch(`${url}${path}`, { ...init, headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...init.headers } });
 
 async function sendGenerated() {
-  const now = Date.now();
-  const prefix = `sim${seed}`;
-  const events = syntheticHistory({ customers: generate, seed, now, prefix, days: 150 });
-  const auth = { authorization: `Basic ${btoa(`${writeKey}:`)}`, "content-type": "application/json" };
-  for (let i = 0; i < events.length; i += 500) {
-    const batch = events.slice(i, i + 500).map(({ receivedAt, sourceId, ...message }) => message);
-    const res = await fetch(`${url}/v1/batch`, { method: "POST", headers: auth, body: JSON.stringify({ batch }) });
-    if (!res.ok) throw new Error(`Sending the generated history failed: ${res.status} ${await res.text()}`);
-  }
-  // The pipeline is asynchronous: wait until the last shopper's profile has all its events.
-  const last = events.at(-1);
-  const expected = events.filter((e) => e.userId === last.userId).length;
+  const options = { customers: generate, days: 150, seed, now: startOfUtcDay() };
+  const sent = await runSimulation({ ...options, url, writeKey });
+  if (sent.refused.count > 0) throw new Error(`The batch API refused ${sent.refused.count} generated messages, first: ${JSON.stringify(sent.refused.first)}`);
+  // The pipeline is asynchronous: wait until the last shopper's profile has all their messages
+  // (the simulator is deterministic, so generating them again gives the same ones).
+  let last;
+  for (const s of simulate({ ...options, customers: generate })) last = s;
+  const mine = (m) => m.anonymousId === last.truth.anonymousId || (last.truth.userId !== null && m.userId === last.truth.userId);
+  const expected = last.messages.filter(mine).length;
+  const ref = last.truth.userId ?? `anonymous_id:${last.truth.anonymousId}`;
   for (let i = 0; i < 600; i++) {
-    const res = await admin(`/v1/customers/${encodeURIComponent(last.userId)}`);
+    const res = await admin(`/v1/customers/${encodeURIComponent(ref)}`);
     if (res.ok && (await res.json()).eventCount >= expected) break;
     await new Promise((r) => setTimeout(r, 500));
   }
-  console.log(`Sent a generated history: ${generate} shoppers, ${events.length} events (seed ${seed}).`);
+  console.log(`Sent a simulated shop's history: ${generate} customers, ${sent.messages} messages, ${sent.orders} orders (seed ${seed}).`);
 }
 
 async function trainingSet(cutoff) {
