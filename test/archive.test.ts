@@ -111,6 +111,14 @@ describe("raw event archive", () => {
     const [key] = await holding(stays);
     const kept = await gunzipLines((await env.ARCHIVE.get(key!))!.body);
     expect(kept.filter((e) => e.userId === stays)).toHaveLength(1);
+
+    // Events that arrive after the erasure with the person's identifiers (a browser still holding
+    // the id) are dropped by the pipeline, and are not archived either: the erasure stays final.
+    const late = uid("m");
+    const after = uid("after");
+    expect((await ingest("/v1/batch", { batch: [{ type: "track", userId: gone, event: "Product Viewed", messageId: late }, { type: "identify", userId: after, traits: { plan: "free" }, messageId: uid("m") }] })).status).toBe(200);
+    await eventually(async () => (await holding(after)).length > 0, "the later batch archived");
+    expect(await holding(gone)).toHaveLength(0);
   });
 
   it("refuses a replay range that is not two dates in order", async () => {

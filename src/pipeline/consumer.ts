@@ -72,8 +72,13 @@ async function processPacks(env: Env, items: Decoded[], afterFailure = false): P
   }
   const events = items.flatMap(({ pack }) => pack.events);
   const redelivered = afterFailure || items.some(({ message }) => message.attempts > 1);
-  // The raw archive is written alongside: a failure of either retries the messages.
-  const [stats] = await Promise.all([processEvents(env, events, { redelivered }), archivePacks(env.ARCHIVE, items.map((i) => i.pack).filter((p) => p.sourceId !== REPLAY_SOURCE))]);
+  // The raw archive is written after: without the events of erased customers, which the pipeline
+  // drops (their archived events were scrubbed; late ones must not come back). A failure of
+  // either retries the messages, and the retry skips what was processed.
+  const suppressed = new Set<string>();
+  const stats = await processEvents(env, events, { redelivered, suppressed });
+  const archived = items.map((i) => i.pack).filter((p) => p.sourceId !== REPLAY_SOURCE);
+  await archivePacks(env.ARCHIVE, suppressed.size === 0 ? archived : archived.map((p) => ({ ...p, events: p.events.filter((e) => !suppressed.has(e.messageId)) })));
   stats.d1RowsWritten += quarantineRows;
   return stats;
 }
