@@ -43,6 +43,8 @@ describe("enrichment at the edge", () => {
     expect(own.os).toEqual({ name: "ChromeOS" });
     expect(own).toMatchObject({ device: { type: "desktop" }, browser: { name: "Chrome" } });
     expect(enrichContext({ locale: "fr" }, null)).toEqual({ locale: "fr" });
+    // An empty object says nothing: like device and OS, the browser is filled in.
+    expect(enrichContext({ userAgent: linux, browser: {} }, null)).toMatchObject({ browser: { name: "Chrome" }, enrichedBy: { browser: "user-agent" } });
   });
 
   it("reaches the stored events and the session's time zone (quiet hours, local send times)", async () => {

@@ -155,4 +155,15 @@ describe("consent", () => {
     const profile = await profileWhen(userId, () => true);
     expect(profile.consent).toEqual({ categoryPreferences: { Advertising: false, Analytics: true }, updatedAt: t(20) });
   });
+
+  it("a later consent object with no true/false value in it (\"true\" from a CSV, say) does not wipe the preferences", async () => {
+    const userId = uid();
+    const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+    await processEvents(env, [
+      ev({ type: "track", userId, event: "A", timestamp: t(10), context: { consent: { categoryPreferences: { personalization: false } } } }),
+      ev({ type: "identify", userId, timestamp: t(20), context: { consent: { categoryPreferences: { personalization: "true" } } } }),
+    ]);
+    const profile = await profileWhen(userId, () => true);
+    expect(profile.consent).toEqual({ categoryPreferences: { personalization: false }, updatedAt: t(10) });
+  });
 });

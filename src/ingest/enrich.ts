@@ -62,7 +62,7 @@ export function enrichContext(context: Json | undefined, facts: EdgeFacts | null
       out.os = { name: parsed.os.name, ...(parsed.os.version ? { version: parsed.os.version } : {}) };
       enrichedBy.os = "user-agent";
     }
-    if ((typeof out.browser !== "object" || out.browser === null) && parsed.browser.name) {
+    if ((typeof out.browser !== "object" || out.browser === null || !text((out.browser as Json).name)) && parsed.browser.name) {
       out.browser = { name: parsed.browser.name, ...(parsed.browser.version ? { version: parsed.browser.version } : {}) };
       enrichedBy.browser = "user-agent";
     }

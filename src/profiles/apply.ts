@@ -133,13 +133,15 @@ function enrichmentOf(e: StoredEvent): { id: string; key: string; source: string
   return { id, key: typeof key === "string" ? key : "", source: enricherSource(id) };
 }
 
-/** `context.consent.categoryPreferences`, when it is an object of booleans. */
+/** `context.consent.categoryPreferences`, its true/false values, when it has any. */
 function consentOf(e: StoredEvent): Record<string, boolean> | null {
   const prefs = (e.context?.consent as { categoryPreferences?: unknown } | undefined)?.categoryPreferences;
   if (typeof prefs !== "object" || prefs === null || Array.isArray(prefs)) return null;
   const out: Record<string, boolean> = {};
   for (const [category, allowed] of Object.entries(prefs)) if (typeof allowed === "boolean") out[category] = allowed;
-  return out;
+  // Nothing readable (strings from a CSV, an empty object) says nothing: it must not wipe what
+  // the customer chose.
+  return Object.keys(out).length > 0 ? out : null;
 }
 
 /**

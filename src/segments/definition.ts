@@ -19,7 +19,7 @@ export const SegmentId = z
 
 const Op = z.enum(["eq", "neq", "gt", "gte", "lt", "lte", "in", "exists", "not_exists", "contains"]);
 
-/** The computed traits a rule can compare (segments/subject.ts says how each is read). */
+/** The computed traits a rule can compare (segments/evaluate.ts says how each is read). */
 export const COMPUTED_FIELDS = [
   "orderCount",
   "totalRevenue",
