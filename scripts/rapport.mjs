@@ -15,6 +15,11 @@
 //       the next 30 days, planted duplicate people). Writes NDJSON with --out, else sends it
 //       through the batch API. See scripts/simulate.mjs and docs/simulate.md.
 //
+//   rapport plans load [dir] [--url https://…] [--key ak_…]
+//       Loads tracking plans from JSON files, one per file named after the plan's id (default:
+//       src/tracking/plans). A refused file stops the load with its name and the errors. See
+//       docs/tracking-plans.md.
+//
 //   rapport replay --from YYYY-MM-DD --to YYYY-MM-DD [--url https://…] [--key ak_…]
 //       Replays the raw event archive (R2) of those days of receipt through the pipeline, and
 //       waits for it: rebuilds the profiles into an empty database, or over the existing one
@@ -22,6 +27,7 @@
 import { parseArgs, target } from "./cli-args.mjs";
 import { importFile, progressLine } from "./import.mjs";
 import { runSimulation, startOfUtcDay, summaryLines } from "./simulate.mjs";
+import { loadTrackingPlans, TRACKING_PLANS_DIR } from "./load-tracking-plans.mjs";
 
 const [command, ...rest] = process.argv.slice(2);
 const { option, flag, positional } = parseArgs(rest);
@@ -113,7 +119,13 @@ async function runSimulate() {
   if (result.refused.count > 0) process.exitCode = 1;
 }
 
-const commands = { import: runImport, simulate: runSimulate, replay };
+async function plans() {
+  const [sub, dir] = positional();
+  if (sub !== "load") throw new Error("usage: rapport plans load [dir] --url … --key ak_…");
+  for (const r of await loadTrackingPlans({ url, key, dir: dir ?? TRACKING_PLANS_DIR })) console.log(`${r.id}: ${r.status} (version ${r.version})`);
+}
+
+const commands = { import: runImport, simulate: runSimulate, plans, replay };
 if (!commands[command]) {
   console.error(`Usage: rapport <${Object.keys(commands).join("|")}> [options]   (see scripts/rapport.mjs)`);
   process.exit(2);

@@ -1,6 +1,7 @@
 // `npm start`: the whole system locally on workerd, with local D1, KV, Queues, R2 and Durable
 // Objects persisted in .wrangler/state. Applies migrations, seeds the demo keys, loads the trigger
-// recipes (pointed at a local webhook receiver that prints what it gets) and the demo content
+// recipes (pointed at a local webhook receiver that prints what it gets), the shipped segments,
+// the demo storefront's tracking plan and the demo content
 // blocks and catalog, sends the demo customers' events and a simulated shop's traffic around them,
 // prints the URLs.
 import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev } from "./local.mjs";
@@ -8,6 +9,7 @@ import { demoBatch, demoCatalog } from "./demo-data.mjs";
 import { loadBlocks } from "./load-blocks.mjs";
 import { loadTriggers } from "./load-triggers.mjs";
 import { loadSegments } from "./load-segments.mjs";
+import { loadTrackingPlans } from "./load-tracking-plans.mjs";
 import { startReceiver } from "./webhook-receiver.mjs";
 import { runSimulation } from "./simulate.mjs";
 
@@ -35,6 +37,9 @@ console.log(`Trigger recipes loaded: ${loaded.map((t) => t.id).join(", ")}`);
 
 const segments = await loadSegments({ url, key: DEMO_KEYS.admin });
 console.log(`Segments loaded: ${segments.map((s) => s.id).join(", ")}`);
+
+const plans = await loadTrackingPlans({ url, key: DEMO_KEYS.admin });
+console.log(`Tracking plans loaded: ${plans.map((p) => p.id).join(", ")} (the demo write key's events are checked; violations flagged)`);
 
 const blocks = await loadBlocks({ url, key: DEMO_KEYS.admin });
 console.log(`Content blocks published: ${blocks.map((b) => b.id).join(", ")}`);
@@ -80,6 +85,7 @@ Rapport is running on ${url}
   Triggers       GET  ${url}/v1/triggers | /v1/deliveries | /v1/customers/demo-grace/triggers   (admin key)
   Catalog        POST ${url}/v1/catalog/products                                  (admin key)
   Tag            ${url}/tag.js   (the storefront snippet: docs/tag.md)
+  Tracking plans GET  ${url}/v1/tracking-plans | /v1/tracking-plans/violations/counts   (admin key)
   Segments       GET  ${url}/v1/segments | /v1/segments/new-prospects/members | /v1/segments/vip/history   (admin key)
   Content        ${url}/preview   (pick a block and a customer; admin key)
                  ${grid.token.html}
