@@ -50,3 +50,33 @@ export async function deleteDefinition(d1: D1Database, table: DefinitionTable, i
   const res = await d1.prepare(`UPDATE ${table} SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL`).bind(id, now).run();
   return (res.meta.changes ?? 0) > 0;
 }
+
+/** A definition as its store returns it: parsed, with its version and times. */
+export interface StoredDefinition<T> {
+  id: string;
+  version: number;
+  definition: T;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/**
+ * The typed store of one table: get, list, save and delete, with each row's definition parsed
+ * (so a row written by an older version of the schema is read as the current one reads it).
+ */
+export function definitionStore<T>(table: DefinitionTable, parse: (value: unknown) => T) {
+  const toStored = (r: DefinitionRow): StoredDefinition<T> => ({ id: r.id, version: r.version, definition: parse(JSON.parse(r.definition)), createdAt: r.created_at, updatedAt: r.updated_at });
+  return {
+    async get(d1: D1Database, id: string): Promise<StoredDefinition<T> | null> {
+      const row = await getDefinition(d1, table, id);
+      return row ? toStored(row) : null;
+    },
+    list: async (d1: D1Database): Promise<StoredDefinition<T>[]> => (await listDefinitions(d1, table)).map(toStored),
+    /** Saves the next version (`expectedVersion`: refuse if someone saved meanwhile); the same definition again changes nothing. */
+    async save(d1: D1Database, id: string, definition: T, expectedVersion?: number, now = Date.now()): Promise<{ stored: StoredDefinition<T>; created: boolean; changed: boolean }> {
+      const { row, created, changed } = await saveDefinition(d1, table, id, JSON.stringify(definition), expectedVersion, now);
+      return { stored: toStored(row), created, changed };
+    },
+    delete: (d1: D1Database, id: string, now = Date.now()) => deleteDefinition(d1, table, id, now),
+  };
+}

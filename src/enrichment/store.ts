@@ -1,34 +1,24 @@
 /** Enricher definitions in D1 (the current version of each), and the isolate's copy of them. */
-import { deleteDefinition, getDefinition, listDefinitions, saveDefinition, type DefinitionRow } from "../db/current-definitions";
+import { definitionStore, type StoredDefinition } from "../db/current-definitions";
 import { isolateCache } from "../db/isolate-cache";
 import { describeError, log } from "../log";
 import { EnricherDefinition } from "./definition";
 
-export interface StoredEnricher {
-  id: string;
-  version: number;
-  definition: EnricherDefinition;
-  createdAt: number;
-  updatedAt: number;
-}
+export type StoredEnricher = StoredDefinition<EnricherDefinition>;
 
-const toEnricher = (r: DefinitionRow): StoredEnricher => ({ id: r.id, version: r.version, definition: EnricherDefinition.parse(JSON.parse(r.definition)), createdAt: r.created_at, updatedAt: r.updated_at });
+const store = definitionStore("enrichers", (v) => EnricherDefinition.parse(v));
 
-export async function getEnricher(d1: D1Database, id: string): Promise<StoredEnricher | null> {
-  const row = await getDefinition(d1, "enrichers", id);
-  return row ? toEnricher(row) : null;
-}
-
-export const listEnrichers = async (d1: D1Database) => (await listDefinitions(d1, "enrichers")).map(toEnricher);
+export const getEnricher = store.get;
+export const listEnrichers = store.list;
 
 export async function saveEnricher(d1: D1Database, id: string, definition: EnricherDefinition, expectedVersion?: number, now = Date.now()): Promise<{ enricher: StoredEnricher; created: boolean }> {
-  const { row, created } = await saveDefinition(d1, "enrichers", id, JSON.stringify(definition), expectedVersion, now);
+  const { stored, created } = await store.save(d1, id, definition, expectedVersion, now);
   enrichers.forget();
-  return { enricher: toEnricher(row), created };
+  return { enricher: stored, created };
 }
 
 export async function deleteEnricher(d1: D1Database, id: string, now = Date.now()): Promise<boolean> {
-  const deleted = await deleteDefinition(d1, "enrichers", id, now);
+  const deleted = await store.delete(d1, id, now);
   enrichers.forget();
   return deleted;
 }

@@ -1,25 +1,17 @@
 /** Custom computed trait definitions in D1: the current version of each (no history kept). */
-import { deleteDefinition, getDefinition, listDefinitions, saveDefinition, type DefinitionRow } from "../db/current-definitions";
-import { CustomTraitDefinition, type CustomTrait } from "./custom-traits";
+import { definitionStore, type StoredDefinition } from "../db/current-definitions";
+import { CustomTraitDefinition } from "./custom-traits";
 
-export interface StoredCustomTrait extends CustomTrait {
-  createdAt: number;
-  updatedAt: number;
-}
+export type StoredCustomTrait = StoredDefinition<CustomTraitDefinition>;
 
-const toTrait = (r: DefinitionRow): StoredCustomTrait => ({ id: r.id, version: r.version, definition: CustomTraitDefinition.parse(JSON.parse(r.definition)), createdAt: r.created_at, updatedAt: r.updated_at });
+const store = definitionStore("computed_traits", (v) => CustomTraitDefinition.parse(v));
 
-export const listCustomTraits = async (d1: D1Database) => (await listDefinitions(d1, "computed_traits")).map(toTrait);
-
-export async function getCustomTrait(d1: D1Database, id: string): Promise<StoredCustomTrait | null> {
-  const row = await getDefinition(d1, "computed_traits", id);
-  return row ? toTrait(row) : null;
-}
+export const listCustomTraits = store.list;
+export const getCustomTrait = store.get;
+export const deleteCustomTrait = store.delete;
 
 /** Saves a new version (`expectedVersion`: refuse if someone saved meanwhile). The same definition again changes nothing. */
 export async function saveCustomTrait(d1: D1Database, id: string, definition: CustomTraitDefinition, expectedVersion?: number, now = Date.now()): Promise<{ trait: StoredCustomTrait; created: boolean; changed: boolean }> {
-  const { row, created, changed } = await saveDefinition(d1, "computed_traits", id, JSON.stringify(definition), expectedVersion, now);
-  return { trait: toTrait(row), created, changed };
+  const { stored, created, changed } = await store.save(d1, id, definition, expectedVersion, now);
+  return { trait: stored, created, changed };
 }
-
-export const deleteCustomTrait = (d1: D1Database, id: string, now = Date.now()) => deleteDefinition(d1, "computed_traits", id, now);

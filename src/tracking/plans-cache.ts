@@ -17,10 +17,10 @@ async function load(d1: D1Database): Promise<Map<string, CompiledPlan>> {
     const key = `${p.id}@${p.version}`;
     let c = compiled.get(key);
     if (!c) {
-      c = compilePlan(p.id, p.version, p.plan);
+      c = compilePlan(p.id, p.version, p.definition);
       compiled.set(key, c);
     }
-    for (const source of p.plan.sources) bySource.set(source, c);
+    for (const source of p.definition.sources) bySource.set(source, c);
   }
   const current = new Set([...bySource.values()].map((c) => `${c.id}@${c.version}`));
   for (const key of compiled.keys()) if (!current.has(key)) compiled.delete(key);

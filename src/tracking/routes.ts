@@ -17,7 +17,7 @@ import { forgetPlans } from "./plans-cache";
 import { deletePlan, getPlan, listPlans, savePlan, SourceTaken, type StoredPlan } from "./store";
 import { countViolations, listViolations } from "./violations";
 
-const view = (p: StoredPlan) => ({ id: p.id, version: p.version, ...p.plan, createdAt: isoOrNull(p.createdAt), updatedAt: isoOrNull(p.updatedAt) });
+const view = (p: StoredPlan) => ({ id: p.id, version: p.version, ...p.definition, createdAt: isoOrNull(p.createdAt), updatedAt: isoOrNull(p.updatedAt) });
 
 const Filter = z.object({
   source: z.string().max(200).optional(),
@@ -88,9 +88,9 @@ export function registerTrackingPlanRoutes(app: App): void {
   // What the plan would do with a message, without sending it: for testing a plan or an SDK call.
   app.post("/v1/tracking-plans/:id/check", async (c) => {
     const stored = await requirePlan(c.env.DB, c.req.param("id"));
-    const outcome = await validateOne(await jsonBody(c), undefined, "", { receivedAt: new Date(), sourceId: stored.plan.sources[0]! });
+    const outcome = await validateOne(await jsonBody(c), undefined, "", { receivedAt: new Date(), sourceId: stored.definition.sources[0]! });
     if ("errors" in outcome) throw new ApiError("validation_failed", "The message is not a valid Segment message", outcome.errors);
-    const verdict = checkEvent(compilePlan(stored.id, stored.version, stored.plan), outcome.event);
+    const verdict = checkEvent(compilePlan(stored.id, stored.version, stored.definition), outcome.event);
     if (verdict.outcome === "clean") return c.json({ plan: stored.id, version: stored.version, action: "none", violations: [], event: verdict.event });
     return c.json({ plan: stored.id, version: stored.version, action: verdict.record.action, violations: verdict.record.violations, ...(verdict.outcome === "pass" ? { event: verdict.event } : {}) });
   });

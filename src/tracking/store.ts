@@ -1,23 +1,14 @@
 /** Tracking plans in D1: the current version of each (db/current-definitions.ts). */
-import { deleteDefinition, getDefinition, listDefinitions, saveDefinition, type DefinitionRow } from "../db/current-definitions";
+import { definitionStore, type StoredDefinition } from "../db/current-definitions";
 import { TrackingPlan } from "./definition";
 
-export interface StoredPlan {
-  id: string;
-  version: number;
-  plan: TrackingPlan;
-  createdAt: number;
-  updatedAt: number;
-}
+export type StoredPlan = StoredDefinition<TrackingPlan>;
 
-const toPlan = (r: DefinitionRow): StoredPlan => ({ id: r.id, version: r.version, plan: TrackingPlan.parse(JSON.parse(r.definition)), createdAt: r.created_at, updatedAt: r.updated_at });
+const store = definitionStore("tracking_plans", (v) => TrackingPlan.parse(v));
 
-export async function getPlan(d1: D1Database, id: string): Promise<StoredPlan | null> {
-  const row = await getDefinition(d1, "tracking_plans", id);
-  return row ? toPlan(row) : null;
-}
-
-export const listPlans = async (d1: D1Database) => (await listDefinitions(d1, "tracking_plans")).map(toPlan);
+export const getPlan = store.get;
+export const listPlans = store.list;
+export const deletePlan = store.delete;
 
 /** A source another plan already covers: a source has one plan. */
 export class SourceTaken extends Error {
@@ -32,11 +23,9 @@ export class SourceTaken extends Error {
 export async function savePlan(d1: D1Database, id: string, plan: TrackingPlan, expectedVersion?: number, now = Date.now()): Promise<{ stored: StoredPlan; created: boolean }> {
   for (const other of await listPlans(d1)) {
     if (other.id === id) continue;
-    const shared = other.plan.sources.find((s) => plan.sources.includes(s));
+    const shared = other.definition.sources.find((s) => plan.sources.includes(s));
     if (shared !== undefined) throw new SourceTaken(shared, other.id);
   }
-  const { row, created } = await saveDefinition(d1, "tracking_plans", id, JSON.stringify(plan), expectedVersion, now);
-  return { stored: toPlan(row), created };
+  const { stored, created } = await store.save(d1, id, plan, expectedVersion, now);
+  return { stored, created };
 }
-
-export const deletePlan = (d1: D1Database, id: string, now = Date.now()) => deleteDefinition(d1, "tracking_plans", id, now);

@@ -38,17 +38,8 @@ function where(f: ViolationFilter): { sql: string; args: unknown[] } {
   return { sql: clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "", args };
 }
 
-export interface ListedViolation {
-  sourceId: string;
-  messageId: string;
-  receivedAt: string;
-  planId: string;
-  planVersion: number;
-  eventName: string;
-  action: ViolationAction;
-  unplanned: boolean;
-  violations: Violation[];
-}
+/** A recorded violation as listed: what the pipeline recorded. */
+export type ListedViolation = ViolationRecord;
 
 interface Row {
   source_id: string;
