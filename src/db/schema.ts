@@ -439,16 +439,22 @@ export const scoreStats = sqliteTable(
   (t) => [primaryKey({ columns: [t.name, t.version, t.day] })],
 );
 
-/** Custom computed traits (segments/custom-traits.ts): the current definition of each. */
-export const computedTraits = sqliteTable("computed_traits", {
+/**
+ * The columns of a table of definitions kept as their current version only
+ * (db/current-definitions.ts): `definition` is the JSON the table's zod schema parses; deleting
+ * marks `deleted_at`.
+ */
+const currentDefinitionColumns = () => ({
   id: text("id").primaryKey(),
   version: integer("version").notNull(),
-  /** JSON CustomTraitDefinition. */
   definition: text("definition").notNull(),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
   deletedAt: integer("deleted_at"),
 });
+
+/** Custom computed traits (segments/custom-traits.ts): the current definition of each. */
+export const computedTraits = sqliteTable("computed_traits", currentDefinitionColumns());
 
 /** Replays of the raw event archive (archive/replay.ts), with their progress. */
 export const archiveReplays = sqliteTable("archive_replays", {
@@ -466,26 +472,10 @@ export const archiveReplays = sqliteTable("archive_replays", {
 });
 
 /** Generic inbound webhook sources (sources/generic/): how requests are verified and mapped. */
-export const sources = sqliteTable("sources", {
-  id: text("id").primaryKey(),
-  version: integer("version").notNull(),
-  /** JSON SourceDefinition (secrets are named, never stored). */
-  definition: text("definition").notNull(),
-  createdAt: integer("created_at").notNull(),
-  updatedAt: integer("updated_at").notNull(),
-  deletedAt: integer("deleted_at"),
-});
+export const sources = sqliteTable("sources", currentDefinitionColumns());
 
 /** Tracking plans (tracking/): per source, a JSON Schema per event and what to do with violations. */
-export const trackingPlans = sqliteTable("tracking_plans", {
-  id: text("id").primaryKey(),
-  version: integer("version").notNull(),
-  /** JSON TrackingPlan. */
-  definition: text("definition").notNull(),
-  createdAt: integer("created_at").notNull(),
-  updatedAt: integer("updated_at").notNull(),
-  deletedAt: integer("deleted_at"),
-});
+export const trackingPlans = sqliteTable("tracking_plans", currentDefinitionColumns());
 
 /**
  * Events that broke their source's tracking plan: one row per event (its violations as JSON), so
@@ -512,12 +502,4 @@ export const trackingViolations = sqliteTable(
 );
 
 /** Third-party HTTP enrichers (enrichment/): where to look a customer up, and what to keep. */
-export const enrichers = sqliteTable("enrichers", {
-  id: text("id").primaryKey(),
-  version: integer("version").notNull(),
-  /** JSON EnricherDefinition (secrets are named, never stored). */
-  definition: text("definition").notNull(),
-  createdAt: integer("created_at").notNull(),
-  updatedAt: integer("updated_at").notNull(),
-  deletedAt: integer("deleted_at"),
-});
+export const enrichers = sqliteTable("enrichers", currentDefinitionColumns());
