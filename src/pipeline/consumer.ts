@@ -72,13 +72,17 @@ async function processPacks(env: Env, items: Decoded[], afterFailure = false): P
   }
   const events = items.flatMap(({ pack }) => pack.events);
   const redelivered = afterFailure || items.some(({ message }) => message.attempts > 1);
-  // The raw archive is written after: without the events of erased customers, which the pipeline
-  // drops (their archived events were scrubbed; late ones must not come back). A failure of
-  // either retries the messages, and the retry skips what was processed.
-  const suppressed = new Set<string>();
-  const stats = await processEvents(env, events, { redelivered, suppressed });
+  // The raw archive is written alongside, as soon as the pipeline knows which events it drops as
+  // an erased customer's (their archived events were scrubbed; late ones must not come back).
+  // A failure of either retries the messages, and the retry skips what was processed.
   const archived = items.map((i) => i.pack).filter((p) => p.sourceId !== REPLAY_SOURCE);
-  await archivePacks(env.ARCHIVE, suppressed.size === 0 ? archived : archived.map((p) => ({ ...p, events: p.events.filter((e) => !suppressed.has(e.messageId)) })));
+  let suppressionKnown!: (messageIds: ReadonlySet<string>) => void;
+  const dropped = new Promise<ReadonlySet<string>>((resolve) => (suppressionKnown = resolve));
+  const [stats] = await Promise.all([
+    // (Had it not said, which it always does, the archive would still be written, not wait forever.)
+    processEvents(env, events, { redelivered, onSuppressed: suppressionKnown }).then((stats) => (suppressionKnown(new Set()), stats)),
+    dropped.then((ids) => archivePacks(env.ARCHIVE, ids.size === 0 ? archived : archived.map((p) => ({ ...p, events: p.events.filter((e) => !ids.has(e.messageId)) })))),
+  ]);
   stats.d1RowsWritten += quarantineRows;
   return stats;
 }

@@ -78,8 +78,11 @@ export interface ProcessOptions {
    * the previous attempt committed to D1 but failed before reaching them). */
   redelivered?: boolean;
   now?: number;
-  /** Filled with the messageIds dropped because they carry an erased customer's identifier. */
-  suppressed?: Set<string>;
+  /**
+   * Called once it is known which messageIds are dropped because they carry an erased customer's
+   * identifier (the first D1 read): the raw archive is written from then on, without them.
+   */
+  onSuppressed?: (messageIds: ReadonlySet<string>) => void;
 }
 
 const MAX_COMMIT_ATTEMPTS = 5;
@@ -148,7 +151,7 @@ export async function processEvents(env: Env, input: readonly StoredEvent[], opt
   const db = database(env.DB);
   const events = dedupeWithinBatch(input);
   const [triggers, rules, enrichers] = await Promise.all([activeTriggers(db), segmentRules(env), activeEnrichers(env.DB)]);
-  const stats = await withRetries("events", (attempt) => commitOnce(env, db, () => resolveEvents(env, db, events, options.now ?? Date.now(), options.suppressed), triggers, rules, options, attempt, enrichers));
+  const stats = await withRetries("events", (attempt) => commitOnce(env, db, () => resolveEvents(env, db, events, options.now ?? Date.now(), options.onSuppressed), triggers, rules, options, attempt, enrichers));
   stats.duplicates += input.length - events.length;
   stats.received = input.length;
   return stats;
@@ -171,7 +174,7 @@ async function resolveCustomers(db: Database, ids: readonly string[]): Promise<R
   return { events: [], suppressed: 0, groups, profiles, seen: new Set(), refusals: [], unattributable: [] };
 }
 
-async function resolveEvents(env: Env, db: Database, input: StoredEvent[], now: number, dropped?: Set<string>): Promise<Resolved> {
+async function resolveEvents(env: Env, db: Database, input: StoredEvent[], now: number, onSuppressed?: (messageIds: ReadonlySet<string>) => void): Promise<Resolved> {
   const config = readConfig(env);
   const normalize = { defaultPhoneCountry: config.defaultPhoneCountry };
   const keysByEvent = input.map((e) => lookupKeysOf(e, normalize));
@@ -179,9 +182,9 @@ async function resolveEvents(env: Env, db: Database, input: StoredEvent[], now: 
   const [owners, suppressed] = await Promise.all([loadOwners(db, allKeys), loadSuppressed(db, allKeys)]);
   // Events of erased customers are dropped: replays and late events must not recreate them.
   const events = suppressed.size === 0 ? input : input.filter((_, i) => !keysByEvent[i]!.some((k) => suppressed.has(k)));
-  if (events.length < input.length && dropped) {
+  if (onSuppressed) {
     const kept = new Set(events);
-    for (const e of input) if (!kept.has(e)) dropped.add(e.messageId);
+    onSuppressed(new Set(input.filter((e) => !kept.has(e)).map((e) => e.messageId)));
   }
   // Every customer an identifier points to is read first: merge planning needs their identities.
   const ownerIds = [...new Set(owners.values())];
