@@ -28,6 +28,19 @@ async function runConsumer(queue: string, messages: ReturnType<typeof message>[]
   return getQueueResult(batch, ctx);
 }
 
+describe("a batch bigger than one D1 parameter", () => {
+  it("commits every customer when the rows take several statements (each parameter stays under 900 KB)", async () => {
+    // 300 customers with 4 KB events: some 1.3 MB of customer rows, so at least two upserts.
+    const note = "x".repeat(4_000);
+    const ids = Array.from({ length: 300 }, () => uid("big"));
+    const stats = await processEvents(env, ids.map((userId) => event({ type: "identify", userId, traits: { note } })));
+    expect(stats.customersChanged).toBe(300);
+    const counted = await env.DB.prepare("SELECT count(*) AS n FROM identities WHERE key IN (SELECT 'user_id:' || value FROM json_each(?1))").bind(JSON.stringify(ids)).first<{ n: number }>();
+    expect(counted!.n).toBe(300);
+    for (const userId of [ids[0]!, ids[150]!, ids[299]!]) expect((await profileWhen(userId, () => true)).traits.note).toBe(note);
+  });
+});
+
 describe("consumer: acks, retries, dead letters", () => {
   it("acknowledges every message of a good batch, one by one", async () => {
     const a = uid();

@@ -126,11 +126,38 @@ export interface ProfileWrite {
   now: number;
 }
 
-/** Where a write's events go: kept in the row, or moved (with the row's) into new chunks. */
-export function placeEvents(recent: readonly StoredEvent[], fresh: readonly StoredEvent[]): { recent: StoredEvent[]; chunks: StoredEvent[][] } {
+/**
+ * Where a write's events go: kept in the row, or moved (with the row's) into new chunks. The
+ * row's events come back serialized too (`recentJson`): the size check already made the string.
+ */
+export function placeEvents(recent: readonly StoredEvent[], fresh: readonly StoredEvent[]): { recent: StoredEvent[]; recentJson: string; chunks: StoredEvent[][] } {
   const all = [...recent, ...fresh];
-  if (JSON.stringify(all).length <= RECENT_EVENTS_MAX_BYTES) return { recent: all, chunks: [] };
-  return { recent: [], chunks: splitBySize(all, MAX_CHUNK_BYTES) };
+  const json = JSON.stringify(all);
+  if (json.length <= RECENT_EVENTS_MAX_BYTES) return { recent: all, recentJson: json, chunks: [] };
+  return { recent: [], recentJson: "[]", chunks: splitBySize(all, MAX_CHUNK_BYTES) };
+}
+
+/**
+ * Rows as JSON array parameters of at most MAX_PARAM_BYTES: each row serialized once, its size
+ * read from that string, the arrays joined from them (rows carry large JSON strings, such as a
+ * customer's events, which would otherwise be escaped again at every step).
+ */
+function rowParams(rows: readonly Record<string, unknown>[]): string[] {
+  const params: string[] = [];
+  let group: string[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const json = JSON.stringify(row);
+    if (group.length > 0 && bytes + json.length > MAX_PARAM_BYTES) {
+      params.push(`[${group.join(",")}]`);
+      group = [];
+      bytes = 0;
+    }
+    group.push(json);
+    bytes += json.length + 1;
+  }
+  if (group.length > 0) params.push(`[${group.join(",")}]`);
+  return params;
 }
 
 /**
@@ -144,7 +171,7 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
   const identityRows: Record<string, unknown>[] = [];
   const chunkRows: Record<string, unknown>[] = [];
   for (const w of writes) {
-    const { recent, chunks } = placeEvents(w.recentEvents, w.newEvents);
+    const { recentJson, chunks } = placeEvents(w.recentEvents, w.newEvents);
     customerRows.push({
       id: w.customerId,
       traits: JSON.stringify(w.state.traits),
@@ -159,7 +186,7 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
       scores: w.scores ? JSON.stringify(w.scores) : null,
       enrichment: JSON.stringify(w.state.enrichment ?? {}),
       event_count: w.state.eventCount,
-      recent_events: JSON.stringify(recent),
+      recent_events: recentJson,
       identity_keys: JSON.stringify([...w.identities.map((i) => i.key), ...w.newIdentities.map((i) => i.key)]),
       chunk_count: w.chunkCount + chunks.length,
       first_seen_at: w.state.firstSeenAt,
@@ -178,7 +205,7 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
   }
   const statements: D1PreparedStatement[] = [];
   const add = (query: string, rows: Record<string, unknown>[]) => {
-    for (const group of splitBySize(rows, MAX_PARAM_BYTES)) statements.push(d1.prepare(query).bind(JSON.stringify(group)));
+    for (const param of rowParams(rows)) statements.push(d1.prepare(query).bind(param));
   };
   add(UPSERT_CUSTOMERS, customerRows);
   add(INSERT_IDENTITIES, identityRows);
