@@ -42,6 +42,9 @@ describe("Enrichment from a third-party service", () => {
     expect((await identify(userId, { email: `ada@${domain}`, firstName: "Ada", company: "ACME Europe" })).status).toBe(200);
     const profile = await profileWhen(userId, (p) => p.traits.industry !== undefined);
     expect(profile.traits).toMatchObject({ firstName: "Ada", company: "ACME Europe", industry: "Retail", employees: 120 });
+    // The answer is not the customer's activity: no event counted, last seen unchanged.
+    expect(profile.eventCount).toBe(1);
+    expect(profile.lastSeenAt).toBe(profile.firstSeenAt);
     // Only what the service supplied is marked; the customer's company is theirs.
     expect(profile.traitSources).toEqual({ industry: "enricher:companies", employees: "enricher:companies" });
     // The answer came through the pipeline as an identify of the enricher's source.

@@ -56,3 +56,5 @@ export const enricherSource = (id: string) => `enricher:${id}`;
 /** The sourceId of the identify events that carry an enricher's values (clients cannot send it). */
 export const enricherSourceId = (id: string) => `rapport-enricher:${id}`;
 export const ENRICHER_SOURCE_PREFIX = "rapport-enricher:";
+/** Is this event an enricher's answer (not something the customer did)? */
+export const isEnrichment = (e: { sourceId: string }) => e.sourceId.startsWith(ENRICHER_SOURCE_PREFIX);

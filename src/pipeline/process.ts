@@ -44,6 +44,7 @@ import { productOf } from "../sessions/state";
 import { activeEnrichers, type StoredEnricher } from "../enrichment/store";
 import { enrichmentRequests } from "../enrichment/request";
 import { enrichJobs } from "../enrichment/job";
+import { isEnrichment } from "../enrichment/definition";
 
 export interface ProcessStats {
   /** Messages handed in, duplicates and suppressed ones included. */
@@ -243,7 +244,8 @@ async function commitOnce(env: Env, db: Database, resolve: () => Promise<Resolve
     const segmentTriggers = segmentEvents.length > 0 ? triggers.filter((t) => segmentEvents.some((e) => concerns(t, e))) : [];
     if (segmentTriggers.length > 0) notifications.push({ customerId: group.customerId, events: segmentEvents, triggers: segmentTriggers });
     if (transitions.length > 0) membershipChanges.push({ customerId: group.customerId, transitions });
-    const sessionEvents = options.redelivered ? group.events : fresh;
+    // An enricher's answers change traits, not the visit: sessions and triggers do not see them.
+    const sessionEvents = (options.redelivered ? group.events : fresh).filter((e) => !isEnrichment(e));
     const concerned = triggers.filter((t) => sessionEvents.some((e) => concerns(t, e)));
     // The customer's session object is called once it has started, when the customer is served
     // (its snapshot carries the session) or when a trigger concerns its events. Until then it is

@@ -96,15 +96,20 @@ export function applyEvents(state: ProfileState, events: readonly StoredEvent[],
   };
   for (const e of events) {
     const ts = Date.parse(e.timestamp);
-    next.eventCount += 1;
-    next.counters.types[e.type] = (next.counters.types[e.type] ?? 0) + 1;
-    if (e.type === "track" && e.event) next.counters.events[e.event] = (next.counters.events[e.event] ?? 0) + 1;
-    next.firstSeenAt = next.firstSeenAt === null ? ts : Math.min(next.firstSeenAt, ts);
-    next.lastSeenAt = next.lastSeenAt === null ? ts : Math.max(next.lastSeenAt, ts);
-    const preferences = consentOf(e);
-    if (preferences && isNewer([ts, e.messageId], next.consent?.at)) next.consent = { categoryPreferences: preferences, at: [ts, e.messageId] };
     const enricher = enrichmentOf(e);
-    if (enricher && !((next.enrichment?.[enricher.id]?.[1] ?? -Infinity) >= ts)) next.enrichment = { ...next.enrichment, [enricher.id]: [enricher.key, ts] };
+    if (enricher) {
+      // An enricher's answer is not something the customer did: it moves no counter and no
+      // first or last seen (an import of old history must not look recent because of it).
+      if (!((next.enrichment?.[enricher.id]?.[1] ?? -Infinity) >= ts)) next.enrichment = { ...next.enrichment, [enricher.id]: [enricher.key, ts] };
+    } else {
+      next.eventCount += 1;
+      next.counters.types[e.type] = (next.counters.types[e.type] ?? 0) + 1;
+      if (e.type === "track" && e.event) next.counters.events[e.event] = (next.counters.events[e.event] ?? 0) + 1;
+      next.firstSeenAt = next.firstSeenAt === null ? ts : Math.min(next.firstSeenAt, ts);
+      next.lastSeenAt = next.lastSeenAt === null ? ts : Math.max(next.lastSeenAt, ts);
+      const preferences = consentOf(e);
+      if (preferences && isNewer([ts, e.messageId], next.consent?.at)) next.consent = { categoryPreferences: preferences, at: [ts, e.messageId] };
+    }
     if (e.type === "identify" && e.traits) {
       const { traits, issues } = normalizeTraits(e.traits, options);
       const writtenAt = recordTime(e) ?? ts;
