@@ -3,9 +3,10 @@
 //
 //   rapport import <file.csv|file.ndjson> --source <name> [--kind customers|events] [--resume]
 //                  [--url https://…] [--write-key wk_…] [--batch 500] [--concurrency 4] [--report file]
-//       Imports customers (one per row: userId/user_id/id, email, other columns as traits) or
-//       events (Segment messages; CSV columns type, event, userId, anonymousId, timestamp,
-//       properties.*, traits.*) through the batch API. See scripts/import.mjs.
+//       Imports customers (one per row: userId/user_id/id/customer_id, email, anonymousId,
+//       timestamp, messageId, other columns as traits) or events (Segment messages; CSV columns
+//       type, event, userId, anonymousId, timestamp, messageId, properties.*, traits.*,
+//       context.*) through the batch API. See scripts/import.mjs and docs/sources.md.
 //
 //   rapport simulate --customers N --days D [--seed S] [--now ISO] [--out events.ndjson|-] [--truth truth.json]
 //                    [--url https://…] [--write-key wk_…]
