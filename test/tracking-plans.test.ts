@@ -77,6 +77,9 @@ describe("Tracking plans at ingest", () => {
     }, "the violations recorded");
     await new Promise((r) => setTimeout(r, 300));
     expect((await violationsOf(key.id)).length).toBe(2);
+    // The retried batch quarantined the unplanned event again: kept once.
+    const quarantine = await (await admin("/v1/admin/quarantine?limit=200")).json<{ items: Record<string, any>[] }>();
+    expect(quarantine.items.filter((m) => m.raw.includes(`${userId}-unplanned`))).toHaveLength(1);
     expect(recorded.map((v) => `${v.eventName} ${v.action} ${v.unplanned}`).sort()).toEqual(["Mystery Event quarantined true", "Product Viewed flagged false"]);
 
     const counts = await (await admin(`/v1/tracking-plans/violations/counts?source=${key.id}`)).json<{ counts: Record<string, any>[] }>();

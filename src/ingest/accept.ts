@@ -25,11 +25,15 @@ export interface AcceptResult {
   rejected: ItemOutcome[];
 }
 
-/** Keeps at most 32 KB of a refused payload; the quarantine row says when it was cut. */
-export function rejection(endpoint: string, reason: string, errors: FieldError[], raw: unknown): RejectedMessage {
+/**
+ * Keeps at most 32 KB of a refused payload; the quarantine row says when it was cut. `id` is
+ * given when the payload has its own identity (a message quarantined by a tracking plan), so that
+ * a client's retry keeps it once.
+ */
+export function rejection(endpoint: string, reason: string, errors: FieldError[], raw: unknown, id = newId("qr")): RejectedMessage {
   const text = typeof raw === "string" ? raw : JSON.stringify(raw) ?? "";
   const truncated = isOverBytes(text, MAX_QUARANTINE_RAW_BYTES);
-  return { id: newId("qr"), endpoint, reason, errors, raw: truncated ? text.slice(0, MAX_QUARANTINE_RAW_BYTES / 4) : text, truncated };
+  return { id, endpoint, reason, errors, raw: truncated ? text.slice(0, MAX_QUARANTINE_RAW_BYTES / 4) : text, truncated };
 }
 
 /**
@@ -73,7 +77,7 @@ export interface PlanOutcome {
  */
 export async function enqueue(env: Env, events: StoredEvent[], rejected: RejectedMessage[], ctx: IngestContext, requestId: string): Promise<PlanOutcome | undefined> {
   const governed = await governEvents(env.DB, ctx.sourceId, events);
-  const quarantined = governed.quarantined.map((q) => rejection(`tracking-plan/${governed.planId}`, "tracking_plan", q.errors, q.event));
+  const quarantined = governed.quarantined.map((q) => rejection(`tracking-plan/${governed.planId}`, "tracking_plan", q.errors, q.event, `qr_plan:${ctx.sourceId}:${q.event.messageId}`));
   if (governed.events.length === 0 && rejected.length === 0 && quarantined.length === 0) return undefined;
   const packs = packEvents(governed.events, [...rejected, ...quarantined], { sourceId: ctx.sourceId, receivedAt: ctx.receivedAt.toISOString() }, governed.violations);
   try {
