@@ -120,6 +120,26 @@ describe("Tracking plans at ingest", () => {
     expect(v).toMatchObject({ action: "allowed", violations: [{ path: "properties.price", rule: "minimum" }] });
   });
 
+  it("lists violations page by page, each once", async () => {
+    const key = await newWriteKey();
+    expect((await putPlan(uid("paged"), { sources: [key.id], unplannedEvents: "allow" })).status).toBe(201);
+    const userId = uid("pager");
+    // Message ids may hold the cursor's separator.
+    const ids = ["a|1", "b|2", "c|3"].map((m) => `${userId}-${m}`);
+    const t = (s: number) => new Date(Date.UTC(2026, 10, 1, 0, 0, s)).toISOString();
+    await send(key.secret, ids.map((messageId, i) => ({ type: "track", userId, event: `E${i}`, messageId, timestamp: t(i) })));
+    await eventually(async () => (await violationsOf(key.id)).length === 3, "three violations recorded");
+    const seen: string[] = [];
+    let next: string | undefined;
+    do {
+      const page = await (await admin(`/v1/tracking-plans/violations?source=${key.id}&limit=2${next ? `&cursor=${encodeURIComponent(next)}` : ""}`)).json<{ violations: { messageId: string }[]; next?: string }>();
+      expect(page.violations.length).toBeLessThanOrEqual(2);
+      seen.push(...page.violations.map((v) => v.messageId));
+      next = page.next;
+    } while (next);
+    expect(seen.sort()).toEqual([...ids].sort());
+  });
+
   it("a source without a plan, or whose plan was deleted, is not checked; a * plan covers sources without their own", async () => {
     const own = await newWriteKey();
     const other = await newWriteKey();
@@ -195,6 +215,15 @@ describe("The tracking plan API", () => {
     expect(await res.json()).toMatchObject({ action: "dropped", violations: [{ path: "properties.price", rule: "minimum" }], event: { properties: { product_id: "p" } } });
     const invalid = await admin(`/v1/tracking-plans/${id}/check`, { method: "POST", body: JSON.stringify({ type: "track" }) });
     expect(invalid.status).toBe(400);
+  });
+
+  it("answers a malformed filter or cursor with a 400 naming it", async () => {
+    for (const [query, field] of [["cursor=nonsense", "cursor"], ["since=yesterday", "since"], ["limit=0", "limit"]]) {
+      const res = await admin(`/v1/tracking-plans/violations?${query}`);
+      expect(res.status).toBe(400);
+      expect(res.headers.get("content-type")).toContain("application/problem+json");
+      expect((await res.json<{ errors: { field: string }[] }>()).errors[0]!.field).toBe(field);
+    }
   });
 
   it("is for admin keys only", async () => {

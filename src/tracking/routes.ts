@@ -25,7 +25,11 @@ const Filter = z.object({
   plan: z.string().max(64).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
 });
-const ListQuery = Filter.extend({ limit: z.coerce.number().int().min(1).max(500).default(100), cursor: z.string().max(400).optional() });
+const ListQuery = Filter.extend({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  // The previous page's `next`: `<receivedAt ms>|<sourceId>|<messageId>`.
+  cursor: z.string().max(600).regex(/^\d+\|[^|]+\|.+$/, "must be the `next` of the previous page").optional(),
+});
 
 const filterOf = (q: z.infer<typeof Filter>) => ({ source: q.source, event: q.event, plan: q.plan, since: q.since ? Date.parse(q.since) : undefined });
 

@@ -59,7 +59,9 @@ export async function listViolations(d1: D1Database, filter: ViolationFilter, li
   let sql = w.sql;
   const args = [...w.args];
   if (cursor) {
-    const [at, source, message] = cursor.split("|");
+    // A messageId may hold "|": only the first two separate.
+    const [at, source, ...rest] = cursor.split("|");
+    const message = rest.join("|");
     args.push(Number(at), source, message);
     const n = args.length;
     sql += `${sql ? " AND" : "WHERE"} (received_at, source_id, message_id) < (?${n - 2}, ?${n - 1}, ?${n})`;
