@@ -125,7 +125,7 @@ describe("Tracking plans at ingest", () => {
     expect((await putPlan(uid("paged"), { sources: [key.id], unplannedEvents: "allow" })).status).toBe(201);
     const userId = uid("pager");
     // Message ids may hold the cursor's separator.
-    const ids = ["a|1", "b|2", "c|3"].map((m) => `${userId}-${m}`);
+    const ids = ["x|9", "x|5", "x|1"].map((m) => `${userId}-${m}`);
     const t = (s: number) => new Date(Date.UTC(2026, 10, 1, 0, 0, s)).toISOString();
     await send(key.secret, ids.map((messageId, i) => ({ type: "track", userId, event: `E${i}`, messageId, timestamp: t(i) })));
     await eventually(async () => (await violationsOf(key.id)).length === 3, "three violations recorded");
