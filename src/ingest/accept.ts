@@ -10,8 +10,7 @@ import { log } from "../log";
 import { MAX_MESSAGE_BYTES, MAX_QUARANTINE_RAW_BYTES } from "./limits";
 import { normalizeMessage, type IngestContext } from "./normalize";
 import { groupForSend, packEvents } from "./pack";
-import { EventTypeSchema, MESSAGE_SCHEMAS } from "./schemas";
-import type { Violation, ViolationAction } from "../tracking/check";
+import { EventTypeSchema, MESSAGE_SCHEMAS, type IngestResponse } from "./schemas";
 import { governEvents } from "../tracking/govern";
 
 export interface ItemOutcome {
@@ -66,10 +65,7 @@ export async function validateOne(
 }
 
 /** What the source's tracking plan found in the events, for the response (at most 100 listed). */
-export interface PlanOutcome {
-  plan: string;
-  violations: { messageId: string; action: ViolationAction; violations: Violation[] }[];
-}
+export type PlanOutcome = NonNullable<IngestResponse["trackingPlan"]>;
 
 /**
  * Checks the events against their source's tracking plan, then sends events, rejections and

@@ -78,12 +78,22 @@ export const BatchRequest = z.looseObject({
 });
 export type BatchRequest = z.infer<typeof BatchRequest>;
 
-/** What ingest answers: Segment's `{ success: true }`, plus what was refused in a batch. */
+/**
+ * What ingest answers: Segment's `{ success: true }`, plus what was refused in a batch and what
+ * the source's tracking plan found (docs/tracking-plans.md).
+ */
 export const IngestResponse = z.object({
   success: z.literal(true),
   accepted: z.number().int(),
   rejected: z
     .array(z.object({ index: z.number().int(), messageId: z.string().optional(), errors: z.array(z.object({ field: z.string(), message: z.string() })) }))
     .optional(),
+  trackingPlan: z
+    .object({
+      plan: z.string(),
+      violations: z.array(z.object({ messageId: z.string(), action: z.enum(["allowed", "flagged", "dropped", "quarantined"]), violations: z.array(z.object({ path: z.string(), rule: z.string(), message: z.string() })) })),
+    })
+    .optional()
+    .describe("At most 100 listed"),
 });
 export type IngestResponse = z.infer<typeof IngestResponse>;

@@ -183,10 +183,7 @@ async function resolveEvents(env: Env, db: Database, input: StoredEvent[], now: 
   const [owners, suppressed] = await Promise.all([loadOwners(db, allKeys), loadSuppressed(db, allKeys)]);
   // Events of erased customers are dropped: replays and late events must not recreate them.
   const events = suppressed.size === 0 ? input : input.filter((_, i) => !keysByEvent[i]!.some((k) => suppressed.has(k)));
-  if (onSuppressed) {
-    const kept = new Set(events);
-    onSuppressed(new Set(input.filter((e) => !kept.has(e)).map((e) => e.messageId)));
-  }
+  if (onSuppressed) onSuppressed(events === input ? new Set() : new Set(input.filter((_, i) => keysByEvent[i]!.some((k) => suppressed.has(k))).map((e) => e.messageId)));
   // Every customer an identifier points to is read first: merge planning needs their identities.
   const ownerIds = [...new Set(owners.values())];
   const [profiles, blocked] = await Promise.all([loadProfiles(db, ownerIds), loadMergeBlocks(db, ownerIds)]);

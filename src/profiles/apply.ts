@@ -7,7 +7,7 @@ import type { StoredEvent } from "../events/types";
 import { normalizeTraits, type NormalizeOptions } from "../identity/normalize";
 import { applyComputed, emptyComputed, type ComputedState } from "../segments/computed";
 import { applyAggregates, type AggregateSpec, type Aggregates } from "../segments/aggregates";
-import { ENRICHER_SOURCE_PREFIX, enricherSource } from "../enrichment/definition";
+import { ENRICHER_SOURCE_PREFIX, enricherSource, isEnrichment } from "../enrichment/definition";
 
 export interface Counters {
   /** Events by type: `{ track: 12, page: 40 }`. */
@@ -132,7 +132,7 @@ export function applyEvents(state: ProfileState, events: readonly StoredEvent[],
  * `context.enrichment` says which key it looked up.
  */
 function enrichmentOf(e: StoredEvent): { id: string; key: string; source: string } | null {
-  if (!e.sourceId.startsWith(ENRICHER_SOURCE_PREFIX)) return null;
+  if (!isEnrichment(e)) return null;
   const id = e.sourceId.slice(ENRICHER_SOURCE_PREFIX.length);
   const key = (e.context?.enrichment as { key?: unknown } | undefined)?.key;
   return { id, key: typeof key === "string" ? key : "", source: enricherSource(id) };
