@@ -63,9 +63,9 @@ export async function forgetEnrichmentAnswers(env: Env, emails: readonly string[
   await Promise.all(byEmail.flatMap((e) => emails.map(async (email) => env.PROFILES.delete(await cacheKey(e, email)))));
 }
 
-async function cached(env: Env, e: StoredEnricher, keys: readonly string[]): Promise<Map<string, Answer>> {
+/** The cached answers of these keys; `names` are their cache keys, in the same order. */
+async function cached(env: Env, keys: readonly string[], names: readonly string[]): Promise<Map<string, Answer>> {
   const out = new Map<string, Answer>();
-  const names = await Promise.all(keys.map((k) => cacheKey(e, k)));
   for (let i = 0; i < keys.length; i += 100) {
     const found = await env.PROFILES.get(names.slice(i, i + 100), "json");
     keys.slice(i, i + 100).forEach((k, j) => {
@@ -106,7 +106,9 @@ export async function runEnrichJob(env: Env, job: EnrichJob, now = Date.now(), f
   if (!enricher || !enricher.definition.enabled) return { answered: 0, lookups: 0, deferred: 0, failed: 0 };
   const d = enricher.definition;
   const keys = [...new Set(job.items.map((i) => i.key))];
-  const answers = await cached(env, enricher, keys);
+  const names = await Promise.all(keys.map((k) => cacheKey(enricher, k)));
+  const nameOf = new Map(keys.map((k, i) => [k, names[i]!]));
+  const answers = await cached(env, keys, names);
   const misses = keys.filter((k) => !answers.has(k));
   const budgeted = misses.slice(0, d.budgetPerBatch);
   const overBudget = new Set(misses.slice(d.budgetPerBatch));
@@ -116,18 +118,19 @@ export async function runEnrichJob(env: Env, job: EnrichJob, now = Date.now(), f
     if (result.status === "failed") return void failed.set(key, result);
     const answer: Answer = { status: result.status, traits: result.status === "found" ? result.traits : {}, at: now };
     answers.set(key, answer);
-    await env.PROFILES.put(await cacheKey(enricher, key), JSON.stringify(answer), { expirationTtl: d.cacheTtlSeconds });
+    await env.PROFILES.put(nameOf.get(key)!, JSON.stringify(answer), { expirationTtl: d.cacheTtlSeconds });
   });
 
   // A new id per customer, key, answer and refresh period: redeliveries repeat it (and count once).
   const period = Math.floor(now / (d.refreshDays * 86_400_000));
-  const events: StoredEvent[] = [];
-  for (const item of job.items) {
-    const answer = answers.get(item.key);
-    if (!answer) continue;
-    const id = `enrich-${enricher.id}-${(await sha256Hex(`${item.customerId}\n${item.key}\n${answer.at}\n${period}`)).slice(0, 32)}`;
-    events.push(eventOf(enricher, item, answer, id, now));
-  }
+  const answered = job.items.filter((i) => answers.has(i.key));
+  const events = await Promise.all(
+    answered.map(async (item) => {
+      const answer = answers.get(item.key)!;
+      const id = `enrich-${enricher.id}-${(await sha256Hex(`${item.customerId}\n${item.key}\n${answer.at}\n${period}`)).slice(0, 32)}`;
+      return eventOf(enricher, item, answer, id, now);
+    }),
+  );
   if (events.length > 0) await enqueue(env, events, [], { receivedAt: new Date(now), sourceId: enricherSourceId(enricher.id) }, `job-enrich-${enricher.id}`);
 
   const deferred = job.items.filter((i) => overBudget.has(i.key));
