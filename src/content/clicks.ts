@@ -4,6 +4,7 @@
  * any event (so it counts in profiles and starts or cancels triggers).
  */
 import { newId } from "../crypto";
+import { INTERNAL_SOURCE_PREFIX } from "../events/types";
 import { enqueue, validateOne } from "../ingest/accept";
 import { log } from "../log";
 import type { CustomerProfile } from "../profiles/document";
@@ -11,7 +12,7 @@ import type { BlockDefinition } from "./definition";
 import type { ProductCard } from "./recommendations";
 
 export const CLICK_EVENT = "Email Link Clicked";
-export const CLICK_SOURCE_ID = "rapport-content";
+export const CLICK_SOURCE_ID = `${INTERNAL_SOURCE_PREFIX}content`;
 
 /**
  * The destination of slot `slot`: that product if it still has a URL (the list is already

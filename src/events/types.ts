@@ -30,9 +30,16 @@ export interface StoredEvent {
   originalTimestamp?: string;
   sentAt?: string;
   receivedAt: string;
-  /** The id of the write key that sent it. */
+  /**
+   * Who sent it: the write key's id, `shopify`, `source:<id>` of a declared source, or one of
+   * Rapport's own (INTERNAL_SOURCE_PREFIX: email clicks, enrichers' answers).
+   */
   sourceId: string;
 }
+
+/** Source ids no client can have: events Rapport itself makes (`rapport-content`, `rapport-enricher:<id>`). */
+export const INTERNAL_SOURCE_PREFIX = "rapport-";
+export const isInternalSource = (sourceId: string) => sourceId.startsWith(INTERNAL_SOURCE_PREFIX);
 
 /** A message refused at ingest, kept with its reason so nothing is lost silently. */
 export interface RejectedMessage {

@@ -4,6 +4,7 @@
  * A saved plan therefore applies everywhere within 30 s; in the isolate that saved it, at once.
  */
 import { isolateCache } from "../db/isolate-cache";
+import { isInternalSource } from "../events/types";
 import { describeError, log } from "../log";
 import { compilePlan, type CompiledPlan } from "./compile";
 import { DEFAULT_SOURCE } from "./definition";
@@ -42,7 +43,7 @@ export async function planFor(d1: D1Database, sourceId: string): Promise<Compile
     log("warn", "tracking.plans_unavailable", describeError(err));
     return null;
   }
-  return bySource.get(sourceId) ?? (sourceId.startsWith("rapport-") ? null : bySource.get(DEFAULT_SOURCE)) ?? null;
+  return bySource.get(sourceId) ?? (isInternalSource(sourceId) ? null : bySource.get(DEFAULT_SOURCE)) ?? null;
 }
 
 /** After a save or delete in this isolate: the next event reads the plans again. */
