@@ -2,6 +2,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../src/events/types";
 import { processEvents } from "../src/pipeline/process";
+import { identity } from "../src/identity/keys";
+import { emptyProfile } from "../src/profiles/apply";
+import { toDocument } from "../src/profiles/document";
+import { servedIdentity } from "../src/profiles/read";
 import { api, bearer, eventually, getCustomer, KEYS, profileWhen, uid } from "./helpers";
 
 const at = (s: number) => new Date(Date.UTC(2026, 5, 1, 12, 0, s)).toISOString();
@@ -159,6 +163,32 @@ describe("profile storage", () => {
   });
 });
 
+describe("profile storage, many customers in one batch", () => {
+  it("stores each customer's own events when a batch writes hundreds of customers, some into chunks", async () => {
+    // More customers than one statement binds (99 event texts each), and three busy customers
+    // whose events overflow the row into chunks in the same batch.
+    const run = uid("many");
+    const padding = "y".repeat(600);
+    const events: StoredEvent[] = [];
+    for (let c = 0; c < 250; c++) {
+      const busy = c % 100 === 7;
+      for (let i = 0; i < (busy ? 120 : 2); i++) events.push(ev({ type: "track", userId: `${run}-${c}`, event: `Viewed ${c}`, messageId: `${run}-${c}-${i}`, timestamp: at(i % 60), properties: { customer: c, i, ...(busy ? { padding } : {}) } }));
+    }
+    const stats = await processEvents(env, events);
+    expect(stats.customersChanged).toBe(250);
+    for (const c of [0, 7, 98, 99, 107, 200, 207, 249]) {
+      const page = (await (await api(`/v1/customers/${run}-${c}/events?limit=500`, { headers: { authorization: bearer(KEYS.read) } })).json()) as { events: StoredEvent[] };
+      const expected = c % 100 === 7 ? 120 : 2;
+      expect(page.events.length, `customer ${c}`).toBe(expected);
+      expect(page.events.every((e) => e.userId === `${run}-${c}` && e.event === `Viewed ${c}` && (e.properties as { customer: number }).customer === c), `customer ${c}`).toBe(true);
+    }
+    const chunked = await env.DB.prepare("SELECT count(*) AS n FROM customers WHERE chunk_count > 0 AND id IN (SELECT customer_id FROM identities WHERE key LIKE ?)").bind(`user_id:${run}-%`).first<{ n: number }>();
+    expect(chunked!.n).toBe(3);
+    // Redelivered whole: nothing counts twice.
+    expect((await processEvents(env, events)).duplicates).toBe(events.length);
+  });
+});
+
 describe("identifier lookups", () => {
   it("writes the identifier → customer entry to KV on first lookup, not at ingest", async () => {
     const userId = uid();
@@ -170,5 +200,18 @@ describe("identifier lookups", () => {
     // Written after the response (waitUntil).
     await eventually(async () => (await env.PROFILES.get(`identity:email:${userId}@example.com`)) === id, "identity entry in KV");
     expect(await env.PROFILES.get(`identity:user_id:${userId}`)).toBeNull();
+  });
+});
+
+describe("servedIdentity (is a remembered owner still right?)", () => {
+  const doc = JSON.stringify({
+    ...toDocument("cus_1", { ...emptyProfile(), traits: { nickname: "anon-ghost", note: "x@y.com" } }, [identity("user_id", "u-1"), identity("anonymous_id", "anon-1"), identity("email", "Ada@Example.com"), identity("external", "shopify:42")], 3, 0),
+    session: null,
+  });
+  it("finds each kind of identifier in its own list", () => {
+    for (const i of [identity("user_id", "u-1"), identity("anonymous_id", "anon-1"), identity("email", "ada@example.com"), identity("external", "shopify:42")]) expect(servedIdentity(doc, i), i.key).toBe(true);
+  });
+  it("does not take a trait, another list or a prefix for the identifier", () => {
+    for (const i of [identity("anonymous_id", "anon-ghost"), identity("email", "x@y.com"), identity("anonymous_id", "u-1"), identity("user_id", "u-"), identity("external", "shopify:4"), identity("external", "other:42")]) expect(servedIdentity(doc, i), i.key).toBe(false);
   });
 });

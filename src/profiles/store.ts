@@ -139,26 +139,49 @@ export function placeEvents(recent: readonly StoredEvent[], fresh: readonly Stor
 
 /**
  * Rows as JSON array parameters of at most MAX_PARAM_BYTES: each row serialized once, its size
- * read from that string, the arrays joined from them (rows carry large JSON strings, such as a
- * customer's events, which would otherwise be escaped again at every step).
+ * read from that string, the arrays joined from them.
  */
 function rowParams(rows: readonly Record<string, unknown>[]): string[] {
-  const params: string[] = [];
-  let group: string[] = [];
-  let bytes = 0;
-  for (const row of rows) {
-    const json = JSON.stringify(row);
-    if (group.length > 0 && bytes + json.length > MAX_PARAM_BYTES) {
-      params.push(`[${group.join(",")}]`);
-      group = [];
-      bytes = 0;
-    }
-    group.push(json);
-    bytes += json.length + 1;
-  }
-  if (group.length > 0) params.push(`[${group.join(",")}]`);
-  return params;
+  return rowGroups(rows.map((row) => ({ json: JSON.stringify(row), text: "" })), Infinity).map((group) => `[${group.map((r) => r.json).join(",")}]`);
 }
+
+/**
+ * A row whose large text column (a customer's events) is bound as a parameter of its own: nested
+ * in the row's JSON it would be escaped once more there, again by the D1 binding when it
+ * serializes its request, and parsed again by SQLite. Bound apart, it is escaped once.
+ */
+interface RowWithText {
+  json: string;
+  text: string;
+}
+
+/** The rows per statement: D1 binds at most 100 parameters, one of them the rows' JSON. */
+const TEXTS_PER_STATEMENT = 99;
+/** A statement's texts together stay under this (each one is at most a chunk, 512 KB). */
+const MAX_STATEMENT_TEXT_BYTES = 2 * 1024 * 1024;
+
+function rowGroups(rows: readonly RowWithText[], maxRows: number): RowWithText[][] {
+  const groups: RowWithText[][] = [];
+  let group: RowWithText[] = [];
+  let jsonBytes = 0;
+  let textBytes = 0;
+  for (const row of rows) {
+    if (group.length > 0 && (group.length >= maxRows || jsonBytes + row.json.length > MAX_PARAM_BYTES || textBytes + row.text.length > MAX_STATEMENT_TEXT_BYTES)) {
+      groups.push(group);
+      group = [];
+      jsonBytes = 0;
+      textBytes = 0;
+    }
+    group.push(row);
+    jsonBytes += row.json.length + 1;
+    textBytes += row.text.length;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
+
+/** `?2` for the first row of the JSON array `?1`, `?3` for the second…: the row's own text parameter. */
+const textByIndex = (count: number) => `CASE key ${Array.from({ length: count }, (_, i) => `WHEN ${i} THEN ?${i + 2}`).join(" ")} END`;
 
 /**
  * The statements that commit all the writes of a batch. Customers are upserted with the version
@@ -166,13 +189,13 @@ function rowParams(rows: readonly Record<string, unknown>[]): string[] {
  * there first. Identities are plain inserts, so a concurrent creation of the same person aborts too.
  */
 export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]): D1PreparedStatement[] {
-  const customerRows: Record<string, unknown>[] = [];
+  const customerRows: RowWithText[] = [];
   // identity_keys is rewritten whole: existing keys plus the new ones.
   const identityRows: Record<string, unknown>[] = [];
-  const chunkRows: Record<string, unknown>[] = [];
+  const chunkRows: RowWithText[] = [];
   for (const w of writes) {
     const { recentJson, chunks } = placeEvents(w.recentEvents, w.newEvents);
-    customerRows.push({
+    const row = {
       id: w.customerId,
       traits: JSON.stringify(w.state.traits),
       trait_times: JSON.stringify(w.state.traitTimes),
@@ -186,7 +209,6 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
       scores: w.scores ? JSON.stringify(w.scores) : null,
       enrichment: JSON.stringify(w.state.enrichment ?? {}),
       event_count: w.state.eventCount,
-      recent_events: recentJson,
       identity_keys: JSON.stringify([...w.identities.map((i) => i.key), ...w.newIdentities.map((i) => i.key)]),
       chunk_count: w.chunkCount + chunks.length,
       first_seen_at: w.state.firstSeenAt,
@@ -196,27 +218,30 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
       session_at: w.sessionAt,
       created_at: w.createdAt,
       updated_at: w.now,
-    });
+    };
+    customerRows.push({ json: JSON.stringify(row), text: recentJson });
     for (const id of w.newIdentities) identityRows.push({ key: id.key, kind: id.kind, value: id.value, customer_id: w.customerId, created_at: w.now });
     for (const chunk of chunks) {
       const times = chunk.map((e) => Date.parse(e.timestamp));
-      chunkRows.push({ customer_id: w.customerId, received_at: w.now, min_ts: Math.min(...times), max_ts: Math.max(...times), message_ids: JSON.stringify(chunk.map((e) => e.messageId)), events: JSON.stringify(chunk) });
+      const meta = { customer_id: w.customerId, received_at: w.now, min_ts: Math.min(...times), max_ts: Math.max(...times), message_ids: JSON.stringify(chunk.map((e) => e.messageId)) };
+      chunkRows.push({ json: JSON.stringify(meta), text: JSON.stringify(chunk) });
     }
   }
   const statements: D1PreparedStatement[] = [];
-  const add = (query: string, rows: Record<string, unknown>[]) => {
-    for (const param of rowParams(rows)) statements.push(d1.prepare(query).bind(param));
+  const addWithTexts = (query: (texts: string) => string, rows: RowWithText[]) => {
+    for (const group of rowGroups(rows, TEXTS_PER_STATEMENT)) statements.push(d1.prepare(query(textByIndex(group.length))).bind(`[${group.map((r) => r.json).join(",")}]`, ...group.map((r) => r.text)));
   };
-  add(UPSERT_CUSTOMERS, customerRows);
-  add(INSERT_IDENTITIES, identityRows);
-  add(INSERT_CHUNKS, chunkRows);
+  addWithTexts(upsertCustomers, customerRows);
+  for (const param of rowParams(identityRows)) statements.push(d1.prepare(INSERT_IDENTITIES).bind(param));
+  addWithTexts(insertChunks, chunkRows);
   return statements;
 }
 
-const UPSERT_CUSTOMERS = `
+/** `recentEvents`: the SQL expression of the row's events text. */
+const upsertCustomers = (recentEvents: string) => `
   INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, computed, aggregates, segments, scores, enrichment, event_count, recent_events, identity_keys, chunk_count, first_seen_at, last_seen_at, version, served_at, session_at, created_at, updated_at)
   SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.trait_issues'), json_extract(value, '$.consent'), json_extract(value, '$.counters'), json_extract(value, '$.computed'), json_extract(value, '$.aggregates'), json_extract(value, '$.segments'), json_extract(value, '$.scores'), json_extract(value, '$.enrichment'),
-         json_extract(value, '$.event_count'), json_extract(value, '$.recent_events'), json_extract(value, '$.identity_keys'), json_extract(value, '$.chunk_count'),
+         json_extract(value, '$.event_count'), ${recentEvents}, json_extract(value, '$.identity_keys'), json_extract(value, '$.chunk_count'),
          json_extract(value, '$.first_seen_at'), json_extract(value, '$.last_seen_at'), json_extract(value, '$.version'),
          json_extract(value, '$.served_at'), json_extract(value, '$.session_at'), json_extract(value, '$.created_at'), json_extract(value, '$.updated_at')
   FROM json_each(?1) WHERE true
@@ -229,10 +254,11 @@ const INSERT_IDENTITIES = `
   SELECT json_extract(value, '$.key'), json_extract(value, '$.kind'), json_extract(value, '$.value'), json_extract(value, '$.customer_id'), json_extract(value, '$.created_at')
   FROM json_each(?1)`;
 
-const INSERT_CHUNKS = `
+/** `events`: the SQL expression of the chunk's events text. */
+const insertChunks = (events: string) => `
   INSERT INTO event_chunks (customer_id, received_at, min_ts, max_ts, message_ids, events)
   SELECT json_extract(value, '$.customer_id'), json_extract(value, '$.received_at'), json_extract(value, '$.min_ts'), json_extract(value, '$.max_ts'),
-         json_extract(value, '$.message_ids'), json_extract(value, '$.events')
+         json_extract(value, '$.message_ids'), ${events}
   FROM json_each(?1)`;
 
 /**
