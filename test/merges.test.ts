@@ -5,6 +5,7 @@ import type { StoredEvent } from "../src/events/types";
 import { processEvents } from "../src/pipeline/process";
 import { applyEvents, emptyProfile } from "../src/profiles/apply";
 import { findCustomer } from "../src/profiles/read";
+import { unmerge } from "../src/identity/unmerge";
 import { admin, api, bearer, eventually, getCustomer, KEYS, profileWhen, uid } from "./helpers";
 
 let n = 0;
@@ -182,6 +183,29 @@ describe("unmerge", () => {
     expect(again.merges).toBe(0);
     expect(again.refusals).toBe(1);
     expect(await idOf(`anonymous_id:${anonymousId}`)).toBe(anonCustomer);
+  });
+
+  it("answers for the restored customer within a second, even where the identifiers' owner was remembered before the unmerge", async () => {
+    const userId = uid();
+    const anonymousId = uid("anon");
+    const email = `${anonymousId}@example.com`;
+    await processEvents(env, [ev({ type: "identify", userId, traits: { plan: "pro" } })]);
+    await processEvents(env, [ev({ type: "page", anonymousId }), ev({ type: "identify", anonymousId, traits: { email } })]);
+    const anonCustomer = (await idOf(`anonymous_id:${anonymousId}`))!;
+    await processEvents(env, [ev({ type: "identify", userId, anonymousId })]);
+    const merged = await profileWhen(userId, (p) => p.eventCount === 4);
+    // Read by the identifiers that will move back: this isolate now remembers their owner.
+    for (const ref of [`anonymous_id:${anonymousId}`, `email:${email}`]) expect(((await (await getCustomer(ref)).json()) as any).id).toBe(merged.id);
+
+    // Unmerged elsewhere (the admin route also forgets what its own isolate remembers).
+    expect(await unmerge(env, anonCustomer)).toMatchObject({ restoredId: anonCustomer });
+    for (const ref of [`anonymous_id:${anonymousId}`, `email:${email}`]) {
+      // The survivor's snapshot is rewritten within a second (KV's one write per second per key).
+      await profileWhen(ref, (p) => p.id === anonCustomer);
+      const events = (await (await api(`/v1/customers/${ref}/events`, { headers: { authorization: bearer(KEYS.read) } })).json()) as { customerId?: string; events: StoredEvent[] };
+      expect(events.events.map((e) => e.type).sort(), ref).toEqual(["identify", "page"]);
+    }
+    expect(((await (await getCustomer(userId)).json()) as any).id).toBe(merged.id);
   });
 
   it("answers 404 for an unknown merge and needs an admin key", async () => {

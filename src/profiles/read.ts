@@ -8,7 +8,7 @@
 import { readConfig } from "../config";
 import { database, type Database } from "../db/client";
 import { mergedInto } from "../identity/merge-store";
-import { parseCustomerRef } from "../identity/keys";
+import { parseCustomerRef, type Identity } from "../identity/keys";
 import { log } from "../log";
 import { toDocument } from "./document";
 import { sessionStub } from "../sessions/stub";
@@ -16,10 +16,15 @@ import { readIdentityOwner, readSnapshotText, writeIdentityOwner } from "./snaps
 import { loadOwners, loadProfile, markServed, type StoredProfile } from "./store";
 
 /**
- * Which customer an identifier belongs to changes only when profiles merge, so each isolate
- * remembers answers for a minute: a profile read then costs one KV read instead of two.
+ * Which customer an identifier belongs to changes only when profiles merge or are unmerged, so
+ * each isolate remembers answers: a profile read then costs one KV read (the snapshot) instead
+ * of two. A remembered answer is checked against what it finds: the customer's document must
+ * still list the identifier (see servedIdentity), or the answer is forgotten and looked up again.
+ * A merge or an erasure needs no check: a merged-away customer leads to its survivor, an erased
+ * one to nothing.
  */
-const OWNER_CACHE_MS = 60_000;
+const OWNER_CACHE_MS = 60 * 60_000;
+const OWNER_CACHE_MAX = 50_000;
 const ownerCache = new Map<string, { id: string; until: number }>();
 
 /**
@@ -27,23 +32,34 @@ const ownerCache = new Map<string, { id: string; until: number }>();
  * after the response, so ingest never pays for identifiers nobody looks up.
  */
 export async function resolveCustomerId(env: Env, ref: string, waitUntil?: (p: Promise<unknown>) => void, now = Date.now()): Promise<string | null> {
+  return (await resolveOwner(env, ref, waitUntil, now))?.id ?? null;
+}
+
+interface Owner {
+  id: string;
+  /** The identifier asked for (none for a master id). */
+  identity: Identity | null;
+  /** Remembered by this isolate, not read now. */
+  remembered: boolean;
+}
+
+async function resolveOwner(env: Env, ref: string, waitUntil?: (p: Promise<unknown>) => void, now = Date.now()): Promise<Owner | null> {
   const parsed = parseCustomerRef(ref, { defaultPhoneCountry: readConfig(env).defaultPhoneCountry });
-  if ("masterId" in parsed) return parsed.masterId;
-  const { key } = parsed.identity;
-  const cached = ownerCache.get(key);
-  if (cached && cached.until > now) return cached.id;
-  let id = await readIdentityOwner(env.PROFILES, key);
+  if ("masterId" in parsed) return { id: parsed.masterId, identity: null, remembered: false };
+  const { identity } = parsed;
+  const cached = ownerCache.get(identity.key);
+  if (cached && cached.until > now) return { id: cached.id, identity, remembered: true };
+  let id = await readIdentityOwner(env.PROFILES, identity.key);
   if (!id) {
-    id = (await loadOwners(database(env.DB), [key])).get(key) ?? null;
+    id = (await loadOwners(database(env.DB), [identity.key])).get(identity.key) ?? null;
     if (id && waitUntil) {
-      waitUntil(writeIdentityOwner(env.PROFILES, key, id).catch((err: unknown) => log("warn", "kv.identity_write_failed", { key, error: String(err) })));
+      waitUntil(writeIdentityOwner(env.PROFILES, identity.key, id).catch((err: unknown) => log("warn", "kv.identity_write_failed", { key: identity.key, error: String(err) })));
     }
   }
-  if (id) {
-    if (ownerCache.size > 50_000) ownerCache.clear();
-    ownerCache.set(key, { id, until: now + OWNER_CACHE_MS });
-  }
-  return id;
+  if (!id) return null;
+  if (ownerCache.size >= OWNER_CACHE_MAX) ownerCache.clear();
+  ownerCache.set(identity.key, { id, until: now + OWNER_CACHE_MS });
+  return { id, identity, remembered: false };
 }
 
 /** Forgets cached owners of these identity keys (after an erasure). */
@@ -63,9 +79,20 @@ export interface FoundCustomer {
 const MAX_MERGE_HOPS = 5;
 
 export async function findCustomer(env: Env, ref: string, waitUntil?: (p: Promise<unknown>) => void): Promise<FoundCustomer | null> {
-  const first = await resolveCustomerId(env, ref, waitUntil);
-  if (!first) return null;
-  let id: string = first;
+  const owner = await resolveOwner(env, ref, waitUntil);
+  if (!owner) return null;
+  const found = await findById(env, owner.id, waitUntil);
+  // A remembered owner that no longer lists the identifier (an unmerge gave it to another
+  // customer): forgotten, and looked up again.
+  if (owner.remembered && owner.identity && !(found && servedIdentity(found.body, owner.identity))) {
+    ownerCache.delete(owner.identity.key);
+    return findCustomer(env, ref, waitUntil);
+  }
+  return found;
+}
+
+async function findById(env: Env, first: string, waitUntil?: (p: Promise<unknown>) => void): Promise<FoundCustomer | null> {
+  let id = first;
   const db = database(env.DB);
   for (let hop = 0; ; hop++) {
     const snapshot = await readSnapshotText(env.PROFILES, id);
@@ -79,15 +106,45 @@ export async function findCustomer(env: Env, ref: string, waitUntil?: (p: Promis
   }
 }
 
+/** The document's list of each kind of identifier (toDocument's `identities`). */
+const DOCUMENT_LISTS: Record<Identity["kind"], string> = { user_id: "userIds", anonymous_id: "anonymousIds", email: "emails", phone: "phones", external: "externalIds" };
+
+/**
+ * Whether a served document lists this identifier, read from its text (the hot path serves the
+ * stored text without parsing it): the identifier's JSON within its kind's list. Documents are
+ * written by toDocument, so `identities` and the lists come in its order, and a list ends at the
+ * first `]` after it (a `]` inside an identifier only makes the check fail, and the owner is read
+ * again).
+ */
+export function servedIdentity(body: string, identity: Identity): boolean {
+  const section = body.indexOf('"identities":{');
+  const list = section === -1 ? -1 : body.indexOf(`"${DOCUMENT_LISTS[identity.kind]}":[`, section);
+  if (list === -1) return false;
+  const end = body.indexOf("]", list);
+  const colon = identity.value.indexOf(":");
+  const needle = identity.kind === "external" ? `{"type":${JSON.stringify(identity.value.slice(0, colon))},"id":${JSON.stringify(identity.value.slice(colon + 1))}}` : JSON.stringify(identity.value);
+  const at = body.indexOf(needle, list);
+  return at !== -1 && at < end;
+}
+
 /** The master id a ref names, following merges: what the events and export endpoints use. */
 export async function resolveCurrentCustomerId(env: Env, ref: string, waitUntil?: (p: Promise<unknown>) => void): Promise<string | null> {
-  let id = await resolveCustomerId(env, ref, waitUntil);
+  const owner = await resolveOwner(env, ref, waitUntil);
+  if (!owner) return null;
   const db = database(env.DB);
-  for (let hop = 0; id && hop < MAX_MERGE_HOPS; hop++) {
-    if (await loadProfile(db, id)) return id;
-    id = await mergedInto(db, id);
+  let id: string | null = owner.id;
+  let profile: StoredProfile | null = null;
+  for (let hop = 0; id && hop <= MAX_MERGE_HOPS; hop++) {
+    profile = await loadProfile(db, id);
+    if (profile) break;
+    id = hop < MAX_MERGE_HOPS ? await mergedInto(db, id) : null;
   }
-  return null;
+  // As in findCustomer: a remembered owner must still hold the identifier (erasure acts on this).
+  if (owner.remembered && owner.identity && !profile?.identities.some((i) => i.key === owner.identity!.key)) {
+    ownerCache.delete(owner.identity.key);
+    return resolveCurrentCustomerId(env, ref, waitUntil);
+  }
+  return profile ? profile.id : null;
 }
 
 async function fromD1(env: Env, db: Database, loaded: StoredProfile, waitUntil?: (p: Promise<unknown>) => void): Promise<FoundCustomer> {
