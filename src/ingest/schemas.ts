@@ -18,7 +18,14 @@ const id = z
   .transform((v) => String(v).trim())
   .pipe(z.string().min(1, "must not be empty").max(1024));
 
-const object = z.record(z.string(), z.unknown());
+/**
+ * A JSON object (context, properties, traits, integrations), taken as it is: a record schema would
+ * check every key and copy the object, for each of them in every message, and ingest would pay
+ * that on every event without learning anything (JSON keys are strings).
+ */
+const object = z
+  .custom<Record<string, unknown>>((v) => typeof v === "object" && v !== null && !Array.isArray(v), { message: "must be an object" })
+  .meta({ type: "object", additionalProperties: {} });
 
 const common = {
   messageId: z.string().min(1).max(256).optional(),
