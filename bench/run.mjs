@@ -42,7 +42,7 @@ export const PRICES = {
 const stateDir = `.wrangler/bench-${Date.now()}`;
 const cleanup = () => rmSync(stateDir, { recursive: true, force: true });
 const batches = [];
-const logs = { batches, alarms: [], deliveries: [], failures: [] };
+const logs = { batches, alarms: [], deliveries: [], failures: [], unparsed: [] };
 const onLine = (line) => {
   if (line.includes('"pipeline.batch_failed_isolating"') || line.includes('"pipeline.message_failed"')) logs.failures.push({ at: performance.now(), line: line.slice(0, 300) });
   const list = line.includes('"pipeline.batch"') ? batches : line.includes('"session.alarm"') ? logs.alarms : line.includes('"delivery.attempt"') ? logs.deliveries : null;
@@ -50,7 +50,9 @@ const onLine = (line) => {
   try {
     list.push({ at: performance.now(), ...JSON.parse(line.slice(line.indexOf("{"))) });
   } catch {
-    // a partial line: ignore
+    // Not JSON after all (cut or mixed with other output): the events it counted would be
+    // missing from the totals, so it is reported.
+    logs.unparsed.push(line.slice(0, 300));
   }
 };
 
@@ -326,6 +328,8 @@ ${segmentsSection}
 `;
   console.log(report);
   console.log(`consumer failures (batches isolated or messages retried) over the whole run: ${logs.failures.length}${logs.failures.length ? `; first: ${logs.failures[0].line}` : ""}`);
+  console.log(`new shoppers' events accounted for by the consumer's log lines: ${ingestResult.events} of ${workload.events.length}`);
+  console.log(`consumer log lines that could not be read: ${logs.unparsed.length}${logs.unparsed.length ? `; first: ${logs.unparsed[0]}` : ""}`);
   const timing = (name, list, posts) => {
     const t = (k) => list.reduce((n, b) => n + (b.timings?.[k] ?? 0), 0);
     console.log(`${name}: POSTs took ${f(posts.seconds, 1)} s; consumer time (ms): read ${t("read")}, compute ${t("compute")}, D1 write ${t("d1")}, sessions ${t("sessions")}, total ${list.reduce((n, b) => n + b.ms, 0)} over ${list.length} batches`);

@@ -1,0 +1,125 @@
+// `npm run bench:ingest`: phase 1 of the benchmark alone (new shoppers, end to end), for working
+// on ingest and pipeline speed. It reports what `npm run bench` does not: the CPU time workerd
+// spent per 1,000 events (read from /proc, Linux only), and each consumer batch's timings. With
+// BENCH_PROFILE=<file.cpuprofile> it also records a CPU profile of the worker's isolate through
+// wrangler's inspector (open it in Chrome DevTools). Talks to 127.0.0.1 only and stops by itself.
+// Sizes: BENCH_EVENTS (default 40000), BENCH_INGEST_CLIENTS (default 4), BENCH_PORT (default 8940).
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import WebSocket from "ws";
+import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev, wrangler } from "../scripts/local.mjs";
+import { load } from "./load.mjs";
+import { storefrontEvents } from "./workload.mjs";
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 40_000);
+const CLIENTS = Number(process.env.BENCH_INGEST_CLIENTS ?? 4);
+const PORT = Number(process.env.BENCH_PORT ?? 8940);
+const PROFILE = process.env.BENCH_PROFILE;
+const BATCH = 500;
+const WARM_EVENTS = 4_000;
+
+/** CPU time (ms) of every workerd process: the worker, its local bindings and wrangler's proxy. */
+function workerdCpuMs() {
+  let ticks = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      if (!stat.includes("(workerd)")) continue;
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks * 10;
+}
+
+/**
+ * A minimal Chrome DevTools Protocol client on wrangler's inspector (port 9229). With `ws`: the
+ * inspector refuses Node's built-in WebSocket handshake.
+ */
+async function inspector() {
+  const ws = new WebSocket("ws://127.0.0.1:9229/ws");
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = () => reject(new Error("could not connect to wrangler's inspector on 127.0.0.1:9229"));
+  });
+  let id = 0;
+  const pending = new Map();
+  ws.onmessage = (m) => {
+    const data = JSON.parse(m.data);
+    pending.get(data.id)?.(data.result);
+    pending.delete(data.id);
+  };
+  return {
+    call: (method, params = {}) => new Promise((resolve) => (pending.set(++id, resolve), ws.send(JSON.stringify({ id, method, params })))),
+    close: () => ws.close(),
+  };
+}
+
+const stateDir = `.wrangler/ingest-probe-${PORT}`;
+rmSync(stateDir, { recursive: true, force: true });
+applyMigrationsAndSeedKeys(stateDir);
+const batches = [];
+const server = await startDev({
+  port: PORT,
+  stateDir,
+  echo: false,
+  onLine: (line) => {
+    if (!line.includes('"pipeline.batch"')) return;
+    try {
+      batches.push({ at: performance.now(), ...JSON.parse(line.slice(line.indexOf("{"))) });
+    } catch {
+      // a partial line
+    }
+  },
+});
+const received = () => batches.reduce((n, b) => n + (b.received ?? 0), 0);
+const auth = { authorization: `Basic ${btoa(`${DEMO_KEYS.write}:`)}`, "content-type": "application/json" };
+const post = (events) => ({ path: "/v1/batch", init: { method: "POST", headers: auth, body: JSON.stringify({ batch: events }) } });
+
+try {
+  // Warm-up: 4,000 events of other shoppers, so that ingest and the consumer are compiled.
+  const warm = storefrontEvents({ events: WARM_EVENTS }).events.map((e) => ({ ...e, messageId: `warm-${e.messageId}`, anonymousId: e.anonymousId && `warm-${e.anonymousId}`, userId: e.userId && `warm-${e.userId}` }));
+  await load({ url: server.url, concurrency: 1, seconds: 60, maxRequests: warm.length / BATCH, makeRequest: (i) => post(warm.slice(i * BATCH, (i + 1) * BATCH)) });
+  const warmDeadline = performance.now() + 60_000;
+  while (received() < warm.length && performance.now() < warmDeadline) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 1_000));
+  batches.length = 0;
+
+  const workload = storefrontEvents({ events: EVENTS });
+  const bodies = [];
+  for (let i = 0; i < workload.events.length; i += BATCH) bodies.push(post(workload.events.slice(i, i + BATCH)));
+  const cdp = PROFILE ? await inspector() : null;
+  if (cdp) {
+    await cdp.call("Profiler.enable");
+    await cdp.call("Profiler.setSamplingInterval", { interval: 200 });
+    await cdp.call("Profiler.start");
+  }
+  const cpu0 = workerdCpuMs();
+  const t0 = performance.now();
+  const posting = await load({ url: server.url, concurrency: CLIENTS, seconds: 300, maxRequests: bodies.length, makeRequest: (i) => bodies[i] });
+  const posted = performance.now();
+  const deadline = posted + 300_000;
+  while (received() < EVENTS && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const seconds = ((batches.at(-1)?.at ?? performance.now()) - t0) / 1000;
+  const cpu = workerdCpuMs() - cpu0;
+  if (cdp) {
+    const { profile } = await cdp.call("Profiler.stop");
+    writeFileSync(PROFILE, JSON.stringify(profile));
+    cdp.close();
+  }
+  const sum = (k) => batches.reduce((n, b) => n + (b.timings?.[k] ?? 0), 0);
+  console.log(`${received()} of ${EVENTS} events in ${seconds.toFixed(2)} s: ${Math.round(received() / seconds)} events/s (posting ${((posted - t0) / 1000).toFixed(2)} s, ${posting.errors} POST errors)`);
+  console.log(`workerd CPU: ${cpu} ms, ${(cpu / (EVENTS / 1000)).toFixed(1)} ms per 1,000 events`);
+  console.log(`consumer: ${batches.length} batches; read ${sum("read")} ms, compute ${sum("compute")} ms, D1 write ${sum("d1")} ms, sessions ${sum("sessions")} ms`);
+  for (const b of batches) console.log(`  +${((b.at - t0) / 1000).toFixed(2)} s: ${b.queueMessages} packs, ${b.events} events, ${b.customers} customers, ${b.ms} ms ${JSON.stringify(b.timings)}`);
+  if (PROFILE) console.log(`CPU profile: ${PROFILE}`);
+} finally {
+  await server.stop();
+}
+// Every event accounted for in D1 itself, not only in the consumer's log lines.
+const stored = JSON.parse(wrangler(["d1", "execute", "DB", "--local", "--json", "--command", "SELECT sum(event_count) AS n FROM customers"], { stateDir }))[0].results[0].n;
+const sent = EVENTS + WARM_EVENTS;
+console.log(`stored in D1: ${stored} of the ${sent} events sent (warm-up included)${stored === sent ? "" : " (NOT ALL STORED)"}`);
+rmSync(stateDir, { recursive: true, force: true });
+process.exit(0);
