@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import WebSocket from "ws";
 import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev, wrangler } from "../scripts/local.mjs";
 import { load } from "./load.mjs";
+import { WARM_EVENTS, warmUpIngest } from "./warm-up.mjs";
 import { storefrontEvents } from "./workload.mjs";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 40_000);
@@ -15,7 +16,6 @@ const CLIENTS = Number(process.env.BENCH_INGEST_CLIENTS ?? 4);
 const PORT = Number(process.env.BENCH_PORT ?? 8940);
 const PROFILE = process.env.BENCH_PROFILE;
 const BATCH = 500;
-const WARM_EVENTS = 4_000;
 
 /** CPU time (ms) of every workerd process: the worker, its local bindings and wrangler's proxy. */
 function workerdCpuMs() {
@@ -78,12 +78,7 @@ const auth = { authorization: `Basic ${btoa(`${DEMO_KEYS.write}:`)}`, "content-t
 const post = (events) => ({ path: "/v1/batch", init: { method: "POST", headers: auth, body: JSON.stringify({ batch: events }) } });
 
 try {
-  // Warm-up: 4,000 events of other shoppers, so that ingest and the consumer are compiled.
-  const warm = storefrontEvents({ events: WARM_EVENTS }).events.map((e) => ({ ...e, messageId: `warm-${e.messageId}`, anonymousId: e.anonymousId && `warm-${e.anonymousId}`, userId: e.userId && `warm-${e.userId}` }));
-  await load({ url: server.url, concurrency: 1, seconds: 60, maxRequests: warm.length / BATCH, makeRequest: (i) => post(warm.slice(i * BATCH, (i + 1) * BATCH)) });
-  const warmDeadline = performance.now() + 60_000;
-  while (received() < warm.length && performance.now() < warmDeadline) await new Promise((r) => setTimeout(r, 100));
-  await new Promise((r) => setTimeout(r, 1_000));
+  await warmUpIngest({ url: server.url, headers: auth, batch: BATCH, received });
   batches.length = 0;
 
   const workload = storefrontEvents({ events: EVENTS });

@@ -13,6 +13,7 @@ import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev, wrangler } from "../sc
 import { peopleWithDuplicates } from "./duplicates-workload.mjs";
 import { load, quantile } from "./load.mjs";
 import { simulatedCatalog, simulatedEvents, storefrontEvents } from "./workload.mjs";
+import { warmUpIngest } from "./warm-up.mjs";
 import { benchTriggers } from "./triggers.mjs";
 import { benchContent } from "./content.mjs";
 import { benchSegments } from "./segments.mjs";
@@ -74,6 +75,8 @@ try {
   for (let i = 0; i < workload.events.length; i += BATCH) bodies.push(JSON.stringify({ batch: workload.events.slice(i, i + BATCH) }));
   const postedBytes = bodies.reduce((n, b) => n + b.length, 0);
   const writeAuth = { authorization: `Basic ${btoa(`${DEMO_KEYS.write}:`)}`, "content-type": "application/json" };
+  await warmUpIngest({ url: rapport.url, headers: writeAuth, batch: BATCH, received: () => batches.reduce((n, b) => n + (b.received ?? 0), 0) });
+  batches.length = 0;
   const t0 = performance.now();
   const ingest = await load({ url: rapport.url, concurrency: INGEST_CONCURRENCY, seconds: 300, maxRequests: bodies.length, makeRequest: (i) => ({ path: "/v1/batch", init: { method: "POST", headers: writeAuth, body: bodies[i] } }) });
   const processed = () => batches.reduce((n, b) => n + (b.received ?? b.events + b.duplicates + (b.suppressed ?? 0)), 0);
