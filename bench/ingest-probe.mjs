@@ -6,7 +6,8 @@
 // Sizes: BENCH_EVENTS (default 40000), BENCH_INGEST_CLIENTS (default 4), BENCH_PORT (default 8940).
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import WebSocket from "ws";
-import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev, wrangler } from "../scripts/local.mjs";
+import { DEMO_KEYS, wrangler } from "../scripts/local.mjs";
+import { freshServer } from "./server.mjs";
 import { load } from "./load.mjs";
 import { WARM_EVENTS, warmUpIngest } from "./warm-up.mjs";
 import { storefrontEvents } from "./workload.mjs";
@@ -58,21 +59,8 @@ async function inspector() {
 
 const stateDir = `.wrangler/ingest-probe-${PORT}`;
 rmSync(stateDir, { recursive: true, force: true });
-applyMigrationsAndSeedKeys(stateDir);
-const batches = [];
-const server = await startDev({
-  port: PORT,
-  stateDir,
-  echo: false,
-  onLine: (line) => {
-    if (!line.includes('"pipeline.batch"')) return;
-    try {
-      batches.push({ at: performance.now(), ...JSON.parse(line.slice(line.indexOf("{"))) });
-    } catch {
-      // a partial line
-    }
-  },
-});
+const server = await freshServer(PORT, stateDir);
+const { batches } = server;
 const received = () => batches.reduce((n, b) => n + (b.received ?? 0), 0);
 const auth = { authorization: `Basic ${btoa(`${DEMO_KEYS.write}:`)}`, "content-type": "application/json" };
 const post = (events) => ({ path: "/v1/batch", init: { method: "POST", headers: auth, body: JSON.stringify({ batch: events }) } });

@@ -3,7 +3,7 @@
 // models active, in alternating rounds; and the time of an evaluation pass over every profile (at
 // least 100,000).
 import { rmSync } from "node:fs";
-import { applyMigrationsAndSeedKeys, startDev } from "../scripts/local.mjs";
+import { freshServer } from "./server.mjs";
 import { load } from "./load.mjs";
 import { storefrontEvents } from "./workload.mjs";
 
@@ -82,26 +82,6 @@ async function waitForRun(url, adminHeaders, runId, timeoutMs = 900_000) {
     if (run.finishedAt || performance.now() > deadline) return run;
     await new Promise((r) => setTimeout(r, 250));
   }
-}
-
-/** A fresh Rapport (its own local state), with its consumer's batch log lines collected. */
-async function freshServer(port, stateDir) {
-  applyMigrationsAndSeedKeys(stateDir);
-  const batches = [];
-  const server = await startDev({
-    port,
-    stateDir,
-    echo: false,
-    onLine: (line) => {
-      if (!line.includes('"pipeline.batch"')) return;
-      try {
-        batches.push({ at: performance.now(), ...JSON.parse(line.slice(line.indexOf("{"))) });
-      } catch {
-        // a partial line
-      }
-    },
-  });
-  return { ...server, batches };
 }
 
 const total = (list) => {

@@ -1,0 +1,22 @@
+// A Rapport for a benchmark phase: its own local state, started with `wrangler dev`, with its
+// consumer's batch log lines (`pipeline.batch`) collected.
+import { applyMigrationsAndSeedKeys, startDev } from "../scripts/local.mjs";
+
+export async function freshServer(port, stateDir) {
+  applyMigrationsAndSeedKeys(stateDir);
+  const batches = [];
+  const server = await startDev({
+    port,
+    stateDir,
+    echo: false,
+    onLine: (line) => {
+      if (!line.includes('"pipeline.batch"')) return;
+      try {
+        batches.push({ at: performance.now(), ...JSON.parse(line.slice(line.indexOf("{"))) });
+      } catch {
+        // a partial line
+      }
+    },
+  });
+  return { ...server, batches };
+}
