@@ -137,6 +137,32 @@ describe("ingest: errors", () => {
     }, "quarantined batch item");
   });
 
+  it("refuses context, properties, traits and integrations that are not objects, naming each field", async () => {
+    const userId = uid();
+    const res = await ingest("/v1/batch", {
+      batch: [
+        { type: "track", userId, event: "A", properties: "not-an-object-marker" },
+        { type: "identify", userId, traits: ["a"] },
+        { type: "page", userId, context: null },
+        { type: "track", userId, event: "B", integrations: 3 },
+        { type: "track", userId, event: "Fine", properties: { a: 1 }, context: {}, integrations: {} },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body.accepted).toBe(1);
+    expect(body.rejected.map((r: any) => [r.index, r.errors[0].field, r.errors[0].message])).toEqual([
+      [0, "batch[0].properties", "must be an object"],
+      [1, "batch[1].traits", "must be an object"],
+      [2, "batch[2].context", "must be an object"],
+      [3, "batch[3].integrations", "must be an object"],
+    ]);
+    await eventually(async () => {
+      const list = (await (await admin("/v1/admin/quarantine?limit=100")).json()) as { items: any[] };
+      return list.items.some((i) => i.raw.includes("not-an-object-marker"));
+    }, "quarantined item");
+  });
+
   it("refuses a batch of more than 2,500 messages, saying which limit", async () => {
     const batch = Array.from({ length: 2501 }, () => ({ type: "page", anonymousId: "a" }));
     const res = await ingest("/v1/batch", { batch });
