@@ -60,7 +60,7 @@ async function inspector() {
 const stateDir = `.wrangler/ingest-probe-${PORT}`;
 rmSync(stateDir, { recursive: true, force: true });
 const server = await freshServer(PORT, stateDir);
-const { batches } = server;
+const { batches, unparsed } = server;
 const received = () => batches.reduce((n, b) => n + (b.received ?? 0), 0);
 const auth = { authorization: `Basic ${btoa(`${DEMO_KEYS.write}:`)}`, "content-type": "application/json" };
 const post = (events) => ({ path: "/v1/batch", init: { method: "POST", headers: auth, body: JSON.stringify({ batch: events }) } });
@@ -96,6 +96,7 @@ try {
   console.log(`workerd CPU: ${cpu} ms, ${(cpu / (EVENTS / 1000)).toFixed(1)} ms per 1,000 events`);
   console.log(`consumer: ${batches.length} batches; read ${sum("read")} ms, compute ${sum("compute")} ms, D1 write ${sum("d1")} ms, sessions ${sum("sessions")} ms`);
   for (const b of batches) console.log(`  +${((b.at - t0) / 1000).toFixed(2)} s: ${b.queueMessages} packs, ${b.events} events, ${b.customers} customers, ${b.ms} ms ${JSON.stringify(b.timings)}`);
+  if (unparsed.length > 0) console.log(`consumer log lines that could not be read: ${unparsed.length}; first: ${unparsed[0]}`);
   if (PROFILE) console.log(`CPU profile: ${PROFILE}`);
 } finally {
   await server.stop();

@@ -1,6 +1,7 @@
 // Before ingest is measured: 4,000 events of other shoppers (every identifier prefixed `warm-`,
-// emails included, so that none of them links to a measured shopper), posted and processed, so that V8 has compiled ingest and the consumer. Without it the first seconds of a
-// run measure the compiler (the GET phase has its own warm-up, the first read of each shopper).
+// emails included, so that none of them links to a measured shopper), posted and processed, so
+// that V8 has compiled ingest and the consumer. Without it the first seconds of a run measure the
+// compiler (the GET phase has its own warm-up: the first read of each shopper).
 import { load } from "./load.mjs";
 import { storefrontEvents } from "./workload.mjs";
 
