@@ -145,6 +145,24 @@ describe("CustomerSession fed by the pipeline", () => {
     }
   });
 
+  it("costs a served customer's batch one storage row in its object, snapshot write included", async () => {
+    const userId = uid();
+    await processEvents(env, [ev({ type: "identify", userId, timestamp: at(0) })]);
+    await profileWhen(userId, () => true);
+    // Past the one-second spacing of the first snapshot, so this call writes the snapshot itself.
+    await new Promise((r) => setTimeout(r, 1_100));
+    // A page view: no trigger starts on it, so no timer row either.
+    const stats = await processEvents(env, [ev({ type: "page", userId, timestamp: at(1), properties: { url: "https://shop.test/one-row" } })]);
+    expect(stats.sessionCalls).toBe(1);
+    expect(stats.sessionRowsWritten).toBe(1);
+    const fresh = await eventually(async () => {
+      const res = await getCustomer(userId);
+      const body = (await res.json()) as any;
+      return res.headers.get("x-rapport-source") === "kv" && body.session.current?.pageViews === 1 && body;
+    }, "the snapshot with the page view");
+    expect(fresh.session.current.events).toBe(2);
+  });
+
   it("applies a redelivered batch to the session once", async () => {
     const userId = uid();
     await processEvents(env, [ev({ type: "identify", userId, timestamp: at(0) })]);
