@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../src/events/types";
 import { processEvents } from "../src/pipeline/process";
 import { admin, api, bearer, eventually, getCustomer, ingest, KEYS, profileWhen, uid } from "./helpers";
+import { RowEvents } from "../src/profiles/row-events";
 
 const ev = (p: Partial<StoredEvent> & Pick<StoredEvent, "type">): StoredEvent => ({ messageId: crypto.randomUUID(), timestamp: new Date().toISOString(), receivedAt: new Date().toISOString(), sourceId: "key_test", ...p });
 
@@ -114,9 +115,9 @@ describe("erasure", () => {
     const { userId, profile } = await seedPerson();
     const before = (await loadProfile(database(env.DB), profile.id))!;
     await admin(`/v1/customers/${userId}`, { method: "DELETE" });
-    const stale = commitStatements(env.DB, [{ customerId: profile.id, previousVersion: before.version, state: before.state, recentEvents: [], chunkCount: 0, identities: before.identities, newIdentities: [], newEvents: [], segments: {}, scores: null, servedAt: before.servedAt, sessionAt: null, createdAt: before.createdAt, now: Date.now() }]);
+    const stale = commitStatements(env.DB, [{ customerId: profile.id, previousVersion: before.version, state: before.state, recentEvents: RowEvents.empty(), chunkCount: 0, identities: before.identities, newIdentities: [], newEvents: [], segments: {}, scores: null, servedAt: before.servedAt, sessionAt: null, createdAt: before.createdAt, now: Date.now() }]);
     await expect(env.DB.batch(stale)).rejects.toThrow(/rapport_version_conflict/);
-    const newPerson = commitStatements(env.DB, [{ customerId: "cus_000000000000000000000000000a", previousVersion: null, state: before.state, recentEvents: [], chunkCount: 0, identities: [], newIdentities: [{ key: `user_id:${userId}`, kind: "user_id", value: userId }], newEvents: [], segments: {}, scores: null, servedAt: null, sessionAt: null, createdAt: Date.now(), now: Date.now() }]);
+    const newPerson = commitStatements(env.DB, [{ customerId: "cus_000000000000000000000000000a", previousVersion: null, state: before.state, recentEvents: RowEvents.empty(), chunkCount: 0, identities: [], newIdentities: [{ key: `user_id:${userId}`, kind: "user_id", value: userId }], newEvents: [], segments: {}, scores: null, servedAt: null, sessionAt: null, createdAt: Date.now(), now: Date.now() }]);
     await expect(env.DB.batch(newPerson)).rejects.toThrow(/rapport_suppressed/);
   });
 

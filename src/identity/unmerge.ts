@@ -18,6 +18,7 @@ import { toDocument } from "../profiles/document";
 import { identityKey, snapshotKey } from "../profiles/snapshot";
 import { sessionStub } from "../sessions/stub";
 import { commitStatements, loadEvents, loadProfile, type StoredProfile } from "../profiles/store";
+import { RowEvents } from "../profiles/row-events";
 import { identitiesOf } from "./keys";
 import { pairKey } from "./resolve";
 
@@ -59,8 +60,8 @@ export async function unmerge(env: Env, mergedId: string, now = Date.now()): Pro
   const survivorState = applyEvents(emptyProfile(), toSurvivor, normalize);
   const restoredState = applyEvents(emptyProfile(), toRestored, normalize);
   const writes = [
-    { customerId: survivor.id, previousVersion: survivor.version, state: survivorState, recentEvents: [], chunkCount: 0, identities: survivorIdentities, newIdentities: [], newEvents: toSurvivor, segments: survivor.segments, scores: null, servedAt: survivor.servedAt, sessionAt: survivor.sessionAt, createdAt: survivor.createdAt, now },
-    { customerId: before.id, previousVersion: null, state: restoredState, recentEvents: [], chunkCount: 0, identities: restoredIdentities, newIdentities: [], newEvents: toRestored, segments: {}, scores: null, servedAt: before.servedAt, sessionAt: before.sessionAt ?? null, createdAt: before.createdAt, now },
+    { customerId: survivor.id, previousVersion: survivor.version, state: survivorState, recentEvents: RowEvents.empty(), chunkCount: 0, identities: survivorIdentities, newIdentities: [], newEvents: toSurvivor, segments: survivor.segments, scores: null, servedAt: survivor.servedAt, sessionAt: survivor.sessionAt, createdAt: survivor.createdAt, now },
+    { customerId: before.id, previousVersion: null, state: restoredState, recentEvents: RowEvents.empty(), chunkCount: 0, identities: restoredIdentities, newIdentities: [], newEvents: toRestored, segments: {}, scores: null, servedAt: before.servedAt, sessionAt: before.sessionAt ?? null, createdAt: before.createdAt, now },
   ];
   await env.DB.batch([
     // The survivor's chunks are rewritten, split between the two.

@@ -8,6 +8,7 @@ import type { StoredEvent } from "../events/types";
 import type { Identity } from "../identity/keys";
 import { emptyProfile, isNewer, traitWins, type ProfileState, type TraitStamp } from "./apply";
 import type { StoredProfile } from "./store";
+import { RowEvents } from "./row-events";
 import { mergeComputed } from "../segments/computed";
 import { mergeAggregates } from "../segments/aggregates";
 
@@ -55,10 +56,11 @@ function mergeEnrichment(a: ProfileState["enrichment"], b: ProfileState["enrichm
 export function combine(
   survivor: StoredProfile | undefined,
   absorbed: readonly StoredProfile[],
-): { state: ProfileState; recentEvents: StoredEvent[]; chunkCount: number; identities: Identity[]; servedAt: number | null; sessionAt: number | null } {
+): { state: ProfileState; recentEvents: RowEvents; chunkCount: number; identities: Identity[]; servedAt: number | null; sessionAt: number | null } {
   const all = [...(survivor ? [survivor] : []), ...absorbed];
   const seen = new Set<string>();
-  const recentEvents = all.flatMap((p) => p.recentEvents).filter((e) => (seen.has(e.messageId) ? false : (seen.add(e.messageId), true)));
+  // Without merges the survivor's row is kept as it is (text, not parsed).
+  const recentEvents = all.length === 1 ? all[0]!.recentEvents : all.length === 0 ? RowEvents.empty() : RowEvents.of(all.flatMap((p) => p.recentEvents.list).filter((e) => (seen.has(e.messageId) ? false : (seen.add(e.messageId), true))));
   const earliest = (times: (number | null)[]) => {
     const known = times.filter((t): t is number => t !== null);
     return known.length > 0 ? Math.min(...known) : null;

@@ -15,12 +15,14 @@ import { customers, eventChunks, identities, suppressions } from "../db/schema";
 import type { StoredEvent } from "../events/types";
 import { identityFromKey, type Identity } from "../identity/keys";
 import type { Counters, ProfileState } from "./apply";
+import { RowEvents } from "./row-events";
 
 export interface StoredProfile {
   id: string;
   state: ProfileState;
   identities: Identity[];
-  recentEvents: StoredEvent[];
+  /** The events kept in the row (the latest; older ones are in event_chunks). */
+  recentEvents: RowEvents;
   chunkCount: number;
   /** Segment memberships (segments/membership.ts). */
   segments: Membership;
@@ -75,7 +77,7 @@ export async function loadProfile(db: Database, id: string): Promise<StoredProfi
 export async function loadSeenMessageIds(db: Database, profiles: readonly StoredProfile[], messageIds: readonly string[]): Promise<Set<string>> {
   const wanted = new Set(messageIds);
   const seen = new Set<string>();
-  for (const p of profiles) for (const e of p.recentEvents) if (wanted.has(e.messageId)) seen.add(e.messageId);
+  for (const p of profiles) p.recentEvents.collectSeen(wanted, seen);
   const withChunks = profiles.filter((p) => p.chunkCount > 0).map((p) => p.id);
   if (withChunks.length > 0 && messageIds.length > 0) {
     const rows = await db.all<{ m: string }>(sql`
@@ -111,7 +113,7 @@ export interface ProfileWrite {
   previousVersion: number | null;
   state: ProfileState;
   /** The customer's stored events before this write (its row's recent events). */
-  recentEvents: StoredEvent[];
+  recentEvents: RowEvents;
   chunkCount: number;
   /** The identities the customer already has. */
   identities: Identity[];
@@ -127,14 +129,13 @@ export interface ProfileWrite {
 }
 
 /**
- * Where a write's events go: kept in the row, or moved (with the row's) into new chunks. The
- * row's events come back serialized too (`recentJson`): the size check already made the string.
+ * Where a write's events go: kept in the row (its text with the new events appended), or moved
+ * with the row's into new chunks once the row would pass RECENT_EVENTS_MAX_BYTES.
  */
-export function placeEvents(recent: readonly StoredEvent[], fresh: readonly StoredEvent[]): { recent: StoredEvent[]; recentJson: string; chunks: StoredEvent[][] } {
-  const all = [...recent, ...fresh];
-  const json = JSON.stringify(all);
-  if (json.length <= RECENT_EVENTS_MAX_BYTES) return { recent: all, recentJson: json, chunks: [] };
-  return { recent: [], recentJson: "[]", chunks: splitBySize(all, MAX_CHUNK_BYTES) };
+export function placeEvents(recent: RowEvents, fresh: readonly StoredEvent[]): { recentJson: string; chunks: StoredEvent[][] } {
+  const json = recent.appendedJson(fresh.map((e) => JSON.stringify(e)));
+  if (json.length <= RECENT_EVENTS_MAX_BYTES) return { recentJson: json, chunks: [] };
+  return { recentJson: "[]", chunks: splitBySize([...recent.list, ...fresh], MAX_CHUNK_BYTES) };
 }
 
 /**
@@ -287,7 +288,7 @@ export async function loadEvents(db: Database, customerId: string): Promise<Stor
 export async function storedEventsOf(db: Database, profile: StoredProfile): Promise<StoredEvent[]> {
   const customerId = profile.id;
   const rows = profile.chunkCount > 0 ? await db.select({ events: eventChunks.events }).from(eventChunks).where(eq(eventChunks.customerId, customerId)).all() : [];
-  const events = [...profile.recentEvents, ...rows.flatMap((r) => JSON.parse(r.events) as StoredEvent[])];
+  const events = [...profile.recentEvents.list, ...rows.flatMap((r) => JSON.parse(r.events) as StoredEvent[])];
   return events.sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp) || (a.messageId < b.messageId ? 1 : a.messageId > b.messageId ? -1 : 0));
 }
 
@@ -308,7 +309,7 @@ function toStoredProfile(r: typeof customers.$inferSelect): StoredProfile {
       lastSeenAt: r.lastSeenAt,
     },
     identities: (JSON.parse(r.identityKeys) as string[]).map(identityFromKey),
-    recentEvents: JSON.parse(r.recentEvents) as StoredEvent[],
+    recentEvents: RowEvents.fromJson(r.recentEvents),
     chunkCount: r.chunkCount,
     segments: JSON.parse(r.segments) as Membership,
     scores: r.scores ? (JSON.parse(r.scores) as Scores) : null,
