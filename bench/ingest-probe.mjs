@@ -4,6 +4,9 @@
 // BENCH_PROFILE=<file.cpuprofile> it also records a CPU profile of the worker's isolate through
 // wrangler's inspector (open it in Chrome DevTools). Talks to 127.0.0.1 only and stops by itself.
 // Sizes: BENCH_EVENTS (default 40000), BENCH_INGEST_CLIENTS (default 4), BENCH_PORT (default 8940).
+// BENCH_RETURNING=1 measures the returning shoppers of `npm run bench` instead (its phase 3): phase
+// 1 runs unmeasured, every identified shopper is read once (which starts their snapshots and
+// session objects), then a fifth of the events come again a day later, and that is measured.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import WebSocket from "ws";
 import { DEMO_KEYS, wrangler } from "../scripts/local.mjs";
@@ -16,6 +19,7 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 40_000);
 const CLIENTS = Number(process.env.BENCH_INGEST_CLIENTS ?? 4);
 const PORT = Number(process.env.BENCH_PORT ?? 8940);
 const PROFILE = process.env.BENCH_PROFILE;
+const RETURNING = process.env.BENCH_RETURNING === "1";
 const BATCH = 500;
 
 /** CPU time (ms) of every workerd process: the worker, its local bindings and wrangler's proxy. */
@@ -70,8 +74,22 @@ try {
   batches.length = 0;
 
   const workload = storefrontEvents({ events: EVENTS });
+  let measured = workload.events;
+  if (RETURNING) {
+    await load({ url: server.url, concurrency: CLIENTS, seconds: 300, maxRequests: Math.ceil(measured.length / BATCH), makeRequest: (i) => post(measured.slice(i * BATCH, (i + 1) * BATCH)) });
+    const until = performance.now() + 300_000;
+    while (received() < EVENTS && performance.now() < until) await new Promise((r) => setTimeout(r, 50));
+    const readAuth = { authorization: `Bearer ${DEMO_KEYS.read}` };
+    const ids = workload.identified;
+    const reads = await load({ url: server.url, concurrency: 8, seconds: 1_200, maxRequests: ids.length, makeRequest: (i) => ({ path: `/v1/customers/${ids[i]}`, init: { headers: readAuth } }) });
+    console.log(`read ${reads.requests} of ${ids.length} identified shoppers (${reads.errors} errors); measuring their return`);
+    await new Promise((r) => setTimeout(r, 15_000));
+    batches.length = 0;
+    const day = 86_400_000;
+    measured = workload.events.slice(0, Math.floor(EVENTS / 5)).map((e) => ({ ...e, messageId: `r-${e.messageId}`, timestamp: new Date(Date.parse(e.timestamp) + day).toISOString() }));
+  }
   const bodies = [];
-  for (let i = 0; i < workload.events.length; i += BATCH) bodies.push(post(workload.events.slice(i, i + BATCH)));
+  for (let i = 0; i < measured.length; i += BATCH) bodies.push(post(measured.slice(i, i + BATCH)));
   const cdp = PROFILE ? await inspector() : null;
   if (cdp) {
     await cdp.call("Profiler.enable");
@@ -83,7 +101,7 @@ try {
   const posting = await load({ url: server.url, concurrency: CLIENTS, seconds: 300, maxRequests: bodies.length, makeRequest: (i) => bodies[i] });
   const posted = performance.now();
   const deadline = posted + 300_000;
-  while (received() < EVENTS && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (received() < measured.length && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const seconds = ((batches.at(-1)?.at ?? performance.now()) - t0) / 1000;
   const cpu = workerdCpuMs() - cpu0;
   if (cdp) {
@@ -92,10 +110,10 @@ try {
     cdp.close();
   }
   const sum = (k) => batches.reduce((n, b) => n + (b.timings?.[k] ?? 0), 0);
-  console.log(`${received()} of ${EVENTS} events in ${seconds.toFixed(2)} s: ${Math.round(received() / seconds)} events/s (posting ${((posted - t0) / 1000).toFixed(2)} s, ${posting.errors} POST errors)`);
-  console.log(`workerd CPU: ${cpu} ms, ${(cpu / (EVENTS / 1000)).toFixed(1)} ms per 1,000 events`);
+  console.log(`${received()} of ${measured.length} ${RETURNING ? "returning shoppers' " : ""}events in ${seconds.toFixed(2)} s: ${Math.round(received() / seconds)} events/s (posting ${((posted - t0) / 1000).toFixed(2)} s, ${posting.errors} POST errors)`);
+  console.log(`workerd CPU: ${cpu} ms, ${(cpu / (measured.length / 1000)).toFixed(1)} ms per 1,000 events`);
   console.log(`consumer: ${batches.length} batches; read ${sum("read")} ms, compute ${sum("compute")} ms, D1 write ${sum("d1")} ms, sessions ${sum("sessions")} ms`);
-  for (const b of batches) console.log(`  +${((b.at - t0) / 1000).toFixed(2)} s: ${b.queueMessages} packs, ${b.events} events, ${b.customers} customers, ${b.ms} ms ${JSON.stringify(b.timings)}`);
+  for (const b of batches) console.log(`  +${((b.at - t0) / 1000).toFixed(2)} s: ${b.queueMessages} packs, ${b.events} events, ${b.customers} customers, ${b.sessionCalls} session calls, ${b.kvWrites} KV writes, ${b.ms} ms ${JSON.stringify(b.timings)}`);
   if (unparsed.length > 0) console.log(`consumer log lines that could not be read: ${unparsed.length}; first: ${unparsed[0]}`);
   if (PROFILE) console.log(`CPU profile: ${PROFILE}`);
 } finally {
@@ -103,7 +121,7 @@ try {
 }
 // Every event accounted for in D1 itself, not only in the consumer's log lines.
 const stored = JSON.parse(wrangler(["d1", "execute", "DB", "--local", "--json", "--command", "SELECT sum(event_count) AS n FROM customers"], { stateDir }))[0].results[0].n;
-const sent = EVENTS + WARM_EVENTS;
+const sent = EVENTS + WARM_EVENTS + (RETURNING ? Math.floor(EVENTS / 5) : 0);
 console.log(`stored in D1: ${stored} of the ${sent} events sent (warm-up included)${stored === sent ? "" : " (NOT ALL STORED)"}`);
 rmSync(stateDir, { recursive: true, force: true });
 process.exit(0);
