@@ -1,7 +1,9 @@
 // Tracking plans end to end: managed through the admin API, applied at ingest to the source they
 // name, violations recorded by the pipeline (once per event, however often it is delivered),
 // listed and counted per event name.
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { saveDefinition } from "../src/db/current-definitions";
 import { admin, api, basic, bearer, eventually, KEYS, profileWhen, uid } from "./helpers";
 
 const PRODUCT_VIEWED = {
@@ -205,6 +207,31 @@ describe("The tracking plan API", () => {
     expect(await got.json()).toMatchObject({ id: first, version: 2, violations: "drop", unplannedEvents: "allow" });
     expect((await putPlan("violations", { sources: [uid("k")] })).status).toBe(400);
     expect((await admin(`/v1/tracking-plans/${uid("none")}`)).status).toBe(404);
+  });
+
+  it("gives a source one plan even when two plans for it are saved at the same moment", async () => {
+    for (let round = 0; round < 3; round++) {
+      const source = uid("key");
+      const ids = [uid("racer"), uid("racer"), uid("racer")];
+      const answers = await Promise.all(ids.map((id) => putPlan(id, { sources: [source] })));
+      expect(answers.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+      const listed = (await (await admin("/v1/tracking-plans")).json<{ plans: { id: string; sources: string[] }[] }>()).plans;
+      expect(listed.filter((p) => p.sources.includes(source))).toHaveLength(1);
+    }
+  });
+
+  it("refuses a second plan for a source in the write itself, not only in the API's check", async () => {
+    const source = uid("key");
+    const first = uid("first");
+    expect((await putPlan(first, { sources: [source] })).status).toBe(201);
+    // Straight to the table, as a save that passed the API's check just before the first one committed.
+    const second = saveDefinition(env.DB, "tracking_plans", uid("second"), JSON.stringify({ sources: [uid("other"), source] }));
+    await expect(second).rejects.toThrow(/rapport_source_taken/);
+    // Deleted, the first plan no longer holds the source, and a plan given it takes it.
+    expect((await admin(`/v1/tracking-plans/${first}`, { method: "DELETE" })).status).toBe(204);
+    expect((await putPlan(uid("third"), { sources: [source] })).status).toBe(201);
+    // Undeleting the first (saving it again) would give the source two plans.
+    await expect(saveDefinition(env.DB, "tracking_plans", first, JSON.stringify({ sources: [source] }))).rejects.toThrow(/rapport_source_taken/);
   });
 
   it("checks a message against a plan without sending it", async () => {

@@ -20,12 +20,29 @@ export class SourceTaken extends Error {
   }
 }
 
-export async function savePlan(d1: D1Database, id: string, plan: TrackingPlan, expectedVersion?: number, now = Date.now()): Promise<{ stored: StoredPlan; created: boolean }> {
+/** The plan other than `id` that covers one of these sources, if any. */
+async function takenSource(d1: D1Database, id: string, sources: readonly string[]): Promise<SourceTaken | null> {
   for (const other of await listPlans(d1)) {
     if (other.id === id) continue;
-    const shared = other.definition.sources.find((s) => plan.sources.includes(s));
-    if (shared !== undefined) throw new SourceTaken(shared, other.id);
+    const shared = other.definition.sources.find((s) => sources.includes(s));
+    if (shared !== undefined) return new SourceTaken(shared, other.id);
   }
-  const { stored, created } = await store.save(d1, id, plan, expectedVersion, now);
-  return { stored, created };
+  return null;
+}
+
+/**
+ * Saves a plan unless another one covers one of its sources. Checked first, for an error that
+ * names them, and again by migration 0015's guard within the write: of two saves at the same
+ * moment, the second aborts there.
+ */
+export async function savePlan(d1: D1Database, id: string, plan: TrackingPlan, expectedVersion?: number, now = Date.now()): Promise<{ stored: StoredPlan; created: boolean }> {
+  const taken = await takenSource(d1, id, plan.sources);
+  if (taken) throw taken;
+  try {
+    const { stored, created } = await store.save(d1, id, plan, expectedVersion, now);
+    return { stored, created };
+  } catch (err) {
+    if (!String(err).includes("rapport_source_taken")) throw err;
+    throw (await takenSource(d1, id, plan.sources)) ?? err;
+  }
 }
