@@ -13,6 +13,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { customers, eventChunks, identities, suppressions } from "../db/schema";
 import type { StoredEvent } from "../events/types";
+import { eventJson } from "../events/json";
 import { identityFromKey, type Identity } from "../identity/keys";
 import type { Counters, ProfileState } from "./apply";
 import { RowEvents } from "./row-events";
@@ -133,9 +134,9 @@ export interface ProfileWrite {
  * with the row's into new chunks once the row would pass RECENT_EVENTS_MAX_BYTES.
  */
 export function placeEvents(recent: RowEvents, fresh: readonly StoredEvent[]): { recentJson: string; chunks: StoredEvent[][] } {
-  const json = recent.appendedJson(fresh.map((e) => JSON.stringify(e)));
+  const json = recent.appendedJson(fresh.map(eventJson));
   if (json.length <= RECENT_EVENTS_MAX_BYTES) return { recentJson: json, chunks: [] };
-  return { recentJson: "[]", chunks: splitBySize([...recent.list, ...fresh], MAX_CHUNK_BYTES) };
+  return { recentJson: "[]", chunks: splitBySize([...recent.list, ...fresh], MAX_CHUNK_BYTES, (e) => eventJson(e).length) };
 }
 
 /**
@@ -225,7 +226,7 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
     for (const chunk of chunks) {
       const times = chunk.map((e) => Date.parse(e.timestamp));
       const meta = { customer_id: w.customerId, received_at: w.now, min_ts: Math.min(...times), max_ts: Math.max(...times), message_ids: JSON.stringify(chunk.map((e) => e.messageId)) };
-      chunkRows.push({ json: JSON.stringify(meta), text: JSON.stringify(chunk) });
+      chunkRows.push({ json: JSON.stringify(meta), text: `[${chunk.map(eventJson).join(",")}]` });
     }
   }
   const statements: D1PreparedStatement[] = [];
