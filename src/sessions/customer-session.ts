@@ -114,11 +114,8 @@ export class CustomerSession extends DurableObject<Env> {
     return { timeoutMs: config.sessionTimeoutMinutes * 60_000, recentViewsMax: config.recentViewsMax };
   }
 
-  /** An UPDATE of the row is billed as one row written; an upsert that updates counts two. */
   private save(): void {
-    const json = JSON.stringify(this.state);
-    const updated = this.sql.exec("UPDATE state SET json = ? WHERE id = 1", json).rowsWritten;
-    this.written += updated > 0 ? updated : this.sql.exec("INSERT INTO state (id, json) VALUES (1, ?)", json).rowsWritten;
+    this.write("INSERT INTO state (id, json) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json", JSON.stringify(this.state));
     this.fresh = false;
   }
 
@@ -249,10 +246,10 @@ export class CustomerSession extends DurableObject<Env> {
 
   /**
    * Writes the snapshot to KV if it changed, at most once a second (the rest waits for the alarm).
-   * That it was written is noted in memory only, and stored with the next save: a storage write
-   * after an `await` is a commit of its own, which cost most of a call's time in local runs. If
-   * the object is evicted first, its stored state still says "not written", and the next call or
-   * alarm writes the same snapshot once more.
+   * That it was written is noted in memory only, and stored with the next save: saving it here
+   * was a second storage row written (and billed) per call. If the object is evicted first, its
+   * stored state still says "not written", and the next call or alarm writes the same snapshot
+   * once more.
    */
   private async flushSnapshot(now: number): Promise<void> {
     const snap = this.state.snapshot;
