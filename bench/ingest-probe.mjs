@@ -7,7 +7,8 @@
 // BENCH_RETURNING=1 measures the returning shoppers of `npm run bench` instead (its phase 3): phase
 // 1 runs unmeasured, every identified shopper is read once (which starts their snapshots and
 // session objects), then a fifth of the events come again a day later, and that is measured.
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
+import { workerdCpuMs } from "./cpu.mjs";
 import WebSocket from "ws";
 import { DEMO_KEYS, wrangler } from "../scripts/local.mjs";
 import { freshServer } from "./server.mjs";
@@ -21,22 +22,6 @@ const PORT = Number(process.env.BENCH_PORT ?? 8940);
 const PROFILE = process.env.BENCH_PROFILE;
 const RETURNING = process.env.BENCH_RETURNING === "1";
 const BATCH = 500;
-
-/** CPU time (ms) of every workerd process: the worker, its local bindings and wrangler's proxy. */
-function workerdCpuMs() {
-  let ticks = 0;
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      if (!stat.includes("(workerd)")) continue;
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return ticks * 10;
-}
 
 /**
  * A minimal Chrome DevTools Protocol client on wrangler's inspector (port 9229). With `ws`: the
