@@ -113,6 +113,18 @@ export const CustomerProfile = z.object({
 export type CustomerProfile = z.infer<typeof CustomerProfile>;
 
 
+/** Where the document lists each kind of identifier, under `identities`. */
+export const IDENTITY_LISTS = { user_id: "userIds", anonymous_id: "anonymousIds", email: "emails", phone: "phones", external: "externalIds" } as const satisfies Record<Identity["kind"], string>;
+
+/** An external identifier's value (`<type>:<id>`) as the document lists it. */
+function externalIdOf(value: string): { type: string; id: string } {
+  const colon = value.indexOf(":");
+  return { type: value.slice(0, colon), id: value.slice(colon + 1) };
+}
+
+/** An identifier as its list holds it. */
+export const listedIdentity = (identity: Identity): string | { type: string; id: string } => (identity.kind === "external" ? externalIdOf(identity.value) : identity.value);
+
 export function toDocument(id: string, state: ProfileState, identities: readonly Identity[], version: number, updatedAt: number, membership: Membership = {}, scores: Scores | null = null): CustomerProfile {
   const values = (kind: Identity["kind"]) => identities.filter((i) => i.kind === kind).map((i) => i.value).sort();
   const userIds = values("user_id");
@@ -120,13 +132,13 @@ export function toDocument(id: string, state: ProfileState, identities: readonly
   const phones = values("phone");
   const email = typeof state.traits.email === "string" && !state.traitIssues.email ? state.traits.email : (emails[0] ?? null);
   const phone = typeof state.traits.phone === "string" && !state.traitIssues.phone ? state.traits.phone : (phones[0] ?? null);
-  const externalIds = values("external").map((v) => ({ type: v.slice(0, v.indexOf(":")), id: v.slice(v.indexOf(":") + 1) }));
+  const externalIds = values("external").map(externalIdOf);
   return {
     id,
     userId: userIds[0] ?? null,
     email,
     phone,
-    identities: { userIds, anonymousIds: values("anonymous_id"), emails, phones, externalIds },
+    identities: { userIds, anonymousIds: values("anonymous_id"), emails, phones, externalIds } satisfies Record<(typeof IDENTITY_LISTS)[Identity["kind"]], unknown>,
     traits: state.traits,
     traitsUpdatedAt: Object.fromEntries(Object.entries(state.traitTimes).map(([k, [ts]]) => [k, new Date(ts).toISOString()])),
     traitSources: Object.fromEntries(Object.entries(state.traitTimes).flatMap(([k, stamp]) => (stamp[2] !== undefined ? [[k, stamp[2]]] : []))),

@@ -10,7 +10,7 @@ import { database, type Database } from "../db/client";
 import { mergedInto } from "../identity/merge-store";
 import { parseCustomerRef, type Identity } from "../identity/keys";
 import { log } from "../log";
-import { toDocument } from "./document";
+import { IDENTITY_LISTS, listedIdentity, toDocument } from "./document";
 import { sessionStub } from "../sessions/stub";
 import { readIdentityOwner, readSnapshotText, writeIdentityOwner } from "./snapshot";
 import { loadOwners, loadProfile, markServed, type StoredProfile } from "./store";
@@ -106,9 +106,6 @@ async function findById(env: Env, first: string, waitUntil?: (p: Promise<unknown
   }
 }
 
-/** The document's list of each kind of identifier (toDocument's `identities`). */
-const DOCUMENT_LISTS: Record<Identity["kind"], string> = { user_id: "userIds", anonymous_id: "anonymousIds", email: "emails", phone: "phones", external: "externalIds" };
-
 /**
  * Whether a served document lists this identifier, read from its text (the hot path serves the
  * stored text without parsing it): the identifier's JSON within its kind's list. Documents are
@@ -118,12 +115,10 @@ const DOCUMENT_LISTS: Record<Identity["kind"], string> = { user_id: "userIds", a
  */
 export function servedIdentity(body: string, identity: Identity): boolean {
   const section = body.indexOf('"identities":{');
-  const list = section === -1 ? -1 : body.indexOf(`"${DOCUMENT_LISTS[identity.kind]}":[`, section);
+  const list = section === -1 ? -1 : body.indexOf(`"${IDENTITY_LISTS[identity.kind]}":[`, section);
   if (list === -1) return false;
   const end = body.indexOf("]", list);
-  const colon = identity.value.indexOf(":");
-  const needle = identity.kind === "external" ? `{"type":${JSON.stringify(identity.value.slice(0, colon))},"id":${JSON.stringify(identity.value.slice(colon + 1))}}` : JSON.stringify(identity.value);
-  const at = body.indexOf(needle, list);
+  const at = body.indexOf(JSON.stringify(listedIdentity(identity)), list);
   return at !== -1 && at < end;
 }
 
