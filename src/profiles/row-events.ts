@@ -54,12 +54,14 @@ export class RowEvents {
     for (const e of this.list) if (wanted.has(e.messageId)) seen.add(e.messageId);
   }
 
-  /** The text with these serialized events added at the end: what `JSON.stringify([...list, ...fresh])` gives. */
+  /**
+   * The text with these serialized events added at the end: what `JSON.stringify([...list,
+   * ...fresh])` gives, since the row's text is always JSON.stringify's (commitStatements).
+   */
   appendedJson(freshJson: readonly string[]): string {
     if (freshJson.length === 0) return this.json;
     if (this.isEmpty) return `[${freshJson.join(",")}]`;
-    if (this.json.startsWith("[") && this.json.endsWith("]")) return `${this.json.slice(0, -1)},${freshJson.join(",")}]`;
-    return JSON.stringify([...this.list, ...freshJson.map((j) => JSON.parse(j) as StoredEvent)]);
+    return `${this.json.slice(0, -1)},${freshJson.join(",")}]`;
   }
 }
 

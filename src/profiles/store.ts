@@ -3,7 +3,9 @@
  * (drizzle), computes the new state in memory, and commits every customer of a batch with a
  * handful of multi-row statements in one D1 batch (a transaction). Those statements are plain SQL:
  * each carries its rows as one JSON parameter expanded by `json_each`, which drizzle's builder
- * cannot express, and which keeps a thousand customers under D1's 100-parameter limit.
+ * cannot express, and which keeps a thousand customers under D1's 100-parameter limit. A row's
+ * events (its large text) are bound as parameters of their own, up to 99 rows per statement
+ * (see RowWithText).
  */
 import type { ComputedState } from "../segments/computed";
 import type { Aggregates } from "../segments/aggregates";
