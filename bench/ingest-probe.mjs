@@ -14,7 +14,7 @@ import { DEMO_KEYS, wrangler } from "../scripts/local.mjs";
 import { freshServer } from "./server.mjs";
 import { load } from "./load.mjs";
 import { WARM_EVENTS, warmUpIngest } from "./warm-up.mjs";
-import { storefrontEvents } from "./workload.mjs";
+import { returningEvents, storefrontEvents } from "./workload.mjs";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 40_000);
 const CLIENTS = Number(process.env.BENCH_INGEST_CLIENTS ?? 4);
@@ -54,12 +54,12 @@ const received = () => batches.reduce((n, b) => n + (b.received ?? 0), 0);
 const auth = { authorization: `Basic ${btoa(`${DEMO_KEYS.write}:`)}`, "content-type": "application/json" };
 const post = (events) => ({ path: "/v1/batch", init: { method: "POST", headers: auth, body: JSON.stringify({ batch: events }) } });
 
+const workload = storefrontEvents({ events: EVENTS });
+let measured = workload.events;
 try {
   await warmUpIngest({ url: server.url, headers: auth, batch: BATCH, received });
   batches.length = 0;
 
-  const workload = storefrontEvents({ events: EVENTS });
-  let measured = workload.events;
   if (RETURNING) {
     await load({ url: server.url, concurrency: CLIENTS, seconds: 300, maxRequests: Math.ceil(measured.length / BATCH), makeRequest: (i) => post(measured.slice(i * BATCH, (i + 1) * BATCH)) });
     const until = performance.now() + 300_000;
@@ -70,8 +70,7 @@ try {
     console.log(`read ${reads.requests} of ${ids.length} identified shoppers (${reads.errors} errors); measuring their return`);
     await new Promise((r) => setTimeout(r, 15_000));
     batches.length = 0;
-    const day = 86_400_000;
-    measured = workload.events.slice(0, Math.floor(EVENTS / 5)).map((e) => ({ ...e, messageId: `r-${e.messageId}`, timestamp: new Date(Date.parse(e.timestamp) + day).toISOString() }));
+    measured = returningEvents(workload.events);
   }
   const bodies = [];
   for (let i = 0; i < measured.length; i += BATCH) bodies.push(post(measured.slice(i, i + BATCH)));
@@ -106,7 +105,7 @@ try {
 }
 // Every event accounted for in D1 itself, not only in the consumer's log lines.
 const stored = JSON.parse(wrangler(["d1", "execute", "DB", "--local", "--json", "--command", "SELECT sum(event_count) AS n FROM customers"], { stateDir }))[0].results[0].n;
-const sent = EVENTS + WARM_EVENTS + (RETURNING ? Math.floor(EVENTS / 5) : 0);
+const sent = EVENTS + WARM_EVENTS + (RETURNING ? measured.length : 0);
 console.log(`stored in D1: ${stored} of the ${sent} events sent (warm-up included)${stored === sent ? "" : " (NOT ALL STORED)"}`);
 rmSync(stateDir, { recursive: true, force: true });
 process.exit(0);

@@ -12,7 +12,7 @@ import { rmSync } from "node:fs";
 import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev, wrangler } from "../scripts/local.mjs";
 import { peopleWithDuplicates } from "./duplicates-workload.mjs";
 import { load, quantile } from "./load.mjs";
-import { simulatedCatalog, simulatedEvents, storefrontEvents } from "./workload.mjs";
+import { returningEvents, simulatedCatalog, simulatedEvents, storefrontEvents } from "./workload.mjs";
 import { warmUpIngest } from "./warm-up.mjs";
 import { workerdCpuMs } from "./cpu.mjs";
 import { benchTriggers } from "./triggers.mjs";
@@ -126,9 +126,7 @@ try {
   // ---- 3. Returning shoppers: the same people browse again, now with served profiles -----------
   // Their KV snapshots exist (the reads above started them), so the pipeline keeps them fresh:
   // this phase measures the KV write path that the first one, with only new shoppers, skips.
-  const returningCount = Math.min(workload.events.length, Math.max(1000, Math.floor(EVENTS / 5)));
-  const day = 86_400_000;
-  const returning = workload.events.slice(0, returningCount).map((e) => ({ ...e, messageId: `r-${e.messageId}`, timestamp: new Date(Date.parse(e.timestamp) + day).toISOString() }));
+  const returning = returningEvents(workload.events);
   const returningBodies = [];
   for (let i = 0; i < returning.length; i += BATCH) returningBodies.push(JSON.stringify({ batch: returning.slice(i, i + BATCH) }));
   const before = batches.length;

@@ -95,3 +95,12 @@ export function simulatedEvents({ events: target, seed = 42 }) {
 
 /** The simulator's catalog as the catalog API takes it (every tenth product sold out, as in the storefront workload's). */
 export const simulatedCatalog = () => CATALOG.map((p, i) => ({ product_id: p.product_id, name: p.name, price: p.price, currency: "EUR", url: p.url, image_url: p.image_url, in_stock: i % 10 !== 9 }));
+
+/**
+ * The returning shoppers of the bench's phase 3: the workload's first events again, a day later,
+ * with new message ids. A fifth of the workload, at least 1,000 events (as far as it has them).
+ */
+export function returningEvents(events) {
+  const count = Math.min(events.length, Math.max(1000, Math.floor(events.length / 5)));
+  return events.slice(0, count).map((e) => ({ ...e, messageId: `r-${e.messageId}`, timestamp: new Date(Date.parse(e.timestamp) + 86_400_000).toISOString() }));
+}
