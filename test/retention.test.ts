@@ -42,6 +42,16 @@ describe("retention", () => {
     expect(await listEvents(userId)).toEqual([`${userId}-1000`]);
     const profile = await profileWhen(userId, () => true);
     expect(profile.eventCount).toBe(206);
+
+    // The trimmed row's summary of its events was cleared: the next batch reads the events that
+    // are left, drops the kept one's redelivery, and writes a summary that matches the text again.
+    const kept = ev(userId, 1000, now - DAY);
+    const again = await processEvents(env, [kept, ev(userId, 1001, now)], { now });
+    expect(again.duplicates).toBe(1);
+    expect(await listEvents(userId)).toEqual([`${userId}-1001`, `${userId}-1000`]);
+    const row = await env.DB.prepare("SELECT recent_events AS text, recent_ids AS ids, recent_length AS length FROM customers WHERE id = ?").bind(profile.id).first<{ text: string; ids: string; length: number }>();
+    expect(JSON.parse(row!.ids)).toEqual((JSON.parse(row!.text) as StoredEvent[]).map((e) => e.messageId));
+    expect(row!.length).toBe(row!.text.length);
   });
 
   it("runs from the cron trigger", async () => {

@@ -37,8 +37,16 @@ export const customers = sqliteTable("customers", {
   /** JSON enricher id → [the key it looked up (an email domain), when (ms)] (enrichment/). */
   enrichment: text("enrichment").notNull().default("{}"),
   eventCount: integer("event_count").notNull().default(0),
-  /** JSON array of the latest stored events (also dedupe marks). */
+  /** JSON array of the latest stored events. */
   recentEvents: text("recent_events").notNull().default("[]"),
+  /**
+   * The messageIds of `recent_events`, in order (the dedupe marks), and its length in UTF-16 code
+   * units as JavaScript counts it. With them the pipeline neither reads the events nor sends them
+   * back: it appends new ones in SQL (profiles/row-events.ts). NULL in rows written before them,
+   * and after the retention job trims the events: the pipeline then reads the events once.
+   */
+  recentIds: text("recent_ids"),
+  recentLength: integer("recent_length"),
   /** JSON array of the customer's identity keys (`user_id:42`, …): the reverse of `identities`. */
   identityKeys: text("identity_keys").notNull().default("[]"),
   /** How many event_chunks rows the customer has (0: no need to look there). */

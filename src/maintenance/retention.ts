@@ -45,7 +45,8 @@ async function deleteOldViews(db: Database, cutoff: number): Promise<number> {
 /**
  * The events kept in customer rows (`recent_events`) expire like the others: rows holding any
  * event received before the cutoff are rewritten without it, in slices. The profile itself (and
- * its version) does not change.
+ * its version) does not change. The row's summary of its events (ids and length) is cleared, so
+ * the pipeline reads the trimmed events once and writes the summary again.
  */
 async function trimRecentEvents(db: Database, cutoff: number): Promise<number> {
   const iso = new Date(cutoff).toISOString();
@@ -54,7 +55,8 @@ async function trimRecentEvents(db: Database, cutoff: number): Promise<number> {
   for (let i = 0; i < MAX_SLICES; i++) {
     const result = await db.run(sql`
       UPDATE customers SET recent_events = (
-        SELECT json_group_array(json(value)) FROM json_each(customers.recent_events) WHERE json_extract(value, '$.receivedAt') >= ${iso})
+        SELECT json_group_array(json(value)) FROM json_each(customers.recent_events) WHERE json_extract(value, '$.receivedAt') >= ${iso}),
+        recent_ids = NULL, recent_length = NULL
       WHERE id IN (SELECT id FROM customers WHERE ${expired} LIMIT ${SLICE})`);
     const changes = result.meta.changes ?? 0;
     total += changes;

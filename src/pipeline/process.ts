@@ -22,7 +22,7 @@ import { log } from "../log";
 import { applyEvents, emptyProfile } from "../profiles/apply";
 import { toDocument, type CustomerProfile } from "../profiles/document";
 import { combine } from "../profiles/merge";
-import { commitStatements, loadOwners, loadProfiles, loadSeenMessageIds, loadSuppressed, storedEventsOf, type ProfileWrite, type StoredProfile } from "../profiles/store";
+import { commitStatements, loadOwners, loadProfiles, loadRowEvents, loadSeenMessageIds, loadSuppressed, needsRowEvents, storedEventsOf, type ProfileWrite, type StoredProfile } from "../profiles/store";
 import { applyComputed } from "../segments/computed";
 import { applyAggregates, missingSpecs } from "../segments/aggregates";
 import { segmentRules, type SegmentRules } from "../segments/rules";
@@ -170,7 +170,7 @@ export async function reevaluateCustomers(env: Env, customerIds: readonly string
 }
 
 async function resolveCustomers(db: Database, ids: readonly string[]): Promise<Resolved> {
-  const profiles = await loadProfiles(db, ids);
+  const profiles = await loadProfiles(db, ids, { events: "summary" });
   const groups = [...profiles.keys()].map((customerId): ResolvedGroup => ({ customerId, isNew: false, events: [], newIdentities: [], merges: [], conflicts: [] }));
   return { events: [], suppressed: 0, groups, profiles, seen: new Set(), refusals: [], unattributable: [] };
 }
@@ -186,9 +186,12 @@ async function resolveEvents(env: Env, db: Database, input: StoredEvent[], now: 
   if (onSuppressed) onSuppressed(events === input ? new Set() : new Set(input.filter((_, i) => keysByEvent[i]!.some((k) => suppressed.has(k))).map((e) => e.messageId)));
   // Every customer an identifier points to is read first: merge planning needs their identities.
   const ownerIds = [...new Set(owners.values())];
-  const [profiles, blocked] = await Promise.all([loadProfiles(db, ownerIds), loadMergeBlocks(db, ownerIds)]);
+  // Their events stay in D1 (RowEvents): only merges need them, to combine.
+  const [profiles, blocked] = await Promise.all([loadProfiles(db, ownerIds, { events: "summary" }), loadMergeBlocks(db, ownerIds)]);
   const identitiesByCustomer = new Map([...profiles.values()].map((p) => [p.id, p.identities]));
   const { groups, refusals, unattributable } = resolveGroups(events, owners, identitiesByCustomer, () => newId("cus", now), normalize, blocked, config.identityRules);
+  const merging = groups.filter((g) => g.merges.length > 0).flatMap((g) => [g.customerId, ...g.merges.map((m) => m.customerId)]);
+  for (const [id, text] of await loadRowEvents(db, merging.filter((id) => profiles.has(id)))) profiles.get(id)!.recentEvents = text;
   const seen = await loadSeenMessageIds(db, [...profiles.values()], events.map((e) => e.messageId));
   return { events, suppressed: input.length - events.length, groups, profiles, seen, refusals, unattributable };
 }
@@ -303,6 +306,11 @@ async function commitOnce(env: Env, db: Database, resolve: () => Promise<Resolve
     });
   }
   for (const r of refusals) log("warn", "identity.refused", { ...r });
+
+  // A row about to fill up moves its events to chunks: that needs them.
+  const filling = writes.filter((w) => needsRowEvents(w.recentEvents, w.newEvents));
+  const texts = await loadRowEvents(db, filling.map((w) => w.customerId));
+  for (const w of filling) w.recentEvents = texts.get(w.customerId)!;
 
   let d1RowsWritten = 0;
   const activity = productActivity(newEvents);

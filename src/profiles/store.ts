@@ -5,13 +5,14 @@
  * each carries its rows as one JSON parameter expanded by `json_each`, which drizzle's builder
  * cannot express, and which keeps a thousand customers under D1's 100-parameter limit. A row's
  * events (its large text) are bound as parameters of their own, up to 99 rows per statement
- * (see RowWithText).
+ * (see RowWithText). The pipeline appends a returning customer's new events to its row in SQL
+ * (RowEvents: it reads the row's event ids and length, not its events).
  */
 import type { ComputedState } from "../segments/computed";
 import type { Aggregates } from "../segments/aggregates";
 import type { Membership } from "../segments/membership";
 import type { Scores } from "../models/scores";
-import { eq, sql } from "drizzle-orm";
+import { eq, getTableColumns, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { customers, eventChunks, identities, suppressions } from "../db/schema";
 import type { StoredEvent } from "../events/types";
@@ -24,7 +25,7 @@ export interface StoredProfile {
   id: string;
   state: ProfileState;
   identities: Identity[];
-  /** The events kept in the row (the latest; older ones are in event_chunks). */
+  /** The events kept in the row (the latest; older ones are in event_chunks), or their summary. */
   recentEvents: RowEvents;
   chunkCount: number;
   /** Segment memberships (segments/membership.ts). */
@@ -62,15 +63,40 @@ export async function loadSuppressed(db: Database, keys: readonly string[]): Pro
   return new Set(rows.map((r) => r.key));
 }
 
-export async function loadProfiles(db: Database, ids: readonly string[]): Promise<Map<string, StoredProfile>> {
+/**
+ * Profiles by id. With `events: "summary"` (the pipeline), a row's events stay in D1: the profile
+ * carries their ids and length (RowEvents.stored), and rows written before those existed their text.
+ */
+export async function loadProfiles(db: Database, ids: readonly string[], { events = "text" }: { events?: "text" | "summary" } = {}): Promise<Map<string, StoredProfile>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.select().from(customers).where(sql`${customers.id} IN ${jsonList(ids)}`).all();
-  return new Map(rows.map((r) => [r.id, toStoredProfile(r)]));
+  if (events === "text") {
+    const rows = await db.select().from(customers).where(sql`${customers.id} IN ${jsonList(ids)}`).all();
+    return new Map(rows.map((r) => [r.id, toStoredProfile(r, RowEvents.fromJson(r.recentEvents))]));
+  }
+  const { recentEvents: _text, ...columns } = getTableColumns(customers);
+  const rows = await db
+    .select({ ...columns, unsummarized: sql<string | null>`CASE WHEN ${customers.recentIds} IS NULL OR ${customers.recentLength} IS NULL THEN ${customers.recentEvents} END` })
+    .from(customers)
+    .where(sql`${customers.id} IN ${jsonList(ids)}`)
+    .all();
+  return new Map(rows.map((r) => [r.id, toStoredProfile(r, r.unsummarized !== null ? RowEvents.fromJson(r.unsummarized) : RowEvents.stored(r.id, JSON.parse(r.recentIds!) as string[], r.recentLength!))]));
+}
+
+/**
+ * The events text of these customers' rows (for profiles that carry a summary of them). A row gone
+ * since the profile was read is a concurrent write: the error makes the pipeline read again.
+ */
+export async function loadRowEvents(db: Database, ids: readonly string[]): Promise<Map<string, RowEvents>> {
+  const wanted = new Set(ids);
+  if (wanted.size === 0) return new Map();
+  const rows = await db.select({ id: customers.id, recentEvents: customers.recentEvents }).from(customers).where(sql`${customers.id} IN ${jsonList([...wanted])}`).all();
+  if (rows.length < wanted.size) throw new Error("A customer vanished while processing; rapport_version_conflict");
+  return new Map(rows.map((r) => [r.id, RowEvents.fromJson(r.recentEvents)]));
 }
 
 export async function loadProfile(db: Database, id: string): Promise<StoredProfile | null> {
   const row = await db.select().from(customers).where(eq(customers.id, id)).get();
-  return row ? toStoredProfile(row) : null;
+  return row ? toStoredProfile(row, RowEvents.fromJson(row.recentEvents)) : null;
 }
 
 /**
@@ -132,13 +158,39 @@ export interface ProfileWrite {
 }
 
 /**
- * Where a write's events go: kept in the row (its text with the new events appended), or moved
- * with the row's into new chunks once the row would pass RECENT_EVENTS_MAX_BYTES.
+ * Where a write's events go, and how its row's events text is written:
+ * - `append`: the new events (`text`, a JSON array) are added to the stored text by SQL. Only for
+ *   the row a summary describes: its text is what the writer read, as the version check ensures.
+ * - `replace`: `text` is the row's whole new text.
+ * Once the row would pass RECENT_EVENTS_MAX_BYTES, its events and the new ones move to new chunks
+ * and the row's text is emptied: that needs the text (see needsRowEvents).
  */
-export function placeEvents(recent: RowEvents, fresh: readonly StoredEvent[]): { recentJson: string; chunks: StoredEvent[][] } {
-  const json = recent.appendedJson(fresh.map(eventJson));
-  if (json.length <= RECENT_EVENTS_MAX_BYTES) return { recentJson: json, chunks: [] };
-  return { recentJson: "[]", chunks: splitBySize([...recent.list, ...fresh], MAX_CHUNK_BYTES, (e) => eventJson(e).length) };
+export interface EventPlacement {
+  mode: "append" | "replace";
+  text: string;
+  /** The row's event ids and text length after the write. */
+  ids: readonly string[];
+  length: number;
+  chunks: StoredEvent[][];
+}
+
+export function placeEvents(customerId: string, recent: RowEvents, fresh: readonly StoredEvent[]): EventPlacement {
+  const freshJson = `[${fresh.map(eventJson).join(",")}]`;
+  const length = recent.appendedLength(freshJson);
+  if (length <= RECENT_EVENTS_MAX_BYTES) {
+    const ids = fresh.length === 0 ? recent.ids : [...recent.ids, ...fresh.map((e) => e.messageId)];
+    if (!recent.isLoaded && recent.storedFor === customerId) return { mode: "append", text: freshJson, ids, length, chunks: [] };
+    const text = recent.appendedJson(freshJson);
+    return { mode: "replace", text, ids, length: text.length, chunks: [] };
+  }
+  return { mode: "replace", text: "[]", ids: [], length: 2, chunks: splitBySize([...recent.list, ...fresh], MAX_CHUNK_BYTES, (e) => eventJson(e).length) };
+}
+
+/** Whether writing these new events needs the row's events text (to move them to chunks). */
+export function needsRowEvents(recent: RowEvents, fresh: readonly StoredEvent[]): boolean {
+  if (recent.isLoaded || fresh.length === 0) return false;
+  // Each event adds its JSON and a comma (the brackets are already counted).
+  return fresh.reduce((n, e) => n + eventJson(e).length + 1, recent.length) > RECENT_EVENTS_MAX_BYTES;
 }
 
 /**
@@ -193,12 +245,14 @@ const textByIndex = (count: number) => `CASE key ${Array.from({ length: count },
  * there first. Identities are plain inserts, so a concurrent creation of the same person aborts too.
  */
 export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]): D1PreparedStatement[] {
-  const customerRows: RowWithText[] = [];
+  const appendRows: RowWithText[] = [];
+  const replaceRows: RowWithText[] = [];
   // identity_keys is rewritten whole: existing keys plus the new ones.
   const identityRows: Record<string, unknown>[] = [];
   const chunkRows: RowWithText[] = [];
   for (const w of writes) {
-    const { recentJson, chunks } = placeEvents(w.recentEvents, w.newEvents);
+    const placement = placeEvents(w.customerId, w.recentEvents, w.newEvents);
+    const { chunks } = placement;
     const row = {
       id: w.customerId,
       traits: JSON.stringify(w.state.traits),
@@ -214,6 +268,8 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
       enrichment: JSON.stringify(w.state.enrichment ?? {}),
       event_count: w.state.eventCount,
       identity_keys: JSON.stringify([...w.identities.map((i) => i.key), ...w.newIdentities.map((i) => i.key)]),
+      recent_ids: JSON.stringify(placement.ids),
+      recent_length: placement.length,
       chunk_count: w.chunkCount + chunks.length,
       first_seen_at: w.state.firstSeenAt,
       last_seen_at: w.state.lastSeenAt,
@@ -223,7 +279,7 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
       created_at: w.createdAt,
       updated_at: w.now,
     };
-    customerRows.push({ json: JSON.stringify(row), text: recentJson });
+    (placement.mode === "append" ? appendRows : replaceRows).push({ json: JSON.stringify(row), text: placement.text });
     for (const id of w.newIdentities) identityRows.push({ key: id.key, kind: id.kind, value: id.value, customer_id: w.customerId, created_at: w.now });
     for (const chunk of chunks) {
       const times = chunk.map((e) => Date.parse(e.timestamp));
@@ -235,22 +291,31 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
   const addWithTexts = (query: (texts: string) => string, rows: RowWithText[]) => {
     for (const group of rowGroups(rows, TEXTS_PER_STATEMENT)) statements.push(d1.prepare(query(textByIndex(group.length))).bind(`[${group.map((r) => r.json).join(",")}]`, ...group.map((r) => r.text)));
   };
-  addWithTexts(upsertCustomers, customerRows);
+  addWithTexts((texts) => upsertCustomers(texts, APPEND_EVENTS), appendRows);
+  addWithTexts((texts) => upsertCustomers(texts, "excluded.recent_events"), replaceRows);
   for (const param of rowParams(identityRows)) statements.push(d1.prepare(INSERT_IDENTITIES).bind(param));
   addWithTexts(insertChunks, chunkRows);
   return statements;
 }
 
-/** `recentEvents`: the SQL expression of the row's events text. */
-const upsertCustomers = (recentEvents: string) => `
-  INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, computed, aggregates, segments, scores, enrichment, event_count, recent_events, identity_keys, chunk_count, first_seen_at, last_seen_at, version, served_at, session_at, created_at, updated_at)
+/**
+ * The stored events text with the new events (`excluded.recent_events`, a JSON array) appended,
+ * as RowEvents.appendedJson does: `[a]` and `[b,c]` give `[a,b,c]`. A new customer's row is
+ * inserted with the new events as they are.
+ */
+const APPEND_EVENTS = `CASE WHEN excluded.recent_events = '[]' THEN customers.recent_events WHEN customers.recent_events = '[]' THEN excluded.recent_events
+  ELSE substr(customers.recent_events, 1, length(customers.recent_events) - 1) || ',' || substr(excluded.recent_events, 2) END`;
+
+/** `recentEvents`: the SQL expression of the row's events text; `updateEvents`: of an existing row's. */
+const upsertCustomers = (recentEvents: string, updateEvents: string) => `
+  INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, computed, aggregates, segments, scores, enrichment, event_count, recent_events, recent_ids, recent_length, identity_keys, chunk_count, first_seen_at, last_seen_at, version, served_at, session_at, created_at, updated_at)
   SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.trait_issues'), json_extract(value, '$.consent'), json_extract(value, '$.counters'), json_extract(value, '$.computed'), json_extract(value, '$.aggregates'), json_extract(value, '$.segments'), json_extract(value, '$.scores'), json_extract(value, '$.enrichment'),
-         json_extract(value, '$.event_count'), ${recentEvents}, json_extract(value, '$.identity_keys'), json_extract(value, '$.chunk_count'),
+         json_extract(value, '$.event_count'), ${recentEvents}, json_extract(value, '$.recent_ids'), json_extract(value, '$.recent_length'), json_extract(value, '$.identity_keys'), json_extract(value, '$.chunk_count'),
          json_extract(value, '$.first_seen_at'), json_extract(value, '$.last_seen_at'), json_extract(value, '$.version'),
          json_extract(value, '$.served_at'), json_extract(value, '$.session_at'), json_extract(value, '$.created_at'), json_extract(value, '$.updated_at')
   FROM json_each(?1) WHERE true
   ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, trait_issues = excluded.trait_issues, consent = excluded.consent, counters = excluded.counters, computed = excluded.computed, aggregates = excluded.aggregates, segments = excluded.segments, scores = excluded.scores, enrichment = excluded.enrichment,
-    event_count = excluded.event_count, recent_events = excluded.recent_events, identity_keys = excluded.identity_keys, chunk_count = excluded.chunk_count,
+    event_count = excluded.event_count, recent_events = ${updateEvents}, recent_ids = excluded.recent_ids, recent_length = excluded.recent_length, identity_keys = excluded.identity_keys, chunk_count = excluded.chunk_count,
     first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at, version = excluded.version, served_at = excluded.served_at, session_at = excluded.session_at, updated_at = excluded.updated_at`;
 
 const INSERT_IDENTITIES = `
@@ -278,7 +343,7 @@ export async function markServed(db: Database, id: string, now = Date.now()): Pr
     .where(sql`${customers.id} = ${id} AND ${customers.servedAt} IS NULL`)
     .returning()
     .get();
-  return row ? toStoredProfile(row) : null;
+  return row ? toStoredProfile(row, RowEvents.fromJson(row.recentEvents)) : null;
 }
 
 /** All stored events of a customer, newest first by event time (ties by messageId). */
@@ -291,11 +356,12 @@ export async function loadEvents(db: Database, customerId: string): Promise<Stor
 export async function storedEventsOf(db: Database, profile: StoredProfile): Promise<StoredEvent[]> {
   const customerId = profile.id;
   const rows = profile.chunkCount > 0 ? await db.select({ events: eventChunks.events }).from(eventChunks).where(eq(eventChunks.customerId, customerId)).all() : [];
+  if (!profile.recentEvents.isLoaded) profile.recentEvents = (await loadRowEvents(db, [customerId])).get(customerId)!;
   const events = [...profile.recentEvents.list, ...rows.flatMap((r) => JSON.parse(r.events) as StoredEvent[])];
   return events.sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp) || (a.messageId < b.messageId ? 1 : a.messageId > b.messageId ? -1 : 0));
 }
 
-function toStoredProfile(r: typeof customers.$inferSelect): StoredProfile {
+function toStoredProfile(r: Omit<typeof customers.$inferSelect, "recentEvents">, recentEvents: RowEvents): StoredProfile {
   return {
     id: r.id,
     state: {
@@ -312,7 +378,7 @@ function toStoredProfile(r: typeof customers.$inferSelect): StoredProfile {
       lastSeenAt: r.lastSeenAt,
     },
     identities: (JSON.parse(r.identityKeys) as string[]).map(identityFromKey),
-    recentEvents: RowEvents.fromJson(r.recentEvents),
+    recentEvents,
     chunkCount: r.chunkCount,
     segments: JSON.parse(r.segments) as Membership,
     scores: r.scores ? (JSON.parse(r.scores) as Scores) : null,
