@@ -2,6 +2,7 @@
 declare namespace Cloudflare {
   interface Env {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
+    MIGRATION_DB: D1Database;
     TEST_RECEIVER_URL: string;
     TEST_ENRICHER_URL: string;
     ENRICH_API_KEY: string;

@@ -9,10 +9,11 @@
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
- * One row per customer (master profile), WITHOUT ROWID (set in the migration: drizzle cannot say
- * so), so that inserting one writes one row. `version` guards concurrent writers. The customer's
+ * One row per customer (master profile). `version` guards concurrent writers. The customer's
  * latest events ride in the same row (`recent_events`) until they reach RECENT_EVENTS_MAX_BYTES
- * and move to `event_chunks`: an update that adds events then writes one row, not two.
+ * and move to `event_chunks`: an update that adds events then writes one row, not two. A rowid
+ * table (migration 0017 says why), so inserting a customer writes two rows (with its `id` index
+ * entry); its columns are in this order, `recent_events` last, the largest.
  */
 export const customers = sqliteTable("customers", {
   id: text("id").primaryKey(),
@@ -37,16 +38,6 @@ export const customers = sqliteTable("customers", {
   /** JSON enricher id → [the key it looked up (an email domain), when (ms)] (enrichment/). */
   enrichment: text("enrichment").notNull().default("{}"),
   eventCount: integer("event_count").notNull().default(0),
-  /** JSON array of the latest stored events. */
-  recentEvents: text("recent_events").notNull().default("[]"),
-  /**
-   * The messageIds of `recent_events`, in order (the dedupe marks), and its length in UTF-16 code
-   * units as JavaScript counts it. With them the pipeline neither reads the events nor sends them
-   * back: it appends new ones in SQL (profiles/row-events.ts). NULL in rows written before them,
-   * and after the retention job trims the events: the pipeline then reads the events once.
-   */
-  recentIds: text("recent_ids"),
-  recentLength: integer("recent_length"),
   /** JSON array of the customer's identity keys (`user_id:42`, …): the reverse of `identities`. */
   identityKeys: text("identity_keys").notNull().default("[]"),
   /** How many event_chunks rows the customer has (0: no need to look there). */
@@ -66,7 +57,16 @@ export const customers = sqliteTable("customers", {
    */
   sessionAt: integer("session_at"),
   createdAt: integer("created_at").notNull(),
-  updatedAt: integer("updated_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),  /**
+   * The messageIds of `recent_events`, in order (the dedupe marks), and its length in UTF-16 code
+   * units as JavaScript counts it. With them the pipeline neither reads the events nor sends them
+   * back: it appends new ones in SQL (profiles/row-events.ts). NULL in rows written before them,
+   * and after the retention job trims the events: the pipeline then reads the events once.
+   */
+  recentIds: text("recent_ids"),
+  recentLength: integer("recent_length"),
+  /** JSON array of the latest stored events. */
+  recentEvents: text("recent_events").notNull().default("[]"),
 });
 
 /**

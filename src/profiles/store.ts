@@ -306,29 +306,36 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
 const APPEND_EVENTS = `CASE WHEN excluded.recent_events = '[]' THEN customers.recent_events WHEN customers.recent_events = '[]' THEN excluded.recent_events
   ELSE substr(customers.recent_events, 1, length(customers.recent_events) - 1) || ',' || substr(excluded.recent_events, 2) END`;
 
+/**
+ * The rows of the JSON array `?1`, as `r(key, value)`. Materialized, so each row's object is turned
+ * into text once: json_each's `value` is computed anew each time it is read, once per column (20
+ * for a customer). Measured in SQLite: about a fifth of the time of committing new customers.
+ */
+const ROWS = "WITH r AS MATERIALIZED (SELECT key, value FROM json_each(?1))";
+
 /** `recentEvents`: the SQL expression of the row's events text; `updateEvents`: of an existing row's. */
-const upsertCustomers = (recentEvents: string, updateEvents: string) => `
+const upsertCustomers = (recentEvents: string, updateEvents: string) => `${ROWS}
   INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, computed, aggregates, segments, scores, enrichment, event_count, recent_events, recent_ids, recent_length, identity_keys, chunk_count, first_seen_at, last_seen_at, version, served_at, session_at, created_at, updated_at)
   SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.trait_issues'), json_extract(value, '$.consent'), json_extract(value, '$.counters'), json_extract(value, '$.computed'), json_extract(value, '$.aggregates'), json_extract(value, '$.segments'), json_extract(value, '$.scores'), json_extract(value, '$.enrichment'),
          json_extract(value, '$.event_count'), ${recentEvents}, json_extract(value, '$.recent_ids'), json_extract(value, '$.recent_length'), json_extract(value, '$.identity_keys'), json_extract(value, '$.chunk_count'),
          json_extract(value, '$.first_seen_at'), json_extract(value, '$.last_seen_at'), json_extract(value, '$.version'),
          json_extract(value, '$.served_at'), json_extract(value, '$.session_at'), json_extract(value, '$.created_at'), json_extract(value, '$.updated_at')
-  FROM json_each(?1) WHERE true
+  FROM r WHERE true
   ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, trait_issues = excluded.trait_issues, consent = excluded.consent, counters = excluded.counters, computed = excluded.computed, aggregates = excluded.aggregates, segments = excluded.segments, scores = excluded.scores, enrichment = excluded.enrichment,
     event_count = excluded.event_count, recent_events = ${updateEvents}, recent_ids = excluded.recent_ids, recent_length = excluded.recent_length, identity_keys = excluded.identity_keys, chunk_count = excluded.chunk_count,
     first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at, version = excluded.version, served_at = excluded.served_at, session_at = excluded.session_at, updated_at = excluded.updated_at`;
 
-const INSERT_IDENTITIES = `
+const INSERT_IDENTITIES = `${ROWS}
   INSERT INTO identities (key, kind, value, customer_id, created_at)
   SELECT json_extract(value, '$.key'), json_extract(value, '$.kind'), json_extract(value, '$.value'), json_extract(value, '$.customer_id'), json_extract(value, '$.created_at')
-  FROM json_each(?1)`;
+  FROM r`;
 
 /** `events`: the SQL expression of the chunk's events text. */
-const insertChunks = (events: string) => `
+const insertChunks = (events: string) => `${ROWS}
   INSERT INTO event_chunks (customer_id, received_at, min_ts, max_ts, message_ids, events)
   SELECT json_extract(value, '$.customer_id'), json_extract(value, '$.received_at'), json_extract(value, '$.min_ts'), json_extract(value, '$.max_ts'),
          json_extract(value, '$.message_ids'), ${events}
-  FROM json_each(?1)`;
+  FROM r`;
 
 /**
  * Marks a customer as served by the read API, and returns it. The version goes up with it, so
