@@ -18,6 +18,7 @@ import { workerdCpuMs } from "./cpu.mjs";
 import { benchTriggers } from "./triggers.mjs";
 import { benchContent } from "./content.mjs";
 import { benchSegments } from "./segments.mjs";
+import { BENCH_DEV_ENV } from "./server.mjs";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -60,8 +61,8 @@ const onLine = (line) => {
 
 console.log(`Rapport benchmark: ${EVENTS} events (${WORKLOAD} workload), ${SECONDS} s per read round, on ${process.version}`);
 applyMigrationsAndSeedKeys(stateDir);
-const rapport = await startDev({ port: PORT, stateDir, echo: false, onLine });
-const trivial = await startDev({ port: PORT + 1, stateDir: `${stateDir}-trivial`, config: "bench/trivial/wrangler.toml", echo: false });
+const rapport = await startDev({ port: PORT, stateDir, echo: false, onLine, env: BENCH_DEV_ENV });
+const trivial = await startDev({ port: PORT + 1, stateDir: `${stateDir}-trivial`, config: "bench/trivial/wrangler.toml", echo: false, env: BENCH_DEV_ENV });
 const stopAll = async () => {
   await Promise.all([rapport.stop(), trivial.stop()]);
   cleanup();

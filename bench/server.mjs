@@ -3,6 +3,14 @@
 // (the events they counted would be missing from the totals).
 import { applyMigrationsAndSeedKeys, startDev } from "../scripts/local.mjs";
 
+/**
+ * What every server of the benchmark (Rapport and the trivial worker alike) runs with. wrangler
+ * dev streams each invocation's trace events (every request, subrequest and log line) to its
+ * local observability dashboard; that collector is a development tool, not part of the Workers
+ * runtime, and it cost Rapport's busy thread about a quarter of its time on profile reads.
+ */
+export const BENCH_DEV_ENV = { X_LOCAL_OBSERVABILITY: "false" };
+
 export async function freshServer(port, stateDir) {
   applyMigrationsAndSeedKeys(stateDir);
   const batches = [];
@@ -11,6 +19,7 @@ export async function freshServer(port, stateDir) {
     port,
     stateDir,
     echo: false,
+    env: BENCH_DEV_ENV,
     onLine: (line) => {
       if (!line.includes('"pipeline.batch"')) return;
       try {
