@@ -4,7 +4,7 @@ import type { StoredEvent } from "../src/events/types";
 import { processEvents } from "../src/pipeline/process";
 import { RowEvents } from "../src/profiles/row-events";
 import { database } from "../src/db/client";
-import { loadEvents } from "../src/profiles/store";
+import { loadEvents, placeEvents } from "../src/profiles/store";
 import { profileWhen, uid } from "./helpers";
 
 const at = (s: number) => new Date(Date.UTC(2026, 5, 1, 12, 0, s)).toISOString();
@@ -26,6 +26,15 @@ describe("RowEvents (a row's events kept as text)", () => {
         expect(RowEvents.stored("cus_x", start.map((e) => e.messageId), JSON.stringify(start).length).appendedLength(JSON.stringify(added))).toBe(expected.length);
       }
     }
+  });
+
+  it("appends in SQL only to the row a summary describes", () => {
+    const summary = RowEvents.stored("cus_a", ["m1"], 20);
+    const fresh = [ev({ type: "track", userId: "u", event: "E", messageId: "m2" })];
+    const placed = placeEvents("cus_a", summary, fresh);
+    expect(placed).toMatchObject({ mode: "append", text: JSON.stringify(fresh), ids: ["m1", "m2"], length: 20 + JSON.stringify(fresh).length - 1 });
+    // Another customer (a merge's survivor) gets the whole text, which a summary does not have.
+    expect(() => placeEvents("cus_b", summary, fresh)).toThrow(/not read/);
   });
 
   it("dedupes exactly from a summary, and refuses to give events it does not have", () => {

@@ -57,7 +57,8 @@ export const customers = sqliteTable("customers", {
    */
   sessionAt: integer("session_at"),
   createdAt: integer("created_at").notNull(),
-  updatedAt: integer("updated_at").notNull(),  /**
+  updatedAt: integer("updated_at").notNull(),
+  /**
    * The messageIds of `recent_events`, in order (the dedupe marks), and its length in UTF-16 code
    * units as JavaScript counts it. With them the pipeline neither reads the events nor sends them
    * back: it appends new ones in SQL (profiles/row-events.ts). NULL in rows written before them,

@@ -189,7 +189,7 @@ export function placeEvents(customerId: string, recent: RowEvents, fresh: readon
 /** Whether writing these new events needs the row's events text (to move them to chunks). */
 export function needsRowEvents(recent: RowEvents, fresh: readonly StoredEvent[]): boolean {
   if (recent.isLoaded || fresh.length === 0) return false;
-  // Each event adds its JSON and a comma (the brackets are already counted).
+  // What appendedLength gives (one more for an empty row): each event adds its JSON and a comma.
   return fresh.reduce((n, e) => n + eventJson(e).length + 1, recent.length) > RECENT_EVENTS_MAX_BYTES;
 }
 
