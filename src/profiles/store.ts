@@ -174,8 +174,11 @@ export interface EventPlacement {
   chunks: StoredEvent[][];
 }
 
+/** New events as the JSON array that is appended to a row's text. */
+const arrayJson = (events: readonly StoredEvent[]) => `[${events.map(eventJson).join(",")}]`;
+
 export function placeEvents(customerId: string, recent: RowEvents, fresh: readonly StoredEvent[]): EventPlacement {
-  const freshJson = `[${fresh.map(eventJson).join(",")}]`;
+  const freshJson = arrayJson(fresh);
   const length = recent.appendedLength(freshJson);
   if (length <= RECENT_EVENTS_MAX_BYTES) {
     const ids = fresh.length === 0 ? recent.ids : [...recent.ids, ...fresh.map((e) => e.messageId)];
@@ -188,9 +191,7 @@ export function placeEvents(customerId: string, recent: RowEvents, fresh: readon
 
 /** Whether writing these new events needs the row's events text (to move them to chunks). */
 export function needsRowEvents(recent: RowEvents, fresh: readonly StoredEvent[]): boolean {
-  if (recent.isLoaded || fresh.length === 0) return false;
-  // What appendedLength gives (one more for an empty row): each event adds its JSON and a comma.
-  return fresh.reduce((n, e) => n + eventJson(e).length + 1, recent.length) > RECENT_EVENTS_MAX_BYTES;
+  return !recent.isLoaded && fresh.length > 0 && recent.appendedLength(arrayJson(fresh)) > RECENT_EVENTS_MAX_BYTES;
 }
 
 /**
