@@ -3,6 +3,7 @@ import type { EventPack, StoredEvent } from "../src/events/types";
 import { MAX_PACK_BYTES } from "../src/ingest/limits";
 import { groupForSend, packEvents } from "../src/ingest/pack";
 import { decodePack } from "../src/pipeline/pack-decode";
+import type { ViolationRecord } from "../src/tracking/check";
 
 const event = (i: number, padding: string): StoredEvent => ({ messageId: `m${i}`, type: "track", event: "E", userId: "u", properties: { padding, note: "é ✓" }, timestamp: "2026-01-01T00:00:00.000Z", receivedAt: "2026-01-01T00:00:00.000Z", sourceId: "key" });
 
@@ -20,6 +21,24 @@ describe("packing events onto the queue", () => {
     expect(decoded.flatMap((p) => p.events)).toEqual(events);
     expect(decoded.flatMap((p) => p.rejected).map((r) => r.id)).toEqual(["q1"]);
     expect(new Set(packs.map((p) => p.packId)).size).toBe(packs.length);
+  });
+
+  it("counts each pack's UTF-8 bytes exactly, whichever of its lists are empty", () => {
+    const rejected = { id: "q1", endpoint: "/v1/batch", reason: "r", errors: [], raw: "{\"naïve\":1}", truncated: false };
+    const violation: ViolationRecord = { sourceId: "key", messageId: "m1", receivedAt: "2026-01-01T00:00:00.000Z", planId: "plan", planVersion: 1, eventName: "Café ✓", action: "flagged", unplanned: true, violations: [] };
+    const meta = { sourceId: "key", receivedAt: "2026-01-01T00:00:00.000Z" };
+    const combinations = [
+      packEvents([event(1, "a")], [], meta),
+      packEvents([], [rejected], meta),
+      packEvents([], [], meta, [violation]),
+      packEvents([event(1, "a"), event(2, "b")], [rejected, rejected], meta, [violation, violation]),
+      packEvents([event(1, "a")], [], meta, [violation]),
+    ];
+    for (const packs of combinations) {
+      expect(packs).toHaveLength(1);
+      expect(packs[0]!.bytes).toBe(new TextEncoder().encode(packs[0]!.body).byteLength);
+      expect(decodePack(packs[0]!.body)).not.toBeNull();
+    }
   });
 
   it("groups packs into sendBatch calls of at most 250 KB", () => {

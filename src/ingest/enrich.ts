@@ -32,17 +32,32 @@ export function edgeFacts(cf: Record<string, unknown> | undefined, origin: strin
   return Object.keys(facts).length > 0 ? facts : null;
 }
 
-const uaCache = new Map<string, Bowser.Parser.ParsedResult>();
+/**
+ * What a user agent says, as the objects added to a context. They are built once per user agent
+ * and shared by every event that gets them (events are not changed after ingest), because the
+ * same few user agents come again and again: kept per isolate.
+ */
+interface FromUserAgent {
+  platform: Bowser.Parser.PlatformDetails;
+  os?: Json;
+  browser?: Json;
+}
 
-/** A user agent parsed (the same few user agents come again and again: kept per isolate). */
-function parseUserAgent(ua: string): Bowser.Parser.ParsedResult {
-  let parsed = uaCache.get(ua);
-  if (!parsed) {
-    parsed = Bowser.parse(ua);
+const uaCache = new Map<string, FromUserAgent>();
+
+function fromUserAgent(ua: string): FromUserAgent {
+  let found = uaCache.get(ua);
+  if (!found) {
+    const parsed = Bowser.parse(ua);
+    found = {
+      platform: parsed.platform,
+      ...(parsed.os.name ? { os: { name: parsed.os.name, ...(parsed.os.version ? { version: parsed.os.version } : {}) } } : {}),
+      ...(parsed.browser.name ? { browser: { name: parsed.browser.name, ...(parsed.browser.version ? { version: parsed.browser.version } : {}) } } : {}),
+    };
     if (uaCache.size > 2_000) uaCache.clear();
-    uaCache.set(ua, parsed);
+    uaCache.set(ua, found);
   }
-  return parsed;
+  return found;
 }
 
 /** `context` with the edge's facts and the parsed user agent where the client said nothing. */
@@ -52,27 +67,26 @@ export function enrichContext(context: Json | undefined, facts: EdgeFacts | null
   const out: Json = { ...context };
   const enrichedBy: Record<string, string> = {};
   if (ua) {
-    const parsed = parseUserAgent(ua.slice(0, 1_000));
+    const { platform, os, browser } = fromUserAgent(ua.slice(0, 1_000));
     const device = (typeof out.device === "object" && out.device !== null ? out.device : {}) as Json;
-    if (!text(device.type) && parsed.platform.type) {
-      out.device = { ...device, type: parsed.platform.type, ...(parsed.platform.vendor && !device.manufacturer ? { manufacturer: parsed.platform.vendor } : {}), ...(parsed.platform.model && !device.model ? { model: parsed.platform.model } : {}) };
+    if (!text(device.type) && platform.type) {
+      out.device = { ...device, type: platform.type, ...(platform.vendor && !device.manufacturer ? { manufacturer: platform.vendor } : {}), ...(platform.model && !device.model ? { model: platform.model } : {}) };
       enrichedBy.device = "user-agent";
     }
-    if ((typeof out.os !== "object" || out.os === null || !text((out.os as Json).name)) && parsed.os.name) {
-      out.os = { name: parsed.os.name, ...(parsed.os.version ? { version: parsed.os.version } : {}) };
+    if ((typeof out.os !== "object" || out.os === null || !text((out.os as Json).name)) && os) {
+      out.os = os;
       enrichedBy.os = "user-agent";
     }
-    if ((typeof out.browser !== "object" || out.browser === null || !text((out.browser as Json).name)) && parsed.browser.name) {
-      out.browser = { name: parsed.browser.name, ...(parsed.browser.version ? { version: parsed.browser.version } : {}) };
+    if ((typeof out.browser !== "object" || out.browser === null || !text((out.browser as Json).name)) && browser) {
+      out.browser = browser;
       enrichedBy.browser = "user-agent";
     }
   }
-  if (!facts) return Object.keys(enrichedBy).length === 0 ? context : { ...out, enrichedBy: { ...((out.enrichedBy as Json | undefined) ?? {}), ...enrichedBy } };
-  if (facts.timezone && !text(out.timezone)) {
+  if (facts?.timezone && !text(out.timezone)) {
     out.timezone = facts.timezone;
     enrichedBy.timezone = "cloudflare";
   }
-  if (facts.location) {
+  if (facts?.location) {
     const own = (typeof out.location === "object" && out.location !== null ? out.location : {}) as Json;
     const added = Object.entries(facts.location).filter(([k]) => own[k] === undefined || own[k] === null || own[k] === "");
     if (added.length > 0) {

@@ -36,33 +36,52 @@ export function correctTimestamp(m: { timestamp?: string; originalTimestamp?: st
 /**
  * A message without `messageId` gets one. When it carries its own time, the id is derived from
  * its content, so an SDK that retries the same payload is deduplicated; otherwise it is random.
+ * Only the derived id is asynchronous (a hash): the common case costs no promise.
  */
-export async function ensureMessageId(raw: unknown, m: AnyMessage, sourceId: string): Promise<string> {
+export function ensureMessageId(raw: unknown, m: AnyMessage, sourceId: string): string | Promise<string> {
   if (m.messageId) return m.messageId;
-  if (m.timestamp || m.originalTimestamp) return `rp-${(await sha256Hex(`${sourceId}\n${JSON.stringify(raw)}`)).slice(0, 32)}`;
+  if (m.timestamp || m.originalTimestamp) return sha256Hex(`${sourceId}\n${JSON.stringify(raw)}`).then((hash) => `rp-${hash.slice(0, 32)}`);
   return `rp-${crypto.randomUUID()}`;
+}
+
+/**
+ * `receivedAt` as ISO text. Every message of a request has the same one, and formatting a date is
+ * not free (about 1% of ingest's CPU when done per message): the last one is remembered.
+ */
+let lastReceived: { at: Date; iso: string } | null = null;
+function receivedIso(at: Date): string {
+  if (lastReceived?.at !== at) lastReceived = { at, iso: at.toISOString() };
+  return lastReceived.iso;
 }
 
 const STORED_FIELDS = ["userId", "anonymousId", "event", "name", "category", "groupId", "previousId", "properties", "traits"] as const;
 
-export async function normalizeMessage(type: EventType, raw: unknown, m: AnyMessage, ctx: IngestContext): Promise<StoredEvent> {
+export function normalizeMessage(type: EventType, raw: unknown, m: AnyMessage, ctx: IngestContext): StoredEvent | Promise<StoredEvent> {
+  const messageId = ensureMessageId(raw, m, ctx.sourceId);
+  return typeof messageId === "string" ? withMessageId(type, m, ctx, messageId) : messageId.then((id) => withMessageId(type, m, ctx, id));
+}
+
+function withMessageId(type: EventType, m: AnyMessage, ctx: IngestContext, messageId: string): StoredEvent {
   const sentAt = m.sentAt ?? ctx.batchSentAt;
+  const receivedAt = receivedIso(ctx.receivedAt);
+  const clientTime = m.originalTimestamp ?? m.timestamp;
   const event: StoredEvent = {
-    messageId: await ensureMessageId(raw, m, ctx.sourceId),
+    messageId,
     type,
-    timestamp: correctTimestamp({ timestamp: m.timestamp, originalTimestamp: m.originalTimestamp, sentAt }, ctx.receivedAt),
-    receivedAt: ctx.receivedAt.toISOString(),
+    // Without a client time, the event happened when it was received.
+    timestamp: clientTime ? correctTimestamp({ timestamp: m.timestamp, originalTimestamp: m.originalTimestamp, sentAt }, ctx.receivedAt) : receivedAt,
+    receivedAt,
     sourceId: ctx.sourceId,
   };
   const source = m as Record<string, unknown>;
   for (const field of STORED_FIELDS) {
     if (source[field] !== undefined) (event as unknown as Record<string, unknown>)[field] = source[field];
   }
-  const context = enrichContext(ctx.batchContext || m.context ? { ...ctx.batchContext, ...m.context } : undefined, ctx.edge);
+  const context = enrichContext(ctx.batchContext ? { ...ctx.batchContext, ...m.context } : m.context, ctx.edge);
   if (context) event.context = context;
   const integrations = ctx.batchIntegrations || m.integrations ? { ...ctx.batchIntegrations, ...m.integrations } : undefined;
   if (integrations) event.integrations = integrations;
-  if (m.originalTimestamp ?? m.timestamp) event.originalTimestamp = m.originalTimestamp ?? m.timestamp;
+  if (clientTime) event.originalTimestamp = clientTime;
   if (sentAt) event.sentAt = sentAt;
   return event;
 }

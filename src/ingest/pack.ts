@@ -2,7 +2,8 @@
  * Packs events into Queue messages. Queues bill per message (per 64 KB), so many events travel
  * together, under the 128 KB message limit; `sendBatch` calls are grouped under its own limits.
  * Each event is serialized once, here: the pack's JSON is assembled from those strings and sent
- * as text, and the size accounting is exact.
+ * as text. Each string is measured once too, and a pack's size is the sum of its parts and its
+ * envelope: exact, without scanning the assembled text again.
  */
 import { byteLength, newId } from "../crypto";
 import type { RejectedMessage, StoredEvent } from "../events/types";
@@ -33,10 +34,14 @@ export function packEvents(events: StoredEvent[], rejected: RejectedMessage[], m
   const envelope = 64 + tail.length;
   const flush = () => {
     if (parts.events.length === 0 && parts.rejected.length === 0 && parts.violations.length === 0) return;
+    const head = `{"v":1,"packId":${JSON.stringify(packId)}${tail},"events":[`;
     // `violations` only when there are some: packs stay as they were for sources without a plan.
-    const violationsPart = parts.violations.length > 0 ? `,"violations":[${parts.violations.join(",")}]` : "";
-    const body = `{"v":1,"packId":${JSON.stringify(packId)}${tail},"events":[${parts.events.join(",")}],"rejected":[${parts.rejected.join(",")}]${violationsPart}}`;
-    out.push({ packId, body, bytes: sizeOf(body) });
+    const violations = parts.violations.length > 0 ? `,"violations":[${parts.violations.join(",")}]` : "";
+    const body = `${head}${parts.events.join(",")}],"rejected":[${parts.rejected.join(",")}]${violations}}`;
+    // Each part was counted with a comma after it, and a list of n parts has n - 1.
+    const lists = [parts.events, parts.rejected, parts.violations].filter((list) => list.length > 0).length;
+    const frame = sizeOf(head) + `],"rejected":[]}`.length + (violations === "" ? 0 : `,"violations":[]`.length);
+    out.push({ packId, body, bytes: bytes - lists + frame });
     parts = empty();
     packId = newId("pk");
     bytes = 0;
