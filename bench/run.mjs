@@ -129,8 +129,11 @@ try {
     for (const server of r % 2 === 0 ? ["trivial", "rapport"] : ["rapport", "trivial"]) rounds[server].push(await measure[server]());
   }
   const roundRatios = rounds.rapport.map((x, i) => x.rps / rounds.trivial[i].rps);
+  // What each server sends: the trivial worker's document is meant to be a profile's size.
+  const bodyBytes = async (url, init) => (await (await fetch(url, init)).arrayBuffer()).byteLength;
+  const documentBytes = { rapport: quantile(await Promise.all(ids.slice(0, 50).map((id) => bodyBytes(`${rapport.url}/v1/customers/${id}`, { headers: readAuth }))), 0.5), trivial: await bodyBytes(`${trivial.url}/`) };
   const merge = (list) => ({ rps: list.reduce((n, x) => n + x.requests, 0) / list.reduce((n, x) => n + x.seconds, 0), p50: quantile(list.map((x) => x.p50), 0.5), p99: Math.max(...list.map((x) => x.p99)), errors: list.reduce((n, x) => n + x.errors, 0) });
-  const reads = { rapport: merge(rounds.rapport), trivial: merge(rounds.trivial), roundRatios };
+  const reads = { rapport: merge(rounds.rapport), trivial: merge(rounds.trivial), roundRatios, documentBytes };
   reads.ratio = reads.rapport.rps / reads.trivial.rps;
 
   // ---- 2b. Content blocks: HTML and PNG renders vs GET profile, same customers ----------------
@@ -298,7 +301,7 @@ try {
   const report = `
 | measure | Rapport | trivial worker | ratio | target |
 | --- | --- | --- | --- | --- |
-| GET /v1/customers/{id} throughput (req/s, ${READ_CONCURRENCY} connections) | ${f(reads.rapport.rps)} | ${f(reads.trivial.rps)} | ${f(reads.ratio, 2)}× (total of ${roundRatios.length} rounds each, in ABBA order; pairs: ${roundRatios.map((r) => f(r, 2)).join(", ")}) | ≥ 0.85× |
+| GET /v1/customers/{id} throughput (req/s, ${READ_CONCURRENCY} connections; documents of ${f(reads.documentBytes.rapport)} bytes (median) and ${f(reads.documentBytes.trivial)} bytes) | ${f(reads.rapport.rps)} | ${f(reads.trivial.rps)} | ${f(reads.ratio, 2)}× (total of ${roundRatios.length} rounds each, in ABBA order; pairs: ${roundRatios.map((r) => f(r, 2)).join(", ")}) | ≥ 0.85× |
 | GET latency p50 / p99 (ms) | ${f(reads.rapport.p50, 1)} / ${f(reads.rapport.p99, 1)} | ${f(reads.trivial.p50, 1)} / ${f(reads.trivial.p99, 1)} | | |
 | read errors | ${reads.rapport.errors} | ${reads.trivial.errors} | | 0 |
 
