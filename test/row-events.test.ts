@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../src/events/types";
 import { processEvents } from "../src/pipeline/process";
+import { eventsJson, eventsJsonLength } from "../src/events/json";
 import { RowEvents } from "../src/profiles/row-events";
 import { database } from "../src/db/client";
 import { loadEvents, placeEvents } from "../src/profiles/store";
@@ -21,9 +22,12 @@ describe("RowEvents (a row's events kept as text)", () => {
       for (const added of [[], fresh.slice(0, 1), fresh]) {
         const expected = JSON.stringify([...start, ...added]);
         expect(row.appendedJson(JSON.stringify(added))).toBe(expected);
-        expect(row.appendedLength(JSON.stringify(added))).toBe(expected.length);
+        expect(row.appendedLength(JSON.stringify(added).length)).toBe(expected.length);
         // A summary of the same stored text predicts the same length.
-        expect(RowEvents.stored("cus_x", start.map((e) => e.messageId), JSON.stringify(start).length).appendedLength(JSON.stringify(added))).toBe(expected.length);
+        expect(RowEvents.stored("cus_x", start.map((e) => e.messageId), JSON.stringify(start).length).appendedLength(JSON.stringify(added).length)).toBe(expected.length);
+        // The new events' array, and its length counted without building it.
+        expect(eventsJson(added)).toBe(JSON.stringify(added));
+        expect(eventsJsonLength(added)).toBe(JSON.stringify(added).length);
       }
     }
   });

@@ -16,3 +16,16 @@ export function eventJson(event: StoredEvent): string {
   }
   return text;
 }
+
+/** Events as a JSON array, from their texts: what `JSON.stringify(events)` gives. */
+export function eventsJson(events: readonly StoredEvent[]): string {
+  return `[${events.map(eventJson).join(",")}]`;
+}
+
+/** The length of `eventsJson(events)`, without joining the texts. */
+export function eventsJsonLength(events: readonly StoredEvent[]): number {
+  if (events.length === 0) return 2;
+  let length = events.length + 1; // the brackets and the commas between the events
+  for (const e of events) length += eventJson(e).length;
+  return length;
+}

@@ -91,13 +91,14 @@ export class RowEvents {
   }
 
   /**
-   * The length of the text once `fresh` (a JSON array of new events) is appended: what
-   * `appendedJson` gives, and what SQL's append (profiles/store.ts) stores.
+   * The length of the text once new events are appended, given the length of their JSON array
+   * (`eventsJsonLength`): what `appendedJson` gives, and what SQL's append (profiles/store.ts)
+   * stores.
    */
-  appendedLength(fresh: string): number {
-    if (fresh === EMPTY) return this.length;
-    if (this.isEmpty) return fresh.length;
-    return this.length + fresh.length - 1;
+  appendedLength(freshLength: number): number {
+    if (freshLength === EMPTY.length) return this.length;
+    if (this.isEmpty) return freshLength;
+    return this.length + freshLength - 1;
   }
 
   /**

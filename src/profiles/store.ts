@@ -16,7 +16,7 @@ import { eq, getTableColumns, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { customers, eventChunks, identities, suppressions } from "../db/schema";
 import type { StoredEvent } from "../events/types";
-import { eventJson } from "../events/json";
+import { eventJson, eventsJson, eventsJsonLength } from "../events/json";
 import { identityFromKey, type Identity } from "../identity/keys";
 import type { Counters, ProfileState } from "./apply";
 import { RowEvents } from "./row-events";
@@ -174,12 +174,9 @@ export interface EventPlacement {
   chunks: StoredEvent[][];
 }
 
-/** New events as the JSON array that is appended to a row's text. */
-const arrayJson = (events: readonly StoredEvent[]) => `[${events.map(eventJson).join(",")}]`;
-
 export function placeEvents(customerId: string, recent: RowEvents, fresh: readonly StoredEvent[]): EventPlacement {
-  const freshJson = arrayJson(fresh);
-  const length = recent.appendedLength(freshJson);
+  const freshJson = eventsJson(fresh);
+  const length = recent.appendedLength(freshJson.length);
   if (length <= RECENT_EVENTS_MAX_BYTES) {
     const ids = fresh.length === 0 ? recent.ids : [...recent.ids, ...fresh.map((e) => e.messageId)];
     if (!recent.isLoaded && recent.storedFor === customerId) return { mode: "append", text: freshJson, ids, length, chunks: [] };
@@ -191,7 +188,7 @@ export function placeEvents(customerId: string, recent: RowEvents, fresh: readon
 
 /** Whether writing these new events needs the row's events text (to move them to chunks). */
 export function needsRowEvents(recent: RowEvents, fresh: readonly StoredEvent[]): boolean {
-  return !recent.isLoaded && fresh.length > 0 && recent.appendedLength(arrayJson(fresh)) > RECENT_EVENTS_MAX_BYTES;
+  return !recent.isLoaded && fresh.length > 0 && recent.appendedLength(eventsJsonLength(fresh)) > RECENT_EVENTS_MAX_BYTES;
 }
 
 /**
