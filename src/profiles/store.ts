@@ -71,7 +71,7 @@ export async function loadProfiles(db: Database, ids: readonly string[], { event
   if (ids.length === 0) return new Map();
   if (events === "text") {
     const rows = await db.select().from(customers).where(sql`${customers.id} IN ${jsonList(ids)}`).all();
-    return new Map(rows.map((r) => [r.id, toStoredProfile(r, RowEvents.fromJson(r.recentEvents))]));
+    return new Map(rows.map((r) => [r.id, withEventsText(r)]));
   }
   const { recentEvents: _text, ...columns } = getTableColumns(customers);
   const rows = await db
@@ -96,7 +96,7 @@ export async function loadRowEvents(db: Database, ids: readonly string[]): Promi
 
 export async function loadProfile(db: Database, id: string): Promise<StoredProfile | null> {
   const row = await db.select().from(customers).where(eq(customers.id, id)).get();
-  return row ? toStoredProfile(row, RowEvents.fromJson(row.recentEvents)) : null;
+  return row ? withEventsText(row) : null;
 }
 
 /**
@@ -348,7 +348,7 @@ export async function markServed(db: Database, id: string, now = Date.now()): Pr
     .where(sql`${customers.id} = ${id} AND ${customers.servedAt} IS NULL`)
     .returning()
     .get();
-  return row ? toStoredProfile(row, RowEvents.fromJson(row.recentEvents)) : null;
+  return row ? withEventsText(row) : null;
 }
 
 /** All stored events of a customer, newest first by event time (ties by messageId). */
@@ -364,6 +364,11 @@ export async function storedEventsOf(db: Database, profile: StoredProfile): Prom
   if (!profile.recentEvents.isLoaded) profile.recentEvents = (await loadRowEvents(db, [customerId])).get(customerId)!;
   const events = [...profile.recentEvents.list, ...rows.flatMap((r) => JSON.parse(r.events) as StoredEvent[])];
   return events.sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp) || (a.messageId < b.messageId ? 1 : a.messageId > b.messageId ? -1 : 0));
+}
+
+/** A profile from a whole row, its events text included. */
+function withEventsText(r: typeof customers.$inferSelect): StoredProfile {
+  return toStoredProfile(r, RowEvents.fromJson(r.recentEvents));
 }
 
 function toStoredProfile(r: Omit<typeof customers.$inferSelect, "recentEvents">, recentEvents: RowEvents): StoredProfile {
