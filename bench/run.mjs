@@ -7,7 +7,9 @@
 // BENCH_PASS_PROFILES (default 100000). BENCH_SKIP=duplicates,triggers,segments leaves out those
 // phases (the triggers phase takes most of a full run). BENCH_WORKLOAD=simulated ingests the
 // traffic simulator's shoppers (src/sim/) instead of the interleaved storefront sessions.
-// BENCH_PORT (default 8788) is Rapport's port; the trivial worker takes the next one.
+// BENCH_PORT (default 8788) is Rapport's port; the trivial worker takes the next one, the trivial
+// worker that reads KV (bench/trivial-kv/) the one after, and the segments phase's two servers the
+// two after that.
 import { rmSync } from "node:fs";
 import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev, wrangler } from "../scripts/local.mjs";
 import { peopleWithDuplicates } from "./duplicates-workload.mjs";
@@ -67,10 +69,12 @@ console.log(`Rapport benchmark: ${EVENTS} events (${WORKLOAD} workload), ${SECON
 applyMigrationsAndSeedKeys(stateDir);
 const rapport = await startDev({ port: PORT, stateDir, echo: false, onLine, env: BENCH_DEV_ENV });
 const trivial = await startDev({ port: PORT + 1, stateDir: `${stateDir}-trivial`, config: "bench/trivial/wrangler.toml", echo: false, env: BENCH_DEV_ENV });
+const trivialKv = await startDev({ port: PORT + 2, stateDir: `${stateDir}-trivial-kv`, config: "bench/trivial-kv/wrangler.toml", echo: false, env: BENCH_DEV_ENV });
 const stopAll = async () => {
-  await Promise.all([rapport.stop(), trivial.stop()]);
+  await Promise.all([rapport.stop(), trivial.stop(), trivialKv.stop()]);
   cleanup();
   rmSync(`${stateDir}-trivial`, { recursive: true, force: true });
+  rmSync(`${stateDir}-trivial-kv`, { recursive: true, force: true });
 };
 process.on("SIGINT", async () => (await stopAll(), process.exit(130)));
 
@@ -98,7 +102,7 @@ try {
   const ops = { queueMessages: sum("queueMessages"), d1RowsWritten: sum("d1RowsWritten"), kvWrites: sum("kvWrites"), sessionCalls: sum("sessionCalls"), sessionRowsWritten: sum("sessionRowsWritten"), consumerInvocations: batches.length, events: sum("events"), customers: workload.customers };
   const ingestResult = { events: processed(), seconds: ingestSeconds, eventsPerSecond: processed() / ingestSeconds, postErrors: ingest.errors, freshnessP50: quantile(ages, 0.5), freshnessP95: quantile(ages, 0.95), cpuMsPer1000: ingestCpuMs === null ? null : ingestCpuMs / (processed() / 1000) };
 
-  // ---- 2. GET profile vs the trivial worker, rounds in ABBA order ------------------------------
+  // ---- 2. GET profile vs the trivial worker (and one that reads KV), rounds in ABCCBA order ------
   const ids = workload.identified;
   const readAuth = { authorization: `Bearer ${DEMO_KEYS.read}` };
   // Each read takes the next shopper, across rounds, as a send reads each recipient once. (Until
@@ -106,7 +110,10 @@ try {
   let nextRead = 0;
   const profileRequest = () => ({ path: `/v1/customers/${ids[(nextRead++ * 7919) % ids.length]}`, init: { headers: readAuth } });
   const trivialRequest = () => ({ path: "/", init: {} });
-  const rounds = { rapport: [], trivial: [] };
+  // The KV baseline walks its keys as Rapport walks its shoppers: a different key each read.
+  let nextKvRead = 0;
+  const kvRequest = () => ({ path: `/${(nextKvRead++ * 7919) % ids.length}`, init: {} });
+  const rounds = { rapport: [], trivial: [], trivialKv: [] };
   // Warm-up: one lookup of every shopper, as an ESP's first send would (it fills the identifier →
   // customer entries of KV); the measured rounds are the sends after that.
   // Every shopper, however long it takes: a first read costs about 20 ms of CPU locally (it starts
@@ -114,6 +121,9 @@ try {
   // (It was cut at 120 s: at the default size about a fifth of the shoppers were left over.)
   const warmUp = await load({ url: rapport.url, concurrency: READ_CONCURRENCY, seconds: 1_200, maxRequests: ids.length, makeRequest: (i) => ({ path: `/v1/customers/${ids[i]}`, init: { headers: readAuth } }) });
   if (warmUp.requests < ids.length || warmUp.errors > 0) console.log(`warning: the read warm-up read ${warmUp.requests} of ${ids.length} shoppers (${warmUp.errors} errors)`);
+  // The KV baseline gets as many keys as there are shoppers, each written once.
+  const seeded = await load({ url: trivialKv.url, concurrency: READ_CONCURRENCY, seconds: 1_200, maxRequests: ids.length, expectStatus: 204, makeRequest: (i) => ({ path: `/${i}`, init: { method: "PUT" } }) });
+  if (seeded.requests < ids.length || seeded.errors > 0) console.log(`warning: the KV baseline stored ${seeded.requests} of ${ids.length} documents (${seeded.errors} errors)`);
   // The warm-up started thousands of session objects (each first read does); let the local
   // runtime finish with them before measuring.
   await new Promise((r) => setTimeout(r, 15_000));
@@ -125,21 +135,27 @@ try {
   // Rapport's first round was the lowest of its four in each of that session's runs.)
   await load({ url: trivial.url, concurrency: READ_CONCURRENCY, seconds: READ_WARM_SECONDS, makeRequest: trivialRequest });
   await load({ url: rapport.url, concurrency: READ_CONCURRENCY, seconds: READ_WARM_SECONDS, makeRequest: profileRequest });
-  // Rounds in ABBA order (trivial then Rapport, Rapport then trivial, …): a drift of the machine
-  // during the phase weighs on both alike. With strict alternation Rapport always came second,
-  // and both servers' rates were seen to move by a fifth from one round to the next. The ratio is
-  // of the rounds' total throughputs; the pairs' ratios show the spread.
+  await load({ url: trivialKv.url, concurrency: READ_CONCURRENCY, seconds: READ_WARM_SECONDS, makeRequest: kvRequest });
+  // Rounds in ABC CBA order (trivial, Rapport, KV baseline, then the reverse, …): a steady drift
+  // of the machine during the phase weighs on all three alike. With strict alternation Rapport
+  // always came second, and the servers' rates were seen to move by a fifth from one round to the
+  // next. The ratios are of the rounds' total throughputs; the rounds' own ratios show the spread.
+  const measure = {
+    trivial: () => load({ url: trivial.url, concurrency: READ_CONCURRENCY, seconds: SECONDS, makeRequest: trivialRequest }),
+    rapport: () => load({ url: rapport.url, concurrency: READ_CONCURRENCY, seconds: SECONDS, makeRequest: profileRequest }),
+    trivialKv: () => load({ url: trivialKv.url, concurrency: READ_CONCURRENCY, seconds: SECONDS, makeRequest: kvRequest }),
+  };
   for (let r = 0; r < READ_ROUNDS; r++) {
-    const measure = { trivial: () => load({ url: trivial.url, concurrency: READ_CONCURRENCY, seconds: SECONDS, makeRequest: trivialRequest }), rapport: () => load({ url: rapport.url, concurrency: READ_CONCURRENCY, seconds: SECONDS, makeRequest: profileRequest }) };
-    for (const server of r % 2 === 0 ? ["trivial", "rapport"] : ["rapport", "trivial"]) rounds[server].push(await measure[server]());
+    for (const server of r % 2 === 0 ? ["trivial", "rapport", "trivialKv"] : ["trivialKv", "rapport", "trivial"]) rounds[server].push(await measure[server]());
   }
   const roundRatios = rounds.rapport.map((x, i) => x.rps / rounds.trivial[i].rps);
+  const kvRoundRatios = rounds.rapport.map((x, i) => x.rps / rounds.trivialKv[i].rps);
   // What each server sends: the trivial worker's document is meant to be a profile's size.
   const bodyBytes = async (url, init) => (await (await fetch(url, init)).arrayBuffer()).byteLength;
-  const documentBytes = { rapport: quantile(await Promise.all(ids.slice(0, 50).map((id) => bodyBytes(`${rapport.url}/v1/customers/${id}`, { headers: readAuth }))), 0.5), trivial: await bodyBytes(`${trivial.url}/`) };
+  const documentBytes = { rapport: quantile(await Promise.all(ids.slice(0, 50).map((id) => bodyBytes(`${rapport.url}/v1/customers/${id}`, { headers: readAuth }))), 0.5), trivial: await bodyBytes(`${trivial.url}/`), trivialKv: await bodyBytes(`${trivialKv.url}/0`) };
   const merge = (list) => ({ rps: list.reduce((n, x) => n + x.requests, 0) / list.reduce((n, x) => n + x.seconds, 0), p50: quantile(list.map((x) => x.p50), 0.5), p99: Math.max(...list.map((x) => x.p99)), errors: list.reduce((n, x) => n + x.errors, 0) });
-  const merged = { rapport: merge(rounds.rapport), trivial: merge(rounds.trivial) };
-  const reads = { ...merged, ratio: merged.rapport.rps / merged.trivial.rps, roundRatios, documentBytes };
+  const merged = { rapport: merge(rounds.rapport), trivial: merge(rounds.trivial), trivialKv: merge(rounds.trivialKv) };
+  const reads = { ...merged, ratio: merged.rapport.rps / merged.trivial.rps, roundRatios, kvRatio: merged.rapport.rps / merged.trivialKv.rps, kvRoundRatios, documentBytes };
 
   // ---- 2b. Content blocks: HTML and PNG renders vs GET profile, same customers ----------------
   const content = await benchContent({ url: rapport.url, keys: DEMO_KEYS, ids, seconds: SECONDS, concurrency: READ_CONCURRENCY, ...(WORKLOAD === "simulated" ? { products: simulatedCatalog() } : {}) });
@@ -248,7 +264,7 @@ try {
   // ---- 6. Segments and predictive scores, on two servers of their own -----------------------
   let segmentsResult = null;
   if (!SKIP.has("segments")) {
-    segmentsResult = await benchSegments({ keys: DEMO_KEYS, stateDir, concurrency: INGEST_CONCURRENCY, events: Number(process.env.BENCH_SEGMENT_EVENTS ?? 60_000), passProfiles: Number(process.env.BENCH_PASS_PROFILES ?? 100_000) });
+    segmentsResult = await benchSegments({ keys: DEMO_KEYS, stateDir, ports: [PORT + 3, PORT + 4], concurrency: INGEST_CONCURRENCY, events: Number(process.env.BENCH_SEGMENT_EVENTS ?? 60_000), passProfiles: Number(process.env.BENCH_PASS_PROFILES ?? 100_000) });
   }
 
   // ---- 7. Binding operations per event and list-price cost ------------------------------------
@@ -306,9 +322,10 @@ try {
   const report = `
 | measure | Rapport | trivial worker | ratio | target |
 | --- | --- | --- | --- | --- |
-| GET /v1/customers/{id} throughput (req/s, ${READ_CONCURRENCY} connections; documents of ${f(reads.documentBytes.rapport)} bytes (median) and ${f(reads.documentBytes.trivial)} bytes) | ${f(reads.rapport.rps)} | ${f(reads.trivial.rps)} | ${f(reads.ratio, 2)}× (total of ${roundRatios.length} rounds each, in ABBA order; pairs: ${roundRatios.map((r) => f(r, 2)).join(", ")}) | ≥ 0.85× |
+| GET /v1/customers/{id} throughput (req/s, ${READ_CONCURRENCY} connections; documents of ${f(reads.documentBytes.rapport)} bytes (median) and ${f(reads.documentBytes.trivial)} bytes) | ${f(reads.rapport.rps)} | ${f(reads.trivial.rps)} | ${f(reads.ratio, 2)}× (total of ${roundRatios.length} rounds each, in ABC CBA order; rounds: ${roundRatios.map((r) => f(r, 2)).join(", ")}) | ≥ 0.85× |
 | GET latency p50 / p99 (ms) | ${f(reads.rapport.p50, 1)} / ${f(reads.rapport.p99, 1)} | ${f(reads.trivial.p50, 1)} / ${f(reads.trivial.p99, 1)} | | |
 | read errors | ${reads.rapport.errors} | ${reads.trivial.errors} | | 0 |
+| the same reads against a trivial worker that answers the document from KV (\`bench/trivial-kv/\`: one KV read, as Rapport's snapshot; req/s, p50 / p99 ms, ratio of Rapport to it) | | ${f(reads.trivialKv.rps)}; ${f(reads.trivialKv.p50, 1)} / ${f(reads.trivialKv.p99, 1)}; ${reads.trivialKv.errors} errors | ${f(reads.kvRatio, 2)}× (rounds: ${kvRoundRatios.map((r) => f(r, 2)).join(", ")}) | |
 
 | content blocks (${f(content.customers)} customers; ${READ_CONCURRENCY} connections; alternating rounds with GET profile of the same customers) | req/s | p50 / p99 (ms) | ratio to GET profile | target |
 | --- | --- | --- | --- | --- |

@@ -94,11 +94,11 @@ const total = (list) => {
  * amount of new shoppers in alternating rounds (machine drift hits both); the ratio is the median
  * of the rounds'. Then an evaluation pass over at least `passProfiles` profiles on the second.
  */
-export async function benchSegments({ keys, concurrency, events, passProfiles, rounds = 3, stateDir }) {
+export async function benchSegments({ keys, concurrency, events, passProfiles, rounds = 3, stateDir, ports }) {
   const writeAuth = { authorization: `Basic ${btoa(`${keys.write}:`)}`, "content-type": "application/json" };
   const adminHeaders = { authorization: `Bearer ${keys.admin}`, "content-type": "application/json" };
-  const plain = await freshServer(8790, `${stateDir}-plain`);
-  const segmented = await freshServer(8791, `${stateDir}-segments`);
+  const plain = await freshServer(ports[0], `${stateDir}-plain`);
+  const segmented = await freshServer(ports[1], `${stateDir}-segments`);
   try {
     // Twenty segments and both models on the second server. Saving a segment evaluates every
     // stored profile against it (none yet: measured anyway).
