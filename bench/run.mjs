@@ -105,14 +105,18 @@ try {
   // ---- 2. GET profile vs the trivial worker (and one that reads KV), rounds in ABC CBA order -----
   const ids = workload.identified;
   const readAuth = { authorization: `Bearer ${DEMO_KEYS.read}` };
-  // Each read takes the next shopper, across rounds, as a send reads each recipient once. (Until
-  // session 9 every round started again from the same shoppers.)
-  let nextRead = 0;
-  const profileRequest = () => ({ path: `/v1/customers/${ids[(nextRead++ * 7919) % ids.length]}`, init: { headers: readAuth } });
+  // Each read takes the next shopper, across rounds, as a send reads each recipient once, in a
+  // scattered order (a step of 7919, a prime). (Until session 9 every round started again from
+  // the same shoppers.) The KV baseline walks its keys, one per shopper, the same way.
+  const scattered = () => {
+    let next = 0;
+    return () => (next++ * 7919) % ids.length;
+  };
+  const nextShopper = scattered();
+  const nextKey = scattered();
+  const profileRequest = () => ({ path: `/v1/customers/${ids[nextShopper()]}`, init: { headers: readAuth } });
   const trivialRequest = () => ({ path: "/", init: {} });
-  // The KV baseline walks its keys as Rapport walks its shoppers: a different key each read.
-  let nextKvRead = 0;
-  const kvRequest = () => ({ path: `/${(nextKvRead++ * 7919) % ids.length}`, init: {} });
+  const kvRequest = () => ({ path: `/${nextKey()}`, init: {} });
   const rounds = { rapport: [], trivial: [], trivialKv: [] };
   // Warm-up: one lookup of every shopper, as an ESP's first send would (it fills the identifier →
   // customer entries of KV); the measured rounds are the sends after that.
