@@ -52,7 +52,7 @@ export function isOverBytes(text: string, limit: number): boolean {
 }
 
 /** HMAC-SHA256 of `data` with `secret`, hex or base64 (webhook signatures, both ways). */
-export async function hmacSha256(secret: string, data: string | ArrayBuffer, encoding: "hex" | "base64" = "hex"): Promise<string> {
+export async function hmacSha256(secret: string, data: string | ArrayBuffer | Uint8Array, encoding: "hex" | "base64" = "hex"): Promise<string> {
   const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, typeof data === "string" ? encoder.encode(data) : data));
   if (encoding === "hex") return toHex(mac);

@@ -6,7 +6,7 @@ describe("ingest: happy path", () => {
     const userId = uid();
     const res = await ingest("/v1/track", { userId, event: "Product Viewed", properties: { sku: "A1" }, messageId: `m-${userId}` });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ success: true, accepted: 1 });
+    expect(await res.json()).toEqual({ success: true, accepted: 1, quarantined: 0 });
     const profile = await profileWhen(userId, (p) => p.eventCount === 1);
     expect(profile.counters.events["Product Viewed"]).toBe(1);
     expect(profile.userId).toBe(userId);
@@ -166,7 +166,7 @@ describe("ingest: errors", () => {
   it("refuses a batch of more than 2,500 messages, saying which limit", async () => {
     const batch = Array.from({ length: 2501 }, () => ({ type: "page", anonymousId: "a" }));
     const res = await ingest("/v1/batch", { batch });
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(413);
     const problem = (await res.json()) as any;
     expect(problem.limit).toBe("messages_per_batch");
     expect(problem.detail).toContain("2500");
@@ -175,10 +175,10 @@ describe("ingest: errors", () => {
   it("refuses a batch body over 500 KB and a single message over 32 KB", async () => {
     const big = "x".repeat(510 * 1024);
     const batchRes = await ingest("/v1/batch", { batch: [{ type: "track", userId: "u", event: "e", properties: { big } }] });
-    expect(batchRes.status).toBe(400);
+    expect(batchRes.status).toBe(413);
     expect(((await batchRes.json()) as any).limit).toBe("batch");
     const single = await ingest("/v1/track", { userId: "u", event: "e", properties: { big: "x".repeat(33 * 1024) } });
-    expect(single.status).toBe(400);
+    expect(single.status).toBe(413);
     expect(((await single.json()) as any).limit).toBe("message");
   });
 

@@ -7,7 +7,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 export const ERROR_CODES = {
   bad_request: { status: 400, title: "Bad request" },
   validation_failed: { status: 400, title: "Validation failed" },
-  payload_too_large: { status: 400, title: "Payload over a limit" },
+  payload_too_large: { status: 413, title: "Payload over a limit" },
   unauthorized: { status: 401, title: "Unauthorized" },
   not_found: { status: 404, title: "Not found" },
   conflict: { status: 409, title: "Conflict" },

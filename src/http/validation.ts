@@ -3,6 +3,8 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import type { AppEnv } from "./context";
 import { ApiError, type FieldError } from "./errors";
+import { readBodyText } from "./body";
+import { tooDeepAt } from "../events/depth";
 
 /** `["batch", 3, "properties", "price"]` → `batch[3].properties.price` */
 export function fieldPath(path: readonly PropertyKey[], prefix = ""): string {
@@ -25,24 +27,36 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what:
   return result.data;
 }
 
-/** The JSON body of a request, or a 400 saying it is not JSON. */
+/**
+ * Admin and read bodies: definitions, catalog updates, lookups. Bounded in size and nesting like
+ * ingest's (a rule nested thousands of levels deep would overflow the recursive schema checks).
+ */
+export const MAX_JSON_BODY_BYTES = 4 * 1024 * 1024;
+export const MAX_JSON_BODY_DEPTH = 64;
+
+/** The JSON body of a request, or a 400 saying it is not JSON (413 over the size limit). */
 export async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
-  try {
-    return await c.req.json();
-  } catch {
-    throw new ApiError("bad_request", "The body is not valid JSON", [{ field: "(body)", message: "must be valid JSON" }]);
-  }
+  const text = await readBodyText(c.req.raw, MAX_JSON_BODY_BYTES, "request body");
+  return parseJsonText(text, "must be valid JSON");
 }
 
 /** Like jsonBody, but an empty body is `{}` (optional bodies); a body that is not JSON is still a 400. */
 export async function optionalJsonBody(c: Context<AppEnv>): Promise<unknown> {
-  const text = await c.req.text();
+  const text = await readBodyText(c.req.raw, MAX_JSON_BODY_BYTES, "request body");
   if (text.trim() === "") return {};
+  return parseJsonText(text, "must be valid JSON, or empty");
+}
+
+function parseJsonText(text: string, expected: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch {
-    throw new ApiError("bad_request", "The body is not valid JSON", [{ field: "(body)", message: "must be valid JSON, or empty" }]);
+    throw new ApiError("bad_request", "The body is not valid JSON", [{ field: "(body)", message: expected }]);
   }
+  const tooDeep = tooDeepAt(value, MAX_JSON_BODY_DEPTH);
+  if (tooDeep) throw new ApiError("bad_request", `The body nests deeper than ${MAX_JSON_BODY_DEPTH} levels`, [{ field: fieldPath(tooDeep), message: `nests deeper than ${MAX_JSON_BODY_DEPTH} levels` }]);
+  return value;
 }
 
 /** `If-Match: "3"` (or `3`) → 3: the version a versioned resource must be at for a write. */

@@ -2,12 +2,16 @@
  * Ingest's one job: validate messages, normalize the valid ones, keep the invalid ones with their
  * reason, and put both durably on the Queue before anyone is told "success".
  */
-import { isOverBytes, newId } from "../crypto";
+import { byteLength, isOverBytes, newId } from "../crypto";
+import { cutToBytes, jsonPrefix } from "../events/json-prefix";
+import { MAX_NESTING_DEPTH, tooDeepAt } from "../events/depth";
 import type { EventType, RejectedMessage, StoredEvent } from "../events/types";
 import { ApiError, type FieldError } from "../http/errors";
+import type { BodyRefused } from "../http/body";
 import { fieldErrors } from "../http/validation";
 import { log } from "../log";
-import { MAX_MESSAGE_BYTES, MAX_QUARANTINE_RAW_BYTES } from "./limits";
+import { MAX_KEPT_ESCAPED_BYTES, MAX_MESSAGE_BYTES, MAX_QUARANTINE_RAW_BYTES } from "./limits";
+import { fieldPath } from "../http/validation";
 import { normalizeMessage, type IngestContext } from "./normalize";
 import { groupForSend, packEvents } from "./pack";
 import { EventTypeSchema, MESSAGE_SCHEMAS, type IngestResponse } from "./schemas";
@@ -25,15 +29,23 @@ export interface AcceptResult {
 }
 
 /**
- * Keeps at most 32 KB of a refused payload; the quarantine row says when it was cut. `id` is
- * given when the payload has its own identity (a message quarantined by a tracking plan), so that
- * a client's retry keeps it once.
+ * Keeps at most 32 KB (UTF-8) of a refused payload; the quarantine row says when it was cut. `id`
+ * is given when the payload has its own identity (a message quarantined by a tracking plan), so
+ * that a client's retry keeps it once. Serialized without recursion: the payload may be the one
+ * refused for nesting too deeply.
  */
 export function rejection(endpoint: string, reason: string, errors: FieldError[], raw: unknown, id = newId("qr")): RejectedMessage {
-  const text = typeof raw === "string" ? raw : JSON.stringify(raw) ?? "";
-  const truncated = isOverBytes(text, MAX_QUARANTINE_RAW_BYTES);
-  return { id, endpoint, reason, errors, raw: truncated ? text.slice(0, MAX_QUARANTINE_RAW_BYTES / 4) : text, truncated };
+  let kept = keptRaw(raw, MAX_QUARANTINE_RAW_BYTES);
+  // The kept text travels escaped inside a pack; a payload of quotes or control characters grows
+  // up to six times in JSON. Cut further rather than make a pack the queue would refuse.
+  for (let limit = MAX_QUARANTINE_RAW_BYTES; byteLength(JSON.stringify(kept.text)) > MAX_KEPT_ESCAPED_BYTES; ) {
+    limit = Math.floor(limit / 2);
+    kept = { text: cutToBytes(kept.text, limit).text, truncated: true };
+  }
+  return { id, endpoint, reason, errors, raw: kept.text, truncated: kept.truncated };
 }
+
+const keptRaw = (raw: unknown, maxBytes: number) => (typeof raw === "string" ? cutToBytes(raw, maxBytes) : jsonPrefix(raw, maxBytes));
 
 type Validated = { event: StoredEvent } | { errors: FieldError[]; reason: string };
 
@@ -50,6 +62,10 @@ export function validateOne(
 ): Validated | Promise<Validated> {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return { reason: "not_an_object", errors: [{ field: path || "(body)", message: "must be a JSON object" }] };
+  }
+  const tooDeep = tooDeepAt(raw, MAX_NESTING_DEPTH);
+  if (tooDeep) {
+    return { reason: "too_deep", errors: [{ field: fieldPath(tooDeep, path), message: `nests deeper than ${MAX_NESTING_DEPTH} levels (objects and arrays, the message counting as one)` }] };
   }
   if (isOverBytes(JSON.stringify(raw), MAX_MESSAGE_BYTES)) {
     return { reason: "message_too_large", errors: [{ field: path || "(body)", message: `is over the message limit of ${MAX_MESSAGE_BYTES / 1024} KB` }] };
@@ -71,14 +87,22 @@ export function validateOne(
 /** What the source's tracking plan found in the events, for the response (at most 100 listed). */
 export type PlanOutcome = NonNullable<IngestResponse["trackingPlan"]>;
 
+/** What went on the Queue: events accepted for profiles, those the tracking plan quarantined. */
+export interface Enqueued {
+  accepted: number;
+  quarantined: number;
+  plan?: PlanOutcome;
+}
+
 /**
  * Checks the events against their source's tracking plan, then sends events, rejections and
  * violation records to the Queue, packed. Throws 503 if the Queue refuses.
  */
-export async function enqueue(env: Env, events: StoredEvent[], rejected: RejectedMessage[], ctx: IngestContext, requestId: string): Promise<PlanOutcome | undefined> {
+export async function enqueue(env: Env, events: StoredEvent[], rejected: RejectedMessage[], ctx: IngestContext, requestId: string): Promise<Enqueued> {
   const governed = await governEvents(env.DB, ctx.sourceId, events);
   const quarantined = governed.quarantined.map((q) => rejection(`tracking-plan/${governed.planId}`, "tracking_plan", q.errors, q.event, `qr_plan:${ctx.sourceId}:${q.event.messageId}`));
-  if (governed.events.length === 0 && rejected.length === 0 && quarantined.length === 0) return undefined;
+  const result: Enqueued = { accepted: governed.events.length, quarantined: quarantined.length };
+  if (governed.events.length === 0 && rejected.length === 0 && quarantined.length === 0) return result;
   const packs = packEvents(governed.events, [...rejected, ...quarantined], { sourceId: ctx.sourceId, receivedAt: ctx.receivedAt.toISOString() }, governed.violations);
   try {
     for (const group of groupForSend(packs)) {
@@ -88,6 +112,29 @@ export async function enqueue(env: Env, events: StoredEvent[], rejected: Rejecte
     log("error", "ingest.queue_send_failed", { requestId, error: err instanceof Error ? err.message : String(err), packs: packs.length });
     throw new ApiError("queue_unavailable", "The event queue did not accept the messages; nothing was acknowledged, retry later");
   }
-  if (governed.violations.length === 0) return undefined;
-  return { plan: governed.planId!, violations: governed.violations.slice(0, 100).map((v) => ({ messageId: v.messageId, action: v.action, violations: v.violations })) };
+  if (governed.violations.length === 0) return result;
+  return { ...result, plan: { plan: governed.planId!, violations: governed.violations.slice(0, 100).map((v) => ({ messageId: v.messageId, action: v.action, violations: v.violations })) } };
+}
+
+/**
+ * The quarantine entry of a body refused before it could be parsed: its first bytes as text, or,
+ * when they are not UTF-8 (compressed, or the reason itself), as `base64:` and their base64.
+ */
+export function bodyRejection(endpoint: string, refused: BodyRefused): RejectedMessage {
+  let text: string;
+  try {
+    // `stream` leaves out a character cut at the end of the kept bytes.
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(refused.kept, { stream: true });
+  } catch {
+    text = `base64:${base64Of(refused.kept)}`;
+  }
+  const kept = rejection(endpoint, refused.reason, refused.errors, text);
+  // The body went on past what was kept, unless it was refused for its bytes alone.
+  return { ...kept, truncated: kept.truncated || refused.reason === "too_large" };
+}
+
+function base64Of(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }

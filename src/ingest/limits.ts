@@ -9,3 +9,5 @@ export const MAX_SEND_BATCH_MESSAGES = 100;
 export const MAX_SEND_BATCH_BYTES = 250 * 1024;
 /** How much of a refused message's raw payload the quarantine keeps. */
 export const MAX_QUARANTINE_RAW_BYTES = 32 * 1024;
+/** What a kept payload may take inside a pack once escaped as a JSON string (see `rejection`). */
+export const MAX_KEPT_ESCAPED_BYTES = 64 * 1024;

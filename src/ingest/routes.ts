@@ -10,12 +10,13 @@ import { cors } from "hono/cors";
 import type { App } from "../app";
 import { EVENT_TYPES, type EventType, type RejectedMessage, type StoredEvent } from "../events/types";
 import { authenticate, keyFromAuthorization } from "../http/auth";
-import { readBodyText } from "../http/body";
+import { BodyRefused, readBodyText } from "../http/body";
 import type { AppEnv } from "../http/context";
 import { ApiError } from "../http/errors";
-import { fieldErrors } from "../http/validation";
+import { fieldErrors, fieldPath } from "../http/validation";
+import { MAX_NESTING_DEPTH, tooDeepAt } from "../events/depth";
 import type { ApiKey } from "../keys/store";
-import { enqueue, rejection, validateOne, type ItemOutcome } from "./accept";
+import { bodyRejection, enqueue, rejection, validateOne, type Enqueued, type ItemOutcome } from "./accept";
 import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES } from "./limits";
 import type { IngestContext } from "./normalize";
 import { BatchRequest } from "./schemas";
@@ -46,11 +47,21 @@ export function registerIngestRoutes(app: App): void {
   app.post("/v1/import", ingestBatch);
 }
 
-/** Authenticates from the header first (before reading the body) or from `writeKey` in it. */
-async function readAuthenticated(c: Context<AppEnv>, limitBytes: number, limitName: string): Promise<{ key: ApiKey; body: unknown; text: string } | { key: ApiKey; parseError: string; text: string }> {
+/**
+ * Authenticates from the header first (before reading the body) or from `writeKey` in it. A body
+ * refused before it could be parsed (over a limit, bad compression, not UTF-8) is quarantined
+ * (its first 32 KB) when the header's key says whose it is.
+ */
+async function readAuthenticated(c: Context<AppEnv>, endpoint: string, limitBytes: number, limitName: string): Promise<{ key: ApiKey; body: unknown; text: string } | { key: ApiKey; parseError: string; text: string }> {
   const headerKey = keyFromAuthorization(c.req.header("authorization"));
   const keyFromHeader = headerKey ? await authenticate(c.env, headerKey, ["write"]) : null;
-  const text = await readBodyText(c.req.raw, limitBytes, limitName);
+  let text: string;
+  try {
+    text = await readBodyText(c.req.raw, limitBytes, limitName);
+  } catch (err) {
+    if (err instanceof BodyRefused && keyFromHeader) await enqueue(c.env, [], [bodyRejection(endpoint, err)], ingestContext(c, keyFromHeader), c.get("requestId"));
+    throw err;
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -70,7 +81,7 @@ function ingestContext(c: Context<AppEnv>, key: ApiKey, extra: Partial<IngestCon
 
 async function ingestSingle(c: Context<AppEnv>, type: EventType) {
   const endpoint = `/v1/${type}`;
-  const read = await readAuthenticated(c, MAX_MESSAGE_BYTES, "message");
+  const read = await readAuthenticated(c, endpoint, MAX_MESSAGE_BYTES, "message");
   const ctx = ingestContext(c, read.key);
   if ("parseError" in read) {
     const errors = [{ field: "(body)", message: "must be valid JSON" }];
@@ -80,30 +91,39 @@ async function ingestSingle(c: Context<AppEnv>, type: EventType) {
   const outcome = await validateOne(read.body, type, "", ctx);
   if ("errors" in outcome) {
     await enqueue(c.env, [], [rejection(endpoint, outcome.reason, outcome.errors, read.body)], ctx, c.get("requestId"));
-    throw new ApiError("validation_failed", `The ${type} message is invalid: ${outcome.errors.map((e) => `${e.field} ${e.message}`).join("; ")}`, outcome.errors);
+    throw new ApiError("validation_failed", `The ${type} message is invalid: ${outcome.errors.map((e) => `${e.field} ${e.message}`).join("; ")}; it was kept in quarantine`, outcome.errors);
   }
-  const plan = await enqueue(c.env, [outcome.event], [], ctx, c.get("requestId"));
-  return c.json({ success: true as const, accepted: 1, ...(plan ? { trackingPlan: plan } : {}) });
+  const queued = await enqueue(c.env, [outcome.event], [], ctx, c.get("requestId"));
+  return c.json(ingestResponse(queued, 0));
 }
 
 async function ingestBatch(c: Context<AppEnv>) {
   const endpoint = "/v1/batch";
-  const read = await readAuthenticated(c, MAX_BATCH_BYTES, "batch");
+  const read = await readAuthenticated(c, endpoint, MAX_BATCH_BYTES, "batch");
   const requestId = c.get("requestId");
   if ("parseError" in read) {
     const errors = [{ field: "(body)", message: "must be valid JSON" }];
     await enqueue(c.env, [], [rejection(endpoint, "invalid_json", errors, read.text)], ingestContext(c, read.key), requestId);
     throw new ApiError("bad_request", `The body is not valid JSON (${read.parseError}); it was kept in quarantine`, errors);
   }
+  // The batch's own context and integrations are merged into every item: the same depth limit.
+  const envelopeTooDeep = isPlainObject(read.body) ? tooDeepAt({ ...read.body, batch: [] }, MAX_NESTING_DEPTH) : null;
+  if (envelopeTooDeep) {
+    const errors = [{ field: fieldPath(envelopeTooDeep), message: `nests deeper than ${MAX_NESTING_DEPTH} levels` }];
+    await enqueue(c.env, [], [rejection(endpoint, "too_deep", errors, read.body)], ingestContext(c, read.key), requestId);
+    throw new ApiError("validation_failed", "The batch envelope nests too deeply; it was kept in quarantine", errors);
+  }
   const parsed = BatchRequest.safeParse(read.body);
   if (!parsed.success) {
     const errors = fieldErrors(parsed.error);
     await enqueue(c.env, [], [rejection(endpoint, "validation_failed", errors, read.body)], ingestContext(c, read.key), requestId);
-    throw new ApiError("validation_failed", "The batch envelope is invalid", errors);
+    throw new ApiError("validation_failed", "The batch envelope is invalid; it was kept in quarantine", errors);
   }
   const request = parsed.data;
   if (request.batch.length > MAX_BATCH_MESSAGES) {
-    throw new ApiError("payload_too_large", `The batch has ${request.batch.length} messages; the limit is ${MAX_BATCH_MESSAGES} messages per batch`, [{ field: "batch", message: `must have at most ${MAX_BATCH_MESSAGES} messages` }], { limit: "messages_per_batch", limitMessages: MAX_BATCH_MESSAGES });
+    const errors = [{ field: "batch", message: `must have at most ${MAX_BATCH_MESSAGES} messages` }];
+    await enqueue(c.env, [], [rejection(endpoint, "too_many_messages", errors, read.text)], ingestContext(c, read.key), requestId);
+    throw new ApiError("payload_too_large", `The batch has ${request.batch.length} messages; the limit is ${MAX_BATCH_MESSAGES} messages per batch (its first 32 KB were kept in quarantine)`, errors, { limit: "messages_per_batch", limitMessages: MAX_BATCH_MESSAGES });
   }
   const ctx = ingestContext(c, read.key, { batchContext: request.context, batchIntegrations: request.integrations, batchSentAt: request.sentAt });
   const events: StoredEvent[] = [];
@@ -121,9 +141,16 @@ async function ingestBatch(c: Context<AppEnv>) {
     const messageId = (item as { messageId?: unknown } | null)?.messageId;
     outcomes.push({ index, ...(typeof messageId === "string" ? { messageId } : {}), errors: outcome.errors });
   });
-  const plan = await enqueue(c.env, events, rejected, ctx, requestId);
+  const queued = await enqueue(c.env, events, rejected, ctx, requestId);
   if (events.length === 0 && outcomes.length > 0) {
     throw new ApiError("validation_failed", `None of the ${outcomes.length} messages is valid; they were kept in quarantine`, outcomes.flatMap((o) => o.errors), { rejected: outcomes });
   }
-  return c.json({ success: true as const, accepted: events.length, ...(outcomes.length > 0 ? { rejected: outcomes } : {}), ...(plan ? { trackingPlan: plan } : {}) });
+  return c.json({ ...ingestResponse(queued, outcomes.length), ...(outcomes.length > 0 ? { rejected: outcomes } : {}) });
 }
+
+/** Accepted messages go on to profiles; quarantined ones (invalid, or by the tracking plan) are kept instead. */
+function ingestResponse(queued: Enqueued, invalid: number) {
+  return { success: true as const, accepted: queued.accepted, quarantined: queued.quarantined + invalid, ...(queued.plan ? { trackingPlan: queued.plan } : {}) };
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);

@@ -91,7 +91,8 @@ export type BatchRequest = z.infer<typeof BatchRequest>;
  */
 export const IngestResponse = z.object({
   success: z.literal(true),
-  accepted: z.number().int(),
+  accepted: z.number().int().describe("Messages accepted: they go on to profiles"),
+  quarantined: z.number().int().describe("Messages kept in the quarantine instead: invalid ones (listed in `rejected`) and those the tracking plan quarantines"),
   rejected: z
     .array(z.object({ index: z.number().int(), messageId: z.string().optional(), errors: z.array(z.object({ field: z.string(), message: z.string() })) }))
     .optional(),

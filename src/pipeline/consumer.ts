@@ -1,15 +1,18 @@
 /**
  * The event queue consumer. A batch is processed as a whole (one D1 transaction, one snapshot per
- * customer); if that fails, each message is processed alone so one bad message cannot hold the
- * others back. Failed messages retry with exponential backoff and, after `max_retries`, go to the
- * dead-letter queue. Messages are acknowledged one by one.
+ * customer); if that fails, each message is processed alone, and a message that fails alone is
+ * processed event by event: its events that succeed are done, and each one that fails is sent
+ * back to the queue as a pack of its own, to be retried (with exponential backoff) and, after
+ * `max_retries`, dead-lettered alone with its reason. One bad event never takes another
+ * customer's events with it. Events no retry can fix (nested too deeply) are dead-lettered at
+ * once. Messages are acknowledged one by one.
  */
 import { database } from "../db/client";
 import { packFailures } from "../db/schema";
 import type { EventPack } from "../events/types";
 import { readConfig } from "../config";
 import { describeError, log } from "../log";
-import { recordUndecodable } from "./dead-letters";
+import { recordSetAside, recordUndecodable } from "./dead-letters";
 import { decodePack } from "./pack-decode";
 import { processEvents, type ProcessStats } from "./process";
 import { quarantineStatements } from "./quarantine";
@@ -17,6 +20,7 @@ import { violationStatements } from "../tracking/violations";
 import { retryDelaySeconds } from "./retry";
 import { archivePacks } from "../archive/writer";
 import { REPLAY_SOURCE } from "../archive/replay";
+import { packOfOne, screenPack } from "./screen";
 
 type Decoded = { message: Message<unknown>; pack: EventPack };
 
@@ -26,12 +30,15 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
   const decoded: Decoded[] = [];
   for (const message of batch.messages) {
     const pack = decodePack(message.body);
-    if (pack) decoded.push({ message, pack });
-    else {
+    if (!pack) {
       // Retrying cannot fix a body we do not understand: keep it as a dead letter at once.
       await recordUndecodable(env, batch.queue, message);
       message.ack();
+      continue;
     }
+    const screened = screenPack(pack);
+    if (screened.setAside.length > 0) await recordSetAside(env, batch.queue, message, screened.setAside.map((s) => ({ pack: packOfOne(pack, s.event), reason: s.reason })));
+    decoded.push({ message, pack: screened.pack });
   }
   if (decoded.length === 0) return;
 
@@ -42,7 +49,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
     return;
   } catch (err) {
     if (decoded.length === 1) {
-      await retry(env, decoded[0]!, err, config.retryBaseDelaySeconds);
+      await isolateEvents(env, decoded[0]!, err, config.retryBaseDelaySeconds, started);
       return;
     }
     log("warn", "pipeline.batch_failed_isolating", { queueMessages: decoded.length, ...describeError(err) });
@@ -55,9 +62,43 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
       d.message.ack();
       logBatch(stats, [d], started);
     } catch (err) {
-      await retry(env, d, err, config.retryBaseDelaySeconds);
+      await isolateEvents(env, d, err, config.retryBaseDelaySeconds, started);
     }
   }
+}
+
+/**
+ * A message that failed alone. With one event (or none), it is retried as it is. With several,
+ * its refused messages are kept, then its events are processed one by one, in order: each one
+ * that fails goes back to the queue as a pack of its own (packOfOne), and the message is
+ * acknowledged. If even that cannot be done (D1 or the queue is down), the whole message is
+ * retried: nothing counts twice, events are deduplicated by messageId.
+ */
+async function isolateEvents(env: Env, item: Decoded, err: unknown, baseDelay: number, started: number): Promise<void> {
+  const { message, pack } = item;
+  if (pack.events.length <= 1) return retry(env, item, err, baseDelay);
+  log("warn", "pipeline.message_failed_isolating_events", { packId: pack.packId, events: pack.events.length, ...describeError(err) });
+  const failed: { pack: EventPack; error: unknown }[] = [];
+  try {
+    if (pack.rejected.length > 0 || (pack.violations?.length ?? 0) > 0) await processPacks(env, [{ message, pack: { ...pack, events: [] } }], true);
+    for (const event of pack.events) {
+      const one = { message, pack: packOfOne(pack, event) };
+      try {
+        logBatch(await processPacks(env, [one], true), [one], started);
+      } catch (eventErr) {
+        failed.push({ pack: one.pack, error: eventErr });
+      }
+    }
+    if (failed.length > 0) {
+      const delaySeconds = retryDelaySeconds(message.attempts, baseDelay);
+      await Promise.all(failed.map((f) => recordFailure(env, f.pack.packId, f.error, 1)));
+      await env.EVENTS.sendBatch(failed.map((f) => ({ body: JSON.stringify(f.pack), contentType: "text" as const, delaySeconds })));
+      for (const f of failed) log("error", "pipeline.event_failed", { packId: f.pack.packId, from: pack.packId, messageId: f.pack.events[0]!.messageId, delaySeconds, ...describeError(f.error) });
+    }
+  } catch (isolationErr) {
+    return retry(env, item, isolationErr, baseDelay);
+  }
+  message.ack();
 }
 
 async function processPacks(env: Env, items: Decoded[], afterFailure = false): Promise<ProcessStats> {
@@ -89,18 +130,22 @@ async function processPacks(env: Env, items: Decoded[], afterFailure = false): P
 
 async function retry(env: Env, { message, pack }: Decoded, err: unknown, baseDelay: number): Promise<void> {
   const delaySeconds = retryDelaySeconds(message.attempts, baseDelay);
-  const { error } = describeError(err);
   log("error", "pipeline.message_failed", { packId: pack.packId, attempts: message.attempts, delaySeconds, ...describeError(err) });
+  await recordFailure(env, pack.packId, err, message.attempts);
+  message.retry({ delaySeconds });
+}
+
+/** Remembered so that the dead-letter entry can say why, if the retries run out. */
+async function recordFailure(env: Env, packId: string, err: unknown, attempts: number): Promise<void> {
+  const { error } = describeError(err);
   try {
-    // Remembered so that the dead-letter entry can say why, if the retries run out.
     await database(env.DB)
       .insert(packFailures)
-      .values({ packId: pack.packId, error, attempts: message.attempts, updatedAt: Date.now() })
-      .onConflictDoUpdate({ target: packFailures.packId, set: { error, attempts: message.attempts, updatedAt: Date.now() } });
+      .values({ packId, error, attempts, updatedAt: Date.now() })
+      .onConflictDoUpdate({ target: packFailures.packId, set: { error, attempts, updatedAt: Date.now() } });
   } catch (recordErr) {
-    log("warn", "pipeline.failure_not_recorded", { packId: pack.packId, ...describeError(recordErr) });
+    log("warn", "pipeline.failure_not_recorded", { packId, ...describeError(recordErr) });
   }
-  message.retry({ delaySeconds });
 }
 
 /** One line per batch: what it cost (rows, KV writes) and how fresh it was (ms since ingest). */

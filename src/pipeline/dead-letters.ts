@@ -11,6 +11,9 @@ import { log } from "../log";
 import { readConfig } from "../config";
 import { identitiesOf } from "../identity/keys";
 import { bodyValue, decodePack } from "./pack-decode";
+import { jsonPrefix } from "../events/json-prefix";
+import { MAX_PROCESSABLE_DEPTH, tooDeepAt } from "../events/depth";
+import type { EventPack } from "../events/types";
 
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const db = database(env.DB);
@@ -22,7 +25,7 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
     const failure = failureByPack.get(packIdOf(bodies[i]) ?? "");
     // The DLQ counts its own deliveries from 1; the attempts on the event queue are the ones the
     // pipeline recorded with its last error.
-    return { id: m.id, queue: batch.queue, body: JSON.stringify(bodies[i]) ?? "null", attempts: failure?.attempts ?? m.attempts, lastError: failure?.error ?? null, receivedAt: Date.now() };
+    return { id: m.id, queue: batch.queue, body: bodyText(m.body), attempts: failure?.attempts ?? m.attempts, lastError: failure?.error ?? null, receivedAt: Date.now() };
   });
   const [first, ...rest] = rows.map((r) => db.insert(deadLetters).values(r).onConflictDoNothing());
   await db.batch([first!, ...rest]);
@@ -46,9 +49,40 @@ export async function decodeOrSetAside<T>(env: Env, queue: string, message: Mess
 export async function recordUndecodable(env: Env, queue: string, message: Message<unknown>): Promise<void> {
   await database(env.DB)
     .insert(deadLetters)
-    .values({ id: message.id, queue, body: JSON.stringify(bodyValue(message.body)) ?? "null", attempts: message.attempts, lastError: "undecodable: not an event pack of version 1", receivedAt: Date.now() })
+    .values({ id: message.id, queue, body: bodyText(message.body), attempts: message.attempts, lastError: "undecodable: not an event pack of version 1", receivedAt: Date.now() })
     .onConflictDoNothing();
   log("error", "pipeline.undecodable", { queue, messageId: message.id });
+}
+
+/**
+ * Events the consumer set aside before processing (pipeline/screen.ts), each kept alone as a
+ * pack of one event with the reason. Keyed by that pack's id, so a redelivered message keeps
+ * each of them once.
+ */
+export async function recordSetAside(env: Env, queue: string, message: Message<unknown>, items: readonly { pack: EventPack; reason: string }[]): Promise<void> {
+  const db = database(env.DB);
+  const rows = items.map(({ pack, reason }) => db.insert(deadLetters).values({ id: pack.packId, queue, body: jsonPrefix(pack, MAX_DEAD_LETTER_BYTES).text, attempts: message.attempts, lastError: reason, receivedAt: Date.now() }).onConflictDoNothing());
+  await db.batch([rows[0]!, ...rows.slice(1)]);
+  for (const { pack, reason } of items) log("error", "pipeline.event_set_aside", { queue, messageId: message.id, packId: pack.packId, reason });
+}
+
+/** Queue bodies are at most 128 KB; this bound only keeps a hand-made one from filling D1. */
+const MAX_DEAD_LETTER_BYTES = 1024 * 1024;
+
+/**
+ * A message body as stored text: JSON text as it came (never parsed and written again, which
+ * recurses), anything else serialized without recursion (pipeline/screen.ts explains why).
+ */
+function bodyText(body: unknown): string {
+  if (typeof body === "string") {
+    try {
+      JSON.parse(body);
+      return body;
+    } catch {
+      return JSON.stringify(body);
+    }
+  }
+  return jsonPrefix(body ?? null, MAX_DEAD_LETTER_BYTES).text;
 }
 
 function packIdOf(body: unknown): string | null {
@@ -99,6 +133,15 @@ export async function replayDeadLetter(env: Env, letter: DeadLetter): Promise<De
   return { ...letter, replayedAt: new Date(replayedAt).toISOString() };
 }
 
+/**
+ * The stored body as JSON, or as its text when it nests too deeply to be answered as JSON (an
+ * event set aside for its depth): the text still replays as it is.
+ */
+function servableBody(text: string): unknown {
+  const value = JSON.parse(text) as unknown;
+  return tooDeepAt(value, MAX_PROCESSABLE_DEPTH) ? text : value;
+}
+
 function toDeadLetter(r: typeof deadLetters.$inferSelect): DeadLetter {
   return {
     id: r.id,
@@ -107,7 +150,7 @@ function toDeadLetter(r: typeof deadLetters.$inferSelect): DeadLetter {
     lastError: r.lastError,
     receivedAt: new Date(r.receivedAt).toISOString(),
     replayedAt: r.replayedAt === null ? null : new Date(r.replayedAt).toISOString(),
-    body: JSON.parse(r.body) as unknown,
+    body: servableBody(r.body),
   };
 }
 

@@ -7,7 +7,9 @@
 import type { App } from "../../app";
 import { requireKey } from "../../http/auth";
 import { ApiError } from "../../http/errors";
-import { ifMatchVersion, jsonBody, parseInput } from "../../http/validation";
+import { readBodyBytes } from "../../http/body";
+import { fieldPath, ifMatchVersion, jsonBody, parseInput } from "../../http/validation";
+import { MAX_NESTING_DEPTH, tooDeepAt } from "../../events/depth";
 import { saveVersioned } from "../../http/versioned";
 import { enqueue, rejection } from "../../ingest/accept";
 import { sha256Hex } from "../../crypto";
@@ -27,8 +29,7 @@ export function registerSourceRoutes(app: App): void {
   app.post("/v1/sources/:id/webhook", async (c) => {
     const source = await getSource(c.env.DB, c.req.param("id"));
     if (!source) throw new ApiError("not_found", `No source ${c.req.param("id")}`);
-    const body = await c.req.arrayBuffer();
-    if (body.byteLength > MAX_BODY_BYTES) throw new ApiError("payload_too_large", `The body is over ${MAX_BODY_BYTES / 1024} KB`);
+    const body = await readBodyBytes(c.req.raw, MAX_BODY_BYTES, "source webhook");
     if (!(await verifySourceRequest(c.env, source.definition.signature, body, (h) => c.req.header(h)))) {
       throw new ApiError("unauthorized", `The request's ${source.definition.signature.header} does not verify with the secrets of source ${source.id}`);
     }
@@ -41,6 +42,11 @@ export function registerSourceRoutes(app: App): void {
       payload = JSON.parse(text);
     } catch {
       await enqueue(c.env, [], [rejection(endpoint, "invalid_json", [{ field: "(body)", message: "must be JSON" }], text)], ctx, c.get("requestId"));
+      return c.json({ success: true, accepted: 0, quarantined: 1 });
+    }
+    const tooDeep = tooDeepAt(payload, MAX_NESTING_DEPTH);
+    if (tooDeep) {
+      await enqueue(c.env, [], [rejection(endpoint, "too_deep", [{ field: fieldPath(tooDeep), message: `nests deeper than ${MAX_NESTING_DEPTH} levels` }], text)], ctx, c.get("requestId"));
       return c.json({ success: true, accepted: 0, quarantined: 1 });
     }
     const items = itemsOf(source.definition, payload);
@@ -58,8 +64,8 @@ export function registerSourceRoutes(app: App): void {
       if ("event" in mapped) events.push(mapped.event);
       else rejected.push(rejection(endpoint, "unmappable", [{ field: source.definition.items ? `${source.definition.items}[${i}]` : "(body)", message: mapped.unmappable }], item));
     }
-    await enqueue(c.env, events, rejected, ctx, c.get("requestId"));
-    return c.json({ success: true, accepted: events.length, quarantined: rejected.length });
+    const queued = await enqueue(c.env, events, rejected, ctx, c.get("requestId"));
+    return c.json({ success: true, accepted: queued.accepted, quarantined: rejected.length + queued.quarantined });
   });
 
   app.use("/v1/sources", requireKey("admin"));

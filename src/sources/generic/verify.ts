@@ -12,7 +12,7 @@ function secretsOf(env: Env, names: readonly string[]): string[] {
   return names.flatMap((n) => (typeof vars[n] === "string" ? (vars[n] as string).split(",").map((s) => s.trim()).filter(Boolean) : []));
 }
 
-export function verifySourceRequest(env: Env, signature: SourceDefinition["signature"], body: ArrayBuffer, header: (name: string) => string | undefined): Promise<boolean> {
+export function verifySourceRequest(env: Env, signature: SourceDefinition["signature"], body: ArrayBuffer | Uint8Array, header: (name: string) => string | undefined): Promise<boolean> {
   const expected = async (secret: string) =>
     signature.type === "token" ? (signature.header.toLowerCase() === "authorization" ? `Bearer ${secret}` : secret) : `${signature.prefix}${await hmacSha256(secret, body, signature.encoding)}`;
   return matchesAnySecret(header(signature.header), secretsOf(env, signature.secretNames), expected);

@@ -13,7 +13,9 @@ import { CatalogProduct } from "../../catalog/schemas";
 import { applyCatalogUpdate } from "../../catalog/update";
 import type { Json } from "../../events/types";
 import { ApiError } from "../../http/errors";
-import { fieldErrors } from "../../http/validation";
+import { readBodyBytes } from "../../http/body";
+import { fieldErrors, fieldPath } from "../../http/validation";
+import { MAX_NESTING_DEPTH, tooDeepAt } from "../../events/depth";
 import { enqueue, rejection } from "../../ingest/accept";
 import { mapShopifyWebhook } from "./mapping";
 import { verifyShopifySignature } from "./signature";
@@ -23,8 +25,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 export function registerShopifyRoutes(app: App): void {
   app.post(ENDPOINT, async (c) => {
-    const body = await c.req.arrayBuffer();
-    if (body.byteLength > MAX_BODY_BYTES) throw new ApiError("payload_too_large", `The body is over ${MAX_BODY_BYTES / 1024} KB`);
+    const body = await readBodyBytes(c.req.raw, MAX_BODY_BYTES, "Shopify webhook");
     if (!(await verifyShopifySignature(body, c.req.header("x-shopify-hmac-sha256"), readConfig(c.env).shopifyWebhookSecrets))) {
       throw new ApiError("unauthorized", "The X-Shopify-Hmac-Sha256 signature does not match the body for any configured secret (SHOPIFY_WEBHOOK_SECRETS)");
     }
@@ -44,6 +45,8 @@ export function registerShopifyRoutes(app: App): void {
     } catch {
       return quarantine("invalid_json", [{ field: "(body)", message: "must be a JSON object" }]);
     }
+    const tooDeep = tooDeepAt(payload, MAX_NESTING_DEPTH);
+    if (tooDeep) return quarantine("too_deep", [{ field: fieldPath(tooDeep), message: `nests deeper than ${MAX_NESTING_DEPTH} levels` }]);
     const webhookId = c.req.header("x-shopify-webhook-id") ?? (await sha256Hex(text)).slice(0, 32);
     const mapped = mapShopifyWebhook({ topic, webhookId, shopDomain: c.req.header("x-shopify-shop-domain"), receivedAt: receivedAt.toISOString() }, payload);
     if ("unmappable" in mapped) return quarantine("unmappable", [{ field: "X-Shopify-Topic", message: mapped.unmappable }]);

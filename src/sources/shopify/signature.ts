@@ -5,6 +5,6 @@
  */
 import { hmacSha256, matchesAnySecret } from "../../crypto";
 
-export const shopifySignature = (secret: string, body: ArrayBuffer) => hmacSha256(secret, body, "base64");
+export const shopifySignature = (secret: string, body: ArrayBuffer | Uint8Array) => hmacSha256(secret, body, "base64");
 
-export const verifyShopifySignature = (body: ArrayBuffer, header: string | undefined, secrets: readonly string[]) => matchesAnySecret(header, secrets, (secret) => shopifySignature(secret, body));
+export const verifyShopifySignature = (body: ArrayBuffer | Uint8Array, header: string | undefined, secrets: readonly string[]) => matchesAnySecret(header, secrets, (secret) => shopifySignature(secret, body));
