@@ -152,3 +152,28 @@ describe("ingest: bodies that do not decode", () => {
     expect(item.errors[0].field).toBe("(body)");
   });
 });
+
+describe("ingest: event times no clock gives", () => {
+  it("keeps an event dated 9999 or 1970 at the time it was received, flagged with what the client said", async () => {
+    const userId = uid("clock");
+    const before = Date.now();
+    const res = await ingest("/v1/batch", {
+      batch: [
+        { type: "track", userId, event: "Future", timestamp: "9999-12-31T23:59:59Z" },
+        { type: "track", userId, event: "Epoch", timestamp: "1970-01-01T00:00:00Z" },
+        { type: "track", userId, event: "Tomorrow", timestamp: new Date(before + 60 * 60 * 1000).toISOString() },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const profile = await profileWhen(userId, (p) => p.eventCount === 3);
+    // An hour ahead is believed (clocks drift); 9999 is not, and never becomes the last seen time.
+    expect(Date.parse(profile.lastSeenAt)).toBe(before + 60 * 60 * 1000);
+    const events = ((await (await api(`/v1/customers/${userId}/events`, { headers: { authorization: `Bearer ${KEYS.read}` } })).json()) as { events: Record<string, any>[] }).events;
+    const byName = Object.fromEntries(events.map((e) => [e.event, e]));
+    expect(byName.Future.timestamp).toBe(byName.Future.receivedAt);
+    expect(byName.Future.context.timestampAdjusted).toEqual({ reason: "future", timestamp: "9999-12-31T23:59:59.000Z" });
+    expect(byName.Future.originalTimestamp).toBe("9999-12-31T23:59:59Z");
+    expect(byName.Epoch.context.timestampAdjusted).toEqual({ reason: "before_2000", timestamp: "1970-01-01T00:00:00.000Z" });
+    expect(byName.Tomorrow.context?.timestampAdjusted).toBeUndefined();
+  });
+});

@@ -145,6 +145,26 @@ describe("CustomerSession fed by the pipeline", () => {
     }
   });
 
+  it("takes a timer due past 2189 (an event dated 9999 from a pack older than ingest's time rule) without failing the call", async () => {
+    const userId = uid();
+    const name = `Far ${userId}`;
+    const def = TriggerDefinition.parse({ name, start: { event: name }, wait: { hours: 1 }, destination: { url: "https://esp.test/hook" } });
+    const id = uid("far").toLowerCase();
+    await saveTrigger(database(env.DB), id, def);
+    try {
+      // processEvents is the consumer's core, after ingest: the event keeps its year 9999.
+      const stats = await processEvents(env, [ev({ type: "track", userId, event: name, timestamp: "9999-12-31T23:59:59.000Z" })]);
+      expect(stats.sessionCalls).toBe(1);
+      const customerId = (await profileWhen(userId, () => true)).id;
+      const state = await runInDurableObject(env.SESSIONS.getByName(customerId), async (instance: CustomerSession, ctx) => ({ triggers: await instance.triggers(), alarm: await ctx.storage.getAlarm() }));
+      expect(state.triggers.timers.map((t) => t.trigger_id)).toEqual([id]);
+      // Woken within ten years, to set the alarm again then.
+      expect(state.alarm).toBeLessThanOrEqual(Date.now() + 10 * 366 * 86_400_000);
+    } finally {
+      await deleteTrigger(database(env.DB), id);
+    }
+  });
+
   it("costs a served customer's batch one storage row in its object, snapshot write included", async () => {
     const userId = uid();
     await processEvents(env, [ev({ type: "identify", userId, timestamp: at(0) })]);

@@ -16,6 +16,7 @@ import { normalizeMessage, type IngestContext } from "./normalize";
 import { groupForSend, packEvents } from "./pack";
 import { EventTypeSchema, MESSAGE_SCHEMAS, type IngestResponse } from "./schemas";
 import { governEvents } from "../tracking/govern";
+import { withBelievableTime } from "./believable-time";
 
 export interface ItemOutcome {
   index: number;
@@ -95,11 +96,11 @@ export interface Enqueued {
 }
 
 /**
- * Checks the events against their source's tracking plan, then sends events, rejections and
- * violation records to the Queue, packed. Throws 503 if the Queue refuses.
+ * Gives every event a believable time (believable-time.ts), checks the events against their
+ * source's tracking plan, then sends events, rejections and violation records to the Queue, packed. Throws 503 if the Queue refuses.
  */
 export async function enqueue(env: Env, events: StoredEvent[], rejected: RejectedMessage[], ctx: IngestContext, requestId: string): Promise<Enqueued> {
-  const governed = await governEvents(env.DB, ctx.sourceId, events);
+  const governed = await governEvents(env.DB, ctx.sourceId, events.map(withBelievableTime));
   const quarantined = governed.quarantined.map((q) => rejection(`tracking-plan/${governed.planId}`, "tracking_plan", q.errors, q.event, `qr_plan:${ctx.sourceId}:${q.event.messageId}`));
   const result: Enqueued = { accepted: governed.events.length, quarantined: quarantined.length };
   if (governed.events.length === 0 && rejected.length === 0 && quarantined.length === 0) return result;

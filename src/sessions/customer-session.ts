@@ -36,6 +36,8 @@ import { applyTimerChanges, earliestTimer, planTimers, TIMER_TABLES, type Firing
 const KV_WRITE_SPACING_MS = 1_000;
 /** Timers handled per alarm run; the alarm comes back at once for the rest. */
 const FIRE_BATCH = 50;
+/** The furthest ahead an alarm is set: ten years. */
+const MAX_ALARM_AHEAD_MS = 10 * 365 * 86_400_000;
 /** Firing history is kept this long (longer than any frequency-cap period). */
 const FIRINGS_KEPT_MS = 400 * 86_400_000;
 /** A queue message may be 128 KB. */
@@ -268,7 +270,10 @@ export class CustomerSession extends DurableObject<Env> {
     if (next === null) {
       if (current !== null) await this.ctx.storage.deleteAlarm();
     } else if (current !== next) {
-      await this.ctx.storage.setAlarm(Math.max(next, now));
+      // Never past what an alarm can hold (2189): a timer due further off is woken for sooner and
+      // the alarm set again then. Ingest keeps event times believable; packs older than that
+      // rule may not be.
+      await this.ctx.storage.setAlarm(Math.min(Math.max(next, now), now + MAX_ALARM_AHEAD_MS));
     }
   }
 
