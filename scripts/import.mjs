@@ -16,6 +16,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync, openSync, readSync, closeSync, readFileSync, statSync, writeFileSync, appendFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { parse } from "csv-parse";
+import { parseJsonExact } from "../src/events/exact-json.ts";
 
 const MAX_BATCH_BYTES = 450 * 1024;
 
@@ -99,7 +100,8 @@ async function* rows(file, startAfter) {
     n++;
     if (n <= startAfter) continue;
     try {
-      yield { rowNumber: n, row: JSON.parse(line), csv: false, bytes };
+      // Integers past 2^53 (platform ids) keep every digit, as strings.
+      yield { rowNumber: n, row: parseJsonExact(line), csv: false, bytes };
     } catch {
       yield { rowNumber: n, error: { reason: "invalid_json", errors: [{ field: "(row)", message: "is not JSON" }] }, raw: line.slice(0, 2000), bytes };
     }

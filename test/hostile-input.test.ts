@@ -177,3 +177,15 @@ describe("ingest: event times no clock gives", () => {
     expect(byName.Tomorrow.context?.timestampAdjusted).toBeUndefined();
   });
 });
+
+describe("ingest: exact identifiers", () => {
+  it("keeps every digit of a numeric userId and property past 2^53", async () => {
+    const res = await post("/v1/track", `{"userId":820982911946154508,"event":"Order Completed","properties":{"order_id":115310627314723954,"total":1.5,"small":42}}`);
+    expect(res.status).toBe(200);
+    const profile = await profileWhen("820982911946154508", (p) => p.eventCount >= 1);
+    expect(profile.userId).toBe("820982911946154508");
+    const events = ((await (await api(`/v1/customers/820982911946154508/events`, { headers: { authorization: `Bearer ${KEYS.read}` } })).json()) as { events: Record<string, any>[] }).events;
+    // Past 2^53: the digits as a string; numbers that fit stay numbers.
+    expect(events[0]!.properties).toEqual({ order_id: "115310627314723954", total: 1.5, small: 42 });
+  });
+});

@@ -82,6 +82,34 @@ describe("merges", () => {
     expect(stats.refusals).toBe(1);
     const profile = await profileWhen(u1, () => true);
     expect(profile.identities.userIds).toEqual([u1]);
+    // A userId always gets its profile: u3 is a new customer, the shared device's id stays with u1.
+    const other = await profileWhen(u3, () => true);
+    expect(other.id).not.toBe(profile.id);
+    expect(other.identities.userIds).toEqual([u3]);
+    expect(other.identities.anonymousIds).toEqual([]);
+    expect(await idOf(`anonymous_id:${anonymousId}`)).toBe(profile.id);
+  });
+
+  it("gives a new userId whose email another user's profile holds a profile of its own (a family's shared email)", async () => {
+    const [parent, child] = [uid("parent"), uid("child")];
+    const email = `${uid("family")}@example.com`;
+    await processEvents(env, [ev({ type: "identify", userId: parent, traits: { email, firstName: "Pat" } })]);
+    const stats = await processEvents(env, [ev({ type: "identify", userId: child, traits: { email, firstName: "Kim" } }), ev({ type: "track", userId: child, event: "Signed Up" })]);
+    expect(stats.refusals).toBe(1);
+    const kid = await profileWhen(child, () => true);
+    expect(kid.identities.userIds).toEqual([child]);
+    // The email stays where it was; the child's own traits and events are the child's.
+    expect(kid.identities.emails).toEqual([]);
+    expect(kid.traits.firstName).toBe("Kim");
+    expect(kid.eventCount).toBe(2);
+    const grown = await profileWhen(parent, () => true);
+    expect(grown.traits.firstName).toBe("Pat");
+    expect(grown.eventCount).toBe(1);
+    expect(await idOf(`email:${email}`)).toBe(grown.id);
+    // Later events of the child find the child's profile, not the parent's.
+    await processEvents(env, [ev({ type: "identify", userId: child, traits: { email, plan: "teen" } })]);
+    expect((await profileWhen(child, (p) => p.traits.plan === "teen")).id).toBe(kid.id);
+    expect((await profileWhen(parent, () => true)).traits.plan).toBeUndefined();
   });
 
   it("never links on blocked identifier values, and quarantines events that have only those", async () => {

@@ -104,8 +104,24 @@ export function resolveGroups(
   const plans = [...components.values()].map((members) => {
     const identities = new Map<string, Identity>();
     for (const i of members) for (const id of eventIdentities[i]!) identities.set(id.key, id);
-    const owned = [...new Set([...identities.values()].filter((id) => owners.has(id.key)).map((id) => owners.get(id.key)!))].sort(byPriority);
+    const linking = [...identities.values()].filter((id) => owners.has(id.key));
     const messageId = events[members[0]!]!.messageId;
+    // The customers the events point to, the one named by their most trusted identifier first
+    // (a userId's owner before an email's), then the best identified, then the oldest id.
+    const via = new Map<string, number>();
+    for (const id of linking) via.set(owners.get(id.key)!, Math.min(via.get(owners.get(id.key)!) ?? Infinity, rankOf(rules, id.kind)));
+    const found = [...via.keys()].sort((a, b) => via.get(a)! - via.get(b)! || byPriority(a, b));
+    // A new identifier more trusted than every one linking the events to existing customers (a
+    // new userId with an email another user's profile holds: families share emails) that those
+    // customers cannot take (a limit) is a new person: a profile of its own, and the less
+    // trusted identifiers stay where they are, refused.
+    const fresh = [...identities.values()].filter((id) => !owners.has(id.key));
+    const outranked = found[0] === undefined ? undefined : fresh.find((id) => rankOf(rules, id.kind) < bestRank(rules, linking) && brokenLimit(rules, [...identitiesOfSet(found[0]!), id]));
+    if (outranked) {
+      refusals.push({ rule: `limit:${outranked.kind}`, customerIds: found, keys: [...identities.keys()].sort(), messageId });
+      return { members, identities, owned: [] as string[], messageId };
+    }
+    const owned = found;
     for (const other of owned.slice(1)) {
       if (customerSets.find(other) === customerSets.find(owned[0]!)) continue;
       if (blocked.has(pairKey(owned[0]!, other))) {

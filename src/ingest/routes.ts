@@ -15,6 +15,7 @@ import type { AppEnv } from "../http/context";
 import { ApiError } from "../http/errors";
 import { fieldErrors, fieldPath } from "../http/validation";
 import { MAX_NESTING_DEPTH, tooDeepAt } from "../events/depth";
+import { parseJsonExact } from "../events/exact-json";
 import type { ApiKey } from "../keys/store";
 import { bodyRejection, enqueue, rejection, validateOne, type Enqueued, type ItemOutcome } from "./accept";
 import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES } from "./limits";
@@ -64,7 +65,7 @@ async function readAuthenticated(c: Context<AppEnv>, endpoint: string, limitByte
   }
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = parseJsonExact(text);
   } catch (err) {
     if (!keyFromHeader) throw new ApiError("bad_request", "The body is not valid JSON", [{ field: "(body)", message: "must be valid JSON" }]);
     return { key: keyFromHeader, parseError: err instanceof Error ? err.message : "invalid JSON", text };

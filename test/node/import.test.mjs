@@ -45,6 +45,18 @@ describe("rapport import", { timeout: 240_000 }, () => {
     assert.deepEqual(p.traits, { firstName: "Name1199", email: "csv1199@example.com", plan: "pro", address: { city: "Lyon" } });
   });
 
+  it("keeps every digit of integer ids past 2^53 in NDJSON rows", async () => {
+    const file = path.join(dir, "big-ids.ndjson");
+    // Written as text: these ids are not JavaScript numbers.
+    writeFileSync(file, `{"type":"track","userId":820982911946154508,"event":"Order Completed","properties":{"order_id":115310627314723954,"total":10}}\n`);
+    const result = await importFile({ file, source: "shop", url: server.url, writeKey: DEMO_KEYS.write });
+    assert.equal(result.sent, 1);
+    const p = await eventually(() => profile("820982911946154508"), "the customer under its exact id");
+    assert.equal(p.userId, "820982911946154508");
+    const events = await (await fetch(`${server.url}/v1/customers/820982911946154508/events`, { headers: { authorization: `Bearer ${DEMO_KEYS.read}` } })).json();
+    assert.equal(events.events[0].properties.order_id, "115310627314723954");
+  });
+
   it("resumes an interrupted import where it stopped, counting no row twice", async () => {
     const file = path.join(dir, "events.ndjson");
     const rows = [];

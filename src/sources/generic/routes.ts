@@ -10,6 +10,7 @@ import { ApiError } from "../../http/errors";
 import { readBodyBytes } from "../../http/body";
 import { fieldPath, ifMatchVersion, jsonBody, parseInput } from "../../http/validation";
 import { MAX_NESTING_DEPTH, tooDeepAt } from "../../events/depth";
+import { parseJsonExact } from "../../events/exact-json";
 import { saveVersioned } from "../../http/versioned";
 import { enqueue, rejection } from "../../ingest/accept";
 import { sha256Hex } from "../../crypto";
@@ -39,7 +40,7 @@ export function registerSourceRoutes(app: App): void {
     const text = new TextDecoder().decode(body);
     let payload: unknown;
     try {
-      payload = JSON.parse(text);
+      payload = parseJsonExact(text);
     } catch {
       await enqueue(c.env, [], [rejection(endpoint, "invalid_json", [{ field: "(body)", message: "must be JSON" }], text)], ctx, c.get("requestId"));
       return c.json({ success: true, accepted: 0, quarantined: 1 });

@@ -16,6 +16,7 @@ import { ApiError } from "../../http/errors";
 import { readBodyBytes } from "../../http/body";
 import { fieldErrors, fieldPath } from "../../http/validation";
 import { MAX_NESTING_DEPTH, tooDeepAt } from "../../events/depth";
+import { parseJsonExact } from "../../events/exact-json";
 import { enqueue, rejection } from "../../ingest/accept";
 import { mapShopifyWebhook } from "./mapping";
 import { verifyShopifySignature } from "./signature";
@@ -40,7 +41,7 @@ export function registerShopifyRoutes(app: App): void {
     };
     let payload: Json;
     try {
-      payload = JSON.parse(text) as Json;
+      payload = parseJsonExact(text) as Json;
       if (typeof payload !== "object" || payload === null || Array.isArray(payload)) throw new Error("not an object");
     } catch {
       return quarantine("invalid_json", [{ field: "(body)", message: "must be a JSON object" }]);
