@@ -189,3 +189,32 @@ describe("ingest: exact identifiers", () => {
     expect(events[0]!.properties).toEqual({ order_id: "115310627314723954", total: 1.5, small: 42 });
   });
 });
+
+describe("phones without a country code", () => {
+  it("are read in the country of the address sent with them, then of the shopper's browser, with no default set", async () => {
+    const withAddress = uid("fr");
+    await ingest("/v1/identify", { userId: withAddress, traits: { phone: "06 12 34 56 78", address: { city: "Lyon", country: "France" } } });
+    const fr = await profileWhen(withAddress, (p) => p.traits.phone !== undefined);
+    expect(fr.traits.phone).toBe("+33612345678");
+    expect(fr.traitIssues.phone).toBeUndefined();
+    expect((await profileWhen("phone:+33612345678", () => true)).id).toBe(fr.id);
+
+    // From the storefront (a browser: Origin), in Great Britain by Cloudflare's reading.
+    const fromBrowser = uid("gb");
+    const request = new Request(`http://rapport.test/v1/identify`, {
+      method: "POST",
+      headers: { authorization: basic(KEYS.write), "content-type": "application/json", origin: "https://shop.example" },
+      body: JSON.stringify({ userId: fromBrowser, traits: { phone: "020 7183 8750" } }),
+      cf: { country: "GB", timezone: "Europe/London" },
+    } as RequestInit);
+    expect((await (await import("cloudflare:workers")).exports.default.fetch(request)).status).toBe(200);
+    expect((await profileWhen(fromBrowser, (p) => p.traits.phone !== undefined)).traits.phone).toBe("+442071838750");
+
+    // Nothing says where: kept as sent, flagged, as before.
+    const unknown = uid("nowhere");
+    await ingest("/v1/identify", { userId: unknown, traits: { phone: "06 12 34 56 79" } });
+    const none = await profileWhen(unknown, (p) => p.traits.phone !== undefined);
+    expect(none.traits.phone).toBe("06 12 34 56 79");
+    expect(none.traitIssues.phone).toBe("phone_invalid");
+  });
+});

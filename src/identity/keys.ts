@@ -5,6 +5,7 @@
  */
 import type { StoredEvent } from "../events/types";
 import { canonicalTraitName, normalizeEmail, normalizePhone, type NormalizeOptions } from "./normalize";
+import { phoneCountryOf } from "./phone-country";
 
 export const IDENTITY_KINDS = ["user_id", "anonymous_id", "email", "phone", "external"] as const;
 export type IdentityKind = (typeof IDENTITY_KINDS)[number];
@@ -92,7 +93,7 @@ function computeIdentities(event: StoredEvent, options: NormalizeOptions): Ident
   if (email.ok) out.push(identity("email", email.value as string));
   const phoneTrait = traitOf(event, "phone");
   if (phoneTrait !== undefined) {
-    const phone = normalizePhone(phoneTrait, options.defaultPhoneCountry);
+    const phone = normalizePhone(phoneTrait, phoneCountryOf(event, options.defaultPhoneCountry));
     if (phone.ok) out.push(identity("phone", phone.value as string));
   }
   out.push(...externalIdsOf(event));

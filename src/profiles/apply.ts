@@ -5,6 +5,7 @@
  */
 import type { StoredEvent } from "../events/types";
 import { normalizeTraits, type NormalizeOptions } from "../identity/normalize";
+import { phoneCountryOf } from "../identity/phone-country";
 import { applyComputed, emptyComputed, type ComputedState } from "../segments/computed";
 import { applyAggregates, type AggregateSpec, type Aggregates } from "../segments/aggregates";
 import { ENRICHER_SOURCE_PREFIX, enricherSource, isEnrichment } from "../enrichment/definition";
@@ -111,7 +112,8 @@ export function applyEvents(state: ProfileState, events: readonly StoredEvent[],
       if (preferences && isNewer([ts, e.messageId], next.consent?.at)) next.consent = { categoryPreferences: preferences, at: [ts, e.messageId] };
     }
     if (e.type === "identify" && e.traits) {
-      const { traits, issues } = normalizeTraits(e.traits, options);
+      // A phone without a country code is read in the country the event says (identity/phone-country.ts).
+      const { traits, issues } = normalizeTraits(e.traits, { ...options, defaultPhoneCountry: phoneCountryOf(e, options.defaultPhoneCountry) });
       const writtenAt = recordTime(e) ?? ts;
       for (const [name, value] of Object.entries(traits)) {
         const stamp: TraitStamp = enricher ? [writtenAt, e.messageId, enricher.source] : [writtenAt, e.messageId];
