@@ -96,7 +96,8 @@ describe("ingest: errors", () => {
     expect(res.status).toBe(400);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
     const problem = (await res.json()) as any;
-    expect(problem.errors).toEqual([{ field: "userId", message: "userId or anonymousId is required" }]);
+    expect(problem.errors).toEqual([{ field: "userId", message: "is required, or else anonymousId" }]);
+    expect(problem.detail).toContain("userId is required, or else anonymousId");
     expect(problem.requestId).toBe(res.headers.get("x-request-id"));
     const item = await eventually(async () => {
       const list = (await (await admin("/v1/admin/quarantine")).json()) as { items: any[] };
@@ -110,7 +111,16 @@ describe("ingest: errors", () => {
   it("names the missing event field of a track call", async () => {
     const res = await ingest("/v1/track", { userId: "x" });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as any).errors[0].field).toBe("event");
+    expect(((await res.json()) as any).errors[0]).toEqual({ field: "event", message: "is required" });
+  });
+
+  it("says what each field expected, in words, without repeating the field", async () => {
+    const alias = (await (await ingest("/v1/alias", { userId: "x" })).json()) as any;
+    expect(alias.errors).toEqual([{ field: "previousId", message: "is required" }]);
+    const typed = (await (await ingest("/v1/track", { userId: "x", event: 42 })).json()) as any;
+    expect(typed.errors).toEqual([{ field: "event", message: "must be a string, not a number" }]);
+    const batch = (await (await ingest("/v1/batch", { batch: [{ type: "track", userId: "x", event: "E" }, { type: "teleport", userId: "x" }] })).json()) as any;
+    expect(batch.rejected[0].errors[0]).toEqual({ field: "batch[1].type", message: expect.stringContaining("must be one of") });
   });
 
   it("passes the valid messages of a batch and reports each invalid one by index", async () => {

@@ -15,8 +15,14 @@ describe("configurable identity rules", () => {
     const events = [ev({ anonymousId: "an1", traits: { email: "b@x.example" } })];
     owners.set("anonymous_id:an1", "cus_1");
     const strict = resolveGroups(events, owners, held, mint, {}, new Set(), { limits: { user_id: 1, email: 1 }, priority: DEFAULT_IDENTITY_RULES.priority });
-    expect(strict.groups[0]!.newIdentities).toEqual([]);
-    expect(strict.refusals).toEqual([expect.objectContaining({ rule: "limit:email", keys: ["email:b@x.example"] })]);
+    // cus_1 is not given the second email. The email outranks the anonymousId that linked the
+    // event to cus_1, so it is a new person's: a new profile, and the device's id stays put.
+    expect(strict.groups).toHaveLength(1);
+    expect(strict.groups[0]!.customerId).not.toBe("cus_1");
+    expect(strict.groups[0]!.isNew).toBe(true);
+    expect(strict.groups[0]!.newIdentities.map((i) => i.key)).toEqual(["email:b@x.example"]);
+    expect(strict.groups[0]!.conflicts).toEqual([{ identity: expect.objectContaining({ key: "anonymous_id:an1" }), ownerId: "cus_1" }]);
+    expect(strict.refusals).toEqual([expect.objectContaining({ rule: "limit:email", customerIds: ["cus_1"], keys: ["anonymous_id:an1", "email:b@x.example"] })]);
     const lenient = resolveGroups(events, owners, held, mint);
     expect(lenient.groups[0]!.newIdentities.map((i) => i.key)).toEqual(["email:b@x.example"]);
   });

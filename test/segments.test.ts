@@ -63,6 +63,26 @@ describe("segment rules", () => {
     expect(window.status).toBe(400);
   });
 
+  it("refuse an incomplete or unknown condition, at save and at dry run, naming its path and what it expected", async () => {
+    const problems = async (rule: unknown) => {
+      const saved = await putSegment(uid("typo"), { rule } as never);
+      const dry = await admin("/v1/segments/dry-run", { method: "POST", body: JSON.stringify({ rule }) });
+      expect([saved.status, dry.status]).toEqual([400, 400]);
+      const [a, b] = [(await saved.json()) as { errors: { field: string; message: string }[] }, (await dry.json()) as { errors: { field: string; message: string }[] }];
+      expect(b.errors).toEqual(a.errors);
+      return a.errors;
+    };
+    // `eq` with no value once matched every profile; `neq`, none.
+    expect(await problems({ all: [{ trait: "a", op: "eq" }] })).toEqual([{ field: "rule.all[0].value", message: 'is required with op "eq"' }]);
+    expect(await problems({ trait: "a", op: "neq" })).toEqual([{ field: "rule.value", message: 'is required with op "neq"' }]);
+    expect(await problems({ any: [{ computed: "orderCount", op: "gte", value: "lots" }] })).toEqual([{ field: "rule.any[0].value", message: 'must be a number with op "gte"' }]);
+    expect(await problems({ trait: "a", op: "in", value: "x" })).toEqual([{ field: "rule.value", message: 'must be a non-empty list with op "in"' }]);
+    expect(await problems({ trait: "a", op: "exists", value: "x" })).toEqual([{ field: "rule.value", message: 'must be left out with op "exists" (it compares with nothing)' }]);
+    const [unknownOp] = await problems({ not: { trait: "plan", op: "eqq", value: "pro" } });
+    expect(unknownOp).toEqual({ field: "rule.not.op", message: expect.stringMatching(/^must be one of "eq", "neq", /) });
+    expect(await problems({ event: "Order Completed", where: [{ property: "total", op: "gt" }] })).toEqual([{ field: "rule.where[0].value", message: 'is required with op "gt"' }]);
+  });
+
   it("refuse a rule naming a missing segment or making a cycle", async () => {
     const missing = await putSegment(uid("seg"), { rule: { segment: "nobody-defined-this" } });
     expect(missing.status).toBe(400);

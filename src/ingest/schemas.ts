@@ -40,7 +40,7 @@ const common = {
 
 function requireIdentity<T extends { userId?: string; anonymousId?: string }>(m: T, ctx: z.RefinementCtx) {
   if (!m.userId && !m.anonymousId) {
-    ctx.addIssue({ code: "custom", path: ["userId"], message: "userId or anonymousId is required" });
+    ctx.addIssue({ code: "custom", path: ["userId"], message: "is required, or else anonymousId" });
   }
 }
 

@@ -11,7 +11,7 @@
  * Comparisons share the grammar of trigger conditions (triggers/definition.ts).
  */
 import { z } from "zod";
-import { PropertyFilter } from "../triggers/definition";
+import { checkValueForOp, PropertyFilter } from "../triggers/definition";
 
 export const SegmentId = z
   .string()
@@ -45,19 +45,23 @@ export type ComputedField = (typeof COMPUTED_FIELDS)[number];
 /** The fields whose value changes with time alone: rules on them need the daily pass. */
 const TIME_FIELDS: readonly ComputedField[] = ["purchasePropensity", "churnRisk", "rfmRecency", "rfmFrequency", "rfmMonetary", "predictedClv", "engagementScore", "daysSinceLastOrder", "daysSinceFirstOrder", "daysSinceLastSeen", "daysSinceFirstSeen"];
 
-export const TraitCondition = z.object({
-  trait: z.string().min(1).max(200).describe("Trait name; dots reach into objects (`address.city`)"),
-  op: Op,
-  value: z.unknown().optional(),
-});
+export const TraitCondition = z
+  .strictObject({
+    trait: z.string().min(1).max(200).describe("Trait name; dots reach into objects (`address.city`)"),
+    op: Op,
+    value: z.unknown().optional(),
+  })
+  .superRefine(checkValueForOp);
 
-export const ComputedCondition = z.object({
-  computed: z.enum(COMPUTED_FIELDS),
-  op: Op,
-  value: z.unknown().optional(),
-  /** For totalRevenue and averageOrderValue: the currency (ISO 4217). Without: the customer's main currency. */
-  currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD").optional(),
-});
+export const ComputedCondition = z
+  .strictObject({
+    computed: z.enum(COMPUTED_FIELDS),
+    op: Op,
+    value: z.unknown().optional(),
+    /** For totalRevenue and averageOrderValue: the currency (ISO 4217). Without: the customer's main currency. */
+    currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD").optional(),
+  })
+  .superRefine(checkValueForOp);
 
 export const EventCondition = z
   .object({
@@ -74,11 +78,13 @@ export const EventCondition = z
 
 export const SegmentCondition = z.object({ segment: SegmentId });
 
-export const CustomTraitCondition = z.object({
-  computedTrait: z.string().min(1).max(64).describe("The id of a custom computed trait (/v1/computed-traits)"),
-  op: Op,
-  value: z.unknown().optional(),
-});
+export const CustomTraitCondition = z
+  .strictObject({
+    computedTrait: z.string().min(1).max(64).describe("The id of a custom computed trait (/v1/computed-traits)"),
+    op: Op,
+    value: z.unknown().optional(),
+  })
+  .superRefine(checkValueForOp);
 
 export type TraitCondition = z.infer<typeof TraitCondition>;
 export type ComputedCondition = z.infer<typeof ComputedCondition>;
@@ -98,11 +104,11 @@ export const Rule: z.ZodType<Rule> = z.lazy(() =>
     z.object({ all: z.array(Rule).min(1).max(50) }).strict(),
     z.object({ any: z.array(Rule).min(1).max(50) }).strict(),
     z.object({ not: Rule }).strict(),
-    TraitCondition.strict(),
-    ComputedCondition.strict(),
+    TraitCondition,
+    ComputedCondition,
     EventCondition,
     SegmentCondition.strict(),
-    CustomTraitCondition.strict(),
+    CustomTraitCondition,
   ]),
 );
 

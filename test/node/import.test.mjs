@@ -39,7 +39,8 @@ describe("rapport import", { timeout: 240_000 }, () => {
     assert.equal(result.rejected, 1);
     const report = readFileSync(result.report, "utf8").trim().split("\n").map((l) => JSON.parse(l));
     assert.equal(report[0].row, 1201);
-    assert.match(report[0].errors[0].message, /userId or anonymousId/);
+    assert.equal(report[0].errors[0].message, "is required, or else anonymousId");
+    assert.match(report[0].errors[0].field, /\.userId$/);
     assert.equal(existsSync(`${file}.rapport-import.json`), false);
     const p = await eventually(() => profile("csv-1199"), "the last customer");
     assert.deepEqual(p.traits, { firstName: "Name1199", email: "csv1199@example.com", plan: "pro", address: { city: "Lyon" } });
