@@ -31,6 +31,7 @@ const ConfigSchema = z.object({
   CONTENT_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   AMP_ALLOWED_SENDERS: z.string().default(""),
   CONTENT_CONSENT_CATEGORIES: z.string().default("personalization"),
+  ALLOW_PRIVATE_OUTBOUND: z.enum(["true", "false", ""]).default(""),
   DEFAULT_PHONE_COUNTRY: z
     .string()
     .regex(/^([A-Za-z]{2})?$/, "must be an ISO 3166-1 alpha-2 country code, or empty")
@@ -70,6 +71,8 @@ export type Config = {
   ampAllowedSenders: string[];
   /** Consent categories a customer must not have declined to get personalized content. */
   contentConsentCategories: string[];
+  /** Outbound calls (destinations, enrichers) may reach private and loopback hosts: local development only. */
+  allowPrivateOutbound: boolean;
 };
 
 const listOf = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);
@@ -102,6 +105,7 @@ export function readConfig(env: Env): Config {
     contentMaxAgeSeconds: parsed.data.CONTENT_MAX_AGE_SECONDS,
     ampAllowedSenders: listOf(parsed.data.AMP_ALLOWED_SENDERS).map((s) => s.toLowerCase()),
     contentConsentCategories: listOf(parsed.data.CONTENT_CONSENT_CATEGORIES),
+    allowPrivateOutbound: parsed.data.ALLOW_PRIVATE_OUTBOUND === "true",
     identityRules: { limits: parseVar("IDENTITY_LIMITS", () => parseLimits(parsed.data.IDENTITY_LIMITS)), priority: parseVar("IDENTITY_PRIORITY", () => parsePriority(parsed.data.IDENTITY_PRIORITY)) },
   };
   cache.set(env, config);

@@ -7,6 +7,7 @@
  * backoff (or the destination's Retry-After), then the dead-letter queue. Any other answer
  * (4xx, redirects): rejected at once, since retrying cannot fix it; an admin may replay it.
  */
+import { checkOutboundUrl, outboundPolicy } from "../http/outbound-url";
 import { readConfig } from "../config";
 import { database } from "../db/client";
 import { describeError, log } from "../log";
@@ -39,7 +40,10 @@ export async function attemptDelivery(env: Env, m: DeliveryMessage, attempt: num
     const { body, contentType, headers } = formatBody(m.destination, await withContentToken(env, m.payload));
     const auth = authorization(m.destination, env);
     const signature = await signatureHeader(body, readConfig(env).webhookSecrets, Math.floor(Date.now() / 1000));
-    const res = await fetch(m.destination.url, {
+    // The policy again at call time: the destination may have been saved under another one.
+    const allowed = checkOutboundUrl(m.destination.url, outboundPolicy(readConfig(env), true));
+    if (!allowed.ok) return { status: "rejected", statusCode: null, error: `destination refused: ${allowed.reason}`, attempts: 1 };
+    const res = await fetch(allowed.url.href, {
       method: "POST",
       body,
       redirect: "manual",

@@ -4,6 +4,8 @@
  * or nothing at the declared paths), or failed (timeout, network, 429, 5xx, a refusal or a
  * missing secret): to be tried again later.
  */
+import { readConfig } from "../config";
+import { fetchOutbound, OutboundRefused, outboundPolicy } from "../http/outbound-url";
 import { valueAt } from "../triggers/match";
 import type { EnricherDefinition } from "./definition";
 
@@ -40,8 +42,10 @@ export async function lookup(env: Env, d: EnricherDefinition, key: string, fetch
   if (typeof headers === "string") return { status: "failed", reason: headers };
   let res: Response;
   try {
-    res = await fetchImpl(d.url.replaceAll("{key}", encodeURIComponent(key)), { headers, signal: AbortSignal.timeout(d.timeoutMs) });
+    // The policy again at call time, redirects included: saved under another policy, or redirected.
+    res = await fetchOutbound(d.url.replaceAll("{key}", encodeURIComponent(key)), { headers, signal: AbortSignal.timeout(d.timeoutMs) }, outboundPolicy(readConfig(env)), fetchImpl);
   } catch (err) {
+    if (err instanceof OutboundRefused) return { status: "failed", reason: `refused: ${err.message}` };
     const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
     return { status: "failed", reason: timedOut ? `no answer within ${d.timeoutMs} ms` : `network: ${err instanceof Error ? err.message : String(err)}` };
   }

@@ -10,6 +10,8 @@ import { ifMatchVersion, jsonBody, parseInput } from "../http/validation";
 import { saveVersioned } from "../http/versioned";
 import { isoOrNull } from "../time";
 import { EnricherDefinition, EnricherId } from "./definition";
+import { outboundPolicy, requireOutboundUrl } from "../http/outbound-url";
+import { readConfig } from "../config";
 import { lookup } from "./lookup";
 import { deleteEnricher, getEnricher, listEnrichers, saveEnricher, type StoredEnricher } from "./store";
 
@@ -28,6 +30,8 @@ export function registerEnricherRoutes(app: App): void {
   app.put("/v1/enrichers/:id", async (c) => {
     const id = parseInput(EnricherId, c.req.param("id"), "enricher id");
     const definition = parseInput(EnricherDefinition, await jsonBody(c), "enricher");
+    // Checked with a key in place of {key}: the call's host is known without it.
+    requireOutboundUrl(definition.url.replaceAll("{key}", "example.com"), "url", outboundPolicy(readConfig(c.env)));
     const { enricher, created } = await saveVersioned("Enricher", id, () => saveEnricher(c.env.DB, id, definition, ifMatchVersion(c.req.header("if-match"))));
     return c.json(view(enricher), created ? 201 : 200, { etag: `"${enricher.version}"` });
   });

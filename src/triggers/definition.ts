@@ -4,6 +4,7 @@
  * fires (profile conditions, a frequency cap, quiet hours, an expiry), then where it goes.
  */
 import { z } from "zod";
+import { privateHostReason } from "../http/outbound-url";
 
 /**
  * What each comparison needs as its `value`, checked when a rule is saved: a condition without the
@@ -101,9 +102,11 @@ export const TriggerDefinition = z
       })
       .default({ maxLateHours: 24 }),
     destination: z.object({
+      /** https to a public host; checked against the deployment's outbound policy when saved and before each call (http/outbound-url.ts). */
       url: z
-        .url()
-        .refine((u) => u.startsWith("https://") || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(u), "must be https (plain http only to 127.0.0.1 or localhost)"),
+        .url({ protocol: /^https?$/ })
+        .max(2_000)
+        .refine((u) => u.startsWith("https://") || privateHostReason(new URL(u).hostname.replace(/\.+$/, "")) !== null, "must be https (plain http only to a local host, where ALLOW_PRIVATE_OUTBOUND allows one)"),
       /** `rapport`: the documented signed JSON; the ESP formats reshape it for their event APIs. */
       format: z.enum(["rapport", "braze", "klaviyo", "customerio"]).default("rapport"),
       /**

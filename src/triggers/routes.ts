@@ -11,6 +11,8 @@ import { ApiError } from "../http/errors";
 import { ifMatchVersion, jsonBody, parseInput } from "../http/validation";
 import { saveVersioned } from "../http/versioned";
 import { TriggerDefinition, TriggerId } from "./definition";
+import { outboundPolicy, requireOutboundUrl } from "../http/outbound-url";
+import { readConfig } from "../config";
 import { RECIPES } from "./recipes";
 import { deleteTrigger, getTrigger, listTriggers, listTriggerVersions, rollbackTrigger, saveTrigger, type StoredTrigger } from "./store";
 import { isoOrNull } from "../time";
@@ -30,6 +32,7 @@ export function registerTriggerRoutes(app: App): void {
   app.put("/v1/triggers/:id", async (c) => {
     const id = parseInput(TriggerId, c.req.param("id"), "trigger id");
     const definition = parseInput(TriggerDefinition, await jsonBody(c), "trigger definition");
+    requireOutboundUrl(definition.destination.url, "destination.url", outboundPolicy(readConfig(c.env), true));
     const { trigger, created } = await saveVersioned("Trigger", id, () => saveTrigger(database(c.env.DB), id, definition, ifMatchVersion(c.req.header("if-match"))));
     return c.json(triggerView(trigger), created ? 201 : 200, { etag: `"${trigger.version}"` });
   });
