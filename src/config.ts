@@ -26,6 +26,7 @@ const ConfigSchema = z.object({
   SHOPIFY_WEBHOOK_SECRETS: z.string().default(""),
   CATALOG_AUDIENCE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   CONTENT_SECRETS: z.string().default(""),
+  SUPPRESSION_SECRETS: z.string().default(""),
   CART_RESERVATION_MINUTES: z.coerce.number().int().min(1).max(43_200).default(1440),
   CONTENT_RENDER_BUDGET_MS: z.coerce.number().int().min(50).max(10_000).default(1500),
   CONTENT_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
@@ -61,6 +62,8 @@ export type Config = {
   catalogAudienceDays: number;
   /** Secrets of content links (tokens and signatures), newest first; every one verifies during a rotation. */
   contentSecrets: string[];
+  /** Secrets of the keyed hashes erased identifiers are remembered by, newest first (privacy/suppression-hash.ts). */
+  suppressionSecrets: string[];
   /** How long a cart is held after its last change: templates show it as `cart.reserved_until`. */
   cartReservationMinutes: number;
   /** A content render taking longer serves the block's fallback. */
@@ -100,6 +103,7 @@ export function readConfig(env: Env): Config {
     webhookSecrets: listOf(parsed.data.WEBHOOK_SECRETS),
     shopifyWebhookSecrets: listOf(parsed.data.SHOPIFY_WEBHOOK_SECRETS),
     contentSecrets: listOf(parsed.data.CONTENT_SECRETS),
+    suppressionSecrets: listOf(parsed.data.SUPPRESSION_SECRETS),
     cartReservationMinutes: parsed.data.CART_RESERVATION_MINUTES,
     contentRenderBudgetMs: parsed.data.CONTENT_RENDER_BUDGET_MS,
     contentMaxAgeSeconds: parsed.data.CONTENT_MAX_AGE_SECONDS,

@@ -44,6 +44,8 @@
  *                               outbox of fired triggers, ordered KV snapshot writes
  * Cron:
  *   - maintenance/retention: delete expired events, quarantine and replayed dead letters
+ *   - archive/scrub: resume erasure scrubs of the archive that stopped moving
+ *   - privacy/erase: hash suppressions written before they were hashed
  *   - identity/duplicate-scan: merge likely duplicates, keep the doubtful ones for an admin
  *   - segments/backfill: computed traits for old profiles no event has touched (jobs queue)
  *   - segments/pass (00:07 UTC): every profile's segments again, when a rule depends on time
@@ -78,6 +80,8 @@ import { registerTagRoutes } from "./tag/routes";
 import { registerTrackingPlanRoutes } from "./tracking/routes";
 import { registerEnricherRoutes } from "./enrichment/routes";
 import { dailyPass, SEGMENT_PASS_CRON } from "./segments/pass";
+import { resumeStalledScrubs } from "./archive/scrub";
+import { hashLegacySuppressions } from "./privacy/erase";
 
 export { CustomerSession } from "./sessions/customer-session";
 
@@ -127,6 +131,7 @@ export default {
     if (controller.cron === SEGMENT_PASS_CRON) return ctx.waitUntil(dailyPass(env));
     ctx.waitUntil(
       runRetention(env)
+        .then(() => Promise.all([resumeStalledScrubs(env), hashLegacySuppressions(env)]))
         .then(() => scanDuplicates(env))
         .then(async () => ((await backfillNeeded(env)) ? startBackfill(env) : undefined)),
     );

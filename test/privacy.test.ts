@@ -4,6 +4,7 @@ import type { StoredEvent } from "../src/events/types";
 import { processEvents } from "../src/pipeline/process";
 import { admin, api, bearer, eventually, getCustomer, ingest, KEYS, profileWhen, uid } from "./helpers";
 import { RowEvents } from "../src/profiles/row-events";
+import { suppressionHash } from "../src/privacy/suppression-hash";
 
 const ev = (p: Partial<StoredEvent> & Pick<StoredEvent, "type">): StoredEvent => ({ messageId: crypto.randomUUID(), timestamp: new Date().toISOString(), receivedAt: new Date().toISOString(), sourceId: "key_test", ...p });
 
@@ -101,7 +102,10 @@ describe("erasure", () => {
     expect((await getCustomer(`anonymous_id:${anonymousId}`)).status).toBe(404);
 
     const listed = (await (await admin("/v1/admin/suppressions")).json()) as any;
-    expect(listed.items.map((s: any) => s.key)).toContain(`user_id:${userId}`);
+    // Listed by keyed hash: the identifier itself is not kept.
+    expect(listed.items.map((s: any) => s.key)).toContain(suppressionHash("ssec_local_demo", `user_id:${userId}`));
+    expect(JSON.stringify(listed)).not.toContain(userId);
+    // Lifted by the identifier (hashed to find it).
     expect((await admin(`/v1/admin/suppressions/${encodeURIComponent(`user_id:${userId}`)}`, { method: "DELETE" })).status).toBe(200);
     await processEvents(env, [ev({ type: "identify", userId, traits: { plan: "new start" } })]);
     const again = await profileWhen(userId, () => true);
@@ -117,7 +121,9 @@ describe("erasure", () => {
     await admin(`/v1/customers/${userId}`, { method: "DELETE" });
     const stale = commitStatements(env.DB, [{ customerId: profile.id, previousVersion: before.version, state: before.state, recentEvents: RowEvents.empty(), chunkCount: 0, identities: before.identities, newIdentities: [], newEvents: [], segments: {}, scores: null, servedAt: before.servedAt, sessionAt: null, createdAt: before.createdAt, now: Date.now() }]);
     await expect(env.DB.batch(stale)).rejects.toThrow(/rapport_version_conflict/);
-    const newPerson = commitStatements(env.DB, [{ customerId: "cus_000000000000000000000000000a", previousVersion: null, state: before.state, recentEvents: RowEvents.empty(), chunkCount: 0, identities: [], newIdentities: [{ key: `user_id:${userId}`, kind: "user_id", value: userId }], newEvents: [], segments: {}, scores: null, servedAt: null, sessionAt: null, createdAt: Date.now(), now: Date.now() }]);
+    // As the pipeline commits: new identities with their suppression hashes (the guard compares them).
+    const { keyHashOf } = await import("../src/pipeline/process");
+    const newPerson = commitStatements(env.DB, [{ customerId: "cus_000000000000000000000000000a", previousVersion: null, state: before.state, recentEvents: RowEvents.empty(), chunkCount: 0, identities: [], newIdentities: [{ key: `user_id:${userId}`, kind: "user_id", value: userId }], newEvents: [], segments: {}, scores: null, servedAt: null, sessionAt: null, createdAt: Date.now(), now: Date.now() }], keyHashOf(env));
     await expect(env.DB.batch(newPerson)).rejects.toThrow(/rapport_suppressed/);
   });
 

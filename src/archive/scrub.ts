@@ -1,37 +1,105 @@
 /**
- * Erasure reaches the raw archive: after a customer is erased, a chain of jobs reads every
- * archived object received since the customer's first event and rewrites those holding events
- * with one of the customer's identifiers without them (or deletes an object left empty). A page
- * of objects per job; a retried page finds nothing left to remove.
+ * Erasure reaches the raw archive: after a customer is erased, a scrub reads every archived
+ * object received since the customer's first event and rewrites those holding events with one of
+ * the customer's identifiers without them (or deletes an object left empty).
+ *
+ * The scrub's progress is a D1 row (`archive_scrubs`): a chain of jobs on the jobs queue each
+ * takes the page of objects the row points at, then moves the row on and sends the next job.
+ * Only the scrub's id travels on the queue. The row moves only from where the job found it, so a
+ * retried or duplicated job scrubs its page again (finding nothing left) without moving anything
+ * twice. If the chain breaks (a lost message, a restart of the local runtime), the daily cron
+ * resumes every scrub that has not moved for SCRUB_STALL_MS. A scrub is finished when its
+ * `finishedAt` is set: every object of every day was read. Its identifiers are then cleared.
  */
+import { newId } from "../crypto";
 import { readConfig } from "../config";
+import { eventJson } from "../events/json";
 import { lookupKeysOf } from "../identity/keys";
 import { log } from "../log";
 import { dayPrefix, gunzipLines, gzip } from "./writer";
 
 const OBJECTS_PER_JOB = 20;
 const DAY_MS = 86_400_000;
+/** A running scrub that has not moved for this long is taken up again by the daily cron. */
+export const SCRUB_STALL_MS = 15 * 60_000;
+const DONE = "\u0000done";
 
-export type ScrubJob = { v: 1; kind: "archive_scrub"; customerId: string; keys: string[]; day: string; toDay: string; cursor: string };
+export type ScrubJob = { v: 2; kind: "archive_scrub"; scrubId: string };
+/** The job of versions before the progress row: it carried everything. Still taken, once, on upgrade. */
+type LegacyScrubJob = { v: 1; kind: "archive_scrub"; customerId: string; keys: string[]; day: string; toDay: string; cursor: string };
 
-export function isScrubJob(body: unknown): body is ScrubJob {
-  const j = body as ScrubJob | null;
-  return typeof j === "object" && j !== null && j.v === 1 && j.kind === "archive_scrub" && Array.isArray(j.keys) && typeof j.day === "string" && typeof j.toDay === "string" && typeof j.cursor === "string";
+export function isScrubJob(body: unknown): body is ScrubJob | LegacyScrubJob {
+  const j = body as { v?: unknown; kind?: unknown; scrubId?: unknown; keys?: unknown; day?: unknown; toDay?: unknown; cursor?: unknown } | null;
+  if (typeof j !== "object" || j === null || j.kind !== "archive_scrub") return false;
+  if (j.v === 2) return typeof j.scrubId === "string";
+  return j.v === 1 && Array.isArray(j.keys) && typeof j.day === "string" && typeof j.toDay === "string" && typeof j.cursor === "string";
 }
 
 const dayOf = (at: number) => new Date(at).toISOString().slice(0, 10);
+const nextDay = (day: string) => dayOf(Date.parse(`${day}T00:00:00Z`) + DAY_MS);
+const jobOf = (scrubId: string): ScrubJob => ({ v: 2, kind: "archive_scrub", scrubId });
 
-/** Starts the scrub of an erased customer's events, from the day before `since` to today. */
-export async function startScrub(env: Env, customerId: string, keys: readonly string[], since: number, now = Date.now()): Promise<{ from: string; to: string }> {
-  const job: ScrubJob = { v: 1, kind: "archive_scrub", customerId, keys: [...keys], day: dayOf(Math.min(since, now) - DAY_MS), toDay: dayOf(now), cursor: "" };
-  await env.JOBS.send(job);
-  return { from: job.day, to: job.toDay };
+export interface Scrub {
+  id: string;
+  customerId: string;
+  from: string;
+  to: string;
+  day: string;
+  objects: number;
+  rewritten: number;
+  deleted: number;
+  removed: number;
+  startedAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
 }
 
-export async function runScrubJob(env: Env, job: ScrubJob): Promise<{ rewritten: number; deleted: number; removed: number }> {
-  const erased = new Set(job.keys);
+/** Starts the scrub of an erased customer's events, from the day before `since` to today. */
+export async function startScrub(env: Env, customerId: string, keys: readonly string[], since: number, now = Date.now()): Promise<{ id: string; from: string; to: string }> {
+  const id = newId("scr", now);
+  const from = dayOf(Math.min(since, now) - DAY_MS);
+  const to = dayOf(now);
+  await env.DB.prepare(`INSERT INTO archive_scrubs (id, customer_id, keys, from_day, to_day, day, cursor, started_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?4, '', ?6, ?6)`)
+    .bind(id, customerId, JSON.stringify(keys), from, to, now)
+    .run();
+  // If this send is lost, the cron resumes the scrub: the row is the scrub, not the message.
+  await env.JOBS.send(jobOf(id));
+  return { id, from, to };
+}
+
+type Row = { keys: string | null; day: string; cursor: string; toDay: string; customerId: string };
+
+export async function runScrubJob(env: Env, job: ScrubJob | LegacyScrubJob, now = Date.now()): Promise<{ rewritten: number; deleted: number; removed: number }> {
+  if (job.v === 1) {
+    // Queued before an upgrade: becomes a scrub with a progress row, where the old job had got to.
+    const id = `scr_legacy_${job.customerId}`;
+    await env.DB.prepare(`INSERT INTO archive_scrubs (id, customer_id, keys, from_day, to_day, day, cursor, started_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?4, ?6, ?7, ?7) ON CONFLICT (id) DO NOTHING`)
+      .bind(id, job.customerId, JSON.stringify(job.keys), job.day, job.toDay, job.cursor, now)
+      .run();
+    return runScrubJob(env, jobOf(id), now);
+  }
+  const row = await env.DB.prepare(`SELECT keys, day, cursor, to_day AS toDay, customer_id AS customerId FROM archive_scrubs WHERE id = ?1`).bind(job.scrubId).first<Row>();
+  if (!row || row.cursor === DONE || row.keys === null) return { rewritten: 0, deleted: 0, removed: 0 };
+  const counts = await scrubPage(env, new Set(JSON.parse(row.keys) as string[]), row.day, row.cursor);
+  const more = counts.truncated ? { day: row.day, cursor: counts.cursor } : row.day < row.toDay ? { day: nextDay(row.day), cursor: "" } : null;
+  // The row moves only from where this job found it: a duplicate that ran meanwhile moved it
+  // already, and then this one sends nothing (one chain goes on).
+  const moved = await env.DB.prepare(
+    `UPDATE archive_scrubs SET day = ?4, cursor = ?5, objects = objects + ?6, rewritten = rewritten + ?7, deleted = deleted + ?8, removed = removed + ?9, updated_at = ?10,
+       finished_at = CASE WHEN ?11 THEN ?10 ELSE NULL END, keys = CASE WHEN ?11 THEN NULL ELSE keys END
+     WHERE id = ?1 AND day = ?2 AND cursor = ?3`,
+  )
+    .bind(job.scrubId, row.day, row.cursor, more?.day ?? row.day, more?.cursor ?? DONE, counts.objects, counts.rewritten, counts.deleted, counts.removed, now, more ? 0 : 1)
+    .run();
+  if ((moved.meta.changes ?? 0) > 0 && more) await env.JOBS.send(jobOf(job.scrubId));
+  log("info", more ? "archive.scrub_page" : "archive.scrub_done", { scrubId: job.scrubId, customerId: row.customerId, day: row.day, objects: counts.objects, rewritten: counts.rewritten, deleted: counts.deleted, removed: counts.removed });
+  return counts;
+}
+
+/** One page of one day's objects, without the erased identifiers' events. */
+async function scrubPage(env: Env, erased: ReadonlySet<string>, day: string, cursor: string) {
   const normalize = { defaultPhoneCountry: readConfig(env).defaultPhoneCountry };
-  const listed = await env.ARCHIVE.list({ prefix: dayPrefix(job.day), limit: OBJECTS_PER_JOB, ...(job.cursor ? { cursor: job.cursor } : {}) });
+  const listed = await env.ARCHIVE.list({ prefix: dayPrefix(day), limit: OBJECTS_PER_JOB, ...(cursor ? { cursor } : {}) });
   let [rewritten, deleted, removed] = [0, 0, 0];
   for (const object of listed.objects) {
     const body = await env.ARCHIVE.get(object.key);
@@ -44,15 +112,32 @@ export async function runScrubJob(env: Env, job: ScrubJob): Promise<{ rewritten:
       await env.ARCHIVE.delete(object.key);
       deleted++;
     } else {
-      await env.ARCHIVE.put(object.key, await gzip(kept.map((e) => JSON.stringify(e)).join("\n") + "\n"), {
+      await env.ARCHIVE.put(object.key, await gzip(kept.map(eventJson).join("\n") + "\n"), {
         httpMetadata: body.httpMetadata ?? { contentType: "application/gzip" },
         customMetadata: { ...body.customMetadata, events: String(kept.length) },
       });
       rewritten++;
     }
   }
-  const next = listed.truncated ? { ...job, cursor: listed.cursor } : job.day < job.toDay ? { ...job, day: dayOf(Date.parse(`${job.day}T00:00:00Z`) + DAY_MS), cursor: "" } : null;
-  if (next) await env.JOBS.send(next);
-  log("info", next ? "archive.scrub_page" : "archive.scrub_done", { customerId: job.customerId, day: job.day, objects: listed.objects.length, rewritten, deleted, removed });
-  return { rewritten, deleted, removed };
+  return { objects: listed.objects.length, rewritten, deleted, removed, truncated: listed.truncated, cursor: listed.truncated ? listed.cursor : "" };
+}
+
+/**
+ * Takes up every scrub that stopped moving (the daily cron): its next job is sent again. Safe to
+ * run while a chain is alive: the row guards against two chains moving it.
+ */
+export async function resumeStalledScrubs(env: Env, now = Date.now()): Promise<number> {
+  const { results } = await env.DB.prepare(`SELECT id FROM archive_scrubs WHERE finished_at IS NULL AND updated_at < ?1 LIMIT 100`).bind(now - SCRUB_STALL_MS).all<{ id: string }>();
+  if (results.length > 0) await env.JOBS.sendBatch(results.map((r) => ({ body: jobOf(r.id) })));
+  if (results.length > 0) log("warn", "archive.scrubs_resumed", { scrubs: results.map((r) => r.id) });
+  return results.length;
+}
+
+export async function getScrub(d1: D1Database, id: string): Promise<Scrub | null> {
+  return d1
+    .prepare(
+      `SELECT id, customer_id AS customerId, from_day AS "from", to_day AS "to", day, objects, rewritten, deleted, removed, started_at AS startedAt, updated_at AS updatedAt, finished_at AS finishedAt FROM archive_scrubs WHERE id = ?1`,
+    )
+    .bind(id)
+    .first<Scrub>();
 }

@@ -81,6 +81,11 @@ export const identities = sqliteTable("identities", {
   value: text("value").notNull(),
   customerId: text("customer_id").notNull(),
   createdAt: integer("created_at").notNull(),
+  /**
+   * The key's suppression hash (privacy/suppression-hash.ts), written with new identities so that
+   * a D1 trigger can refuse one an erasure suppressed meanwhile (suppressions hold only hashes).
+   */
+  keyHash: text("key_hash"),
 });
 
 /**
@@ -156,8 +161,10 @@ export const apiKeys = sqliteTable(
 );
 
 /**
- * Identifiers of erased customers. Events that carry one are dropped, so that replayed or late
- * events do not recreate a person who asked to be forgotten (until an admin lifts it).
+ * Identifiers of erased customers, as keyed hashes (HMAC-SHA256 with SUPPRESSION_SECRETS; rows
+ * from before hashing hold the identifier until the daily job hashes them). Events that carry one
+ * are dropped, so that replayed or late events do not recreate a person who asked to be
+ * forgotten (until an admin lifts it), without keeping the identifiers themselves.
  */
 export const suppressions = sqliteTable("suppressions", {
   key: text("key").primaryKey(),
@@ -477,6 +484,29 @@ export const archiveReplays = sqliteTable("archive_replays", {
   objects: integer("objects").notNull().default(0),
   events: integer("events").notNull().default(0),
   startedAt: integer("started_at").notNull(),
+  finishedAt: integer("finished_at"),
+});
+
+/**
+ * Scrubs of the raw event archive after an erasure (archive/scrub.ts), with their progress, so
+ * that a scrub survives lost queue messages and restarts: the daily cron resumes any that has
+ * not moved for a while. `keys` (the erased identifiers) are kept only while the scrub runs.
+ */
+export const archiveScrubs = sqliteTable("archive_scrubs", {
+  id: text("id").primaryKey(),
+  customerId: text("customer_id").notNull(),
+  keys: text("keys"),
+  fromDay: text("from_day").notNull(),
+  toDay: text("to_day").notNull(),
+  /** Where the scrub is: the day being listed and the list cursor within it. */
+  day: text("day").notNull(),
+  cursor: text("cursor").notNull(),
+  objects: integer("objects").notNull().default(0),
+  rewritten: integer("rewritten").notNull().default(0),
+  deleted: integer("deleted").notNull().default(0),
+  removed: integer("removed").notNull().default(0),
+  startedAt: integer("started_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
   finishedAt: integer("finished_at"),
 });
 

@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   precondition_failed: { status: 412, title: "Precondition failed" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   queue_unavailable: { status: 503, title: "Queue unavailable" },
+  not_configured: { status: 503, title: "Not configured" },
   internal: { status: 500, title: "Internal server error" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
 

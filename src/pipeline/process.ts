@@ -19,6 +19,7 @@ import type { StoredEvent } from "../events/types";
 import { lookupKeysOf, type Identity } from "../identity/keys";
 import { resolveGroups, type Refusal, type ResolvedGroup } from "../identity/resolve";
 import { log } from "../log";
+import { suppressionHash } from "../privacy/suppression-hash";
 import { applyEvents, emptyProfile } from "../profiles/apply";
 import { toDocument, type CustomerProfile } from "../profiles/document";
 import { combine } from "../profiles/merge";
@@ -148,6 +149,12 @@ async function withRetries(what: string, run: (attempt: number) => Promise<Proce
   }
 }
 
+/** The suppression hash new identities are written with (under the newest secret), if there is a secret. */
+export function keyHashOf(env: Env): (key: string) => string | null {
+  const [secret] = readConfig(env).suppressionSecrets;
+  return secret === undefined ? () => null : (key) => suppressionHash(secret, key);
+}
+
 export async function processEvents(env: Env, input: readonly StoredEvent[], options: ProcessOptions = {}): Promise<ProcessStats> {
   const db = database(env.DB);
   const events = dedupeWithinBatch(input);
@@ -180,7 +187,7 @@ async function resolveEvents(env: Env, db: Database, input: StoredEvent[], now: 
   const normalize = { defaultPhoneCountry: config.defaultPhoneCountry };
   const keysByEvent = input.map((e) => lookupKeysOf(e, normalize));
   const allKeys = [...new Set(keysByEvent.flat())];
-  const [owners, suppressed] = await Promise.all([loadOwners(db, allKeys), loadSuppressed(db, allKeys)]);
+  const [owners, suppressed] = await Promise.all([loadOwners(db, allKeys), loadSuppressed(db, allKeys, config.suppressionSecrets)]);
   // Events of erased customers are dropped: replays and late events must not recreate them.
   const events = suppressed.size === 0 ? input : input.filter((_, i) => !keysByEvent[i]!.some((k) => suppressed.has(k)));
   if (onSuppressed) onSuppressed(events === input ? new Set() : new Set(input.filter((_, i) => keysByEvent[i]!.some((k) => suppressed.has(k))).map((e) => e.messageId)));
@@ -316,7 +323,7 @@ async function commitOnce(env: Env, db: Database, resolve: () => Promise<Resolve
   const activity = productActivity(newEvents);
   const statements = [
     ...mergeStatements(env.DB, mergeWrites),
-    ...commitStatements(env.DB, writes),
+    ...commitStatements(env.DB, writes, keyHashOf(env)),
     ...membershipStatements(env.DB, membershipChanges),
     ...refusalStatements(env.DB, refusals, now),
     ...unattributableStatements(env.DB, unattributable, now),

@@ -8,7 +8,7 @@
  */
 import { startScrub } from "../archive/scrub";
 import { forgetMembershipStatements } from "../segments/members-store";
-import { desc, eq } from "drizzle-orm";
+import { desc, inArray } from "drizzle-orm";
 import { forgetEnrichmentAnswers } from "../enrichment/job";
 import { database } from "../db/client";
 import { suppressions } from "../db/schema";
@@ -19,6 +19,9 @@ import { identityKey, snapshotKey } from "../profiles/snapshot";
 import { loadEvents, loadProfile } from "../profiles/store";
 import { scrubDeadLetters } from "../pipeline/dead-letters";
 import { sessionStub } from "../sessions/stub";
+import { readConfig } from "../config";
+import { ApiError } from "../http/errors";
+import { SUPPRESSION_PREFIX, suppressionHash, suppressionHashes } from "./suppression-hash";
 
 export interface Erasure {
   customerId: string;
@@ -27,11 +30,17 @@ export interface Erasure {
   quarantined: number;
   /** Dead letters that held the customer's events (scrubbed, or deleted when nothing else was left). */
   deadLetters: number;
-  /** The days of the raw archive (R2) a job is rewriting without the customer's events. */
-  archive: { from: string; to: string };
+  /**
+   * The scrub rewriting the raw archive (R2) without the customer's events: its id (follow it at
+   * `GET /v1/admin/archive/scrubs/{id}`) and the days it covers.
+   */
+  archive: { id: string; from: string; to: string };
 }
 
 export async function eraseCustomer(env: Env, customerId: string, reason: string, now = Date.now()): Promise<Erasure | null> {
+  const [secret] = readConfig(env).suppressionSecrets;
+  // Without a secret, the erased identifiers could only be remembered in clear: refused.
+  if (secret === undefined) throw new ApiError("not_configured", "SUPPRESSION_SECRETS is not set: erasure needs it to remember the erased identifiers by keyed hashes (`wrangler secret put SUPPRESSION_SECRETS`)");
   const db = database(env.DB);
   const profile = await loadProfile(db, customerId);
   if (!profile) return null;
@@ -42,7 +51,7 @@ export async function eraseCustomer(env: Env, customerId: string, reason: string
   const results = await env.DB.batch([
     env.DB.prepare(
       `INSERT INTO suppressions (key, customer_id, reason, created_at) SELECT value, ?1, ?2, ?3 FROM json_each(?4) WHERE true ON CONFLICT (key) DO NOTHING`,
-    ).bind(customerId, reason, now, keyList),
+    ).bind(customerId, reason, now, JSON.stringify(keys.map((k) => suppressionHash(secret, k)))),
     env.DB.prepare(`DELETE FROM identities WHERE key IN (SELECT value FROM json_each(?1))`).bind(keyList),
     env.DB.prepare(`DELETE FROM event_chunks WHERE customer_id = ?1`).bind(customerId),
     ...forgetMembershipStatements(env.DB, customerId),
@@ -83,6 +92,7 @@ export async function exportCustomer(env: Env, customerId: string): Promise<Cust
 }
 
 export interface Suppression {
+  /** The identifier's keyed hash (`hmac:…`): the identifier itself is not kept. */
   key: string;
   customerId: string;
   reason: string;
@@ -94,8 +104,34 @@ export async function listSuppressions(env: Env, limit: number): Promise<Suppres
   return rows.map((r) => ({ key: r.key, customerId: r.customerId, reason: r.reason, createdAt: new Date(r.createdAt).toISOString() }));
 }
 
-/** Lifts a suppression: events with this identifier are accepted again. */
+/**
+ * Lifts a suppression, named by its identifier (`email:ada@example.com`, hashed here under every
+ * secret) or by its hash as listed: events with this identifier are accepted again.
+ */
 export async function liftSuppression(env: Env, key: string): Promise<boolean> {
-  const result = await database(env.DB).delete(suppressions).where(eq(suppressions.key, key)).run();
+  const candidates = key.startsWith(SUPPRESSION_PREFIX) ? [key] : [key, ...suppressionHashes(readConfig(env).suppressionSecrets, key)];
+  const result = await database(env.DB).delete(suppressions).where(inArray(suppressions.key, candidates)).run();
   return (result.meta.changes ?? 0) > 0;
+}
+
+/**
+ * Suppressions written before they were hashed hold the identifier itself: the daily job replaces
+ * each with its hash under the newest secret. Returns how many were hashed.
+ */
+export async function hashLegacySuppressions(env: Env, limit = 1_000): Promise<number> {
+  const [secret] = readConfig(env).suppressionSecrets;
+  if (secret === undefined) return 0;
+  const { results } = await env.DB.prepare(`SELECT key FROM suppressions WHERE key NOT LIKE '${SUPPRESSION_PREFIX}%' LIMIT ?1`).bind(limit).all<{ key: string }>();
+  if (results.length === 0) return 0;
+  const pairs = JSON.stringify(results.map((r) => [r.key, suppressionHash(secret, r.key)]));
+  await env.DB.batch([
+    env.DB.prepare(
+      `INSERT INTO suppressions (key, customer_id, reason, created_at)
+       SELECT json_extract(p.value, '$[1]'), s.customer_id, s.reason, s.created_at FROM json_each(?1) p JOIN suppressions s ON s.key = json_extract(p.value, '$[0]') WHERE true
+       ON CONFLICT (key) DO NOTHING`,
+    ).bind(pairs),
+    env.DB.prepare(`DELETE FROM suppressions WHERE key IN (SELECT json_extract(value, '$[0]') FROM json_each(?1))`).bind(pairs),
+  ]);
+  log("info", "privacy.suppressions_hashed", { count: results.length });
+  return results.length;
 }

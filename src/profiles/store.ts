@@ -8,6 +8,7 @@
  * (see RowWithText). The pipeline appends a returning customer's new events to its row in SQL
  * (RowEvents: it reads the row's event ids and length, not its events).
  */
+import { suppressionHashes } from "../privacy/suppression-hash";
 import type { ComputedState } from "../segments/computed";
 import type { Aggregates } from "../segments/aggregates";
 import type { Membership } from "../segments/membership";
@@ -57,10 +58,16 @@ export async function loadOwners(db: Database, keys: readonly string[]): Promise
 }
 
 /** Which of these identity keys belong to erased customers. */
-export async function loadSuppressed(db: Database, keys: readonly string[]): Promise<Set<string>> {
+/**
+ * Which of these identity keys an erasure suppressed: looked up by their keyed hashes under every
+ * secret (privacy/suppression-hash.ts), and as themselves for rows from before hashing.
+ */
+export async function loadSuppressed(db: Database, keys: readonly string[], secrets: readonly string[]): Promise<Set<string>> {
   if (keys.length === 0) return new Set();
-  const rows = await db.select({ key: suppressions.key }).from(suppressions).where(sql`${suppressions.key} IN ${jsonList(keys)}`).all();
-  return new Set(rows.map((r) => r.key));
+  const keyOf = new Map<string, string>(keys.map((k) => [k, k]));
+  for (const k of keys) for (const h of suppressionHashes(secrets, k)) keyOf.set(h, k);
+  const rows = await db.select({ key: suppressions.key }).from(suppressions).where(sql`${suppressions.key} IN ${jsonList([...keyOf.keys()])}`).all();
+  return new Set(rows.map((r) => keyOf.get(r.key)!));
 }
 
 /**
@@ -242,7 +249,11 @@ const textByIndex = (count: number) => `CASE key ${Array.from({ length: count },
  * the writer expects; the trigger of migration 0001 aborts the transaction if another writer got
  * there first. Identities are plain inserts, so a concurrent creation of the same person aborts too.
  */
-export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]): D1PreparedStatement[] {
+/**
+ * `keyHash` gives a new identity's suppression hash (privacy/suppression-hash.ts; null without a
+ * secret), written with it so that a D1 trigger refuses one an erasure suppressed meanwhile.
+ */
+export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[], keyHash: (key: string) => string | null = () => null): D1PreparedStatement[] {
   const appendRows: RowWithText[] = [];
   const replaceRows: RowWithText[] = [];
   // identity_keys is rewritten whole: existing keys plus the new ones.
@@ -278,7 +289,7 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
       updated_at: w.now,
     };
     (placement.mode === "append" ? appendRows : replaceRows).push({ json: JSON.stringify(row), text: placement.text });
-    for (const id of w.newIdentities) identityRows.push({ key: id.key, kind: id.kind, value: id.value, customer_id: w.customerId, created_at: w.now });
+    for (const id of w.newIdentities) identityRows.push({ key: id.key, kind: id.kind, value: id.value, customer_id: w.customerId, created_at: w.now, key_hash: keyHash(id.key) });
     for (const chunk of chunks) {
       const times = chunk.map((e) => Date.parse(e.timestamp));
       const meta = { customer_id: w.customerId, received_at: w.now, min_ts: Math.min(...times), max_ts: Math.max(...times), message_ids: JSON.stringify(chunk.map((e) => e.messageId)) };
@@ -324,8 +335,8 @@ const upsertCustomers = (recentEvents: string, updateEvents: string) => `${ROWS}
     first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at, version = excluded.version, served_at = excluded.served_at, session_at = excluded.session_at, updated_at = excluded.updated_at`;
 
 const INSERT_IDENTITIES = `${ROWS}
-  INSERT INTO identities (key, kind, value, customer_id, created_at)
-  SELECT json_extract(value, '$.key'), json_extract(value, '$.kind'), json_extract(value, '$.value'), json_extract(value, '$.customer_id'), json_extract(value, '$.created_at')
+  INSERT INTO identities (key, kind, value, customer_id, created_at, key_hash)
+  SELECT json_extract(value, '$.key'), json_extract(value, '$.kind'), json_extract(value, '$.value'), json_extract(value, '$.customer_id'), json_extract(value, '$.created_at'), json_extract(value, '$.key_hash')
   FROM r`;
 
 /** `events`: the SQL expression of the chunk's events text. */
