@@ -85,28 +85,34 @@ import { hashLegacySuppressions } from "./privacy/erase";
 
 export { CustomerSession } from "./sessions/customer-session";
 
-const app = createApp();
-app.get("/health", (c) => c.json({ ok: true }));
-registerIngestRoutes(app);
-registerTagRoutes(app);
-registerShopifyRoutes(app);
-registerSourceRoutes(app);
-registerTrackingPlanRoutes(app);
-registerEnricherRoutes(app);
-registerProfileRoutes(app);
-registerAdminRoutes(app);
-registerPrivacyRoutes(app);
-registerTriggerRoutes(app);
-registerCatalogRoutes(app);
-registerDeliveryRoutes(app);
-registerSegmentRoutes(app);
-registerModelRoutes(app);
-registerCustomTraitRoutes(app);
-registerArchiveRoutes(app);
-registerBlockRoutes(app);
-registerContentServeRoutes(app);
-registerPreviewPage(app);
-registerDocsRoutes(app);
+/** The whole HTTP API, as the worker serves it (tests read its route table too). */
+export function rapportApp() {
+  const app = createApp();
+  app.get("/health", (c) => c.json({ ok: true }));
+  registerIngestRoutes(app);
+  registerTagRoutes(app);
+  registerShopifyRoutes(app);
+  registerSourceRoutes(app);
+  registerTrackingPlanRoutes(app);
+  registerEnricherRoutes(app);
+  registerProfileRoutes(app);
+  registerAdminRoutes(app);
+  registerPrivacyRoutes(app);
+  registerTriggerRoutes(app);
+  registerCatalogRoutes(app);
+  registerDeliveryRoutes(app);
+  registerSegmentRoutes(app);
+  registerModelRoutes(app);
+  registerCustomTraitRoutes(app);
+  registerArchiveRoutes(app);
+  registerBlockRoutes(app);
+  registerContentServeRoutes(app);
+  registerPreviewPage(app);
+  registerDocsRoutes(app);
+  return app;
+}
+
+const app = rapportApp();
 
 const isJobQueue = (queue: string) => queue.startsWith("rapport-jobs");
 

@@ -73,3 +73,23 @@ describe("generic inbound webhooks", () => {
     expect((await api(`/v1/sources/${uid("none")}/webhook`, { method: "POST", body: "{}" })).status).toBe(404);
   });
 });
+
+describe("a source naming a secret that is not set", () => {
+  it("is saved with a warning, and its webhook says the secret is not configured (503), not that the sender is wrong", async () => {
+    const id = uid("nosecret");
+    const definition = { ...POS, signature: { ...POS.signature, secretNames: ["NOT_SET_ANYWHERE_SECRET"] } };
+    const saved = await admin(`/v1/sources/${id}`, { method: "PUT", body: JSON.stringify(definition) });
+    expect(saved.status).toBe(201);
+    const body = (await saved.json()) as { warnings?: string[] };
+    expect(body.warnings).toEqual([expect.stringContaining("secret NOT_SET_ANYWHERE_SECRET is not configured")]);
+    expect(body.warnings![0]).toContain(".dev.vars");
+    const res = await post(id, { data: { events: [] } });
+    expect(res.status).toBe(503);
+    const problem = (await res.json()) as { code: string; detail: string };
+    expect(problem.code).toBe("not_configured");
+    expect(problem.detail).toContain("secret not configured (NOT_SET_ANYWHERE_SECRET)");
+    // A source whose secret is set saves without a warning.
+    const fine = (await (await admin(`/v1/sources/${uid("pos")}`, { method: "PUT", body: JSON.stringify(POS) })).json()) as { warnings?: string[] };
+    expect(fine.warnings).toBeUndefined();
+  });
+});

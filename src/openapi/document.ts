@@ -14,6 +14,7 @@ import { TrackingPlan } from "../tracking/definition";
 import { EnricherDefinition } from "../enrichment/definition";
 import { ModelUpload } from "../models/definition";
 import { BlockDefinition } from "../content/definition";
+import { SourceDefinition } from "../sources/generic/definition";
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
 
@@ -37,7 +38,13 @@ const ingest = (type: string, message: z.ZodType, summary: string) => ({
     summary,
     security: [{ writeKeyBasic: [] }, { writeKeyInBody: [] }],
     requestBody: { required: true, content: { "application/json": { schema: schema(message) } } },
-    responses: { "200": json("Durably queued", schema(IngestResponse)), "400": problem("Invalid message (kept in quarantine) or over a limit"), "401": problem("No valid write key"), "503": problem("Queue unavailable; retry") },
+    responses: {
+      "200": json("Durably queued", schema(IngestResponse)),
+      "400": problem("Invalid message, nested too deeply, bad compression or not UTF-8 (kept in quarantine)"),
+      "401": problem("No valid write key"),
+      "413": problem("Over a size limit (named in `limit`)"),
+      "503": problem("Queue unavailable; retry"),
+    },
     "x-short-path": `/v1/${type[0]}`,
   },
 });
@@ -94,10 +101,12 @@ export function openApiDocument(serverUrl: string) {
       "/v1/group": ingest("group", GroupMessage, "Associate a user with a group"),
       "/v1/alias": ingest("alias", AliasMessage, "Link a previous id to a userId"),
       "/v1/batch": ingest("batch", BatchRequest, "Up to 2,500 messages (500 KB) in one request"),
+      "/v1/import": { post: { ...ingest("batch", BatchRequest, "The same as /v1/batch (Segment's import path; `rapport import` uses it)").post, "x-short-path": undefined } },
       "/v1/customers/{id}": {
         ...read("A customer profile (for ESP merge tags)", { description: "The profile", headers: { ETag: { schema: { type: "string" } } }, content: { "application/json": { schema: { $ref: "#/components/schemas/CustomerProfile" } } } }),
         delete: { ...privacy("Erase a customer: profile, identities, events, snapshots; later events with its identifiers are dropped", json("What was erased", { type: "object" })), parameters: [idParam, { name: "reason", in: "query", schema: { type: "string" } }] },
       },
+      "/customer/{id}": read("The same as GET /v1/customers/{id} (the design card's spelling): same key, body, ETag and errors", { description: "The profile", headers: { ETag: { schema: { type: "string" } } }, content: { "application/json": { schema: { $ref: "#/components/schemas/CustomerProfile" } } } }),
       "/v1/customers/{id}/merges": read("The customers merged into this one, with their causes", json("Merges", { type: "object", properties: { customerId: { type: "string" }, merges: { type: "array" } } })),
       "/v1/customers/{id}/export": { get: privacy("Everything held about a customer: profile and events", json("The export", { type: "object", properties: { profile: { $ref: "#/components/schemas/CustomerProfile" }, events: { type: "array" } } })) },
       "/v1/admin/merges/{mergedId}/unmerge": admin("post", "Undo a merge: restore the merged-away customer and derive both profiles again from their events", { "200": json("Unmerged", { type: "object" }), "404": problem("No such merge"), "409": problem("The profiles changed meanwhile; try again") }),
@@ -159,6 +168,7 @@ export function openApiDocument(serverUrl: string) {
       "/v1/segments/{id}/history": admin("get", "Entries, exits and size per UTC day (?days, up to 365)", { "200": json("History", { type: "object" }), "404": problem("No such segment") }, undefined, "Segments"),
       "/v1/admin/archive": admin("get", "The raw event archive's objects of a day (?day=YYYY-MM-DD, ?cursor)", { "200": json("Objects", { type: "object" }) }, undefined, "Archive"),
       "/v1/admin/archive/replays": admin("post", "Replay the archived events of days of receipt through the pipeline (idempotent; erased customers stay erased)", { "202": json("The replay", { type: "object" }), "400": problem("Not two dates in order") }, z.object({ from: z.string(), to: z.string() }), "Archive"),
+      "/v1/admin/archive/scrubs/{id}": admin("get", "An erasure's scrub of the archive: progress, and finished once every object of every day was read", { "200": json("The scrub", { type: "object" }), "404": problem("No such scrub") }, undefined, "Archive"),
       "/v1/admin/archive/replays/{id}": admin("get", "A replay's progress (finishedAt when done)", { "200": json("The replay", { type: "object" }), "404": problem("No such replay") }, undefined, "Archive"),
       "/v1/webhooks/shopify": {
         post: {
@@ -167,6 +177,22 @@ export function openApiDocument(serverUrl: string) {
           security: [],
           requestBody: { required: true, content: { "application/json": { schema: { type: "object" } } } },
           responses: { "200": json("Accepted (or quarantined, with the reason)", { type: "object" }), "401": problem("The signature does not match") },
+        },
+      },
+      "/v1/sources": admin("get", "Declared webhook sources (verification and field mappings)", { "200": json("Sources", { type: "object" }) }, undefined, "Sources"),
+      "/v1/sources/{id}": {
+        ...admin("put", "Declare a webhook source (If-Match: \"<version>\"); warns when a secret it names is not set", { "200": json("Saved", { type: "object" }), "201": json("Created", { type: "object" }), "400": problem("Invalid definition (field named)"), "412": problem("Someone saved another version meanwhile") }, SourceDefinition, "Sources"),
+        ...admin("get", "One source", { "200": json("The source", { type: "object" }), "404": problem("No such source") }, undefined, "Sources"),
+        ...admin("delete", "Delete a source: its webhook stops answering", { "204": { description: "Deleted" }, "404": problem("No such source") }, undefined, "Sources"),
+      },
+      "/v1/sources/{id}/webhook": {
+        post: {
+          tags: ["Sources"],
+          summary: "Where the source's system sends: verified by the source's signature or token (no API key), items mapped to Segment events, unmappable ones quarantined",
+          security: [],
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+          requestBody: { required: true, content: { "application/json": { schema: { type: "object" } } } },
+          responses: { "200": json("Accepted and quarantined counts", { type: "object" }), "401": problem("The signature or token does not verify"), "404": problem("No such source"), "413": problem("Over 1 MB"), "503": problem("The secret the source names is not configured") },
         },
       },
       "/v1/tracking-plans": admin("get", "Tracking plans: per source, a JSON Schema per event and what happens to unplanned events and violations", { "200": json("Plans", { type: "object" }) }, undefined, "Tracking plans"),
@@ -215,6 +241,11 @@ export function openApiDocument(serverUrl: string) {
       "/v1/blocks/{id}/rollback": admin("post", "Serve an older version again", { "200": json("Published", { type: "object" }), "404": problem("No such version") }, z.object({ version: z.number().int() }), "Content"),
       "/v1/blocks/{id}/preview": admin("get", "Render any version for any customer (?customer, ?version, ?format=html|json|svg|png); X-Rapport-Fallback says why a fallback was served", { "200": { description: "The rendered block" }, "404": problem("No such block or version") }, undefined, "Content"),
       "/v1/blocks/{id}/links": admin("get", "The URLs to embed for a customer (?customer, ?ttl): token and signed forms, per format, and a click link", { "200": json("Links", { type: "object" }), "404": problem("No such customer") }, undefined, "Content"),
+      "/tag.js": { get: { tags: ["Sources"], summary: "The storefront tag: a script that sends page views, identifies and track calls to the tracking API (docs/tag.md)", security: [], responses: { "200": { description: "application/javascript" }, "304": { description: "Not modified (ETag)" } } } },
+      "/preview": { get: { tags: ["Content"], summary: "A page to preview any block for any customer and format (asks for an admin key in the page)", security: [], responses: { "200": { description: "text/html" } } } },
+      "/docs": { get: { tags: ["Reference"], summary: "This API reference, as a page", security: [], responses: { "200": { description: "text/html" } } } },
+      "/openapi.json": { get: { tags: ["Reference"], summary: "This API reference, as OpenAPI 3.1", security: [], responses: { "200": json("The document", { type: "object" }) } } },
+      "/health": { get: { tags: ["Reference"], summary: "Liveness: answers when the worker runs", security: [], responses: { "200": json("ok", { type: "object" }) } } },
       "/v1/content/{block}.{format}": {
         get: {
           tags: ["Content"],

@@ -1,11 +1,14 @@
 /**
- * `GET /v1/customers/{id}` (the profile, for ESP merge tags) and `GET /v1/customers/{id}/events`.
+ * `GET /v1/customers/{id}` (the profile, for ESP merge tags; `GET /customer/{id}` is the same) and
+ * `GET /v1/customers/{id}/events`.
  * Both need a read (or admin) key, checked before any lookup: without one the answer is 401
  * whether or not the customer exists.
  */
 import { lookupCustomers, MAX_LOOKUP } from "./lookup";
 import { z } from "zod";
+import type { Context } from "hono";
 import type { App } from "../app";
+import type { AppEnv } from "../http/context";
 import { database } from "../db/client";
 import type { StoredEvent } from "../events/types";
 import { READ_KINDS, requireKey } from "../http/auth";
@@ -27,15 +30,19 @@ const LookupRequest = z.object({ ids: z.array(z.string().min(1).max(1_024)).min(
 export function registerProfileRoutes(app: App): void {
   app.use("/v1/customers/*", requireKey(...READ_KINDS));
 
-  app.get("/v1/customers/:id", async (c) => {
-    const ref = c.req.param("id");
+  const profile = async (c: Context<AppEnv>) => {
+    const ref = c.req.param("id")!;
     const found = await findCustomer(c.env, ref, (p) => c.executionCtx.waitUntil(p));
     if (!found) throw new ApiError("not_found", `No customer matches ${JSON.stringify(ref)}`);
     const etag = `W/"${found.id}.${found.version}"`;
     const headers = { etag, "cache-control": "private, no-cache", "x-rapport-source": found.source };
     if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
     return c.body(await withContentToken(c.env, found.body, found.id), 200, { ...headers, "content-type": "application/json" });
-  });
+  };
+  app.get("/v1/customers/:id", profile);
+  // The design card's spelling, for ESP templates written from it: the same route, auth and answers.
+  app.use("/customer/:id", requireKey(...READ_KINDS));
+  app.get("/customer/:id", profile);
 
   app.post("/v1/customers/lookup", async (c) => {
     const { ids } = parseInput(LookupRequest, await jsonBody(c), "lookup");

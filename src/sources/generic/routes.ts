@@ -20,7 +20,7 @@ import type { RejectedMessage, StoredEvent } from "../../events/types";
 import { SourceDefinition, SourceId } from "./definition";
 import { itemsOf, mapItem } from "./mapping";
 import { deleteSource, getSource, listSources, saveSource, type StoredSource } from "./store";
-import { verifySourceRequest } from "./verify";
+import { missingSecrets, verifySourceRequest } from "./verify";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const view = (s: StoredSource) => ({ id: s.id, version: s.version, definition: s.definition, webhook: `/v1/sources/${s.id}/webhook`, createdAt: isoOrNull(s.createdAt), updatedAt: isoOrNull(s.updatedAt) });
@@ -31,6 +31,12 @@ export function registerSourceRoutes(app: App): void {
     const source = await getSource(c.env.DB, c.req.param("id"));
     if (!source) throw new ApiError("not_found", `No source ${c.req.param("id")}`);
     const body = await readBodyBytes(c.req.raw, MAX_BODY_BYTES, "source webhook");
+    // Nothing could verify: the operator's mistake, not the sender's (who would otherwise be told
+    // its signature is wrong).
+    const unset = missingSecrets(c.env, source.definition.signature.secretNames);
+    if (unset.length === source.definition.signature.secretNames.length) {
+      throw new ApiError("not_configured", `Source ${source.id}: secret not configured (${unset.join(", ")}); set it with \`wrangler secret put\` (or in .dev.vars locally)`);
+    }
     if (!(await verifySourceRequest(c.env, source.definition.signature, body, (h) => c.req.header(h)))) {
       throw new ApiError("unauthorized", `The request's ${source.definition.signature.header} does not verify with the secrets of source ${source.id}`);
     }
@@ -75,7 +81,9 @@ export function registerSourceRoutes(app: App): void {
     const id = parseInput(SourceId, c.req.param("id"), "source id");
     const definition = parseInput(SourceDefinition, await jsonBody(c), "source definition");
     const { source, created } = await saveVersioned("Source", id, () => saveSource(c.env.DB, id, definition, ifMatchVersion(c.req.header("if-match"))));
-    return c.json(view(source), created ? 201 : 200, { etag: `"${source.version}"` });
+    // Saved all the same (the secret may be set next), but said: its webhook cannot verify yet.
+    const warnings = missingSecrets(c.env, definition.signature.secretNames).map((n) => `secret ${n} is not configured: its webhook answers 503 until it is set (\`wrangler secret put ${n}\`, or ${n}=… in .dev.vars locally)`);
+    return c.json({ ...view(source), ...(warnings.length > 0 ? { warnings } : {}) }, created ? 201 : 200, { etag: `"${source.version}"` });
   });
   app.get("/v1/sources/:id", requireKey("admin"), async (c) => {
     const source = await getSource(c.env.DB, c.req.param("id"));

@@ -17,3 +17,8 @@ export function verifySourceRequest(env: Env, signature: SourceDefinition["signa
     signature.type === "token" ? (signature.header.toLowerCase() === "authorization" ? `Bearer ${secret}` : secret) : `${signature.prefix}${await hmacSha256(secret, body, signature.encoding)}`;
   return matchesAnySecret(header(signature.header), secretsOf(env, signature.secretNames), expected);
 }
+
+/** The secrets a source names that hold no value in this deployment (not set, or empty). */
+export function missingSecrets(env: Env, names: readonly string[]): string[] {
+  return names.filter((n) => secretsOf(env, [n]).length === 0);
+}

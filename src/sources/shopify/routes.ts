@@ -27,7 +27,9 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export function registerShopifyRoutes(app: App): void {
   app.post(ENDPOINT, async (c) => {
     const body = await readBodyBytes(c.req.raw, MAX_BODY_BYTES, "Shopify webhook");
-    if (!(await verifyShopifySignature(body, c.req.header("x-shopify-hmac-sha256"), readConfig(c.env).shopifyWebhookSecrets))) {
+    const secrets = readConfig(c.env).shopifyWebhookSecrets;
+    if (secrets.length === 0) throw new ApiError("not_configured", "Shopify webhooks: secret not configured (SHOPIFY_WEBHOOK_SECRETS); set it with `wrangler secret put SHOPIFY_WEBHOOK_SECRETS`");
+    if (!(await verifyShopifySignature(body, c.req.header("x-shopify-hmac-sha256"), secrets))) {
       throw new ApiError("unauthorized", "The X-Shopify-Hmac-Sha256 signature does not match the body for any configured secret (SHOPIFY_WEBHOOK_SECRETS)");
     }
     const receivedAt = new Date();
