@@ -26,6 +26,13 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
           // An empty database besides DB, to apply migrations to step by step (test/migrations.test.ts).
           // Listed with DB, which these entries would otherwise replace.
           d1Databases: { DB: "00000000-0000-0000-0000-000000000000", MIGRATION_DB: "migration-test" },
+          // The limits of wrangler.toml (these entries replace its list), and a tight one that the
+          // rate-limit tests put in their place, so that a handful of requests reach it.
+          ratelimits: {
+            INGEST_LIMITER: { namespace_id: "1001", simple: { limit: 6000, period: 10 } },
+            READ_LIMITER: { namespace_id: "1002", simple: { limit: 20000, period: 10 } },
+            TIGHT_LIMITER: { namespace_id: "1099", simple: { limit: 3, period: 10 } },
+          },
           // Deliver queue messages to the consumer quickly in tests. These entries replace the
           // consumers of wrangler.toml, so they repeat its retries and dead-letter queues (fewer
           // delivery retries, to keep the dead-letter test short).

@@ -4,6 +4,8 @@ declare namespace Cloudflare {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
     MIGRATION_DB: D1Database;
     TEST_RECEIVER_URL: string;
+    // A rate limiter of three requests per 10 s (vitest.config.ts), for the rate-limit tests.
+    TIGHT_LIMITER: RateLimit;
     TEST_ENRICHER_URL: string;
     ENRICH_API_KEY: string;
   }

@@ -9,6 +9,7 @@ import { database } from "../db/client";
 import { findActiveKey, type ApiKey, type KeyKind } from "../keys/store";
 import type { AppEnv } from "./context";
 import { ApiError } from "./errors";
+import { enforceRateLimit } from "./rate-limit";
 
 /** The key in an `Authorization` header (Basic `key:` or Bearer), or null. */
 export function keyFromAuthorization(header: string | undefined | null): string | null {
@@ -36,10 +37,11 @@ export async function authenticate(env: Env, plaintext: string | null, allowed: 
   return key;
 }
 
-/** Middleware: the request must carry an active key of one of these kinds. */
+/** Middleware: the request must carry an active key of one of these kinds, within its rate limit. */
 export function requireKey(...allowed: KeyKind[]) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const key = await authenticate(c.env, keyFromAuthorization(c.req.header("authorization")), allowed);
+    await enforceRateLimit(c.env.READ_LIMITER, key.id, "read");
     c.set("apiKey", key);
     await next();
   });

@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   conflict: { status: 409, title: "Conflict" },
   precondition_failed: { status: 412, title: "Precondition failed" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  rate_limited: { status: 429, title: "Too many requests" },
   queue_unavailable: { status: 503, title: "Queue unavailable" },
   not_configured: { status: 503, title: "Not configured" },
   internal: { status: 500, title: "Internal server error" },
@@ -73,8 +74,10 @@ export function problemBody(err: ApiError, instance: string, requestId: string):
 }
 
 export function problemResponse(err: ApiError, instance: string, requestId: string, headers: HeadersInit = {}): Response {
+  // A refusal that says when to come back says it in the header clients read too.
+  const retryAfter: Record<string, string> = typeof err.extra.retryAfterSeconds === "number" ? { "retry-after": String(err.extra.retryAfterSeconds) } : {};
   return new Response(JSON.stringify(problemBody(err, instance, requestId)), {
     status: err.status,
-    headers: { ...Object.fromEntries(new Headers(headers)), "content-type": "application/problem+json", "x-request-id": requestId },
+    headers: { ...Object.fromEntries(new Headers(headers)), ...retryAfter, "content-type": "application/problem+json", "x-request-id": requestId },
   });
 }

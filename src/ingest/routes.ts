@@ -11,6 +11,7 @@ import type { App } from "../app";
 import { EVENT_TYPES, type EventType, type RejectedMessage, type StoredEvent } from "../events/types";
 import { authenticate, keyFromAuthorization } from "../http/auth";
 import { BodyRefused, readBodyText } from "../http/body";
+import { clientAddress, enforceRateLimit } from "../http/rate-limit";
 import type { AppEnv } from "../http/context";
 import { ApiError } from "../http/errors";
 import { fieldErrors, fieldPath } from "../http/validation";
@@ -56,6 +57,8 @@ export function registerIngestRoutes(app: App): void {
 async function readAuthenticated(c: Context<AppEnv>, endpoint: string, limitBytes: number, limitName: string): Promise<{ key: ApiKey; body: unknown; text: string } | { key: ApiKey; parseError: string; text: string }> {
   const headerKey = keyFromAuthorization(c.req.header("authorization"));
   const keyFromHeader = headerKey ? await authenticate(c.env, headerKey, ["write"]) : null;
+  // Limited before the body is read when the key is in the header (as SDKs send it).
+  if (keyFromHeader) await enforceRateLimit(c.env.INGEST_LIMITER, `${keyFromHeader.id}:${clientAddress(c.req.raw.headers)}`, "ingest");
   let text: string;
   try {
     text = await readBodyText(c.req.raw, limitBytes, limitName);
@@ -71,7 +74,9 @@ async function readAuthenticated(c: Context<AppEnv>, endpoint: string, limitByte
     return { key: keyFromHeader, parseError: err instanceof Error ? err.message : "invalid JSON", text };
   }
   const writeKey = typeof body === "object" && body !== null ? (body as { writeKey?: unknown }).writeKey : undefined;
-  const key = keyFromHeader ?? (await authenticate(c.env, typeof writeKey === "string" ? writeKey : null, ["write"]));
+  if (keyFromHeader) return { key: keyFromHeader, body, text };
+  const key = await authenticate(c.env, typeof writeKey === "string" ? writeKey : null, ["write"]);
+  await enforceRateLimit(c.env.INGEST_LIMITER, `${key.id}:${clientAddress(c.req.raw.headers)}`, "ingest");
   return { key, body, text };
 }
 
