@@ -17,11 +17,16 @@ describe("rate limits", () => {
         limited,
         createExecutionContext(),
       );
-    const statuses = [];
-    for (let i = 0; i < 5; i++) statuses.push((await send(ip)).status);
+    // The limiter counts in fixed 10 s windows: a run may straddle two, so up to twice the limit
+    // passes before the first refusal, never more.
+    const answers: Response[] = [];
+    for (let i = 0; i < 8; i++) answers.push(await send(ip));
+    const statuses = answers.map((r) => r.status);
     expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
-    expect(statuses.slice(3)).toEqual([429, 429]);
-    const refused = await send(ip);
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(6);
+    expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+    const refused = answers.find((r) => r.status === 429)!;
+    expect(refused).toBeDefined();
     expect(refused.headers.get("retry-after")).toBe("10");
     expect(refused.headers.get("content-type")).toBe("application/problem+json");
     expect(((await refused.json()) as { code: string }).code).toBe("rate_limited");
@@ -34,9 +39,11 @@ describe("rate limits", () => {
     // A key of its own, so that the other tests' reads do not count.
     const created = (await (await worker.fetch(new Request(`${BASE}/v1/admin/keys`, { method: "POST", headers: { authorization: bearer(KEYS.admin), "content-type": "application/json" }, body: JSON.stringify({ kind: "read", name: uid("limited") }) }), env, createExecutionContext())).json()) as { secret: string };
     const read = () => worker.fetch(new Request(`${BASE}/v1/customers/${uid("anyone")}`, { headers: { authorization: bearer(created.secret) } }), limited, createExecutionContext());
-    const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await read()).status);
-    expect(statuses).toEqual([404, 404, 404, 429]);
-    expect((await read()).headers.get("retry-after")).toBe("10");
+    const answers: Response[] = [];
+    for (let i = 0; i < 8; i++) answers.push(await read());
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.slice(0, 3)).toEqual([404, 404, 404]);
+    expect(statuses.filter((s) => s === 404).length).toBeLessThanOrEqual(6);
+    expect(answers.find((r) => r.status === 429)?.headers.get("retry-after")).toBe("10");
   });
 });
