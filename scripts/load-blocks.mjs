@@ -9,7 +9,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { parseArgs, target } from "./cli-args.mjs";
+import { answerHelp, parseArgs, target, TARGET_HELP } from "./cli-args.mjs";
 import { blockFromFiles, publishOrder } from "../src/content/block-files.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -43,7 +43,17 @@ export async function loadBlocks({ url, key, dir = DEMO_BLOCKS_DIR, draft = fals
   return results;
 }
 
+const USAGE = `
+Usage: npm run blocks:load -- [dir] [--url <url>] [--key <admin key>] [--draft]
+
+Loads content blocks kept as files, one folder per block (its id the folder name), saves each as
+a new version and publishes it (default dir: src/content/blocks, the demo blocks).
+  --draft            save without publishing
+${TARGET_HELP}
+`;
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  answerHelp(USAGE);
   const { option, flag, positional } = parseArgs();
   const { url, key } = target(option);
   const draft = flag("draft");

@@ -1,36 +1,81 @@
 #!/usr/bin/env node
-// The `rapport` command line (`npx rapport <command>`), for operators of a deployment.
-//
-//   rapport import <file.csv|file.ndjson> --source <name> [--kind customers|events] [--resume]
-//                  [--url https://…] [--write-key wk_…] [--batch 500] [--concurrency 4] [--report file]
-//       Imports customers (one per row: userId/user_id/id/customer_id, email, anonymousId,
-//       timestamp, messageId, other columns as traits) or events (Segment messages; CSV columns
-//       type, event, userId, anonymousId, timestamp, messageId, properties.*, traits.*,
-//       context.*) through the batch API. See scripts/import.mjs and docs/sources.md.
-//
-//   rapport simulate --customers N --days D [--seed S] [--now ISO] [--out events.ndjson|-] [--truth truth.json]
-//                    [--url https://…] [--write-key wk_…]
-//       Generates a storefront's traffic (anonymous browsing, sign-ups, carts, orders with
-//       seasonality, email opens and clicks, churn), deterministic for a seed and --now (default:
-//       the start of the current UTC day), with its ground truth (who orders and who is gone in
-//       the next 30 days, planted duplicate people). Writes NDJSON with --out, else sends it
-//       through the batch API. See scripts/simulate.mjs and docs/simulate.md.
-//
-//   rapport plans load [dir] [--url https://…] [--key ak_…]
-//       Loads tracking plans from JSON files, one per file named after the plan's id (default:
-//       src/tracking/plans). A refused file stops the load with its name and the errors. See
-//       docs/tracking-plans.md.
-//
-//   rapport replay --from YYYY-MM-DD --to YYYY-MM-DD [--url https://…] [--key ak_…]
-//       Replays the raw event archive (R2) of those days of receipt through the pipeline, and
-//       waits for it: rebuilds the profiles into an empty database, or over the existing one
-//       (events already held are skipped, erased customers stay erased).
-import { parseArgs, target } from "./cli-args.mjs";
+// The `rapport` command line (`npx rapport <command>`), for operators of a deployment. Each
+// command's usage is below (USAGES); `rapport <command> --help` prints it.
+import { parseArgs, target, TARGET_HELP } from "./cli-args.mjs";
 import { importFile, progressLine } from "./import.mjs";
 import { runSimulation, startOfUtcDay, summaryLines } from "./simulate.mjs";
 import { loadTrackingPlans, TRACKING_PLANS_DIR } from "./load-tracking-plans.mjs";
 
+const WRITE_KEY_HELP = "  --write-key <key>  a write key (default: RAPPORT_WRITE_KEY, else the local demo's wk_local_demo)";
+
+const USAGES = {
+  import: `
+Usage: rapport import <file.csv|file.ndjson> --source <name> [--kind customers|events] [--resume]
+                      [--url <url>] [--write-key <key>] [--batch 500] [--concurrency 4] [--report <file>]
+
+Imports customers (one per row: userId/user_id/id/customer_id, email, anonymousId, timestamp,
+messageId, other columns as traits) or events (Segment messages; CSV columns type, event, userId,
+anonymousId, timestamp, messageId, properties.*, traits.*, context.*) through the batch API.
+Streaming and resumable; refused rows are listed in a report (docs/sources.md).
+  --source <name>    names the import (message ids derive from it: a row sent twice counts once)
+  --kind <kind>      customers or events (default events)
+  --resume           go on from the checkpoint an interrupted import left
+  --batch <n>        rows per request (default 500); --concurrency <n> requests at once (default 4)
+  --report <file>    where refused rows are listed (default: beside the file)
+  --url <url>        the Rapport to call (default: RAPPORT_URL, else http://127.0.0.1:$PORT, PORT 8787)
+${WRITE_KEY_HELP}`,
+  simulate: `
+Usage: rapport simulate --customers N --days D [--seed S] [--now ISO] [--out events.ndjson|-] [--truth truth.json]
+                        [--url <url>] [--write-key <key>]
+
+Generates a storefront's traffic (anonymous browsing, sign-ups, carts, orders with seasonality,
+email opens and clicks, churn), deterministic for a seed and --now (default: the start of the
+current UTC day), with its ground truth (who orders and who is gone in the next 30 days, planted
+duplicate people). Writes NDJSON with --out, else sends it through the batch API (docs/simulate.md).
+  --url <url>        the Rapport to call (default: RAPPORT_URL, else http://127.0.0.1:$PORT, PORT 8787)
+${WRITE_KEY_HELP}`,
+  plans: `
+Usage: rapport plans load [dir] [--url <url>] [--key <admin key>]
+
+Loads tracking plans from JSON files, one per file named after the plan's id (default:
+src/tracking/plans). A refused file stops the load with its name and the errors
+(docs/tracking-plans.md).
+${TARGET_HELP}`,
+  replay: `
+Usage: rapport replay --from YYYY-MM-DD [--to YYYY-MM-DD] [--url <url>] [--key <admin key>]
+
+Replays the raw event archive (R2) of those days of receipt through the pipeline, and waits for
+it: rebuilds the profiles into an empty database, or over the existing one (events already held
+are skipped, erased customers stay erased) (docs/archive.md).
+${TARGET_HELP}`,
+};
+
+const OVERVIEW = `
+Usage: rapport <command> [options]
+
+Commands:
+  import     bulk-import customers or events from CSV or NDJSON
+  simulate   generate a storefront's traffic, as NDJSON or sent to a Rapport
+  plans      load tracking plans from files (rapport plans load)
+  replay     replay the raw event archive through the pipeline
+
+rapport <command> --help prints a command's options. The URL defaults to RAPPORT_URL, else
+http://127.0.0.1:$PORT (PORT 8787).`;
+
 const [command, ...rest] = process.argv.slice(2);
+const wantsHelp = rest.includes("--help") || rest.includes("-h");
+if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+  console.log(OVERVIEW.trim());
+  process.exit(command === undefined ? 2 : 0);
+}
+if (!USAGES[command]) {
+  console.error(`rapport: unknown command "${command}"\n\n${OVERVIEW.trim()}`);
+  process.exit(2);
+}
+if (wantsHelp) {
+  console.log(USAGES[command].trim());
+  process.exit(0);
+}
 const { option, flag, positional } = parseArgs(rest);
 const { url, key } = target(option);
 const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
@@ -127,11 +172,7 @@ async function plans() {
 }
 
 const commands = { import: runImport, simulate: runSimulate, plans, replay };
-if (!commands[command]) {
-  console.error(`Usage: rapport <${Object.keys(commands).join("|")}> [options]   (see scripts/rapport.mjs)`);
-  process.exit(2);
-}
 await commands[command]().catch((err) => {
-  console.error(err.message);
+  console.error(`${err.message}\n(rapport ${command} --help for its options)`);
   process.exit(1);
 });

@@ -5,6 +5,7 @@
 // blocks and catalog, sends the demo customers' events and a simulated shop's traffic around them,
 // prints the URLs.
 import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev } from "./local.mjs";
+import { answerHelp } from "./cli-args.mjs";
 import { demoBatch, demoCatalog } from "./demo-data.mjs";
 import { loadBlocks } from "./load-blocks.mjs";
 import { loadTriggers } from "./load-triggers.mjs";
@@ -13,7 +14,18 @@ import { loadTrackingPlans } from "./load-tracking-plans.mjs";
 import { startReceiver } from "./webhook-receiver.mjs";
 import { runSimulation } from "./simulate.mjs";
 
-const port = Number(process.env.PORT ?? 8787);
+answerHelp(`
+Usage: npm start
+
+Starts the whole system locally on workerd: applies the D1 migrations, seeds the demo keys, loads
+the trigger recipes (pointed at a local webhook receiver), the shipped segments, the demo tracking
+plan, content blocks and catalog, sends the demo customers and a simulated shop's traffic (once),
+and prints the URLs. State is kept in .wrangler/state.
+  PORT=<n>           serve on 127.0.0.1:<n> (default 8787); the CLI and scripts follow PORT too
+  RECEIVER_PORT=<n>  the local webhook receiver's port (default 8789)
+`);
+
+const port = Number(process.env.PORT || 8787);
 const stateDir = ".wrangler/state";
 
 console.log("Applying D1 migrations and seeding the demo keys…");
@@ -32,8 +44,9 @@ process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
 dev.child.on("exit", (code) => process.exit(code ?? 1));
 
-const loaded = await loadTriggers({ url, key: DEMO_KEYS.admin, destination: `${receiver.url}/webhooks/rapport` });
-console.log(`Trigger recipes loaded: ${loaded.map((t) => t.id).join(", ")}`);
+// Without quiet hours, so that the demo's deliveries show at any hour (docs/triggers.md).
+const loaded = await loadTriggers({ url, key: DEMO_KEYS.admin, destination: `${receiver.url}/webhooks/rapport`, localDemo: true });
+console.log(`Trigger recipes loaded: ${loaded.map((t) => t.id).join(", ")} (without their quiet hours: the local demo delivers at any hour)`);
 
 const segments = await loadSegments({ url, key: DEMO_KEYS.admin });
 console.log(`Segments loaded: ${segments.map((s) => s.id).join(", ")}`);

@@ -9,10 +9,24 @@
 // last `horizon` days), a period they never saw. --generate first sends a simulated shop's history
 // of N customers over 150 days (src/sim/, `rapport simulate`) through the batch API, for an empty
 // install.
-import { parseArgs, target } from "./cli-args.mjs";
+import { answerHelp, parseArgs, target, TARGET_HELP } from "./cli-args.mjs";
 import { collectRows, trainModel } from "../src/models/training.ts";
 import { runSimulation, startOfUtcDay } from "./simulate.mjs";
 import { simulate } from "../src/sim/simulate.ts";
+
+answerHelp(`
+Usage: npm run train -- [--url <url>] [--key <admin key>] [--horizon 30] [--dry-run]
+                        [--generate N --seed 1 --write-key wk_…]
+
+Trains the purchase and churn models from the stored history of a running Rapport, prints their
+AUC and calibration on a held-out period, and publishes them (docs/predictions.md).
+  --horizon <days>   the prediction window (default 30)
+  --dry-run          train and report, publish nothing
+  --generate <N>     first send a simulated shop's history of N customers over 150 days
+  --seed <S>         the simulation's seed (default 1)
+  --write-key <key>  the write key to send it with (default: RAPPORT_WRITE_KEY, else wk_local_demo)
+${TARGET_HELP}
+`);
 
 const DAY = 86_400_000;
 const { option, flag } = parseArgs();
