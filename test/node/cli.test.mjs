@@ -54,9 +54,13 @@ describe("the command line", { timeout: 120_000 }, () => {
   describe("where it sends", () => {
     let server;
     const seen = [];
+    const bodies = [];
     before(async () => {
-      server = http.createServer((req, res) => {
+      server = http.createServer(async (req, res) => {
         seen.push(`${req.method} ${req.url}`);
+        let body = "";
+        for await (const chunk of req) body += chunk;
+        if (body) bodies.push({ url: req.url, body: JSON.parse(body) });
         res.writeHead(200, { "content-type": "application/json" });
         // Enough of each answer for the commands to finish: a replay that is done at once, a load that saved.
         res.end(JSON.stringify({ id: "rpl_1", objects: 0, events: 0, finishedAt: new Date().toISOString(), version: 1 }));
@@ -65,6 +69,19 @@ describe("the command line", { timeout: 120_000 }, () => {
       await once(server, "listening");
     });
     after(() => server?.close());
+
+    it("loads the trigger recipes for the local demo without quiet hours, and as they are otherwise", async () => {
+      const url = `http://127.0.0.1:${server.address().port}`;
+      const { loadTriggers } = await import("../../scripts/load-triggers.mjs");
+      bodies.length = 0;
+      await loadTriggers({ url, key: "ak_test", destination: "http://127.0.0.1:1/hook", localDemo: true });
+      const demo = bodies.filter((b) => b.url.startsWith("/v1/triggers/"));
+      assert.ok(demo.length >= 6);
+      assert.ok(demo.every((b) => b.body.quietHours === undefined && b.body.destination.url === "http://127.0.0.1:1/hook"));
+      bodies.length = 0;
+      await loadTriggers({ url, key: "ak_test" });
+      assert.ok(bodies.filter((b) => b.url.startsWith("/v1/triggers/")).every((b) => b.body.quietHours?.start === "21:00"));
+    });
 
     it("follows RAPPORT_URL, then PORT", async () => {
       const port = server.address().port;
