@@ -6,7 +6,10 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 
 export function log(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {
   const line = JSON.stringify({ level, msg, time: new Date().toISOString(), ...fields });
-  if (level === "error" || level === "warn") console.error(line);
+  // The console method carries the severity too: `wrangler dev` and the dashboard colour by it
+  // (an ESP's expected 5xx, retried, is a warning, not a red error line).
+  if (level === "error") console.error(line);
+  else if (level === "warn") console.warn(line);
   else console.log(line);
 }
 

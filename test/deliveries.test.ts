@@ -2,7 +2,7 @@ import { verifyContentToken } from "../src/content/links";
 import { readConfig } from "../src/config";
 import { createMessageBatch, getQueueResult } from "cloudflare:test";
 import { createExecutionContext } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { DeliveryMessage } from "../src/delivery/message";
 import { signatureHeader, verifySignature } from "../src/delivery/signature";
 import worker from "../src/index";
@@ -51,6 +51,25 @@ describe("the delivery consumer, against a real HTTP receiver", () => {
     // Every attempt carries the same idempotency key.
     expect(new Set(attempts.map((a) => a.headers["idempotency-key"]))).toEqual(new Set([m.deliveryId]));
     expect(await deliveryOf(m.deliveryId)).toMatchObject({ attempts: 3, lastStatusCode: 200, lastError: null });
+  });
+
+  it("logs an ESP's expected 5xx, retried, as a warning, never as an error", async () => {
+    const hook = uid("hook");
+    await failNext(hook, 1, 503);
+    const m = message(hook);
+    const errors = vi.spyOn(console, "error");
+    const warnings = vi.spyOn(console, "warn");
+    try {
+      const batch = createMessageBatch("rapport-deliveries", [{ id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body: m }]);
+      await worker.queue(batch, env);
+      expect((await getQueueResult(batch, createExecutionContext())).retryMessages).toHaveLength(1);
+      const lines = (spy: typeof errors) => spy.mock.calls.map((c) => JSON.parse(String(c[0])) as { level: string; msg: string; deliveryId?: string }).filter((l) => l.deliveryId === m.deliveryId);
+      expect(lines(warnings)).toEqual([expect.objectContaining({ level: "warn", msg: "delivery.attempt" })]);
+      expect(lines(errors)).toEqual([]);
+    } finally {
+      errors.mockRestore();
+      warnings.mockRestore();
+    }
   });
 
   it("does not post a delivered message again when the queue redelivers it", async () => {
