@@ -47,3 +47,19 @@ export async function profileWhen(ref: string, ready: (p: Record<string, any>) =
 
 export const uid = (prefix = "u") => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
 export { env };
+
+/**
+ * A customer whose session object fails when the pipeline calls it: served (so the pipeline calls
+ * its object), and its object, starting, derives the session from stored events that cannot be
+ * read. Returns its userId and master id.
+ */
+export async function brokenCustomer(): Promise<{ userId: string; customerId: string }> {
+  const userId = uid("broken");
+  const customerId = `cus_broken_${userId}`;
+  await env.DB.batch([
+    env.DB.prepare("INSERT INTO customers (id, identity_keys, chunk_count, served_at, created_at, updated_at) VALUES (?1, ?2, 1, 0, 0, 0)").bind(customerId, JSON.stringify([`user_id:${userId}`])),
+    env.DB.prepare("INSERT INTO identities (key, kind, value, customer_id, created_at) VALUES (?1, 'user_id', ?2, ?3, 0)").bind(`user_id:${userId}`, userId, customerId),
+    env.DB.prepare("INSERT INTO event_chunks (customer_id, received_at, min_ts, max_ts, message_ids, events) VALUES (?1, 0, 0, 0, '[]', 'not json')").bind(customerId),
+  ]);
+  return { userId, customerId };
+}

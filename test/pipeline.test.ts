@@ -5,7 +5,7 @@ import worker from "../src/index";
 import type { EventPack, StoredEvent } from "../src/events/types";
 import { processEvents } from "../src/pipeline/process";
 import { readSnapshot } from "../src/profiles/snapshot";
-import { admin, eventually, getCustomer, profileWhen, uid } from "./helpers";
+import { admin, brokenCustomer, eventually, getCustomer, profileWhen, uid } from "./helpers";
 
 let seq = 0;
 function event(partial: Partial<StoredEvent> & Pick<StoredEvent, "type">): StoredEvent {
@@ -72,16 +72,9 @@ describe("consumer: acks, retries, dead letters", () => {
   });
 
   it("still hands a message's events to the session objects when its batch failed after the D1 commit", async () => {
-    // A customer whose session object fails: it is served (so the pipeline calls its object) and
-    // its object starts now, deriving the session from stored events that cannot be read. The
-    // whole batch commits to D1, then fails in the session calls.
-    const broken = uid("broken");
-    const brokenId = `cus_broken_${broken}`;
-    await env.DB.batch([
-      env.DB.prepare("INSERT INTO customers (id, identity_keys, chunk_count, served_at, created_at, updated_at) VALUES (?1, ?2, 1, 0, 0, 0)").bind(brokenId, JSON.stringify([`user_id:${broken}`])),
-      env.DB.prepare("INSERT INTO identities (key, kind, value, customer_id, created_at) VALUES (?1, 'user_id', ?2, ?3, 0)").bind(`user_id:${broken}`, broken, brokenId),
-      env.DB.prepare("INSERT INTO event_chunks (customer_id, received_at, min_ts, max_ts, message_ids, events) VALUES (?1, 0, 0, 0, '[]', 'not json')").bind(brokenId),
-    ]);
+    // A customer whose session object fails (helpers.ts): the whole batch commits to D1, then
+    // fails in the session calls.
+    const { userId: broken } = await brokenCustomer();
     const served = uid();
     await runConsumer("rapport-events", [message(pack([event({ type: "identify", userId: served })]))]);
     await profileWhen(served, () => true);

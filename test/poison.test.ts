@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { MAX_PROCESSABLE_DEPTH } from "../src/events/depth";
 import type { EventPack, StoredEvent } from "../src/events/types";
-import { admin, eventually, profileWhen, uid } from "./helpers";
+import { admin, brokenCustomer, eventually, profileWhen, uid } from "./helpers";
 
 function event(partial: Partial<StoredEvent> & Pick<StoredEvent, "type">): StoredEvent {
   return { messageId: `msg-${crypto.randomUUID()}`, timestamp: new Date().toISOString(), receivedAt: new Date().toISOString(), sourceId: "key_test", ...partial };
@@ -28,21 +28,6 @@ async function deadLetter(id: string): Promise<Record<string, any>> {
     const res = await admin(`/v1/admin/dead-letters/${encodeURIComponent(id)}`);
     return res.status === 200 ? ((await res.json()) as Record<string, any>) : null;
   }, `dead letter ${id}`);
-}
-
-/**
- * A customer whose session object fails when called: served (so the pipeline calls its object),
- * and its object, starting, derives the session from stored events that cannot be read.
- */
-async function brokenCustomer(): Promise<string> {
-  const userId = uid("broken");
-  const id = `cus_broken_${userId}`;
-  await env.DB.batch([
-    env.DB.prepare("INSERT INTO customers (id, identity_keys, chunk_count, served_at, created_at, updated_at) VALUES (?1, ?2, 1, 0, 0, 0)").bind(id, JSON.stringify([`user_id:${userId}`])),
-    env.DB.prepare("INSERT INTO identities (key, kind, value, customer_id, created_at) VALUES (?1, 'user_id', ?2, ?3, 0)").bind(`user_id:${userId}`, userId, id),
-    env.DB.prepare("INSERT INTO event_chunks (customer_id, received_at, min_ts, max_ts, message_ids, events) VALUES (?1, 0, 0, 0, '[]', 'not json')").bind(id),
-  ]);
-  return userId;
 }
 
 describe("one bad event stays one bad event", () => {
@@ -70,7 +55,7 @@ describe("one bad event stays one bad event", () => {
   });
 
   it("acknowledges the neighbours of an event that fails processing, and retries and dead-letters that event alone", async () => {
-    const broken = await brokenCustomer();
+    const { userId: broken } = await brokenCustomer();
     const neighbours = Array.from({ length: 4 }, () => uid("fine"));
     const poisoned = event({ type: "track", userId: broken, event: "Poison" });
     const body = pack([event({ type: "identify", userId: neighbours[0]!, traits: { n: 0 } }), poisoned, ...neighbours.slice(1).map((userId, i) => event({ type: "identify", userId, traits: { n: i + 1 } }))]);

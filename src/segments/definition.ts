@@ -45,23 +45,17 @@ export type ComputedField = (typeof COMPUTED_FIELDS)[number];
 /** The fields whose value changes with time alone: rules on them need the daily pass. */
 const TIME_FIELDS: readonly ComputedField[] = ["purchasePropensity", "churnRisk", "rfmRecency", "rfmFrequency", "rfmMonetary", "predictedClv", "engagementScore", "daysSinceLastOrder", "daysSinceFirstOrder", "daysSinceLastSeen", "daysSinceFirstSeen"];
 
-export const TraitCondition = z
-  .strictObject({
-    trait: z.string().min(1).max(200).describe("Trait name; dots reach into objects (`address.city`)"),
-    op: Op,
-    value: z.unknown().optional(),
-  })
-  .superRefine(checkValueForOp);
+/** A comparison of `subject` (what is compared) with `op` and the `value` the op needs. */
+const comparison = <S extends z.ZodRawShape>(subject: S) =>
+  z.strictObject({ ...subject, op: Op, value: z.unknown().optional() }).superRefine((c, ctx) => checkValueForOp(c as { op: string; value?: unknown }, ctx));
 
-export const ComputedCondition = z
-  .strictObject({
-    computed: z.enum(COMPUTED_FIELDS),
-    op: Op,
-    value: z.unknown().optional(),
-    /** For totalRevenue and averageOrderValue: the currency (ISO 4217). Without: the customer's main currency. */
-    currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD").optional(),
-  })
-  .superRefine(checkValueForOp);
+export const TraitCondition = comparison({ trait: z.string().min(1).max(200).describe("Trait name; dots reach into objects (`address.city`)") });
+
+export const ComputedCondition = comparison({
+  computed: z.enum(COMPUTED_FIELDS),
+  /** For totalRevenue and averageOrderValue: the currency (ISO 4217). Without: the customer's main currency. */
+  currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD").optional(),
+});
 
 export const EventCondition = z
   .object({
@@ -78,13 +72,7 @@ export const EventCondition = z
 
 export const SegmentCondition = z.object({ segment: SegmentId });
 
-export const CustomTraitCondition = z
-  .strictObject({
-    computedTrait: z.string().min(1).max(64).describe("The id of a custom computed trait (/v1/computed-traits)"),
-    op: Op,
-    value: z.unknown().optional(),
-  })
-  .superRefine(checkValueForOp);
+export const CustomTraitCondition = comparison({ computedTrait: z.string().min(1).max(64).describe("The id of a custom computed trait (/v1/computed-traits)") });
 
 export type TraitCondition = z.infer<typeof TraitCondition>;
 export type ComputedCondition = z.infer<typeof ComputedCondition>;
