@@ -40,8 +40,14 @@ export async function benchContent({ url, keys, ids, seconds, concurrency, round
   const html = (i) => ({ path: `/v1/content/product-grid.html?t=${encodeURIComponent(at(i)[1])}`, init: {} });
   const png = (i) => ({ path: `/v1/content/cart-reminder.png?t=${encodeURIComponent(at(i)[1])}`, init: {} });
   // A personalized answer is cacheable for a few minutes; a fallback is no-store: count those.
-  const personalized = async (res) => (await res.text(), (res.headers.get("cache-control") ?? "").startsWith("private"));
-  const isPng = async (res) => (await res.arrayBuffer(), res.headers.get("content-type") === "image/png");
+  const personalized = async (res) => {
+    await res.text();
+    return (res.headers.get("cache-control") ?? "").startsWith("private");
+  };
+  const isPng = async (res) => {
+    await res.arrayBuffer();
+    return res.headers.get("content-type") === "image/png";
+  };
 
   // Warm-up: the first render of each customer and template, and the WASM renderer's start.
   await load({ url, concurrency, seconds: 60, maxRequests: known.length, makeRequest: html, inspect: personalized });

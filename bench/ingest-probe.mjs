@@ -41,7 +41,10 @@ async function inspector() {
     pending.delete(data.id);
   };
   return {
-    call: (method, params = {}) => new Promise((resolve) => (pending.set(++id, resolve), ws.send(JSON.stringify({ id, method, params })))),
+    call: (method, params = {}) => new Promise((resolve) => {
+        pending.set(++id, resolve);
+        ws.send(JSON.stringify({ id, method, params }));
+      }),
     close: () => ws.close(),
   };
 }

@@ -15,7 +15,7 @@ export async function load({ url, makeRequest, concurrency, seconds, maxRequests
       const t = performance.now();
       try {
         const res = await fetch(`${url}${path}`, init);
-        const ok = inspect ? await inspect(res, i) : (await res.arrayBuffer(), true);
+        const ok = inspect ? await inspect(res, i) : await res.arrayBuffer().then(() => true);
         if (res.status !== expectStatus || !ok) errors += 1;
       } catch {
         errors += 1;

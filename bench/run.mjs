@@ -76,7 +76,10 @@ const stopAll = async () => {
   rmSync(`${stateDir}-trivial`, { recursive: true, force: true });
   rmSync(`${stateDir}-trivial-kv`, { recursive: true, force: true });
 };
-process.on("SIGINT", async () => (await stopAll(), process.exit(130)));
+process.on("SIGINT", async () => {
+  await stopAll();
+  process.exit(130);
+});
 
 try {
   // ---- 1. End-to-end ingest: batch POSTs until every event is in a profile --------------------

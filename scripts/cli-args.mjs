@@ -8,7 +8,9 @@ export function parseArgs(argv = process.argv.slice(2)) {
   };
   const flag = (name) => {
     const i = args.indexOf(`--${name}`);
-    return i >= 0 ? (args.splice(i, 1), true) : false;
+    if (i < 0) return false;
+    args.splice(i, 1);
+    return true;
   };
   return { option, flag, positional: () => args };
 }

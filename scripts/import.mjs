@@ -196,7 +196,7 @@ export async function importFile({ file, source, kind = "events", url, writeKey,
   const stats = { rows: startAfter, sent: 0, rejected: 0, batches: 0, resumedAfter: startAfter };
   const reject = (entry) => {
     stats.rejected++;
-    appendFileSync(reportFile, JSON.stringify(entry) + "\n");
+    appendFileSync(reportFile, `${JSON.stringify(entry)}\n`);
   };
   // Batches finish out of order; the checkpoint only moves past rows whose batches all finished.
   const pending = new Map();

@@ -42,8 +42,7 @@ export async function startDev({ port, stateDir, config = "wrangler.toml", echo 
     let buffer = "";
     stream.on("data", (chunk) => {
       buffer += chunk;
-      let nl;
-      while ((nl = buffer.indexOf("\n")) !== -1) {
+      for (let nl = buffer.indexOf("\n"); nl !== -1; nl = buffer.indexOf("\n")) {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         onLine?.(line);
@@ -71,5 +70,11 @@ export async function startDev({ port, stateDir, config = "wrangler.toml", echo 
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { child, url, stop: () => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once("exit", resolve), child.kill("SIGTERM")))) };
+  return { child, url, stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", resolve);
+        child.kill("SIGTERM");
+      }),
+  };
 }

@@ -36,7 +36,9 @@ export async function startReceiver({ port = 0, secret, print = false } = {}) {
       if (kind === "_received" && req.method === "GET") return reply(200, received.get(name) ?? []);
       if (kind !== "webhooks" || req.method !== "POST") return reply(404, { error: "not found" });
       const script = scripted.get(name);
-      const status = script && script.fail > 0 ? (script.fail--, script.status ?? 500) : 200;
+      const failing = script !== undefined && script.fail > 0;
+      if (failing) script.fail -= 1;
+      const status = failing ? (script.status ?? 500) : 200;
       const list = received.get(name) ?? [];
       list.push({ headers: req.headers, body, status, at: Date.now() });
       received.set(name, list);

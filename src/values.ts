@@ -29,3 +29,15 @@ export function addCounts(a: Record<string, number>, b: Record<string, number>, 
   }
   return out;
 }
+
+/** The first item of each key, in order: `seen` starts with keys to skip and gains the kept ones. */
+export function firstOfEach<T>(items: readonly T[], keyOf: (item: T) => string, seen = new Set<string>()): T[] {
+  const kept: T[] = [];
+  for (const item of items) {
+    const key = keyOf(item);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    kept.push(item);
+  }
+  return kept;
+}

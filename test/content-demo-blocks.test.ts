@@ -13,7 +13,8 @@ const raw = import.meta.glob("../src/content/blocks/*/*", { query: "?raw", impor
 const blocks: Record<string, BlockFiles> = {};
 for (const [file, text] of Object.entries(raw)) {
   const [, id, name] = file.match(/blocks\/([^/]+)\/([^/]+)$/)!;
-  (blocks[id!] ??= {})[name!] = text;
+  blocks[id!] ??= {};
+  blocks[id!]![name!] = text;
 }
 
 describe("the demo blocks (src/content/blocks)", () => {

@@ -107,7 +107,7 @@ describe("HTML for send-time calls (Braze Connected Content, Customer.io, Klaviy
     const grid = await publishGrid();
     const { userId } = await shopper();
     const { contentToken } = await linksOf(grid, userId);
-    const forged = await api(`/v1/content/${grid}.html?t=${encodeURIComponent(contentToken.slice(0, -2) + "AA")}`);
+    const forged = await api(`/v1/content/${grid}.html?t=${encodeURIComponent(`${contentToken.slice(0, -2)}AA`)}`);
     const unknown = await api(`/v1/content/${grid}.html?c=nobody&sig=${await signContent("csec_local_demo", grid, "nobody")}`);
     const bare = await api(`/v1/content/${grid}.html?c=${userId}`);
     const raw = await api(`/v1/content/${grid}.html?customer=${userId}`);

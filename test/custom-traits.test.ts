@@ -35,9 +35,9 @@ function fromScratch(kind: (typeof TRAIT_KINDS)[number], events: StoredEvent[], 
       return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0] ?? null;
     }
     case "first":
-      return byTime[0]?.properties!.category ?? null;
+      return byTime[0]?.properties?.category ?? null;
     case "last":
-      return byTime.at(-1)?.properties!.category ?? null;
+      return byTime.at(-1)?.properties?.category ?? null;
     case "unique_list":
       return [...new Set(values)].sort();
     case "unique_count":

@@ -48,7 +48,7 @@ describe("erasure leaves nothing", () => {
     for (const [i, day] of days.entries()) {
       for (let n = 0; n < counts[i]!; n++) {
         const events = [ev({ type: "track", userId: gone, event: "Viewed", context: { traits: { email } } }), ev({ type: "track", userId: stays, event: "Viewed" })];
-        await env.ARCHIVE.put(`${dayPrefix(day)}hour=12/${uid("obj")}.ndjson.gz`, await gzip(events.map((e) => JSON.stringify(e)).join("\n") + "\n"));
+        await env.ARCHIVE.put(`${dayPrefix(day)}hour=12/${uid("obj")}.ndjson.gz`, await gzip(`${events.map((e) => JSON.stringify(e)).join("\n")}\n`));
       }
     }
     const res = await admin(`/v1/customers/${gone}`, { method: "DELETE" });
@@ -68,7 +68,7 @@ describe("erasure leaves nothing", () => {
     const gone = uid("lost");
     const day = dayOf(Date.now());
     for (let n = 0; n < 3; n++) {
-      await env.ARCHIVE.put(`${dayPrefix(day)}hour=01/${uid("obj")}.ndjson.gz`, await gzip(JSON.stringify(ev({ type: "page", userId: gone })) + "\n"));
+      await env.ARCHIVE.put(`${dayPrefix(day)}hour=01/${uid("obj")}.ndjson.gz`, await gzip(`${JSON.stringify(ev({ type: "page", userId: gone }))}\n`));
     }
     // A scrub that started, then lost its queue message: nothing will move it but the cron.
     const id = uid("scr");

@@ -3,7 +3,7 @@ import { MAX_NESTING_DEPTH } from "../src/events/depth";
 import { admin, api, basic, eventually, ingest, KEYS, profileWhen, uid } from "./helpers";
 
 /** `{"a":{"a":…1…}}` nested `levels` objects deep, as text (JSON.stringify would recurse). */
-const nestedText = (levels: number) => '{"a":'.repeat(levels) + "1" + "}".repeat(levels);
+const nestedText = (levels: number) => `${'{"a":'.repeat(levels)}1${"}".repeat(levels)}`;
 /** `[[[…]]]`: the cheapest nesting per byte, 2 bytes a level. */
 const arraysText = (levels: number) => "[".repeat(levels) + "]".repeat(levels);
 

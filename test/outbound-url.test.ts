@@ -89,7 +89,10 @@ describe("outbound URLs in a deployed configuration (ALLOW_PRIVATE_OUTBOUND off)
     expect(((await refused.json()) as any).errors[0].field).toBe("url");
     // Saved under the local policy, then looked up under the deployed one: not called.
     let called = false;
-    const result = await lookup(deployedEnv, EnricherDefinition.parse(definition), "example.com", (async () => ((called = true), new Response("{}"))) as typeof fetch);
+    const result = await lookup(deployedEnv, EnricherDefinition.parse(definition), "example.com", (async () => {
+      called = true;
+      return new Response("{}");
+    }) as typeof fetch);
     expect(result).toMatchObject({ status: "failed", reason: expect.stringContaining("refused") });
     expect(called).toBe(false);
   });

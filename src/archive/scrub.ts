@@ -112,7 +112,7 @@ async function scrubPage(env: Env, erased: ReadonlySet<string>, day: string, cur
       await env.ARCHIVE.delete(object.key);
       deleted++;
     } else {
-      await env.ARCHIVE.put(object.key, await gzip(kept.map(eventJson).join("\n") + "\n"), {
+      await env.ARCHIVE.put(object.key, await gzip(`${kept.map(eventJson).join("\n")}\n`), {
         httpMetadata: body.httpMetadata ?? { contentType: "application/gzip" },
         customMetadata: { ...body.customMetadata, events: String(kept.length) },
       });

@@ -58,7 +58,7 @@ export async function archivePacks(bucket: R2Bucket, packs: readonly EventPack[]
       const times = events.map((e) => Date.parse(e.timestamp)).filter(Number.isFinite);
       if (times.length === 0) times.push(Date.parse(group[0]!.receivedAt));
       const key = `${prefix}${name}.ndjson.gz`;
-      await bucket.put(key, await gzip(events.map(eventJson).join("\n") + "\n"), {
+      await bucket.put(key, await gzip(`${events.map(eventJson).join("\n")}\n`), {
         httpMetadata: { contentType: "application/gzip" },
         customMetadata: { events: String(events.length), packs: String(group.length), minTimestamp: new Date(Math.min(...times)).toISOString(), maxTimestamp: new Date(Math.max(...times)).toISOString() },
       });

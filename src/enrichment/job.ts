@@ -103,7 +103,7 @@ export interface EnrichOutcome {
 
 export async function runEnrichJob(env: Env, job: EnrichJob, now = Date.now(), fetchImpl: typeof fetch = fetch): Promise<EnrichOutcome> {
   const enricher = await getEnricher(env.DB, job.enricherId);
-  if (!enricher || !enricher.definition.enabled) return { answered: 0, lookups: 0, deferred: 0, failed: 0 };
+  if (!enricher?.definition.enabled) return { answered: 0, lookups: 0, deferred: 0, failed: 0 };
   const d = enricher.definition;
   const keys = [...new Set(job.items.map((i) => i.key))];
   const names = await Promise.all(keys.map((k) => cacheKey(enricher, k)));

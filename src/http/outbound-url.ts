@@ -105,7 +105,7 @@ export function parseIPv6(text: string): number[] | null {
     const v4 = parseIPv4(s.slice(lastColon + 1));
     if (v4 === null) return null;
     tail = [v4 >>> 16, v4 & 0xffff];
-    s = s.slice(0, lastColon + 1) + "0:0";
+    s = `${s.slice(0, lastColon + 1)}0:0`;
   }
   const halves = s.split("::");
   if (halves.length > 2) return null;

@@ -75,7 +75,10 @@ export function identitiesOf(event: StoredEvent, options: NormalizeOptions = {})
   // The pipeline asks for an event's identities several times in a batch (lookup, grouping);
   // phone parsing is not free, so answers are kept per options object (one per batch attempt).
   let cache = memo.get(options);
-  if (!cache) memo.set(options, (cache = new WeakMap()));
+  if (!cache) {
+    cache = new WeakMap();
+    memo.set(options, cache);
+  }
   const hit = cache.get(event);
   if (hit) return hit;
   const out = computeIdentities(event, options);

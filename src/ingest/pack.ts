@@ -12,6 +12,7 @@ import { MAX_PACK_BYTES, MAX_SEND_BATCH_BYTES, MAX_SEND_BATCH_MESSAGES } from ".
 
 /** UTF-8 size, without encoding when the string is ASCII (the common case). */
 function sizeOf(json: string): number {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the range is "every ASCII character", controls included
   return /^[\x00-\x7f]*$/.test(json) ? json.length : byteLength(json);
 }
 

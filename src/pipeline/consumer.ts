@@ -121,7 +121,10 @@ async function processPacks(env: Env, items: Decoded[], afterFailure = false): P
   const dropped = new Promise<ReadonlySet<string>>((resolve) => (suppressionKnown = resolve));
   const [stats] = await Promise.all([
     // (Had it not said, which it always does, the archive would still be written, not wait forever.)
-    processEvents(env, events, { redelivered, onSuppressed: suppressionKnown }).then((stats) => (suppressionKnown(new Set()), stats)),
+    processEvents(env, events, { redelivered, onSuppressed: suppressionKnown }).then((stats) => {
+      suppressionKnown(new Set());
+      return stats;
+    }),
     dropped.then((ids) => archivePacks(env.ARCHIVE, ids.size === 0 ? archived : archived.map((p) => ({ ...p, events: p.events.filter((e) => !ids.has(e.messageId)) })))),
   ]);
   stats.d1RowsWritten += quarantineRows;

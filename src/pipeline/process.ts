@@ -16,11 +16,12 @@ import { readConfig } from "../config";
 import { newId } from "../crypto";
 import { database, type Database } from "../db/client";
 import type { StoredEvent } from "../events/types";
-import { lookupKeysOf, type Identity } from "../identity/keys";
+import { lookupKeysOf } from "../identity/keys";
 import { resolveGroups, type Refusal, type ResolvedGroup } from "../identity/resolve";
 import { log } from "../log";
+import { firstOfEach } from "../values";
 import { suppressionHash } from "../privacy/suppression-hash";
-import { applyEvents, emptyProfile } from "../profiles/apply";
+import { applyEvents } from "../profiles/apply";
 import { toDocument, type CustomerProfile } from "../profiles/document";
 import { combine } from "../profiles/merge";
 import { commitStatements, loadOwners, loadProfiles, loadRowEvents, loadSeenMessageIds, loadSuppressed, needsRowEvents, storedEventsOf, type ProfileWrite, type StoredProfile } from "../profiles/store";
@@ -102,8 +103,7 @@ export function isWriteConflict(err: unknown): boolean {
 
 /** Keeps the first of several events with the same messageId. */
 export function dedupeWithinBatch(events: readonly StoredEvent[]): StoredEvent[] {
-  const seen = new Set<string>();
-  return events.filter((e) => (seen.has(e.messageId) ? false : (seen.add(e.messageId), true)));
+  return firstOfEach(events, (e) => e.messageId);
 }
 
 /**

@@ -3,8 +3,7 @@
  * last-writer-wins by event time (ties by messageId), consent likewise, counters add up, first and
  * last seen are min and max. So the merged profile does not depend on which one absorbed the other.
  */
-import { addCounts, maxOf, minOf } from "../values";
-import type { StoredEvent } from "../events/types";
+import { addCounts, firstOfEach, maxOf, minOf } from "../values";
 import type { Identity } from "../identity/keys";
 import { emptyProfile, isNewer, traitWins, type ProfileState, type TraitStamp } from "./apply";
 import type { StoredProfile } from "./store";
@@ -58,9 +57,8 @@ export function combine(
   absorbed: readonly StoredProfile[],
 ): { state: ProfileState; recentEvents: RowEvents; chunkCount: number; identities: Identity[]; servedAt: number | null; sessionAt: number | null } {
   const all = [...(survivor ? [survivor] : []), ...absorbed];
-  const seen = new Set<string>();
   // Without merges the survivor's row is kept as it is (text, not parsed).
-  const recentEvents = all.length === 1 ? all[0]!.recentEvents : all.length === 0 ? RowEvents.empty() : RowEvents.of(all.flatMap((p) => p.recentEvents.list).filter((e) => (seen.has(e.messageId) ? false : (seen.add(e.messageId), true))));
+  const recentEvents = all.length === 1 ? all[0]!.recentEvents : all.length === 0 ? RowEvents.empty() : RowEvents.of(firstOfEach(all.flatMap((p) => p.recentEvents.list), (e) => e.messageId));
   const earliest = (times: (number | null)[]) => {
     const known = times.filter((t): t is number => t !== null);
     return known.length > 0 ? Math.min(...known) : null;

@@ -59,12 +59,14 @@ export class RowEvents {
   }
 
   get list(): StoredEvent[] {
-    return (this.#list ??= JSON.parse(this.json) as StoredEvent[]);
+    this.#list ??= JSON.parse(this.json) as StoredEvent[];
+    return this.#list;
   }
 
   /** The events' message ids, in order. */
   get ids(): readonly string[] {
-    return (this.#ids ??= this.list.map((e) => e.messageId));
+    this.#ids ??= this.list.map((e) => e.messageId);
+    return this.#ids;
   }
 
   get isEmpty(): boolean {

@@ -259,6 +259,9 @@ const countSpecs = new WeakMap<EventCondition, AggregateSpec>();
 /** The count an event condition of a segment rule reads (computed once per condition object: rules are evaluated for every customer). */
 export function countSpec(c: EventCondition): AggregateSpec {
   let spec = countSpecs.get(c);
-  if (!spec) countSpecs.set(c, (spec = aggregateSpec({ kind: "count", event: c.event, where: c.where, withinDays: c.withinDays ?? null })));
+  if (!spec) {
+    spec = aggregateSpec({ kind: "count", event: c.event, where: c.where, withinDays: c.withinDays ?? null });
+    countSpecs.set(c, spec);
+  }
   return spec;
 }

@@ -48,7 +48,7 @@ export function membersExport(d1: D1Database, segmentId: string): ReadableStream
     async pull(controller) {
       if (done) return controller.close();
       const page = await rows(d1, segmentId, after, EXPORT_PAGE);
-      if (page.length > 0) controller.enqueue(encoder.encode(page.map((r) => JSON.stringify(toMember(r))).join("\n") + "\n"));
+      if (page.length > 0) controller.enqueue(encoder.encode(`${page.map((r) => JSON.stringify(toMember(r))).join("\n")}\n`));
       after = page[page.length - 1]?.customer_id ?? after;
       if (page.length < EXPORT_PAGE) {
         done = true;

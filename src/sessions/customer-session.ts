@@ -303,7 +303,7 @@ export class CustomerSession extends DurableObject<Env> {
     };
     for (const timer of due) {
       const trigger = definitions.get(timer.trigger_id);
-      if (!trigger || !trigger.enabled || trigger.deletedAt) {
+      if (!trigger?.enabled || trigger.deletedAt) {
         this.drop(timer, now, "trigger_disabled", null);
         continue;
       }

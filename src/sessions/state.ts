@@ -7,7 +7,7 @@
  * Cart Viewed and Checkout Started (whose `products` replace the cart), Order Completed (empties it
  * and adds its `products` to the purchased list, which recommendations leave out).
  */
-import { numberOf } from "../values";
+import { firstOfEach, numberOf } from "../values";
 import type { Json, StoredEvent } from "../events/types";
 import type { Session } from "../profiles/document";
 import { isoOrNull } from "../time";
@@ -173,8 +173,7 @@ function applyContext(state: SessionState, e: StoredEvent): void {
  */
 export function applyToSession(previous: SessionState, events: readonly StoredEvent[], options: SessionOptions): { state: SessionState; applied: StoredEvent[] } {
   const state: SessionState = structuredClone(previous);
-  const seen = new Set(state.seen);
-  const fresh = events.filter((e) => !seen.has(e.messageId) && (seen.add(e.messageId), true));
+  const fresh = firstOfEach(events, (e) => e.messageId, new Set(state.seen));
   const sorted = [...fresh].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp) || a.messageId.localeCompare(b.messageId));
   for (const e of sorted) {
     const at = Date.parse(e.timestamp);

@@ -50,7 +50,10 @@ export class Rng {
   /** An index drawn with the given weights. */
   weighted(weights: readonly number[]): number {
     let u = this.next() * weights.reduce((s, w) => s + w, 0);
-    for (let i = 0; i < weights.length; i++) if ((u -= weights[i]!) < 0) return i;
+    for (let i = 0; i < weights.length; i++) {
+      u -= weights[i]!;
+      if (u < 0) return i;
+    }
     return weights.length - 1;
   }
   /** Standard normal (Box–Muller). */

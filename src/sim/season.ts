@@ -48,7 +48,10 @@ export class ArrivalDays {
   constructor(fromDay: number, days: number, flat = false) {
     this.fromDay = fromDay;
     let sum = 0;
-    for (let d = 0; d < days; d++) this.cumulative.push((sum += seasonality(fromDay + d, flat)));
+    for (let d = 0; d < days; d++) {
+      sum += seasonality(fromDay + d, flat);
+      this.cumulative.push(sum);
+    }
   }
   /** The day for a uniform draw `u` in [0, 1). */
   sample(u: number): number {

@@ -95,7 +95,7 @@ export function* simulate(options: SimulationOptions): Generator<SimulatedShoppe
     const all = [...own.events, ...extra].sort((x, y) => x.at - y.at);
     const messages: SimMessage[] = [];
     const withheld: SimMessage[] = [];
-    all.forEach(({ at, message }, n) => (at <= now ? messages : withheld).push({ type: message.type, messageId: `${prefix}-${i}-${n}`, timestamp: new Date(at).toISOString(), ...message } as SimMessage));
+    for (const [n, { at, message }] of all.entries()) (at <= now ? messages : withheld).push({ type: message.type, messageId: `${prefix}-${i}-${n}`, timestamp: new Date(at).toISOString(), ...message } as SimMessage);
     yield { messages, truth, duplicate, nearMiss, future: withheld };
   }
 }

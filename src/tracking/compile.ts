@@ -62,7 +62,7 @@ export function schemaProblems(schema: JsonSchema, path: string): { path: string
       const list = o[key];
       if (list === undefined) continue;
       if (!Array.isArray(list)) problems.push({ path: `${at}.${key}`, message: "must be a list of schemas" });
-      else list.forEach((sub, i) => walk(sub, `${at}.${key}[${i}]`));
+      else for (const [i, sub] of list.entries()) walk(sub, `${at}.${key}[${i}]`);
     }
   };
   walk(schema, path);

@@ -17,10 +17,10 @@ export function checkValueForOp(c: { op: string; value?: unknown }, ctx: z.Refin
     if (c.value !== undefined) issue(`must be left out with op "${c.op}" (it compares with nothing)`);
     return;
   }
-  if (c.value === undefined) return issue(`is required with op "${c.op}"`);
-  if (c.op === "in" && (!Array.isArray(c.value) || c.value.length === 0)) return issue(`must be a non-empty list with op "in"`);
-  if (["gt", "gte", "lt", "lte"].includes(c.op) && !(typeof c.value === "number" || (typeof c.value === "string" && c.value.trim() !== "" && Number.isFinite(Number(c.value))))) {
-    return issue(`must be a number with op "${c.op}"`);
+  if (c.value === undefined) issue(`is required with op "${c.op}"`);
+  else if (c.op === "in" && (!Array.isArray(c.value) || c.value.length === 0)) issue(`must be a non-empty list with op "in"`);
+  else if (["gt", "gte", "lt", "lte"].includes(c.op) && !(typeof c.value === "number" || (typeof c.value === "string" && c.value.trim() !== "" && Number.isFinite(Number(c.value))))) {
+    issue(`must be a number with op "${c.op}"`);
   }
 }
 

@@ -80,7 +80,7 @@ export function startKey(trigger: Trigger, e: StoredEvent): string | null {
  */
 export function cancels(trigger: Trigger, e: StoredEvent): "all" | Set<string> | null {
   const cancel = trigger.definition.cancel;
-  if (!cancel || !cancel.events.some((name) => name === ANY_EVENT || isTrackOf(e, name))) return null;
+  if (!cancel?.events.some((name) => name === ANY_EVENT || isTrackOf(e, name))) return null;
   if (!cancel.sameKey || !trigger.definition.key) return "all";
   return keysIn(e, trigger.definition.key);
 }

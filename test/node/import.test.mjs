@@ -33,7 +33,7 @@ describe("rapport import", { timeout: 240_000 }, () => {
     const lines = ["user_id,email,first_name,plan,address.city"];
     for (let i = 0; i < 1200; i++) lines.push(`csv-${i},csv${i}@example.com,Name${i},${i % 2 ? "pro" : "free"},Lyon`);
     lines.push(",,,,");
-    writeFileSync(file, lines.join("\n") + "\n");
+    writeFileSync(file, `${lines.join("\n")}\n`);
     const result = await importFile({ file, source: "crm", kind: "customers", url: server.url, writeKey: DEMO_KEYS.write, batchSize: 250 });
     assert.equal(result.sent, 1200);
     assert.equal(result.rejected, 1);
@@ -62,7 +62,7 @@ describe("rapport import", { timeout: 240_000 }, () => {
     const file = path.join(dir, "events.ndjson");
     const rows = [];
     for (let i = 0; i < 3000; i++) rows.push(JSON.stringify({ type: "track", userId: `resume-${i % 10}`, event: "Product Viewed", properties: { product_id: `p${i}` } }));
-    writeFileSync(file, rows.join("\n") + "\n");
+    writeFileSync(file, `${rows.join("\n")}\n`);
     // The network fails for good after four batches.
     let calls = 0;
     const failing = (url, init) => (++calls > 4 ? Promise.reject(new Error("connection reset")) : fetch(url, init));

@@ -73,7 +73,7 @@ describe("the storefront tag in Chromium", { timeout: 240_000, skip }, () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(shopUrl("/product"));
-    await page.waitForFunction(() => window.rapport && window.rapport.loaded);
+    await page.waitForFunction(() => window.rapport?.loaded);
     const anonymousId = await page.evaluate(() => window.rapport.anonymousId());
     const cookies = await context.cookies();
     assert.equal(cookies.find((c) => c.name === "rapport_aid")?.value, anonymousId);
@@ -104,7 +104,7 @@ describe("the storefront tag in Chromium", { timeout: 240_000, skip }, () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(shopUrl("/consent"));
-    await page.waitForFunction(() => window.rapport && window.rapport.loaded);
+    await page.waitForFunction(() => window.rapport?.loaded);
     const anonymousId = await page.evaluate(() => window.rapport.anonymousId());
     await page.click("#add");
     await new Promise((r) => setTimeout(r, 2500));
@@ -124,7 +124,7 @@ describe("the storefront tag in Chromium", { timeout: 240_000, skip }, () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(shopUrl("/beacon"));
-    await page.waitForFunction(() => window.rapport && window.rapport.loaded);
+    await page.waitForFunction(() => window.rapport?.loaded);
     const anonymousId = await page.evaluate(() => window.rapport.anonymousId());
     // Added and gone at once, before the one-second batch timer.
     await page.click("#add");

@@ -1,0 +1,88 @@
+/**
+ * The boundaries of `src/` (docs/architecture.md, "Layers"): each layer may import only the layers
+ * listed before it, and no file may take part in an import circle, type-only imports included.
+ *
+ * `npm test` runs this through `npm run lint:boundaries`. Violations that the layering work has not
+ * removed yet sit in `.dependency-cruiser-known-violations.json`; that list may only shrink
+ * (`npm run lint:boundaries:shrink` rewrites it after a fix). A new upward import fails the build
+ * with the name of the rule it breaks.
+ */
+
+/** Route modules and HTTP plumbing belong to the api layer wherever they sit today. */
+const API_FILES = "(^src/(api|http|openapi|admin|tag)/|^src/app\\.ts$|/[a-z-]*routes\\.ts$|/preview-page\\.ts$)";
+
+/** Lowest first. A layer may import itself and every layer above it in this list. */
+const LAYERS = [
+  ["kernel", "^src/(kernel/|(log|config|crypto|time|values|concurrency)\\.ts$)"],
+  ["model", "^src/(model|events|types)/"],
+  ["db", "^src/db/"],
+  // Capabilities: a pure core and one store each, in the order they may import each other.
+  ["keys", "^src/keys/"],
+  ["identity", "^src/identity/"],
+  ["profiles", "^src/profiles/"],
+  ["models", "^src/models/"],
+  ["segments", "^src/segments/"],
+  ["triggers", "^src/triggers/"],
+  ["catalog", "^src/catalog/"],
+  ["tracking", "^src/tracking/"],
+  ["enrichment", "^src/enrichment/"],
+  ["content", "^src/content/"],
+  ["ingest and queues", "^src/(ingest|queues|sources)/"],
+  ["pipeline", "^src/(pipeline|archive)/"],
+  ["sessions and delivery", "^src/(sessions|delivery)/"],
+  ["jobs", "^src/(jobs|maintenance|privacy)/"],
+  ["api", API_FILES],
+];
+
+const union = (patterns) => (patterns.length ? `(${patterns.join("|")})` : "^$");
+
+const layerRules = LAYERS.slice(0, -1).map(([name, path], index) => ({
+  name: `layer-${name.replaceAll(" ", "-")}`,
+  comment: `${name} may import only the layers below it (${LAYERS.slice(0, index)
+    .map(([below]) => below)
+    .join(", ") || "nothing in src/"})`,
+  severity: "error",
+  from: { path, pathNot: API_FILES },
+  to: { path: union(LAYERS.slice(index + 1).map(([, above]) => above)), pathNot: path },
+}));
+
+module.exports = {
+  forbidden: [
+    {
+      name: "no-circular",
+      comment: "An import circle (type-only ones count) makes the layers meaningless; break it with a lower module both can import.",
+      severity: "error",
+      from: {},
+      to: { circular: true },
+    },
+    ...layerRules,
+    {
+      name: "only-index-imports-the-top",
+      comment: "api/, pipeline/ and jobs/ are entry points: only src/index.ts (and tests) may import them from outside.",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/(index\\.ts|api/|pipeline/|jobs/)" },
+      to: { path: `^src/(api|pipeline|jobs)/|${API_FILES}`, pathNot: "^src/(http|app\\.ts)" },
+    },
+    {
+      name: "api-not-to-db",
+      comment: "Routes call a capability's function; queries live in that capability's store.",
+      severity: "error",
+      from: { path: API_FILES },
+      to: { path: "^src/db/(schema|client)\\.ts$" },
+    },
+    {
+      name: "src-not-to-tools",
+      comment: "The traffic simulator and training tools are not part of the worker bundle.",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/sim/" },
+      to: { path: "^(src/sim|tools)/" },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: "(^|/)worker-configuration\\.d\\.ts$" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};
