@@ -16,7 +16,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync, openSync, readSync, closeSync, readFileSync, statSync, writeFileSync, appendFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { parse } from "csv-parse";
-import { parseJsonExact } from "../src/events/exact-json.ts";
+import { parseJsonExact } from "../src/model/exact-json.ts";
 
 const MAX_BATCH_BYTES = 450 * 1024;
 

@@ -7,7 +7,7 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./http/context";
 import { ApiError, problemResponse, type ErrorCode } from "./http/errors";
-import { describeError, log } from "./log";
+import { describeError, log } from "./kernel/log";
 
 const STATUS_CODES: Record<number, ErrorCode> = { 400: "bad_request", 401: "unauthorized", 404: "not_found", 409: "conflict", 415: "unsupported_media_type" };
 

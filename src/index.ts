@@ -53,7 +53,7 @@
 import { registerAdminRoutes } from "./admin/routes";
 import { createApp } from "./app";
 import { registerIngestRoutes } from "./ingest/routes";
-import { log } from "./log";
+import { log } from "./kernel/log";
 import { runRetention } from "./maintenance/retention";
 import { registerDocsRoutes } from "./openapi/routes";
 import { consumeEvents } from "./pipeline/consumer";

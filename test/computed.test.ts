@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { StoredEvent } from "../src/events/types";
+import type { StoredEvent } from "../src/model/events";
 import { processEvents } from "../src/pipeline/process";
 import { applyComputed, computedView, emptyComputed, engagementAt, mergeComputed, orderRevenue } from "../src/segments/computed";
 import { fetchUrl, linksOf, putBlock } from "./content-helpers";

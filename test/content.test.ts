@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { BudgetExceeded, withinBudget } from "../src/concurrency";
+import { BudgetExceeded, withinBudget } from "../src/kernel/concurrency";
 import { ampHeaders, senderAllowed } from "../src/content/amp";
 import { clickDestination } from "../src/content/clicks";
 import { BlockDefinition } from "../src/content/definition";

@@ -1,5 +1,5 @@
 import { verifyContentToken } from "../src/content/links";
-import { readConfig } from "../src/config";
+import { readConfig } from "../src/model/config";
 import { createMessageBatch, getQueueResult } from "cloudflare:test";
 import { createExecutionContext } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";

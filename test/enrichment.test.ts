@@ -5,14 +5,14 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { StoredEvent } from "../src/events/types";
+import type { StoredEvent } from "../src/model/events";
 import { applyEvents, emptyProfile } from "../src/profiles/apply";
 import { mergeStates } from "../src/profiles/merge";
 import { enricherSourceId, EnricherDefinition } from "../src/enrichment/definition";
 import { enrichmentRequests } from "../src/enrichment/request";
 import { cacheKey, MAX_ATTEMPTS, runEnrichJob } from "../src/enrichment/job";
 import type { StoredEnricher } from "../src/enrichment/store";
-import type { Identity } from "../src/identity/keys";
+import type { Identity } from "../src/model/identity";
 import { admin, api, bearer, eventually, ingest, KEYS, profileWhen, uid } from "./helpers";
 
 const COMPANIES = {

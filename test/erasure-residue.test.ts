@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { StoredEvent } from "../src/events/types";
+import type { StoredEvent } from "../src/model/events";
 import { processEvents } from "../src/pipeline/process";
 import { dayPrefix, gunzipLines, gzip } from "../src/archive/writer";
 import { resumeStalledScrubs, SCRUB_STALL_MS } from "../src/archive/scrub";

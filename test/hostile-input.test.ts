@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_NESTING_DEPTH } from "../src/events/depth";
+import { MAX_NESTING_DEPTH } from "../src/model/depth";
 import { admin, api, basic, eventually, ingest, KEYS, profileWhen, uid } from "./helpers";
 
 /** `{"a":{"a":…1…}}` nested `levels` objects deep, as text (JSON.stringify would recurse). */

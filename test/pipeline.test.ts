@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import type { EventPack, StoredEvent } from "../src/events/types";
+import type { EventPack, StoredEvent } from "../src/model/events";
 import { processEvents } from "../src/pipeline/process";
 import { readSnapshot } from "../src/profiles/snapshot";
 import { admin, brokenCustomer, eventually, getCustomer, profileWhen, uid } from "./helpers";

@@ -2,8 +2,8 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { MAX_PROCESSABLE_DEPTH } from "../src/events/depth";
-import type { EventPack, StoredEvent } from "../src/events/types";
+import { MAX_PROCESSABLE_DEPTH } from "../src/model/depth";
+import type { EventPack, StoredEvent } from "../src/model/events";
 import { admin, brokenCustomer, eventually, profileWhen, uid } from "./helpers";
 
 function event(partial: Partial<StoredEvent> & Pick<StoredEvent, "type">): StoredEvent {

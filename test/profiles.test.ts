@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { StoredEvent } from "../src/events/types";
+import type { StoredEvent } from "../src/model/events";
 import { processEvents } from "../src/pipeline/process";
-import { identity } from "../src/identity/keys";
+import { identity } from "../src/model/identity";
 import { emptyProfile } from "../src/profiles/apply";
 import { toDocument } from "../src/profiles/document";
 import { servedIdentity } from "../src/profiles/read";

@@ -2,7 +2,7 @@ import { createScheduledController, createExecutionContext, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import type { StoredEvent } from "../src/events/types";
+import type { StoredEvent } from "../src/model/events";
 import { runRetention } from "../src/maintenance/retention";
 import { processEvents } from "../src/pipeline/process";
 import { api, bearer, KEYS, profileWhen, uid } from "./helpers";

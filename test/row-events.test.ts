@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { StoredEvent } from "../src/events/types";
+import type { StoredEvent } from "../src/model/events";
 import { processEvents } from "../src/pipeline/process";
-import { eventsJson, eventsJsonLength } from "../src/events/json";
+import { eventsJson, eventsJsonLength } from "../src/model/event-json";
 import { RowEvents } from "../src/profiles/row-events";
 import { database } from "../src/db/client";
 import { loadEvents, placeEvents } from "../src/profiles/store";

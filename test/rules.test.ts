@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { StoredEvent } from "../src/events/types";
-import { identity } from "../src/identity/keys";
+import type { StoredEvent } from "../src/model/events";
+import { identity } from "../src/model/identity";
 import { resolveGroups } from "../src/identity/resolve";
-import { DEFAULT_IDENTITY_RULES, parseLimits, parsePriority } from "../src/identity/rules";
+import { DEFAULT_IDENTITY_RULES, parseLimits, parsePriority } from "../src/model/identity-rules";
 
 const ev = (p: Partial<StoredEvent>): StoredEvent => ({ messageId: crypto.randomUUID(), type: "identify", timestamp: "2026-01-01T00:00:00Z", receivedAt: "2026-01-01T00:00:00Z", sourceId: "k", ...p });
 let minted = 0;

@@ -1,4 +1,4 @@
-import type { StoredEvent } from "../src/events/types";
+import type { StoredEvent } from "../src/model/events";
 import { admin, env, eventually } from "./helpers";
 
 export const DAY = 86_400_000;

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { StoredEvent } from "../src/events/types";
+import type { StoredEvent } from "../src/model/events";
 import { processEvents } from "../src/pipeline/process";
 import { emptyProfile, applyEvents } from "../src/profiles/apply";
 import { mergeStates } from "../src/profiles/merge";

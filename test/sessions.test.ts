@@ -1,6 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { StoredEvent } from "../src/events/types";
+import type { StoredEvent } from "../src/model/events";
 import { processEvents } from "../src/pipeline/process";
 import { database } from "../src/db/client";
 import { eraseCustomer } from "../src/privacy/erase";

@@ -1,4 +1,4 @@
-import type { StoredEvent } from "../src/events/types";
+import type { StoredEvent } from "../src/model/events";
 import { validateOne } from "../src/ingest/accept";
 import { processEvents } from "../src/pipeline/process";
 import type { Ref, SimulatedShopper } from "../src/sim/simulate";

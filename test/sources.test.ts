@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hmacSha256 } from "../src/crypto";
+import { hmacSha256 } from "../src/kernel/crypto";
 import { admin, api, eventually, profileWhen, uid } from "./helpers";
 
 const sign = async (secret: string, body: string) => `sha256=${await hmacSha256(secret, body)}`;

@@ -1,7 +1,7 @@
 // Tracking plans as pure logic: which violations a person sees, what each policy does to the
 // event, and which schema mistakes are refused before a plan is saved.
 import { describe, expect, it } from "vitest";
-import type { StoredEvent } from "../src/events/types";
+import type { StoredEvent } from "../src/model/events";
 import { checkEvent } from "../src/tracking/check";
 import { compilePlan, schemaProblems } from "../src/tracking/compile";
 import { TrackingPlan, type Policy } from "../src/tracking/definition";

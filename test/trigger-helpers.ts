@@ -1,5 +1,5 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import type { StoredEvent } from "../src/events/types";
+import type { StoredEvent } from "../src/model/events";
 import type { CustomerSession } from "../src/sessions/customer-session";
 import type { TriggerDefinitionInput } from "../src/triggers/definition";
 import { admin, env, profileWhen } from "./helpers";

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { invalidUtf8Offset } from "../src/http/body";
-import { jsonPrefix } from "../src/events/json-prefix";
-import { tooDeepAt } from "../src/events/depth";
+import { jsonPrefix } from "../src/model/json-prefix";
+import { tooDeepAt } from "../src/model/depth";
 
 describe("invalidUtf8Offset", () => {
   it("agrees with the runtime's fatal decoder on any bytes, and points at a byte the decoder refuses", () => {

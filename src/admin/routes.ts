@@ -17,7 +17,7 @@ import { isWriteConflict } from "../pipeline/process";
 import { forgetOwners } from "../profiles/read";
 import { dataQualityReport } from "./data-quality";
 import { CreateKeyRequest, DeadLetterQuery, DuplicatesQuery, PageQuery, ReplayQuery } from "./schemas";
-import { isoOrNull } from "../time";
+import { isoOrNull } from "../kernel/time";
 
 const parse = parseInput;
 

@@ -8,9 +8,9 @@
  * sends its page again (harmless: deduplicated) but counts it once. Replayed packs are marked and
  * not archived again.
  */
-import { newId } from "../crypto";
+import { newId } from "../kernel/crypto";
 import { groupForSend, packEvents } from "../ingest/pack";
-import { log } from "../log";
+import { log } from "../kernel/log";
 import { dayPrefix, gunzipLines } from "./writer";
 
 export const REPLAY_SOURCE = "archive-replay";

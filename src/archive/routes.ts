@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { App } from "../app";
 import { ApiError } from "../http/errors";
 import { jsonBody, parseInput } from "../http/validation";
-import { isoOrNull } from "../time";
+import { isoOrNull } from "../kernel/time";
 import { getReplay, startReplay } from "./replay";
 import { getScrub } from "./scrub";
 import { dayPrefix } from "./writer";

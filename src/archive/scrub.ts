@@ -11,11 +11,11 @@
  * resumes every scrub that has not moved for SCRUB_STALL_MS. A scrub is finished when its
  * `finishedAt` is set: every object of every day was read. Its identifiers are then cleared.
  */
-import { newId } from "../crypto";
-import { readConfig } from "../config";
-import { eventJson } from "../events/json";
+import { newId } from "../kernel/crypto";
+import { readConfig } from "../model/config";
+import { eventJson } from "../model/event-json";
 import { lookupKeysOf } from "../identity/keys";
-import { log } from "../log";
+import { log } from "../kernel/log";
 import { dayPrefix, gunzipLines, gzip } from "./writer";
 
 const OBJECTS_PER_JOB = 20;

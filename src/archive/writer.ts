@@ -12,9 +12,9 @@
  * packs again under other names, so the archive is at-least-once: readers dedupe by `messageId`
  * (replay does, through the pipeline).
  */
-import type { EventPack, StoredEvent } from "../events/types";
-import { sha256Hex } from "../crypto";
-import { eventJson } from "../events/json";
+import type { EventPack, StoredEvent } from "../model/events";
+import { sha256Hex } from "../kernel/crypto";
+import { eventJson } from "../model/event-json";
 import { gzip as zlibGzip } from "node:zlib";
 
 export const ARCHIVE_PREFIX = "events/";

@@ -3,8 +3,8 @@
  * adds, purchases) and products the catalog has not heard of yet. Pure; store.ts turns the
  * result into two D1 statements per batch, whatever the number of events.
  */
-import type { StoredEvent } from "../events/types";
-import { productsOfEvent, type Product } from "../sessions/state";
+import type { StoredEvent } from "../model/events";
+import { productsOfEvent, type Product } from "../model/products";
 
 export interface ProductDayCount {
   productId: string;

@@ -10,9 +10,9 @@
  * Both are idempotent: the event's id and time are those of the change, and a timer already
  * started by the same event is not started again.
  */
-import { readConfig } from "../config";
-import type { StoredEvent } from "../events/types";
-import { log } from "../log";
+import { readConfig } from "../model/config";
+import type { StoredEvent } from "../model/events";
+import { log } from "../kernel/log";
 import { sessionStub } from "../sessions/stub";
 import { concerns } from "../triggers/match";
 import { activeTriggers } from "../triggers/store";

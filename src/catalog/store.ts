@@ -1,6 +1,6 @@
 /** The catalog and product views in D1. */
 import { inStockOf, type StoredProduct } from "./changes";
-import type { Product } from "../sessions/state";
+import type { Product } from "../model/products";
 import type { ProductDayCount } from "./activity";
 import type { CatalogProduct } from "./schemas";
 

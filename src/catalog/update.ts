@@ -2,7 +2,7 @@
  * Applying a catalog update (the admin API's, or a commerce platform's webhook): store the
  * products and queue the price drops and restocks found for the customers who viewed them.
  */
-import { log } from "../log";
+import { log } from "../kernel/log";
 import { catalogChanges, type CatalogChange } from "./changes";
 import type { CatalogJob } from "./fanout";
 import { forgetCatalogCache } from "./read-cache";

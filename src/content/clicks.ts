@@ -3,10 +3,10 @@
  * the click becomes an `Email Link Clicked` event of the customer, through the same Queue as
  * any event (so it counts in profiles and starts or cancels triggers).
  */
-import { newId } from "../crypto";
-import { INTERNAL_SOURCE_PREFIX } from "../events/types";
+import { newId } from "../kernel/crypto";
+import { INTERNAL_SOURCE_PREFIX } from "../model/events";
 import { enqueue, validateOne } from "../ingest/accept";
-import { log } from "../log";
+import { log } from "../kernel/log";
 import type { CustomerProfile } from "../profiles/document";
 import type { BlockDefinition } from "./definition";
 import type { ProductCard } from "./recommendations";

@@ -9,7 +9,7 @@
  *   {{ cart.reserved_until | countdown }}              → "01:59:07" until then (00:00:00 after)
  */
 import type { FilterImplOptions } from "liquidjs";
-import { numberOf as finite } from "../values";
+import { numberOf as finite } from "../kernel/values";
 
 const DEFAULT_LOCALE = "en-US";
 

@@ -11,7 +11,7 @@
  * compared in constant time. A link that fails gets the block's fallback, never an error that
  * says whether the customer exists.
  */
-import { toHex } from "../crypto";
+import { toHex } from "../kernel/crypto";
 
 const encoder = new TextEncoder();
 const keys = new Map<string, Promise<CryptoKey>>();

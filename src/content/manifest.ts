@@ -9,7 +9,7 @@
  */
 import type { Liquid } from "liquidjs";
 import { database } from "../db/client";
-import { log } from "../log";
+import { log } from "../kernel/log";
 import type { BlockDefinition } from "./definition";
 import { compileBlock } from "./css";
 import { enginesFor } from "./engine";

@@ -7,9 +7,9 @@
 import { personalizationAllowed } from "./consent";
 import type { Liquid } from "liquidjs";
 import { popularIds, catalogProducts } from "../catalog/read-cache";
-import { readConfig } from "../config";
-import { BudgetExceeded, withinBudget } from "../concurrency";
-import { log } from "../log";
+import { readConfig } from "../model/config";
+import { BudgetExceeded, withinBudget } from "../kernel/concurrency";
+import { log } from "../kernel/log";
 import type { CustomerProfile } from "../profiles/document";
 import { findCustomer } from "../profiles/read";
 import { compileBlock } from "./css";

@@ -9,14 +9,14 @@
  */
 import { z } from "zod";
 import type { App } from "../app";
-import { readConfig } from "../config";
+import { readConfig } from "../model/config";
 import { database } from "../db/client";
 import { requireKey } from "../http/auth";
 import { ApiError } from "../http/errors";
 import { ifMatchVersion, jsonBody, optionalJsonBody, parseInput } from "../http/validation";
 import { saveVersioned } from "../http/versioned";
 import { resolveCurrentCustomerId } from "../profiles/read";
-import { isoOrNull } from "../time";
+import { isoOrNull } from "../kernel/time";
 import { BlockDefinition, BlockId, FORMATS } from "./definition";
 import { partialsOf, syntaxErrors } from "./engine";
 import { contentToken, signContent } from "./links";

@@ -13,12 +13,12 @@
 import { personalizationAllowed } from "./consent";
 import type { Context } from "hono";
 import type { App } from "../app";
-import { readConfig } from "../config";
-import { sha256Hex } from "../crypto";
+import { readConfig } from "../model/config";
+import { sha256Hex } from "../kernel/crypto";
 import { authenticate, keyFromAuthorization, READ_KINDS } from "../http/auth";
 import type { AppEnv } from "../http/context";
 import { ApiError } from "../http/errors";
-import { log } from "../log";
+import { log } from "../kernel/log";
 import { ampHeaders } from "./amp";
 import { clickDestination, recordClick } from "./clicks";
 import { FORMATS, type Format } from "./definition";

@@ -8,9 +8,9 @@
  * (4xx, redirects): rejected at once, since retrying cannot fix it; an admin may replay it.
  */
 import { checkOutboundUrl, outboundPolicy } from "../http/outbound-url";
-import { readConfig } from "../config";
+import { readConfig } from "../model/config";
 import { database } from "../db/client";
-import { describeError, log } from "../log";
+import { describeError, log } from "../kernel/log";
 import { decodeOrSetAside } from "../pipeline/dead-letters";
 import { MAX_RETRY_DELAY_SECONDS, retryDelaySeconds } from "../pipeline/retry";
 import { contentToken } from "../content/links";

@@ -3,7 +3,7 @@
  * destination receives (the `rapport` format; see formats.ts for the ESP shapes).
  */
 import type { CustomerProfile } from "../profiles/document";
-import type { Product } from "../sessions/state";
+import type { Product } from "../model/products";
 import type { TriggerDefinition } from "../triggers/definition";
 
 export interface TriggerFiredPayload {

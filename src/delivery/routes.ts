@@ -12,7 +12,7 @@ import { parseInput } from "../http/validation";
 import { resolveCurrentCustomerId } from "../profiles/read";
 import { sessionStub } from "../sessions/stub";
 import { getDelivery, listDeliveries, replayDelivery } from "./store";
-import { isoOrNull } from "../time";
+import { isoOrNull } from "../kernel/time";
 
 export const DeliveriesQuery = z.object({
   triggerId: z.string().max(64).optional(),

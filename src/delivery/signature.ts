@@ -7,7 +7,7 @@
  * rotation every configured secret signs, so receivers holding either the old or the new secret
  * verify. Receivers refuse a timestamp more than five minutes from their clock (replays).
  */
-import { hmacSha256, timingSafeEqualStrings } from "../crypto";
+import { hmacSha256, timingSafeEqualStrings } from "../kernel/crypto";
 
 export const SIGNATURE_HEADER = "Rapport-Signature";
 export const SIGNATURE_TOLERANCE_SECONDS = 300;

@@ -6,7 +6,7 @@ import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { deliveries } from "../db/schema";
 import type { DeliveryMessage } from "./message";
-import { isoOrNull } from "../time";
+import { isoOrNull } from "../kernel/time";
 
 export type DeliveryStatus = (typeof deliveries.$inferSelect)["status"];
 export type DeliveryRow = typeof deliveries.$inferSelect;

@@ -17,7 +17,7 @@
  * an answer); a timeout, a network error, a 429 or a 5xx is retried later.
  */
 import { z } from "zod";
-import { INTERNAL_SOURCE_PREFIX } from "../events/types";
+import { INTERNAL_SOURCE_PREFIX } from "../model/events";
 
 export const EnricherId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "must be 1-64 lower-case letters, digits or -, starting with a letter or digit");
 

@@ -10,12 +10,12 @@
  * RETRY_BASE_DELAY_SECONDS), up to MAX_ATTEMPTS, after which a later batch of the customer asks again. Idempotent: the identify
  * events have deterministic ids, so a redelivered job changes nothing twice.
  */
-import { mapLimited } from "../concurrency";
-import { sha256Hex } from "../crypto";
-import type { StoredEvent } from "../events/types";
+import { mapLimited } from "../kernel/concurrency";
+import { sha256Hex } from "../kernel/crypto";
+import type { StoredEvent } from "../model/events";
 import { enqueue } from "../ingest/accept";
-import { log } from "../log";
-import { readConfig } from "../config";
+import { log } from "../kernel/log";
+import { readConfig } from "../model/config";
 import { enricherSource, enricherSourceId } from "./definition";
 import { lookup, type LookupResult } from "./lookup";
 import type { EnrichItem } from "./request";

@@ -4,9 +4,9 @@
  * or nothing at the declared paths), or failed (timeout, network, 429, 5xx, a refusal or a
  * missing secret): to be tried again later.
  */
-import { readConfig } from "../config";
+import { readConfig } from "../model/config";
 import { fetchOutbound, OutboundRefused, outboundPolicy } from "../http/outbound-url";
-import { valueAt } from "../triggers/match";
+import { valueAt } from "../model/rules";
 import type { EnricherDefinition } from "./definition";
 
 export type LookupResult =

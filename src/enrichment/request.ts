@@ -5,7 +5,7 @@
  * key and period, not on every batch.
  */
 import freeEmailDomains from "email-providers/all.json";
-import type { Identity } from "../identity/keys";
+import type { Identity } from "../model/identity";
 import type { ProfileState } from "../profiles/apply";
 import type { StoredEnricher } from "./store";
 

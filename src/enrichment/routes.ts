@@ -8,10 +8,10 @@ import { requireKey } from "../http/auth";
 import { ApiError } from "../http/errors";
 import { ifMatchVersion, jsonBody, parseInput } from "../http/validation";
 import { saveVersioned } from "../http/versioned";
-import { isoOrNull } from "../time";
+import { isoOrNull } from "../kernel/time";
 import { EnricherDefinition, EnricherId } from "./definition";
 import { outboundPolicy, requireOutboundUrl } from "../http/outbound-url";
-import { readConfig } from "../config";
+import { readConfig } from "../model/config";
 import { lookup } from "./lookup";
 import { deleteEnricher, getEnricher, listEnrichers, saveEnricher, type StoredEnricher } from "./store";
 

@@ -1,7 +1,7 @@
 /** Enricher definitions in D1 (the current version of each), and the isolate's copy of them. */
 import { definitionStore, type StoredDefinition } from "../db/current-definitions";
 import { isolateCache } from "../db/isolate-cache";
-import { describeError, log } from "../log";
+import { describeError, log } from "../kernel/log";
 import { EnricherDefinition } from "./definition";
 
 export type StoredEnricher = StoredDefinition<EnricherDefinition>;

@@ -5,7 +5,7 @@ import { MISSING } from "./zod-messages";
 import type { AppEnv } from "./context";
 import { ApiError, type FieldError } from "./errors";
 import { readBodyText } from "./body";
-import { tooDeepAt } from "../events/depth";
+import { tooDeepAt } from "../model/depth";
 
 /** `["batch", 3, "properties", "price"]` → `batch[3].properties.price` */
 export function fieldPath(path: readonly PropertyKey[], prefix = ""): string {

@@ -7,11 +7,11 @@
  * profiles; beyond that it needs to move to a Workflow or a queue of shards.
  */
 import { and, desc, eq, gt } from "drizzle-orm";
-import { readConfig } from "../config";
+import { readConfig } from "../model/config";
 import { database } from "../db/client";
 import { customers, duplicateCandidates } from "../db/schema";
-import { log } from "../log";
-import { identityFromKey } from "./keys";
+import { log } from "../kernel/log";
+import { identityFromKey } from "../model/identity";
 import { findDuplicates, type DuplicateCandidate, type PersonRecord } from "./duplicates";
 import { mergeCustomers } from "./merge-customers";
 

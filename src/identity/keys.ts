@@ -3,29 +3,10 @@
  * `user_id:42`, `anonymous_id:3f2c…`, `email:ada@example.com`, `phone:+33612345678`,
  * `external:shopify_customer_id:8123` (from `context.externalIds`, as Segment sends them).
  */
-import type { StoredEvent } from "../events/types";
+import type { StoredEvent } from "../model/events";
 import { canonicalTraitName, normalizeEmail, normalizePhone, type NormalizeOptions } from "./normalize";
 import { phoneCountryOf } from "./phone-country";
-
-export const IDENTITY_KINDS = ["user_id", "anonymous_id", "email", "phone", "external"] as const;
-export type IdentityKind = (typeof IDENTITY_KINDS)[number];
-
-export interface Identity {
-  key: string;
-  kind: IdentityKind;
-  value: string;
-}
-
-/** An identity from a kind and a value; emails are lower-cased, external types too. */
-export function identity(kind: IdentityKind, value: string): Identity {
-  let v = value.trim();
-  if (kind === "email") v = v.toLowerCase();
-  if (kind === "external") {
-    const colon = v.indexOf(":");
-    if (colon > 0) v = `${v.slice(0, colon).toLowerCase()}${v.slice(colon)}`;
-  }
-  return { key: `${kind}:${v}`, kind, value: v };
-}
+import { IDENTITY_KINDS, identity, type Identity, type IdentityKind } from "../model/identity";
 
 /**
  * Identifier values that say "no identifier": SDKs and integrations send them for unknown users.
@@ -35,12 +16,6 @@ const BLOCKED_VALUES = new Set(["", "0", "-1", "null", "undefined", "anonymous",
 
 export function isBlockedValue(value: string): boolean {
   return BLOCKED_VALUES.has(value.trim().toLowerCase());
-}
-
-/** `user_id:42` → { kind: "user_id", value: "42" }: a stored key back to its identity. */
-export function identityFromKey(key: string): Identity {
-  const colon = key.indexOf(":");
-  return { key, kind: key.slice(0, colon) as IdentityKind, value: key.slice(colon + 1) };
 }
 
 /** The first trait (in `traits`, then `context.traits`) whose canonical name is `name`. */

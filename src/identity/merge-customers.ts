@@ -4,9 +4,9 @@
  * statements as pipeline merges, in one D1 transaction.
  */
 import { reevaluateCustomers } from "../pipeline/process";
-import { readConfig } from "../config";
+import { readConfig } from "../model/config";
 import { database } from "../db/client";
-import { log } from "../log";
+import { log } from "../kernel/log";
 import { combine } from "../profiles/merge";
 import { toDocument } from "../profiles/document";
 import { snapshotKey } from "../profiles/snapshot";
@@ -14,7 +14,7 @@ import { sessionStub } from "../sessions/stub";
 import { commitStatements, loadProfiles, type StoredProfile } from "../profiles/store";
 import { loadMergeBlocks, mergeStatements } from "./merge-store";
 import { pairKey } from "./resolve";
-import { bestRank, brokenLimit } from "./rules";
+import { bestRank, brokenLimit } from "../model/identity-rules";
 
 export type MergeOutcome = { merged: true; survivorId: string; mergedId: string } | { merged: false; reason: string };
 

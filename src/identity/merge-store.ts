@@ -5,7 +5,7 @@
 import { desc, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { identityRefusals, mergeBlocks, merges } from "../db/schema";
-import type { StoredEvent } from "../events/types";
+import type { StoredEvent } from "../model/events";
 import type { StoredProfile } from "../profiles/store";
 import { quarantineStatements } from "../pipeline/quarantine";
 import { forgetMembershipStatements } from "../segments/members-store";

@@ -8,7 +8,7 @@
  * 3. `DEFAULT_PHONE_COUNTRY`.
  * Numbers with a country code (`+33…`, `0033…`) are read as written, whatever these say.
  */
-import type { StoredEvent } from "../events/types";
+import type { StoredEvent } from "../model/events";
 import { canonicalTraitName, normalizeCountry } from "./normalize";
 
 export function phoneCountryOf(event: StoredEvent, defaultCountry: string | undefined): string | undefined {

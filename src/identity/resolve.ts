@@ -6,10 +6,11 @@
  * then the merge is refused and recorded, and the events go to the customer with the most
  * trusted identifier. Pure.
  */
-import type { StoredEvent } from "../events/types";
-import { identitiesOf, isBlockedValue, resolvePreviousId, type Identity } from "./keys";
+import type { StoredEvent } from "../model/events";
+import { identitiesOf, isBlockedValue, resolvePreviousId } from "./keys";
+import type { Identity } from "../model/identity";
 import type { NormalizeOptions } from "./normalize";
-import { bestRank, brokenLimit, DEFAULT_IDENTITY_RULES, rankOf, type IdentityRules } from "./rules";
+import { bestRank, brokenLimit, DEFAULT_IDENTITY_RULES, rankOf, type IdentityRules } from "../model/identity-rules";
 
 export interface Refusal {
   /** `limit:<kind>` (a profile would hold too many values of that kind) or `unmerged`. */

@@ -9,10 +9,10 @@
  * survivor's counters is not split (it stays with the survivor).
  */
 import { reevaluateCustomers } from "../pipeline/process";
-import { readConfig } from "../config";
+import { readConfig } from "../model/config";
 import { database } from "../db/client";
-import type { StoredEvent } from "../events/types";
-import { log } from "../log";
+import type { StoredEvent } from "../model/events";
+import { log } from "../kernel/log";
 import { applyEvents, emptyProfile } from "../profiles/apply";
 import { toDocument } from "../profiles/document";
 import { identityKey, snapshotKey } from "../profiles/snapshot";

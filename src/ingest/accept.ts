@@ -2,14 +2,14 @@
  * Ingest's one job: validate messages, normalize the valid ones, keep the invalid ones with their
  * reason, and put both durably on the Queue before anyone is told "success".
  */
-import { byteLength, isOverBytes, newId } from "../crypto";
-import { cutToBytes, jsonPrefix } from "../events/json-prefix";
-import { MAX_NESTING_DEPTH, tooDeepAt } from "../events/depth";
-import type { EventType, RejectedMessage, StoredEvent } from "../events/types";
+import { byteLength, isOverBytes, newId } from "../kernel/crypto";
+import { cutToBytes, jsonPrefix } from "../model/json-prefix";
+import { MAX_NESTING_DEPTH, tooDeepAt } from "../model/depth";
+import type { EventType, RejectedMessage, StoredEvent } from "../model/events";
 import { ApiError, type FieldError } from "../http/errors";
 import type { BodyRefused } from "../http/body";
 import { fieldErrors } from "../http/validation";
-import { log } from "../log";
+import { log } from "../kernel/log";
 import { MAX_KEPT_ESCAPED_BYTES, MAX_MESSAGE_BYTES, MAX_QUARANTINE_RAW_BYTES } from "./limits";
 import { fieldPath } from "../http/validation";
 import { normalizeMessage, type IngestContext } from "./normalize";

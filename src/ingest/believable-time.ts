@@ -6,7 +6,7 @@
  * event would make the profile's `lastSeenAt` 9999 for good and schedule trigger timers no alarm
  * can hold (Durable Object alarms stop at 2189), retrying forever.
  */
-import type { StoredEvent } from "../events/types";
+import type { StoredEvent } from "../model/events";
 
 /** How far ahead of its receipt an event time is still believed (client clocks drift; time zones do not matter in ISO times). */
 export const MAX_FUTURE_MS = 24 * 60 * 60 * 1000;

@@ -11,7 +11,7 @@
  * by bowser into `device.type`, `os` and `browser`, where the client sent none.
  */
 import Bowser from "bowser";
-import type { Json } from "../events/types";
+import type { Json } from "../model/events";
 
 export interface EdgeFacts {
   timezone?: string;

@@ -3,8 +3,8 @@
  * timestamp, batch-level context merged in.
  */
 import { enrichContext, type EdgeFacts } from "./enrich";
-import { sha256Hex } from "../crypto";
-import type { EventType, Json, StoredEvent } from "../events/types";
+import { sha256Hex } from "../kernel/crypto";
+import type { EventType, Json, StoredEvent } from "../model/events";
 import type { AnyMessage } from "./schemas";
 
 export interface IngestContext {

@@ -5,9 +5,9 @@
  * as text. Each string is measured once too, and a pack's size is the sum of its parts and its
  * envelope: exact, without scanning the assembled text again.
  */
-import { byteLength, newId } from "../crypto";
-import type { RejectedMessage, StoredEvent } from "../events/types";
-import type { ViolationRecord } from "../tracking/check";
+import { byteLength, newId } from "../kernel/crypto";
+import type { RejectedMessage, StoredEvent } from "../model/events";
+import type { ViolationRecord } from "../model/events";
 import { MAX_PACK_BYTES, MAX_SEND_BATCH_BYTES, MAX_SEND_BATCH_MESSAGES } from "./limits";
 
 /** UTF-8 size, without encoding when the string is ASCII (the common case). */

@@ -3,7 +3,7 @@
  * the routes, the OpenAPI document and the tests.
  */
 import { z } from "zod";
-import { EVENT_TYPES } from "../events/types";
+import { EVENT_TYPES } from "../model/events";
 
 const isoDateTime = z
   .string()

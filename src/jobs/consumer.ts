@@ -10,8 +10,8 @@ import { isPassJob, runPassJob, type PassJob } from "../segments/pass";
 import { isReplayJob, runReplayJob, type ReplayJob } from "../archive/replay";
 import { isScrubJob, runScrubJob, type ScrubJob } from "../archive/scrub";
 import { isEnrichJob, runEnrichJob, type EnrichJob } from "../enrichment/job";
-import { readConfig } from "../config";
-import { describeError, log } from "../log";
+import { readConfig } from "../model/config";
+import { describeError, log } from "../kernel/log";
 import { decodeOrSetAside } from "../pipeline/dead-letters";
 import { retryDelaySeconds } from "../pipeline/retry";
 

@@ -4,7 +4,7 @@
  * so a fast hash is enough (there is nothing to brute-force), and a leaked table leaks no key.
  */
 import { and, desc, eq, isNull } from "drizzle-orm";
-import { newId, randomToken, sha256Hex, timingSafeEqualStrings } from "../crypto";
+import { newId, randomToken, sha256Hex, timingSafeEqualStrings } from "../kernel/crypto";
 import type { Database } from "../db/client";
 import { apiKeys } from "../db/schema";
 

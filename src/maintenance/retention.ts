@@ -7,9 +7,9 @@
 import { dayOf } from "../catalog/activity";
 import { deleteOldStats } from "../catalog/store";
 import { sql } from "drizzle-orm";
-import { readConfig } from "../config";
+import { readConfig } from "../model/config";
 import { database, type Database } from "../db/client";
-import { log } from "../log";
+import { log } from "../kernel/log";
 
 const DAY_MS = 86_400_000;
 export const QUARANTINE_RETENTION_DAYS = 30;

@@ -3,7 +3,7 @@
  * where the worker reads it. An isolate keeps what it read for a minute; a publish is applied at
  * once by the isolate that made it and within about a minute everywhere else.
  */
-import { log } from "../log";
+import { log } from "../kernel/log";
 import { MODEL_NAMES, type Model, type ModelName, type ModelUpload } from "./definition";
 
 const kvKey = (name: ModelName) => `model:${name}`;

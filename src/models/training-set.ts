@@ -9,7 +9,7 @@
  *   the cutoff (churn risk; others are not `churnEligible`).
  */
 import { database } from "../db/client";
-import type { StoredEvent } from "../events/types";
+import type { StoredEvent } from "../model/events";
 import { applyEvents, emptyProfile } from "../profiles/apply";
 import { loadProfiles, storedEventsOf } from "../profiles/store";
 import { featuresOf } from "./features";

@@ -9,9 +9,9 @@
  */
 import { database } from "../db/client";
 import { packFailures } from "../db/schema";
-import type { EventPack } from "../events/types";
-import { readConfig } from "../config";
-import { describeError, log } from "../log";
+import type { EventPack } from "../model/events";
+import { readConfig } from "../model/config";
+import { describeError, log } from "../kernel/log";
 import { recordSetAside, recordUndecodable } from "./dead-letters";
 import { decodePack } from "./pack-decode";
 import { processEvents, type ProcessStats } from "./process";

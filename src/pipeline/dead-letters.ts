@@ -7,13 +7,13 @@
 import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import { database, type Database } from "../db/client";
 import { deadLetters, packFailures } from "../db/schema";
-import { log } from "../log";
-import { readConfig } from "../config";
+import { log } from "../kernel/log";
+import { readConfig } from "../model/config";
 import { identitiesOf } from "../identity/keys";
 import { bodyValue, decodePack } from "./pack-decode";
-import { jsonPrefix } from "../events/json-prefix";
-import { MAX_PROCESSABLE_DEPTH, tooDeepAt } from "../events/depth";
-import type { EventPack } from "../events/types";
+import { jsonPrefix } from "../model/json-prefix";
+import { MAX_PROCESSABLE_DEPTH, tooDeepAt } from "../model/depth";
+import type { EventPack } from "../model/events";
 
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const db = database(env.DB);

@@ -1,5 +1,5 @@
 /** Reading Queue message bodies: event packs arrive as JSON text (or, replayed, as objects). */
-import type { EventPack } from "../events/types";
+import type { EventPack } from "../model/events";
 
 /** The body as a value: JSON text is parsed; anything unparseable is returned as is. */
 export function bodyValue(body: unknown): unknown {

@@ -11,15 +11,15 @@
  * previous attempt committed to D1 but failed before reaching them. Customers a third-party
  * enricher should look up go to the jobs queue (enrichment/).
  */
-import { mapLimited } from "../concurrency";
-import { readConfig } from "../config";
-import { newId } from "../crypto";
+import { mapLimited } from "../kernel/concurrency";
+import { readConfig } from "../model/config";
+import { newId } from "../kernel/crypto";
 import { database, type Database } from "../db/client";
-import type { StoredEvent } from "../events/types";
+import type { StoredEvent } from "../model/events";
 import { lookupKeysOf } from "../identity/keys";
 import { resolveGroups, type Refusal, type ResolvedGroup } from "../identity/resolve";
-import { log } from "../log";
-import { firstOfEach } from "../values";
+import { log } from "../kernel/log";
+import { firstOfEach } from "../kernel/values";
 import { suppressionHash } from "../privacy/suppression-hash";
 import { applyEvents } from "../profiles/apply";
 import { toDocument, type CustomerProfile } from "../profiles/document";
@@ -42,7 +42,7 @@ import { activeTriggers } from "../triggers/store";
 import { CATALOG_EVENTS } from "../catalog/changes";
 import { productActivity } from "../catalog/activity";
 import { productStatsStatement, productViewStatement, unknownProductsStatement } from "../catalog/store";
-import { productOf } from "../sessions/state";
+import { productOf } from "../model/products";
 import { activeEnrichers, type StoredEnricher } from "../enrichment/store";
 import { enrichmentRequests } from "../enrichment/request";
 import { enrichJobs } from "../enrichment/job";

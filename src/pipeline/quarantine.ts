@@ -2,7 +2,7 @@
 import { desc, lt, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { quarantine } from "../db/schema";
-import type { RejectedMessage } from "../events/types";
+import type { RejectedMessage } from "../model/events";
 
 export interface Quarantined {
   item: RejectedMessage;

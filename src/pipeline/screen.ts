@@ -4,8 +4,8 @@
  * letters). Retrying cannot fix them, and processing them would overflow the stack in the middle
  * of the pack and take its other customers' events down with them.
  */
-import { MAX_PROCESSABLE_DEPTH, tooDeepAt } from "../events/depth";
-import type { EventPack, StoredEvent } from "../events/types";
+import { MAX_PROCESSABLE_DEPTH, tooDeepAt } from "../model/depth";
+import type { EventPack, StoredEvent } from "../model/events";
 import { fieldPath } from "../http/validation";
 
 export interface SetAside {

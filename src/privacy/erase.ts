@@ -12,14 +12,14 @@ import { desc, inArray } from "drizzle-orm";
 import { forgetEnrichmentAnswers } from "../enrichment/job";
 import { database } from "../db/client";
 import { suppressions } from "../db/schema";
-import type { StoredEvent } from "../events/types";
-import { log } from "../log";
+import type { StoredEvent } from "../model/events";
+import { log } from "../kernel/log";
 import { toDocument, type CustomerProfile } from "../profiles/document";
 import { identityKey, snapshotKey } from "../profiles/snapshot";
 import { loadEvents, loadProfile } from "../profiles/store";
 import { scrubDeadLetters } from "../pipeline/dead-letters";
 import { sessionStub } from "../sessions/stub";
-import { readConfig } from "../config";
+import { readConfig } from "../model/config";
 import { ApiError } from "../http/errors";
 import { SUPPRESSION_PREFIX, suppressionHash, suppressionHashes } from "./suppression-hash";
 

@@ -3,7 +3,7 @@
  * wins by event time (ties broken by messageId, so every order gives the same answer), counters
  * add up, first/last seen are min/max. Deduplication happens before this, so each event counts once.
  */
-import type { StoredEvent } from "../events/types";
+import type { StoredEvent } from "../model/events";
 import { normalizeTraits, type NormalizeOptions } from "../identity/normalize";
 import { phoneCountryOf } from "../identity/phone-country";
 import { applyComputed, emptyComputed, type ComputedState } from "../segments/computed";

@@ -2,9 +2,9 @@
  * The profile as `GET /v1/customers/{id}` serves it and as the KV snapshot stores it.
  */
 import { z } from "zod";
-import type { Identity } from "../identity/keys";
+import type { Identity } from "../model/identity";
 import type { ProfileState } from "./apply";
-import { isoOrNull } from "../time";
+import { isoOrNull } from "../kernel/time";
 import { computedView } from "../segments/computed";
 import { currentSegments, type Membership } from "../segments/membership";
 import { scoresView, type Scores } from "../models/scores";

@@ -5,11 +5,11 @@
  * one customer at a time (the same path as a single read, which starts the snapshot). Each ref is
  * answered on its own: an unknown one is a not-found in the list, not an error for the call.
  */
-import { mapLimited } from "../concurrency";
-import { readConfig } from "../config";
+import { mapLimited } from "../kernel/concurrency";
+import { readConfig } from "../model/config";
 import { database } from "../db/client";
 import { parseCustomerRef } from "../identity/keys";
-import { log } from "../log";
+import { log } from "../kernel/log";
 import { findCustomer } from "./read";
 import { identityKey, snapshotKey, writeIdentityOwner } from "./snapshot";
 import { loadOwners } from "./store";

@@ -3,8 +3,8 @@
  * last-writer-wins by event time (ties by messageId), consent likewise, counters add up, first and
  * last seen are min and max. So the merged profile does not depend on which one absorbed the other.
  */
-import { addCounts, firstOfEach, maxOf, minOf } from "../values";
-import type { Identity } from "../identity/keys";
+import { addCounts, firstOfEach, maxOf, minOf } from "../kernel/values";
+import type { Identity } from "../model/identity";
 import { emptyProfile, isNewer, traitWins, type ProfileState, type TraitStamp } from "./apply";
 import type { StoredProfile } from "./store";
 import { RowEvents } from "./row-events";

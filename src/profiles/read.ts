@@ -5,11 +5,12 @@
  * replicated to this location. The first read starts the customer's snapshot; from then on the
  * customer's session object keeps it fresh. A profile read from D1 gets its session from there.
  */
-import { readConfig } from "../config";
+import { readConfig } from "../model/config";
 import { database, type Database } from "../db/client";
 import { mergedInto } from "../identity/merge-store";
-import { parseCustomerRef, type Identity } from "../identity/keys";
-import { log } from "../log";
+import { parseCustomerRef } from "../identity/keys";
+import type { Identity } from "../model/identity";
+import { log } from "../kernel/log";
 import { IDENTITY_LISTS, listedIdentity, toDocument } from "./document";
 import { sessionStub } from "../sessions/stub";
 import { readIdentityOwner, readSnapshotText, writeIdentityOwner } from "./snapshot";

@@ -10,13 +10,13 @@ import type { Context } from "hono";
 import type { App } from "../app";
 import type { AppEnv } from "../http/context";
 import { database } from "../db/client";
-import type { StoredEvent } from "../events/types";
+import type { StoredEvent } from "../model/events";
 import { READ_KINDS, requireKey } from "../http/auth";
 import { ApiError } from "../http/errors";
 import { fieldErrors, jsonBody, parseInput } from "../http/validation";
 import { listMerges } from "../identity/merge-store";
 import { findCustomer, resolveCurrentCustomerId } from "./read";
-import { readConfig } from "../config";
+import { readConfig } from "../model/config";
 import { contentToken } from "../content/links";
 import { loadEvents } from "./store";
 

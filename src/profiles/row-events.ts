@@ -7,7 +7,7 @@
  * is either that summary of the stored text, or the text itself (read for a merge, for moving
  * events to chunks, from rows written before the summary existed, or built in memory).
  */
-import type { StoredEvent } from "../events/types";
+import type { StoredEvent } from "../model/events";
 
 const ID_KEY = '"messageId":"';
 const EMPTY = "[]";

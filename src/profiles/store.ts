@@ -16,9 +16,9 @@ import type { Scores } from "../models/scores";
 import { eq, getTableColumns, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { customers, eventChunks, identities, suppressions } from "../db/schema";
-import type { StoredEvent } from "../events/types";
-import { eventJson, eventsJson, eventsJsonLength } from "../events/json";
-import { identityFromKey, type Identity } from "../identity/keys";
+import type { StoredEvent } from "../model/events";
+import { eventJson, eventsJson, eventsJsonLength } from "../model/event-json";
+import { identityFromKey, type Identity } from "../model/identity";
 import type { Counters, ProfileState } from "./apply";
 import { RowEvents } from "./row-events";
 

@@ -15,10 +15,10 @@
  * A profile that lacks an aggregate (stored before the rule or trait existed) has it derived once
  * from all its stored events (pipeline/process.ts); until then it reads as unknown.
  */
-import type { StoredEvent } from "../events/types";
-import { compare, valueAt } from "../triggers/match";
-import type { PropertyFilter } from "../triggers/definition";
-import { numberOf } from "../values";
+import type { StoredEvent } from "../model/events";
+import { compare, valueAt } from "../model/rules";
+import type { PropertyFilter } from "../model/rules";
+import { numberOf } from "../kernel/values";
 import type { EventCondition } from "./definition";
 
 const DAY_MS = 86_400_000;

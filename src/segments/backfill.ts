@@ -7,7 +7,7 @@
  * Idempotent and safe alongside the pipeline: a row is written only if it is still at the version
  * read, so a concurrent batch's write is never overwritten.
  */
-import { log } from "../log";
+import { log } from "../kernel/log";
 import { reevaluateCustomers } from "../pipeline/process";
 
 export type BackfillJob = { v: 1; kind: "computed_backfill"; after: string };

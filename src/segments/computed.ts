@@ -11,9 +11,9 @@
  *   for the year before the newest event: older days would add under 0.03% of their weight;
  * - favourite category and brand: product views count 1, cart adds 2, purchases 3.
  */
-import type { Json, StoredEvent } from "../events/types";
-import { productsOfEvent } from "../sessions/state";
-import { addCounts, maxOf, minOf, numberOf } from "../values";
+import type { Json, StoredEvent } from "../model/events";
+import { productsOfEvent } from "../model/products";
+import { addCounts, maxOf, minOf, numberOf } from "../kernel/values";
 
 export interface ComputedState {
   orders: number;

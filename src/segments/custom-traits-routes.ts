@@ -10,7 +10,7 @@ import { requireKey } from "../http/auth";
 import { ApiError } from "../http/errors";
 import { ifMatchVersion, jsonBody, parseInput } from "../http/validation";
 import { saveVersioned } from "../http/versioned";
-import { isoOrNull } from "../time";
+import { isoOrNull } from "../kernel/time";
 import { CustomTraitDefinition, CustomTraitId } from "./custom-traits";
 import { deleteCustomTrait, getCustomTrait, listCustomTraits, saveCustomTrait, type StoredCustomTrait } from "./custom-traits-store";
 import { traitsReferencedBy } from "./definition";

@@ -9,7 +9,7 @@
  * (`computedTraits`) as of its last write, and segment rules compare them (`{ "computedTrait": … }`).
  */
 import { z } from "zod";
-import { PropertyFilter } from "../triggers/definition";
+import { PropertyFilter } from "../model/rules";
 import { aggregateSpec, type AggregateKind, type AggregateSpec } from "./aggregates";
 
 export const CustomTraitId = z.string().regex(/^[a-z0-9][a-z0-9_]{0,63}$/, "must be 1-64 lower-case letters, digits or _, starting with a letter or digit");

@@ -11,7 +11,7 @@
  * Comparisons share the grammar of trigger conditions (triggers/definition.ts).
  */
 import { z } from "zod";
-import { checkValueForOp, PropertyFilter } from "../triggers/definition";
+import { checkValueForOp, PropertyFilter } from "../model/rules";
 
 export const SegmentId = z
   .string()

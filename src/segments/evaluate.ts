@@ -7,7 +7,7 @@
  * except `not_exists` and `neq`, as trigger conditions do.
  */
 import type { ProfileState } from "../profiles/apply";
-import { compare, valueAt } from "../triggers/match";
+import { compare, valueAt } from "../model/rules";
 import { countAt, countSpec } from "./aggregates";
 import { engagementAt, favourite } from "./computed";
 import type { ComputedCondition, ComputedField, Rule, Segment } from "./definition";

@@ -7,7 +7,7 @@
  * found again after a crash between that write and their delivery to the customer's object, and
  * their event ids are a function of them, so delivering one twice starts one timer.
  */
-import type { StoredEvent } from "../events/types";
+import type { StoredEvent } from "../model/events";
 import type { Segment } from "./definition";
 
 /** Segment id → [1 = in it, 0 = left it, time of that transition in ms]. */

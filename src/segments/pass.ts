@@ -10,9 +10,9 @@
  * which writes them at the version read and sends their entries and exits to triggers. Retried
  * pages are idempotent; the run's progress counts each page once.
  */
-import { newId } from "../crypto";
+import { newId } from "../kernel/crypto";
 import type { ProfileState } from "../profiles/apply";
-import { log } from "../log";
+import { log } from "../kernel/log";
 import { reevaluateCustomers } from "../pipeline/process";
 import type { Aggregates } from "./aggregates";
 import { missingSpecs } from "./aggregates";

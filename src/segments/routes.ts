@@ -11,7 +11,7 @@ import { requireKey } from "../http/auth";
 import { ApiError } from "../http/errors";
 import { ifMatchVersion, jsonBody, parseInput } from "../http/validation";
 import { saveVersioned } from "../http/versioned";
-import { isoOrNull } from "../time";
+import { isoOrNull } from "../kernel/time";
 import { Rule, SegmentDefinition, SegmentId, traitsReferencedBy } from "./definition";
 import { listCustomTraits } from "./custom-traits-store";
 import { dryRun } from "./dry-run";

@@ -15,12 +15,12 @@
  *   trigger history (`absorb`), then clears it.
  */
 import { DurableObject } from "cloudflare:workers";
-import { readConfig } from "../config";
-import { sha256Hex } from "../crypto";
+import { readConfig } from "../model/config";
+import { sha256Hex } from "../kernel/crypto";
 import { database } from "../db/client";
 import type { DeliveryMessage } from "../delivery/message";
-import type { StoredEvent } from "../events/types";
-import { log } from "../log";
+import type { StoredEvent } from "../model/events";
+import { log } from "../kernel/log";
 import type { CustomerProfile } from "../profiles/document";
 import { writeSnapshot } from "../profiles/snapshot";
 import { loadEvents, loadProfile } from "../profiles/store";

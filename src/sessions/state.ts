@@ -7,24 +7,17 @@
  * Cart Viewed and Checkout Started (whose `products` replace the cart), Order Completed (empties it
  * and adds its `products` to the purchased list, which recommendations leave out).
  */
-import { firstOfEach, numberOf } from "../values";
-import type { Json, StoredEvent } from "../events/types";
+import { firstOfEach, numberOf, textOf } from "../kernel/values";
+import { productOf, productsOf, type Product } from "../model/products";
+import type { Json, StoredEvent } from "../model/events";
 import type { Session } from "../profiles/document";
-import { isoOrNull } from "../time";
+import { isoOrNull } from "../kernel/time";
 
 export type SessionView = Session;
 
-export interface Product {
-  productId: string;
-  sku?: string;
-  name?: string;
-  price?: number;
-  currency?: string;
-  category?: string;
-  brand?: string;
-  url?: string;
-  imageUrl?: string;
-}
+const str = textOf;
+const num = numberOf;
+
 export interface ViewedProduct extends Product {
   viewedAt: number;
 }
@@ -62,43 +55,6 @@ export const PURCHASES_MAX = 100;
 
 export const emptySession = (): SessionState => ({ current: null, sessionCount: 0, recentViews: [], cart: { items: [], updatedAt: null }, lastOrderAt: null, purchases: [], device: null, page: null, timeZone: null, seen: [] });
 
-const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined);
-const num = numberOf;
-
-/** A product from Segment e-commerce properties (`product_id` or `sku`), or null without an id. */
-export function productOf(p: Json | undefined): Product | null {
-  if (!p) return null;
-  const productId = str(p.product_id) ?? str(p.productId) ?? str(p.sku) ?? str(p.id);
-  if (!productId) return null;
-  const product: Product = { productId };
-  const fields: [keyof Product, unknown][] = [
-    ["sku", str(p.sku)],
-    ["name", str(p.name)],
-    ["price", num(p.price)],
-    ["currency", str(p.currency)],
-    ["category", str(p.category)],
-    ["brand", str(p.brand)],
-    ["url", str(p.url)],
-    ["imageUrl", str(p.image_url) ?? str(p.imageUrl)],
-  ];
-  for (const [k, v] of fields) if (v !== undefined) (product as unknown as Record<string, unknown>)[k] = v;
-  return product;
-}
-
-/**
- * The products an e-commerce event is about: the one of Product Viewed and Product Added, the
- * `products` of an Order Completed. (Popularity and computed traits count the same products.)
- */
-export function productsOfEvent(e: StoredEvent): Product[] {
-  if (e.event === "Order Completed") return productsOf(e.properties).map(([, p]) => p!);
-  if (e.event === "Product Viewed" || e.event === "Product Added") {
-    const p = productOf(e.properties);
-    return p ? [p] : [];
-  }
-  return [];
-}
-
-const productsOf = (p: Json | undefined) => (Array.isArray(p?.products) ? (p.products as Json[]).map((x) => [x, productOf(x)] as const).filter(([, x]) => x) : []);
 
 function applyCart(state: SessionState, e: StoredEvent, at: number): void {
   const items = state.cart.items;

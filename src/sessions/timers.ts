@@ -6,10 +6,10 @@
  * Both tables are WITHOUT ROWID: a text primary key on a rowid table is a second index, and
  * Durable Object storage bills every row written, index rows included.
  */
-import type { StoredEvent } from "../events/types";
+import type { StoredEvent } from "../model/events";
 import { durationMs, type Trigger } from "../triggers/definition";
 import { cancels, startKey } from "../triggers/match";
-import { productOf, type Product } from "./state";
+import { productOf, type Product } from "../model/products";
 
 export const TIMER_TABLES = `
 CREATE TABLE IF NOT EXISTS timers (

@@ -4,32 +4,10 @@
  * carries the violation record the pipeline keeps.
  */
 import type { OutputUnit, Validator } from "@cfworker/json-schema";
-import type { StoredEvent } from "../events/types";
+import type { StoredEvent } from "../model/events";
 import type { CompiledPlan } from "./compile";
 import type { Policy } from "./definition";
-
-export interface Violation {
-  /** Where in the event: `properties.price`, `traits.email`, `properties.products[0].sku`, `event`. */
-  path: string;
-  /** The JSON Schema keyword that failed (`type`, `required`, `format`…), or `unplanned`. */
-  rule: string;
-  message: string;
-}
-
-export type ViolationAction = "allowed" | "flagged" | "dropped" | "quarantined";
-
-/** What the pipeline records for an event that broke its plan (one row per event). */
-export interface ViolationRecord {
-  sourceId: string;
-  messageId: string;
-  receivedAt: string;
-  planId: string;
-  planVersion: number;
-  eventName: string;
-  action: ViolationAction;
-  unplanned: boolean;
-  violations: Violation[];
-}
+import type { Violation, ViolationAction, ViolationRecord } from "../model/events";
 
 export type Verdict = { outcome: "clean"; event: StoredEvent } | { outcome: "pass" | "quarantine"; event: StoredEvent; record: ViolationRecord };
 

@@ -3,9 +3,10 @@
  * source's plan. Events pass (maybe marked or trimmed) or go to the quarantine; every violation
  * travels in the pack for the pipeline to record.
  */
-import type { StoredEvent } from "../events/types";
+import type { StoredEvent } from "../model/events";
 import type { FieldError } from "../http/errors";
-import { checkEvent, type ViolationRecord } from "./check";
+import { checkEvent } from "./check";
+import type { ViolationRecord } from "../model/events";
 import { planFor } from "./plans-cache";
 
 export interface Governed {

@@ -4,8 +4,8 @@
  * A saved plan therefore applies everywhere within 30 s; in the isolate that saved it, at once.
  */
 import { isolateCache } from "../db/isolate-cache";
-import { isInternalSource } from "../events/types";
-import { describeError, log } from "../log";
+import { isInternalSource } from "../model/events";
+import { describeError, log } from "../kernel/log";
 import { compilePlan, type CompiledPlan } from "./compile";
 import { DEFAULT_SOURCE } from "./definition";
 import { listPlans } from "./store";

@@ -9,7 +9,7 @@ import { ApiError } from "../http/errors";
 import { ifMatchVersion, jsonBody, parseInput } from "../http/validation";
 import { saveVersioned } from "../http/versioned";
 import { validateOne } from "../ingest/accept";
-import { isoOrNull } from "../time";
+import { isoOrNull } from "../kernel/time";
 import { checkEvent } from "./check";
 import { compilePlan, schemaProblems } from "./compile";
 import { PlanId, TrackingPlan } from "./definition";

@@ -3,7 +3,7 @@
  * for admins. The counts are GROUP BYs over at most the retention window (30 days, like the
  * quarantine): an admin report, not a hot path.
  */
-import type { Violation, ViolationAction, ViolationRecord } from "./check";
+import type { Violation, ViolationAction, ViolationRecord } from "../model/events";
 
 export function violationStatements(d1: D1Database, records: readonly ViolationRecord[]): D1PreparedStatement[] {
   return records.map((r) =>

@@ -1,7 +1,7 @@
 /** Conditions a trigger puts on the customer's profile at the moment it fires. Pure. */
 import type { CustomerProfile } from "../profiles/document";
 import type { Condition } from "./definition";
-import { compare, valueAt } from "./match";
+import { compare, valueAt } from "../model/rules";
 
 /** The first condition the profile fails, described, or null when all hold. */
 export function failedCondition(conditions: readonly Condition[], profile: Pick<CustomerProfile, "traits" | "consent" | "email" | "phone" | "userId">): string | null {

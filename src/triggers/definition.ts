@@ -5,34 +5,7 @@
  */
 import { z } from "zod";
 import { privateHostReason } from "../http/outbound-url";
-
-/**
- * What each comparison needs as its `value`, checked when a rule is saved: a condition without the
- * value its operator compares with would match every profile (`eq` against nothing) or none, and
- * a typo must never put everyone in a segment and start triggers.
- */
-export function checkValueForOp(c: { op: string; value?: unknown }, ctx: z.RefinementCtx): void {
-  const issue = (message: string) => ctx.addIssue({ code: "custom", path: ["value"], message, input: c.value });
-  if (c.op === "exists" || c.op === "not_exists") {
-    if (c.value !== undefined) issue(`must be left out with op "${c.op}" (it compares with nothing)`);
-    return;
-  }
-  if (c.value === undefined) issue(`is required with op "${c.op}"`);
-  else if (c.op === "in" && (!Array.isArray(c.value) || c.value.length === 0)) issue(`must be a non-empty list with op "in"`);
-  else if (["gt", "gte", "lt", "lte"].includes(c.op) && !(typeof c.value === "number" || (typeof c.value === "string" && c.value.trim() !== "" && Number.isFinite(Number(c.value))))) {
-    issue(`must be a number with op "${c.op}"`);
-  }
-}
-
-/** A property comparison on the starting event, e.g. `{ "property": "price", "op": "gte", "value": 20 }`. */
-export const PropertyFilter = z
-  .object({
-    property: z.string().min(1).max(200).describe("Property name; dots reach into objects (`product.category`)"),
-    op: z.enum(["eq", "neq", "gt", "gte", "lt", "lte", "in", "exists", "contains"]),
-    value: z.unknown().optional(),
-  })
-  .superRefine(checkValueForOp);
-export type PropertyFilter = z.infer<typeof PropertyFilter>;
+import { checkValueForOp, PropertyFilter } from "../model/rules";
 
 /** What must hold on the customer's profile when the timer fires. */
 export const Condition = z.union([

@@ -2,45 +2,9 @@
  * Which events start or cancel a trigger's timers, and the item key they carry. Pure: takes
  * events and definitions, returns decisions; the Durable Object applies them to its timers.
  */
-import type { StoredEvent } from "../events/types";
-import { ANY_EVENT, startEvents, type PropertyFilter, type Trigger } from "./definition";
-
-/** A value reached by a dotted path (`product.category`) inside an object. */
-export function valueAt(source: unknown, path: string): unknown {
-  let value: unknown = source;
-  for (const part of path.split(".")) {
-    if (value === null || typeof value !== "object") return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  return value;
-}
-
-/** One comparison; the shared grammar of property filters and profile conditions. */
-export function compare(actual: unknown, op: PropertyFilter["op"] | "not_exists", expected: unknown): boolean {
-  switch (op) {
-    case "exists":
-      return actual !== undefined && actual !== null && actual !== "";
-    case "not_exists":
-      return actual === undefined || actual === null || actual === "";
-    case "eq":
-      return actual === expected;
-    case "neq":
-      return actual !== expected;
-    case "in":
-      return Array.isArray(expected) && expected.includes(actual);
-    case "contains":
-      if (Array.isArray(actual)) return actual.includes(expected);
-      return typeof actual === "string" && typeof expected === "string" && actual.includes(expected);
-    case "gt":
-    case "gte":
-    case "lt":
-    case "lte": {
-      const [a, b] = [Number(actual), Number(expected)];
-      if (actual === null || actual === undefined || Number.isNaN(a) || Number.isNaN(b)) return false;
-      return op === "gt" ? a > b : op === "gte" ? a >= b : op === "lt" ? a < b : a <= b;
-    }
-  }
-}
+import type { StoredEvent } from "../model/events";
+import { compare, valueAt } from "../model/rules";
+import { ANY_EVENT, startEvents, type Trigger } from "./definition";
 
 const isTrackOf = (e: StoredEvent, name: string) => e.type === "track" && e.event === name;
 

@@ -12,10 +12,10 @@ import { ifMatchVersion, jsonBody, parseInput } from "../http/validation";
 import { saveVersioned } from "../http/versioned";
 import { TriggerDefinition, TriggerId } from "./definition";
 import { outboundPolicy, requireOutboundUrl } from "../http/outbound-url";
-import { readConfig } from "../config";
+import { readConfig } from "../model/config";
 import { RECIPES } from "./recipes";
 import { deleteTrigger, getTrigger, listTriggers, listTriggerVersions, rollbackTrigger, saveTrigger, type StoredTrigger } from "./store";
-import { isoOrNull } from "../time";
+import { isoOrNull } from "../kernel/time";
 
 export const triggerView = (t: StoredTrigger) => ({ id: t.id, version: t.version, enabled: t.enabled, definition: t.definition, createdAt: isoOrNull(t.createdAt)!, updatedAt: isoOrNull(t.updatedAt)!, deletedAt: isoOrNull(t.deletedAt) });
 

@@ -20,7 +20,7 @@
  * Secrets are Worker secrets named here, never stored in D1; a comma in one means several (rotation).
  */
 import { z } from "zod";
-import { PropertyFilter } from "../../triggers/definition";
+import { PropertyFilter } from "../../model/rules";
 
 export const SourceId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "must be 1-64 lower-case letters, digits or -, starting with a letter or digit");
 

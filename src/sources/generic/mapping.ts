@@ -1,6 +1,6 @@
 /** A generic source's items as Rapport events, by the source's declared mappings. Pure. */
-import type { Json, StoredEvent } from "../../events/types";
-import { compare, valueAt } from "../../triggers/match";
+import type { Json, StoredEvent } from "../../model/events";
+import { compare, valueAt } from "../../model/rules";
 import type { SourceDefinition, Value } from "./definition";
 
 type Mapped = { event: StoredEvent } | { unmappable: string };

@@ -4,7 +4,7 @@
  * named by the source; a comma-separated value holds several (a rotation). Every secret is tried,
  * each compared in constant time.
  */
-import { hmacSha256, matchesAnySecret } from "../../crypto";
+import { hmacSha256, matchesAnySecret } from "../../kernel/crypto";
 import type { SourceDefinition } from "./definition";
 
 function secretsOf(env: Env, names: readonly string[]): string[] {

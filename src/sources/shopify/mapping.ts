@@ -13,7 +13,7 @@
  * Shopify customer and the same person on the storefront tag (once identified by email) are one
  * profile. Pure.
  */
-import type { Json, StoredEvent } from "../../events/types";
+import type { Json, StoredEvent } from "../../model/events";
 import type { CatalogProduct } from "../../catalog/schemas";
 
 export const SHOPIFY_TOPICS = ["orders/create", "orders/paid", "checkouts/create", "checkouts/update", "customers/create", "customers/update", "products/update"] as const;

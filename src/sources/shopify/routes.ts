@@ -7,16 +7,16 @@
  * webhook count once.
  */
 import type { App } from "../../app";
-import { readConfig } from "../../config";
-import { sha256Hex } from "../../crypto";
+import { readConfig } from "../../model/config";
+import { sha256Hex } from "../../kernel/crypto";
 import { CatalogProduct } from "../../catalog/schemas";
 import { applyCatalogUpdate } from "../../catalog/update";
-import type { Json } from "../../events/types";
+import type { Json } from "../../model/events";
 import { ApiError } from "../../http/errors";
 import { readBodyBytes } from "../../http/body";
 import { fieldErrors, fieldPath } from "../../http/validation";
-import { MAX_NESTING_DEPTH, tooDeepAt } from "../../events/depth";
-import { parseJsonExact } from "../../events/exact-json";
+import { MAX_NESTING_DEPTH, tooDeepAt } from "../../model/depth";
+import { parseJsonExact } from "../../model/exact-json";
 import { enqueue, rejection } from "../../ingest/accept";
 import { mapShopifyWebhook } from "./mapping";
 import { verifyShopifySignature } from "./signature";

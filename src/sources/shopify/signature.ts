@@ -3,7 +3,7 @@
  * body with the app's secret. Every configured secret is tried (a rotation keeps the old one a
  * while), each compared in constant time.
  */
-import { hmacSha256, matchesAnySecret } from "../../crypto";
+import { hmacSha256, matchesAnySecret } from "../../kernel/crypto";
 
 export const shopifySignature = (secret: string, body: ArrayBuffer | Uint8Array) => hmacSha256(secret, body, "base64");
 

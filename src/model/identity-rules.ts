@@ -3,7 +3,7 @@
  * kinds decide the survivor of a merge. Configured in wrangler.toml (`IDENTITY_LIMITS`,
  * `IDENTITY_PRIORITY`) and checked at the boundary.
  */
-import { IDENTITY_KINDS, type Identity, type IdentityKind } from "./keys";
+import { IDENTITY_KINDS, type Identity, type IdentityKind } from "./identity";
 
 export interface IdentityRules {
   /** Most distinct values of a kind per profile; a kind not listed is unlimited. */

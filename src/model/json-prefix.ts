@@ -4,7 +4,7 @@
  * aside: `JSON.stringify` recurses and throws on a value nested a few thousand levels deep, and
  * serializes a 500 KB batch whole only to cut it to 32 KB.
  */
-import { byteLength } from "../crypto";
+import { byteLength } from "../kernel/crypto";
 
 export interface JsonPrefix {
   text: string;

@@ -13,6 +13,9 @@ export function numberOf(v: unknown): number | undefined {
   return undefined;
 }
 
+/** A non-empty string, or a number as text; undefined otherwise (ids and names in properties). */
+export const textOf = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined);
+
 export const minOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
 export const maxOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
 

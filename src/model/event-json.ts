@@ -4,7 +4,7 @@
  * both saves about 4 ms of CPU per 1,000 events (measured in Node on the bench's workload). Events
  * are not changed once decoded from their pack, so the text stays theirs.
  */
-import type { StoredEvent } from "./types";
+import type { StoredEvent } from "./events";
 
 const texts = new WeakMap<StoredEvent, string>();
 

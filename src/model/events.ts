@@ -1,5 +1,3 @@
-import type { ViolationRecord } from "../tracking/check";
-
 /**
  * The event model shared by ingest (producer) and the pipeline (consumer): what travels on the
  * Queue and what is stored in packed event chunks.
@@ -61,4 +59,27 @@ export interface EventPack {
   rejected: RejectedMessage[];
   /** Events that broke their source's tracking plan (tracking/check.ts), to record. */
   violations?: ViolationRecord[];
+}
+
+export interface Violation {
+  /** Where in the event: `properties.price`, `traits.email`, `properties.products[0].sku`, `event`. */
+  path: string;
+  /** The JSON Schema keyword that failed (`type`, `required`, `format`…), or `unplanned`. */
+  rule: string;
+  message: string;
+}
+
+export type ViolationAction = "allowed" | "flagged" | "dropped" | "quarantined";
+
+/** What the pipeline records for an event that broke its plan (one row per event). */
+export interface ViolationRecord {
+  sourceId: string;
+  messageId: string;
+  receivedAt: string;
+  planId: string;
+  planVersion: number;
+  eventName: string;
+  action: ViolationAction;
+  unplanned: boolean;
+  violations: Violation[];
 }

@@ -3,7 +3,7 @@
  * mistyped value fails with a clear message instead of a NaN deep in the pipeline.
  */
 import { z } from "zod";
-import { parseLimits, parsePriority, type IdentityRules } from "./identity/rules";
+import { parseLimits, parsePriority, type IdentityRules } from "./identity-rules";
 
 function parseVar<T>(name: string, parse: () => T): T {
   try {
