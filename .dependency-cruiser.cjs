@@ -18,13 +18,14 @@ const LAYERS = [
   ["db", "^src/db/"],
   // Capabilities: a pure core and one store each, in the order they may import each other.
   ["keys", "^src/keys/"],
+  // Data quality: tracking plans, their violations, the quarantine of refused messages.
+  ["tracking", "^src/tracking/"],
   ["identity", "^src/identity/"],
   ["profiles", "^src/profiles/"],
   ["models", "^src/models/"],
   ["segments", "^src/segments/"],
   ["triggers", "^src/triggers/"],
   ["catalog", "^src/catalog/"],
-  ["tracking", "^src/tracking/"],
   ["enrichment", "^src/enrichment/"],
   ["content", "^src/content/"],
   ["ingest and queues", "^src/(ingest|queues|sources)/"],

@@ -29,16 +29,17 @@
  *   - content/    Liquid content blocks: /v1/blocks (admin keys), /preview (page);
  *                 /v1/content/{block}.{html,json,svg,png} and /v1/r/{block}/{slot} for emails
  *                 (signed per customer: no key)
- * Queues:
- *   - rapport-events*           → pipeline/consumer: dedupe, identity, profile, then each
+ * Queues (exact names from queues/names.ts: `rapport-<role>` + QUEUE_SUFFIX; messages checked
+ * against their zod schema, undecodable ones kept as dead letters with the reason):
+ *   - rapport-events            → pipeline/consumer: dedupe, identity, profile, then each
  *                                 customer's CustomerSession; every batch archived to R2 (archive/)
- *   - rapport-events-dlq*       → pipeline/dead-letters: store for inspection and replay
- *   - rapport-deliveries*       → delivery/consumer: signed webhooks to ESPs, delivery log
- *   - rapport-deliveries-dlq*   → delivery/consumer: mark dead, for replay
- *   - rapport-jobs*             → jobs/consumer: catalog changes fanned out to viewers' sessions,
- *                                 computed-traits backfill, segment evaluation passes, archive replays,
- *                                 enrichment lookups
- *   - rapport-jobs-dlq*         → pipeline/dead-letters: store for inspection and replay
+ *   - rapport-events-dlq        → queues/dead-letters: store for inspection and replay
+ *   - rapport-deliveries        → delivery/consumer: signed webhooks to ESPs, delivery log
+ *   - rapport-deliveries-dlq    → delivery/consumer: mark dead, for replay
+ *   - rapport-jobs              → jobs/consumer (model/jobs.ts): catalog changes fanned out to viewers'
+ *                                 sessions, computed-traits backfill, segment evaluation passes,
+ *                                 archive replays and scrubs, enrichment lookups
+ *   - rapport-jobs-dlq          → queues/dead-letters: store for inspection and replay
  * Durable Objects:
  *   - sessions/CustomerSession  one per customer: live session, trigger timers (one alarm),
  *                               outbox of fired triggers, ordered KV snapshot writes
@@ -57,7 +58,8 @@ import { log } from "./kernel/log";
 import { runRetention } from "./maintenance/retention";
 import { registerDocsRoutes } from "./openapi/routes";
 import { consumeEvents } from "./pipeline/consumer";
-import { consumeDeadLetters } from "./pipeline/dead-letters";
+import { consumeDeadLetters } from "./queues/dead-letters";
+import { queueRoles, roleOfQueue, type QueueRole } from "./queues/names";
 import { scanDuplicates } from "./identity/duplicate-scan";
 import { registerPrivacyRoutes } from "./privacy/routes";
 import { registerProfileRoutes } from "./profiles/routes";
@@ -114,23 +116,22 @@ export function rapportApp() {
 
 const app = rapportApp();
 
-const isJobQueue = (queue: string) => queue.startsWith("rapport-jobs");
-
-/** Queue names carry an environment suffix (`rapport-events-staging`); the DLQs' have `-dlq`. */
-export const isDeadLetterQueue = (queue: string) => queue.startsWith("rapport-events-dlq");
-const isDeliveryQueue = (queue: string) => queue.startsWith("rapport-deliveries");
-const isDeadDeliveryQueue = (queue: string) => queue.startsWith("rapport-deliveries-dlq");
-const isDeadJobQueue = (queue: string) => queue.startsWith("rapport-jobs-dlq");
+/** What consumes each queue of this deployment (names: queues/names.ts, declared in wrangler.toml). */
+const consumers: Record<QueueRole, (batch: MessageBatch<unknown>, env: Env) => Promise<void>> = {
+  events: consumeEvents,
+  "events-dlq": consumeDeadLetters,
+  deliveries: consumeDeliveries,
+  "deliveries-dlq": consumeDeadDeliveries,
+  jobs: consumeJobs,
+  "jobs-dlq": consumeDeadLetters,
+};
 
 export default {
   fetch: app.fetch,
   async queue(batch, env) {
-    if (isDeadLetterQueue(batch.queue) || isDeadJobQueue(batch.queue)) return consumeDeadLetters(batch, env);
-    if (batch.queue.startsWith("rapport-events")) return consumeEvents(batch, env);
-    if (isDeadDeliveryQueue(batch.queue)) return consumeDeadDeliveries(batch, env);
-    if (isDeliveryQueue(batch.queue)) return consumeDeliveries(batch, env);
-    if (isJobQueue(batch.queue)) return consumeJobs(batch, env);
-    log("error", "queue.unknown", { queue: batch.queue });
+    const role = roleOfQueue(env, batch.queue);
+    if (role) return consumers[role](batch, env);
+    log("error", "queue.unknown", { queue: batch.queue, known: [...queueRoles(env).keys()] });
     batch.retryAll();
   },
   async scheduled(controller, env, ctx) {

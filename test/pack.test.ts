@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { EventPack, StoredEvent } from "../src/model/events";
 import { MAX_PACK_BYTES } from "../src/ingest/limits";
 import { groupForSend, packEvents } from "../src/ingest/pack";
-import { decodePack } from "../src/pipeline/pack-decode";
+import { decodePack } from "../src/queues/pack-decode";
 import type { ViolationRecord } from "../src/model/events";
 
 const event = (i: number, padding: string): StoredEvent => ({ messageId: `m${i}`, type: "track", event: "E", userId: "u", properties: { padding, note: "é ✓" }, timestamp: "2026-01-01T00:00:00.000Z", receivedAt: "2026-01-01T00:00:00.000Z", sourceId: "key" });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_RETRY_DELAY_SECONDS, retryDelaySeconds } from "../src/pipeline/retry";
+import { MAX_RETRY_DELAY_SECONDS, retryDelaySeconds } from "../src/queues/retry";
 
 describe("retry backoff", () => {
   it("doubles from the base delay per attempt", () => {

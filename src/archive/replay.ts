@@ -12,17 +12,11 @@ import { newId } from "../kernel/crypto";
 import { groupForSend, packEvents } from "../ingest/pack";
 import { log } from "../kernel/log";
 import { dayPrefix, gunzipLines } from "./writer";
+import type { ReplayJob } from "../model/jobs";
 
 export const REPLAY_SOURCE = "archive-replay";
 const OBJECTS_PER_JOB = 20;
 const DAY_MS = 86_400_000;
-
-export type ReplayJob = { v: 1; kind: "archive_replay"; replayId: string; day: string; cursor: string };
-
-export function isReplayJob(body: unknown): body is ReplayJob {
-  const j = body as ReplayJob | null;
-  return typeof j === "object" && j !== null && j.v === 1 && j.kind === "archive_replay" && typeof j.replayId === "string" && typeof j.day === "string" && typeof j.cursor === "string";
-}
 
 const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
 

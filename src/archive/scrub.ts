@@ -17,23 +17,13 @@ import { eventJson } from "../model/event-json";
 import { lookupKeysOf } from "../identity/keys";
 import { log } from "../kernel/log";
 import { dayPrefix, gunzipLines, gzip } from "./writer";
+import type { LegacyScrubJob, ScrubJob } from "../model/jobs";
 
 const OBJECTS_PER_JOB = 20;
 const DAY_MS = 86_400_000;
 /** A running scrub that has not moved for this long is taken up again by the daily cron. */
 export const SCRUB_STALL_MS = 15 * 60_000;
 const DONE = "\u0000done";
-
-export type ScrubJob = { v: 2; kind: "archive_scrub"; scrubId: string };
-/** The job of versions before the progress row: it carried everything. Still taken, once, on upgrade. */
-type LegacyScrubJob = { v: 1; kind: "archive_scrub"; customerId: string; keys: string[]; day: string; toDay: string; cursor: string };
-
-export function isScrubJob(body: unknown): body is ScrubJob | LegacyScrubJob {
-  const j = body as { v?: unknown; kind?: unknown; scrubId?: unknown; keys?: unknown; day?: unknown; toDay?: unknown; cursor?: unknown } | null;
-  if (typeof j !== "object" || j === null || j.kind !== "archive_scrub") return false;
-  if (j.v === 2) return typeof j.scrubId === "string";
-  return j.v === 1 && Array.isArray(j.keys) && typeof j.day === "string" && typeof j.toDay === "string" && typeof j.cursor === "string";
-}
 
 const dayOf = (at: number) => new Date(at).toISOString().slice(0, 10);
 const nextDay = (day: string) => dayOf(Date.parse(`${day}T00:00:00Z`) + DAY_MS);

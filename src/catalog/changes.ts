@@ -3,12 +3,12 @@
  * back in stock. Pure. Each change becomes a `Price Dropped` or `Back In Stock` event for every
  * customer who viewed the product recently, and triggers start on those like on any event.
  */
+import { CATALOG_CHANGE_EVENTS } from "../model/jobs";
 import type { CatalogProduct } from "./schemas";
 
-export const PRICE_DROPPED = "Price Dropped";
-export const BACK_IN_STOCK = "Back In Stock";
+export const [PRICE_DROPPED, BACK_IN_STOCK] = CATALOG_CHANGE_EVENTS;
 /** The events catalog changes produce; a trigger starting on one makes the pipeline record views. */
-export const CATALOG_EVENTS: readonly string[] = [PRICE_DROPPED, BACK_IN_STOCK];
+export const CATALOG_EVENTS: readonly string[] = CATALOG_CHANGE_EVENTS;
 
 export interface StoredProduct {
   id: string;

@@ -17,23 +17,11 @@ import { sessionStub } from "../sessions/stub";
 import { concerns } from "../triggers/match";
 import { activeTriggers } from "../triggers/store";
 import { database } from "../db/client";
-import type { CatalogChange } from "./changes";
+import type { CatalogJob, TimedChange } from "../model/jobs";
 import { viewersOf } from "./store";
 
 const PAGE = 1_000;
 const NOTIFY_GROUP = 100;
-
-export interface TimedChange extends CatalogChange {
-  /** When the catalog changed (ms): the time of the events it produces. */
-  at: number;
-}
-
-export type CatalogJob = { v: 1; kind: "catalog_fanout"; change: TimedChange; after: string } | { v: 1; kind: "catalog_notify"; change: TimedChange; customerIds: string[] };
-
-export function isCatalogJob(body: unknown): body is CatalogJob {
-  const j = body as CatalogJob | null;
-  return typeof j === "object" && j !== null && j.v === 1 && (j.kind === "catalog_fanout" || j.kind === "catalog_notify") && typeof j.change?.productId === "string";
-}
 
 /** The event a catalog change is for one customer. */
 export function changeEvent(change: TimedChange): StoredEvent {

@@ -4,7 +4,7 @@
  */
 import { log } from "../kernel/log";
 import { catalogChanges, type CatalogChange } from "./changes";
-import type { CatalogJob } from "./fanout";
+import type { CatalogJob } from "../model/jobs";
 import { forgetCatalogCache } from "./read-cache";
 import type { CatalogProduct } from "./schemas";
 import { loadProducts, upsertProductStatements } from "./store";

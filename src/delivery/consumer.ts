@@ -11,11 +11,11 @@ import { checkOutboundUrl, outboundPolicy } from "../http/outbound-url";
 import { readConfig } from "../model/config";
 import { database } from "../db/client";
 import { describeError, log } from "../kernel/log";
-import { decodeOrSetAside } from "../pipeline/dead-letters";
-import { MAX_RETRY_DELAY_SECONDS, retryDelaySeconds } from "../pipeline/retry";
+import { decodeOrSetAside } from "../queues/dead-letters";
+import { MAX_RETRY_DELAY_SECONDS, retryDelaySeconds } from "../queues/retry";
 import { contentToken } from "../content/links";
 import { authorization, formatBody } from "./formats";
-import { isDeliveryMessage, type DeliveryMessage, type TriggerFiredPayload } from "./message";
+import { DeliveryMessageSchema, type DeliveryMessage, type TriggerFiredPayload } from "../queues/delivery-message";
 import { SIGNATURE_HEADER, signatureHeader } from "./signature";
 import { deliveryStatus, FINAL_STATUSES, recordAttempt, type AttemptRecord } from "./store";
 
@@ -80,7 +80,7 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env):
   const base = readConfig(env).retryBaseDelaySeconds;
   await Promise.all(
     batch.messages.map(async (message) => {
-      const m = await decodeOrSetAside(env, batch.queue, message, isDeliveryMessage);
+      const m = await decodeOrSetAside(env, batch.queue, message, DeliveryMessageSchema, "a delivery message of version 1");
       if (!m) return;
       try {
         const status = await deliveryStatus(db, m.deliveryId);
@@ -107,7 +107,7 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env):
 export async function consumeDeadDeliveries(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const db = database(env.DB);
   for (const message of batch.messages) {
-    const m = await decodeOrSetAside(env, batch.queue, message, isDeliveryMessage);
+    const m = await decodeOrSetAside(env, batch.queue, message, DeliveryMessageSchema, "a delivery message of version 1");
     if (!m) continue;
     if ((await deliveryStatus(db, m.deliveryId)) !== "delivered") {
       await recordAttempt(db, m, { status: "dead", statusCode: null, error: "retries exhausted before any attempt was logged", attempts: 0 });

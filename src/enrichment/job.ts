@@ -18,27 +18,13 @@ import { log } from "../kernel/log";
 import { readConfig } from "../model/config";
 import { enricherSource, enricherSourceId } from "./definition";
 import { lookup, type LookupResult } from "./lookup";
-import type { EnrichItem } from "./request";
+import type { EnrichItem, EnrichJob } from "../model/jobs";
 import { getEnricher, listEnrichers, type StoredEnricher } from "./store";
-
-export interface EnrichJob {
-  v: 1;
-  kind: "enrich";
-  enricherId: string;
-  items: EnrichItem[];
-  /** 1 for the first try of these items; failed lookups come back with the next. */
-  attempt: number;
-}
 
 export const MAX_ATTEMPTS = 6;
 const LOOKUPS_IN_FLIGHT = 6;
 /** Queue messages are at most 128 KB: items travel in jobs of this many. */
 export const ITEMS_PER_JOB = 400;
-
-export function isEnrichJob(body: unknown): body is EnrichJob {
-  const j = body as EnrichJob | null;
-  return typeof j === "object" && j !== null && j.v === 1 && j.kind === "enrich" && typeof j.enricherId === "string" && Array.isArray(j.items) && typeof j.attempt === "number";
-}
 
 export function enrichJobs(enricherId: string, items: readonly EnrichItem[], attempt = 1): EnrichJob[] {
   const jobs: EnrichJob[] = [];

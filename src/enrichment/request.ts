@@ -8,20 +8,12 @@ import freeEmailDomains from "email-providers/all.json";
 import type { Identity } from "../model/identity";
 import type { ProfileState } from "../profiles/apply";
 import type { StoredEnricher } from "./store";
+import type { EnrichItem } from "../model/jobs";
 
 const DAY_MS = 86_400_000;
 // ~8,800 free mail domains (gmail.com, outlook.com, web.de…), from email-providers: no company
 // behind them.
 const FREE_EMAIL = new Set<string>(freeEmailDomains);
-
-export interface EnrichItem {
-  customerId: string;
-  /** What is looked up: the email domain, or the email. */
-  key: string;
-  /** How the answer finds the customer again: its userId, else its email. */
-  userId?: string;
-  email?: string;
-}
 
 export interface CandidateProfile {
   customerId: string;

@@ -3,6 +3,7 @@
  * mapping from code to status and title. Every body carries the request id.
  */
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { FieldError } from "../model/events";
 
 export const ERROR_CODES = {
   bad_request: { status: 400, title: "Bad request" },
@@ -21,14 +22,6 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** A field-level complaint: `field` is a dotted path into the request body (`batch[3].event`). */
-export interface FieldError {
-  field: string;
-  message: string;
-  /** For template errors: where in the field's text (1-based). */
-  line?: number;
-  column?: number;
-}
 
 export class ApiError extends Error {
   constructor(

@@ -3,7 +3,8 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import { MISSING } from "./zod-messages";
 import type { AppEnv } from "./context";
-import { ApiError, type FieldError } from "./errors";
+import { ApiError } from "./errors";
+import type { FieldError } from "../model/events";
 import { readBodyText } from "./body";
 import { tooDeepAt } from "../model/depth";
 

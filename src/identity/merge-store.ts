@@ -7,7 +7,7 @@ import type { Database } from "../db/client";
 import { identityRefusals, mergeBlocks, merges } from "../db/schema";
 import type { StoredEvent } from "../model/events";
 import type { StoredProfile } from "../profiles/store";
-import { quarantineStatements } from "../pipeline/quarantine";
+import { quarantineStatements } from "../tracking/quarantine";
 import { forgetMembershipStatements } from "../segments/members-store";
 import type { Refusal } from "./resolve";
 

@@ -1,36 +1,49 @@
 /**
  * The jobs queue: background work fanned out in bounded pieces: catalog changes to the customers
  * who viewed a product, the computed-traits backfill, segment evaluation passes, archive replays
- * and erasures, third-party enrichment lookups. Each message is one job, retried with backoff on failure,
- * and after its retries kept in the dead-letter store for inspection and replay.
+ * and erasures, third-party enrichment lookups. Each message is one job (`model/jobs.ts`), checked
+ * against its schema, retried with backoff on failure, and after its retries kept in the
+ * dead-letter store for inspection and replay.
  */
-import { isCatalogJob, runCatalogJob, type CatalogJob } from "../catalog/fanout";
-import { isBackfillJob, runBackfillJob, type BackfillJob } from "../segments/backfill";
-import { isPassJob, runPassJob, type PassJob } from "../segments/pass";
-import { isReplayJob, runReplayJob, type ReplayJob } from "../archive/replay";
-import { isScrubJob, runScrubJob, type ScrubJob } from "../archive/scrub";
-import { isEnrichJob, runEnrichJob, type EnrichJob } from "../enrichment/job";
+import { runCatalogJob } from "../catalog/fanout";
+import { runBackfillJob } from "../segments/backfill";
+import { runPassJob } from "../segments/pass";
+import { runReplayJob } from "../archive/replay";
+import { runScrubJob } from "../archive/scrub";
+import { runEnrichJob } from "../enrichment/job";
 import { readConfig } from "../model/config";
+import { Job } from "../model/jobs";
 import { describeError, log } from "../kernel/log";
-import { decodeOrSetAside } from "../pipeline/dead-letters";
-import { retryDelaySeconds } from "../pipeline/retry";
+import { decodeOrSetAside } from "../queues/dead-letters";
+import { retryDelaySeconds } from "../queues/retry";
 
-const isJob = (body: unknown): body is CatalogJob | BackfillJob | PassJob | ReplayJob | ScrubJob | EnrichJob =>
-  isCatalogJob(body) || isBackfillJob(body) || isPassJob(body) || isReplayJob(body) || isScrubJob(body) || isEnrichJob(body);
+/** Each kind of job and what runs it: a new kind fails the type check until it has a handler. */
+async function runJob(env: Env, job: Job): Promise<unknown> {
+  switch (job.kind) {
+    case "catalog_fanout":
+    case "catalog_notify":
+      return runCatalogJob(env, job);
+    case "computed_backfill":
+      return runBackfillJob(env, job);
+    case "segment_pass":
+      return runPassJob(env, job);
+    case "archive_replay":
+      return runReplayJob(env, job);
+    case "archive_scrub":
+      return runScrubJob(env, job);
+    case "enrich":
+      return runEnrichJob(env, job);
+  }
+}
 
 export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const base = readConfig(env).retryBaseDelaySeconds;
   await Promise.all(
     batch.messages.map(async (message) => {
-      const job = await decodeOrSetAside(env, batch.queue, message, isJob);
+      const job = await decodeOrSetAside(env, batch.queue, message, Job, "a job this version knows");
       if (!job) return;
       try {
-        if (isBackfillJob(job)) await runBackfillJob(env, job);
-        else if (isPassJob(job)) await runPassJob(env, job);
-        else if (isReplayJob(job)) await runReplayJob(env, job);
-        else if (isScrubJob(job)) await runScrubJob(env, job);
-        else if (isEnrichJob(job)) await runEnrichJob(env, job);
-        else await runCatalogJob(env, job);
+        await runJob(env, job);
         message.ack();
       } catch (err) {
         log("error", "job.failed", { kind: job.kind, attempts: message.attempts, ...describeError(err) });

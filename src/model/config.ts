@@ -15,6 +15,7 @@ function parseVar<T>(name: string, parse: () => T): T {
 
 const ConfigSchema = z.object({
   ENVIRONMENT: z.string().default("local"),
+  QUEUE_SUFFIX: z.string().regex(/^(-[a-z0-9-]+)?$/, "must be empty or like -production").default(""),
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   RETRY_BASE_DELAY_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
   IDENTITY_LIMITS: z.string().default("user_id=1"),
@@ -42,6 +43,8 @@ const ConfigSchema = z.object({
 
 export type Config = {
   environment: string;
+  /** Ends the name of each queue of this deployment: `rapport-events` + `-production` (src/queues/names.ts). */
+  queueSuffix: string;
   eventRetentionDays: number;
   retryBaseDelaySeconds: number;
   /** Per-kind limits of identifiers per profile, and the priority that picks merge survivors. */
@@ -93,6 +96,7 @@ export function readConfig(env: Env): Config {
   }
   const config: Config = {
     environment: parsed.data.ENVIRONMENT,
+    queueSuffix: parsed.data.QUEUE_SUFFIX,
     eventRetentionDays: parsed.data.EVENT_RETENTION_DAYS,
     retryBaseDelaySeconds: parsed.data.RETRY_BASE_DELAY_SECONDS,
     defaultPhoneCountry: parsed.data.DEFAULT_PHONE_COUNTRY || undefined,

@@ -39,12 +39,21 @@ export interface StoredEvent {
 export const INTERNAL_SOURCE_PREFIX = "rapport-";
 export const isInternalSource = (sourceId: string) => sourceId.startsWith(INTERNAL_SOURCE_PREFIX);
 
+/** A field-level complaint: `field` is a dotted path into the request body (`batch[3].event`). */
+export interface FieldError {
+  field: string;
+  message: string;
+  /** For template errors: where in the field's text (1-based). */
+  line?: number;
+  column?: number;
+}
+
 /** A message refused at ingest, kept with its reason so nothing is lost silently. */
 export interface RejectedMessage {
   id: string;
   endpoint: string;
   reason: string;
-  errors: { field: string; message: string }[];
+  errors: FieldError[];
   raw: string;
   truncated: boolean;
 }

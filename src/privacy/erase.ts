@@ -17,7 +17,7 @@ import { log } from "../kernel/log";
 import { toDocument, type CustomerProfile } from "../profiles/document";
 import { identityKey, snapshotKey } from "../profiles/snapshot";
 import { loadEvents, loadProfile } from "../profiles/store";
-import { scrubDeadLetters } from "../pipeline/dead-letters";
+import { scrubDeadLetters } from "../queues/dead-letters";
 import { sessionStub } from "../sessions/stub";
 import { readConfig } from "../model/config";
 import { ApiError } from "../http/errors";

@@ -9,15 +9,9 @@
  */
 import { log } from "../kernel/log";
 import { reevaluateCustomers } from "../pipeline/process";
-
-export type BackfillJob = { v: 1; kind: "computed_backfill"; after: string };
+import type { BackfillJob } from "../model/jobs";
 
 export const PAGE = 100;
-
-export function isBackfillJob(body: unknown): body is BackfillJob {
-  const j = body as BackfillJob | null;
-  return typeof j === "object" && j !== null && j.v === 1 && j.kind === "computed_backfill" && typeof j.after === "string";
-}
 
 /** Is any profile waiting for its computed traits? (The scan stops at the first; the cron asks daily.) */
 export async function backfillNeeded(env: Env): Promise<boolean> {

@@ -23,8 +23,7 @@ import { nextMembership, sameMembership, type Membership } from "./membership";
 import { segmentRules } from "./rules";
 import { refreshRfmThresholds } from "./rfm";
 import { scoresOf } from "../models/scores";
-
-export type PassJob = { v: 1; kind: "segment_pass"; runId: string; after: string };
+import type { PassJob } from "../model/jobs";
 
 /** The cron of the daily pass (wrangler.toml); the other cron runs maintenance. */
 export const SEGMENT_PASS_CRON = "7 0 * * *";
@@ -38,11 +37,6 @@ export const PASS_PAGE = 500;
 const JOB_BUDGET_MS = 10_000;
 /** Profiles that changed are committed this many at a time (one D1 transaction each). */
 const COMMIT_GROUP = 100;
-
-export function isPassJob(body: unknown): body is PassJob {
-  const j = body as PassJob | null;
-  return typeof j === "object" && j !== null && j.v === 1 && j.kind === "segment_pass" && typeof j.runId === "string" && typeof j.after === "string";
-}
 
 export async function startPass(env: Env, reason: string, now = Date.now()): Promise<string> {
   const runId = newId("run", now);

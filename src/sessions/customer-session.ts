@@ -18,7 +18,7 @@ import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../model/config";
 import { sha256Hex } from "../kernel/crypto";
 import { database } from "../db/client";
-import type { DeliveryMessage } from "../delivery/message";
+import type { DeliveryMessage } from "../queues/delivery-message";
 import type { StoredEvent } from "../model/events";
 import { log } from "../kernel/log";
 import type { CustomerProfile } from "../profiles/document";

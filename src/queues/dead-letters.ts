@@ -4,12 +4,14 @@
  * the admin API lists them and replays them onto the event queue. Replaying is safe: events are
  * deduplicated by messageId, so a replayed pack changes each profile at most once.
  */
+import type { z } from "zod";
 import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import { database, type Database } from "../db/client";
 import { deadLetters, packFailures } from "../db/schema";
 import { log } from "../kernel/log";
 import { readConfig } from "../model/config";
 import { identitiesOf } from "../identity/keys";
+import { roleOfQueue } from "./names";
 import { bodyValue, decodePack } from "./pack-decode";
 import { jsonPrefix } from "../model/json-prefix";
 import { MAX_PROCESSABLE_DEPTH, tooDeepAt } from "../model/depth";
@@ -37,19 +39,26 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
  * The body of a queue message if it is what the consumer expects; otherwise the message is kept
  * as an undecodable dead letter, acknowledged (retrying cannot fix it), and null is returned.
  */
-export async function decodeOrSetAside<T>(env: Env, queue: string, message: Message<unknown>, is: (body: unknown) => body is T): Promise<T | null> {
-  const body = bodyValue(message.body);
-  if (is(body)) return body;
-  await recordUndecodable(env, queue, message);
+export async function decodeOrSetAside<T>(env: Env, queue: string, message: Message<unknown>, schema: z.ZodType<T>, what: string): Promise<T | null> {
+  const result = schema.safeParse(bodyValue(message.body));
+  if (result.success) return result.data;
+  await recordUndecodable(env, queue, message, `undecodable: not ${what} (${firstIssue(result.error)})`);
   message.ack();
   return null;
 }
 
+/** `payload.trigger.id: expected string`: where a body first differs from its schema. */
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "no detail";
+  return issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message;
+}
+
 /** A message the consumer could not even decode goes straight here, with that reason. */
-export async function recordUndecodable(env: Env, queue: string, message: Message<unknown>): Promise<void> {
+export async function recordUndecodable(env: Env, queue: string, message: Message<unknown>, reason = "undecodable: not an event pack of version 1"): Promise<void> {
   await database(env.DB)
     .insert(deadLetters)
-    .values({ id: message.id, queue, body: bodyText(message.body), attempts: message.attempts, lastError: "undecodable: not an event pack of version 1", receivedAt: Date.now() })
+    .values({ id: message.id, queue, body: bodyText(message.body), attempts: message.attempts, lastError: reason, receivedAt: Date.now() })
     .onConflictDoNothing();
   log("error", "pipeline.undecodable", { queue, messageId: message.id });
 }
@@ -119,8 +128,10 @@ export async function getDeadLetter(db: Database, id: string): Promise<DeadLette
 
 /** The queue a dead letter came from (`rapport-jobs-dlq-staging` → JOBS), where replay puts it back. */
 export function originQueue(env: Env, queue: string): Queue {
-  if (queue.startsWith("rapport-jobs")) return env.JOBS;
-  if (queue.startsWith("rapport-deliveries")) return env.DELIVERIES;
+  // A letter kept before QUEUE_SUFFIX changed has another deployment's name: its prefix still says which queue.
+  const role = roleOfQueue(env, queue) ?? queue.replace(/^rapport-/, "");
+  if (role.startsWith("jobs")) return env.JOBS;
+  if (role.startsWith("deliveries")) return env.DELIVERIES;
   return env.EVENTS;
 }
 

@@ -2,6 +2,7 @@
  * What travels on the outbound queue for one fired trigger, and the JSON body a webhook
  * destination receives (the `rapport` format; see formats.ts for the ESP shapes).
  */
+import { z } from "zod";
 import type { CustomerProfile } from "../profiles/document";
 import type { Product } from "../model/products";
 import type { TriggerDefinition } from "../triggers/definition";
@@ -27,7 +28,15 @@ export interface DeliveryMessage {
   payload: TriggerFiredPayload;
 }
 
-export function isDeliveryMessage(body: unknown): body is DeliveryMessage {
-  const m = body as DeliveryMessage | null;
-  return typeof m === "object" && m !== null && m.v === 1 && typeof m.deliveryId === "string" && typeof m.destination?.url === "string" && typeof m.payload === "object";
-}
+/**
+ * The deliveries queue's check of a body: the fields the consumer reads before anything else. The
+ * payload was built by the session object from a validated trigger and profile; what is checked here
+ * is that the body is this version's message at all.
+ */
+export const DeliveryMessageSchema: z.ZodType<DeliveryMessage> = z.looseObject({
+  v: z.literal(1),
+  deliveryId: z.string(),
+  customerId: z.string(),
+  destination: z.looseObject({ url: z.string() }),
+  payload: z.looseObject({ id: z.string(), type: z.literal("trigger.fired"), trigger: z.looseObject({ id: z.string() }), dueAt: z.string() }),
+}) as unknown as z.ZodType<DeliveryMessage>;

@@ -1,0 +1,28 @@
+/**
+ * The queues of a deployment by exact name, and what each one carries. Names are `rapport-<role>`
+ * plus the deployment's QUEUE_SUFFIX (`rapport-events-production`); wrangler.toml declares the
+ * same names. A message from a queue not in this table is a configuration error: it is retried,
+ * never guessed at (a prefix test let `rapport-events-dlq` be read as `rapport-events`).
+ */
+import { readConfig } from "../model/config";
+
+export const QUEUE_ROLES = ["events", "events-dlq", "deliveries", "deliveries-dlq", "jobs", "jobs-dlq"] as const;
+export type QueueRole = (typeof QUEUE_ROLES)[number];
+
+export const queueName = (role: QueueRole, suffix: string) => `rapport-${role}${suffix}`;
+
+const tables = new WeakMap<object, ReadonlyMap<string, QueueRole>>();
+
+/** Each queue name of this deployment and its role. */
+export function queueRoles(env: Env): ReadonlyMap<string, QueueRole> {
+  let table = tables.get(env);
+  if (!table) {
+    const { queueSuffix } = readConfig(env);
+    table = new Map(QUEUE_ROLES.map((role) => [queueName(role, queueSuffix), role]));
+    tables.set(env, table);
+  }
+  return table;
+}
+
+/** The role of a queue by its exact name, or undefined when this deployment has no such queue. */
+export const roleOfQueue = (env: Env, queue: string): QueueRole | undefined => queueRoles(env).get(queue);
