@@ -6,7 +6,8 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./http/context";
-import { ApiError, problemResponse, type ErrorCode } from "./http/errors";
+import { problemResponse } from "./http/errors";
+import { ApiError, type ErrorCode } from "./kernel/errors";
 import { describeError, log } from "./kernel/log";
 
 const STATUS_CODES: Record<number, ErrorCode> = { 400: "bad_request", 401: "unauthorized", 404: "not_found", 409: "conflict", 415: "unsupported_media_type" };

@@ -5,7 +5,7 @@ import { processEvents } from "../src/pipeline/process";
 import { dayPrefix, gunzipLines, gzip } from "../src/archive/writer";
 import { resumeStalledScrubs, SCRUB_STALL_MS } from "../src/archive/scrub";
 import { hashLegacySuppressions } from "../src/privacy/erase";
-import { suppressionHash } from "../src/privacy/suppression-hash";
+import { suppressionHash } from "../src/kernel/suppression-hash";
 import { admin, eventually, getCustomer, profileWhen, uid } from "./helpers";
 
 const DAY = 86_400_000;

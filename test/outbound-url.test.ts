@@ -2,7 +2,7 @@ import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { checkOutboundUrl, fetchOutbound, OutboundRefused } from "../src/http/outbound-url";
+import { checkOutboundUrl, fetchOutbound, OutboundRefused } from "../src/kernel/outbound-url";
 import { lookup } from "../src/enrichment/lookup";
 import { EnricherDefinition } from "../src/enrichment/definition";
 import { attemptDelivery } from "../src/delivery/consumer";

@@ -4,7 +4,7 @@ import type { StoredEvent } from "../src/model/events";
 import { processEvents } from "../src/pipeline/process";
 import { admin, api, bearer, eventually, getCustomer, ingest, KEYS, profileWhen, uid } from "./helpers";
 import { RowEvents } from "../src/profiles/row-events";
-import { suppressionHash } from "../src/privacy/suppression-hash";
+import { suppressionHash } from "../src/kernel/suppression-hash";
 
 const ev = (p: Partial<StoredEvent> & Pick<StoredEvent, "type">): StoredEvent => ({ messageId: crypto.randomUUID(), timestamp: new Date().toISOString(), receivedAt: new Date().toISOString(), sourceId: "key_test", ...p });
 

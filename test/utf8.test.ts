@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { invalidUtf8Offset } from "../src/http/body";
+import { invalidUtf8Offset } from "../src/kernel/request-body";
 import { jsonPrefix } from "../src/model/json-prefix";
 import { tooDeepAt } from "../src/model/depth";
 

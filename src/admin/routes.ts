@@ -6,7 +6,7 @@ import { backfillNeeded, startBackfill } from "../segments/backfill";
 import type { App } from "../app";
 import { database } from "../db/client";
 import { requireKey } from "../http/auth";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../kernel/errors";
 import { jsonBody, parseInput } from "../http/validation";
 import { createKey, listKeys, revokeKey, type ApiKey } from "../keys/store";
 import { getDeadLetter, listDeadLetters, replayDeadLetter } from "../queues/dead-letters";

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { App } from "../app";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../kernel/errors";
 import { jsonBody, parseInput } from "../http/validation";
 import { isoOrNull } from "../kernel/time";
 import { getReplay, startReplay } from "./replay";

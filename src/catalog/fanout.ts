@@ -13,7 +13,7 @@
 import { readConfig } from "../model/config";
 import type { StoredEvent } from "../model/events";
 import { log } from "../kernel/log";
-import { sessionStub } from "../sessions/stub";
+import { sessionStub } from "../sessions/contract";
 import { concerns } from "../triggers/match";
 import { activeTriggers } from "../triggers/store";
 import { database } from "../db/client";

@@ -5,7 +5,7 @@
  */
 import type { App } from "../app";
 import { requireKey } from "../http/auth";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../kernel/errors";
 import { jsonBody, parseInput } from "../http/validation";
 import { CatalogUpdate } from "./schemas";
 import { getProduct } from "./store";

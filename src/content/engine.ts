@@ -6,7 +6,7 @@
  * Template names: a block's HTML is `<id>`, its image `<id>.svg`, its JSON `<id>.json`.
  */
 import { Liquid } from "liquidjs";
-import type { FieldError } from "../model/events";
+import type { FieldError } from "../kernel/errors";
 import { renderedBlocks } from "./block-files";
 import type { BlockDefinition } from "./definition";
 import { FILTERS } from "./filters";

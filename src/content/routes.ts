@@ -12,7 +12,7 @@ import type { App } from "../app";
 import { readConfig } from "../model/config";
 import { database } from "../db/client";
 import { requireKey } from "../http/auth";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../kernel/errors";
 import { ifMatchVersion, jsonBody, optionalJsonBody, parseInput } from "../http/validation";
 import { saveVersioned } from "../http/versioned";
 import { resolveCurrentCustomerId } from "../profiles/read";

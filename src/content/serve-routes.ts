@@ -17,7 +17,7 @@ import { readConfig } from "../model/config";
 import { sha256Hex } from "../kernel/crypto";
 import { authenticate, keyFromAuthorization, READ_KINDS } from "../http/auth";
 import type { AppEnv } from "../http/context";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../kernel/errors";
 import { log } from "../kernel/log";
 import { ampHeaders } from "./amp";
 import { clickDestination, recordClick } from "./clicks";

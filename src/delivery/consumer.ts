@@ -7,7 +7,7 @@
  * backoff (or the destination's Retry-After), then the dead-letter queue. Any other answer
  * (4xx, redirects): rejected at once, since retrying cannot fix it; an admin may replay it.
  */
-import { checkOutboundUrl, outboundPolicy } from "../http/outbound-url";
+import { checkOutboundUrl, outboundPolicy } from "../kernel/outbound-url";
 import { readConfig } from "../model/config";
 import { database } from "../db/client";
 import { describeError, log } from "../kernel/log";

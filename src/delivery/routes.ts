@@ -7,10 +7,10 @@ import { z } from "zod";
 import type { App } from "../app";
 import { database } from "../db/client";
 import { requireKey } from "../http/auth";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../kernel/errors";
 import { parseInput } from "../http/validation";
 import { resolveCurrentCustomerId } from "../profiles/read";
-import { sessionStub } from "../sessions/stub";
+import { sessionStub } from "../sessions/contract";
 import { getDelivery, listDeliveries, replayDelivery } from "./store";
 import { isoOrNull } from "../kernel/time";
 

@@ -5,7 +5,7 @@
  * missing secret): to be tried again later.
  */
 import { readConfig } from "../model/config";
-import { fetchOutbound, OutboundRefused, outboundPolicy } from "../http/outbound-url";
+import { fetchOutbound, OutboundRefused, outboundPolicy } from "../kernel/outbound-url";
 import { valueAt } from "../model/rules";
 import type { EnricherDefinition } from "./definition";
 

@@ -5,12 +5,12 @@
 import { z } from "zod";
 import type { App } from "../app";
 import { requireKey } from "../http/auth";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../kernel/errors";
 import { ifMatchVersion, jsonBody, parseInput } from "../http/validation";
 import { saveVersioned } from "../http/versioned";
 import { isoOrNull } from "../kernel/time";
 import { EnricherDefinition, EnricherId } from "./definition";
-import { outboundPolicy, requireOutboundUrl } from "../http/outbound-url";
+import { outboundPolicy, requireOutboundUrl } from "../kernel/outbound-url";
 import { readConfig } from "../model/config";
 import { lookup } from "./lookup";
 import { deleteEnricher, getEnricher, listEnrichers, saveEnricher, type StoredEnricher } from "./store";

@@ -8,7 +8,7 @@ import { createMiddleware } from "hono/factory";
 import { database } from "../db/client";
 import { findActiveKey, type ApiKey, type KeyKind } from "../keys/store";
 import type { AppEnv } from "./context";
-import { ApiError } from "./errors";
+import { ApiError } from "../kernel/errors";
 import { enforceRateLimit } from "./rate-limit";
 
 /** The key in an `Authorization` header (Basic `key:` or Bearer), or null. */

@@ -1,43 +1,8 @@
 /**
- * Errors as RFC 9457 problem+json, in one place: one list of codes, one error class, and the
- * mapping from code to status and title. Every body carries the request id.
+ * Errors as RFC 9457 problem+json: what the API answers for an ApiError (kernel/errors.ts, the one
+ * list of codes and the one error class). Every body carries the request id.
  */
-import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { FieldError } from "../model/events";
-
-export const ERROR_CODES = {
-  bad_request: { status: 400, title: "Bad request" },
-  validation_failed: { status: 400, title: "Validation failed" },
-  payload_too_large: { status: 413, title: "Payload over a limit" },
-  unauthorized: { status: 401, title: "Unauthorized" },
-  not_found: { status: 404, title: "Not found" },
-  conflict: { status: 409, title: "Conflict" },
-  precondition_failed: { status: 412, title: "Precondition failed" },
-  unsupported_media_type: { status: 415, title: "Unsupported media type" },
-  rate_limited: { status: 429, title: "Too many requests" },
-  queue_unavailable: { status: 503, title: "Queue unavailable" },
-  not_configured: { status: 503, title: "Not configured" },
-  internal: { status: 500, title: "Internal server error" },
-} as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
-
-export type ErrorCode = keyof typeof ERROR_CODES;
-
-
-export class ApiError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    readonly detail: string,
-    readonly errors: FieldError[] = [],
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(detail);
-    this.name = "ApiError";
-  }
-
-  get status(): ContentfulStatusCode {
-    return ERROR_CODES[this.code].status;
-  }
-}
+import { ERROR_CODES, type ApiError, type ErrorCode, type FieldError } from "../kernel/errors";
 
 export interface Problem {
   type: string;

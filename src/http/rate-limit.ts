@@ -5,7 +5,7 @@
  * without the binding is not limited. Counts are per Cloudflare location and approximate, as the
  * binding's are: this stops floods, not the last request over a quota.
  */
-import { ApiError } from "./errors";
+import { ApiError } from "../kernel/errors";
 
 /** The window of the limits in wrangler.toml: what a client is told to wait. */
 export const RATE_LIMIT_PERIOD_SECONDS = 10;

@@ -4,7 +4,7 @@
  * refuses the second) are a 409 to retry.
  */
 import { VersionMismatch } from "../db/versions";
-import { ApiError } from "./errors";
+import { ApiError } from "../kernel/errors";
 
 export async function saveVersioned<T>(what: string, id: string, save: () => Promise<T>): Promise<T> {
   try {

@@ -10,7 +10,7 @@ import { log } from "../kernel/log";
 import { combine } from "../profiles/merge";
 import { toDocument } from "../profiles/document";
 import { snapshotKey } from "../profiles/snapshot";
-import { sessionStub } from "../sessions/stub";
+import { sessionStub } from "../sessions/contract";
 import { commitStatements, loadProfiles, type StoredProfile } from "../profiles/store";
 import { loadMergeBlocks, mergeStatements } from "./merge-store";
 import { pairKey } from "./resolve";

@@ -16,7 +16,7 @@ import { log } from "../kernel/log";
 import { applyEvents, emptyProfile } from "../profiles/apply";
 import { toDocument } from "../profiles/document";
 import { identityKey, snapshotKey } from "../profiles/snapshot";
-import { sessionStub } from "../sessions/stub";
+import { sessionStub } from "../sessions/contract";
 import { commitStatements, loadEvents, loadProfile, type StoredProfile } from "../profiles/store";
 import { RowEvents } from "../profiles/row-events";
 import { identitiesOf } from "./keys";

@@ -2,6 +2,7 @@
  * The event model shared by ingest (producer) and the pipeline (consumer): what travels on the
  * Queue and what is stored in packed event chunks.
  */
+import type { FieldError } from "../kernel/errors";
 
 export const EVENT_TYPES = ["track", "identify", "page", "screen", "group", "alias"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -39,14 +40,6 @@ export interface StoredEvent {
 export const INTERNAL_SOURCE_PREFIX = "rapport-";
 export const isInternalSource = (sourceId: string) => sourceId.startsWith(INTERNAL_SOURCE_PREFIX);
 
-/** A field-level complaint: `field` is a dotted path into the request body (`batch[3].event`). */
-export interface FieldError {
-  field: string;
-  message: string;
-  /** For template errors: where in the field's text (1-based). */
-  line?: number;
-  column?: number;
-}
 
 /** A message refused at ingest, kept with its reason so nothing is lost silently. */
 export interface RejectedMessage {

@@ -6,7 +6,7 @@
  */
 import { MAX_PROCESSABLE_DEPTH, tooDeepAt } from "../model/depth";
 import type { EventPack, StoredEvent } from "../model/events";
-import { fieldPath } from "../http/validation";
+import { fieldPath } from "../kernel/field-errors";
 
 export interface SetAside {
   event: StoredEvent;

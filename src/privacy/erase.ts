@@ -18,10 +18,10 @@ import { toDocument, type CustomerProfile } from "../profiles/document";
 import { identityKey, snapshotKey } from "../profiles/snapshot";
 import { loadEvents, loadProfile } from "../profiles/store";
 import { scrubDeadLetters } from "../queues/dead-letters";
-import { sessionStub } from "../sessions/stub";
+import { sessionStub } from "../sessions/contract";
 import { readConfig } from "../model/config";
-import { ApiError } from "../http/errors";
-import { SUPPRESSION_PREFIX, suppressionHash, suppressionHashes } from "./suppression-hash";
+import { ApiError } from "../kernel/errors";
+import { SUPPRESSION_PREFIX, suppressionHash, suppressionHashes } from "../kernel/suppression-hash";
 
 export interface Erasure {
   customerId: string;

@@ -6,8 +6,8 @@
 import { z } from "zod";
 import type { App } from "../app";
 import { requireKey } from "../http/auth";
-import { ApiError } from "../http/errors";
-import { fieldErrors } from "../http/validation";
+import { ApiError } from "../kernel/errors";
+import { fieldErrors } from "../kernel/field-errors";
 import { forgetOwners, resolveCurrentCustomerId } from "../profiles/read";
 import { eraseCustomer, exportCustomer, liftSuppression, listSuppressions } from "./erase";
 

@@ -12,7 +12,7 @@ import { parseCustomerRef } from "../identity/keys";
 import type { Identity } from "../model/identity";
 import { log } from "../kernel/log";
 import { IDENTITY_LISTS, listedIdentity, toDocument } from "./document";
-import { sessionStub } from "../sessions/stub";
+import { sessionStub } from "../sessions/contract";
 import { readIdentityOwner, readSnapshotText, writeIdentityOwner } from "./snapshot";
 import { loadOwners, loadProfile, markServed, type StoredProfile } from "./store";
 

@@ -8,7 +8,7 @@
  * (see RowWithText). The pipeline appends a returning customer's new events to its row in SQL
  * (RowEvents: it reads the row's event ids and length, not its events).
  */
-import { suppressionHashes } from "../privacy/suppression-hash";
+import { suppressionHashes } from "../kernel/suppression-hash";
 import type { ComputedState } from "../segments/computed";
 import type { Aggregates } from "../segments/aggregates";
 import type { Membership } from "../segments/membership";

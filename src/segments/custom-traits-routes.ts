@@ -7,7 +7,7 @@
 import type { App } from "../app";
 import { database } from "../db/client";
 import { requireKey } from "../http/auth";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../kernel/errors";
 import { ifMatchVersion, jsonBody, parseInput } from "../http/validation";
 import { saveVersioned } from "../http/versioned";
 import { isoOrNull } from "../kernel/time";

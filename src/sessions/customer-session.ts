@@ -19,18 +19,17 @@ import { readConfig } from "../model/config";
 import { sha256Hex } from "../kernel/crypto";
 import { database } from "../db/client";
 import type { DeliveryMessage } from "../queues/delivery-message";
-import type { StoredEvent } from "../model/events";
 import { log } from "../kernel/log";
 import type { CustomerProfile } from "../profiles/document";
 import { writeSnapshot } from "../profiles/snapshot";
 import { loadEvents, loadProfile } from "../profiles/store";
 import { toDocument } from "../profiles/document";
 import { failedCondition } from "../triggers/conditions";
-import type { Trigger } from "../triggers/definition";
 import { decide, type FireDecision } from "../triggers/schedule";
 import { getTrigger, type StoredTrigger } from "../triggers/store";
 import { applyToSession, emptySession, mergeSessions, sessionView, type SessionOptions, type SessionState, type SessionView } from "./state";
 import { applyTimerChanges, earliestTimer, planTimers, TIMER_TABLES, type FiringRow, type TimerRow } from "./timers";
+import type { IngestInput, IngestResult } from "./contract";
 
 /** KV allows one write per second to a key. */
 const KV_WRITE_SPACING_MS = 1_000;
@@ -52,28 +51,6 @@ interface ObjectState {
   absorbed: string[];
 }
 
-export interface IngestInput {
-  customerId: string;
-  events: StoredEvent[];
-  /** The enabled triggers that concern these events. */
-  triggers: Trigger[];
-  /** The customer's profile document after this batch, when the customer has a KV snapshot. */
-  document: CustomerProfile | null;
-  /** Customers merged into this one in this batch: their objects are absorbed first. */
-  absorb: string[];
-  /**
-   * The customer has a history before these events. An object that holds nothing yet (never
-   * called before, see customers.session_at, or emptied) derives the session from it first.
-   */
-  seed?: boolean;
-}
-
-export interface IngestResult {
-  /** Events applied (not seen before). */
-  applied: number;
-  /** Storage rows written by this call. */
-  rowsWritten: number;
-}
 
 export interface Handover {
   session: SessionState;

@@ -4,7 +4,7 @@
  * travels in the pack for the pipeline to record.
  */
 import type { StoredEvent } from "../model/events";
-import type { FieldError } from "../model/events";
+import type { FieldError } from "../kernel/errors";
 import { checkEvent } from "./check";
 import type { ViolationRecord } from "../model/events";
 import { planFor } from "./plans-cache";

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import type { App } from "../app";
 import { requireKey } from "../http/auth";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../kernel/errors";
 import { ifMatchVersion, jsonBody, parseInput } from "../http/validation";
 import { saveVersioned } from "../http/versioned";
 import { validateOne } from "../ingest/accept";

@@ -4,7 +4,7 @@
  * fires (profile conditions, a frequency cap, quiet hours, an expiry), then where it goes.
  */
 import { z } from "zod";
-import { privateHostReason } from "../http/outbound-url";
+import { privateHostReason } from "../kernel/outbound-url";
 import { checkValueForOp, PropertyFilter } from "../model/rules";
 
 /** What must hold on the customer's profile when the timer fires. */

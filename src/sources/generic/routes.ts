@@ -6,9 +6,10 @@
  */
 import type { App } from "../../app";
 import { requireKey } from "../../http/auth";
-import { ApiError } from "../../http/errors";
-import { readBodyBytes } from "../../http/body";
-import { fieldPath, ifMatchVersion, jsonBody, parseInput } from "../../http/validation";
+import { ApiError } from "../../kernel/errors";
+import { readBodyBytes } from "../../kernel/request-body";
+import { ifMatchVersion, jsonBody, parseInput } from "../../http/validation";
+import { fieldPath } from "../../kernel/field-errors";
 import { MAX_NESTING_DEPTH, tooDeepAt } from "../../model/depth";
 import { parseJsonExact } from "../../model/exact-json";
 import { saveVersioned } from "../../http/versioned";
