@@ -60,7 +60,7 @@ import { registerDocsRoutes } from "./openapi/routes";
 import { consumeEvents } from "./pipeline/consumer";
 import { consumeDeadLetters } from "./queues/dead-letters";
 import { queueRoles, roleOfQueue, type QueueRole } from "./queues/names";
-import { scanDuplicates } from "./identity/duplicate-scan";
+import { scanDuplicates } from "./pipeline/duplicate-scan";
 import { registerPrivacyRoutes } from "./privacy/routes";
 import { registerProfileRoutes } from "./profiles/routes";
 import { consumeDeadDeliveries, consumeDeliveries } from "./delivery/consumer";

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../src/model/events";
 import { processEvents } from "../src/pipeline/process";
-import { applyComputed, computedView, emptyComputed, engagementAt, mergeComputed, orderRevenue } from "../src/segments/computed";
+import { applyComputed, computedView, emptyComputed, engagementAt, mergeComputed, orderRevenue } from "../src/profiles/computed";
 import { fetchUrl, linksOf, putBlock } from "./content-helpers";
 import { admin, env, profileWhen, uid } from "./helpers";
 

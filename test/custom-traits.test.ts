@@ -4,7 +4,7 @@ import type { StoredEvent } from "../src/model/events";
 import { processEvents } from "../src/pipeline/process";
 import { applyEvents, emptyProfile } from "../src/profiles/apply";
 import { mergeStates } from "../src/profiles/merge";
-import { aggregateValue } from "../src/segments/aggregates";
+import { aggregateValue } from "../src/profiles/aggregates";
 import { CustomTraitDefinition, TRAIT_KINDS, traitSpec } from "../src/segments/custom-traits";
 import { admin, env, profileWhen, uid } from "./helpers";
 import { customerIdOf, DAY, identifyAt, membersOf, putSegment, runFinished, saveSegmentAndWait, trackAt } from "./segment-helpers";

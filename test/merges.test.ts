@@ -5,7 +5,7 @@ import type { StoredEvent } from "../src/model/events";
 import { processEvents } from "../src/pipeline/process";
 import { applyEvents, emptyProfile } from "../src/profiles/apply";
 import { findCustomer } from "../src/profiles/read";
-import { unmerge } from "../src/identity/unmerge";
+import { unmerge } from "../src/pipeline/unmerge";
 import { admin, api, bearer, eventually, getCustomer, KEYS, profileWhen, uid } from "./helpers";
 
 let n = 0;

@@ -6,8 +6,8 @@ import { customerIdOf, DAY, identifyAt, membersOf, saveSegmentAndWait, trackAt }
 // In a file of its own: the quintiles depend on everyone in the database.
 describe("RFM and lifetime value", () => {
   it("score against quintile cuts of the population, refreshed on demand and daily, and segments use them", async () => {
-    const { rfmOf, clvOf } = await import("../src/segments/rfm");
-    const { applyComputed } = await import("../src/segments/computed");
+    const { rfmOf, clvOf } = await import("../src/models/rfm");
+    const { applyComputed } = await import("../src/profiles/computed");
     const now = Date.now();
     const orders = (n: number, daysAgo: number, revenue: number) => applyComputed(undefined, Array.from({ length: n }, (_, i) => trackAt("u", "Order Completed", { revenue, currency: "EUR" }, now - (daysAgo + i * 10) * DAY)));
     const cuts = { computedAt: "", population: 100, recencyDays: [10, 30, 60, 120], frequency: [1, 1, 2, 4], monetary: [50, 100, 200, 400] };
@@ -33,7 +33,7 @@ describe("RFM and lifetime value", () => {
     const [small, big] = [users[0]!, users[9]!];
     const refreshed = (await (await admin("/v1/admin/rfm/refresh", { method: "POST" })).json()) as { thresholds: { population: number; frequency: number[] } };
     expect(refreshed.thresholds.population).toBe(10);
-    const { forgetRfmThresholds } = await import("../src/segments/rfm");
+    const { forgetRfmThresholds } = await import("../src/models/rfm");
     forgetRfmThresholds();
     await processEvents(env, [trackAt(big, "Product Viewed", { product_id: "p" }), trackAt(small, "Product Viewed", { product_id: "p" })]);
     const bigProfile = await profileWhen(big, (p) => p.scores?.rfm !== null && p.scores?.rfm !== undefined);

@@ -1,7 +1,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
 import { verifySignature } from "../src/delivery/signature";
-import { mergeCustomers } from "../src/identity/merge-customers";
+import { mergeCustomers } from "../src/pipeline/merge-customers";
 import { processEvents } from "../src/pipeline/process";
 import type { CustomerSession } from "../src/sessions/customer-session";
 import { RECIPES } from "../src/triggers/recipes";

@@ -17,7 +17,7 @@
  */
 import type { CustomerProfile } from "../profiles/document";
 import type { ProductCard, Recommendations } from "./recommendations";
-import { ENGAGEMENT_HALF_LIFE_DAYS } from "../segments/computed";
+import { ENGAGEMENT_HALF_LIFE_DAYS } from "../profiles/computed";
 
 export interface ScopeInput {
   profile: CustomerProfile;

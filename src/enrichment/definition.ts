@@ -17,7 +17,6 @@
  * an answer); a timeout, a network error, a 429 or a 5xx is retried later.
  */
 import { z } from "zod";
-import { INTERNAL_SOURCE_PREFIX } from "../model/events";
 
 export const EnricherId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "must be 1-64 lower-case letters, digits or -, starting with a letter or digit");
 
@@ -52,10 +51,3 @@ export const EnricherDefinition = z
   .strict();
 export type EnricherDefinition = z.infer<typeof EnricherDefinition>;
 
-/** The source enriched values are marked with: in the profile's `traitSources` and events' sourceId. */
-export const enricherSource = (id: string) => `enricher:${id}`;
-/** The sourceId of the identify events that carry an enricher's values (clients cannot send it). */
-export const ENRICHER_SOURCE_PREFIX = `${INTERNAL_SOURCE_PREFIX}enricher:`;
-export const enricherSourceId = (id: string) => `${ENRICHER_SOURCE_PREFIX}${id}`;
-/** Is this event an enricher's answer (not something the customer did)? */
-export const isEnrichment = (e: { sourceId: string }) => e.sourceId.startsWith(ENRICHER_SOURCE_PREFIX);

@@ -1,5 +1,5 @@
 /**
- * The enrichment job (jobs queue): the pipeline sends the customers an enricher should look up
+ * The enrichment job's parts (it runs in jobs/enrich.ts): the pipeline sends the customers an enricher should look up
  * after each batch; the job answers them from the cache (KV, per key, for `cacheTtlSeconds`) or the
  * service (at most `budgetPerBatch` calls, six at a time, each within `timeoutMs`), and sends the
  * answers through the pipeline as identify events of the source `rapport-enricher:<id>`: traits
@@ -10,19 +10,14 @@
  * RETRY_BASE_DELAY_SECONDS), up to MAX_ATTEMPTS, after which a later batch of the customer asks again. Idempotent: the identify
  * events have deterministic ids, so a redelivered job changes nothing twice.
  */
-import { mapLimited } from "../kernel/concurrency";
 import { sha256Hex } from "../kernel/crypto";
 import type { StoredEvent } from "../model/events";
-import { enqueue } from "../ingest/accept";
-import { log } from "../kernel/log";
-import { readConfig } from "../model/config";
-import { enricherSource, enricherSourceId } from "./definition";
-import { lookup, type LookupResult } from "./lookup";
+import { enricherSource, enricherSourceId } from "../model/events";
 import type { EnrichItem, EnrichJob } from "../model/jobs";
-import { getEnricher, listEnrichers, type StoredEnricher } from "./store";
+import { listEnrichers, type StoredEnricher } from "./store";
 
 export const MAX_ATTEMPTS = 6;
-const LOOKUPS_IN_FLIGHT = 6;
+export const LOOKUPS_IN_FLIGHT = 6;
 /** Queue messages are at most 128 KB: items travel in jobs of this many. */
 export const ITEMS_PER_JOB = 400;
 
@@ -32,7 +27,7 @@ export function enrichJobs(enricherId: string, items: readonly EnrichItem[], att
   return jobs;
 }
 
-interface Answer {
+export interface Answer {
   status: "found" | "not_found";
   traits: Record<string, unknown>;
   /** When the service gave it (ms): part of the event ids, so a fresh answer is a new event. */
@@ -50,7 +45,7 @@ export async function forgetEnrichmentAnswers(env: Env, emails: readonly string[
 }
 
 /** The cached answers of these keys; `names` are their cache keys, in the same order. */
-async function cached(env: Env, keys: readonly string[], names: readonly string[]): Promise<Map<string, Answer>> {
+export async function cached(env: Env, keys: readonly string[], names: readonly string[]): Promise<Map<string, Answer>> {
   const out = new Map<string, Answer>();
   for (let i = 0; i < keys.length; i += 100) {
     const found = await env.PROFILES.get(names.slice(i, i + 100), "json");
@@ -62,7 +57,7 @@ async function cached(env: Env, keys: readonly string[], names: readonly string[
   return out;
 }
 
-function eventOf(e: StoredEnricher, item: EnrichItem, answer: Answer, id: string, now: number): StoredEvent {
+export function eventOf(e: StoredEnricher, item: EnrichItem, answer: Answer, id: string, now: number): StoredEvent {
   const at = new Date(now).toISOString();
   return {
     messageId: id,
@@ -78,63 +73,4 @@ function eventOf(e: StoredEnricher, item: EnrichItem, answer: Answer, id: string
     receivedAt: at,
     sourceId: enricherSourceId(e.id),
   };
-}
-
-export interface EnrichOutcome {
-  answered: number;
-  lookups: number;
-  deferred: number;
-  failed: number;
-}
-
-export async function runEnrichJob(env: Env, job: EnrichJob, now = Date.now(), fetchImpl: typeof fetch = fetch): Promise<EnrichOutcome> {
-  const enricher = await getEnricher(env.DB, job.enricherId);
-  if (!enricher?.definition.enabled) return { answered: 0, lookups: 0, deferred: 0, failed: 0 };
-  const d = enricher.definition;
-  const keys = [...new Set(job.items.map((i) => i.key))];
-  const names = await Promise.all(keys.map((k) => cacheKey(enricher, k)));
-  const nameOf = new Map(keys.map((k, i) => [k, names[i]!]));
-  const answers = await cached(env, keys, names);
-  const misses = keys.filter((k) => !answers.has(k));
-  const budgeted = misses.slice(0, d.budgetPerBatch);
-  const overBudget = new Set(misses.slice(d.budgetPerBatch));
-  const failed = new Map<string, Extract<LookupResult, { status: "failed" }>>();
-  await mapLimited(budgeted, LOOKUPS_IN_FLIGHT, async (key) => {
-    const result = await lookup(env, d, key, fetchImpl);
-    if (result.status === "failed") return void failed.set(key, result);
-    const answer: Answer = { status: result.status, traits: result.status === "found" ? result.traits : {}, at: now };
-    answers.set(key, answer);
-    await env.PROFILES.put(nameOf.get(key)!, JSON.stringify(answer), { expirationTtl: d.cacheTtlSeconds });
-  });
-
-  // A new id per customer, key, answer and refresh period: redeliveries repeat it (and count once).
-  const period = Math.floor(now / (d.refreshDays * 86_400_000));
-  const answered = job.items.filter((i) => answers.has(i.key));
-  const events = await Promise.all(
-    answered.map(async (item) => {
-      const answer = answers.get(item.key)!;
-      const id = `enrich-${enricher.id}-${(await sha256Hex(`${item.customerId}\n${item.key}\n${answer.at}\n${period}`)).slice(0, 32)}`;
-      return eventOf(enricher, item, answer, id, now);
-    }),
-  );
-  if (events.length > 0) await enqueue(env, events, [], { receivedAt: new Date(now), sourceId: enricherSourceId(enricher.id) }, `job-enrich-${enricher.id}`);
-
-  const deferred = job.items.filter((i) => overBudget.has(i.key));
-  const retry = job.items.filter((i) => failed.has(i.key));
-  const next: { body: EnrichJob; delaySeconds?: number }[] = [];
-  // Over the budget: the next job, at once (the budget bounds each job's calls, not the rate).
-  for (const j of enrichJobs(enricher.id, deferred, job.attempt)) next.push({ body: j });
-  if (retry.length > 0) {
-    const reasons = [...new Set([...failed.values()].map((f) => f.reason))];
-    if (job.attempt >= MAX_ATTEMPTS) log("warn", "enrichment.gave_up", { enricher: enricher.id, items: retry.length, attempts: job.attempt, reasons });
-    else {
-      const retryAfter = Math.max(0, ...[...failed.values()].map((f) => f.retryAfterSeconds ?? 0));
-      // 5 s, 20 s, 80 s, 5 min, 21 min (RETRY_BASE_DELAY_SECONDS = 5): an outage of half an hour.
-      const delaySeconds = Math.max(retryAfter, Math.min(3_600, readConfig(env).retryBaseDelaySeconds * 4 ** (job.attempt - 1)));
-      log("info", "enrichment.retry_later", { enricher: enricher.id, items: retry.length, attempt: job.attempt, delaySeconds, reasons });
-      for (const j of enrichJobs(enricher.id, retry, job.attempt + 1)) next.push({ body: j, delaySeconds });
-    }
-  }
-  if (next.length > 0) await env.JOBS.sendBatch(next.map((m) => ({ body: m.body, ...(m.delaySeconds ? { delaySeconds: m.delaySeconds } : {}) })));
-  return { answered: events.length, lookups: budgeted.length, deferred: deferred.length, failed: retry.length };
 }

@@ -5,12 +5,12 @@
  * against its schema, retried with backoff on failure, and after its retries kept in the
  * dead-letter store for inspection and replay.
  */
-import { runCatalogJob } from "../catalog/fanout";
-import { runBackfillJob } from "../segments/backfill";
-import { runPassJob } from "../segments/pass";
+import { runCatalogJob } from "./catalog-fanout";
+import { runBackfillJob } from "./computed-backfill";
+import { runPassJob } from "./segment-pass";
 import { runReplayJob } from "../archive/replay";
 import { runScrubJob } from "../archive/scrub";
-import { runEnrichJob } from "../enrichment/job";
+import { runEnrichJob } from "./enrich";
 import { readConfig } from "../model/config";
 import { Job } from "../model/jobs";
 import { describeError, log } from "../kernel/log";

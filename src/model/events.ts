@@ -40,6 +40,14 @@ export interface StoredEvent {
 export const INTERNAL_SOURCE_PREFIX = "rapport-";
 export const isInternalSource = (sourceId: string) => sourceId.startsWith(INTERNAL_SOURCE_PREFIX);
 
+/** The source enriched values are marked with: in the profile's `traitSources` and events' sourceId. */
+export const enricherSource = (id: string) => `enricher:${id}`;
+/** The sourceId of the identify events that carry an enricher's values (clients cannot send it). */
+export const ENRICHER_SOURCE_PREFIX = `${INTERNAL_SOURCE_PREFIX}enricher:`;
+export const enricherSourceId = (id: string) => `${ENRICHER_SOURCE_PREFIX}${id}`;
+/** Is this event an enricher's answer (not something the customer did)? */
+export const isEnrichment = (e: { sourceId: string }) => e.sourceId.startsWith(ENRICHER_SOURCE_PREFIX);
+
 
 /** A message refused at ingest, kept with its reason so nothing is lost silently. */
 export interface RejectedMessage {

@@ -69,3 +69,18 @@ export function compare(actual: unknown, op: PropertyFilter["op"] | "not_exists"
     }
   }
 }
+
+/** Did (not) perform an event: how many matching events, within how many days (segment rules, custom traits, aggregates). */
+export const EventCondition = z
+  .object({
+    event: z.string().min(1).max(200).describe("A track event name"),
+    where: z.array(PropertyFilter).max(10).default([]),
+    /** At least this many matching events (default 1). */
+    atLeast: z.number().int().min(1).max(1_000_000).optional(),
+    /** At most this many: `atMost: 0` is "did not perform". */
+    atMost: z.number().int().min(0).max(1_000_000).optional(),
+    /** Only events of the last N days count (whole UTC days: today and the N days before). Without: ever. */
+    withinDays: z.number().int().min(1).max(365).optional(),
+  })
+  .refine((c) => c.atLeast === undefined || c.atMost === undefined || c.atLeast <= c.atMost, { message: "atLeast must not exceed atMost", path: ["atMost"] });
+export type EventCondition = z.infer<typeof EventCondition>;

@@ -5,9 +5,8 @@
  */
 import { z } from "zod";
 import { FEATURES } from "./features";
+import { MODEL_NAMES, type ModelName } from "../model/scores";
 
-export const MODEL_NAMES = ["purchase_30d", "churn_30d"] as const;
-export type ModelName = (typeof MODEL_NAMES)[number];
 export const ModelNameSchema = z.enum(MODEL_NAMES);
 
 const finite = z.number().refine(Number.isFinite, "must be a finite number");

@@ -11,7 +11,7 @@ import { ModelNameSchema, ModelUpload } from "./definition";
 import { drift } from "./scores";
 import { currentModels, modelVersions, publishModel } from "./store";
 import { trainingPage } from "./training-set";
-import { currentRfmThresholds, refreshRfmThresholds } from "../segments/rfm";
+import { currentRfmThresholds, refreshRfmThresholds } from "./rfm";
 
 const TrainingQuery = z.object({
   cutoff: z.iso.datetime({ offset: true }),

@@ -5,20 +5,13 @@
  * segment rules compare them as computed fields.
  */
 import type { ProfileState } from "../profiles/apply";
-import { clvOf, rfmOf, type RfmThresholds } from "../segments/rfm";
-import { aggregateValue, type AggregateSpec } from "../segments/aggregates";
-import { MODEL_NAMES, type Model, type ModelName } from "./definition";
+import { clvOf, rfmOf, type RfmThresholds } from "./rfm";
+import { aggregateValue, type AggregateSpec } from "../profiles/aggregates";
+import type { Model } from "./definition";
+import { MODEL_NAMES, type ModelName } from "../model/scores";
 import { featuresOf } from "./features";
 import { predict } from "./logistic";
-
-/** Model name → [score, model version]; RFM [recency, frequency, monetary]; lifetime value; when. */
-export type Scores = {
-  at: number;
-  rfm?: [number, number, number];
-  clv?: { historical: number; predicted: number; currency: string | null };
-  /** Custom computed trait id → value (undefined ones, not derived yet, are left out). */
-  custom?: Record<string, unknown>;
-} & Partial<Record<ModelName, [number, number]>>;
+import type { Scores } from "../model/scores";
 
 export interface ScoringContext {
   models: readonly Model[];
@@ -47,21 +40,6 @@ export function scoresOf(context: ScoringContext, state: ProfileState, now: numb
   const clv = clvOf(state.computed, now, scores.churn_30d?.[0]);
   if (clv) scores.clv = clv;
   return scores;
-}
-
-/** As the profile document shows them. */
-export function scoresView(s: Scores | null) {
-  if (!s) return null;
-  return {
-    purchasePropensity: s.purchase_30d?.[0] ?? null,
-    churnRisk: s.churn_30d?.[0] ?? null,
-    models: Object.fromEntries(MODEL_NAMES.flatMap((name) => (s[name] ? [[name, s[name][1]]] : []))),
-    rfm: s.rfm ? { recency: s.rfm[0], frequency: s.rfm[1], monetary: s.rfm[2], code: s.rfm.join("") } : null,
-    historicalClv: s.clv?.historical ?? null,
-    predictedClv: s.clv?.predicted ?? null,
-    clvCurrency: s.clv?.currency ?? null,
-    asOf: new Date(s.at).toISOString(),
-  };
 }
 
 const DAY_MS = 86_400_000;

@@ -4,7 +4,8 @@
  * once by the isolate that made it and within about a minute everywhere else.
  */
 import { log } from "../kernel/log";
-import { MODEL_NAMES, type Model, type ModelName, type ModelUpload } from "./definition";
+import type { Model, ModelUpload } from "./definition";
+import { MODEL_NAMES, type ModelName } from "../model/scores";
 
 const kvKey = (name: ModelName) => `model:${name}`;
 const CACHE_MS = 60_000;

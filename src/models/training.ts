@@ -3,7 +3,8 @@
  * earlier cutoff, measure on the later one. Pure, so `npm run train` (Node) and the tests
  * (workerd) run the same code.
  */
-import type { ModelName, ModelUpload } from "./definition";
+import type { ModelUpload } from "./definition";
+import type { ModelName } from "../model/scores";
 // With their extensions: Node runs this file as it is (npm run train), and resolves no other way.
 import { FEATURES } from "./features.ts";
 import { auc, calibration, predict, train } from "./logistic.ts";

@@ -15,6 +15,7 @@ import { mapLimited } from "../kernel/concurrency";
 import { readConfig } from "../model/config";
 import { newId } from "../kernel/crypto";
 import { database, type Database } from "../db/client";
+import { isWriteConflict } from "../db/write-conflict";
 import type { StoredEvent } from "../model/events";
 import { lookupKeysOf } from "../identity/keys";
 import { resolveGroups, type Refusal, type ResolvedGroup } from "../identity/resolve";
@@ -25,14 +26,16 @@ import { applyEvents } from "../profiles/apply";
 import { toDocument, type CustomerProfile } from "../profiles/document";
 import { combine } from "../profiles/merge";
 import { commitStatements, loadOwners, loadProfiles, loadRowEvents, loadSeenMessageIds, loadSuppressed, needsRowEvents, storedEventsOf, type ProfileWrite, type StoredProfile } from "../profiles/store";
-import { applyComputed } from "../segments/computed";
-import { applyAggregates, missingSpecs } from "../segments/aggregates";
+import { applyComputed } from "../profiles/computed";
+import { applyAggregates, missingSpecs } from "../profiles/aggregates";
 import { segmentRules, type SegmentRules } from "../segments/rules";
 import { membersOf } from "../segments/evaluate";
 import { nextMembership, recentTransitions, RESEND_WINDOW_MS, sameMembership, transitionEvent } from "../segments/membership";
 import { membershipStatements, type MembershipChange } from "../segments/members-store";
-import { scoresOf, scoreStatsStatement, type Scores } from "../models/scores";
-import { loadMergeBlocks, mergeStatements, refusalStatements, unattributableStatements, type MergeWrite } from "../identity/merge-store";
+import { scoresOf, scoreStatsStatement } from "../models/scores";
+import type { Scores } from "../model/scores";
+import { loadMergeBlocks, refusalStatements, unattributableStatements } from "../identity/merge-store";
+import { mergeStatements, type MergeWrite } from "./merge-statements";
 import { snapshotKey } from "../profiles/snapshot";
 import { sessionStub } from "../sessions/contract";
 import type { IngestInput } from "../sessions/contract";
@@ -46,7 +49,7 @@ import { productOf } from "../model/products";
 import { activeEnrichers, type StoredEnricher } from "../enrichment/store";
 import { enrichmentRequests } from "../enrichment/request";
 import { enrichJobs } from "../enrichment/job";
-import { isEnrichment } from "../enrichment/definition";
+import { isEnrichment } from "../model/events";
 
 export interface ProcessStats {
   /** Messages handed in, duplicates and suppressed ones included. */
@@ -96,10 +99,6 @@ export class ConcurrentWriteError extends Error {
   override name = "ConcurrentWriteError";
 }
 
-export function isWriteConflict(err: unknown): boolean {
-  const text = String(err instanceof Error ? `${err.message} ${(err as { cause?: unknown }).cause ?? ""}` : err);
-  return text.includes("rapport_version_conflict") || text.includes("rapport_suppressed") || text.includes("UNIQUE constraint failed");
-}
 
 /** Keeps the first of several events with the same messageId. */
 export function dedupeWithinBatch(events: readonly StoredEvent[]): StoredEvent[] {

@@ -6,9 +6,9 @@
 import type { StoredEvent } from "../model/events";
 import { normalizeTraits, type NormalizeOptions } from "../identity/normalize";
 import { phoneCountryOf } from "../identity/phone-country";
-import { applyComputed, emptyComputed, type ComputedState } from "../segments/computed";
-import { applyAggregates, type AggregateSpec, type Aggregates } from "../segments/aggregates";
-import { ENRICHER_SOURCE_PREFIX, enricherSource, isEnrichment } from "../enrichment/definition";
+import { applyComputed, emptyComputed, type ComputedState } from "./computed";
+import { applyAggregates, type AggregateSpec, type Aggregates } from "./aggregates";
+import { ENRICHER_SOURCE_PREFIX, enricherSource, isEnrichment } from "../model/events";
 
 export interface Counters {
   /** Events by type: `{ track: 12, page: 40 }`. */

@@ -5,9 +5,9 @@ import { z } from "zod";
 import type { Identity } from "../model/identity";
 import type { ProfileState } from "./apply";
 import { isoOrNull } from "../kernel/time";
-import { computedView } from "../segments/computed";
-import { currentSegments, type Membership } from "../segments/membership";
-import { scoresView, type Scores } from "../models/scores";
+import { computedView } from "./computed";
+import { currentSegments, type Membership } from "../model/membership";
+import { scoresView, type Scores } from "../model/scores";
 
 const ProductFields = {
   productId: z.string(),

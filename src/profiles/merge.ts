@@ -8,8 +8,8 @@ import type { Identity } from "../model/identity";
 import { emptyProfile, isNewer, traitWins, type ProfileState, type TraitStamp } from "./apply";
 import type { StoredProfile } from "./store";
 import { RowEvents } from "./row-events";
-import { mergeComputed } from "../segments/computed";
-import { mergeAggregates } from "../segments/aggregates";
+import { mergeComputed } from "./computed";
+import { mergeAggregates } from "./aggregates";
 
 
 export function mergeStates(a: ProfileState, b: ProfileState): ProfileState {

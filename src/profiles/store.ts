@@ -9,10 +9,10 @@
  * (RowEvents: it reads the row's event ids and length, not its events).
  */
 import { suppressionHashes } from "../kernel/suppression-hash";
-import type { ComputedState } from "../segments/computed";
-import type { Aggregates } from "../segments/aggregates";
-import type { Membership } from "../segments/membership";
-import type { Scores } from "../models/scores";
+import type { ComputedState } from "./computed";
+import type { Aggregates } from "./aggregates";
+import type { Membership } from "../model/membership";
+import type { Scores } from "../model/scores";
 import { eq, getTableColumns, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { customers, eventChunks, identities, suppressions } from "../db/schema";

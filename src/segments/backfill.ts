@@ -7,8 +7,6 @@
  * Idempotent and safe alongside the pipeline: a row is written only if it is still at the version
  * read, so a concurrent batch's write is never overwritten.
  */
-import { log } from "../kernel/log";
-import { reevaluateCustomers } from "../pipeline/process";
 import type { BackfillJob } from "../model/jobs";
 
 export const PAGE = 100;
@@ -20,17 +18,4 @@ export async function backfillNeeded(env: Env): Promise<boolean> {
 
 export async function startBackfill(env: Env): Promise<void> {
   await env.JOBS.send({ v: 1, kind: "computed_backfill", after: "" } satisfies BackfillJob);
-}
-
-/** One page: returns how many profiles got their traits, and queues the next page. */
-export async function runBackfillJob(env: Env, job: BackfillJob, now = Date.now()): Promise<number> {
-  const { results } = await env.DB.prepare(`SELECT id FROM customers WHERE id > ?1 AND computed IS NULL ORDER BY id LIMIT ?2`).bind(job.after, PAGE).all<{ id: string }>();
-  const ids = results.map((r) => r.id);
-  // The pipeline's own path with no new event: derives what the profiles lack, evaluates their
-  // segments, writes each at the version read (a concurrent batch wins and is re-read), and
-  // refreshes served customers' snapshots through their session objects.
-  const stats = await reevaluateCustomers(env, ids, { now });
-  if (ids.length === PAGE) await env.JOBS.send({ v: 1, kind: "computed_backfill", after: ids[ids.length - 1]! } satisfies BackfillJob);
-  log("info", "computed.backfill_page", { after: job.after, profiles: ids.length, written: stats.customersChanged, more: ids.length === PAGE });
-  return stats.customersChanged;
 }

@@ -10,7 +10,7 @@
  */
 import { z } from "zod";
 import { PropertyFilter } from "../model/rules";
-import { aggregateSpec, type AggregateKind, type AggregateSpec } from "./aggregates";
+import { aggregateSpec, type AggregateKind, type AggregateSpec } from "../profiles/aggregates";
 
 export const CustomTraitId = z.string().regex(/^[a-z0-9][a-z0-9_]{0,63}$/, "must be 1-64 lower-case letters, digits or _, starting with a letter or digit");
 

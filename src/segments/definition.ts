@@ -11,7 +11,7 @@
  * Comparisons share the grammar of trigger conditions (triggers/definition.ts).
  */
 import { z } from "zod";
-import { checkValueForOp, PropertyFilter } from "../model/rules";
+import { checkValueForOp, EventCondition } from "../model/rules";
 
 export const SegmentId = z
   .string()
@@ -57,26 +57,12 @@ export const ComputedCondition = comparison({
   currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD").optional(),
 });
 
-export const EventCondition = z
-  .object({
-    event: z.string().min(1).max(200).describe("A track event name"),
-    where: z.array(PropertyFilter).max(10).default([]),
-    /** At least this many matching events (default 1). */
-    atLeast: z.number().int().min(1).max(1_000_000).optional(),
-    /** At most this many: `atMost: 0` is "did not perform". */
-    atMost: z.number().int().min(0).max(1_000_000).optional(),
-    /** Only events of the last N days count (whole UTC days: today and the N days before). Without: ever. */
-    withinDays: z.number().int().min(1).max(365).optional(),
-  })
-  .refine((c) => c.atLeast === undefined || c.atMost === undefined || c.atLeast <= c.atMost, { message: "atLeast must not exceed atMost", path: ["atMost"] });
-
 export const SegmentCondition = z.object({ segment: SegmentId });
 
 export const CustomTraitCondition = comparison({ computedTrait: z.string().min(1).max(64).describe("The id of a custom computed trait (/v1/computed-traits)") });
 
 export type TraitCondition = z.infer<typeof TraitCondition>;
 export type ComputedCondition = z.infer<typeof ComputedCondition>;
-export type EventCondition = z.infer<typeof EventCondition>;
 export type Rule =
   | TraitCondition
   | ComputedCondition

@@ -6,10 +6,10 @@
  */
 import { database } from "../db/client";
 import { loadProfile, storedEventsOf } from "../profiles/store";
-import { applyAggregates, countSpec, distinctSpecs, missingSpecs } from "./aggregates";
+import { applyAggregates, countSpec, distinctSpecs, missingSpecs } from "../profiles/aggregates";
 import { eventConditionsOf, traitsReferencedBy, type Rule } from "./definition";
 import { holds } from "./evaluate";
-import { currentSegments, type Membership } from "./membership";
+import { currentSegments, type Membership } from "../model/membership";
 import { lightRows, stateOfRow } from "./pass";
 import { activeSegments, dependencyOrder } from "./store";
 import { segmentRules } from "./rules";

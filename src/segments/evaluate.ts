@@ -8,10 +8,10 @@
  */
 import type { ProfileState } from "../profiles/apply";
 import { compare, valueAt } from "../model/rules";
-import { countAt, countSpec } from "./aggregates";
-import { engagementAt, favourite } from "./computed";
+import { countAt, countSpec } from "../profiles/aggregates";
+import { engagementAt, favourite } from "../profiles/computed";
 import type { ComputedCondition, ComputedField, Rule, Segment } from "./definition";
-import type { Scores } from "../models/scores";
+import type { Scores } from "../model/scores";
 
 const DAY_MS = 86_400_000;
 

@@ -9,9 +9,9 @@
  */
 import type { StoredEvent } from "../model/events";
 import type { Segment } from "./definition";
+import type { Membership } from "../model/membership";
 
 /** Segment id → [1 = in it, 0 = left it, time of that transition in ms]. */
-export type Membership = Record<string, [0 | 1, number]>;
 
 export interface Transition {
   segmentId: string;
@@ -26,7 +26,6 @@ export const SEGMENT_EVENTS = [SEGMENT_ENTERED, SEGMENT_EXITED];
 /** Transitions younger than this are sent again to the customer's object when a batch is retried. */
 export const RESEND_WINDOW_MS = 3_600_000;
 
-export const currentSegments = (m: Membership) => Object.keys(m).filter((id) => m[id]![0] === 1).sort();
 
 /**
  * The membership after an evaluation found `members`. Segments no longer defined or enabled are

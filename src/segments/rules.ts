@@ -7,10 +7,10 @@
 import { database } from "../db/client";
 import type { Model } from "../models/definition";
 import { currentModels } from "../models/store";
-import { currentRfmThresholds, type RfmThresholds } from "./rfm";
+import { currentRfmThresholds, type RfmThresholds } from "../models/rfm";
 import { traitSpec, type CustomTrait } from "./custom-traits";
 import { listCustomTraits } from "./custom-traits-store";
-import { countSpec, distinctSpecs, type AggregateSpec } from "./aggregates";
+import { countSpec, distinctSpecs, type AggregateSpec } from "../profiles/aggregates";
 import { eventConditionsOf, type Segment } from "./definition";
 import { activeSegments } from "./store";
 

@@ -8,7 +8,7 @@
  * Derived from stored events only: what events past the retention period had contributed to the
  * survivor's counters is not split (it stays with the survivor).
  */
-import { reevaluateCustomers } from "../pipeline/process";
+import { reevaluateCustomers } from "./process";
 import { readConfig } from "../model/config";
 import { database } from "../db/client";
 import type { StoredEvent } from "../model/events";
@@ -19,8 +19,8 @@ import { identityKey, snapshotKey } from "../profiles/snapshot";
 import { sessionStub } from "../sessions/contract";
 import { commitStatements, loadEvents, loadProfile, type StoredProfile } from "../profiles/store";
 import { RowEvents } from "../profiles/row-events";
-import { identitiesOf } from "./keys";
-import { pairKey } from "./resolve";
+import { identitiesOf } from "../identity/keys";
+import { pairKey } from "../identity/resolve";
 
 export interface Unmerge {
   survivorId: string;

@@ -19,7 +19,7 @@ import type { StoredEvent } from "../model/events";
 import { compare, valueAt } from "../model/rules";
 import type { PropertyFilter } from "../model/rules";
 import { numberOf } from "../kernel/values";
-import type { EventCondition } from "./definition";
+import type { EventCondition } from "../model/rules";
 
 const DAY_MS = 86_400_000;
 const TOTAL = "all";

@@ -3,7 +3,7 @@
  * duplicate scan does. The same rules (identifier limits, unmerged pairs) and the same
  * statements as pipeline merges, in one D1 transaction.
  */
-import { reevaluateCustomers } from "../pipeline/process";
+import { reevaluateCustomers } from "./process";
 import { readConfig } from "../model/config";
 import { database } from "../db/client";
 import { log } from "../kernel/log";
@@ -12,8 +12,9 @@ import { toDocument } from "../profiles/document";
 import { snapshotKey } from "../profiles/snapshot";
 import { sessionStub } from "../sessions/contract";
 import { commitStatements, loadProfiles, type StoredProfile } from "../profiles/store";
-import { loadMergeBlocks, mergeStatements } from "./merge-store";
-import { pairKey } from "./resolve";
+import { loadMergeBlocks } from "../identity/merge-store";
+import { mergeStatements } from "./merge-statements";
+import { pairKey } from "../identity/resolve";
 import { bestRank, brokenLimit } from "../model/identity-rules";
 
 export type MergeOutcome = { merged: true; survivorId: string; mergedId: string } | { merged: false; reason: string };

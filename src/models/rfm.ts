@@ -14,7 +14,7 @@
  * order, each side plus one year of one order: a first order last week does not predict 50 a year.
  * A documented heuristic, not a fitted model.
  */
-import type { ComputedState } from "./computed";
+import type { ComputedState } from "../profiles/computed";
 
 const DAY_MS = 86_400_000;
 const KV_KEY = "rfm:thresholds";

@@ -12,7 +12,7 @@ import { database } from "../db/client";
 import { customers, duplicateCandidates } from "../db/schema";
 import { log } from "../kernel/log";
 import { identityFromKey } from "../model/identity";
-import { findDuplicates, type DuplicateCandidate, type PersonRecord } from "./duplicates";
+import { findDuplicates, type DuplicateCandidate, type PersonRecord } from "../identity/duplicates";
 import { mergeCustomers } from "./merge-customers";
 
 const PAGE = 1000;

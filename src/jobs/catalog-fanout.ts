@@ -18,7 +18,7 @@ import { concerns } from "../triggers/match";
 import { activeTriggers } from "../triggers/store";
 import { database } from "../db/client";
 import type { CatalogJob, TimedChange } from "../model/jobs";
-import { viewersOf } from "./store";
+import { viewersOf } from "../catalog/store";
 
 const PAGE = 1_000;
 const NOTIFY_GROUP = 100;
