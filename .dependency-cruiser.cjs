@@ -51,6 +51,15 @@ const layerRules = LAYERS.slice(0, -1).map(([name, path], index) => ({
   to: { path: union(LAYERS.slice(index + 1).map(([, above]) => above)), pathNot: MAY_CALL_SESSIONS.has(name) ? `${path}|${SESSION_CONTRACT}` : path },
 }));
 
+/** An entry point of the worker: only the files matching `importers` may import `target`. */
+const onlyImportedBy = (name, target, importers, comment) => ({
+  name: `only-entries-import-the-${name}`,
+  comment,
+  severity: "error",
+  from: { path: "^src/", pathNot: importers },
+  to: { path: target },
+});
+
 /**
  * The upward imports the layering accepts, each with its reason (at most three). Every rule below
  * skips exactly these pairs and still applies to the rest of each file's imports.
@@ -92,27 +101,9 @@ module.exports = {
     },
     ...[
       ...layerRules,
-    {
-      name: "only-index-imports-the-api",
-      comment: "Routes are mounted by src/index.ts; nothing else imports them.",
-      severity: "error",
-      from: { path: "^src/", pathNot: `^src/index\\.ts$|${API_FILES}` },
-      to: { path: API_FILES },
-    },
-    {
-      name: "only-index-and-jobs-import-the-pipeline",
-      comment: "The pipeline is an entry point (the events consumer, reevaluate()); capabilities below it never call it back.",
-      severity: "error",
-      from: { path: "^src/", pathNot: "^src/(index\\.ts|pipeline/|jobs/)" },
-      to: { path: "^src/pipeline/" },
-    },
-    {
-      name: "only-index-imports-the-jobs",
-      comment: "Jobs run from the jobs queue and the crons that src/index.ts dispatches.",
-      severity: "error",
-      from: { path: "^src/", pathNot: "^src/(index\\.ts|jobs/)" },
-      to: { path: "^src/jobs/" },
-    },
+      onlyImportedBy("api", API_FILES, `^src/index\\.ts$|${API_FILES}`, "Routes are mounted by src/index.ts; nothing else imports them."),
+      onlyImportedBy("pipeline", "^src/pipeline/", "^src/(index\\.ts|pipeline/|jobs/)", "The pipeline is an entry point (the events consumer, reevaluate()); capabilities below it never call it back."),
+      onlyImportedBy("jobs", "^src/jobs/", "^src/(index\\.ts|jobs/)", "Jobs run from the jobs queue and the crons that src/index.ts dispatches."),
     {
       name: "api-not-to-db",
       comment: "Routes call a capability's function; queries live in that capability's store.",

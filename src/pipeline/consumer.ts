@@ -12,8 +12,8 @@ import { packFailures } from "../db/schema";
 import type { EventPack } from "../model/events";
 import { readConfig } from "../model/config";
 import { describeError, log } from "../kernel/log";
-import { recordSetAside, recordUndecodable } from "../queues/dead-letters";
-import { decodePack } from "../queues/pack-decode";
+import { decodeOrSetAside, recordSetAside } from "../queues/dead-letters";
+import { EventPackSchema } from "../queues/pack-decode";
 import { processEvents, type ProcessStats } from "./process";
 import { quarantineStatements } from "../tracking/quarantine";
 import { violationStatements } from "../tracking/violations";
@@ -29,13 +29,9 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
   const config = readConfig(env);
   const decoded: Decoded[] = [];
   for (const message of batch.messages) {
-    const pack = decodePack(message.body);
-    if (!pack) {
-      // Retrying cannot fix a body we do not understand: keep it as a dead letter at once.
-      await recordUndecodable(env, batch.queue, message);
-      message.ack();
-      continue;
-    }
+    // Retrying cannot fix a body we do not understand: it is kept as a dead letter at once.
+    const pack = await decodeOrSetAside(env, batch.queue, message, EventPackSchema, "an event pack of version 1");
+    if (!pack) continue;
     const screened = screenPack(pack);
     if (screened.setAside.length > 0) await recordSetAside(env, batch.queue, message, screened.setAside.map((s) => ({ pack: packOfOne(pack, s.event), reason: s.reason })));
     decoded.push({ message, pack: screened.pack });

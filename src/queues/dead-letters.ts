@@ -55,7 +55,7 @@ function firstIssue(error: z.ZodError): string {
 }
 
 /** A message the consumer could not even decode goes straight here, with that reason. */
-export async function recordUndecodable(env: Env, queue: string, message: Message<unknown>, reason = "undecodable: not an event pack of version 1"): Promise<void> {
+async function recordUndecodable(env: Env, queue: string, message: Message<unknown>, reason: string): Promise<void> {
   await database(env.DB)
     .insert(deadLetters)
     .values({ id: message.id, queue, body: bodyText(message.body), attempts: message.attempts, lastError: reason, receivedAt: Date.now() })

@@ -11,17 +11,10 @@ export type QueueRole = (typeof QUEUE_ROLES)[number];
 
 export const queueName = (role: QueueRole, suffix: string) => `rapport-${role}${suffix}`;
 
-const tables = new WeakMap<object, ReadonlyMap<string, QueueRole>>();
-
-/** Each queue name of this deployment and its role. */
+/** Each queue name of this deployment and its role (six names: built per batch, nothing to cache). */
 export function queueRoles(env: Env): ReadonlyMap<string, QueueRole> {
-  let table = tables.get(env);
-  if (!table) {
-    const { queueSuffix } = readConfig(env);
-    table = new Map(QUEUE_ROLES.map((role) => [queueName(role, queueSuffix), role]));
-    tables.set(env, table);
-  }
-  return table;
+  const { queueSuffix } = readConfig(env);
+  return new Map(QUEUE_ROLES.map((role) => [queueName(role, queueSuffix), role]));
 }
 
 /** The role of a queue by its exact name, or undefined when this deployment has no such queue. */
