@@ -6,8 +6,8 @@
  */
 import { initWasm, Resvg } from "@resvg/resvg-wasm";
 import resvgWasm from "@resvg/resvg-wasm/index_bg.wasm";
-import interBold from "@expo-google-fonts/inter/700Bold/Inter_700Bold.ttf";
-import interRegular from "@expo-google-fonts/inter/400Regular/Inter_400Regular.ttf";
+import interBold from "./fonts/Inter_700Bold.ttf";
+import interRegular from "./fonts/Inter_400Regular.ttf";
 
 // One WASM instance per isolate. initWasm throws when called twice and flips its flag only
 // after an await, so concurrent first requests share one promise; a failure lets a later one retry.
