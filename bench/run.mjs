@@ -6,7 +6,7 @@
 // (default 500), BENCH_DUP_PROFILES (default 20000), BENCH_SEGMENT_EVENTS (default 60000),
 // BENCH_PASS_PROFILES (default 100000). BENCH_SKIP=duplicates,triggers,segments leaves out those
 // phases (the triggers phase takes most of a full run). BENCH_WORKLOAD=simulated ingests the
-// traffic simulator's shoppers (src/sim/) instead of the interleaved storefront sessions.
+// traffic simulator's shoppers (tools/sim/) instead of the interleaved storefront sessions.
 // BENCH_PORT (default 8788) is Rapport's port; the trivial worker takes the next one, the trivial
 // worker that reads KV (bench/trivial-kv/) the one after, and the segments phase's two servers the
 // two after that.

@@ -3,10 +3,10 @@
 // do on a real storefront, so a consumer batch sees several events of the same shopper but far
 // from all of them.
 
-// mulberry32, shared with the traffic simulator (src/sim/).
-import { random as rng } from "../src/sim/random.ts";
-import { CATALOG } from "../src/sim/catalog.ts";
-import { simulate } from "../src/sim/simulate.ts";
+// mulberry32, shared with the traffic simulator (tools/sim/).
+import { random as rng } from "../tools/sim/random.ts";
+import { CATALOG } from "../tools/sim/catalog.ts";
+import { simulate } from "../tools/sim/simulate.ts";
 export { rng };
 
 const PRODUCTS = Array.from({ length: 200 }, (_, i) => ({ product_id: `sku-${i}`, name: `Product ${i}`, category: ["shirts", "shoes", "bags", "hats"][i % 4], price: 10 + (i % 90) }));
@@ -74,7 +74,7 @@ export function storefrontEvents({ events: target, active = 300, seed = 42 }) {
 }
 
 /**
- * About `events` events of the traffic simulator (src/sim/, `rapport simulate`), for
+ * About `events` events of the traffic simulator (tools/sim/, `rapport simulate`), for
  * `BENCH_WORKLOAD=simulated`: 90 days of a shop before a fixed day, each shopper's whole history
  * in a row (as an import or a backfill sends it, not interleaved like `storefrontEvents`), whole
  * shoppers only.

@@ -1,4 +1,4 @@
-// `rapport simulate`: a simulated storefront's traffic (src/sim/, docs/simulate.md), written as
+// `rapport simulate`: a simulated storefront's traffic (tools/sim/, docs/simulate.md), written as
 // NDJSON (one Segment message a line, importable with `rapport import --kind events`) or sent
 // through the batch API as any SDK would, and its ground truth as JSON.
 //
@@ -7,8 +7,8 @@
 // file is written as it goes too: only the planted pairs wait in memory for its end.
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
-import { DEFAULTS, simulate } from "../src/sim/simulate.ts";
-import { DAY_MS } from "../src/sim/season.ts";
+import { DEFAULTS, simulate } from "../tools/sim/simulate.ts";
+import { DAY_MS } from "../tools/sim/season.ts";
 import { sendMessages } from "./import.mjs";
 
 /** The default anchor: the start of the current UTC day, so runs on one day are byte-identical. */

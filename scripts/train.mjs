@@ -7,12 +7,12 @@
 // Time split: the models learn from the customers as they were `2 × horizon` days ago (labels: the
 // following `horizon` days) and are measured on them as they were `horizon` days ago (labels: the
 // last `horizon` days), a period they never saw. --generate first sends a simulated shop's history
-// of N customers over 150 days (src/sim/, `rapport simulate`) through the batch API, for an empty
+// of N customers over 150 days (tools/sim/, `rapport simulate`) through the batch API, for an empty
 // install.
 import { answerHelp, parseArgs, target, TARGET_HELP } from "./cli-args.mjs";
 import { collectRows, trainModel } from "../src/models/training.ts";
 import { runSimulation, startOfUtcDay } from "./simulate.mjs";
-import { simulate } from "../src/sim/simulate.ts";
+import { simulate } from "../tools/sim/simulate.ts";
 
 answerHelp(`
 Usage: npm run train -- [--url <url>] [--key <admin key>] [--horizon 30] [--dry-run]

@@ -4,7 +4,7 @@ import { auc, predict } from "../src/models/logistic";
 import { forgetModels } from "../src/models/store";
 import { collectRows, trainModel } from "../src/models/training";
 import { trainingPage, type TrainingRow } from "../src/models/training-set";
-import { simulate, type SimulatedShopper } from "../src/sim/simulate";
+import { simulate, type SimulatedShopper } from "../tools/sim/simulate";
 import { admin, env, profileWhen, uid } from "./helpers";
 import { customerOf, ingested, processAll } from "./sim-helpers";
 import { DAY, identifyAt, membersOf, saveSegmentAndWait, trackAt } from "./segment-helpers";

@@ -1,7 +1,7 @@
 import type { StoredEvent } from "../src/model/events";
 import { validateOne } from "../src/ingest/accept";
 import { processEvents } from "../src/pipeline/process";
-import type { Ref, SimulatedShopper } from "../src/sim/simulate";
+import type { Ref, SimulatedShopper } from "../tools/sim/simulate";
 import { env } from "./helpers";
 
 /**

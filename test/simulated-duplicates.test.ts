@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { simulate, type DuplicateTruth, type NearMissTruth } from "../src/sim/simulate";
+import { simulate, type DuplicateTruth, type NearMissTruth } from "../tools/sim/simulate";
 import { admin, env } from "./helpers";
 import { customerOf, ingested, pairKey, processAll } from "./sim-helpers";
 
-// The validation set of duplicate detection: a simulated shop (src/sim/) in which 30% of the
+// The validation set of duplicate detection: a simulated shop (tools/sim/) in which 30% of the
 // shoppers who gave their details came back without their account under other details
 // (duplicates), and 30% have a namesake or a family member (near misses), through ingest's
 // schemas and the pipeline, then the scan. The figures are in docs/simulate.md; the thresholds

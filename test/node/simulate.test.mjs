@@ -1,4 +1,4 @@
-// `rapport simulate` (scripts/simulate.mjs, src/sim/): determinism, the hidden future and its
+// `rapport simulate` (scripts/simulate.mjs, tools/sim/): determinism, the hidden future and its
 // ground truth, seasonality, identifiers, flat memory, and both outputs (NDJSON through
 // `rapport import`, and the batch API) against a real Rapport started locally.
 import assert from "node:assert/strict";
@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { applyMigrationsAndSeedKeys, DEMO_KEYS, ROOT, startDev } from "../../scripts/local.mjs";
 import { importFile } from "../../scripts/import.mjs";
 import { runSimulation } from "../../scripts/simulate.mjs";
-import { simulate } from "../../src/sim/simulate.ts";
+import { simulate } from "../../tools/sim/simulate.ts";
 import { eventually, profileAt } from "./helpers.mjs";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "rapport-simulate-"));
