@@ -2,10 +2,16 @@
  * Likely duplicate profiles that share no identifier (the same person with a typo in a name,
  * first and last name swapped, a phone written with another country prefix, a second email
  * address). Blocking keys keep the comparison near-linear; pairs in a block are scored with
- * Jaro-Winkler on names and email local parts (talisman) plus exact signals. Pure.
+ * Jaro-Winkler on names and email local parts plus exact signals. Pure.
+ *
+ * Jaro-Winkler is string-comparison's: the textbook definition (match window of half the longer
+ * string, half-transpositions counted exactly, Winkler's prefix boost above 0.7). Phonetic
+ * blocking keys are double-metaphone's primary code cut to four letters, the original's length.
  */
-import jaroWinkler from "talisman/metrics/jaro-winkler";
-import doubleMetaphone from "talisman/phonetics/double-metaphone";
+import { doubleMetaphone } from "double-metaphone";
+import stringComparison from "string-comparison";
+
+const jaroWinkler = (a: string, b: string) => stringComparison.jaroWinkler.similarity(a, b);
 
 export interface PersonRecord {
   id: string;
@@ -30,7 +36,7 @@ export const DUPLICATE_THRESHOLDS = { autoMerge: 0.92, review: 0.75 };
 const MAX_BLOCK = 200;
 
 const clean = (s: string | undefined) => (s ?? "").normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/[^a-z]/g, "");
-const phonetic = (s: string) => (s ? doubleMetaphone(s)[0] : "");
+const phonetic = (s: string) => (s ? doubleMetaphone(s)[0].slice(0, 4) : "");
 /** `ada.lovelace+shop@x.com` → `adalovelace`. */
 const localPart = (email: string) => email.split("@")[0]!.split("+")[0]!.replace(/[._-]/g, "");
 const phoneTail = (phone: string) => phone.replace(/\D/g, "").slice(-9);
