@@ -9,7 +9,7 @@
  */
 
 /** Route modules and HTTP plumbing belong to the api layer wherever they sit today. */
-const API_FILES = "(^src/(api|http|openapi|admin|tag)/|^src/app\\.ts$|/[a-z-]*routes\\.ts$|/preview-page\\.ts$)";
+const API_FILES = "(^src/(api|admin|tag)/|/[a-z-]*routes\\.ts$|/preview-page\\.ts$)";
 
 /** Lowest first. A layer may import itself and every layer above it in this list. */
 const LAYERS = [

@@ -52,11 +52,11 @@
  *   - segments/pass (00:07 UTC): every profile's segments again, when a rule depends on time
  */
 import { registerAdminRoutes } from "./admin/routes";
-import { createApp } from "./app";
+import { createApp } from "./api/app";
 import { registerIngestRoutes } from "./ingest/routes";
 import { log } from "./kernel/log";
 import { runRetention } from "./maintenance/retention";
-import { registerDocsRoutes } from "./openapi/routes";
+import { registerDocsRoutes } from "./api/docs/routes";
 import { consumeEvents } from "./pipeline/consumer";
 import { consumeDeadLetters } from "./queues/dead-letters";
 import { queueRoles, roleOfQueue, type QueueRole } from "./queues/names";

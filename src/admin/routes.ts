@@ -3,11 +3,11 @@
  * letters of the event queue with their replay, and the data-quality report.
  */
 import { backfillNeeded, startBackfill } from "../segments/backfill";
-import type { App } from "../app";
+import type { App } from "../api/app";
 import { database } from "../db/client";
-import { requireKey } from "../http/auth";
+import { requireKey } from "../api/auth";
 import { ApiError } from "../kernel/errors";
-import { jsonBody, parseInput } from "../http/validation";
+import { jsonBody, parseInput } from "../api/validation";
 import { createKey, listKeys, revokeKey, type ApiKey } from "../keys/store";
 import { getDeadLetter, listDeadLetters, replayDeadLetter } from "../queues/dead-letters";
 import { listQuarantine } from "../tracking/quarantine";

@@ -4,9 +4,9 @@
  * an erasure's scrub of the archive.
  */
 import { z } from "zod";
-import type { App } from "../app";
+import type { App } from "../api/app";
 import { ApiError } from "../kernel/errors";
-import { jsonBody, parseInput } from "../http/validation";
+import { jsonBody, parseInput } from "../api/validation";
 import { isoOrNull } from "../kernel/time";
 import { getReplay, startReplay } from "./replay";
 import { getScrub } from "./scrub";

@@ -3,10 +3,10 @@
  * public write key may not make one) updates the catalog and queues the price drops and restocks
  * it finds for the customers who viewed those products. `GET /v1/catalog/products/{id}` reads one.
  */
-import type { App } from "../app";
-import { requireKey } from "../http/auth";
+import type { App } from "../api/app";
+import { requireKey } from "../api/auth";
 import { ApiError } from "../kernel/errors";
-import { jsonBody, parseInput } from "../http/validation";
+import { jsonBody, parseInput } from "../api/validation";
 import { CatalogUpdate } from "./schemas";
 import { getProduct } from "./store";
 import { applyCatalogUpdate } from "./update";

@@ -4,7 +4,7 @@
  * whether the fallback was served and why, and the links to paste into the ESP. The page holds
  * no data: it calls the admin API with the key typed into it (kept for the browser tab only).
  */
-import type { App } from "../app";
+import type { App } from "../api/app";
 
 const PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Rapport: block preview</title>

@@ -8,13 +8,13 @@
  * signed URLs of a block for a customer, as an ESP would embed them.
  */
 import { z } from "zod";
-import type { App } from "../app";
+import type { App } from "../api/app";
 import { readConfig } from "../model/config";
 import { database } from "../db/client";
-import { requireKey } from "../http/auth";
+import { requireKey } from "../api/auth";
 import { ApiError } from "../kernel/errors";
-import { ifMatchVersion, jsonBody, optionalJsonBody, parseInput } from "../http/validation";
-import { saveVersioned } from "../http/versioned";
+import { ifMatchVersion, jsonBody, optionalJsonBody, parseInput } from "../api/validation";
+import { saveVersioned } from "../api/versioned";
 import { resolveCurrentCustomerId } from "../profiles/read";
 import { isoOrNull } from "../kernel/time";
 import { BlockDefinition, BlockId, FORMATS } from "./definition";

@@ -12,11 +12,11 @@
  */
 import { personalizationAllowed } from "./consent";
 import type { Context } from "hono";
-import type { App } from "../app";
+import type { App } from "../api/app";
 import { readConfig } from "../model/config";
 import { sha256Hex } from "../kernel/crypto";
-import { authenticate, keyFromAuthorization, READ_KINDS } from "../http/auth";
-import type { AppEnv } from "../http/context";
+import { authenticate, keyFromAuthorization, READ_KINDS } from "../api/auth";
+import type { AppEnv } from "../api/context";
 import { ApiError } from "../kernel/errors";
 import { log } from "../kernel/log";
 import { ampHeaders } from "./amp";

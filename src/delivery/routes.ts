@@ -4,11 +4,10 @@
  * timers and trigger history, as its session object holds them.
  */
 import { z } from "zod";
-import type { App } from "../app";
+import type { App } from "../api/app";
 import { database } from "../db/client";
-import { requireKey } from "../http/auth";
+import { route } from "../api/route";
 import { ApiError } from "../kernel/errors";
-import { parseInput } from "../http/validation";
 import { resolveCurrentCustomerId } from "../profiles/read";
 import { sessionStub } from "../sessions/contract";
 import { getDelivery, listDeliveries, replayDelivery } from "./store";
@@ -22,39 +21,38 @@ export const DeliveriesQuery = z.object({
   before: z.iso.datetime({ offset: true }).optional().describe("The `next` cursor of the previous page"),
 });
 
+const Id = z.object({ id: z.string() });
+const TAG = "Triggers";
 
 export function registerDeliveryRoutes(app: App): void {
-  app.use("/v1/deliveries", requireKey("admin"));
-  app.use("/v1/deliveries/*", requireKey("admin"));
-
   const list = async (db: ReturnType<typeof database>, q: z.infer<typeof DeliveriesQuery>) => {
     const items = await listDeliveries(db, { ...q, before: q.before ? Date.parse(q.before) : undefined });
     return { deliveries: items, next: items.length === q.limit ? items[items.length - 1]!.firedAt : null };
   };
 
-  app.get("/v1/deliveries", async (c) => c.json(await list(database(c.env.DB), parseInput(DeliveriesQuery, c.req.query(), "query parameters"))));
+  route(app, { method: "get", path: "/v1/deliveries", tag: TAG, scope: "admin", summary: "The delivery log of fired triggers, newest first", query: DeliveriesQuery, responses: { 200: "A page, and the `next` cursor" } }, async (c, { query }) =>
+    c.json(await list(database(c.env.DB), query)),
+  );
 
-  app.get("/v1/triggers/:id/deliveries", async (c) => {
-    const q = parseInput(DeliveriesQuery, c.req.query(), "query parameters");
-    return c.json(await list(database(c.env.DB), { ...q, triggerId: c.req.param("id") }));
-  });
+  route(app, { method: "get", path: "/v1/triggers/{id}/deliveries", tag: TAG, scope: "admin", summary: "The delivery log of a trigger", params: Id, query: DeliveriesQuery, responses: { 200: "A page, and the `next` cursor" } }, async (c, { params: { id }, query }) =>
+    c.json(await list(database(c.env.DB), { ...query, triggerId: id })),
+  );
 
-  app.get("/v1/deliveries/:id", async (c) => {
-    const delivery = await getDelivery(database(c.env.DB), c.req.param("id"));
-    if (!delivery) throw new ApiError("not_found", `No delivery ${c.req.param("id")}`);
+  route(app, { method: "get", path: "/v1/deliveries/{id}", tag: TAG, scope: "admin", summary: "One delivery, with the message sent", params: Id, responses: { 200: "The delivery", 404: "No such delivery" } }, async (c, { params: { id } }) => {
+    const delivery = await getDelivery(database(c.env.DB), id);
+    if (!delivery) throw new ApiError("not_found", `No delivery ${id}`);
     return c.json(delivery);
   });
 
-  app.post("/v1/deliveries/:id/replay", async (c) => {
-    const outcome = await replayDelivery(c.env, database(c.env.DB), c.req.param("id"));
-    if (!outcome) throw new ApiError("not_found", `No delivery ${c.req.param("id")}`);
+  route(app, { method: "post", path: "/v1/deliveries/{id}/replay", tag: TAG, scope: "admin", summary: "Queue a rejected or dead delivery again (same delivery id)", params: Id, responses: { 202: "Queued", 404: "No such delivery", 409: "Already delivered" } }, async (c, { params: { id } }) => {
+    const outcome = await replayDelivery(c.env, database(c.env.DB), id);
+    if (!outcome) throw new ApiError("not_found", `No delivery ${id}`);
     if (outcome === "delivered") throw new ApiError("conflict", "Already delivered: replaying would send it twice");
-    return c.json({ id: c.req.param("id"), status: "queued" }, 202);
+    return c.json({ id, status: "queued" }, 202);
   });
 
-  // Under /v1/customers (read keys pass the prefix's check), but timers are admin-only.
-  app.get("/v1/customers/:id/triggers", requireKey("admin"), async (c) => {
-    const ref = c.req.param("id");
+  // Under /v1/customers, where read keys may go, but timers are admin-only.
+  route(app, { method: "get", path: "/v1/customers/{id}/triggers", tag: TAG, scope: "admin", summary: "A customer's pending trigger timers and trigger history (sent, capped, deferred…)", params: Id, responses: { 200: "Timers and history", 404: "No such customer" } }, async (c, { params: { id: ref } }) => {
     const id = await resolveCurrentCustomerId(c.env, ref, (p) => c.executionCtx.waitUntil(p));
     if (!id) throw new ApiError("not_found", `No customer matches ${JSON.stringify(ref)}`);
     const { timers, firings } = await sessionStub(c.env, id).triggers();

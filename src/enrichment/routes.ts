@@ -3,11 +3,11 @@
  * service answers for a key (nothing cached or stored). docs/enrichment.md.
  */
 import { z } from "zod";
-import type { App } from "../app";
-import { requireKey } from "../http/auth";
+import type { App } from "../api/app";
+import { requireKey } from "../api/auth";
 import { ApiError } from "../kernel/errors";
-import { ifMatchVersion, jsonBody, parseInput } from "../http/validation";
-import { saveVersioned } from "../http/versioned";
+import { ifMatchVersion, jsonBody, parseInput } from "../api/validation";
+import { saveVersioned } from "../api/versioned";
 import { isoOrNull } from "../kernel/time";
 import { EnricherDefinition, EnricherId } from "./definition";
 import { outboundPolicy, requireOutboundUrl } from "../kernel/outbound-url";

@@ -7,12 +7,12 @@
 import { edgeFacts } from "./enrich";
 import type { Context } from "hono";
 import { cors } from "hono/cors";
-import type { App } from "../app";
+import type { App } from "../api/app";
 import { EVENT_TYPES, type EventType, type RejectedMessage, type StoredEvent } from "../model/events";
-import { authenticate, keyFromAuthorization } from "../http/auth";
+import { authenticate, keyFromAuthorization } from "../api/auth";
 import { BodyRefused, readBodyText } from "../kernel/request-body";
-import { clientAddress, enforceRateLimit } from "../http/rate-limit";
-import type { AppEnv } from "../http/context";
+import { clientAddress, enforceRateLimit } from "../api/rate-limit";
+import type { AppEnv } from "../api/context";
 import { ApiError } from "../kernel/errors";
 import { fieldErrors, fieldPath } from "../kernel/field-errors";
 import { MAX_NESTING_DEPTH, tooDeepAt } from "../model/depth";

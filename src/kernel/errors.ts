@@ -1,7 +1,7 @@
 /**
  * The errors every layer may throw: one list of codes with their HTTP status and title, one error
  * class carrying a code, a detail and the fields at fault. Domain code throws them; the api layer
- * (http/errors.ts) answers them as problem+json, and background work logs them.
+ * (api/errors.ts) answers them as problem+json, and background work logs them.
  */
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 

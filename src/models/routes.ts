@@ -4,9 +4,9 @@
  * distribution per day (drift) are read here. `/v1/admin/rfm`: the population's RFM quintile cuts.
  */
 import { z } from "zod";
-import type { App } from "../app";
+import type { App } from "../api/app";
 import { ApiError } from "../kernel/errors";
-import { jsonBody, parseInput } from "../http/validation";
+import { jsonBody, parseInput } from "../api/validation";
 import { ModelNameSchema, ModelUpload } from "./definition";
 import { drift } from "./scores";
 import { currentModels, modelVersions, publishModel } from "./store";

@@ -4,8 +4,8 @@
  * erasure leaves behind.
  */
 import { z } from "zod";
-import type { App } from "../app";
-import { requireKey } from "../http/auth";
+import type { App } from "../api/app";
+import { requireKey } from "../api/auth";
 import { ApiError } from "../kernel/errors";
 import { fieldErrors } from "../kernel/field-errors";
 import { forgetOwners, resolveCurrentCustomerId } from "../profiles/read";

@@ -7,13 +7,13 @@
 import { lookupCustomers, MAX_LOOKUP } from "./lookup";
 import { z } from "zod";
 import type { Context } from "hono";
-import type { App } from "../app";
-import type { AppEnv } from "../http/context";
+import type { App } from "../api/app";
+import type { AppEnv } from "../api/context";
 import { database } from "../db/client";
 import type { StoredEvent } from "../model/events";
-import { READ_KINDS, requireKey } from "../http/auth";
+import { READ_KINDS, requireKey } from "../api/auth";
 import { ApiError } from "../kernel/errors";
-import { jsonBody, parseInput } from "../http/validation";
+import { jsonBody, parseInput } from "../api/validation";
 import { fieldErrors } from "../kernel/field-errors";
 import { listMerges } from "../identity/merge-store";
 import { findCustomer, resolveCurrentCustomerId } from "./read";

@@ -4,12 +4,12 @@
  * the trait for every stored profile from its history; `DELETE` refuses while a segment rule
  * names the trait.
  */
-import type { App } from "../app";
+import type { App } from "../api/app";
 import { database } from "../db/client";
-import { requireKey } from "../http/auth";
+import { requireKey } from "../api/auth";
 import { ApiError } from "../kernel/errors";
-import { ifMatchVersion, jsonBody, parseInput } from "../http/validation";
-import { saveVersioned } from "../http/versioned";
+import { ifMatchVersion, jsonBody, parseInput } from "../api/validation";
+import { saveVersioned } from "../api/versioned";
 import { isoOrNull } from "../kernel/time";
 import { CustomTraitDefinition, CustomTraitId } from "./custom-traits";
 import { deleteCustomTrait, getCustomTrait, listCustomTraits, saveCustomTrait, type StoredCustomTrait } from "./custom-traits-store";

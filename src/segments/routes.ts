@@ -5,12 +5,12 @@
  * evaluation passes. Saving, disabling or deleting a segment starts a pass over every profile.
  */
 import { z } from "zod";
-import type { App } from "../app";
+import type { App } from "../api/app";
 import { database } from "../db/client";
-import { requireKey } from "../http/auth";
+import { requireKey } from "../api/auth";
 import { ApiError } from "../kernel/errors";
-import { ifMatchVersion, jsonBody, parseInput } from "../http/validation";
-import { saveVersioned } from "../http/versioned";
+import { ifMatchVersion, jsonBody, parseInput } from "../api/validation";
+import { saveVersioned } from "../api/versioned";
 import { isoOrNull } from "../kernel/time";
 import { Rule, SegmentDefinition, SegmentId, traitsReferencedBy } from "./definition";
 import { listCustomTraits } from "./custom-traits-store";

@@ -3,7 +3,7 @@
  * batching, sendBeacon, retries while offline, consent, e-commerce helpers). Public and cacheable;
  * it carries no key (the page's snippet gives the write key, which may only ingest).
  */
-import type { App } from "../app";
+import type { App } from "../api/app";
 import tagSource from "./tag.js.txt";
 
 const ETAG = `"tag-${tagSource.length.toString(36)}-${[...tagSource].reduce((h, ch) => (Math.imul(h, 31) + ch.charCodeAt(0)) | 0, 7).toString(36)}"`;

@@ -3,11 +3,11 @@
  * the recorded violations, listed and counted per event name. docs/tracking-plans.md.
  */
 import { z } from "zod";
-import type { App } from "../app";
-import { requireKey } from "../http/auth";
+import type { App } from "../api/app";
+import { requireKey } from "../api/auth";
 import { ApiError } from "../kernel/errors";
-import { ifMatchVersion, jsonBody, parseInput } from "../http/validation";
-import { saveVersioned } from "../http/versioned";
+import { ifMatchVersion, jsonBody, parseInput } from "../api/validation";
+import { saveVersioned } from "../api/versioned";
 import { validateOne } from "../ingest/accept";
 import { isoOrNull } from "../kernel/time";
 import { checkEvent } from "./check";

@@ -4,15 +4,15 @@
  * sends: no API key, its signature or token instead. A bad one gets 401 and nothing is kept; an
  * item no mapping applies to is quarantined with the reason; the rest go on the event queue.
  */
-import type { App } from "../../app";
-import { requireKey } from "../../http/auth";
+import type { App } from "../../api/app";
+import { requireKey } from "../../api/auth";
 import { ApiError } from "../../kernel/errors";
 import { readBodyBytes } from "../../kernel/request-body";
-import { ifMatchVersion, jsonBody, parseInput } from "../../http/validation";
+import { ifMatchVersion, jsonBody, parseInput } from "../../api/validation";
 import { fieldPath } from "../../kernel/field-errors";
 import { MAX_NESTING_DEPTH, tooDeepAt } from "../../model/depth";
 import { parseJsonExact } from "../../model/exact-json";
-import { saveVersioned } from "../../http/versioned";
+import { saveVersioned } from "../../api/versioned";
 import { enqueue, rejection } from "../../ingest/accept";
 import { sha256Hex } from "../../kernel/crypto";
 import { isoOrNull } from "../../kernel/time";

@@ -6,7 +6,7 @@
  * not help). Events get the id `shopify:<X-Shopify-Webhook-Id>`, so Shopify's retries of a
  * webhook count once.
  */
-import type { App } from "../../app";
+import type { App } from "../../api/app";
 import { readConfig } from "../../model/config";
 import { sha256Hex } from "../../kernel/crypto";
 import { CatalogProduct } from "../../catalog/schemas";

@@ -1,19 +1,20 @@
 /**
  * The Hono app factory: request ids, errors as problem+json, the not-found answer. The worker and
- * the tests build the app with this same function.
+ * the tests build the app with this same function. It is an OpenAPIHono: routes defined with
+ * `route()` (./route.ts) register their operation in its OpenAPI registry.
  */
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
-import type { AppEnv } from "./http/context";
-import { problemResponse } from "./http/errors";
-import { ApiError, type ErrorCode } from "./kernel/errors";
-import { describeError, log } from "./kernel/log";
+import type { AppEnv } from "./context";
+import { problemResponse } from "./errors";
+import { ApiError, type ErrorCode } from "../kernel/errors";
+import { describeError, log } from "../kernel/log";
 
 const STATUS_CODES: Record<number, ErrorCode> = { 400: "bad_request", 401: "unauthorized", 404: "not_found", 409: "conflict", 415: "unsupported_media_type" };
 
 export function createApp() {
-  const app = new Hono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>();
   app.use(requestId({ headerName: "x-request-id" }));
 
   app.notFound((c) => problemResponse(new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`), c.req.path, c.get("requestId")));

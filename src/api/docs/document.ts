@@ -1,20 +1,22 @@
 /**
- * The OpenAPI 3.1 document, generated from the same zod schemas the routes validate with
- * (zod 4's `z.toJSONSchema`), so the document cannot drift from the checks.
+ * The part of the OpenAPI document still written beside the routes rather than from them: the
+ * operations of routes not yet defined with `route()` (../route.ts), with schemas generated from
+ * the zod schemas the routes validate with. It shrinks as routes move to `route()`;
+ * ./openapi.ts merges it under the generated operations.
  */
 import { z } from "zod";
-import { ApiKeySchema, CreateKeyRequest } from "../admin/schemas";
-import { AliasMessage, BatchRequest, GroupMessage, IdentifyMessage, IngestResponse, PageMessage, ScreenMessage, TrackMessage } from "../ingest/schemas";
-import { CustomerProfile } from "../profiles/document";
-import { CatalogUpdate } from "../catalog/schemas";
-import { TriggerDefinition } from "../triggers/definition";
-import { Rule, SegmentDefinition } from "../segments/definition";
-import { CustomTraitDefinition } from "../segments/custom-traits";
-import { TrackingPlan } from "../tracking/definition";
-import { EnricherDefinition } from "../enrichment/definition";
-import { ModelUpload } from "../models/definition";
-import { BlockDefinition } from "../content/definition";
-import { SourceDefinition } from "../sources/generic/definition";
+import { ApiKeySchema, CreateKeyRequest } from "../../admin/schemas";
+import { AliasMessage, BatchRequest, GroupMessage, IdentifyMessage, IngestResponse, PageMessage, ScreenMessage, TrackMessage } from "../../ingest/schemas";
+import { CustomerProfile } from "../../profiles/document";
+import { CatalogUpdate } from "../../catalog/schemas";
+import { TriggerDefinition } from "../../triggers/definition";
+import { Rule, SegmentDefinition } from "../../segments/definition";
+import { CustomTraitDefinition } from "../../segments/custom-traits";
+import { TrackingPlan } from "../../tracking/definition";
+import { EnricherDefinition } from "../../enrichment/definition";
+import { ModelUpload } from "../../models/definition";
+import { BlockDefinition } from "../../content/definition";
+import { SourceDefinition } from "../../sources/generic/definition";
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
 
@@ -37,6 +39,7 @@ const ingest = (type: string, message: z.ZodType, summary: string) => ({
     tags: ["Ingest"],
     summary,
     security: [{ writeKeyBasic: [] }, { writeKeyInBody: [] }],
+    "x-rapport-scope": "write",
     requestBody: { required: true, content: { "application/json": { schema: schema(message) } } },
     responses: {
       "200": json("Durably queued", schema(IngestResponse)),
@@ -61,7 +64,8 @@ const read = (summary: string, ok: object) => ({
   get: {
     tags: ["Customers"],
     summary,
-    security: [{ readKey: [] }],
+    security: [{ readKey: [] }, { adminKey: [] }],
+    "x-rapport-scope": "read",
     parameters: [idParam],
     responses: { "200": ok, "401": problem("No valid read key (whether or not the customer exists)"), "404": problem("No such customer") },
   },
@@ -71,15 +75,16 @@ const privacy = (summary: string, ok: object) => ({
   tags: ["Privacy"],
   summary,
   security: [{ adminKey: [] }],
+  "x-rapport-scope": "admin",
   parameters: [idParam],
   responses: { "200": ok, "401": problem("No valid admin key"), "404": problem("No such customer") },
 });
 
 const admin = (method: string, summary: string, responses: Record<string, object>, body?: z.ZodType, tag = "Admin") => ({
-  [method]: { tags: [tag], summary, security: [{ adminKey: [] }], ...(body ? { requestBody: { required: true, content: { "application/json": { schema: schema(body) } } } } : {}), responses: { ...responses, "401": problem("No valid admin key") } },
+  [method]: { tags: [tag], summary, security: [{ adminKey: [] }], "x-rapport-scope": "admin", ...(body ? { requestBody: { required: true, content: { "application/json": { schema: schema(body) } } } } : {}), responses: { ...responses, "401": problem("No valid admin key") } },
 });
 
-export function openApiDocument(serverUrl: string) {
+export function handWrittenDocument(serverUrl: string) {
   return {
     openapi: "3.1.0",
     info: { title: "Rapport API", version: "0.1.0", description: "Edge-native customer data and email personalization. Ingest is compatible with Segment's HTTP Tracking API." },
@@ -120,7 +125,8 @@ export function openApiDocument(serverUrl: string) {
         post: {
           tags: ["Customers"],
           summary: "Up to 100 customers in one call, by refs of any form (KV bulk reads); each ref is found or not found on its own",
-          security: [{ readKey: [] }],
+          security: [{ readKey: [] }, { adminKey: [] }],
+          "x-rapport-scope": "read",
           requestBody: { required: true, content: { "application/json": { schema: schema(z.object({ ids: z.array(z.string()).min(1).max(100) })) } } },
           responses: { "200": json("Results in the order asked: { ref, found, customer } or { ref, found: false, status: 404 }", { type: "object" }), "400": problem("Not 1 to 100 ids"), "401": problem("No valid read key") },
         },
@@ -138,16 +144,6 @@ export function openApiDocument(serverUrl: string) {
       "/v1/admin/dead-letters/{id}": admin("get", "One dead letter", { "200": json("The dead letter", { type: "object" }), "404": problem("No such dead letter") }),
       "/v1/admin/dead-letters/{id}/replay": admin("post", "Put a dead letter back on the event queue", { "200": json("Replayed", { type: "object" }), "409": problem("Already replayed (use ?force=true)") }),
       "/v1/admin/dead-letters/replay": admin("post", "Replay every pending dead letter (up to ?limit)", { "200": json("Replayed", { type: "object" }) }),
-      "/v1/triggers": admin("get", "Behavioural triggers (current versions)", { "200": json("Triggers", { type: "object" }) }, undefined, "Triggers"),
-      "/v1/triggers/recipes": admin("get", "The shipped recipes: browse, cart abandonment, post-purchase, win-back, price drop, back in stock", { "200": json("Recipes", { type: "object" }) }, undefined, "Triggers"),
-      "/v1/triggers/{id}": {
-        ...admin("put", "Save a new version of a trigger (If-Match: \"<version>\" to guard against concurrent edits)", { "200": json("Saved", { type: "object" }), "201": json("Created", { type: "object" }), "400": problem("Invalid definition (each field at fault named)"), "412": problem("Someone saved another version meanwhile") }, TriggerDefinition, "Triggers"),
-        ...admin("get", "A trigger's current version", { "200": json("The trigger", { type: "object" }), "404": problem("No such trigger") }, undefined, "Triggers"),
-        ...admin("delete", "Stop a trigger (its history stays; pending timers are dropped when due)", { "204": { description: "Deleted" }, "404": problem("No such trigger") }, undefined, "Triggers"),
-      },
-      "/v1/triggers/{id}/versions": admin("get", "Every saved version of a trigger, newest first", { "200": json("Versions", { type: "object" }), "404": problem("No such trigger") }, undefined, "Triggers"),
-      "/v1/triggers/{id}/rollback": admin("post", "Save an old version again as the newest", { "200": json("Saved", { type: "object" }), "404": problem("No such version") }, z.object({ version: z.number().int() }), "Triggers"),
-      "/v1/triggers/{id}/deliveries": admin("get", "The delivery log of a trigger (?customerId, ?status, ?limit, ?before)", { "200": json("A page", { type: "object" }) }, undefined, "Triggers"),
       "/v1/segments": admin("get", "Segments (current versions) with their sizes", { "200": json("Segments", { type: "object" }) }, undefined, "Segments"),
       "/v1/segments/recipes": admin("get", "The shipped segments: high value, VIP, at risk, new prospects", { "200": json("Recipes", { type: "object" }) }, undefined, "Segments"),
       "/v1/segments/dry-run": admin("post", "How many profiles a draft rule would match now (nothing saved)", { "200": json("Matched, scanned, total, a sample", { type: "object" }), "400": problem("Invalid rule (field named)") }, z.object({ rule: Rule }), "Segments"),
@@ -175,6 +171,7 @@ export function openApiDocument(serverUrl: string) {
           tags: ["Sources"],
           summary: "Shopify webhooks (orders/create, orders/paid, checkouts/create, checkouts/update, customers/create, customers/update, products/update), verified with X-Shopify-Hmac-Sha256",
           security: [],
+          "x-rapport-scope": "signed",
           requestBody: { required: true, content: { "application/json": { schema: { type: "object" } } } },
           responses: { "200": json("Accepted (or quarantined, with the reason)", { type: "object" }), "401": problem("The signature does not match") },
         },
@@ -190,6 +187,7 @@ export function openApiDocument(serverUrl: string) {
           tags: ["Sources"],
           summary: "Where the source's system sends: verified by the source's signature or token (no API key), items mapped to Segment events, unmappable ones quarantined",
           security: [],
+          "x-rapport-scope": "signed",
           parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
           requestBody: { required: true, content: { "application/json": { schema: { type: "object" } } } },
           responses: { "200": json("Accepted and quarantined counts", { type: "object" }), "401": problem("The signature or token does not verify"), "404": problem("No such source"), "413": problem("Over 1 MB"), "503": problem("The secret the source names is not configured") },
@@ -224,10 +222,6 @@ export function openApiDocument(serverUrl: string) {
       "/v1/admin/models/{name}/drift": admin("get", "Score distribution per day and model version (?days): ten buckets, mean, count", { "200": json("Drift", { type: "object" }) }, undefined, "Predictions"),
       "/v1/admin/rfm": admin("get", "The population's RFM quintile cuts", { "200": json("Thresholds", { type: "object" }) }, undefined, "Predictions"),
       "/v1/admin/rfm/refresh": admin("post", "Recompute the RFM cuts now (the daily cron does)", { "200": json("Thresholds", { type: "object" }) }, undefined, "Predictions"),
-      "/v1/deliveries": admin("get", "The delivery log of fired triggers (?triggerId, ?customerId, ?status=queued|retrying|delivered|rejected|dead)", { "200": json("A page", { type: "object" }) }, undefined, "Triggers"),
-      "/v1/deliveries/{id}": admin("get", "One delivery, with the message sent", { "200": json("The delivery", { type: "object" }), "404": problem("No such delivery") }, undefined, "Triggers"),
-      "/v1/deliveries/{id}/replay": admin("post", "Queue a rejected or dead delivery again (same delivery id)", { "202": json("Queued", { type: "object" }), "404": problem("No such delivery"), "409": problem("Already delivered") }, undefined, "Triggers"),
-      "/v1/customers/{id}/triggers": admin("get", "A customer's pending trigger timers and trigger history (sent, capped, deferred…)", { "200": json("Timers and history", { type: "object" }), "404": problem("No such customer") }, undefined, "Triggers"),
       "/v1/catalog/products": admin("post", "Update products; price drops and restocks go to the customers who viewed them", { "202": json("Updated, and the changes found", { type: "object" }), "400": problem("Invalid update") }, CatalogUpdate, "Catalog"),
       "/v1/catalog/products/{id}": admin("get", "A product as the catalog holds it", { "200": json("The product", { type: "object" }), "404": problem("No such product") }, undefined, "Catalog"),
       "/v1/blocks": admin("get", "Content blocks: newest and published versions", { "200": json("Blocks", { type: "object" }) }, undefined, "Content"),
@@ -241,14 +235,16 @@ export function openApiDocument(serverUrl: string) {
       "/v1/blocks/{id}/rollback": admin("post", "Serve an older version again", { "200": json("Published", { type: "object" }), "404": problem("No such version") }, z.object({ version: z.number().int() }), "Content"),
       "/v1/blocks/{id}/preview": admin("get", "Render any version for any customer (?customer, ?version, ?format=html|json|svg|png); X-Rapport-Fallback says why a fallback was served", { "200": { description: "The rendered block" }, "404": problem("No such block or version") }, undefined, "Content"),
       "/v1/blocks/{id}/links": admin("get", "The URLs to embed for a customer (?customer, ?ttl): token and signed forms, per format, and a click link", { "200": json("Links", { type: "object" }), "404": problem("No such customer") }, undefined, "Content"),
-      "/tag.js": { get: { tags: ["Sources"], summary: "The storefront tag: a script that sends page views, identifies and track calls to the tracking API (docs/tag.md)", security: [], responses: { "200": { description: "application/javascript" }, "304": { description: "Not modified (ETag)" } } } },
-      "/preview": { get: { tags: ["Content"], summary: "A page to preview any block for any customer and format (asks for an admin key in the page)", security: [], responses: { "200": { description: "text/html" } } } },
-      "/docs": { get: { tags: ["Reference"], summary: "This API reference, as a page", security: [], responses: { "200": { description: "text/html" } } } },
-      "/openapi.json": { get: { tags: ["Reference"], summary: "This API reference, as OpenAPI 3.1", security: [], responses: { "200": json("The document", { type: "object" }) } } },
-      "/health": { get: { tags: ["Reference"], summary: "Liveness: answers when the worker runs", security: [], responses: { "200": json("ok", { type: "object" }) } } },
+      "/tag.js": { get: { tags: ["Sources"], summary: "The storefront tag: a script that sends page views, identifies and track calls to the tracking API (docs/tag.md)", security: [], "x-rapport-scope": "public", responses: { "200": { description: "application/javascript" }, "304": { description: "Not modified (ETag)" } } } },
+      "/preview": { get: { tags: ["Content"], summary: "A page to preview any block for any customer and format (asks for an admin key in the page)", security: [], "x-rapport-scope": "public", responses: { "200": { description: "text/html" } } } },
+      "/docs": { get: { tags: ["Reference"], summary: "This API reference, as a page", security: [], "x-rapport-scope": "public", responses: { "200": { description: "text/html" } } } },
+      "/openapi.json": { get: { tags: ["Reference"], summary: "This API reference, as OpenAPI 3.1", security: [], "x-rapport-scope": "public", responses: { "200": json("The document", { type: "object" }) } } },
+      "/health": { get: { tags: ["Reference"], summary: "Liveness: answers when the worker runs", security: [], "x-rapport-scope": "public", responses: { "200": json("ok", { type: "object" }) } } },
       "/v1/content/{block}.{format}": {
         get: {
           tags: ["Content"],
+          security: [],
+          "x-rapport-scope": "signed",
           summary: "A block rendered for the customer the link names: html and json at send time (ESP connected content, AMP amp-list), svg and png at open time. Any failure serves the block's fallback (200).",
           parameters: [
             { name: "t", in: "query", description: "The customer's content token (profile `contentToken`)", schema: { type: "string" } },
@@ -261,6 +257,8 @@ export function openApiDocument(serverUrl: string) {
       "/v1/r/{block}/{slot}": {
         get: {
           tags: ["Content"],
+          security: [],
+          "x-rapport-scope": "signed",
           summary: "Click-time link: the block's product in that slot as it is now (or the next, or the block's fallback URL); records an Email Link Clicked event",
           parameters: [{ name: "t", in: "query", description: "The customer's content token", schema: { type: "string" } }],
           responses: { "302": { description: "To the destination" }, "404": problem("No such published block") },

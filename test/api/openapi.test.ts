@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { rapportApp } from "../src/index";
-import { api, bearer, getCustomer, ingest, KEYS, profileWhen, uid } from "./helpers";
+import { rapportApp } from "../../src/index";
+import { api, bearer, getCustomer, ingest, KEYS, profileWhen, uid } from "../helpers";
 
 /** A route of the app as the OpenAPI document writes its path: `:id` → `{id}`, a pattern dropped. */
 const documented = (path: string) => path.replace(/:([A-Za-z]+)(\{[^}]*\})?/g, "{$1}");
