@@ -19,7 +19,7 @@
  *   - privacy/    erase and export a customer, suppressions                        (admin keys)
  *   - admin/      API keys, quarantine, dead letters and replay                    (admin keys)
  *   - archive/    the raw event archive in R2: list, replay days through the pipeline (admin keys)
- *   - openapi/    /openapi.json and /docs
+ *   - api/        createApp, auth, route() (one definition per route); /openapi.json, /docs, /health
  *   - triggers/   behavioural trigger definitions, versioned                       (admin keys)
  *   - delivery/   the delivery log of fired triggers, replay                       (admin keys)
  *   - catalog/    product catalog updates: price drops and restocks                (admin keys)
@@ -90,7 +90,6 @@ export { CustomerSession } from "./sessions/customer-session";
 /** The whole HTTP API, as the worker serves it (tests read its route table too). */
 export function rapportApp() {
   const app = createApp();
-  app.get("/health", (c) => c.json({ ok: true }));
   registerIngestRoutes(app);
   registerTagRoutes(app);
   registerShopifyRoutes(app);

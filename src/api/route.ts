@@ -38,6 +38,10 @@ export interface RouteSpec<B extends z.ZodType | undefined, Q extends ZodObjectL
   method: "get" | "post" | "put" | "patch" | "delete";
   /** OpenAPI spelling: `/v1/triggers/{id}`. */
   path: string;
+  /** Other paths the same handler serves (short ingest paths, the design card's spelling). */
+  aliases?: readonly string[];
+  /** The router's pattern, when the documented path is not one Hono can match (`{block}.{format}`). */
+  routerPath?: string;
   tag: string;
   summary: string;
   scope: Scope;
@@ -48,6 +52,11 @@ export interface RouteSpec<B extends z.ZodType | undefined, Q extends ZodObjectL
   body?: B;
   /** An empty body is `{}` (the body's fields are all optional). */
   bodyOptional?: boolean;
+  /**
+   * A body the handler reads itself, documented but not parsed here: signed webhooks verify the
+   * bytes as sent, ingest reads compressed bodies and keeps what it refuses.
+   */
+  rawBody?: { schema: z.ZodType | object; contentType?: string };
   responses: Record<number, ResponseSpec>;
 }
 
@@ -64,7 +73,8 @@ const KEY_CHECK = { admin: requireKey("admin"), read: requireKey(...READ_KINDS) 
 export function route<B extends z.ZodType | undefined = undefined, Q extends ZodObjectLike | undefined = undefined, P extends ZodObjectLike | undefined = undefined>(app: App, spec: RouteSpec<B, Q, P>, handler: Handler<B, Q, P>): void {
   app.openAPIRegistry.registerPath(operation(spec));
   const keyCheck = spec.scope === "admin" || spec.scope === "read" ? [KEY_CHECK[spec.scope]] : [];
-  app.on([spec.method.toUpperCase()], [honoPath(spec.path)], ...keyCheck, async (c) => {
+  const paths = [spec.routerPath ?? honoPath(spec.path), ...(spec.aliases ?? []).map(honoPath)];
+  app.on([spec.method.toUpperCase()], paths, ...keyCheck, async (c) => {
     const params = spec.params ? parseInput(spec.params, c.req.param(), "path parameters") : c.req.param();
     const query = spec.query ? parseInput(spec.query, c.req.query(), "query parameters") : c.req.query();
     const body = spec.body ? parseInput(spec.body, spec.bodyOptional ? await optionalJsonBody(c) : await jsonBody(c), "request body") : undefined;
@@ -95,8 +105,10 @@ function operation(spec: RouteSpec<z.ZodType | undefined, ZodObjectLike | undefi
     security: SECURITY[spec.scope],
     "x-rapport-scope": spec.scope,
     ...(spec.auth ? { "x-rapport-auth": spec.auth } : {}),
+    ...(spec.aliases ? { "x-rapport-aliases": spec.aliases } : {}),
     ...(parameters.length ? { parameters } : {}),
     ...(spec.body ? { request: { body: { required: !spec.bodyOptional, content: { "application/json": { schema: jsonSchema(spec.body) } } } } } : {}),
+    ...(spec.rawBody ? { request: { body: { required: true, content: { [spec.rawBody.contentType ?? "application/json"]: { schema: jsonSchema(spec.rawBody.schema) } } } } } : {}),
     responses,
   } as RouteConfig;
 }

@@ -5,6 +5,7 @@
  * no data: it calls the admin API with the key typed into it (kept for the browser tab only).
  */
 import type { App } from "../api/app";
+import { route } from "../api/route";
 
 const PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Rapport: block preview</title>
@@ -64,5 +65,6 @@ if(key())loadBlocks();
 </script></body></html>`;
 
 export function registerPreviewPage(app: App): void {
-  app.get("/preview", (c) => c.html(PAGE, 200, { "cache-control": "no-cache", "content-security-policy": "default-src 'self'; img-src 'self' blob: data: https:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-src 'self' about: data:" }));
+  const spec = { method: "get", path: "/preview", tag: "Content", scope: "public", auth: "A static page; it asks for an admin key and sends it with each call it makes", summary: "A page to preview any block for any customer and format", responses: { 200: { description: "The page", contentType: "text/html" } } } as const;
+  route(app, spec, (c) => c.html(PAGE, 200, { "cache-control": "no-cache", "content-security-policy": "default-src 'self'; img-src 'self' blob: data: https:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-src 'self' about: data:" }));
 }

@@ -11,9 +11,9 @@ import { z } from "zod";
 import type { App } from "../api/app";
 import { readConfig } from "../model/config";
 import { database } from "../db/client";
-import { requireKey } from "../api/auth";
+import { route } from "../api/route";
 import { ApiError } from "../kernel/errors";
-import { ifMatchVersion, jsonBody, optionalJsonBody, parseInput } from "../api/validation";
+import { ifMatchVersion } from "../api/validation";
 import { saveVersioned } from "../api/versioned";
 import { resolveCurrentCustomerId } from "../profiles/read";
 import { isoOrNull } from "../kernel/time";
@@ -63,59 +63,71 @@ async function publish(env: Env, id: string, version: number): Promise<void> {
   await publishManifest(env);
 }
 
-export function registerBlockRoutes(app: App): void {
-  app.use("/v1/blocks", requireKey("admin"));
-  app.use("/v1/blocks/*", requireKey("admin"));
+const Id = z.object({ id: z.string() });
+const SaveQuery = z.object({ publish: z.string().optional().describe("`true` publishes the saved version too") });
+const TAG = "Content";
 
-  app.get("/v1/blocks", async (c) => {
+export function registerBlockRoutes(app: App): void {
+  route(app, { method: "get", path: "/v1/blocks", tag: TAG, scope: "admin", summary: "Content blocks: newest and published versions", responses: { 200: "Blocks" } }, async (c) => {
     const rows = await listBlocks(database(c.env.DB));
     return c.json({ blocks: rows.map((b) => ({ id: b.id, version: b.version, publishedVersion: b.publishedVersion, updatedAt: isoOrNull(b.updatedAt) })) });
   });
 
-  app.put("/v1/blocks/:id", async (c) => {
-    const id = parseInput(BlockId, c.req.param("id"), "block id");
-    const definition = parseInput(BlockDefinition, await jsonBody(c), "block definition");
-    const errors = syntaxErrors(definition);
-    if (errors.length > 0) throw new ApiError("validation_failed", `The block's templates do not parse: ${errors.map((e) => `${e.field}: ${e.message}`).join("; ")}`, errors);
-    const db = database(c.env.DB);
-    const saved = await saveVersioned("Block", id, () => saveBlock(db, id, definition, ifMatchVersion(c.req.header("if-match"))));
-    if (c.req.query("publish") === "true") {
-      await publish(c.env, id, saved.block.version);
-      saved.block.publishedVersion = saved.block.version;
-    }
-    return c.json(blockView(saved.block), saved.created ? 201 : 200, { etag: `"${saved.block.version}"` });
-  });
+  route(
+    app,
+    {
+      method: "put",
+      path: "/v1/blocks/{id}",
+      tag: TAG,
+      scope: "admin",
+      summary: 'Save a new version of a block, a draft (publish=true also publishes it; If-Match: "<version>" guards against concurrent edits)',
+      params: z.object({ id: BlockId }),
+      query: SaveQuery,
+      body: BlockDefinition,
+      responses: { 200: "Saved", 201: "Created", 400: "Invalid definition, or a template that does not parse (errors carry field, line and column)", 412: "Someone saved another version meanwhile" },
+    },
+    async (c, { params: { id }, query, body: definition }) => {
+      const errors = syntaxErrors(definition);
+      if (errors.length > 0) throw new ApiError("validation_failed", `The block's templates do not parse: ${errors.map((e) => `${e.field}: ${e.message}`).join("; ")}`, errors);
+      const db = database(c.env.DB);
+      const saved = await saveVersioned("Block", id, () => saveBlock(db, id, definition, ifMatchVersion(c.req.header("if-match"))));
+      if (query.publish === "true") {
+        await publish(c.env, id, saved.block.version);
+        saved.block.publishedVersion = saved.block.version;
+      }
+      return c.json(blockView(saved.block), saved.created ? 201 : 200, { etag: `"${saved.block.version}"` });
+    },
+  );
 
-  app.get("/v1/blocks/:id", async (c) => {
-    const block = await getBlock(database(c.env.DB), c.req.param("id"));
-    if (!block || block.deletedAt) throw new ApiError("not_found", `No block ${c.req.param("id")}`);
+  route(app, { method: "get", path: "/v1/blocks/{id}", tag: TAG, scope: "admin", summary: "A block's newest version, and which version is published", params: Id, responses: { 200: "The block", 404: "No such block" } }, async (c, { params: { id } }) => {
+    const block = await getBlock(database(c.env.DB), id);
+    if (!block || block.deletedAt) throw new ApiError("not_found", `No block ${id}`);
     return c.json(blockView(block), 200, { etag: `"${block.version}"` });
   });
 
-  app.get("/v1/blocks/:id/versions", async (c) => {
-    const versions = await listBlockVersions(database(c.env.DB), c.req.param("id"));
-    if (versions.length === 0) throw new ApiError("not_found", `No block ${c.req.param("id")}`);
-    return c.json({ id: c.req.param("id"), versions: versions.map((v) => ({ ...v, createdAt: isoOrNull(v.createdAt) })) });
+  route(app, { method: "get", path: "/v1/blocks/{id}/versions", tag: TAG, scope: "admin", summary: "Every saved version of a block, newest first", params: Id, responses: { 200: "Versions", 404: "No such block" } }, async (c, { params: { id } }) => {
+    const versions = await listBlockVersions(database(c.env.DB), id);
+    if (versions.length === 0) throw new ApiError("not_found", `No block ${id}`);
+    return c.json({ id, versions: versions.map((v) => ({ ...v, createdAt: isoOrNull(v.createdAt) })) });
   });
 
-  app.post("/v1/blocks/:id/publish", async (c) => {
-    const id = c.req.param("id");
-    const { version } = parseInput(PublishRequest, await optionalJsonBody(c), "publish request");
-    const block = await getBlock(database(c.env.DB), id);
-    if (!block || block.deletedAt) throw new ApiError("not_found", `No block ${id}`);
-    await publish(c.env, id, version ?? block.version);
-    return c.json({ id, publishedVersion: version ?? block.version });
-  });
+  route(
+    app,
+    { method: "post", path: "/v1/blocks/{id}/publish", tag: TAG, scope: "admin", summary: "Serve a version (default: the newest)", params: Id, body: PublishRequest, bodyOptional: true, responses: { 200: "Published", 400: "It renders blocks that are not published", 404: "No such version" } },
+    async (c, { params: { id }, body: { version } }) => {
+      const block = await getBlock(database(c.env.DB), id);
+      if (!block || block.deletedAt) throw new ApiError("not_found", `No block ${id}`);
+      await publish(c.env, id, version ?? block.version);
+      return c.json({ id, publishedVersion: version ?? block.version });
+    },
+  );
 
-  app.post("/v1/blocks/:id/rollback", async (c) => {
-    const id = c.req.param("id");
-    const { version } = parseInput(RollbackRequest, await jsonBody(c), "rollback request");
+  route(app, { method: "post", path: "/v1/blocks/{id}/rollback", tag: TAG, scope: "admin", summary: "Serve an older version again", params: Id, body: RollbackRequest, responses: { 200: "Published", 404: "No such version" } }, async (c, { params: { id }, body: { version } }) => {
     await publish(c.env, id, version);
     return c.json({ id, publishedVersion: version });
   });
 
-  app.delete("/v1/blocks/:id", async (c) => {
-    const id = c.req.param("id");
+  route(app, { method: "delete", path: "/v1/blocks/{id}", tag: TAG, scope: "admin", summary: "Stop serving a block (its history stays)", params: Id, responses: { 204: "Deleted", 404: "No such block", 409: "Published blocks render it" } }, async (c, { params: { id } }) => {
     const db = database(c.env.DB);
     const dependents = (await publishedBlocks(db)).filter((b) => b.id !== id && partialsOf(b.definition).includes(id)).map((b) => b.id);
     if (dependents.length > 0) throw new ApiError("conflict", `Published blocks render ${id}: ${dependents.join(", ")}; change or delete them first`, [], { dependents });
@@ -124,41 +136,45 @@ export function registerBlockRoutes(app: App): void {
     return c.body(null, 204);
   });
 
-  app.get("/v1/blocks/:id/preview", async (c) => {
-    const id = c.req.param("id");
-    const query = parseInput(PreviewQuery, c.req.query(), "preview query");
-    const block = await getBlock(database(c.env.DB), id);
-    if (!block || block.deletedAt) throw new ApiError("not_found", `No block ${id}`);
-    const version = query.version ?? block.version;
-    const definition = await getBlockVersion(database(c.env.DB), id, version);
-    if (!definition) throw new ApiError("not_found", `Block ${id} has no version ${version}`);
-    if (!servesFormat(definition, query.format)) throw new ApiError("not_found", `Block ${id} version ${version} has no image`);
-    const target = draftTarget(await currentManifest(c.env), id, version, definition);
-    const rendered = await renderBlock(c.env, target, query.format, { customerRef: query.customer, origin: new URL(c.req.url).origin });
-    // Marketers see why a preview shows the fallback; ESP-facing answers never say.
-    return c.body(rendered.body as string, 200, { "content-type": rendered.contentType, "cache-control": "no-store", "x-rapport-fallback": rendered.fallback ?? "none", "x-rapport-version": String(version) });
-  });
+  route(
+    app,
+    { method: "get", path: "/v1/blocks/{id}/preview", tag: TAG, scope: "admin", summary: "Render any version for any customer and format; X-Rapport-Fallback says why a fallback was served", params: Id, query: PreviewQuery, responses: { 200: { description: "The rendered block", contentType: "text/html" }, 404: "No such block or version" } },
+    async (c, { params: { id }, query }) => {
+      const block = await getBlock(database(c.env.DB), id);
+      if (!block || block.deletedAt) throw new ApiError("not_found", `No block ${id}`);
+      const version = query.version ?? block.version;
+      const definition = await getBlockVersion(database(c.env.DB), id, version);
+      if (!definition) throw new ApiError("not_found", `Block ${id} has no version ${version}`);
+      if (!servesFormat(definition, query.format)) throw new ApiError("not_found", `Block ${id} version ${version} has no image`);
+      const target = draftTarget(await currentManifest(c.env), id, version, definition);
+      const rendered = await renderBlock(c.env, target, query.format, { customerRef: query.customer, origin: new URL(c.req.url).origin });
+      // Marketers see why a preview shows the fallback; ESP-facing answers never say.
+      return c.body(rendered.body as string, 200, { "content-type": rendered.contentType, "cache-control": "no-store", "x-rapport-fallback": rendered.fallback ?? "none", "x-rapport-version": String(version) });
+    },
+  );
 
-  app.get("/v1/blocks/:id/links", async (c) => {
-    const id = c.req.param("id");
-    const query = parseInput(LinksQuery, c.req.query(), "links query");
-    const customerId = await resolveCurrentCustomerId(c.env, query.customer);
-    if (!customerId) throw new ApiError("not_found", `No customer matches ${JSON.stringify(query.customer)}`);
-    const secrets = readConfig(c.env).contentSecrets;
-    const origin = new URL(c.req.url).origin;
-    const token = await contentToken(secrets, customerId);
-    const exp = query.ttl ? Math.floor(Date.now() / 1000) + query.ttl : undefined;
-    const sig = await signContent(secrets[0]!, id, customerId, exp);
-    const signed = new URLSearchParams({ c: customerId, ...(exp ? { exp: String(exp) } : {}), sig });
-    const url = (format: string, q: URLSearchParams) => `${origin}/v1/content/${id}.${format}?${q}`;
-    const t = new URLSearchParams({ t: token });
-    return c.json({
-      customerId,
-      contentToken: token,
-      token: Object.fromEntries(FORMATS.map((f) => [f, url(f, t)])),
-      signed: Object.fromEntries(FORMATS.map((f) => [f, url(f, signed)])),
-      click: `${origin}/v1/r/${id}/0?${t}`,
-      expiresAt: exp ? new Date(exp * 1000).toISOString() : null,
-    });
-  });
+  route(
+    app,
+    { method: "get", path: "/v1/blocks/{id}/links", tag: TAG, scope: "admin", summary: "The URLs to embed for a customer: token and signed forms, per format, and a click link", params: Id, query: LinksQuery, responses: { 200: "Links", 404: "No such customer" } },
+    async (c, { params: { id }, query }) => {
+      const customerId = await resolveCurrentCustomerId(c.env, query.customer);
+      if (!customerId) throw new ApiError("not_found", `No customer matches ${JSON.stringify(query.customer)}`);
+      const secrets = readConfig(c.env).contentSecrets;
+      const origin = new URL(c.req.url).origin;
+      const token = await contentToken(secrets, customerId);
+      const exp = query.ttl ? Math.floor(Date.now() / 1000) + query.ttl : undefined;
+      const sig = await signContent(secrets[0]!, id, customerId, exp);
+      const signed = new URLSearchParams({ c: customerId, ...(exp ? { exp: String(exp) } : {}), sig });
+      const url = (format: string, q: URLSearchParams) => `${origin}/v1/content/${id}.${format}?${q}`;
+      const t = new URLSearchParams({ t: token });
+      return c.json({
+        customerId,
+        contentToken: token,
+        token: Object.fromEntries(FORMATS.map((f) => [f, url(f, t)])),
+        signed: Object.fromEntries(FORMATS.map((f) => [f, url(f, signed)])),
+        click: `${origin}/v1/r/${id}/0?${t}`,
+        expiresAt: exp ? new Date(exp * 1000).toISOString() : null,
+      });
+    },
+  );
 }

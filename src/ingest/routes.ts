@@ -7,7 +7,9 @@
 import { edgeFacts } from "./enrich";
 import type { Context } from "hono";
 import { cors } from "hono/cors";
+import type { z } from "zod";
 import type { App } from "../api/app";
+import { type RouteSpec, route } from "../api/route";
 import { EVENT_TYPES, type EventType, type RejectedMessage, type StoredEvent } from "../model/events";
 import { authenticate, keyFromAuthorization } from "../api/auth";
 import { BodyRefused, readBodyText } from "../kernel/request-body";
@@ -21,7 +23,7 @@ import type { ApiKey } from "../keys/store";
 import { bodyRejection, enqueue, rejection, validateOne, type Enqueued, type ItemOutcome } from "./accept";
 import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES } from "./limits";
 import type { IngestContext } from "./normalize";
-import { BatchRequest } from "./schemas";
+import { AliasMessage, BatchRequest, GroupMessage, IdentifyMessage, IngestResponse, PageMessage, ScreenMessage, TrackMessage } from "./schemas";
 
 export const INGEST_PATHS = [
   ...EVENT_TYPES.map((t) => `/v1/${t}`),
@@ -39,14 +41,38 @@ const ingestCors = cors({
   maxAge: 86_400,
 });
 
+const MESSAGES: Record<EventType, { schema: z.ZodType; summary: string }> = {
+  track: { schema: TrackMessage, summary: "Record an action" },
+  identify: { schema: IdentifyMessage, summary: "Identify a user and set traits" },
+  page: { schema: PageMessage, summary: "Record a page view" },
+  screen: { schema: ScreenMessage, summary: "Record a screen view" },
+  group: { schema: GroupMessage, summary: "Associate a user with a group" },
+  alias: { schema: AliasMessage, summary: "Link a previous id to a userId" },
+};
+
+/** Ingest reads its body itself: compressed, bounded, kept in quarantine when refused. */
+const ingestSpec = (path: string, schema: z.ZodType, summary: string, aliases: string[] = []): RouteSpec<undefined, undefined, undefined> => ({
+  method: "post",
+  path,
+  aliases,
+  tag: "Ingest",
+  scope: "write",
+  summary,
+  rawBody: { schema },
+  responses: {
+    200: { description: "Durably queued", schema: IngestResponse },
+    400: "Invalid message, nested too deeply, bad compression or not UTF-8 (kept in quarantine)",
+    401: "No valid write key",
+    413: "Over a size limit (named in `limit`)",
+    503: "Queue unavailable; retry",
+  },
+});
+
 export function registerIngestRoutes(app: App): void {
   for (const path of INGEST_PATHS) app.use(path, ingestCors);
-  for (const type of EVENT_TYPES) {
-    app.post(`/v1/${type}`, (c) => ingestSingle(c, type));
-    app.post(`/v1/${type[0]}`, (c) => ingestSingle(c, type));
-  }
-  app.post("/v1/batch", ingestBatch);
-  app.post("/v1/import", ingestBatch);
+  for (const type of EVENT_TYPES) route(app, ingestSpec(`/v1/${type}`, MESSAGES[type].schema, MESSAGES[type].summary, [`/v1/${type[0]}`]), (c) => ingestSingle(c, type));
+  route(app, ingestSpec("/v1/batch", BatchRequest, "Up to 2,500 messages (500 KB) in one request"), ingestBatch);
+  route(app, ingestSpec("/v1/import", BatchRequest, "The same as /v1/batch (Segment's import path; `rapport import` uses it)"), ingestBatch);
 }
 
 /**

@@ -6,15 +6,11 @@
  */
 import { lookupCustomers, MAX_LOOKUP } from "./lookup";
 import { z } from "zod";
-import type { Context } from "hono";
 import type { App } from "../api/app";
-import type { AppEnv } from "../api/context";
+import { route } from "../api/route";
 import { database } from "../db/client";
 import type { StoredEvent } from "../model/events";
-import { READ_KINDS, requireKey } from "../api/auth";
 import { ApiError } from "../kernel/errors";
-import { jsonBody, parseInput } from "../api/validation";
-import { fieldErrors } from "../kernel/field-errors";
 import { listMerges } from "../identity/merge-store";
 import { findCustomer, resolveCurrentCustomerId } from "./read";
 import { readConfig } from "../model/config";
@@ -26,56 +22,64 @@ export const EventsQuery = z.object({
   cursor: z.string().max(512).optional(),
 });
 
+const Ref = z.object({ id: z.string().describe("A userId, a master id (cus_…), `anonymous_id:<value>`, `email:<value>`, `phone:<value>`, `external:<type>:<id>` or `user_id:<value>`") });
+const TAG = "Customers";
 const LookupRequest = z.object({ ids: z.array(z.string().min(1).max(1_024)).min(1).max(MAX_LOOKUP, `at most ${MAX_LOOKUP} ids per call`) });
 
 export function registerProfileRoutes(app: App): void {
-  app.use("/v1/customers/*", requireKey(...READ_KINDS));
+  // The design card's spelling, /customer/{id}, for ESP templates written from it: the same route, auth and answers.
+  route(
+    app,
+    {
+      method: "get",
+      path: "/v1/customers/{id}",
+      aliases: ["/customer/{id}"],
+      tag: TAG,
+      scope: "read",
+      summary: "A customer profile (for ESP merge tags)",
+      params: Ref,
+      responses: { 200: { description: "The profile", schema: { $ref: "#/components/schemas/CustomerProfile" }, headers: { ETag: "The profile's version: If-None-Match answers 304" } }, 304: "Not modified", 404: "No such customer" },
+    },
+    async (c, { params: { id: ref } }) => {
+      const found = await findCustomer(c.env, ref, (p) => c.executionCtx.waitUntil(p));
+      if (!found) throw new ApiError("not_found", `No customer matches ${JSON.stringify(ref)}`);
+      const etag = `W/"${found.id}.${found.version}"`;
+      const headers = { etag, "cache-control": "private, no-cache", "x-rapport-source": found.source };
+      if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
+      return c.body(await withContentToken(c.env, found.body, found.id), 200, { ...headers, "content-type": "application/json" });
+    },
+  );
 
-  const profile = async (c: Context<AppEnv>) => {
-    const ref = c.req.param("id")!;
-    const found = await findCustomer(c.env, ref, (p) => c.executionCtx.waitUntil(p));
-    if (!found) throw new ApiError("not_found", `No customer matches ${JSON.stringify(ref)}`);
-    const etag = `W/"${found.id}.${found.version}"`;
-    const headers = { etag, "cache-control": "private, no-cache", "x-rapport-source": found.source };
-    if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
-    return c.body(await withContentToken(c.env, found.body, found.id), 200, { ...headers, "content-type": "application/json" });
-  };
-  app.get("/v1/customers/:id", profile);
-  // The design card's spelling, for ESP templates written from it: the same route, auth and answers.
-  app.use("/customer/:id", requireKey(...READ_KINDS));
-  app.get("/customer/:id", profile);
+  route(
+    app,
+    { method: "post", path: "/v1/customers/lookup", tag: TAG, scope: "read", summary: "Up to 100 customers in one call, by refs of any form (KV bulk reads); each ref is found or not found on its own", body: LookupRequest, responses: { 200: "Results in the order asked: { ref, found, customer } or { ref, found: false, status: 404 }" } },
+    async (c, { body: { ids } }) => {
+      const results = await lookupCustomers(c.env, ids, (p) => c.executionCtx.waitUntil(p));
+      // Bodies are the stored documents, spliced in as they are (with each one's content token).
+      const parts = await Promise.all(
+        results.map(async (r) =>
+          r.found
+            ? `{"ref":${JSON.stringify(r.ref)},"found":true,"customer":${await withContentToken(c.env, r.body, r.customerId)}}`
+            : `{"ref":${JSON.stringify(r.ref)},"found":false,"status":404,"detail":${JSON.stringify(`No customer matches ${JSON.stringify(r.ref)}`)}}`,
+        ),
+      );
+      return c.body(`{"results":[${parts.join(",")}],"found":${results.filter((r) => r.found).length},"notFound":${results.filter((r) => !r.found).length}}`, 200, { "content-type": "application/json", "cache-control": "private, no-store" });
+    },
+  );
 
-  app.post("/v1/customers/lookup", async (c) => {
-    const { ids } = parseInput(LookupRequest, await jsonBody(c), "lookup");
-    const results = await lookupCustomers(c.env, ids, (p) => c.executionCtx.waitUntil(p));
-    // Bodies are the stored documents, spliced in as they are (with each one's content token).
-    const parts = await Promise.all(
-      results.map(async (r) =>
-        r.found
-          ? `{"ref":${JSON.stringify(r.ref)},"found":true,"customer":${await withContentToken(c.env, r.body, r.customerId)}}`
-          : `{"ref":${JSON.stringify(r.ref)},"found":false,"status":404,"detail":${JSON.stringify(`No customer matches ${JSON.stringify(r.ref)}`)}}`,
-      ),
-    );
-    return c.body(`{"results":[${parts.join(",")}],"found":${results.filter((r) => r.found).length},"notFound":${results.filter((r) => !r.found).length}}`, 200, { "content-type": "application/json", "cache-control": "private, no-store" });
-  });
-
-  app.get("/v1/customers/:id/merges", async (c) => {
-    const ref = c.req.param("id");
+  route(app, { method: "get", path: "/v1/customers/{id}/merges", tag: TAG, scope: "read", summary: "The customers merged into this one, with their causes", params: Ref, responses: { 200: "Merges", 404: "No such customer" } }, async (c, { params: { id: ref } }) => {
     const id = await resolveCurrentCustomerId(c.env, ref, (p) => c.executionCtx.waitUntil(p));
     if (!id) throw new ApiError("not_found", `No customer matches ${JSON.stringify(ref)}`);
     return c.json({ customerId: id, merges: await listMerges(database(c.env.DB), id) }, 200, { "cache-control": "private, no-cache" });
   });
 
-  app.get("/v1/customers/:id/events", async (c) => {
-    const query = EventsQuery.safeParse(c.req.query());
-    if (!query.success) throw new ApiError("validation_failed", "Invalid query parameters", fieldErrors(query.error));
-    const ref = c.req.param("id");
+  route(app, { method: "get", path: "/v1/customers/{id}/events", tag: TAG, scope: "read", summary: "A customer's stored events, newest first", params: Ref, query: EventsQuery, responses: { 200: "A page of events, and the next cursor", 404: "No such customer" } }, async (c, { params: { id: ref }, query }) => {
     const id = await resolveCurrentCustomerId(c.env, ref, (p) => c.executionCtx.waitUntil(p));
     if (!id) throw new ApiError("not_found", `No customer matches ${JSON.stringify(ref)}`);
     const events = await loadEvents(database(c.env.DB), id);
-    const after = query.data.cursor ? decodeCursor(query.data.cursor) : null;
+    const after = query.cursor ? decodeCursor(query.cursor) : null;
     const start = after ? events.findIndex((e) => isAfter(e, after)) : 0;
-    const page = start === -1 ? [] : events.slice(start, start + query.data.limit);
+    const page = start === -1 ? [] : events.slice(start, start + query.limit);
     const last = page[page.length - 1];
     const hasMore = start !== -1 && start + page.length < events.length;
     return c.json({ customerId: id, events: page, nextCursor: hasMore && last ? encodeCursor(last) : null }, 200, { "cache-control": "private, no-cache" });

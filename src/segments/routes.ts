@@ -7,9 +7,9 @@
 import { z } from "zod";
 import type { App } from "../api/app";
 import { database } from "../db/client";
-import { requireKey } from "../api/auth";
+import { route } from "../api/route";
 import { ApiError } from "../kernel/errors";
-import { ifMatchVersion, jsonBody, parseInput } from "../api/validation";
+import { ifMatchVersion } from "../api/validation";
 import { saveVersioned } from "../api/versioned";
 import { isoOrNull } from "../kernel/time";
 import { Rule, SegmentDefinition, SegmentId, traitsReferencedBy } from "./definition";
@@ -36,6 +36,8 @@ const RollbackRequest = z.object({ version: z.number().int().min(1) });
 const DryRunRequest = z.object({ rule: Rule });
 const MembersQuery = z.object({ limit: z.coerce.number().int().min(1).max(1_000).default(100), after: z.string().max(200).default("") });
 const HistoryQuery = z.object({ days: z.coerce.number().int().min(1).max(365).default(30) });
+const Id = z.object({ id: z.string() });
+const TAG = "Segments";
 
 /** A rule naming a missing segment or computed trait, or a cycle: a 400 on the rule. */
 async function checkedReferences<T>(env: Env, rule: Rule, run: () => Promise<T>): Promise<T> {
@@ -50,64 +52,75 @@ async function checkedReferences<T>(env: Env, rule: Rule, run: () => Promise<T>)
   }
 }
 
-async function existing(c: { env: Env; req: { param(name: string): string } }): Promise<StoredSegment> {
-  const segment = await getSegment(database(c.env.DB), c.req.param("id"));
-  if (!segment) throw new ApiError("not_found", `No segment ${c.req.param("id")}`);
+async function existing(env: Env, id: string): Promise<StoredSegment> {
+  const segment = await getSegment(database(env.DB), id);
+  if (!segment) throw new ApiError("not_found", `No segment ${id}`);
   return segment;
 }
 
 export function registerSegmentRoutes(app: App): void {
-  app.use("/v1/segments", requireKey("admin"));
-  app.use("/v1/segments/*", requireKey("admin"));
+  route(app, { method: "get", path: "/v1/segments", tag: TAG, scope: "admin", summary: "Segments (current versions) with their sizes", responses: { 200: "Segments" } }, async (c) =>
+    c.json({ segments: (await listSegments(database(c.env.DB))).map(segmentView) }),
+  );
 
-  app.get("/v1/segments", async (c) => c.json({ segments: (await listSegments(database(c.env.DB))).map(segmentView) }));
+  route(app, { method: "get", path: "/v1/segments/recipes", tag: TAG, scope: "admin", summary: "The shipped segments: high value, VIP, at risk, new prospects", responses: { 200: "Recipes" } }, (c) =>
+    c.json({ recipes: Object.entries(SEGMENT_RECIPES).map(([id, definition]) => ({ id, definition })) }),
+  );
 
-  app.get("/v1/segments/recipes", (c) => c.json({ recipes: Object.entries(SEGMENT_RECIPES).map(([id, definition]) => ({ id, definition })) }));
+  route(app, { method: "post", path: "/v1/segments/dry-run", tag: TAG, scope: "admin", summary: "How many profiles a draft rule would match now (nothing saved)", body: DryRunRequest, responses: { 200: "Matched, scanned, total, a sample" } }, async (c, { body: { rule } }) =>
+    c.json(await checkedReferences(c.env, rule, () => dryRun(c.env, rule))),
+  );
 
-  app.post("/v1/segments/dry-run", async (c) => {
-    const { rule } = parseInput(DryRunRequest, await jsonBody(c), "dry run");
-    return c.json(await checkedReferences(c.env, rule, () => dryRun(c.env, rule)));
-  });
+  route(app, { method: "get", path: "/v1/segments/runs", tag: TAG, scope: "admin", summary: "Recent evaluation passes over every profile, with their progress", responses: { 200: "Runs" } }, async (c) =>
+    c.json({ runs: (await listRuns(c.env.DB)).map(runView) }),
+  );
 
-  app.get("/v1/segments/runs", async (c) => c.json({ runs: (await listRuns(c.env.DB)).map(runView) }));
-
-  app.post("/v1/segments/runs", async (c) => {
+  route(app, { method: "post", path: "/v1/segments/runs", tag: TAG, scope: "admin", summary: "Start an evaluation pass now", responses: { 202: "The run" } }, async (c) => {
     const run = await getRun(c.env.DB, await startPass(c.env, "manual"));
     return c.json(runView(run!), 202);
   });
 
-  app.get("/v1/segments/runs/:runId", async (c) => {
-    const run = await getRun(c.env.DB, c.req.param("runId"));
-    if (!run) throw new ApiError("not_found", `No evaluation run ${c.req.param("runId")}`);
+  route(app, { method: "get", path: "/v1/segments/runs/{runId}", tag: TAG, scope: "admin", summary: "One evaluation pass (finishedAt is set when it is done)", params: z.object({ runId: z.string() }), responses: { 200: "The run", 404: "No such run" } }, async (c, { params: { runId } }) => {
+    const run = await getRun(c.env.DB, runId);
+    if (!run) throw new ApiError("not_found", `No evaluation run ${runId}`);
     return c.json(runView(run));
   });
 
-  app.put("/v1/segments/:id", async (c) => {
-    const id = parseInput(SegmentId, c.req.param("id"), "segment id");
-    const definition = parseInput(SegmentDefinition, await jsonBody(c), "segment definition");
-    const { segment, created, changed } = await checkedReferences(c.env, definition.rule, () =>
-      saveVersioned("Segment", id, () => saveSegment(database(c.env.DB), id, definition, ifMatchVersion(c.req.header("if-match")))),
-    );
-    if (changed && !definition.enabled) await dropMembers(c.env.DB, id);
-    // Every profile is evaluated against the new rule (entries and exits follow as events).
-    const runId = changed ? await startPass(c.env, `saved:${id}@${segment.version}`) : null;
-    return c.json({ ...segmentView(changed && !definition.enabled ? { ...segment, size: 0 } : segment), runId }, created ? 201 : 200, { etag: `"${segment.version}"` });
-  });
+  route(
+    app,
+    {
+      method: "put",
+      path: "/v1/segments/{id}",
+      tag: TAG,
+      scope: "admin",
+      summary: 'Save a new version of a segment (If-Match: "<version>"); starts an evaluation pass',
+      params: z.object({ id: SegmentId }),
+      body: SegmentDefinition,
+      responses: { 200: "Saved", 201: "Created", 400: "Invalid definition, a missing segment named, or a cycle", 412: "Someone saved another version meanwhile" },
+    },
+    async (c, { params: { id }, body: definition }) => {
+      const { segment, created, changed } = await checkedReferences(c.env, definition.rule, () =>
+        saveVersioned("Segment", id, () => saveSegment(database(c.env.DB), id, definition, ifMatchVersion(c.req.header("if-match")))),
+      );
+      if (changed && !definition.enabled) await dropMembers(c.env.DB, id);
+      // Every profile is evaluated against the new rule (entries and exits follow as events).
+      const runId = changed ? await startPass(c.env, `saved:${id}@${segment.version}`) : null;
+      return c.json({ ...segmentView(changed && !definition.enabled ? { ...segment, size: 0 } : segment), runId }, created ? 201 : 200, { etag: `"${segment.version}"` });
+    },
+  );
 
-  app.get("/v1/segments/:id", async (c) => {
-    const segment = await existing(c);
+  route(app, { method: "get", path: "/v1/segments/{id}", tag: TAG, scope: "admin", summary: "A segment's current version and size", params: Id, responses: { 200: "The segment", 404: "No such segment" } }, async (c, { params: { id } }) => {
+    const segment = await existing(c.env, id);
     return c.json(segmentView(segment), 200, { etag: `"${segment.version}"` });
   });
 
-  app.get("/v1/segments/:id/versions", async (c) => {
-    const versions = await listSegmentVersions(database(c.env.DB), c.req.param("id"));
-    if (versions.length === 0) throw new ApiError("not_found", `No segment ${c.req.param("id")}`);
-    return c.json({ id: c.req.param("id"), versions: versions.map((v) => ({ ...v, createdAt: isoOrNull(v.createdAt) })) });
+  route(app, { method: "get", path: "/v1/segments/{id}/versions", tag: TAG, scope: "admin", summary: "Every saved version of a segment, newest first", params: Id, responses: { 200: "Versions", 404: "No such segment" } }, async (c, { params: { id } }) => {
+    const versions = await listSegmentVersions(database(c.env.DB), id);
+    if (versions.length === 0) throw new ApiError("not_found", `No segment ${id}`);
+    return c.json({ id, versions: versions.map((v) => ({ ...v, createdAt: isoOrNull(v.createdAt) })) });
   });
 
-  app.post("/v1/segments/:id/rollback", async (c) => {
-    const { version } = parseInput(RollbackRequest, await jsonBody(c), "rollback request");
-    const id = c.req.param("id");
+  route(app, { method: "post", path: "/v1/segments/{id}/rollback", tag: TAG, scope: "admin", summary: "Save an old version again as the newest", params: Id, body: RollbackRequest, responses: { 200: "Saved", 404: "No such version" } }, async (c, { params: { id }, body: { version } }) => {
     const definition = await segmentVersion(database(c.env.DB), id, version);
     if (!definition) throw new ApiError("not_found", `Segment ${id} has no version ${version}`);
     const { segment, changed } = await checkedReferences(c.env, definition.rule, () => saveVersioned("Segment", id, () => saveSegment(database(c.env.DB), id, definition)));
@@ -115,8 +128,7 @@ export function registerSegmentRoutes(app: App): void {
     return c.json({ ...segmentView(segment), runId }, 200, { etag: `"${segment.version}"` });
   });
 
-  app.delete("/v1/segments/:id", async (c) => {
-    const id = c.req.param("id");
+  route(app, { method: "delete", path: "/v1/segments/{id}", tag: TAG, scope: "admin", summary: "Delete a segment (its members go; its history stays)", params: Id, responses: { 204: "Deleted", 404: "No such segment", 409: "Other segments' rules name it" } }, async (c, { params: { id } }) => {
     const dependents = await dependentsOf(database(c.env.DB), id);
     if (dependents.length > 0) throw new ApiError("conflict", `Segment ${id} is named by the rules of ${dependents.join(", ")}; change those first`, [], { dependents });
     if (!(await deleteSegment(c.env.DB, id))) throw new ApiError("not_found", `No segment ${id}`);
@@ -125,22 +137,24 @@ export function registerSegmentRoutes(app: App): void {
     return c.body(null, 204);
   });
 
-  app.get("/v1/segments/:id/members", async (c) => {
-    const segment = await existing(c);
-    const { limit, after } = parseInput(MembersQuery, c.req.query(), "query");
+  route(app, { method: "get", path: "/v1/segments/{id}/members", tag: TAG, scope: "admin", summary: "Members by customer id (after = the previous page's next)", params: Id, query: MembersQuery, responses: { 200: "A page", 404: "No such segment" } }, async (c, { params: { id }, query: { limit, after } }) => {
+    const segment = await existing(c.env, id);
     return c.json({ id: segment.id, size: segment.size, ...(await memberPage(c.env.DB, segment.id, after, limit)) });
   });
 
-  app.get("/v1/segments/:id/members/export", async (c) => {
-    const segment = await existing(c);
-    return new Response(membersExport(c.env.DB, segment.id), {
-      headers: { "content-type": "application/x-ndjson; charset=utf-8", "content-disposition": `attachment; filename="${segment.id}-members.ndjson"`, "cache-control": "no-store" },
-    });
-  });
+  route(
+    app,
+    { method: "get", path: "/v1/segments/{id}/members/export", tag: TAG, scope: "admin", summary: "Every member as NDJSON (customerId, userId, email, enteredAt), streamed", params: Id, responses: { 200: { description: "One member a line", contentType: "application/x-ndjson" }, 404: "No such segment" } },
+    async (c, { params: { id } }) => {
+      const segment = await existing(c.env, id);
+      return new Response(membersExport(c.env.DB, segment.id), {
+        headers: { "content-type": "application/x-ndjson; charset=utf-8", "content-disposition": `attachment; filename="${segment.id}-members.ndjson"`, "cache-control": "no-store" },
+      });
+    },
+  );
 
-  app.get("/v1/segments/:id/history", async (c) => {
-    const segment = await existing(c);
-    const { days } = parseInput(HistoryQuery, c.req.query(), "query");
+  route(app, { method: "get", path: "/v1/segments/{id}/history", tag: TAG, scope: "admin", summary: "Entries, exits and size per UTC day (up to 365 days)", params: Id, query: HistoryQuery, responses: { 200: "History", 404: "No such segment" } }, async (c, { params: { id }, query: { days } }) => {
+    const segment = await existing(c.env, id);
     return c.json({ id: segment.id, size: segment.size, days: await segmentHistory(c.env.DB, segment.id, days) });
   });
 }

@@ -4,9 +4,9 @@
  */
 import { z } from "zod";
 import type { App } from "../api/app";
-import { requireKey } from "../api/auth";
+import { route } from "../api/route";
 import { ApiError } from "../kernel/errors";
-import { ifMatchVersion, jsonBody, parseInput } from "../api/validation";
+import { ifMatchVersion } from "../api/validation";
 import { saveVersioned } from "../api/versioned";
 import { validateOne } from "../ingest/accept";
 import { isoOrNull } from "../kernel/time";
@@ -49,53 +49,71 @@ async function requirePlan(d1: D1Database, id: string): Promise<StoredPlan> {
   return plan;
 }
 
+const Id = z.object({ id: z.string() });
+const TAG = "Tracking plans";
+
 export function registerTrackingPlanRoutes(app: App): void {
-  app.use("/v1/tracking-plans", requireKey("admin"));
-  app.use("/v1/tracking-plans/*", requireKey("admin"));
-  app.get("/v1/tracking-plans", async (c) => c.json({ plans: (await listPlans(c.env.DB)).map(view) }));
+  route(app, { method: "get", path: "/v1/tracking-plans", tag: TAG, scope: "admin", summary: "Tracking plans: per source, a JSON Schema per event and what happens to unplanned events and violations", responses: { 200: "Plans" } }, async (c) =>
+    c.json({ plans: (await listPlans(c.env.DB)).map(view) }),
+  );
 
-  // Before `/:id`: these paths are not plans (the id `violations` is reserved).
-  app.get("/v1/tracking-plans/violations", async (c) => {
-    const q = parseInput(ListQuery, c.req.query(), "query");
-    return c.json(await listViolations(c.env.DB, filterOf(q), q.limit, q.cursor));
-  });
-  app.get("/v1/tracking-plans/violations/counts", async (c) => {
-    const q = parseInput(Filter, c.req.query(), "query");
-    return c.json({ counts: await countViolations(c.env.DB, filterOf(q)) });
-  });
+  // Before `/{id}`: these paths are not plans (the id `violations` is reserved).
+  route(app, { method: "get", path: "/v1/tracking-plans/violations", tag: TAG, scope: "admin", summary: "Events that broke their plan, newest first", query: ListQuery, responses: { 200: "A page and the next cursor" } }, async (c, { query }) =>
+    c.json(await listViolations(c.env.DB, filterOf(query), query.limit, query.cursor)),
+  );
+  route(app, { method: "get", path: "/v1/tracking-plans/violations/counts", tag: TAG, scope: "admin", summary: "Violating events counted per source and event name, by action, with the most frequent paths and rules", query: Filter, responses: { 200: "Counts" } }, async (c, { query }) =>
+    c.json({ counts: await countViolations(c.env.DB, filterOf(query)) }),
+  );
 
-  app.put("/v1/tracking-plans/:id", async (c) => {
-    const id = parseInput(PlanId, c.req.param("id"), "tracking plan id");
-    const plan = parseInput(TrackingPlan, await jsonBody(c), "tracking plan");
-    checkSchemas(plan);
-    const { stored, created } = await saveVersioned("Tracking plan", id, async () => {
-      try {
-        return await savePlan(c.env.DB, id, plan, ifMatchVersion(c.req.header("if-match")));
-      } catch (err) {
-        if (err instanceof SourceTaken) throw new ApiError("conflict", `Source ${err.source} already has tracking plan ${err.planId}; a source has one plan`, [{ field: "sources", message: `${err.source} is in plan ${err.planId}` }]);
-        throw err;
-      }
-    });
-    forgetPlans();
-    return c.json(view(stored), created ? 201 : 200, { etag: `"${stored.version}"` });
-  });
-  app.get("/v1/tracking-plans/:id", async (c) => {
-    const plan = await requirePlan(c.env.DB, c.req.param("id"));
+  route(
+    app,
+    {
+      method: "put",
+      path: "/v1/tracking-plans/{id}",
+      tag: TAG,
+      scope: "admin",
+      summary: 'Save a tracking plan (If-Match: "<version>"); applies at ingest within 30 s',
+      params: z.object({ id: PlanId }),
+      body: TrackingPlan,
+      responses: { 200: "Saved", 201: "Created", 400: "Invalid plan or schema (field named)", 409: "A source it names has another plan", 412: "Someone saved another version meanwhile" },
+    },
+    async (c, { params: { id }, body: plan }) => {
+      checkSchemas(plan);
+      const { stored, created } = await saveVersioned("Tracking plan", id, async () => {
+        try {
+          return await savePlan(c.env.DB, id, plan, ifMatchVersion(c.req.header("if-match")));
+        } catch (err) {
+          if (err instanceof SourceTaken) throw new ApiError("conflict", `Source ${err.source} already has tracking plan ${err.planId}; a source has one plan`, [{ field: "sources", message: `${err.source} is in plan ${err.planId}` }]);
+          throw err;
+        }
+      });
+      forgetPlans();
+      return c.json(view(stored), created ? 201 : 200, { etag: `"${stored.version}"` });
+    },
+  );
+
+  route(app, { method: "get", path: "/v1/tracking-plans/{id}", tag: TAG, scope: "admin", summary: "One tracking plan", params: Id, responses: { 200: "The plan", 404: "No such plan" } }, async (c, { params: { id } }) => {
+    const plan = await requirePlan(c.env.DB, id);
     return c.json(view(plan), 200, { etag: `"${plan.version}"` });
   });
-  app.delete("/v1/tracking-plans/:id", async (c) => {
-    if (!(await deletePlan(c.env.DB, c.req.param("id")))) throw new ApiError("not_found", `No tracking plan ${c.req.param("id")}`);
+
+  route(app, { method: "delete", path: "/v1/tracking-plans/{id}", tag: TAG, scope: "admin", summary: "Delete a tracking plan: its sources are no longer checked", params: Id, responses: { 204: "Deleted", 404: "No such plan" } }, async (c, { params: { id } }) => {
+    if (!(await deletePlan(c.env.DB, id))) throw new ApiError("not_found", `No tracking plan ${id}`);
     forgetPlans();
     return c.body(null, 204);
   });
 
   // What the plan would do with a message, without sending it: for testing a plan or an SDK call.
-  app.post("/v1/tracking-plans/:id/check", async (c) => {
-    const stored = await requirePlan(c.env.DB, c.req.param("id"));
-    const outcome = await validateOne(await jsonBody(c), undefined, "", { receivedAt: new Date(), sourceId: stored.definition.sources[0]! });
-    if ("errors" in outcome) throw new ApiError("validation_failed", "The message is not a valid Segment message", outcome.errors);
-    const verdict = checkEvent(compilePlan(stored.id, stored.version, stored.definition), outcome.event);
-    if (verdict.outcome === "clean") return c.json({ plan: stored.id, version: stored.version, action: "none", violations: [], event: verdict.event });
-    return c.json({ plan: stored.id, version: stored.version, action: verdict.record.action, violations: verdict.record.violations, ...(verdict.outcome === "pass" ? { event: verdict.event } : {}) });
-  });
+  route(
+    app,
+    { method: "post", path: "/v1/tracking-plans/{id}/check", tag: TAG, scope: "admin", summary: "What the plan would do with a Segment message, without sending it", params: Id, body: z.unknown().describe("A Segment message"), responses: { 200: "The action, the violations and the event as it would go on", 400: "Not a valid Segment message", 404: "No such plan" } },
+    async (c, { params: { id }, body: message }) => {
+      const stored = await requirePlan(c.env.DB, id);
+      const outcome = await validateOne(message, undefined, "", { receivedAt: new Date(), sourceId: stored.definition.sources[0]! });
+      if ("errors" in outcome) throw new ApiError("validation_failed", "The message is not a valid Segment message", outcome.errors);
+      const verdict = checkEvent(compilePlan(stored.id, stored.version, stored.definition), outcome.event);
+      if (verdict.outcome === "clean") return c.json({ plan: stored.id, version: stored.version, action: "none", violations: [], event: verdict.event });
+      return c.json({ plan: stored.id, version: stored.version, action: verdict.record.action, violations: verdict.record.violations, ...(verdict.outcome === "pass" ? { event: verdict.event } : {}) });
+    },
+  );
 }

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { rapportApp } from "../../src/index";
 import { api, basic, bearer, ingest, KEYS, profileWhen, uid } from "../helpers";
 
-type Operation = { security?: unknown[]; "x-rapport-scope"?: string };
+type Operation = { security?: unknown[]; "x-rapport-scope"?: string; "x-rapport-aliases"?: string[] };
 const SCOPES = ["admin", "read", "write", "signed", "public"];
 const WRONG_KEYS: Record<string, string[]> = { admin: [KEYS.read, KEYS.write], read: [KEYS.write] };
 
@@ -29,19 +29,17 @@ describe("security of every route", () => {
   });
 
   it("every route of the app's table is an operation of the document", async () => {
-    const documented = new Set((await operations()).map(({ method, path }) => `${method.toUpperCase()} ${path}`));
-    const spelledAs: Record<string, string[]> = {
-      "/v1/content/{file}": ["/v1/content/{block}.{format}"],
-      "/v1/admin/duplicates/{a}/{b}/{decision}": ["/v1/admin/duplicates/{a}/{b}/merge", "/v1/admin/duplicates/{a}/{b}/reject"],
-    };
-    const shortIngest = new Set(["t", "i", "p", "s", "g", "a", "b"].map((p) => `/v1/${p}`));
-    const missing = rapportApp()
-      .routes.filter((r) => r.method !== "ALL")
-      .flatMap((r) => {
-        const path = r.path.replace(/:([A-Za-z]+)(\{[^}]*\})?/g, "{$1}");
-        if (shortIngest.has(path)) return [];
-        return (spelledAs[path] ?? [path]).map((p) => `${r.method} ${p}`).filter((op) => !documented.has(op));
-      });
+    const documented = new Set((await operations()).flatMap(({ method, path, op }) => [path, ...(op["x-rapport-aliases"] ?? [])].map((p) => `${method.toUpperCase()} ${p}`)));
+    // The one route whose documented path is not a pattern the router can match.
+    const spelledAs: Record<string, string> = { "/v1/content/{file}": "/v1/content/{block}.{format}" };
+    const routes = rapportApp().routes.filter((r) => r.method !== "ALL");
+    expect(routes.length).toBeGreaterThan(100);
+    const missing = routes
+      .map((r) => {
+        const path = r.path.replace(/:([A-Za-z]+)/g, "{$1}");
+        return `${r.method} ${spelledAs[path] ?? path}`;
+      })
+      .filter((op) => !documented.has(op));
     expect(missing).toEqual([]);
   });
 

@@ -6,7 +6,9 @@
  * not help). Events get the id `shopify:<X-Shopify-Webhook-Id>`, so Shopify's retries of a
  * webhook count once.
  */
+import { z } from "zod";
 import type { App } from "../../api/app";
+import { route } from "../../api/route";
 import { readConfig } from "../../model/config";
 import { sha256Hex } from "../../kernel/crypto";
 import { CatalogProduct } from "../../catalog/schemas";
@@ -24,8 +26,19 @@ import { verifyShopifySignature } from "./signature";
 const ENDPOINT = "/v1/webhooks/shopify";
 const MAX_BODY_BYTES = 1024 * 1024;
 
+const WEBHOOK = {
+  method: "post",
+  path: ENDPOINT,
+  tag: "Sources",
+  scope: "signed",
+  auth: "X-Shopify-Hmac-Sha256 over the body, with any of SHOPIFY_WEBHOOK_SECRETS",
+  summary: "Shopify webhooks (orders/create, orders/paid, checkouts/create, checkouts/update, customers/create, customers/update, products/update), verified with X-Shopify-Hmac-Sha256",
+  rawBody: { schema: z.record(z.string(), z.unknown()).describe("The webhook's payload, as Shopify sends it") },
+  responses: { 200: "Accepted (or quarantined, with the reason)", 401: "The signature does not match", 503: "SHOPIFY_WEBHOOK_SECRETS is not set" },
+} as const;
+
 export function registerShopifyRoutes(app: App): void {
-  app.post(ENDPOINT, async (c) => {
+  route(app, WEBHOOK, async (c) => {
     const body = await readBodyBytes(c.req.raw, MAX_BODY_BYTES, "Shopify webhook");
     const secrets = readConfig(c.env).shopifyWebhookSecrets;
     if (secrets.length === 0) throw new ApiError("not_configured", "Shopify webhooks: secret not configured (SHOPIFY_WEBHOOK_SECRETS); set it with `wrangler secret put SHOPIFY_WEBHOOK_SECRETS`");
