@@ -6,7 +6,7 @@ import { backfillNeeded, startBackfill } from "../segments/backfill";
 import { z } from "zod";
 import type { App } from "../api/app";
 import { database } from "../db/client";
-import { route } from "../api/route";
+import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
 import { createKey, listKeys, revokeKey, type ApiKey } from "../keys/store";
 import { getDeadLetter, listDeadLetters, replayDeadLetter } from "../queues/dead-letters";
@@ -21,7 +21,6 @@ import { isoOrNull } from "../kernel/time";
 
 const keyView = (k: ApiKey) => ({ ...k, createdAt: isoOrNull(k.createdAt)!, revokedAt: isoOrNull(k.revokedAt) });
 
-const Id = z.object({ id: z.string() });
 const Pair = z.object({ a: z.string(), b: z.string() });
 const TAG = "Admin";
 
@@ -39,7 +38,7 @@ export function registerAdminRoutes(app: App): void {
     c.json({ keys: (await listKeys(database(c.env.DB))).map(keyView) }),
   );
 
-  route(app, { method: "delete", path: "/v1/admin/keys/{id}", tag: TAG, scope: "admin", summary: "Revoke an API key", params: Id, responses: { 200: { description: "The revoked key", schema: ApiKeySchema }, 404: "No such key" } }, async (c, { params: { id } }) => {
+  route(app, { method: "delete", path: "/v1/admin/keys/{id}", tag: TAG, scope: "admin", summary: "Revoke an API key", params: IdParam, responses: { 200: { description: "The revoked key", schema: ApiKeySchema }, 404: "No such key" } }, async (c, { params: { id } }) => {
     const key = await revokeKey(database(c.env.DB), id);
     if (!key) throw new ApiError("not_found", `No key ${id}`);
     return c.json(keyView(key));
@@ -118,7 +117,7 @@ export function registerAdminRoutes(app: App): void {
     return c.json({ replayed: replayed.length, items: replayed });
   });
 
-  route(app, { method: "get", path: "/v1/admin/dead-letters/{id}", tag: TAG, scope: "admin", summary: "One dead letter", params: Id, responses: { 200: "The dead letter", 404: "No such dead letter" } }, async (c, { params: { id } }) => {
+  route(app, { method: "get", path: "/v1/admin/dead-letters/{id}", tag: TAG, scope: "admin", summary: "One dead letter", params: IdParam, responses: { 200: "The dead letter", 404: "No such dead letter" } }, async (c, { params: { id } }) => {
     const letter = await getDeadLetter(database(c.env.DB), id);
     if (!letter) throw new ApiError("not_found", `No dead letter ${id}`);
     return c.json(letter);
@@ -126,7 +125,7 @@ export function registerAdminRoutes(app: App): void {
 
   route(
     app,
-    { method: "post", path: "/v1/admin/dead-letters/{id}/replay", tag: TAG, scope: "admin", summary: "Put a dead letter back on its queue", params: Id, query: ReplayQuery, responses: { 200: "Replayed", 404: "No such dead letter", 409: "Already replayed (force=true replays it again)" } },
+    { method: "post", path: "/v1/admin/dead-letters/{id}/replay", tag: TAG, scope: "admin", summary: "Put a dead letter back on its queue", params: IdParam, query: ReplayQuery, responses: { 200: "Replayed", 404: "No such dead letter", 409: "Already replayed (force=true replays it again)" } },
     async (c, { params: { id }, query: { force } }) => {
       const letter = await getDeadLetter(database(c.env.DB), id);
       if (!letter) throw new ApiError("not_found", `No dead letter ${id}`);

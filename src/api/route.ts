@@ -34,6 +34,9 @@ export type ResponseSpec = string | { description: string; schema?: z.ZodType | 
 
 type ZodObjectLike = z.ZodObject<z.ZodRawShape>;
 
+/** The `{id}` of most resource paths, when any string may be looked up (404 if nothing has it). */
+export const IdParam = z.object({ id: z.string() });
+
 export interface RouteSpec<B extends z.ZodType | undefined, Q extends ZodObjectLike | undefined, P extends ZodObjectLike | undefined> {
   method: "get" | "post" | "put" | "patch" | "delete";
   /** OpenAPI spelling: `/v1/triggers/{id}`. */
@@ -62,7 +65,8 @@ export interface RouteSpec<B extends z.ZodType | undefined, Q extends ZodObjectL
 
 export type RouteInput<B, Q, P> = {
   body: B extends z.ZodType ? z.output<B> : undefined;
-  query: Q extends z.ZodType ? z.output<Q> : Record<string, string>;
+  /** Only what the route declares: undeclared queries are not parsed (ingest and profile reads are hot). */
+  query: Q extends z.ZodType ? z.output<Q> : Record<string, never>;
   params: P extends z.ZodType ? z.output<P> : Record<string, string>;
 };
 
@@ -76,7 +80,7 @@ export function route<B extends z.ZodType | undefined = undefined, Q extends Zod
   const paths = [spec.routerPath ?? honoPath(spec.path), ...(spec.aliases ?? []).map(honoPath)];
   app.on([spec.method.toUpperCase()], paths, ...keyCheck, async (c) => {
     const params = spec.params ? parseInput(spec.params, c.req.param(), "path parameters") : c.req.param();
-    const query = spec.query ? parseInput(spec.query, c.req.query(), "query parameters") : c.req.query();
+    const query = spec.query ? parseInput(spec.query, c.req.query(), "query parameters") : {};
     const body = spec.body ? parseInput(spec.body, spec.bodyOptional ? await optionalJsonBody(c) : await jsonBody(c), "request body") : undefined;
     return handler(c, { body, query, params } as RouteInput<B, Q, P>);
   });

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { App } from "../api/app";
-import { route } from "../api/route";
+import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
 import { isoOrNull } from "../kernel/time";
 import { getReplay, startReplay } from "./replay";
@@ -16,7 +16,6 @@ const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date, YYYY-MM-DD"
 const ReplayRequest = z.object({ from: Day, to: Day }).refine((r) => r.from <= r.to, { message: "must not be before from", path: ["to"] });
 const ListQuery = z.object({ day: Day, cursor: z.string().max(1_000).optional() });
 
-const Id = z.object({ id: z.string() });
 const TAG = "Archive";
 
 export function registerArchiveRoutes(app: App): void {
@@ -35,13 +34,13 @@ export function registerArchiveRoutes(app: App): void {
   });
 
   // An erasure's scrub of the archive (its id is in the erasure's answer): finished once `finishedAt` is set.
-  route(app, { method: "get", path: "/v1/admin/archive/scrubs/{id}", tag: TAG, scope: "admin", summary: "An erasure's scrub of the archive: progress, and finished once every object of every day was read", params: Id, responses: { 200: "The scrub", 404: "No such scrub" } }, async (c, { params: { id } }) => {
+  route(app, { method: "get", path: "/v1/admin/archive/scrubs/{id}", tag: TAG, scope: "admin", summary: "An erasure's scrub of the archive: progress, and finished once every object of every day was read", params: IdParam, responses: { 200: "The scrub", 404: "No such scrub" } }, async (c, { params: { id } }) => {
     const scrub = await getScrub(c.env.DB, id);
     if (!scrub) throw new ApiError("not_found", `No scrub ${id}`);
     return c.json({ ...scrub, startedAt: isoOrNull(scrub.startedAt), updatedAt: isoOrNull(scrub.updatedAt), finishedAt: isoOrNull(scrub.finishedAt), finished: scrub.finishedAt !== null });
   });
 
-  route(app, { method: "get", path: "/v1/admin/archive/replays/{id}", tag: TAG, scope: "admin", summary: "A replay's progress (finishedAt when done)", params: Id, responses: { 200: "The replay", 404: "No such replay" } }, async (c, { params: { id } }) => {
+  route(app, { method: "get", path: "/v1/admin/archive/replays/{id}", tag: TAG, scope: "admin", summary: "A replay's progress (finishedAt when done)", params: IdParam, responses: { 200: "The replay", 404: "No such replay" } }, async (c, { params: { id } }) => {
     const replay = await getReplay(c.env.DB, id);
     if (!replay) throw new ApiError("not_found", `No replay ${id}`);
     return c.json({ ...replay, startedAt: isoOrNull(replay.startedAt), finishedAt: isoOrNull(replay.finishedAt) });

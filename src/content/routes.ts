@@ -11,7 +11,7 @@ import { z } from "zod";
 import type { App } from "../api/app";
 import { readConfig } from "../model/config";
 import { database } from "../db/client";
-import { route } from "../api/route";
+import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
 import { ifMatchVersion } from "../api/validation";
 import { saveVersioned } from "../api/versioned";
@@ -63,7 +63,6 @@ async function publish(env: Env, id: string, version: number): Promise<void> {
   await publishManifest(env);
 }
 
-const Id = z.object({ id: z.string() });
 const SaveQuery = z.object({ publish: z.string().optional().describe("`true` publishes the saved version too") });
 const TAG = "Content";
 
@@ -99,13 +98,13 @@ export function registerBlockRoutes(app: App): void {
     },
   );
 
-  route(app, { method: "get", path: "/v1/blocks/{id}", tag: TAG, scope: "admin", summary: "A block's newest version, and which version is published", params: Id, responses: { 200: "The block", 404: "No such block" } }, async (c, { params: { id } }) => {
+  route(app, { method: "get", path: "/v1/blocks/{id}", tag: TAG, scope: "admin", summary: "A block's newest version, and which version is published", params: IdParam, responses: { 200: "The block", 404: "No such block" } }, async (c, { params: { id } }) => {
     const block = await getBlock(database(c.env.DB), id);
     if (!block || block.deletedAt) throw new ApiError("not_found", `No block ${id}`);
     return c.json(blockView(block), 200, { etag: `"${block.version}"` });
   });
 
-  route(app, { method: "get", path: "/v1/blocks/{id}/versions", tag: TAG, scope: "admin", summary: "Every saved version of a block, newest first", params: Id, responses: { 200: "Versions", 404: "No such block" } }, async (c, { params: { id } }) => {
+  route(app, { method: "get", path: "/v1/blocks/{id}/versions", tag: TAG, scope: "admin", summary: "Every saved version of a block, newest first", params: IdParam, responses: { 200: "Versions", 404: "No such block" } }, async (c, { params: { id } }) => {
     const versions = await listBlockVersions(database(c.env.DB), id);
     if (versions.length === 0) throw new ApiError("not_found", `No block ${id}`);
     return c.json({ id, versions: versions.map((v) => ({ ...v, createdAt: isoOrNull(v.createdAt) })) });
@@ -113,7 +112,7 @@ export function registerBlockRoutes(app: App): void {
 
   route(
     app,
-    { method: "post", path: "/v1/blocks/{id}/publish", tag: TAG, scope: "admin", summary: "Serve a version (default: the newest)", params: Id, body: PublishRequest, bodyOptional: true, responses: { 200: "Published", 400: "It renders blocks that are not published", 404: "No such version" } },
+    { method: "post", path: "/v1/blocks/{id}/publish", tag: TAG, scope: "admin", summary: "Serve a version (default: the newest)", params: IdParam, body: PublishRequest, bodyOptional: true, responses: { 200: "Published", 400: "It renders blocks that are not published", 404: "No such version" } },
     async (c, { params: { id }, body: { version } }) => {
       const block = await getBlock(database(c.env.DB), id);
       if (!block || block.deletedAt) throw new ApiError("not_found", `No block ${id}`);
@@ -122,12 +121,12 @@ export function registerBlockRoutes(app: App): void {
     },
   );
 
-  route(app, { method: "post", path: "/v1/blocks/{id}/rollback", tag: TAG, scope: "admin", summary: "Serve an older version again", params: Id, body: RollbackRequest, responses: { 200: "Published", 404: "No such version" } }, async (c, { params: { id }, body: { version } }) => {
+  route(app, { method: "post", path: "/v1/blocks/{id}/rollback", tag: TAG, scope: "admin", summary: "Serve an older version again", params: IdParam, body: RollbackRequest, responses: { 200: "Published", 404: "No such version" } }, async (c, { params: { id }, body: { version } }) => {
     await publish(c.env, id, version);
     return c.json({ id, publishedVersion: version });
   });
 
-  route(app, { method: "delete", path: "/v1/blocks/{id}", tag: TAG, scope: "admin", summary: "Stop serving a block (its history stays)", params: Id, responses: { 204: "Deleted", 404: "No such block", 409: "Published blocks render it" } }, async (c, { params: { id } }) => {
+  route(app, { method: "delete", path: "/v1/blocks/{id}", tag: TAG, scope: "admin", summary: "Stop serving a block (its history stays)", params: IdParam, responses: { 204: "Deleted", 404: "No such block", 409: "Published blocks render it" } }, async (c, { params: { id } }) => {
     const db = database(c.env.DB);
     const dependents = (await publishedBlocks(db)).filter((b) => b.id !== id && partialsOf(b.definition).includes(id)).map((b) => b.id);
     if (dependents.length > 0) throw new ApiError("conflict", `Published blocks render ${id}: ${dependents.join(", ")}; change or delete them first`, [], { dependents });
@@ -138,7 +137,7 @@ export function registerBlockRoutes(app: App): void {
 
   route(
     app,
-    { method: "get", path: "/v1/blocks/{id}/preview", tag: TAG, scope: "admin", summary: "Render any version for any customer and format; X-Rapport-Fallback says why a fallback was served", params: Id, query: PreviewQuery, responses: { 200: { description: "The rendered block", contentType: "text/html" }, 404: "No such block or version" } },
+    { method: "get", path: "/v1/blocks/{id}/preview", tag: TAG, scope: "admin", summary: "Render any version for any customer and format; X-Rapport-Fallback says why a fallback was served", params: IdParam, query: PreviewQuery, responses: { 200: { description: "The rendered block", contentType: "text/html" }, 404: "No such block or version" } },
     async (c, { params: { id }, query }) => {
       const block = await getBlock(database(c.env.DB), id);
       if (!block || block.deletedAt) throw new ApiError("not_found", `No block ${id}`);
@@ -155,7 +154,7 @@ export function registerBlockRoutes(app: App): void {
 
   route(
     app,
-    { method: "get", path: "/v1/blocks/{id}/links", tag: TAG, scope: "admin", summary: "The URLs to embed for a customer: token and signed forms, per format, and a click link", params: Id, query: LinksQuery, responses: { 200: "Links", 404: "No such customer" } },
+    { method: "get", path: "/v1/blocks/{id}/links", tag: TAG, scope: "admin", summary: "The URLs to embed for a customer: token and signed forms, per format, and a click link", params: IdParam, query: LinksQuery, responses: { 200: "Links", 404: "No such customer" } },
     async (c, { params: { id }, query }) => {
       const customerId = await resolveCurrentCustomerId(c.env, query.customer);
       if (!customerId) throw new ApiError("not_found", `No customer matches ${JSON.stringify(query.customer)}`);

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { App } from "../api/app";
 import { database } from "../db/client";
-import { route } from "../api/route";
+import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
 import { resolveCurrentCustomerId } from "../profiles/read";
 import { sessionStub } from "../sessions/contract";
@@ -21,7 +21,6 @@ export const DeliveriesQuery = z.object({
   before: z.iso.datetime({ offset: true }).optional().describe("The `next` cursor of the previous page"),
 });
 
-const Id = z.object({ id: z.string() });
 const TAG = "Triggers";
 
 export function registerDeliveryRoutes(app: App): void {
@@ -34,17 +33,17 @@ export function registerDeliveryRoutes(app: App): void {
     c.json(await list(database(c.env.DB), query)),
   );
 
-  route(app, { method: "get", path: "/v1/triggers/{id}/deliveries", tag: TAG, scope: "admin", summary: "The delivery log of a trigger", params: Id, query: DeliveriesQuery, responses: { 200: "A page, and the `next` cursor" } }, async (c, { params: { id }, query }) =>
+  route(app, { method: "get", path: "/v1/triggers/{id}/deliveries", tag: TAG, scope: "admin", summary: "The delivery log of a trigger", params: IdParam, query: DeliveriesQuery, responses: { 200: "A page, and the `next` cursor" } }, async (c, { params: { id }, query }) =>
     c.json(await list(database(c.env.DB), { ...query, triggerId: id })),
   );
 
-  route(app, { method: "get", path: "/v1/deliveries/{id}", tag: TAG, scope: "admin", summary: "One delivery, with the message sent", params: Id, responses: { 200: "The delivery", 404: "No such delivery" } }, async (c, { params: { id } }) => {
+  route(app, { method: "get", path: "/v1/deliveries/{id}", tag: TAG, scope: "admin", summary: "One delivery, with the message sent", params: IdParam, responses: { 200: "The delivery", 404: "No such delivery" } }, async (c, { params: { id } }) => {
     const delivery = await getDelivery(database(c.env.DB), id);
     if (!delivery) throw new ApiError("not_found", `No delivery ${id}`);
     return c.json(delivery);
   });
 
-  route(app, { method: "post", path: "/v1/deliveries/{id}/replay", tag: TAG, scope: "admin", summary: "Queue a rejected or dead delivery again (same delivery id)", params: Id, responses: { 202: "Queued", 404: "No such delivery", 409: "Already delivered" } }, async (c, { params: { id } }) => {
+  route(app, { method: "post", path: "/v1/deliveries/{id}/replay", tag: TAG, scope: "admin", summary: "Queue a rejected or dead delivery again (same delivery id)", params: IdParam, responses: { 202: "Queued", 404: "No such delivery", 409: "Already delivered" } }, async (c, { params: { id } }) => {
     const outcome = await replayDelivery(c.env, database(c.env.DB), id);
     if (!outcome) throw new ApiError("not_found", `No delivery ${id}`);
     if (outcome === "delivered") throw new ApiError("conflict", "Already delivered: replaying would send it twice");
@@ -52,7 +51,7 @@ export function registerDeliveryRoutes(app: App): void {
   });
 
   // Under /v1/customers, where read keys may go, but timers are admin-only.
-  route(app, { method: "get", path: "/v1/customers/{id}/triggers", tag: TAG, scope: "admin", summary: "A customer's pending trigger timers and trigger history (sent, capped, deferred…)", params: Id, responses: { 200: "Timers and history", 404: "No such customer" } }, async (c, { params: { id: ref } }) => {
+  route(app, { method: "get", path: "/v1/customers/{id}/triggers", tag: TAG, scope: "admin", summary: "A customer's pending trigger timers and trigger history (sent, capped, deferred…)", params: IdParam, responses: { 200: "Timers and history", 404: "No such customer" } }, async (c, { params: { id: ref } }) => {
     const id = await resolveCurrentCustomerId(c.env, ref, (p) => c.executionCtx.waitUntil(p));
     if (!id) throw new ApiError("not_found", `No customer matches ${JSON.stringify(ref)}`);
     const { timers, firings } = await sessionStub(c.env, id).triggers();

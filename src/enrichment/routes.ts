@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { App } from "../api/app";
-import { route } from "../api/route";
+import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
 import { ifMatchVersion } from "../api/validation";
 import { saveVersioned } from "../api/versioned";
@@ -23,7 +23,6 @@ async function requireEnricher(d1: D1Database, id: string): Promise<StoredEnrich
   return e;
 }
 
-const Id = z.object({ id: z.string() });
 const TestRequest = z.object({ key: z.string().min(1).max(320) });
 const TAG = "Enrichment";
 
@@ -52,12 +51,12 @@ export function registerEnricherRoutes(app: App): void {
     },
   );
 
-  route(app, { method: "get", path: "/v1/enrichers/{id}", tag: TAG, scope: "admin", summary: "One enricher", params: Id, responses: { 200: "The enricher", 404: "No such enricher" } }, async (c, { params: { id } }) => {
+  route(app, { method: "get", path: "/v1/enrichers/{id}", tag: TAG, scope: "admin", summary: "One enricher", params: IdParam, responses: { 200: "The enricher", 404: "No such enricher" } }, async (c, { params: { id } }) => {
     const e = await requireEnricher(c.env.DB, id);
     return c.json(view(e), 200, { etag: `"${e.version}"` });
   });
 
-  route(app, { method: "delete", path: "/v1/enrichers/{id}", tag: TAG, scope: "admin", summary: "Delete an enricher (traits it supplied stay, marked)", params: Id, responses: { 204: "Deleted", 404: "No such enricher" } }, async (c, { params: { id } }) => {
+  route(app, { method: "delete", path: "/v1/enrichers/{id}", tag: TAG, scope: "admin", summary: "Delete an enricher (traits it supplied stay, marked)", params: IdParam, responses: { 204: "Deleted", 404: "No such enricher" } }, async (c, { params: { id } }) => {
     if (!(await deleteEnricher(c.env.DB, id))) throw new ApiError("not_found", `No enricher ${id}`);
     return c.body(null, 204);
   });
@@ -65,7 +64,7 @@ export function registerEnricherRoutes(app: App): void {
   // One call to the service with a key of your choosing: to check the URL, secrets and mapping.
   route(
     app,
-    { method: "post", path: "/v1/enrichers/{id}/test", tag: TAG, scope: "admin", summary: "Call the service once for a key, nothing cached or stored: to check the URL, secrets and mapping", params: Id, body: TestRequest, responses: { 200: "found (with traits), not_found, or failed (with the reason)", 404: "No such enricher" } },
+    { method: "post", path: "/v1/enrichers/{id}/test", tag: TAG, scope: "admin", summary: "Call the service once for a key, nothing cached or stored: to check the URL, secrets and mapping", params: IdParam, body: TestRequest, responses: { 200: "found (with traits), not_found, or failed (with the reason)", 404: "No such enricher" } },
     async (c, { params: { id }, body: { key } }) => {
       const e = await requireEnricher(c.env.DB, id);
       const started = Date.now();

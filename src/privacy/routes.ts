@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { App } from "../api/app";
-import { route } from "../api/route";
+import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
 import { forgetOwners, resolveCurrentCustomerId } from "../profiles/read";
 import { eraseCustomer, exportCustomer, liftSuppression, listSuppressions } from "./erase";
@@ -13,13 +13,12 @@ import { eraseCustomer, exportCustomer, liftSuppression, listSuppressions } from
 const EraseQuery = z.object({ reason: z.string().trim().min(1).max(200).default("erasure request") });
 const LimitQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
-const Id = z.object({ id: z.string() });
 const TAG = "Privacy";
 
 export function registerPrivacyRoutes(app: App): void {
   route(
     app,
-    { method: "delete", path: "/v1/customers/{id}", tag: TAG, scope: "admin", summary: "Erase a customer: profile, identities, events, snapshots; later events with its identifiers are dropped", params: Id, query: EraseQuery, responses: { 200: "What was erased", 404: "No such customer" } },
+    { method: "delete", path: "/v1/customers/{id}", tag: TAG, scope: "admin", summary: "Erase a customer: profile, identities, events, snapshots; later events with its identifiers are dropped", params: IdParam, query: EraseQuery, responses: { 200: "What was erased", 404: "No such customer" } },
     async (c, { params, query: { reason } }) => {
       const id = await resolveCurrentCustomerId(c.env, params.id);
       const erasure = id ? await eraseCustomer(c.env, id, reason) : null;
@@ -29,7 +28,7 @@ export function registerPrivacyRoutes(app: App): void {
     },
   );
 
-  route(app, { method: "get", path: "/v1/customers/{id}/export", tag: TAG, scope: "admin", summary: "Everything held about a customer: profile and events", params: Id, responses: { 200: "The export", 404: "No such customer" } }, async (c, { params }) => {
+  route(app, { method: "get", path: "/v1/customers/{id}/export", tag: TAG, scope: "admin", summary: "Everything held about a customer: profile and events", params: IdParam, responses: { 200: "The export", 404: "No such customer" } }, async (c, { params }) => {
     const id = await resolveCurrentCustomerId(c.env, params.id);
     const data = id ? await exportCustomer(c.env, id) : null;
     if (!data) throw new ApiError("not_found", `No customer matches ${JSON.stringify(params.id)}`);

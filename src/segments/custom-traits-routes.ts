@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { App } from "../api/app";
 import { database } from "../db/client";
-import { route } from "../api/route";
+import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
 import { ifMatchVersion } from "../api/validation";
 import { saveVersioned } from "../api/versioned";
@@ -20,7 +20,6 @@ import { listSegments } from "./store";
 
 const view = (t: StoredCustomTrait) => ({ id: t.id, version: t.version, definition: t.definition, createdAt: isoOrNull(t.createdAt), updatedAt: isoOrNull(t.updatedAt) });
 
-const Id = z.object({ id: z.string() });
 const TAG = "Segments";
 
 export function registerCustomTraitRoutes(app: App): void {
@@ -48,13 +47,13 @@ export function registerCustomTraitRoutes(app: App): void {
     },
   );
 
-  route(app, { method: "get", path: "/v1/computed-traits/{id}", tag: TAG, scope: "admin", summary: "One custom computed trait", params: Id, responses: { 200: "The trait", 404: "No such trait" } }, async (c, { params: { id } }) => {
+  route(app, { method: "get", path: "/v1/computed-traits/{id}", tag: TAG, scope: "admin", summary: "One custom computed trait", params: IdParam, responses: { 200: "The trait", 404: "No such trait" } }, async (c, { params: { id } }) => {
     const trait = await getCustomTrait(c.env.DB, id);
     if (!trait) throw new ApiError("not_found", `No computed trait ${id}`);
     return c.json(view(trait), 200, { etag: `"${trait.version}"` });
   });
 
-  route(app, { method: "delete", path: "/v1/computed-traits/{id}", tag: TAG, scope: "admin", summary: "Delete a custom computed trait", params: Id, responses: { 204: "Deleted", 404: "No such trait", 409: "Segment rules name it" } }, async (c, { params: { id } }) => {
+  route(app, { method: "delete", path: "/v1/computed-traits/{id}", tag: TAG, scope: "admin", summary: "Delete a custom computed trait", params: IdParam, responses: { 204: "Deleted", 404: "No such trait", 409: "Segment rules name it" } }, async (c, { params: { id } }) => {
     const dependents = (await listSegments(database(c.env.DB))).filter((s) => traitsReferencedBy(s.definition.rule).includes(id)).map((s) => s.id);
     if (dependents.length > 0) throw new ApiError("conflict", `Computed trait ${id} is named by the rules of segments ${dependents.join(", ")}; change those first`, [], { dependents });
     if (!(await deleteCustomTrait(c.env.DB, id))) throw new ApiError("not_found", `No computed trait ${id}`);

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { App } from "../api/app";
 import { database } from "../db/client";
-import { route } from "../api/route";
+import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
 import { ifMatchVersion } from "../api/validation";
 import { saveVersioned } from "../api/versioned";
@@ -36,7 +36,6 @@ const RollbackRequest = z.object({ version: z.number().int().min(1) });
 const DryRunRequest = z.object({ rule: Rule });
 const MembersQuery = z.object({ limit: z.coerce.number().int().min(1).max(1_000).default(100), after: z.string().max(200).default("") });
 const HistoryQuery = z.object({ days: z.coerce.number().int().min(1).max(365).default(30) });
-const Id = z.object({ id: z.string() });
 const TAG = "Segments";
 
 /** A rule naming a missing segment or computed trait, or a cycle: a 400 on the rule. */
@@ -109,18 +108,18 @@ export function registerSegmentRoutes(app: App): void {
     },
   );
 
-  route(app, { method: "get", path: "/v1/segments/{id}", tag: TAG, scope: "admin", summary: "A segment's current version and size", params: Id, responses: { 200: "The segment", 404: "No such segment" } }, async (c, { params: { id } }) => {
+  route(app, { method: "get", path: "/v1/segments/{id}", tag: TAG, scope: "admin", summary: "A segment's current version and size", params: IdParam, responses: { 200: "The segment", 404: "No such segment" } }, async (c, { params: { id } }) => {
     const segment = await existing(c.env, id);
     return c.json(segmentView(segment), 200, { etag: `"${segment.version}"` });
   });
 
-  route(app, { method: "get", path: "/v1/segments/{id}/versions", tag: TAG, scope: "admin", summary: "Every saved version of a segment, newest first", params: Id, responses: { 200: "Versions", 404: "No such segment" } }, async (c, { params: { id } }) => {
+  route(app, { method: "get", path: "/v1/segments/{id}/versions", tag: TAG, scope: "admin", summary: "Every saved version of a segment, newest first", params: IdParam, responses: { 200: "Versions", 404: "No such segment" } }, async (c, { params: { id } }) => {
     const versions = await listSegmentVersions(database(c.env.DB), id);
     if (versions.length === 0) throw new ApiError("not_found", `No segment ${id}`);
     return c.json({ id, versions: versions.map((v) => ({ ...v, createdAt: isoOrNull(v.createdAt) })) });
   });
 
-  route(app, { method: "post", path: "/v1/segments/{id}/rollback", tag: TAG, scope: "admin", summary: "Save an old version again as the newest", params: Id, body: RollbackRequest, responses: { 200: "Saved", 404: "No such version" } }, async (c, { params: { id }, body: { version } }) => {
+  route(app, { method: "post", path: "/v1/segments/{id}/rollback", tag: TAG, scope: "admin", summary: "Save an old version again as the newest", params: IdParam, body: RollbackRequest, responses: { 200: "Saved", 404: "No such version" } }, async (c, { params: { id }, body: { version } }) => {
     const definition = await segmentVersion(database(c.env.DB), id, version);
     if (!definition) throw new ApiError("not_found", `Segment ${id} has no version ${version}`);
     const { segment, changed } = await checkedReferences(c.env, definition.rule, () => saveVersioned("Segment", id, () => saveSegment(database(c.env.DB), id, definition)));
@@ -128,7 +127,7 @@ export function registerSegmentRoutes(app: App): void {
     return c.json({ ...segmentView(segment), runId }, 200, { etag: `"${segment.version}"` });
   });
 
-  route(app, { method: "delete", path: "/v1/segments/{id}", tag: TAG, scope: "admin", summary: "Delete a segment (its members go; its history stays)", params: Id, responses: { 204: "Deleted", 404: "No such segment", 409: "Other segments' rules name it" } }, async (c, { params: { id } }) => {
+  route(app, { method: "delete", path: "/v1/segments/{id}", tag: TAG, scope: "admin", summary: "Delete a segment (its members go; its history stays)", params: IdParam, responses: { 204: "Deleted", 404: "No such segment", 409: "Other segments' rules name it" } }, async (c, { params: { id } }) => {
     const dependents = await dependentsOf(database(c.env.DB), id);
     if (dependents.length > 0) throw new ApiError("conflict", `Segment ${id} is named by the rules of ${dependents.join(", ")}; change those first`, [], { dependents });
     if (!(await deleteSegment(c.env.DB, id))) throw new ApiError("not_found", `No segment ${id}`);
@@ -137,14 +136,14 @@ export function registerSegmentRoutes(app: App): void {
     return c.body(null, 204);
   });
 
-  route(app, { method: "get", path: "/v1/segments/{id}/members", tag: TAG, scope: "admin", summary: "Members by customer id (after = the previous page's next)", params: Id, query: MembersQuery, responses: { 200: "A page", 404: "No such segment" } }, async (c, { params: { id }, query: { limit, after } }) => {
+  route(app, { method: "get", path: "/v1/segments/{id}/members", tag: TAG, scope: "admin", summary: "Members by customer id (after = the previous page's next)", params: IdParam, query: MembersQuery, responses: { 200: "A page", 404: "No such segment" } }, async (c, { params: { id }, query: { limit, after } }) => {
     const segment = await existing(c.env, id);
     return c.json({ id: segment.id, size: segment.size, ...(await memberPage(c.env.DB, segment.id, after, limit)) });
   });
 
   route(
     app,
-    { method: "get", path: "/v1/segments/{id}/members/export", tag: TAG, scope: "admin", summary: "Every member as NDJSON (customerId, userId, email, enteredAt), streamed", params: Id, responses: { 200: { description: "One member a line", contentType: "application/x-ndjson" }, 404: "No such segment" } },
+    { method: "get", path: "/v1/segments/{id}/members/export", tag: TAG, scope: "admin", summary: "Every member as NDJSON (customerId, userId, email, enteredAt), streamed", params: IdParam, responses: { 200: { description: "One member a line", contentType: "application/x-ndjson" }, 404: "No such segment" } },
     async (c, { params: { id } }) => {
       const segment = await existing(c.env, id);
       return new Response(membersExport(c.env.DB, segment.id), {
@@ -153,7 +152,7 @@ export function registerSegmentRoutes(app: App): void {
     },
   );
 
-  route(app, { method: "get", path: "/v1/segments/{id}/history", tag: TAG, scope: "admin", summary: "Entries, exits and size per UTC day (up to 365 days)", params: Id, query: HistoryQuery, responses: { 200: "History", 404: "No such segment" } }, async (c, { params: { id }, query: { days } }) => {
+  route(app, { method: "get", path: "/v1/segments/{id}/history", tag: TAG, scope: "admin", summary: "Entries, exits and size per UTC day (up to 365 days)", params: IdParam, query: HistoryQuery, responses: { 200: "History", 404: "No such segment" } }, async (c, { params: { id }, query: { days } }) => {
     const segment = await existing(c.env, id);
     return c.json({ id: segment.id, size: segment.size, days: await segmentHistory(c.env.DB, segment.id, days) });
   });

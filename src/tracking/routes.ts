@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { App } from "../api/app";
-import { route } from "../api/route";
+import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
 import { ifMatchVersion } from "../api/validation";
 import { saveVersioned } from "../api/versioned";
@@ -49,7 +49,6 @@ async function requirePlan(d1: D1Database, id: string): Promise<StoredPlan> {
   return plan;
 }
 
-const Id = z.object({ id: z.string() });
 const TAG = "Tracking plans";
 
 export function registerTrackingPlanRoutes(app: App): void {
@@ -92,12 +91,12 @@ export function registerTrackingPlanRoutes(app: App): void {
     },
   );
 
-  route(app, { method: "get", path: "/v1/tracking-plans/{id}", tag: TAG, scope: "admin", summary: "One tracking plan", params: Id, responses: { 200: "The plan", 404: "No such plan" } }, async (c, { params: { id } }) => {
+  route(app, { method: "get", path: "/v1/tracking-plans/{id}", tag: TAG, scope: "admin", summary: "One tracking plan", params: IdParam, responses: { 200: "The plan", 404: "No such plan" } }, async (c, { params: { id } }) => {
     const plan = await requirePlan(c.env.DB, id);
     return c.json(view(plan), 200, { etag: `"${plan.version}"` });
   });
 
-  route(app, { method: "delete", path: "/v1/tracking-plans/{id}", tag: TAG, scope: "admin", summary: "Delete a tracking plan: its sources are no longer checked", params: Id, responses: { 204: "Deleted", 404: "No such plan" } }, async (c, { params: { id } }) => {
+  route(app, { method: "delete", path: "/v1/tracking-plans/{id}", tag: TAG, scope: "admin", summary: "Delete a tracking plan: its sources are no longer checked", params: IdParam, responses: { 204: "Deleted", 404: "No such plan" } }, async (c, { params: { id } }) => {
     if (!(await deletePlan(c.env.DB, id))) throw new ApiError("not_found", `No tracking plan ${id}`);
     forgetPlans();
     return c.body(null, 204);
@@ -106,7 +105,7 @@ export function registerTrackingPlanRoutes(app: App): void {
   // What the plan would do with a message, without sending it: for testing a plan or an SDK call.
   route(
     app,
-    { method: "post", path: "/v1/tracking-plans/{id}/check", tag: TAG, scope: "admin", summary: "What the plan would do with a Segment message, without sending it", params: Id, body: z.unknown().describe("A Segment message"), responses: { 200: "The action, the violations and the event as it would go on", 400: "Not a valid Segment message", 404: "No such plan" } },
+    { method: "post", path: "/v1/tracking-plans/{id}/check", tag: TAG, scope: "admin", summary: "What the plan would do with a Segment message, without sending it", params: IdParam, body: z.unknown().describe("A Segment message"), responses: { 200: "The action, the violations and the event as it would go on", 400: "Not a valid Segment message", 404: "No such plan" } },
     async (c, { params: { id }, body: message }) => {
       const stored = await requirePlan(c.env.DB, id);
       const outcome = await validateOne(message, undefined, "", { receivedAt: new Date(), sourceId: stored.definition.sources[0]! });

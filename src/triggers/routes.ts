@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { App } from "../api/app";
 import { database } from "../db/client";
-import { route } from "../api/route";
+import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
 import { ifMatchVersion } from "../api/validation";
 import { saveVersioned } from "../api/versioned";
@@ -20,7 +20,6 @@ import { isoOrNull } from "../kernel/time";
 export const triggerView = (t: StoredTrigger) => ({ id: t.id, version: t.version, enabled: t.enabled, definition: t.definition, createdAt: isoOrNull(t.createdAt)!, updatedAt: isoOrNull(t.updatedAt)!, deletedAt: isoOrNull(t.deletedAt) });
 
 const RollbackRequest = z.object({ version: z.number().int().min(1) });
-const Id = z.object({ id: z.string() });
 const TAG = "Triggers";
 
 export function registerTriggerRoutes(app: App): void {
@@ -51,25 +50,25 @@ export function registerTriggerRoutes(app: App): void {
     },
   );
 
-  route(app, { method: "get", path: "/v1/triggers/{id}", tag: TAG, scope: "admin", summary: "A trigger's current version", params: Id, responses: { 200: "The trigger", 404: "No such trigger" } }, async (c, { params: { id } }) => {
+  route(app, { method: "get", path: "/v1/triggers/{id}", tag: TAG, scope: "admin", summary: "A trigger's current version", params: IdParam, responses: { 200: "The trigger", 404: "No such trigger" } }, async (c, { params: { id } }) => {
     const trigger = await getTrigger(database(c.env.DB), id);
     if (!trigger) throw new ApiError("not_found", `No trigger ${id}`);
     return c.json(triggerView(trigger), 200, { etag: `"${trigger.version}"` });
   });
 
-  route(app, { method: "get", path: "/v1/triggers/{id}/versions", tag: TAG, scope: "admin", summary: "Every saved version of a trigger, newest first", params: Id, responses: { 200: "Versions", 404: "No such trigger" } }, async (c, { params: { id } }) => {
+  route(app, { method: "get", path: "/v1/triggers/{id}/versions", tag: TAG, scope: "admin", summary: "Every saved version of a trigger, newest first", params: IdParam, responses: { 200: "Versions", 404: "No such trigger" } }, async (c, { params: { id } }) => {
     const versions = await listTriggerVersions(database(c.env.DB), id);
     if (versions.length === 0) throw new ApiError("not_found", `No trigger ${id}`);
     return c.json({ id, versions: versions.map((v) => ({ ...v, createdAt: isoOrNull(v.createdAt) })) });
   });
 
-  route(app, { method: "post", path: "/v1/triggers/{id}/rollback", tag: TAG, scope: "admin", summary: "Save an old version again as the newest", params: Id, body: RollbackRequest, responses: { 200: "Saved", 404: "No such version" } }, async (c, { params: { id }, body: { version } }) => {
+  route(app, { method: "post", path: "/v1/triggers/{id}/rollback", tag: TAG, scope: "admin", summary: "Save an old version again as the newest", params: IdParam, body: RollbackRequest, responses: { 200: "Saved", 404: "No such version" } }, async (c, { params: { id }, body: { version } }) => {
     const saved = await rollbackTrigger(database(c.env.DB), id, version);
     if (!saved) throw new ApiError("not_found", `Trigger ${id} has no version ${version}`);
     return c.json(triggerView(saved.trigger), 200, { etag: `"${saved.trigger.version}"` });
   });
 
-  route(app, { method: "delete", path: "/v1/triggers/{id}", tag: TAG, scope: "admin", summary: "Stop a trigger (its history stays; pending timers are dropped when due)", params: Id, responses: { 204: "Deleted", 404: "No such trigger" } }, async (c, { params: { id } }) => {
+  route(app, { method: "delete", path: "/v1/triggers/{id}", tag: TAG, scope: "admin", summary: "Stop a trigger (its history stays; pending timers are dropped when due)", params: IdParam, responses: { 204: "Deleted", 404: "No such trigger" } }, async (c, { params: { id } }) => {
     if (!(await deleteTrigger(database(c.env.DB), id))) throw new ApiError("not_found", `No trigger ${id}`);
     return c.body(null, 204);
   });

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { App } from "../../api/app";
-import { route } from "../../api/route";
+import { IdParam, route } from "../../api/route";
 import { ApiError } from "../../kernel/errors";
 import { readBodyBytes } from "../../kernel/request-body";
 import { ifMatchVersion } from "../../api/validation";
@@ -27,7 +27,6 @@ import { missingSecrets, verifySourceRequest } from "./verify";
 const MAX_BODY_BYTES = 1024 * 1024;
 const view = (s: StoredSource) => ({ id: s.id, version: s.version, definition: s.definition, webhook: `/v1/sources/${s.id}/webhook`, createdAt: isoOrNull(s.createdAt), updatedAt: isoOrNull(s.updatedAt) });
 
-const Id = z.object({ id: z.string() });
 const TAG = "Sources";
 
 export function registerSourceRoutes(app: App): void {
@@ -41,7 +40,7 @@ export function registerSourceRoutes(app: App): void {
       scope: "signed",
       auth: "The signature or token the source's definition declares, checked against its secrets",
       summary: "Where the source's system sends: verified by the source's signature or token (no API key), items mapped to Segment events, unmappable ones quarantined",
-      params: Id,
+      params: IdParam,
       rawBody: { schema: z.unknown().describe("The source system's own JSON, as its definition maps it") },
       responses: { 200: "Accepted and quarantined counts", 401: "The signature or token does not verify", 404: "No such source", 413: "Over 1 MB", 503: "The secret the source names is not configured" },
     },
@@ -118,13 +117,13 @@ export function registerSourceRoutes(app: App): void {
     },
   );
 
-  route(app, { method: "get", path: "/v1/sources/{id}", tag: TAG, scope: "admin", summary: "One source", params: Id, responses: { 200: "The source", 404: "No such source" } }, async (c, { params: { id } }) => {
+  route(app, { method: "get", path: "/v1/sources/{id}", tag: TAG, scope: "admin", summary: "One source", params: IdParam, responses: { 200: "The source", 404: "No such source" } }, async (c, { params: { id } }) => {
     const source = await getSource(c.env.DB, id);
     if (!source) throw new ApiError("not_found", `No source ${id}`);
     return c.json(view(source), 200, { etag: `"${source.version}"` });
   });
 
-  route(app, { method: "delete", path: "/v1/sources/{id}", tag: TAG, scope: "admin", summary: "Delete a source: its webhook stops answering", params: Id, responses: { 204: "Deleted", 404: "No such source" } }, async (c, { params: { id } }) => {
+  route(app, { method: "delete", path: "/v1/sources/{id}", tag: TAG, scope: "admin", summary: "Delete a source: its webhook stops answering", params: IdParam, responses: { 204: "Deleted", 404: "No such source" } }, async (c, { params: { id } }) => {
     if (!(await deleteSource(c.env.DB, id))) throw new ApiError("not_found", `No source ${id}`);
     return c.body(null, 204);
   });
