@@ -122,7 +122,7 @@ describe("erasure", () => {
     const stale = commitStatements(env.DB, [{ customerId: profile.id, previousVersion: before.version, state: before.state, recentEvents: RowEvents.empty(), chunkCount: 0, identities: before.identities, newIdentities: [], newEvents: [], segments: {}, scores: null, servedAt: before.servedAt, sessionAt: null, createdAt: before.createdAt, now: Date.now() }]);
     await expect(env.DB.batch(stale)).rejects.toThrow(/rapport_version_conflict/);
     // As the pipeline commits: new identities with their suppression hashes (the guard compares them).
-    const { keyHashOf } = await import("../src/pipeline/process");
+    const { keyHashOf } = await import("../src/pipeline/commit");
     const newPerson = commitStatements(env.DB, [{ customerId: "cus_000000000000000000000000000a", previousVersion: null, state: before.state, recentEvents: RowEvents.empty(), chunkCount: 0, identities: [], newIdentities: [{ key: `user_id:${userId}`, kind: "user_id", value: userId }], newEvents: [], segments: {}, scores: null, servedAt: null, sessionAt: null, createdAt: Date.now(), now: Date.now() }], keyHashOf(env));
     await expect(env.DB.batch(newPerson)).rejects.toThrow(/rapport_suppressed/);
   });

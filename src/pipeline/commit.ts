@@ -1,0 +1,46 @@
+/**
+ * Stage 4 of a commit: the plan's rows written to D1 in one batch, so the profile changes, their
+ * dedupe marks (the stored messageIds), merges, memberships and counters commit together or not
+ * at all. A concurrent writer makes the batch abort (version trigger, unique keys) and the whole
+ * commit starts over (retries.ts).
+ */
+import { readConfig } from "../model/config";
+import { suppressionHash } from "../kernel/suppression-hash";
+import type { Database } from "../db/client";
+import { refusalStatements, unattributableStatements } from "../identity/merge-store";
+import { commitStatements, loadRowEvents, needsRowEvents } from "../profiles/store";
+import { membershipStatements } from "../segments/members-store";
+import { scoreStatsStatement } from "../models/scores";
+import { productActivity } from "../catalog/activity";
+import { productStatsStatement, productViewStatement, unknownProductsStatement } from "../catalog/store";
+import { mergeStatements } from "./merge-statements";
+import type { CommitPlan } from "./plan";
+import type { Resolved } from "./resolve";
+
+/** The suppression hash new identities are written with (under the newest secret), if there is a secret. */
+export function keyHashOf(env: Env): (key: string) => string | null {
+  const [secret] = readConfig(env).suppressionSecrets;
+  return secret === undefined ? () => null : (key) => suppressionHash(secret, key);
+}
+
+/** Writes the plan; returns the D1 rows written. */
+export async function commitPlan(env: Env, db: Database, plan: CommitPlan, resolved: Pick<Resolved, "refusals" | "unattributable">, now: number): Promise<number> {
+  // A row about to fill up moves its events to chunks: that needs them.
+  const filling = plan.writes.filter((w) => needsRowEvents(w.recentEvents, w.newEvents));
+  const texts = await loadRowEvents(db, filling.map((w) => w.customerId));
+  for (const w of filling) w.recentEvents = texts.get(w.customerId)!;
+
+  const activity = productActivity(plan.newEvents);
+  const statements = [
+    ...mergeStatements(env.DB, plan.merges),
+    ...commitStatements(env.DB, plan.writes, keyHashOf(env)),
+    ...membershipStatements(env.DB, plan.membershipChanges),
+    ...refusalStatements(env.DB, resolved.refusals, now),
+    ...unattributableStatements(env.DB, resolved.unattributable, now),
+    ...[scoreStatsStatement(env.DB, plan.scores), productViewStatement(env.DB, plan.views), productStatsStatement(env.DB, activity.counts), unknownProductsStatement(env.DB, activity.seen, now)].filter((s) => s !== null),
+  ];
+  if (statements.length === 0) return 0;
+  let rowsWritten = 0;
+  for (const r of await env.DB.batch(statements)) rowsWritten += r.meta.rows_written ?? 0;
+  return rowsWritten;
+}

@@ -1,0 +1,161 @@
+/**
+ * Stage 3 of a commit, pure: what the batch writes and whom it calls. Per customer that changed
+ * (or every customer, on redelivery): its profile row, the customers it absorbed, its segment
+ * transitions and scores, its product views, the KV document its session object writes, the
+ * call to that object and the trigger notifications of its segment transitions.
+ */
+import type { StoredEvent } from "../model/events";
+import { isEnrichment } from "../model/events";
+import { productOf } from "../model/products";
+import type { Scores } from "../model/scores";
+import type { ResolvedGroup } from "../identity/resolve";
+import { toDocument, type CustomerProfile } from "../profiles/document";
+import type { ProfileWrite } from "../profiles/store";
+import { recentTransitions, RESEND_WINDOW_MS, transitionEvent } from "../segments/membership";
+import type { MembershipChange } from "../segments/members-store";
+import type { Trigger } from "../triggers/definition";
+import { concerns } from "../triggers/match";
+import type { IngestInput } from "../sessions/contract";
+import { applyGroup, type ApplyContext, type Applied } from "./apply";
+import type { MergeWrite } from "./merge-statements";
+import type { Resolved } from "./resolve";
+
+export interface PlanContext extends ApplyContext {
+  triggers: readonly Trigger[];
+  /** Send every customer touched to its object, changed or not (a retry of a batch). */
+  redelivered: boolean;
+  /** Record product views: only while a trigger starts on a catalog event (price drop, restock). */
+  recordViews: boolean;
+}
+
+export interface ProductView {
+  productId: string;
+  customerId: string;
+  viewedAt: number;
+}
+
+/** Segment transitions for the triggers that start or stop on them. */
+export interface Notification {
+  customerId: string;
+  events: StoredEvent[];
+  triggers: Trigger[];
+}
+
+export interface CommitPlan {
+  writes: ProfileWrite[];
+  merges: MergeWrite[];
+  membershipChanges: MembershipChange[];
+  scores: Scores[];
+  views: ProductView[];
+  /** Every new event of the batch (product popularity for content recommendations). */
+  newEvents: StoredEvent[];
+  sessionCalls: IngestInput[];
+  notifications: Notification[];
+  /** Snapshots the session objects rewrite, and snapshots of absorbed customers to delete. */
+  documents: number;
+  retiredSnapshots: string[];
+  duplicates: number;
+}
+
+export function planCommit(resolved: Pick<Resolved, "groups" | "profiles">, ctx: PlanContext): CommitPlan {
+  const plan: CommitPlan = { writes: [], merges: [], membershipChanges: [], scores: [], views: [], newEvents: [], sessionCalls: [], notifications: [], documents: 0, retiredSnapshots: [], duplicates: 0 };
+  const views = new Map<string, ProductView>();
+  for (const group of resolved.groups) {
+    const applied = applyGroup(group, resolved.profiles, ctx);
+    plan.duplicates += group.events.length - applied.fresh.length;
+    plan.newEvents.push(...applied.fresh);
+    if (!applied.changed && !ctx.redelivered) continue;
+    const notification = notificationOf(group.customerId, applied, ctx);
+    if (notification) plan.notifications.push(notification);
+    if (applied.transitions.length > 0) plan.membershipChanges.push({ customerId: group.customerId, transitions: applied.transitions });
+    // An enricher's answers change traits, not the visit: sessions and triggers do not see them.
+    const sessionEvents = (ctx.redelivered ? group.events : applied.fresh).filter((e) => !isEnrichment(e));
+    const concerned = ctx.triggers.filter((t) => sessionEvents.some((e) => concerns(t, e)));
+    // The customer's session object is called once it has started, when the customer is served
+    // (its snapshot carries the session) or when a trigger concerns its events. Until then it is
+    // not: most visitors are never read and start no trigger, and their session can be derived
+    // from their stored events when needed, so they cost no Durable Object request.
+    const callSession = applied.base.sessionAt !== null || applied.base.servedAt !== null || concerned.length > 0;
+    if (applied.changed) addWrites(plan, group, applied, callSession, ctx.now);
+    const document = documentOf(group, applied, ctx.now);
+    if (document) plan.documents++;
+    if (ctx.recordViews) for (const view of viewsOf(group.customerId, applied.fresh)) keepLatest(views, view);
+    if (!callSession) continue;
+    plan.sessionCalls.push({
+      customerId: group.customerId,
+      events: sessionEvents,
+      triggers: concerned,
+      document,
+      absorb: applied.absorbed.filter((p) => p.sessionAt !== null).map((p) => p.id),
+      // An object starting for a customer with a history derives the session from all of it
+      // (the object knows whether it is starting: a retry after a failed start seeds again).
+      seed: applied.survivor !== undefined || group.merges.length > 0,
+    });
+  }
+  plan.views = [...views.values()];
+  return plan;
+}
+
+/**
+ * Entries and exits go to the triggers that start or stop on them; on a retry, those an earlier
+ * attempt committed go again (the object may not have had them; their ids repeat).
+ */
+function notificationOf(customerId: string, applied: Applied, ctx: PlanContext): Notification | null {
+  const resent = ctx.redelivered ? recentTransitions(applied.previous, ctx.now - RESEND_WINDOW_MS) : [];
+  const events = [...applied.transitions, ...resent].map((t) => transitionEvent(customerId, t, ctx.rules.names));
+  if (events.length === 0) return null;
+  const triggers = ctx.triggers.filter((t) => events.some((e) => concerns(t, e)));
+  return triggers.length > 0 ? { customerId, events, triggers } : null;
+}
+
+/** The customer's row, and the rows of the customers it absorbed (their snapshots retire). */
+function addWrites(plan: CommitPlan, group: ResolvedGroup, applied: Applied, callSession: boolean, now: number): void {
+  const { survivor, base } = applied;
+  if (applied.scores) plan.scores.push(applied.scores);
+  plan.writes.push({
+    customerId: group.customerId,
+    previousVersion: survivor?.version ?? null,
+    state: applied.state,
+    recentEvents: base.recentEvents,
+    chunkCount: base.chunkCount,
+    identities: base.identities,
+    newIdentities: group.newIdentities,
+    newEvents: applied.fresh,
+    segments: applied.membership,
+    scores: applied.scores,
+    servedAt: base.servedAt,
+    sessionAt: base.sessionAt ?? (callSession ? now : null),
+    createdAt: survivor?.createdAt ?? now,
+    now,
+  });
+  group.merges.forEach((m, i) => {
+    const merged = applied.absorbed[i]!;
+    plan.merges.push({ survivorId: group.customerId, merged, cause: { messageId: m.messageId, keys: m.keys }, now });
+    if (merged.servedAt) plan.retiredSnapshots.push(merged.id);
+  });
+}
+
+/**
+ * The KV document of a customer the read API has served (see markServed): ingest pays no KV
+ * write ($5 per million) for the many profiles nobody reads, anonymous visitors above all. The
+ * first read of a customer comes from D1 and starts its snapshot.
+ */
+function documentOf(group: ResolvedGroup, applied: Applied, now: number): CustomerProfile | null {
+  const { survivor, base, changed } = applied;
+  if (!base.servedAt || !survivor) return null;
+  const version = changed ? survivor.version + 1 : survivor.version;
+  const identities = [...base.identities, ...group.newIdentities];
+  return toDocument(group.customerId, applied.state, identities, version, changed ? now : survivor.updatedAt, applied.membership, changed ? applied.scores : survivor.scores);
+}
+
+function viewsOf(customerId: string, events: readonly StoredEvent[]): ProductView[] {
+  return events.flatMap((e) => {
+    const product = e.type === "track" && e.event === "Product Viewed" ? productOf(e.properties) : null;
+    return product ? [{ productId: product.productId, customerId, viewedAt: Date.parse(e.timestamp) }] : [];
+  });
+}
+
+function keepLatest(views: Map<string, ProductView>, view: ProductView): void {
+  const key = `${view.productId}\n${view.customerId}`;
+  if ((views.get(key)?.viewedAt ?? 0) < view.viewedAt) views.set(key, view);
+}

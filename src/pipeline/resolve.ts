@@ -1,0 +1,60 @@
+/**
+ * Stage 1 of a commit: read what the batch concerns. For events, the customers their identifiers
+ * point to (with their identities, merge blocks and the messageIds already stored), dropping
+ * events of erased customers, and the grouping identity resolution makes of them. For a
+ * reevaluation, the customers named, with no events.
+ */
+import { readConfig } from "../model/config";
+import type { StoredEvent } from "../model/events";
+import { newId } from "../kernel/crypto";
+import type { Database } from "../db/client";
+import { lookupKeysOf } from "../identity/keys";
+import { loadMergeBlocks } from "../identity/merge-store";
+import { resolveGroups, type Refusal, type ResolvedGroup } from "../identity/resolve";
+import { loadOwners, loadProfiles, loadRowEvents, loadSeenMessageIds, loadSuppressed, type StoredProfile } from "../profiles/store";
+
+/** What a commit starts from: the customers concerned, grouped with their events. */
+export interface Resolved {
+  /** The events left after dropping suppressed ones, and how many were dropped. */
+  events: StoredEvent[];
+  suppressed: number;
+  groups: ResolvedGroup[];
+  profiles: Map<string, StoredProfile>;
+  /** messageIds already stored: those events are duplicates. */
+  seen: Set<string>;
+  refusals: Refusal[];
+  unattributable: StoredEvent[];
+}
+
+/** The customers named, each a group without events (a reevaluation). */
+export async function resolveCustomers(db: Database, ids: readonly string[]): Promise<Resolved> {
+  const profiles = await loadProfiles(db, ids, { events: "summary" });
+  const groups = [...profiles.keys()].map((customerId): ResolvedGroup => ({ customerId, isNew: false, events: [], newIdentities: [], merges: [], conflicts: [] }));
+  return { events: [], suppressed: 0, groups, profiles, seen: new Set(), refusals: [], unattributable: [] };
+}
+
+/**
+ * The events grouped by the customer they belong to after identity resolution. `onSuppressed`
+ * learns, after the first read, which messageIds were dropped as an erased customer's.
+ */
+export async function resolveEvents(env: Env, db: Database, input: StoredEvent[], now: number, onSuppressed?: (messageIds: ReadonlySet<string>) => void): Promise<Resolved> {
+  const config = readConfig(env);
+  const normalize = { defaultPhoneCountry: config.defaultPhoneCountry };
+  const keysByEvent = input.map((e) => lookupKeysOf(e, normalize));
+  const allKeys = [...new Set(keysByEvent.flat())];
+  const [owners, suppressed] = await Promise.all([loadOwners(db, allKeys), loadSuppressed(db, allKeys, config.suppressionSecrets)]);
+  // Events of erased customers are dropped: replays and late events must not recreate them.
+  const isSuppressed = (i: number) => keysByEvent[i]!.some((k) => suppressed.has(k));
+  const events = suppressed.size === 0 ? input : input.filter((_, i) => !isSuppressed(i));
+  onSuppressed?.(new Set(events === input ? [] : input.filter((_, i) => isSuppressed(i)).map((e) => e.messageId)));
+  // Every customer an identifier points to is read first: merge planning needs their identities.
+  const ownerIds = [...new Set(owners.values())];
+  // Their events stay in D1 (RowEvents): only merges need them, to combine.
+  const [profiles, blocked] = await Promise.all([loadProfiles(db, ownerIds, { events: "summary" }), loadMergeBlocks(db, ownerIds)]);
+  const identitiesByCustomer = new Map([...profiles.values()].map((p) => [p.id, p.identities]));
+  const { groups, refusals, unattributable } = resolveGroups(events, owners, identitiesByCustomer, () => newId("cus", now), normalize, blocked, config.identityRules);
+  const merging = groups.filter((g) => g.merges.length > 0).flatMap((g) => [g.customerId, ...g.merges.map((m) => m.customerId)]);
+  for (const [id, text] of await loadRowEvents(db, merging.filter((id) => profiles.has(id)))) profiles.get(id)!.recentEvents = text;
+  const seen = await loadSeenMessageIds(db, [...profiles.values()], events.map((e) => e.messageId));
+  return { events, suppressed: input.length - events.length, groups, profiles, seen, refusals, unattributable };
+}
