@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { database } from "../src/db/client";
 import { gunzipLines, hourPrefix } from "../src/archive/writer";
 import { loadProfile } from "../src/profiles/store";
 import { admin, env, eventually, ingest, uid } from "./helpers";
@@ -11,7 +10,7 @@ async function customerOf(userId: string): Promise<string | null> {
 /** What replay must give back: the profile as its events make it. */
 async function stateOf(userId: string) {
   const id = await customerOf(userId);
-  const p = id ? await loadProfile(database(env.DB), id) : null;
+  const p = id ? await loadProfile(env.DB, id) : null;
   if (!p) return null;
   const { traits, traitTimes, counters, eventCount, firstSeenAt, lastSeenAt, computed } = p.state;
   return { traits, traitTimes, counters, eventCount, firstSeenAt, lastSeenAt, computed, identities: p.identities.map((i) => i.key).sort() };

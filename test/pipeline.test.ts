@@ -224,15 +224,14 @@ describe("pipeline: end to end through the queue", () => {
 
 describe("pipeline: the first read and a concurrent consumer", () => {
   it("makes a consumer that read the customer before its first read fail its version check", async () => {
-    const { database } = await import("../src/db/client");
     const { commitStatements, loadProfile, markServed } = await import("../src/profiles/store");
     const userId = uid();
     await processEvents(env, [event({ type: "identify", userId })]);
     const id = (await env.DB.prepare("SELECT customer_id AS id FROM identities WHERE key = ?").bind(`user_id:${userId}`).first<{ id: string }>())!.id;
-    const db = database(env.DB);
-    const before = (await loadProfile(db, id))!;
+    const d1 = env.DB;
+    const before = (await loadProfile(d1, id))!;
     expect(before.servedAt).toBeNull();
-    await markServed(db, id);
+    await markServed(d1, id);
     const stale = commitStatements(env.DB, [{ customerId: id, previousVersion: before.version, state: before.state, recentEvents: before.recentEvents, chunkCount: 0, identities: before.identities, newIdentities: [], newEvents: [], segments: {}, scores: null, servedAt: before.servedAt, sessionAt: null, createdAt: before.createdAt, now: Date.now() }]);
     await expect(env.DB.batch(stale)).rejects.toThrow(/rapport_version_conflict/);
   });

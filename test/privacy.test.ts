@@ -114,10 +114,9 @@ describe("erasure", () => {
   });
 
   it("makes a consumer that read the person before the erasure fail, rather than recreate them", async () => {
-    const { database } = await import("../src/db/client");
     const { commitStatements, loadProfile } = await import("../src/profiles/store");
     const { userId, profile } = await seedPerson();
-    const before = (await loadProfile(database(env.DB), profile.id))!;
+    const before = (await loadProfile(env.DB, profile.id))!;
     await admin(`/v1/customers/${userId}`, { method: "DELETE" });
     const stale = commitStatements(env.DB, [{ customerId: profile.id, previousVersion: before.version, state: before.state, recentEvents: RowEvents.empty(), chunkCount: 0, identities: before.identities, newIdentities: [], newEvents: [], segments: {}, scores: null, servedAt: before.servedAt, sessionAt: null, createdAt: before.createdAt, now: Date.now() }]);
     await expect(env.DB.batch(stale)).rejects.toThrow(/rapport_version_conflict/);

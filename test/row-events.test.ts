@@ -4,7 +4,6 @@ import type { StoredEvent } from "../src/model/events";
 import { processEvents } from "../src/pipeline/process";
 import { eventsJson, eventsJsonLength } from "../src/model/event-json";
 import { RowEvents } from "../src/profiles/row-events";
-import { database } from "../src/db/client";
 import { loadEvents, placeEvents } from "../src/profiles/store";
 import { profileWhen, uid } from "./helpers";
 
@@ -95,7 +94,7 @@ describe("returning customers' events", () => {
     expect((await processEvents(env, ids.map((messageId, i) => ev({ type: "track", userId, event: "Step", messageId, timestamp: at(i) })), { redelivered: true })).duplicates).toBe(3);
     const profile = await profileWhen(userId, () => true);
     expect(profile.eventCount).toBe(3);
-    const stored = await loadEvents(database(env.DB), profile.id);
+    const stored = await loadEvents(env.DB, profile.id);
     expect(stored.map((e) => e.messageId)).toEqual([...ids].reverse());
   });
 });
@@ -157,7 +156,7 @@ describe("events appended to the row in SQL (the pipeline reads their ids, not t
     expect(row.text).toBe("[]");
     expectSummaryOf(row);
     expect((await processEvents(env, [...first, ...second], { redelivered: true })).duplicates).toBe(90);
-    const stored = await loadEvents(database(env.DB), profile.id);
+    const stored = await loadEvents(env.DB, profile.id);
     expect(stored.map((e) => e.messageId).sort()).toEqual([...first, ...second].map((e) => e.messageId).sort());
     expect((await profileWhen(userId, (p) => p.eventCount >= 90)).eventCount).toBe(90);
   });

@@ -2,7 +2,6 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../src/model/events";
 import { processEvents } from "../src/pipeline/process";
-import { database } from "../src/db/client";
 import { eraseCustomer } from "../src/privacy/erase";
 import { TriggerDefinition } from "../src/triggers/definition";
 import { activeTriggers, deleteTrigger, saveTrigger } from "../src/triggers/store";
@@ -130,9 +129,9 @@ describe("CustomerSession fed by the pipeline", () => {
     const name = `Seeded ${userId}`;
     const def = TriggerDefinition.parse({ name, start: { event: name }, wait: { hours: 1 }, destination: { url: "https://esp.test/hook" } });
     const id = uid("seed").toLowerCase();
-    await saveTrigger(database(env.DB), id, def);
+    await saveTrigger(env.DB, id, def);
     try {
-      expect((await activeTriggers(database(env.DB))).some((t) => t.id === id)).toBe(true);
+      expect((await activeTriggers(env.DB)).some((t) => t.id === id)).toBe(true);
       const stats = await processEvents(env, [ev({ type: "track", userId, event: name, timestamp: at(5) })]);
       expect(stats.sessionCalls).toBe(1);
       const customerId = (await profileWhen(userId, () => true)).id;
@@ -141,7 +140,7 @@ describe("CustomerSession fed by the pipeline", () => {
       expect(state.view.current?.events).toBe(2);
       expect(state.triggers.timers.map((t) => t.trigger_id)).toEqual([id]);
     } finally {
-      await deleteTrigger(database(env.DB), id);
+      await deleteTrigger(env.DB, id);
     }
   });
 
@@ -150,7 +149,7 @@ describe("CustomerSession fed by the pipeline", () => {
     const name = `Far ${userId}`;
     const def = TriggerDefinition.parse({ name, start: { event: name }, wait: { hours: 1 }, destination: { url: "https://esp.test/hook" } });
     const id = uid("far").toLowerCase();
-    await saveTrigger(database(env.DB), id, def);
+    await saveTrigger(env.DB, id, def);
     try {
       // processEvents is the consumer's core, after ingest: the event keeps its year 9999.
       const stats = await processEvents(env, [ev({ type: "track", userId, event: name, timestamp: "9999-12-31T23:59:59.000Z" })]);
@@ -161,7 +160,7 @@ describe("CustomerSession fed by the pipeline", () => {
       // Woken within ten years, to set the alarm again then.
       expect(state.alarm).toBeLessThanOrEqual(Date.now() + 10 * 366 * 86_400_000);
     } finally {
-      await deleteTrigger(database(env.DB), id);
+      await deleteTrigger(env.DB, id);
     }
   });
 

@@ -1,8 +1,7 @@
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { database } from "../src/db/client";
 import { seedDemoKeys } from "../src/keys/demo";
 
 // Setup files may run several times; both steps are idempotent.
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
-await seedDemoKeys(database(env.DB));
+await seedDemoKeys(env.DB);

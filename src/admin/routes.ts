@@ -5,7 +5,6 @@
 import { backfillNeeded, startBackfill } from "../segments/backfill";
 import { z } from "zod";
 import type { App } from "../api/app";
-import { database } from "../db/client";
 import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
 import { createKey, listKeys, revokeKey, type ApiKey } from "../keys/store";
@@ -15,7 +14,7 @@ import { decideCandidate, listCandidates, scanDuplicates } from "../pipeline/dup
 import { UnmergeConflict, unmerge } from "../pipeline/unmerge";
 import { isWriteConflict } from "../db/write-conflict";
 import { forgetOwners } from "../profiles/read";
-import { dataQualityReport } from "./data-quality";
+import { dataQualityReport } from "../profiles/data-quality";
 import { ApiKeySchema, CreateKeyRequest, DeadLetterQuery, DuplicatesQuery, PageQuery, ReplayQuery } from "./schemas";
 import { isoOrNull } from "../kernel/time";
 
@@ -29,23 +28,23 @@ export function registerAdminRoutes(app: App): void {
     app,
     { method: "post", path: "/v1/admin/keys", tag: TAG, scope: "admin", summary: "Create an API key (the secret is shown once)", body: CreateKeyRequest, responses: { 201: { description: "The key and its secret", schema: ApiKeySchema.extend({ secret: z.string() }) } } },
     async (c, { body }) => {
-      const { key, plaintext } = await createKey(database(c.env.DB), body.kind, body.name);
+      const { key, plaintext } = await createKey(c.env.DB, body.kind, body.name);
       return c.json({ ...keyView(key), secret: plaintext }, 201);
     },
   );
 
   route(app, { method: "get", path: "/v1/admin/keys", tag: TAG, scope: "admin", summary: "List API keys", responses: { 200: { description: "Keys", schema: z.object({ keys: z.array(ApiKeySchema) }) } } }, async (c) =>
-    c.json({ keys: (await listKeys(database(c.env.DB))).map(keyView) }),
+    c.json({ keys: (await listKeys(c.env.DB)).map(keyView) }),
   );
 
   route(app, { method: "delete", path: "/v1/admin/keys/{id}", tag: TAG, scope: "admin", summary: "Revoke an API key", params: IdParam, responses: { 200: { description: "The revoked key", schema: ApiKeySchema }, 404: "No such key" } }, async (c, { params: { id } }) => {
-    const key = await revokeKey(database(c.env.DB), id);
+    const key = await revokeKey(c.env.DB, id);
     if (!key) throw new ApiError("not_found", `No key ${id}`);
     return c.json(keyView(key));
   });
 
   route(app, { method: "get", path: "/v1/admin/quarantine", tag: TAG, scope: "admin", summary: "Messages refused at ingest, with reason and raw payload", query: PageQuery, responses: { 200: "A page, and the `next` cursor" } }, async (c, { query: q }) => {
-    const items = await listQuarantine(database(c.env.DB), q.limit, q.before);
+    const items = await listQuarantine(c.env.DB, q.limit, q.before);
     return c.json({ items, next: items.length === q.limit ? items[items.length - 1]!.seq : null });
   });
 
@@ -102,23 +101,23 @@ export function registerAdminRoutes(app: App): void {
   }
 
   route(app, { method: "get", path: "/v1/admin/data-quality", tag: TAG, scope: "admin", summary: "Quarantine by reason, traits that could not be normalized, profile completeness", responses: { 200: "The report" } }, async (c) =>
-    c.json(await dataQualityReport(database(c.env.DB)), 200, { "cache-control": "no-store" }),
+    c.json(await dataQualityReport(c.env.DB), 200, { "cache-control": "no-store" }),
   );
 
   route(app, { method: "get", path: "/v1/admin/dead-letters", tag: TAG, scope: "admin", summary: "Queue messages that exhausted their retries, or could not be read", query: DeadLetterQuery, responses: { 200: "A page" } }, async (c, { query: q }) =>
-    c.json(await listDeadLetters(database(c.env.DB), { limit: q.limit, before: q.before, pendingOnly: q.status === "pending" })),
+    c.json(await listDeadLetters(c.env.DB, { limit: q.limit, before: q.before, pendingOnly: q.status === "pending" })),
   );
 
   // Before `/{id}`: `replay` is not a dead letter's id.
   route(app, { method: "post", path: "/v1/admin/dead-letters/replay", tag: TAG, scope: "admin", summary: "Replay every pending dead letter (up to limit)", query: PageQuery, responses: { 200: "Replayed" } }, async (c, { query: { limit } }) => {
-    const { items } = await listDeadLetters(database(c.env.DB), { limit, pendingOnly: true });
+    const { items } = await listDeadLetters(c.env.DB, { limit, pendingOnly: true });
     const replayed = [];
     for (const letter of items) replayed.push(await replayDeadLetter(c.env, letter));
     return c.json({ replayed: replayed.length, items: replayed });
   });
 
   route(app, { method: "get", path: "/v1/admin/dead-letters/{id}", tag: TAG, scope: "admin", summary: "One dead letter", params: IdParam, responses: { 200: "The dead letter", 404: "No such dead letter" } }, async (c, { params: { id } }) => {
-    const letter = await getDeadLetter(database(c.env.DB), id);
+    const letter = await getDeadLetter(c.env.DB, id);
     if (!letter) throw new ApiError("not_found", `No dead letter ${id}`);
     return c.json(letter);
   });
@@ -127,7 +126,7 @@ export function registerAdminRoutes(app: App): void {
     app,
     { method: "post", path: "/v1/admin/dead-letters/{id}/replay", tag: TAG, scope: "admin", summary: "Put a dead letter back on its queue", params: IdParam, query: ReplayQuery, responses: { 200: "Replayed", 404: "No such dead letter", 409: "Already replayed (force=true replays it again)" } },
     async (c, { params: { id }, query: { force } }) => {
-      const letter = await getDeadLetter(database(c.env.DB), id);
+      const letter = await getDeadLetter(c.env.DB, id);
       if (!letter) throw new ApiError("not_found", `No dead letter ${id}`);
       if (letter.replayedAt && !force) throw new ApiError("conflict", `Dead letter ${letter.id} was replayed at ${letter.replayedAt}; add ?force=true to replay it again`);
       return c.json(await replayDeadLetter(c.env, letter));

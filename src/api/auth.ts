@@ -5,7 +5,6 @@
  * the same 401, checked before anything is looked up, so a 401 says nothing about the data.
  */
 import { createMiddleware } from "hono/factory";
-import { database } from "../db/client";
 import { findActiveKey, type ApiKey, type KeyKind } from "../keys/store";
 import type { AppEnv } from "./context";
 import { ApiError } from "../kernel/errors";
@@ -30,7 +29,7 @@ export function keyFromAuthorization(header: string | undefined | null): string 
 }
 
 export async function authenticate(env: Env, plaintext: string | null, allowed: readonly KeyKind[]): Promise<ApiKey> {
-  const key = plaintext ? await findActiveKey(database(env.DB), plaintext) : null;
+  const key = plaintext ? await findActiveKey(env.DB, plaintext) : null;
   if (!key || !allowed.includes(key.kind)) {
     throw new ApiError("unauthorized", `A valid ${allowed.join(" or ")} key is required`);
   }

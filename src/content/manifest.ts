@@ -8,7 +8,6 @@
  * (this cache plus KV's edge cache).
  */
 import type { Liquid } from "liquidjs";
-import { database } from "../db/client";
 import { log } from "../kernel/log";
 import type { BlockDefinition } from "./definition";
 import { compileBlock } from "./css";
@@ -46,7 +45,7 @@ function hold(manifest: Manifest, now: number): LoadedManifest {
 }
 
 async function buildFromD1(env: Env): Promise<Manifest> {
-  const published = await publishedBlocks(database(env.DB));
+  const published = await publishedBlocks(env.DB);
   // CSS is inlined here, once per publish: renders never pay for it.
   return { revision: `${Date.now()}-${crypto.randomUUID().slice(0, 8)}`, blocks: Object.fromEntries(published.map((b) => [b.id, { version: b.version, definition: compileBlock(b.definition) }])) };
 }

@@ -10,7 +10,6 @@
 import { z } from "zod";
 import type { App } from "../api/app";
 import { readConfig } from "../model/config";
-import { database } from "../db/client";
 import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
 import { ifMatchVersion } from "../api/validation";
@@ -51,7 +50,7 @@ const LinksQuery = z.object({
  * (a missing partial would make every render fall back).
  */
 async function publish(env: Env, id: string, version: number): Promise<void> {
-  const db = database(env.DB);
+  const db = env.DB;
   const definition = await getBlockVersion(db, id, version);
   if (!definition) throw new ApiError("not_found", `Block ${id} has no version ${version}`);
   const published = new Set((await publishedBlocks(db)).map((b) => b.id));
@@ -68,7 +67,7 @@ const TAG = "Content";
 
 export function registerBlockRoutes(app: App): void {
   route(app, { method: "get", path: "/v1/blocks", tag: TAG, scope: "admin", summary: "Content blocks: newest and published versions", responses: { 200: "Blocks" } }, async (c) => {
-    const rows = await listBlocks(database(c.env.DB));
+    const rows = await listBlocks(c.env.DB);
     return c.json({ blocks: rows.map((b) => ({ id: b.id, version: b.version, publishedVersion: b.publishedVersion, updatedAt: isoOrNull(b.updatedAt) })) });
   });
 
@@ -88,7 +87,7 @@ export function registerBlockRoutes(app: App): void {
     async (c, { params: { id }, query, body: definition }) => {
       const errors = syntaxErrors(definition);
       if (errors.length > 0) throw new ApiError("validation_failed", `The block's templates do not parse: ${errors.map((e) => `${e.field}: ${e.message}`).join("; ")}`, errors);
-      const db = database(c.env.DB);
+      const db = c.env.DB;
       const saved = await saveVersioned("Block", id, () => saveBlock(db, id, definition, ifMatchVersion(c.req.header("if-match"))));
       if (query.publish === "true") {
         await publish(c.env, id, saved.block.version);
@@ -99,13 +98,13 @@ export function registerBlockRoutes(app: App): void {
   );
 
   route(app, { method: "get", path: "/v1/blocks/{id}", tag: TAG, scope: "admin", summary: "A block's newest version, and which version is published", params: IdParam, responses: { 200: "The block", 404: "No such block" } }, async (c, { params: { id } }) => {
-    const block = await getBlock(database(c.env.DB), id);
+    const block = await getBlock(c.env.DB, id);
     if (!block || block.deletedAt) throw new ApiError("not_found", `No block ${id}`);
     return c.json(blockView(block), 200, { etag: `"${block.version}"` });
   });
 
   route(app, { method: "get", path: "/v1/blocks/{id}/versions", tag: TAG, scope: "admin", summary: "Every saved version of a block, newest first", params: IdParam, responses: { 200: "Versions", 404: "No such block" } }, async (c, { params: { id } }) => {
-    const versions = await listBlockVersions(database(c.env.DB), id);
+    const versions = await listBlockVersions(c.env.DB, id);
     if (versions.length === 0) throw new ApiError("not_found", `No block ${id}`);
     return c.json({ id, versions: versions.map((v) => ({ ...v, createdAt: isoOrNull(v.createdAt) })) });
   });
@@ -114,7 +113,7 @@ export function registerBlockRoutes(app: App): void {
     app,
     { method: "post", path: "/v1/blocks/{id}/publish", tag: TAG, scope: "admin", summary: "Serve a version (default: the newest)", params: IdParam, body: PublishRequest, bodyOptional: true, responses: { 200: "Published", 400: "It renders blocks that are not published", 404: "No such version" } },
     async (c, { params: { id }, body: { version } }) => {
-      const block = await getBlock(database(c.env.DB), id);
+      const block = await getBlock(c.env.DB, id);
       if (!block || block.deletedAt) throw new ApiError("not_found", `No block ${id}`);
       await publish(c.env, id, version ?? block.version);
       return c.json({ id, publishedVersion: version ?? block.version });
@@ -127,7 +126,7 @@ export function registerBlockRoutes(app: App): void {
   });
 
   route(app, { method: "delete", path: "/v1/blocks/{id}", tag: TAG, scope: "admin", summary: "Stop serving a block (its history stays)", params: IdParam, responses: { 204: "Deleted", 404: "No such block", 409: "Published blocks render it" } }, async (c, { params: { id } }) => {
-    const db = database(c.env.DB);
+    const db = c.env.DB;
     const dependents = (await publishedBlocks(db)).filter((b) => b.id !== id && partialsOf(b.definition).includes(id)).map((b) => b.id);
     if (dependents.length > 0) throw new ApiError("conflict", `Published blocks render ${id}: ${dependents.join(", ")}; change or delete them first`, [], { dependents });
     if (!(await deleteBlock(db, id))) throw new ApiError("not_found", `No block ${id}`);
@@ -139,10 +138,10 @@ export function registerBlockRoutes(app: App): void {
     app,
     { method: "get", path: "/v1/blocks/{id}/preview", tag: TAG, scope: "admin", summary: "Render any version for any customer and format; X-Rapport-Fallback says why a fallback was served", params: IdParam, query: PreviewQuery, responses: { 200: { description: "The rendered block", contentType: "text/html" }, 404: "No such block or version" } },
     async (c, { params: { id }, query }) => {
-      const block = await getBlock(database(c.env.DB), id);
+      const block = await getBlock(c.env.DB, id);
       if (!block || block.deletedAt) throw new ApiError("not_found", `No block ${id}`);
       const version = query.version ?? block.version;
-      const definition = await getBlockVersion(database(c.env.DB), id, version);
+      const definition = await getBlockVersion(c.env.DB, id, version);
       if (!definition) throw new ApiError("not_found", `Block ${id} has no version ${version}`);
       if (!servesFormat(definition, query.format)) throw new ApiError("not_found", `Block ${id} version ${version} has no image`);
       const target = draftTarget(await currentManifest(c.env), id, version, definition);

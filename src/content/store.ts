@@ -4,7 +4,7 @@
  * one. The edge reads published blocks from the KV manifest (manifest.ts), not from here.
  */
 import { and, desc, eq, isNotNull, isNull } from "drizzle-orm";
-import type { Database } from "../db/client";
+import { database, type Database } from "../db/client";
 import { VersionMismatch } from "../db/versions";
 import { blocks, blockVersions } from "../db/schema";
 import { BlockDefinition } from "./definition";
@@ -35,7 +35,8 @@ async function versionRow(db: Database, id: string, version: number) {
  * Saves a new version. With `expectedVersion`, refuses (VersionMismatch) when someone else
  * saved in between. Saving the newest definition again creates no version.
  */
-export async function saveBlock(db: Database, id: string, definition: BlockDefinition, expectedVersion?: number, now = Date.now()): Promise<{ block: StoredBlock; created: boolean }> {
+export async function saveBlock(d1: D1Database, id: string, definition: BlockDefinition, expectedVersion?: number, now = Date.now()): Promise<{ block: StoredBlock; created: boolean }> {
+  const db = database(d1);
   const existing = await db.select().from(blocks).where(eq(blocks.id, id)).get();
   const current = existing?.version ?? 0;
   if (expectedVersion !== undefined && current !== expectedVersion) throw new VersionMismatch(current);
@@ -58,29 +59,34 @@ export async function saveBlock(db: Database, id: string, definition: BlockDefin
   return { block: { id, version, publishedVersion, definition, createdAt: existing?.createdAt ?? now, updatedAt: now, deletedAt: null }, created: !existing };
 }
 
-export async function getBlock(db: Database, id: string): Promise<StoredBlock | null> {
+export async function getBlock(d1: D1Database, id: string): Promise<StoredBlock | null> {
+  const db = database(d1);
   const row = await db.select().from(blocks).where(eq(blocks.id, id)).get();
   if (!row) return null;
   const version = await versionRow(db, id, row.version);
   return version ? { ...row, definition: parseDefinition(version.definition) } : null;
 }
 
-export async function getBlockVersion(db: Database, id: string, version: number): Promise<BlockDefinition | null> {
+export async function getBlockVersion(d1: D1Database, id: string, version: number): Promise<BlockDefinition | null> {
+  const db = database(d1);
   const row = await versionRow(db, id, version);
   return row ? parseDefinition(row.definition) : null;
 }
 
-export async function listBlocks(db: Database) {
+export async function listBlocks(d1: D1Database) {
+  const db = database(d1);
   return db.select().from(blocks).where(isNull(blocks.deletedAt)).orderBy(blocks.id).all();
 }
 
-export async function listBlockVersions(db: Database, id: string) {
+export async function listBlockVersions(d1: D1Database, id: string) {
+  const db = database(d1);
   const rows = await db.select().from(blockVersions).where(eq(blockVersions.blockId, id)).orderBy(desc(blockVersions.version)).all();
   return rows.map((r) => ({ version: r.version, definition: parseDefinition(r.definition), createdAt: r.createdAt }));
 }
 
 /** Every published block at its published version: what the manifest holds. */
-export async function publishedBlocks(db: Database): Promise<PublishedBlock[]> {
+export async function publishedBlocks(d1: D1Database): Promise<PublishedBlock[]> {
+  const db = database(d1);
   const rows = await db
     .select({ id: blocks.id, version: blocks.publishedVersion, definition: blockVersions.definition })
     .from(blocks)
@@ -91,12 +97,14 @@ export async function publishedBlocks(db: Database): Promise<PublishedBlock[]> {
 }
 
 /** Points a block at one of its versions (publish, or rollback to an older one). */
-export async function setPublishedVersion(db: Database, id: string, version: number | null, now = Date.now()): Promise<boolean> {
+export async function setPublishedVersion(d1: D1Database, id: string, version: number | null, now = Date.now()): Promise<boolean> {
+  const db = database(d1);
   const res = await db.update(blocks).set({ publishedVersion: version, updatedAt: now }).where(and(eq(blocks.id, id), isNull(blocks.deletedAt))).run();
   return (res.meta.changes ?? 0) > 0;
 }
 
-export async function deleteBlock(db: Database, id: string, now = Date.now()): Promise<boolean> {
+export async function deleteBlock(d1: D1Database, id: string, now = Date.now()): Promise<boolean> {
+  const db = database(d1);
   const res = await db.update(blocks).set({ deletedAt: now, publishedVersion: null, updatedAt: now }).where(and(eq(blocks.id, id), isNull(blocks.deletedAt))).run();
   return (res.meta.changes ?? 0) > 0;
 }

@@ -9,7 +9,6 @@
  */
 import { checkOutboundUrl, outboundPolicy } from "../kernel/outbound-url";
 import { readConfig } from "../model/config";
-import { database } from "../db/client";
 import { describeError, log } from "../kernel/log";
 import { decodeOrSetAside } from "../queues/dead-letters";
 import { MAX_RETRY_DELAY_SECONDS, retryDelaySeconds } from "../queues/retry";
@@ -76,21 +75,21 @@ export async function attemptDelivery(env: Env, m: DeliveryMessage, attempt: num
 }
 
 export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const db = database(env.DB);
+  const d1 = env.DB;
   const base = readConfig(env).retryBaseDelaySeconds;
   await Promise.all(
     batch.messages.map(async (message) => {
       const m = await decodeOrSetAside(env, batch.queue, message, DeliveryMessageSchema, "a delivery message of version 1");
       if (!m) return;
       try {
-        const status = await deliveryStatus(db, m.deliveryId);
+        const status = await deliveryStatus(d1, m.deliveryId);
         if (status && FINAL_STATUSES.includes(status)) {
           log("info", "delivery.skipped", { deliveryId: m.deliveryId, status });
           message.ack();
           return;
         }
         const outcome = await attemptDelivery(env, m, message.attempts);
-        const d1RowsWritten = await recordAttempt(db, m, outcome);
+        const d1RowsWritten = await recordAttempt(d1, m, outcome);
         // dueAt: how long after its due time the webhook was delivered (the benchmark reads it).
         log(outcome.status === "delivered" ? "info" : "warn", "delivery.attempt", { deliveryId: m.deliveryId, triggerId: m.payload.trigger.id, attempt: message.attempts, status: outcome.status, statusCode: outcome.statusCode, error: outcome.error, d1RowsWritten, msAfterDue: Date.now() - Date.parse(m.payload.dueAt) });
         if (outcome.status === "retrying") message.retry({ delaySeconds: outcome.retryAfterSeconds ?? retryDelaySeconds(message.attempts, base) });
@@ -105,12 +104,12 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env):
 
 /** Deliveries that exhausted their retries: marked dead in the log, where an admin can replay them. */
 export async function consumeDeadDeliveries(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const db = database(env.DB);
+  const d1 = env.DB;
   for (const message of batch.messages) {
     const m = await decodeOrSetAside(env, batch.queue, message, DeliveryMessageSchema, "a delivery message of version 1");
     if (!m) continue;
-    if ((await deliveryStatus(db, m.deliveryId)) !== "delivered") {
-      await recordAttempt(db, m, { status: "dead", statusCode: null, error: "retries exhausted before any attempt was logged", attempts: 0 });
+    if ((await deliveryStatus(d1, m.deliveryId)) !== "delivered") {
+      await recordAttempt(d1, m, { status: "dead", statusCode: null, error: "retries exhausted before any attempt was logged", attempts: 0 });
       log("error", "delivery.dead", { deliveryId: m.deliveryId, triggerId: m.payload.trigger.id });
     }
     message.ack();

@@ -5,7 +5,6 @@
  */
 import { z } from "zod";
 import type { App } from "../api/app";
-import { database } from "../db/client";
 import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
 import { resolveCurrentCustomerId } from "../profiles/read";
@@ -24,27 +23,27 @@ export const DeliveriesQuery = z.object({
 const TAG = "Triggers";
 
 export function registerDeliveryRoutes(app: App): void {
-  const list = async (db: ReturnType<typeof database>, q: z.infer<typeof DeliveriesQuery>) => {
-    const items = await listDeliveries(db, { ...q, before: q.before ? Date.parse(q.before) : undefined });
+  const list = async (d1: D1Database, q: z.infer<typeof DeliveriesQuery>) => {
+    const items = await listDeliveries(d1, { ...q, before: q.before ? Date.parse(q.before) : undefined });
     return { deliveries: items, next: items.length === q.limit ? items[items.length - 1]!.firedAt : null };
   };
 
   route(app, { method: "get", path: "/v1/deliveries", tag: TAG, scope: "admin", summary: "The delivery log of fired triggers, newest first", query: DeliveriesQuery, responses: { 200: "A page, and the `next` cursor" } }, async (c, { query }) =>
-    c.json(await list(database(c.env.DB), query)),
+    c.json(await list(c.env.DB, query)),
   );
 
   route(app, { method: "get", path: "/v1/triggers/{id}/deliveries", tag: TAG, scope: "admin", summary: "The delivery log of a trigger", params: IdParam, query: DeliveriesQuery, responses: { 200: "A page, and the `next` cursor" } }, async (c, { params: { id }, query }) =>
-    c.json(await list(database(c.env.DB), { ...query, triggerId: id })),
+    c.json(await list(c.env.DB, { ...query, triggerId: id })),
   );
 
   route(app, { method: "get", path: "/v1/deliveries/{id}", tag: TAG, scope: "admin", summary: "One delivery, with the message sent", params: IdParam, responses: { 200: "The delivery", 404: "No such delivery" } }, async (c, { params: { id } }) => {
-    const delivery = await getDelivery(database(c.env.DB), id);
+    const delivery = await getDelivery(c.env.DB, id);
     if (!delivery) throw new ApiError("not_found", `No delivery ${id}`);
     return c.json(delivery);
   });
 
   route(app, { method: "post", path: "/v1/deliveries/{id}/replay", tag: TAG, scope: "admin", summary: "Queue a rejected or dead delivery again (same delivery id)", params: IdParam, responses: { 202: "Queued", 404: "No such delivery", 409: "Already delivered" } }, async (c, { params: { id } }) => {
-    const outcome = await replayDelivery(c.env, database(c.env.DB), id);
+    const outcome = await replayDelivery(c.env, id);
     if (!outcome) throw new ApiError("not_found", `No delivery ${id}`);
     if (outcome === "delivered") throw new ApiError("conflict", "Already delivered: replaying would send it twice");
     return c.json({ id, status: "queued" }, 202);

@@ -3,7 +3,7 @@
  * deliveries idempotent (a delivered id is never posted again) and what the admin API lists.
  */
 import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
-import type { Database } from "../db/client";
+import { database, } from "../db/client";
 import { deliveries } from "../db/schema";
 import type { DeliveryMessage } from "../queues/delivery-message";
 import { isoOrNull } from "../kernel/time";
@@ -14,7 +14,8 @@ export type DeliveryRow = typeof deliveries.$inferSelect;
 /** Statuses after which a delivery is never attempted again (unless an admin replays it). */
 export const FINAL_STATUSES: readonly DeliveryStatus[] = ["delivered", "rejected", "dead"];
 
-export async function deliveryStatus(db: Database, id: string): Promise<DeliveryStatus | null> {
+export async function deliveryStatus(d1: D1Database, id: string): Promise<DeliveryStatus | null> {
+  const db = database(d1);
   const row = await db.select({ status: deliveries.status }).from(deliveries).where(eq(deliveries.id, id)).get();
   return row?.status ?? null;
 }
@@ -28,7 +29,8 @@ export interface AttemptRecord {
 }
 
 /** Upserts the delivery's row; returns the D1 rows written (billed). */
-export async function recordAttempt(db: Database, m: DeliveryMessage, r: AttemptRecord, now = Date.now()): Promise<number> {
+export async function recordAttempt(d1: D1Database, m: DeliveryMessage, r: AttemptRecord, now = Date.now()): Promise<number> {
+  const db = database(d1);
   const deliveredAt = r.status === "delivered" ? now : null;
   const result = await db
     .insert(deliveries)
@@ -67,7 +69,8 @@ export interface DeliveryQuery {
   before?: number;
 }
 
-export async function listDeliveries(db: Database, q: DeliveryQuery) {
+export async function listDeliveries(d1: D1Database, q: DeliveryQuery) {
+  const db = database(d1);
   const where: SQL[] = [];
   if (q.triggerId) where.push(eq(deliveries.triggerId, q.triggerId));
   if (q.customerId) where.push(eq(deliveries.customerId, q.customerId));
@@ -77,7 +80,8 @@ export async function listDeliveries(db: Database, q: DeliveryQuery) {
   return rows.map(view);
 }
 
-export async function getDelivery(db: Database, id: string) {
+export async function getDelivery(d1: D1Database, id: string) {
+  const db = database(d1);
   const row = await db.select().from(deliveries).where(eq(deliveries.id, id)).get();
   return row ? { ...view(row), message: JSON.parse(row.message) as DeliveryMessage } : null;
 }
@@ -101,7 +105,8 @@ function view(r: DeliveryRow) {
 }
 
 /** Puts a delivery back on the queue (after it died or was rejected and the cause is fixed). */
-export async function replayDelivery(env: Env, db: Database, id: string, now = Date.now()): Promise<"replayed" | "delivered" | null> {
+export async function replayDelivery(env: Env, id: string, now = Date.now()): Promise<"replayed" | "delivered" | null> {
+  const db = database(env.DB);
   const row = await db.select().from(deliveries).where(eq(deliveries.id, id)).get();
   if (!row) return null;
   if (row.status === "delivered") return "delivered";

@@ -3,7 +3,7 @@
  * quarantining events no identifier can attribute, and following merged-away ids.
  */
 import { desc, eq, sql } from "drizzle-orm";
-import type { Database } from "../db/client";
+import { database, } from "../db/client";
 import { identityRefusals, mergeBlocks, merges } from "../db/schema";
 import type { StoredEvent } from "../model/events";
 import { quarantineStatements } from "../tracking/quarantine";
@@ -27,7 +27,8 @@ export function unattributableStatements(d1: D1Database, events: readonly Stored
 }
 
 /** The unmerged pairs among these customers (see resolveGroups). */
-export async function loadMergeBlocks(db: Database, customerIds: readonly string[]): Promise<Set<string>> {
+export async function loadMergeBlocks(d1: D1Database, customerIds: readonly string[]): Promise<Set<string>> {
+  const db = database(d1);
   if (customerIds.length < 2) return new Set();
   const ids = JSON.stringify(customerIds);
   const rows = await db.all<{ pair: string }>(sql`
@@ -38,7 +39,8 @@ export async function loadMergeBlocks(db: Database, customerIds: readonly string
 }
 
 /** The survivor a merged-away id now belongs to, or null. */
-export async function mergedInto(db: Database, customerId: string): Promise<string | null> {
+export async function mergedInto(d1: D1Database, customerId: string): Promise<string | null> {
+  const db = database(d1);
   const row = await db.select({ survivorId: merges.survivorId }).from(merges).where(eq(merges.mergedId, customerId)).get();
   return row?.survivorId ?? null;
 }
@@ -50,12 +52,14 @@ export interface MergeRecord {
   createdAt: string;
 }
 
-export async function listMerges(db: Database, survivorId: string): Promise<MergeRecord[]> {
+export async function listMerges(d1: D1Database, survivorId: string): Promise<MergeRecord[]> {
+  const db = database(d1);
   const rows = await db.select().from(merges).where(eq(merges.survivorId, survivorId)).orderBy(desc(merges.createdAt)).all();
   return rows.map((r) => ({ mergedId: r.mergedId, survivorId: r.survivorId, cause: JSON.parse(r.cause) as MergeRecord["cause"], createdAt: new Date(r.createdAt).toISOString() }));
 }
 
-export async function countRefusals(db: Database): Promise<{ rule: string; count: number }[]> {
+export async function countRefusals(d1: D1Database): Promise<{ rule: string; count: number }[]> {
+  const db = database(d1);
   const rows = await db.select({ rule: identityRefusals.rule }).from(identityRefusals).all();
   const counts = new Map<string, number>();
   for (const r of rows) counts.set(r.rule, (counts.get(r.rule) ?? 0) + 1);

@@ -16,7 +16,6 @@ import { log } from "../kernel/log";
 import { sessionStub } from "../sessions/contract";
 import { concerns } from "../triggers/match";
 import { activeTriggers } from "../triggers/store";
-import { database } from "../db/client";
 import type { CatalogJob, TimedChange } from "../model/jobs";
 import { viewersOf } from "../catalog/store";
 
@@ -41,7 +40,7 @@ export async function runCatalogJob(env: Env, job: CatalogJob): Promise<void> {
     return;
   }
   const event = changeEvent(job.change);
-  const triggers = (await activeTriggers(database(env.DB))).filter((t) => concerns(t, event));
+  const triggers = (await activeTriggers(env.DB)).filter((t) => concerns(t, event));
   if (triggers.length === 0) return;
   const current = await currentIds(env.DB, job.customerIds);
   await Promise.all([...current].map((customerId) => sessionStub(env, customerId).notify({ customerId, events: [event], triggers })));

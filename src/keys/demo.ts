@@ -3,7 +3,7 @@
  * knowledge, so they must never exist in a deployed environment: `npm start` only seeds the local
  * database, and the deployment guide creates real keys with the admin API.
  */
-import type { Database } from "../db/client";
+import { database, } from "../db/client";
 import { apiKeys } from "../db/schema";
 import { hashKey, type KeyKind } from "./store";
 
@@ -14,7 +14,8 @@ export const DEMO_KEYS = {
 } as const satisfies Record<KeyKind, string>;
 
 /** Inserts the demo keys unless they exist (idempotent). */
-export async function seedDemoKeys(db: Database, now = Date.now()): Promise<void> {
+export async function seedDemoKeys(d1: D1Database, now = Date.now()): Promise<void> {
+  const db = database(d1);
   for (const [kind, plaintext] of Object.entries(DEMO_KEYS) as [KeyKind, string][]) {
     await db
       .insert(apiKeys)

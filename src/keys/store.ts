@@ -5,7 +5,7 @@
  */
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { newId, randomToken, sha256Hex, timingSafeEqualStrings } from "../kernel/crypto";
-import type { Database } from "../db/client";
+import { database, } from "../db/client";
 import { apiKeys } from "../db/schema";
 
 export const KEY_KINDS = ["write", "read", "admin"] as const;
@@ -32,7 +32,8 @@ const cache = new Map<string, { key: ApiKey | null; until: number }>();
  * The active key with this plaintext, or null. Each isolate caches the answer for KEY_CACHE_MS,
  * by hash and, in memory only, by plaintext, which spares the hot read path a SHA-256 per request.
  */
-export async function findActiveKey(db: Database, plaintext: string, now = Date.now()): Promise<ApiKey | null> {
+export async function findActiveKey(d1: D1Database, plaintext: string, now = Date.now()): Promise<ApiKey | null> {
+  const db = database(d1);
   if (!plaintext || plaintext.length > 256) return null;
   const recent = recentByPlaintext.get(plaintext);
   if (recent && recent.until > now) return recent.key;
@@ -58,26 +59,29 @@ function rememberPlaintext(plaintext: string, key: ApiKey | null, until: number)
   recentByPlaintext.set(plaintext, { key, until });
 }
 
-export async function createKey(db: Database, kind: KeyKind, name: string, now = Date.now()): Promise<{ key: ApiKey; plaintext: string }> {
+export async function createKey(d1: D1Database, kind: KeyKind, name: string, now = Date.now()): Promise<{ key: ApiKey; plaintext: string }> {
   const plaintext = `${KIND_PREFIX[kind]}_${randomToken(24)}`;
-  const key = await insertKey(db, kind, name, plaintext, now);
+  const key = await insertKey(d1, kind, name, plaintext, now);
   return { key, plaintext };
 }
 
 /** Stores a key whose plaintext the caller chose (the local demo keys, or imported keys). */
-export async function insertKey(db: Database, kind: KeyKind, name: string, plaintext: string, now = Date.now()): Promise<ApiKey> {
+export async function insertKey(d1: D1Database, kind: KeyKind, name: string, plaintext: string, now = Date.now()): Promise<ApiKey> {
+  const db = database(d1);
   const row = { id: newId("key", now), kind, name, hash: await hashKey(plaintext), prefix: plaintext.slice(0, 7), createdAt: now, revokedAt: null };
   await db.insert(apiKeys).values(row);
   return toApiKey(row);
 }
 
-export async function listKeys(db: Database): Promise<ApiKey[]> {
+export async function listKeys(d1: D1Database): Promise<ApiKey[]> {
+  const db = database(d1);
   const rows = await db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt)).all();
   return rows.map(toApiKey);
 }
 
 /** Revokes a key; returns null when there is no such key. Takes effect in this isolate at once. */
-export async function revokeKey(db: Database, id: string, now = Date.now()): Promise<ApiKey | null> {
+export async function revokeKey(d1: D1Database, id: string, now = Date.now()): Promise<ApiKey | null> {
+  const db = database(d1);
   const row = await db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).returning().get();
   const existing = row ?? (await db.select().from(apiKeys).where(eq(apiKeys.id, id)).get());
   if (existing) {

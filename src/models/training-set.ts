@@ -1,14 +1,4 @@
-/**
- * The training set of the predictive models, read from the stored history with a time split:
- * each customer's profile as its events made it at `cutoff` (features), and what it did in the
- * `horizonDays` after (labels). `npm run train` reads two of them through the admin API: one
- * cutoff to train on, a later one to measure on, so no model is measured on the period it learnt.
- *
- * - purchased: an `Order Completed` within the horizon (purchase propensity);
- * - churned: no activity at all within the horizon, for customers active in the 90 days before
- *   the cutoff (churn risk; others are not `churnEligible`).
- */
-import { database } from "../db/client";
+
 import type { StoredEvent } from "../model/events";
 import { applyEvents, emptyProfile } from "../profiles/apply";
 import { loadProfiles, storedEventsOf } from "../profiles/store";
@@ -51,13 +41,13 @@ export function rowOf(customerId: string, events: readonly StoredEvent[], cutoff
 export async function trainingPage(env: Env, cutoff: number, horizonDays: number, after: string, limit: number): Promise<{ rows: TrainingRow[]; next: string | null }> {
   const { results } = await env.DB.prepare(`SELECT id FROM customers WHERE id > ?1 ORDER BY id LIMIT ?2`).bind(after, limit).all<{ id: string }>();
   const ids = results.map((r) => r.id);
-  const db = database(env.DB);
-  const profiles = await loadProfiles(db, ids);
+  const d1 = env.DB;
+  const profiles = await loadProfiles(d1, ids);
   const rows: TrainingRow[] = [];
   for (const id of ids) {
     const p = profiles.get(id);
     if (!p) continue;
-    const row = rowOf(id, await storedEventsOf(db, p), cutoff, horizonDays);
+    const row = rowOf(id, await storedEventsOf(d1, p), cutoff, horizonDays);
     if (row) rows.push(row);
   }
   return { rows, next: ids.length === limit ? ids[ids.length - 1]! : null };

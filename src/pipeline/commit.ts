@@ -6,7 +6,6 @@
  */
 import { readConfig } from "../model/config";
 import { suppressionHash } from "../kernel/suppression-hash";
-import type { Database } from "../db/client";
 import { refusalStatements, unattributableStatements } from "../identity/merge-store";
 import { commitStatements, loadRowEvents, needsRowEvents } from "../profiles/store";
 import { membershipStatements } from "../segments/members-store";
@@ -24,10 +23,10 @@ export function keyHashOf(env: Env): (key: string) => string | null {
 }
 
 /** Writes the plan; returns the D1 rows written. */
-export async function commitPlan(env: Env, db: Database, plan: CommitPlan, resolved: Pick<Resolved, "refusals" | "unattributable">, now: number): Promise<number> {
+export async function commitPlan(env: Env, plan: CommitPlan, resolved: Pick<Resolved, "refusals" | "unattributable">, now: number): Promise<number> {
   // A row about to fill up moves its events to chunks: that needs them.
   const filling = plan.writes.filter((w) => needsRowEvents(w.recentEvents, w.newEvents));
-  const texts = await loadRowEvents(db, filling.map((w) => w.customerId));
+  const texts = await loadRowEvents(env.DB, filling.map((w) => w.customerId));
   for (const w of filling) w.recentEvents = texts.get(w.customerId)!;
 
   const activity = productActivity(plan.newEvents);

@@ -4,7 +4,6 @@
  * adding only the new events would leave them partial for good.
  */
 import { mapLimited } from "../kernel/concurrency";
-import type { Database } from "../db/client";
 import { applyAggregates, missingSpecs } from "../profiles/aggregates";
 import { applyComputed } from "../profiles/computed";
 import { storedEventsOf, type StoredProfile } from "../profiles/store";
@@ -14,10 +13,10 @@ import type { SegmentRules } from "../segments/rules";
 const READS_IN_FLIGHT = 10;
 
 /** Completes the profiles in place; returns the ids of those it completed (they count as changed). */
-export async function deriveMissing(db: Database, profiles: Map<string, StoredProfile>, rules: SegmentRules): Promise<Set<string>> {
+export async function deriveMissing(d1: D1Database, profiles: Map<string, StoredProfile>, rules: SegmentRules): Promise<Set<string>> {
   const missing = [...profiles.values()].filter((p) => p.state.computed == null || (p.state.eventCount > 0 && missingSpecs(p.state.aggregates, rules.specs).length > 0));
   await mapLimited(missing, READS_IN_FLIGHT, async (p) => {
-    const events = await storedEventsOf(db, p);
+    const events = await storedEventsOf(d1, p);
     if (p.state.computed == null) p.state.computed = applyComputed(undefined, events);
     const absent = missingSpecs(p.state.aggregates, rules.specs);
     if (absent.length > 0) p.state.aggregates = { ...p.state.aggregates, ...applyAggregates({}, absent, events, true) };

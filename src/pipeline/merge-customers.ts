@@ -5,7 +5,6 @@
  */
 import { reevaluateCustomers } from "./process";
 import { readConfig } from "../model/config";
-import { database } from "../db/client";
 import { log } from "../kernel/log";
 import { combine } from "../profiles/merge";
 import { toDocument } from "../profiles/document";
@@ -20,8 +19,8 @@ import { bestRank, brokenLimit } from "../model/identity-rules";
 export type MergeOutcome = { merged: true; survivorId: string; mergedId: string } | { merged: false; reason: string };
 
 export async function mergeCustomers(env: Env, ids: [string, string], cause: { reason: string; score?: number }, now = Date.now()): Promise<MergeOutcome> {
-  const db = database(env.DB);
-  const [profiles, blocked] = await Promise.all([loadProfiles(db, ids), loadMergeBlocks(db, ids)]);
+  const d1 = env.DB;
+  const [profiles, blocked] = await Promise.all([loadProfiles(d1, ids), loadMergeBlocks(d1, ids)]);
   const [a, b] = ids.map((id) => profiles.get(id));
   if (!a || !b) return { merged: false, reason: "not_found" };
   if (blocked.has(pairKey(a.id, b.id))) return { merged: false, reason: "unmerged" };

@@ -18,7 +18,6 @@ import { readConfig } from "../model/config";
 import type { StoredEvent } from "../model/events";
 import { firstOfEach } from "../kernel/values";
 import { log } from "../kernel/log";
-import { database, type Database } from "../db/client";
 import { segmentRules, type SegmentRules } from "../segments/rules";
 import { startEvents, type Trigger } from "../triggers/definition";
 import { activeTriggers } from "../triggers/store";
@@ -77,11 +76,10 @@ export function dedupeWithinBatch(events: readonly StoredEvent[]): StoredEvent[]
 }
 
 export async function processEvents(env: Env, input: readonly StoredEvent[], options: ProcessOptions = {}): Promise<ProcessStats> {
-  const db = database(env.DB);
   const events = dedupeWithinBatch(input);
-  const [triggers, rules, enrichers] = await Promise.all([activeTriggers(db), segmentRules(env), activeEnrichers(env.DB)]);
-  const resolve = () => resolveEvents(env, db, events, options.now ?? Date.now(), options.onSuppressed);
-  const stats = await withRetries("events", (attempt) => commitOnce(env, db, { resolve, triggers, rules, enrichers }, options, attempt));
+  const [triggers, rules, enrichers] = await Promise.all([activeTriggers(env.DB), segmentRules(env), activeEnrichers(env.DB)]);
+  const resolve = () => resolveEvents(env, events, options.now ?? Date.now(), options.onSuppressed);
+  const stats = await withRetries("events", (attempt) => commitOnce(env, { resolve, triggers, rules, enrichers }, options, attempt));
   stats.duplicates += input.length - events.length;
   stats.received = input.length;
   return stats;
@@ -93,10 +91,9 @@ export async function processEvents(env: Env, input: readonly StoredEvent[], opt
  * memberships, transitions to triggers, snapshots. The one entry of identity and segment passes.
  */
 export async function reevaluateCustomers(env: Env, customerIds: readonly string[], options: ProcessOptions = {}): Promise<ProcessStats> {
-  const db = database(env.DB);
-  const [triggers, rules] = await Promise.all([activeTriggers(db), segmentRules(env)]);
-  const resolve = () => resolveCustomers(db, customerIds);
-  return withRetries("reevaluation", (attempt) => commitOnce(env, db, { resolve, triggers, rules, enrichers: [] }, options, attempt));
+  const [triggers, rules] = await Promise.all([activeTriggers(env.DB), segmentRules(env)]);
+  const resolve = () => resolveCustomers(env.DB, customerIds);
+  return withRetries("reevaluation", (attempt) => commitOnce(env, { resolve, triggers, rules, enrichers: [] }, options, attempt));
 }
 
 /** What a commit reads with, loaded once per batch (not per attempt). */
@@ -108,11 +105,11 @@ interface CommitInputs {
 }
 
 /** One attempt: resolve → apply and plan → commit → fan out. A write conflict throws (and retries). */
-async function commitOnce(env: Env, db: Database, inputs: CommitInputs, options: ProcessOptions, attempt: number): Promise<ProcessStats> {
+async function commitOnce(env: Env, inputs: CommitInputs, options: ProcessOptions, attempt: number): Promise<ProcessStats> {
   const now = options.now ?? Date.now();
   const t0 = performance.now();
   const resolved = await inputs.resolve();
-  const derived = await deriveMissing(db, resolved.profiles, inputs.rules);
+  const derived = await deriveMissing(env.DB, resolved.profiles, inputs.rules);
   const t1 = performance.now();
   for (const group of resolved.groups) {
     for (const c of group.conflicts) log("warn", "identity.conflict", { customerId: group.customerId, identity: c.identity.key, ownerId: c.ownerId });
@@ -124,7 +121,7 @@ async function commitOnce(env: Env, db: Database, inputs: CommitInputs, options:
   const normalize = { defaultPhoneCountry: readConfig(env).defaultPhoneCountry };
   const plan = planCommit(resolved, { ...inputs, normalize, now, seen: resolved.seen, derived, redelivered: options.redelivered ?? false, recordViews });
   const t2 = performance.now();
-  const d1RowsWritten = await commitPlan(env, db, plan, resolved, now);
+  const d1RowsWritten = await commitPlan(env, plan, resolved, now);
   const t3 = performance.now();
   const { sessionRowsWritten } = await fanOut(env, plan, inputs.enrichers, now);
   const t4 = performance.now();

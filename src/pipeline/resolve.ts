@@ -7,7 +7,6 @@
 import { readConfig } from "../model/config";
 import type { StoredEvent } from "../model/events";
 import { newId } from "../kernel/crypto";
-import type { Database } from "../db/client";
 import { lookupKeysOf } from "../identity/keys";
 import { loadMergeBlocks } from "../identity/merge-store";
 import { resolveGroups, type Refusal, type ResolvedGroup } from "../identity/resolve";
@@ -27,8 +26,8 @@ export interface Resolved {
 }
 
 /** The customers named, each a group without events (a reevaluation). */
-export async function resolveCustomers(db: Database, ids: readonly string[]): Promise<Resolved> {
-  const profiles = await loadProfiles(db, ids, { events: "summary" });
+export async function resolveCustomers(d1: D1Database, ids: readonly string[]): Promise<Resolved> {
+  const profiles = await loadProfiles(d1, ids, { events: "summary" });
   const groups = [...profiles.keys()].map((customerId): ResolvedGroup => ({ customerId, isNew: false, events: [], newIdentities: [], merges: [], conflicts: [] }));
   return { events: [], suppressed: 0, groups, profiles, seen: new Set(), refusals: [], unattributable: [] };
 }
@@ -37,12 +36,13 @@ export async function resolveCustomers(db: Database, ids: readonly string[]): Pr
  * The events grouped by the customer they belong to after identity resolution. `onSuppressed`
  * learns, after the first read, which messageIds were dropped as an erased customer's.
  */
-export async function resolveEvents(env: Env, db: Database, input: StoredEvent[], now: number, onSuppressed?: (messageIds: ReadonlySet<string>) => void): Promise<Resolved> {
+export async function resolveEvents(env: Env, input: StoredEvent[], now: number, onSuppressed?: (messageIds: ReadonlySet<string>) => void): Promise<Resolved> {
   const config = readConfig(env);
+  const d1 = env.DB;
   const normalize = { defaultPhoneCountry: config.defaultPhoneCountry };
   const keysByEvent = input.map((e) => lookupKeysOf(e, normalize));
   const allKeys = [...new Set(keysByEvent.flat())];
-  const [owners, suppressed] = await Promise.all([loadOwners(db, allKeys), loadSuppressed(db, allKeys, config.suppressionSecrets)]);
+  const [owners, suppressed] = await Promise.all([loadOwners(d1, allKeys), loadSuppressed(d1, allKeys, config.suppressionSecrets)]);
   // Events of erased customers are dropped: replays and late events must not recreate them.
   const isSuppressed = (i: number) => keysByEvent[i]!.some((k) => suppressed.has(k));
   const events = suppressed.size === 0 ? input : input.filter((_, i) => !isSuppressed(i));
@@ -50,11 +50,11 @@ export async function resolveEvents(env: Env, db: Database, input: StoredEvent[]
   // Every customer an identifier points to is read first: merge planning needs their identities.
   const ownerIds = [...new Set(owners.values())];
   // Their events stay in D1 (RowEvents): only merges need them, to combine.
-  const [profiles, blocked] = await Promise.all([loadProfiles(db, ownerIds, { events: "summary" }), loadMergeBlocks(db, ownerIds)]);
+  const [profiles, blocked] = await Promise.all([loadProfiles(d1, ownerIds, { events: "summary" }), loadMergeBlocks(d1, ownerIds)]);
   const identitiesByCustomer = new Map([...profiles.values()].map((p) => [p.id, p.identities]));
   const { groups, refusals, unattributable } = resolveGroups(events, owners, identitiesByCustomer, () => newId("cus", now), normalize, blocked, config.identityRules);
   const merging = groups.filter((g) => g.merges.length > 0).flatMap((g) => [g.customerId, ...g.merges.map((m) => m.customerId)]);
-  for (const [id, text] of await loadRowEvents(db, merging.filter((id) => profiles.has(id)))) profiles.get(id)!.recentEvents = text;
-  const seen = await loadSeenMessageIds(db, [...profiles.values()], events.map((e) => e.messageId));
+  for (const [id, text] of await loadRowEvents(d1, merging.filter((id) => profiles.has(id)))) profiles.get(id)!.recentEvents = text;
+  const seen = await loadSeenMessageIds(d1, [...profiles.values()], events.map((e) => e.messageId));
   return { events, suppressed: input.length - events.length, groups, profiles, seen, refusals, unattributable };
 }

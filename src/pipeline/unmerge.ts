@@ -10,7 +10,6 @@
  */
 import { reevaluateCustomers } from "./process";
 import { readConfig } from "../model/config";
-import { database } from "../db/client";
 import type { StoredEvent } from "../model/events";
 import { log } from "../kernel/log";
 import { applyEvents, emptyProfile } from "../profiles/apply";
@@ -35,10 +34,10 @@ export class UnmergeConflict extends Error {
 }
 
 export async function unmerge(env: Env, mergedId: string, now = Date.now()): Promise<Unmerge | null> {
-  const db = database(env.DB);
+  const d1 = env.DB;
   const record = await env.DB.prepare(`SELECT survivor_id AS survivorId, merged_profile AS mergedProfile FROM merges WHERE merged_id = ?1`).bind(mergedId).first<{ survivorId: string; mergedProfile: string }>();
   if (!record) return null;
-  const survivor = await loadProfile(db, record.survivorId);
+  const survivor = await loadProfile(d1, record.survivorId);
   if (!survivor) throw new UnmergeConflict(`The survivor ${record.survivorId} no longer exists`);
   const before = JSON.parse(record.mergedProfile) as StoredProfile;
   const restoredKeys = new Set(before.identities.map((i) => i.key));
@@ -47,7 +46,7 @@ export async function unmerge(env: Env, mergedId: string, now = Date.now()): Pro
   const survivorKeys = new Set(survivorIdentities.map((i) => i.key));
 
   const normalize = { defaultPhoneCountry: readConfig(env).defaultPhoneCountry };
-  const events = await loadEvents(db, survivor.id);
+  const events = await loadEvents(d1, survivor.id);
   const toRestored: StoredEvent[] = [];
   const toSurvivor: StoredEvent[] = [];
   for (const e of events) {

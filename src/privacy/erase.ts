@@ -41,10 +41,10 @@ export async function eraseCustomer(env: Env, customerId: string, reason: string
   const [secret] = readConfig(env).suppressionSecrets;
   // Without a secret, the erased identifiers could only be remembered in clear: refused.
   if (secret === undefined) throw new ApiError("not_configured", "SUPPRESSION_SECRETS is not set: erasure needs it to remember the erased identifiers by keyed hashes (`wrangler secret put SUPPRESSION_SECRETS`)");
-  const db = database(env.DB);
-  const profile = await loadProfile(db, customerId);
+  const d1 = env.DB;
+  const profile = await loadProfile(d1, customerId);
   if (!profile) return null;
-  const events = await loadEvents(db, customerId);
+  const events = await loadEvents(d1, customerId);
   const keys = profile.identities.map((i) => i.key);
   const values = profile.identities.map((i) => i.value);
   const keyList = JSON.stringify(keys);
@@ -84,10 +84,10 @@ export interface CustomerExport {
 }
 
 export async function exportCustomer(env: Env, customerId: string): Promise<CustomerExport | null> {
-  const db = database(env.DB);
-  const profile = await loadProfile(db, customerId);
+  const d1 = env.DB;
+  const profile = await loadProfile(d1, customerId);
   if (!profile) return null;
-  const events = await loadEvents(db, customerId);
+  const events = await loadEvents(d1, customerId);
   return { exportedAt: new Date().toISOString(), profile: toDocument(customerId, profile.state, profile.identities, profile.version, profile.updatedAt, profile.segments, profile.scores), events };
 }
 

@@ -7,7 +7,6 @@
  */
 import { mapLimited } from "../kernel/concurrency";
 import { readConfig } from "../model/config";
-import { database } from "../db/client";
 import { parseCustomerRef } from "../identity/keys";
 import { log } from "../kernel/log";
 import { findCustomer } from "./read";
@@ -32,7 +31,7 @@ export async function lookupCustomers(env: Env, refs: readonly string[], waitUnt
     });
     const missing = keys.filter((k) => !owners.has(k));
     if (missing.length > 0) {
-      const fromD1 = await loadOwners(database(env.DB), missing);
+      const fromD1 = await loadOwners(env.DB, missing);
       for (const [k, id] of fromD1) {
         owners.set(k, id);
         waitUntil(writeIdentityOwner(env.PROFILES, k, id).catch((err: unknown) => log("warn", "kv.identity_write_failed", { key: k, error: String(err) })));

@@ -6,7 +6,6 @@
  * customer's session object keeps it fresh. A profile read from D1 gets its session from there.
  */
 import { readConfig } from "../model/config";
-import { database, type Database } from "../db/client";
 import { mergedInto } from "../identity/merge-store";
 import { parseCustomerRef } from "../identity/keys";
 import type { Identity } from "../model/identity";
@@ -52,7 +51,7 @@ async function resolveOwner(env: Env, ref: string, waitUntil?: (p: Promise<unkno
   if (cached && cached.until > now) return { id: cached.id, identity, remembered: true };
   let id = await readIdentityOwner(env.PROFILES, identity.key);
   if (!id) {
-    id = (await loadOwners(database(env.DB), [identity.key])).get(identity.key) ?? null;
+    id = (await loadOwners(env.DB, [identity.key])).get(identity.key) ?? null;
     if (id && waitUntil) {
       waitUntil(writeIdentityOwner(env.PROFILES, identity.key, id).catch((err: unknown) => log("warn", "kv.identity_write_failed", { key: identity.key, error: String(err) })));
     }
@@ -94,14 +93,14 @@ export async function findCustomer(env: Env, ref: string, waitUntil?: (p: Promis
 
 async function findById(env: Env, first: string, waitUntil?: (p: Promise<unknown>) => void): Promise<FoundCustomer | null> {
   let id = first;
-  const db = database(env.DB);
+  const d1 = env.DB;
   for (let hop = 0; ; hop++) {
     const snapshot = await readSnapshotText(env.PROFILES, id);
     if (snapshot) return { id, version: snapshot.version, body: snapshot.body, source: "kv" };
-    const profile = await loadProfile(db, id);
-    if (profile) return fromD1(env, db, profile, waitUntil);
+    const profile = await loadProfile(d1, id);
+    if (profile) return fromD1(env, d1, profile, waitUntil);
     // A merged-away customer: answer with the survivor.
-    const survivor: string | null = hop < MAX_MERGE_HOPS ? await mergedInto(db, id) : null;
+    const survivor: string | null = hop < MAX_MERGE_HOPS ? await mergedInto(d1, id) : null;
     if (!survivor) return null;
     id = survivor;
   }
@@ -127,13 +126,13 @@ export function servedIdentity(body: string, identity: Identity): boolean {
 export async function resolveCurrentCustomerId(env: Env, ref: string, waitUntil?: (p: Promise<unknown>) => void): Promise<string | null> {
   const owner = await resolveOwner(env, ref, waitUntil);
   if (!owner) return null;
-  const db = database(env.DB);
+  const d1 = env.DB;
   let id: string | null = owner.id;
   let profile: StoredProfile | null = null;
   for (let hop = 0; id && hop <= MAX_MERGE_HOPS; hop++) {
-    profile = await loadProfile(db, id);
+    profile = await loadProfile(d1, id);
     if (profile) break;
-    id = hop < MAX_MERGE_HOPS ? await mergedInto(db, id) : null;
+    id = hop < MAX_MERGE_HOPS ? await mergedInto(d1, id) : null;
   }
   // As in findCustomer: a remembered owner must still hold the identifier (erasure acts on this).
   if (owner.remembered && owner.identity && !profile?.identities.some((i) => i.key === owner.identity!.key)) {
@@ -143,13 +142,13 @@ export async function resolveCurrentCustomerId(env: Env, ref: string, waitUntil?
   return profile ? profile.id : null;
 }
 
-async function fromD1(env: Env, db: Database, loaded: StoredProfile, waitUntil?: (p: Promise<unknown>) => void): Promise<FoundCustomer> {
+async function fromD1(env: Env, d1: D1Database, loaded: StoredProfile, waitUntil?: (p: Promise<unknown>) => void): Promise<FoundCustomer> {
   const id = loaded.id;
   let profile = loaded;
   // The first read marks the customer served and writes its first snapshot; from then on the
   // pipeline keeps the snapshot fresh. Later KV misses (a location not yet replicated) are
   // answered from D1 without writing, so a burst of reads cannot hit KV's one-write-per-second.
-  const marked = profile.servedAt === null && waitUntil ? await markServed(db, id) : null;
+  const marked = profile.servedAt === null && waitUntil ? await markServed(d1, id) : null;
   if (marked) profile = marked;
   const doc = toDocument(id, profile.state, profile.identities, profile.version, profile.updatedAt, profile.segments, profile.scores);
   // The session lives in the customer's session object, which also writes the first snapshot

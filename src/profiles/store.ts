@@ -14,7 +14,7 @@ import type { Aggregates } from "./aggregates";
 import type { Membership } from "../model/membership";
 import type { Scores } from "../model/scores";
 import { eq, getTableColumns, sql } from "drizzle-orm";
-import type { Database } from "../db/client";
+import { database, } from "../db/client";
 import { customers, eventChunks, identities, suppressions } from "../db/schema";
 import type { StoredEvent } from "../model/events";
 import { eventJson, eventsJson, eventsJsonLength } from "../model/event-json";
@@ -51,7 +51,8 @@ const MAX_CHUNK_BYTES = 512 * 1024;
 /** `IN (SELECT value FROM json_each(?))` takes any number of values in one bound parameter. */
 const jsonList = (values: readonly string[]) => sql`(SELECT value FROM json_each(${JSON.stringify(values)}))`;
 
-export async function loadOwners(db: Database, keys: readonly string[]): Promise<Map<string, string>> {
+export async function loadOwners(d1: D1Database, keys: readonly string[]): Promise<Map<string, string>> {
+  const db = database(d1);
   if (keys.length === 0) return new Map();
   const rows = await db.select({ key: identities.key, customerId: identities.customerId }).from(identities).where(sql`${identities.key} IN ${jsonList(keys)}`).all();
   return new Map(rows.map((r) => [r.key, r.customerId]));
@@ -62,7 +63,8 @@ export async function loadOwners(db: Database, keys: readonly string[]): Promise
  * Which of these identity keys an erasure suppressed: looked up by their keyed hashes under every
  * secret (privacy/suppression-hash.ts), and as themselves for rows from before hashing.
  */
-export async function loadSuppressed(db: Database, keys: readonly string[], secrets: readonly string[]): Promise<Set<string>> {
+export async function loadSuppressed(d1: D1Database, keys: readonly string[], secrets: readonly string[]): Promise<Set<string>> {
+  const db = database(d1);
   if (keys.length === 0) return new Set();
   const keyOf = new Map<string, string>(keys.map((k) => [k, k]));
   for (const k of keys) for (const h of suppressionHashes(secrets, k)) keyOf.set(h, k);
@@ -74,7 +76,8 @@ export async function loadSuppressed(db: Database, keys: readonly string[], secr
  * Profiles by id. With `events: "summary"` (the pipeline), a row's events stay in D1: the profile
  * carries their ids and length (RowEvents.stored), and rows written before those existed their text.
  */
-export async function loadProfiles(db: Database, ids: readonly string[], { events = "text" }: { events?: "text" | "summary" } = {}): Promise<Map<string, StoredProfile>> {
+export async function loadProfiles(d1: D1Database, ids: readonly string[], { events = "text" }: { events?: "text" | "summary" } = {}): Promise<Map<string, StoredProfile>> {
+  const db = database(d1);
   if (ids.length === 0) return new Map();
   if (events === "text") {
     const rows = await db.select().from(customers).where(sql`${customers.id} IN ${jsonList(ids)}`).all();
@@ -93,7 +96,8 @@ export async function loadProfiles(db: Database, ids: readonly string[], { event
  * The events text of these customers' rows (for profiles that carry a summary of them). A row gone
  * since the profile was read is a concurrent write: the error makes the pipeline read again.
  */
-export async function loadRowEvents(db: Database, ids: readonly string[]): Promise<Map<string, RowEvents>> {
+export async function loadRowEvents(d1: D1Database, ids: readonly string[]): Promise<Map<string, RowEvents>> {
+  const db = database(d1);
   const wanted = new Set(ids);
   if (wanted.size === 0) return new Map();
   const rows = await db.select({ id: customers.id, recentEvents: customers.recentEvents }).from(customers).where(sql`${customers.id} IN ${jsonList([...wanted])}`).all();
@@ -101,7 +105,8 @@ export async function loadRowEvents(db: Database, ids: readonly string[]): Promi
   return new Map(rows.map((r) => [r.id, RowEvents.fromJson(r.recentEvents)]));
 }
 
-export async function loadProfile(db: Database, id: string): Promise<StoredProfile | null> {
+export async function loadProfile(d1: D1Database, id: string): Promise<StoredProfile | null> {
+  const db = database(d1);
   const row = await db.select().from(customers).where(eq(customers.id, id)).get();
   return row ? withEventsText(row) : null;
 }
@@ -110,7 +115,8 @@ export async function loadProfile(db: Database, id: string): Promise<StoredProfi
  * Which of `messageIds` these customers already have (the dedupe check): in their rows' recent
  * events, and in their event chunks for the customers that have any.
  */
-export async function loadSeenMessageIds(db: Database, profiles: readonly StoredProfile[], messageIds: readonly string[]): Promise<Set<string>> {
+export async function loadSeenMessageIds(d1: D1Database, profiles: readonly StoredProfile[], messageIds: readonly string[]): Promise<Set<string>> {
+  const db = database(d1);
   const wanted = new Set(messageIds);
   const seen = new Set<string>();
   for (const p of profiles) p.recentEvents.collectSeen(wanted, seen);
@@ -351,7 +357,8 @@ const insertChunks = (events: string) => `${ROWS}
  * that a consumer that read the customer before (and so would not write its snapshot) fails its
  * version check, reads again and writes the snapshot.
  */
-export async function markServed(db: Database, id: string, now = Date.now()): Promise<StoredProfile | null> {
+export async function markServed(d1: D1Database, id: string, now = Date.now()): Promise<StoredProfile | null> {
+  const db = database(d1);
   const row = await db
     .update(customers)
     // Serving starts the session object too (it writes the snapshot, with the session).
@@ -363,16 +370,17 @@ export async function markServed(db: Database, id: string, now = Date.now()): Pr
 }
 
 /** All stored events of a customer, newest first by event time (ties by messageId). */
-export async function loadEvents(db: Database, customerId: string): Promise<StoredEvent[]> {
-  const profile = await loadProfile(db, customerId);
-  return profile ? storedEventsOf(db, profile) : [];
+export async function loadEvents(d1: D1Database, customerId: string): Promise<StoredEvent[]> {
+  const profile = await loadProfile(d1, customerId);
+  return profile ? storedEventsOf(d1, profile) : [];
 }
 
 /** All stored events of a loaded profile (its row's latest, plus its chunks), newest first. */
-export async function storedEventsOf(db: Database, profile: StoredProfile): Promise<StoredEvent[]> {
+export async function storedEventsOf(d1: D1Database, profile: StoredProfile): Promise<StoredEvent[]> {
+  const db = database(d1);
   const customerId = profile.id;
   const rows = profile.chunkCount > 0 ? await db.select({ events: eventChunks.events }).from(eventChunks).where(eq(eventChunks.customerId, customerId)).all() : [];
-  if (!profile.recentEvents.isLoaded) profile.recentEvents = (await loadRowEvents(db, [customerId])).get(customerId)!;
+  if (!profile.recentEvents.isLoaded) profile.recentEvents = (await loadRowEvents(d1, [customerId])).get(customerId)!;
   const events = [...profile.recentEvents.list, ...rows.flatMap((r) => JSON.parse(r.events) as StoredEvent[])];
   return events.sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp) || (a.messageId < b.messageId ? 1 : a.messageId > b.messageId ? -1 : 0));
 }

@@ -6,7 +6,7 @@
  */
 import type { z } from "zod";
 import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
-import { database, type Database } from "../db/client";
+import { database, } from "../db/client";
 import { deadLetters, packFailures } from "../db/schema";
 import { log } from "../kernel/log";
 import { readConfig } from "../model/config";
@@ -109,7 +109,8 @@ export interface DeadLetter {
   body: unknown;
 }
 
-export async function listDeadLetters(db: Database, opts: { limit: number; before?: number; pendingOnly?: boolean }): Promise<{ items: DeadLetter[]; next: number | null }> {
+export async function listDeadLetters(d1: D1Database, opts: { limit: number; before?: number; pendingOnly?: boolean }): Promise<{ items: DeadLetter[]; next: number | null }> {
+  const db = database(d1);
   const rows = await db
     .select()
     .from(deadLetters)
@@ -121,7 +122,8 @@ export async function listDeadLetters(db: Database, opts: { limit: number; befor
   return { items, next: rows.length === opts.limit ? rows[rows.length - 1]!.receivedAt : null };
 }
 
-export async function getDeadLetter(db: Database, id: string): Promise<DeadLetter | null> {
+export async function getDeadLetter(d1: D1Database, id: string): Promise<DeadLetter | null> {
+  const db = database(d1);
   const row = await db.select().from(deadLetters).where(eq(deadLetters.id, id)).get();
   return row ? toDeadLetter(row) : null;
 }

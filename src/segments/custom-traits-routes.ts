@@ -6,7 +6,6 @@
  */
 import { z } from "zod";
 import type { App } from "../api/app";
-import { database } from "../db/client";
 import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
 import { ifMatchVersion } from "../api/validation";
@@ -54,7 +53,7 @@ export function registerCustomTraitRoutes(app: App): void {
   });
 
   route(app, { method: "delete", path: "/v1/computed-traits/{id}", tag: TAG, scope: "admin", summary: "Delete a custom computed trait", params: IdParam, responses: { 204: "Deleted", 404: "No such trait", 409: "Segment rules name it" } }, async (c, { params: { id } }) => {
-    const dependents = (await listSegments(database(c.env.DB))).filter((s) => traitsReferencedBy(s.definition.rule).includes(id)).map((s) => s.id);
+    const dependents = (await listSegments(c.env.DB)).filter((s) => traitsReferencedBy(s.definition.rule).includes(id)).map((s) => s.id);
     if (dependents.length > 0) throw new ApiError("conflict", `Computed trait ${id} is named by the rules of segments ${dependents.join(", ")}; change those first`, [], { dependents });
     if (!(await deleteCustomTrait(c.env.DB, id))) throw new ApiError("not_found", `No computed trait ${id}`);
     await startPass(c.env, `trait-deleted:${id}`);

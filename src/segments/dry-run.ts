@@ -1,10 +1,4 @@
-/**
- * A dry run of a draft rule: how many profiles would match it now, without saving anything.
- * Profiles are read page by page with only the columns rules look at. A profile that lacks an
- * event count the draft asks about has it derived from its stored events (nothing is written).
- * Within a time budget: past it, the answer says how far it got and extrapolates.
- */
-import { database } from "../db/client";
+
 import { loadProfile, storedEventsOf } from "../profiles/store";
 import { applyAggregates, countSpec, distinctSpecs, missingSpecs } from "../profiles/aggregates";
 import { eventConditionsOf, traitsReferencedBy, type Rule } from "./definition";
@@ -30,11 +24,11 @@ export interface DryRun {
 }
 
 export async function dryRun(env: Env, rule: Rule, options: { budgetMs?: number; now?: number } = {}): Promise<DryRun> {
-  const db = database(env.DB);
+  const d1 = env.DB;
   const now = options.now ?? Date.now();
   const started = Date.now();
   // The draft may only name segments that exist (and cannot be part of a cycle: it is not saved).
-  dependencyOrder([...(await activeSegments(db)), { id: "\u0000draft", version: 0, definition: { name: "draft", enabled: true, rule }, membersSince: now }]);
+  dependencyOrder([...(await activeSegments(d1)), { id: "\u0000draft", version: 0, definition: { name: "draft", enabled: true, rule }, membersSince: now }]);
   const context = await segmentRules(env);
   const named = new Set(traitsReferencedBy(rule));
   const specs = distinctSpecs([...eventConditionsOf(rule).map(countSpec), ...context.traits.filter((t) => named.has(t.trait.id)).map((t) => t.spec)]);
@@ -49,8 +43,8 @@ export async function dryRun(env: Env, rule: Rule, options: { budgetMs?: number;
       const state = stateOfRow(row);
       const absent = state.eventCount > 0 ? missingSpecs(state.aggregates, specs) : [];
       if (absent.length > 0) {
-        const profile = await loadProfile(db, row.id);
-        if (profile) state.aggregates = { ...state.aggregates, ...applyAggregates({}, absent, await storedEventsOf(db, profile), true) };
+        const profile = await loadProfile(d1, row.id);
+        if (profile) state.aggregates = { ...state.aggregates, ...applyAggregates({}, absent, await storedEventsOf(d1, profile), true) };
       }
       scanned++;
       if (holds(rule, state, now, new Set(currentSegments(JSON.parse(row.segments) as Membership)), scoresOf(context, state, now))) {

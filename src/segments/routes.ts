@@ -6,7 +6,6 @@
  */
 import { z } from "zod";
 import type { App } from "../api/app";
-import { database } from "../db/client";
 import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
 import { ifMatchVersion } from "../api/validation";
@@ -52,14 +51,14 @@ async function checkedReferences<T>(env: Env, rule: Rule, run: () => Promise<T>)
 }
 
 async function existing(env: Env, id: string): Promise<StoredSegment> {
-  const segment = await getSegment(database(env.DB), id);
+  const segment = await getSegment(env.DB, id);
   if (!segment) throw new ApiError("not_found", `No segment ${id}`);
   return segment;
 }
 
 export function registerSegmentRoutes(app: App): void {
   route(app, { method: "get", path: "/v1/segments", tag: TAG, scope: "admin", summary: "Segments (current versions) with their sizes", responses: { 200: "Segments" } }, async (c) =>
-    c.json({ segments: (await listSegments(database(c.env.DB))).map(segmentView) }),
+    c.json({ segments: (await listSegments(c.env.DB)).map(segmentView) }),
   );
 
   route(app, { method: "get", path: "/v1/segments/recipes", tag: TAG, scope: "admin", summary: "The shipped segments: high value, VIP, at risk, new prospects", responses: { 200: "Recipes" } }, (c) =>
@@ -99,7 +98,7 @@ export function registerSegmentRoutes(app: App): void {
     },
     async (c, { params: { id }, body: definition }) => {
       const { segment, created, changed } = await checkedReferences(c.env, definition.rule, () =>
-        saveVersioned("Segment", id, () => saveSegment(database(c.env.DB), id, definition, ifMatchVersion(c.req.header("if-match")))),
+        saveVersioned("Segment", id, () => saveSegment(c.env.DB, id, definition, ifMatchVersion(c.req.header("if-match")))),
       );
       if (changed && !definition.enabled) await dropMembers(c.env.DB, id);
       // Every profile is evaluated against the new rule (entries and exits follow as events).
@@ -114,21 +113,21 @@ export function registerSegmentRoutes(app: App): void {
   });
 
   route(app, { method: "get", path: "/v1/segments/{id}/versions", tag: TAG, scope: "admin", summary: "Every saved version of a segment, newest first", params: IdParam, responses: { 200: "Versions", 404: "No such segment" } }, async (c, { params: { id } }) => {
-    const versions = await listSegmentVersions(database(c.env.DB), id);
+    const versions = await listSegmentVersions(c.env.DB, id);
     if (versions.length === 0) throw new ApiError("not_found", `No segment ${id}`);
     return c.json({ id, versions: versions.map((v) => ({ ...v, createdAt: isoOrNull(v.createdAt) })) });
   });
 
   route(app, { method: "post", path: "/v1/segments/{id}/rollback", tag: TAG, scope: "admin", summary: "Save an old version again as the newest", params: IdParam, body: RollbackRequest, responses: { 200: "Saved", 404: "No such version" } }, async (c, { params: { id }, body: { version } }) => {
-    const definition = await segmentVersion(database(c.env.DB), id, version);
+    const definition = await segmentVersion(c.env.DB, id, version);
     if (!definition) throw new ApiError("not_found", `Segment ${id} has no version ${version}`);
-    const { segment, changed } = await checkedReferences(c.env, definition.rule, () => saveVersioned("Segment", id, () => saveSegment(database(c.env.DB), id, definition)));
+    const { segment, changed } = await checkedReferences(c.env, definition.rule, () => saveVersioned("Segment", id, () => saveSegment(c.env.DB, id, definition)));
     const runId = changed ? await startPass(c.env, `saved:${id}@${segment.version}`) : null;
     return c.json({ ...segmentView(segment), runId }, 200, { etag: `"${segment.version}"` });
   });
 
   route(app, { method: "delete", path: "/v1/segments/{id}", tag: TAG, scope: "admin", summary: "Delete a segment (its members go; its history stays)", params: IdParam, responses: { 204: "Deleted", 404: "No such segment", 409: "Other segments' rules name it" } }, async (c, { params: { id } }) => {
-    const dependents = await dependentsOf(database(c.env.DB), id);
+    const dependents = await dependentsOf(c.env.DB, id);
     if (dependents.length > 0) throw new ApiError("conflict", `Segment ${id} is named by the rules of ${dependents.join(", ")}; change those first`, [], { dependents });
     if (!(await deleteSegment(c.env.DB, id))) throw new ApiError("not_found", `No segment ${id}`);
     // Profiles forget it (their snapshots too).

@@ -1,10 +1,4 @@
-/**
- * What the pipeline needs to evaluate segments, read once per consumer batch: the segments in
- * dependency order, the event counts their rules ask about, their names (for the events), and
- * the predictive models and RFM cuts (scores are written with every profile, and rules compare
- * them), and the custom computed traits.
- */
-import { database } from "../db/client";
+
 import type { Model } from "../models/definition";
 import { currentModels } from "../models/store";
 import { currentRfmThresholds, type RfmThresholds } from "../models/rfm";
@@ -38,6 +32,6 @@ export function rulesOf(segments: Segment[], models: Model[] = [], rfm: RfmThres
 }
 
 export async function segmentRules(env: Env): Promise<SegmentRules> {
-  const [segments, models, rfm, traits] = await Promise.all([activeSegments(database(env.DB)), currentModels(env), currentRfmThresholds(env), listCustomTraits(env.DB)]);
+  const [segments, models, rfm, traits] = await Promise.all([activeSegments(env.DB), currentModels(env), currentRfmThresholds(env), listCustomTraits(env.DB)]);
   return rulesOf(segments, models, rfm, traits);
 }

@@ -4,7 +4,7 @@
  * dependency order (a segment after the segments its rule names).
  */
 import { and, desc, eq, isNull } from "drizzle-orm";
-import type { Database } from "../db/client";
+import { database, } from "../db/client";
 import { segments, segmentVersions } from "../db/schema";
 import { VersionMismatch } from "../db/versions";
 import { SegmentDefinition, segmentsReferencedBy, type Segment } from "./definition";
@@ -56,16 +56,18 @@ export function dependencyOrder<S extends Segment>(list: readonly S[]): S[] {
   return ordered;
 }
 
-export async function listSegments(db: Database): Promise<StoredSegment[]> {
+export async function listSegments(d1: D1Database): Promise<StoredSegment[]> {
+  const db = database(d1);
   return (await db.select().from(segments).where(isNull(segments.deletedAt)).orderBy(segments.id).all()).map(toSegment);
 }
 
 /** The segments the pipeline evaluates (enabled or not: a disabled one's members are dropped), in dependency order. */
-export async function activeSegments(db: Database): Promise<Segment[]> {
-  return dependencyOrder((await listSegments(db)).map(({ id, version, definition, membersSince }) => ({ id, version, definition, membersSince })));
+export async function activeSegments(d1: D1Database): Promise<Segment[]> {
+  return dependencyOrder((await listSegments(d1)).map(({ id, version, definition, membersSince }) => ({ id, version, definition, membersSince })));
 }
 
-export async function getSegment(db: Database, id: string): Promise<StoredSegment | null> {
+export async function getSegment(d1: D1Database, id: string): Promise<StoredSegment | null> {
+  const db = database(d1);
   const row = await db.select().from(segments).where(eq(segments.id, id)).get();
   return row && !row.deletedAt ? toSegment(row) : null;
 }
@@ -75,11 +77,12 @@ export async function getSegment(db: Database, id: string): Promise<StoredSegmen
  * a cycle, and (VersionMismatch) a save over someone else's when `expectedVersion` is given.
  * Saving the same definition again creates no version.
  */
-export async function saveSegment(db: Database, id: string, definition: SegmentDefinition, expectedVersion?: number, now = Date.now()): Promise<{ segment: StoredSegment; created: boolean; changed: boolean }> {
+export async function saveSegment(d1: D1Database, id: string, definition: SegmentDefinition, expectedVersion?: number, now = Date.now()): Promise<{ segment: StoredSegment; created: boolean; changed: boolean }> {
+  const db = database(d1);
   const existing = await db.select().from(segments).where(eq(segments.id, id)).get();
   const current = existing && !existing.deletedAt ? existing : undefined;
   if (expectedVersion !== undefined && (existing?.version ?? 0) !== expectedVersion) throw new VersionMismatch(existing?.version ?? 0);
-  const others = (await listSegments(db)).filter((s) => s.id !== id);
+  const others = (await listSegments(d1)).filter((s) => s.id !== id);
   dependencyOrder([...others, { id, version: 0, definition, membersSince: now }]);
   const json = JSON.stringify(definition);
   if (current && current.definition === json) return { segment: toSegment(current), created: false, changed: false };
@@ -96,19 +99,21 @@ export async function saveSegment(db: Database, id: string, definition: SegmentD
   return { segment: toSegment(row), created: !current, changed: true };
 }
 
-export async function listSegmentVersions(db: Database, id: string) {
+export async function listSegmentVersions(d1: D1Database, id: string) {
+  const db = database(d1);
   const rows = await db.select().from(segmentVersions).where(eq(segmentVersions.segmentId, id)).orderBy(desc(segmentVersions.version)).all();
   return rows.map((r) => ({ version: r.version, definition: SegmentDefinition.parse(JSON.parse(r.definition)), createdAt: r.createdAt }));
 }
 
-export async function segmentVersion(db: Database, id: string, version: number): Promise<SegmentDefinition | null> {
+export async function segmentVersion(d1: D1Database, id: string, version: number): Promise<SegmentDefinition | null> {
+  const db = database(d1);
   const row = await db.select().from(segmentVersions).where(and(eq(segmentVersions.segmentId, id), eq(segmentVersions.version, version))).get();
   return row ? SegmentDefinition.parse(JSON.parse(row.definition)) : null;
 }
 
 /** The segments whose rules name this one. */
-export async function dependentsOf(db: Database, id: string): Promise<string[]> {
-  return (await listSegments(db)).filter((s) => segmentsReferencedBy(s.definition.rule).includes(id)).map((s) => s.id);
+export async function dependentsOf(d1: D1Database, id: string): Promise<string[]> {
+  return (await listSegments(d1)).filter((s) => segmentsReferencedBy(s.definition.rule).includes(id)).map((s) => s.id);
 }
 
 /**

@@ -17,7 +17,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../model/config";
 import { sha256Hex } from "../kernel/crypto";
-import { database } from "../db/client";
 import type { DeliveryMessage } from "../queues/delivery-message";
 import { log } from "../kernel/log";
 import type { CustomerProfile } from "../profiles/document";
@@ -187,7 +186,7 @@ export class CustomerSession extends DurableObject<Env> {
 
   /** The session as the customer's stored events (D1) make it. */
   private async derivedSession(customerId: string, except: ReadonlySet<string> = new Set()): Promise<SessionState> {
-    const events = await loadEvents(database(this.env.DB), customerId);
+    const events = await loadEvents(this.env.DB, customerId);
     return applyToSession(emptySession(), except.size > 0 ? events.filter((e) => !except.has(e.messageId)) : events, this.options).state;
   }
 
@@ -267,14 +266,14 @@ export class CustomerSession extends DurableObject<Env> {
   }
 
   private async fire(due: TimerRow[], now: number): Promise<void> {
-    const db = database(this.env.DB);
+    const d1 = this.env.DB;
     const definitions = new Map<string, StoredTrigger | null>();
-    for (const id of new Set(due.map((t) => t.trigger_id))) definitions.set(id, await getTrigger(db, id));
+    for (const id of new Set(due.map((t) => t.trigger_id))) definitions.set(id, await getTrigger(d1, id));
     let customer: CustomerProfile | null | undefined;
     const loadCustomer = async () => {
       if (customer !== undefined) return customer;
       const id = this.state.customerId;
-      const profile = id ? await loadProfile(db, id) : null;
+      const profile = id ? await loadProfile(d1, id) : null;
       customer = profile ? { ...toDocument(profile.id, profile.state, profile.identities, profile.version, profile.updatedAt, profile.segments, profile.scores), session: sessionView(this.state.session, this.options) } : null;
       return customer;
     };

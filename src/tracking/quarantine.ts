@@ -1,6 +1,6 @@
 /** The quarantine: messages refused at ingest, with their reason and raw payload. */
 import { desc, lt, sql } from "drizzle-orm";
-import type { Database } from "../db/client";
+import { database, } from "../db/client";
 import { quarantine } from "../db/schema";
 import type { RejectedMessage } from "../model/events";
 
@@ -36,7 +36,8 @@ export interface QuarantinedMessage {
 }
 
 /** Newest first; `before` is the `seq` cursor of the previous page. */
-export async function listQuarantine(db: Database, limit: number, before?: number): Promise<QuarantinedMessage[]> {
+export async function listQuarantine(d1: D1Database, limit: number, before?: number): Promise<QuarantinedMessage[]> {
+  const db = database(d1);
   const rows = await db
     .select()
     .from(quarantine)

@@ -4,7 +4,7 @@
  * Durable Object reads the current version of one trigger when a timer comes due.
  */
 import { and, desc, eq, isNull } from "drizzle-orm";
-import type { Database } from "../db/client";
+import { database, } from "../db/client";
 import { VersionMismatch } from "../db/versions";
 import { triggers, triggerVersions } from "../db/schema";
 import { TriggerDefinition, type Trigger } from "./definition";
@@ -30,7 +30,8 @@ const toTrigger = (row: typeof triggers.$inferSelect): StoredTrigger => ({
  * Saves a new version of a trigger. With `expectedVersion`, refuses (VersionMismatch) when
  * someone else saved in between. Saving the same definition again creates no version.
  */
-export async function saveTrigger(db: Database, id: string, definition: TriggerDefinition, expectedVersion?: number, now = Date.now()): Promise<{ trigger: StoredTrigger; created: boolean; changed: boolean }> {
+export async function saveTrigger(d1: D1Database, id: string, definition: TriggerDefinition, expectedVersion?: number, now = Date.now()): Promise<{ trigger: StoredTrigger; created: boolean; changed: boolean }> {
+  const db = database(d1);
   const existing = await db.select().from(triggers).where(eq(triggers.id, id)).get();
   if (expectedVersion !== undefined && (existing?.version ?? 0) !== expectedVersion) throw new VersionMismatch(existing?.version ?? 0);
   const json = JSON.stringify(definition);
@@ -45,34 +46,40 @@ export async function saveTrigger(db: Database, id: string, definition: TriggerD
   return { trigger: toTrigger(row), created: !existing, changed: true };
 }
 
-export async function getTrigger(db: Database, id: string): Promise<StoredTrigger | null> {
+export async function getTrigger(d1: D1Database, id: string): Promise<StoredTrigger | null> {
+  const db = database(d1);
   const row = await db.select().from(triggers).where(eq(triggers.id, id)).get();
   return row ? toTrigger(row) : null;
 }
 
-export async function listTriggers(db: Database): Promise<StoredTrigger[]> {
+export async function listTriggers(d1: D1Database): Promise<StoredTrigger[]> {
+  const db = database(d1);
   return (await db.select().from(triggers).where(isNull(triggers.deletedAt)).orderBy(triggers.id).all()).map(toTrigger);
 }
 
 /** The triggers that create and cancel timers: enabled, not deleted. */
-export async function activeTriggers(db: Database): Promise<Trigger[]> {
+export async function activeTriggers(d1: D1Database): Promise<Trigger[]> {
+  const db = database(d1);
   const rows = await db.select().from(triggers).where(and(eq(triggers.enabled, true), isNull(triggers.deletedAt))).all();
   return rows.map(toTrigger).map(({ id, version, definition }) => ({ id, version, definition }));
 }
 
-export async function listTriggerVersions(db: Database, id: string) {
+export async function listTriggerVersions(d1: D1Database, id: string) {
+  const db = database(d1);
   const rows = await db.select().from(triggerVersions).where(eq(triggerVersions.triggerId, id)).orderBy(desc(triggerVersions.version)).all();
   return rows.map((r) => ({ version: r.version, definition: TriggerDefinition.parse(JSON.parse(r.definition)), createdAt: r.createdAt }));
 }
 
 /** Rollback: saves an old version's definition as the newest version. */
-export async function rollbackTrigger(db: Database, id: string, toVersion: number, now = Date.now()) {
+export async function rollbackTrigger(d1: D1Database, id: string, toVersion: number, now = Date.now()) {
+  const db = database(d1);
   const old = await db.select().from(triggerVersions).where(and(eq(triggerVersions.triggerId, id), eq(triggerVersions.version, toVersion))).get();
   if (!old) return null;
-  return saveTrigger(db, id, TriggerDefinition.parse(JSON.parse(old.definition)), undefined, now);
+  return saveTrigger(d1, id, TriggerDefinition.parse(JSON.parse(old.definition)), undefined, now);
 }
 
-export async function deleteTrigger(db: Database, id: string, now = Date.now()): Promise<boolean> {
+export async function deleteTrigger(d1: D1Database, id: string, now = Date.now()): Promise<boolean> {
+  const db = database(d1);
   const res = await db.update(triggers).set({ deletedAt: now, enabled: false, updatedAt: now }).where(and(eq(triggers.id, id), isNull(triggers.deletedAt))).run();
   return (res.meta.changes ?? 0) > 0;
 }

@@ -1,7 +1,6 @@
 /** The commit stage against real D1: one batch, all or nothing, and the dedupe marks with it. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { database } from "../../src/db/client";
 import { isWriteConflict } from "../../src/db/write-conflict";
 import type { StoredEvent } from "../../src/model/events";
 import { commitPlan } from "../../src/pipeline/commit";
@@ -14,41 +13,40 @@ const event = (userId: string, name: string): StoredEvent => ({ messageId: crypt
 const countOf = async (sql: string, ...binds: unknown[]) => (await env.DB.prepare(sql).bind(...binds).first<{ n: number }>())!.n;
 
 async function planned(events: StoredEvent[]) {
-  const db = database(env.DB);
   const now = Date.now();
-  const resolved = await resolveEvents(env, db, events, now);
+  const resolved = await resolveEvents(env, events, now);
   const context: PlanContext = { rules: rulesOf([]), normalize: {}, now, seen: resolved.seen, derived: new Set(), triggers: [], redelivered: false, recordViews: false };
-  return { db, now, resolved, plan: planCommit(resolved, context) };
+  return { now, resolved, plan: planCommit(resolved, context) };
 }
 
 describe("commitPlan", () => {
   it("writes the customer, its identity and its events in one batch, and the events count as stored", async () => {
     const userId = uid();
     const events = [event(userId, "Viewed"), event(userId, "Added")];
-    const { db, now, resolved, plan } = await planned(events);
-    expect(await commitPlan(env, db, plan, resolved, now)).toBeGreaterThan(0);
+    const { now, resolved, plan } = await planned(events);
+    expect(await commitPlan(env, plan, resolved, now)).toBeGreaterThan(0);
     const customerId = plan.writes[0]!.customerId;
     expect(await countOf("SELECT count(*) AS n FROM customers WHERE id = ?", customerId)).toBe(1);
     expect(await countOf("SELECT count(*) AS n FROM identities WHERE key = ? AND customer_id = ?", `user_id:${userId}`, customerId)).toBe(1);
-    const again = await resolveEvents(env, db, events, Date.now());
+    const again = await resolveEvents(env, events, Date.now());
     expect(again.seen).toEqual(new Set(events.map((e) => e.messageId)));
   });
 
   it("writes nothing and says so when the plan is empty", async () => {
-    const { db, now, resolved, plan } = await planned([]);
-    expect(await commitPlan(env, db, plan, resolved, now)).toBe(0);
+    const { now, resolved, plan } = await planned([]);
+    expect(await commitPlan(env, plan, resolved, now)).toBe(0);
   });
 
   it("aborts the whole batch when another writer changed the customer since it was read", async () => {
     const userId = uid();
-    await planned([event(userId, "First")]).then(({ db, now, resolved, plan }) => commitPlan(env, db, plan, resolved, now));
+    await planned([event(userId, "First")]).then(({ now, resolved, plan }) => commitPlan(env, plan, resolved, now));
     const late = event(userId, "Late");
     const stale = await planned([late]);
     const winner = await planned([event(userId, "Winner")]);
-    await commitPlan(env, winner.db, winner.plan, winner.resolved, winner.now);
-    const error = await commitPlan(env, stale.db, stale.plan, stale.resolved, stale.now).catch((e: unknown) => e);
+    await commitPlan(env, winner.plan, winner.resolved, winner.now);
+    const error = await commitPlan(env, stale.plan, stale.resolved, stale.now).catch((e: unknown) => e);
     expect(isWriteConflict(error)).toBe(true);
-    const after = await resolveEvents(env, stale.db, [late], Date.now());
+    const after = await resolveEvents(env, [late], Date.now());
     expect(after.seen.size).toBe(0);
   });
 });

@@ -1,7 +1,6 @@
 /** Profiles stored before a derived field existed get it from all their stored events, once. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { database } from "../../src/db/client";
 import type { StoredEvent } from "../../src/model/events";
 import { deriveMissing } from "../../src/pipeline/derive-missing";
 import { processEvents } from "../../src/pipeline/process";
@@ -16,11 +15,11 @@ describe("deriveMissing", () => {
     const [lacking, complete] = [uid(), uid()];
     await processEvents(env, [order(lacking, 30), order(lacking, 12), order(complete, 5)]);
     const ids = (await env.DB.prepare("SELECT customer_id AS id FROM identities WHERE key IN (?, ?) ORDER BY key = ? DESC").bind(`user_id:${lacking}`, `user_id:${complete}`, `user_id:${lacking}`).all<{ id: string }>()).results.map((r) => r.id);
-    const db = database(env.DB);
-    const profiles = await loadProfiles(db, ids, { events: "summary" });
+    const d1 = env.DB;
+    const profiles = await loadProfiles(d1, ids, { events: "summary" });
     const expected = profiles.get(ids[0]!)!.state.computed;
     profiles.get(ids[0]!)!.state.computed = undefined as never;
-    const derived = await deriveMissing(db, profiles, rulesOf([]));
+    const derived = await deriveMissing(d1, profiles, rulesOf([]));
     expect(derived).toEqual(new Set([ids[0]]));
     expect(profiles.get(ids[0]!)!.state.computed).toEqual(expected);
     expect(expected).toMatchObject({ orders: 2 });

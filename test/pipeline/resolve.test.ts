@@ -1,7 +1,6 @@
 /** The resolve stage against real D1: what a batch concerns, read once per attempt. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { database } from "../../src/db/client";
 import type { StoredEvent } from "../../src/model/events";
 import { processEvents } from "../../src/pipeline/process";
 import { resolveCustomers, resolveEvents } from "../../src/pipeline/resolve";
@@ -15,7 +14,7 @@ describe("resolveEvents", () => {
     const first = event({ type: "track", userId, event: "Viewed" });
     await processEvents(env, [first]);
     const next = event({ type: "track", userId, event: "Added" });
-    const resolved = await resolveEvents(env, database(env.DB), [first, next], Date.now());
+    const resolved = await resolveEvents(env, [first, next], Date.now());
     expect(resolved.groups).toHaveLength(1);
     const [group] = resolved.groups;
     expect(group!.isNew).toBe(false);
@@ -27,7 +26,7 @@ describe("resolveEvents", () => {
   it("gives an unknown person a new customer, and groups two identifiers an event links", async () => {
     const userId = uid();
     const anonymousId = uid("anon");
-    const resolved = await resolveEvents(env, database(env.DB), [event({ type: "track", anonymousId, event: "Viewed" }), event({ type: "identify", userId, anonymousId, traits: {} })], Date.now());
+    const resolved = await resolveEvents(env, [event({ type: "track", anonymousId, event: "Viewed" }), event({ type: "identify", userId, anonymousId, traits: {} })], Date.now());
     expect(resolved.groups).toHaveLength(1);
     expect(resolved.groups[0]!.isNew).toBe(true);
     expect(resolved.groups[0]!.newIdentities.map((i) => i.key).sort()).toEqual([`anonymous_id:${anonymousId}`, `user_id:${userId}`]);
@@ -40,7 +39,7 @@ describe("resolveEvents", () => {
     const late = event({ type: "track", userId, event: "Late" });
     const other = event({ type: "track", userId: uid(), event: "Fine" });
     let dropped: ReadonlySet<string> | undefined;
-    const resolved = await resolveEvents(env, database(env.DB), [late, other], Date.now(), (ids) => {
+    const resolved = await resolveEvents(env, [late, other], Date.now(), (ids) => {
       dropped = ids;
     });
     expect(dropped).toEqual(new Set([late.messageId]));
@@ -54,7 +53,7 @@ describe("resolveCustomers", () => {
     const userId = uid();
     await processEvents(env, [event({ type: "identify", userId, traits: {} })]);
     const id = (await env.DB.prepare("SELECT customer_id AS id FROM identities WHERE key = ?").bind(`user_id:${userId}`).first<{ id: string }>())!.id;
-    const resolved = await resolveCustomers(database(env.DB), [id, "cus_missing"]);
+    const resolved = await resolveCustomers(env.DB, [id, "cus_missing"]);
     expect(resolved.groups).toEqual([{ customerId: id, isNew: false, events: [], newIdentities: [], merges: [], conflicts: [] }]);
     expect([...resolved.profiles.keys()]).toEqual([id]);
   });

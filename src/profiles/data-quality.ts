@@ -4,7 +4,7 @@
  * It scans the tables (D1 bills rows read at $0.001 per million): an admin report, not a hot path.
  */
 import { sql } from "drizzle-orm";
-import type { Database } from "../db/client";
+import { database, } from "../db/client";
 import { countRefusals } from "../identity/merge-store";
 
 export interface DataQualityReport {
@@ -15,7 +15,8 @@ export interface DataQualityReport {
   completeness: { profiles: number; withUserId: number; withEmail: number; withPhone: number; withFirstName: number; withLastName: number; withConsent: number };
 }
 
-export async function dataQualityReport(db: Database): Promise<DataQualityReport> {
+export async function dataQualityReport(d1: D1Database): Promise<DataQualityReport> {
+  const db = database(d1);
   const [quarantine, issues, completeness, refusals] = await Promise.all([
     db.all<{ reason: string; count: number; last_at: number }>(sql`SELECT reason, count(*) AS count, max(received_at) AS last_at FROM quarantine GROUP BY reason ORDER BY count DESC`),
     db.all<{ trait: string; reason: string; profiles: number }>(
@@ -30,7 +31,7 @@ export async function dataQualityReport(db: Database): Promise<DataQualityReport
         sum(json_extract(traits, '$.lastName') IS NOT NULL) AS with_last_name,
         sum(consent <> 'null') AS with_consent
       FROM customers`),
-    countRefusals(db),
+    countRefusals(d1),
   ]);
   const n = (v: unknown) => Number(v ?? 0);
   return {
