@@ -12,8 +12,7 @@ import type { App } from "../api/app";
 import { readConfig } from "../model/config";
 import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
-import { ifMatchVersion } from "../api/validation";
-import { saveVersioned } from "../api/versioned";
+import { registerDefinitionRoutes } from "../api/definition-routes";
 import { resolveCurrentCustomerId } from "../profiles/read";
 import { isoOrNull } from "../kernel/time";
 import { BlockDefinition, BlockId, FORMATS } from "./definition";
@@ -33,7 +32,6 @@ const blockView = (b: StoredBlock) => ({
 });
 
 const PublishRequest = z.object({ version: z.number().int().min(1).optional() });
-const RollbackRequest = z.object({ version: z.number().int().min(1) });
 const PreviewQuery = z.object({
   customer: z.string().min(1).max(512),
   version: z.coerce.number().int().min(1).optional(),
@@ -66,47 +64,54 @@ const SaveQuery = z.object({ publish: z.string().optional().describe("`true` pub
 const TAG = "Content";
 
 export function registerBlockRoutes(app: App): void {
-  route(app, { method: "get", path: "/v1/blocks", tag: TAG, scope: "admin", summary: "Content blocks: newest and published versions", responses: { 200: "Blocks" } }, async (c) => {
-    const rows = await listBlocks(c.env.DB);
-    return c.json({ blocks: rows.map((b) => ({ id: b.id, version: b.version, publishedVersion: b.publishedVersion, updatedAt: isoOrNull(b.updatedAt) })) });
-  });
-
-  route(
-    app,
-    {
-      method: "put",
-      path: "/v1/blocks/{id}",
-      tag: TAG,
-      scope: "admin",
-      summary: 'Save a new version of a block, a draft (publish=true also publishes it; If-Match: "<version>" guards against concurrent edits)',
-      params: z.object({ id: BlockId }),
-      query: SaveQuery,
-      body: BlockDefinition,
-      responses: { 200: "Saved", 201: "Created", 400: "Invalid definition, or a template that does not parse (errors carry field, line and column)", 412: "Someone saved another version meanwhile" },
+  registerDefinitionRoutes(app, {
+    path: "/v1/blocks",
+    tag: TAG,
+    noun: "Block",
+    listKey: "blocks",
+    id: BlockId,
+    definition: BlockDefinition,
+    view: blockView,
+    listView: (b) => ({ id: b.id, version: b.version, publishedVersion: b.publishedVersion, updatedAt: isoOrNull(b.updatedAt) }),
+    summaries: {
+      list: "Content blocks: newest and published versions",
+      put: 'Save a new version of a block, a draft (publish=true also publishes it; If-Match: "<version>" guards against concurrent edits)',
+      get: "A block's newest version, and which version is published",
+      delete: "Stop serving a block (its history stays)",
     },
-    async (c, { params: { id }, query, body: definition }) => {
+    saveQuery: SaveQuery,
+    putResponses: { 400: "Invalid definition, or a template that does not parse (errors carry field, line and column)" },
+    deleteResponses: { 409: "Published blocks render it" },
+    list: listBlocks,
+    get: async (d1, id) => {
+      const block = await getBlock(d1, id);
+      return block && !block.deletedAt ? block : null;
+    },
+    async save(c, id, definition, expectedVersion, query) {
       const errors = syntaxErrors(definition);
       if (errors.length > 0) throw new ApiError("validation_failed", `The block's templates do not parse: ${errors.map((e) => `${e.field}: ${e.message}`).join("; ")}`, errors);
-      const db = c.env.DB;
-      const saved = await saveVersioned("Block", id, () => saveBlock(db, id, definition, ifMatchVersion(c.req.header("if-match"))));
+      const { block, created } = await saveBlock(c.env.DB, id, definition, expectedVersion);
       if (query.publish === "true") {
-        await publish(c.env, id, saved.block.version);
-        saved.block.publishedVersion = saved.block.version;
+        await publish(c.env, id, block.version);
+        block.publishedVersion = block.version;
       }
-      return c.json(blockView(saved.block), saved.created ? 201 : 200, { etag: `"${saved.block.version}"` });
+      return { stored: block, created };
     },
-  );
-
-  route(app, { method: "get", path: "/v1/blocks/{id}", tag: TAG, scope: "admin", summary: "A block's newest version, and which version is published", params: IdParam, responses: { 200: "The block", 404: "No such block" } }, async (c, { params: { id } }) => {
-    const block = await getBlock(c.env.DB, id);
-    if (!block || block.deletedAt) throw new ApiError("not_found", `No block ${id}`);
-    return c.json(blockView(block), 200, { etag: `"${block.version}"` });
-  });
-
-  route(app, { method: "get", path: "/v1/blocks/{id}/versions", tag: TAG, scope: "admin", summary: "Every saved version of a block, newest first", params: IdParam, responses: { 200: "Versions", 404: "No such block" } }, async (c, { params: { id } }) => {
-    const versions = await listBlockVersions(c.env.DB, id);
-    if (versions.length === 0) throw new ApiError("not_found", `No block ${id}`);
-    return c.json({ id, versions: versions.map((v) => ({ ...v, createdAt: isoOrNull(v.createdAt) })) });
+    async delete(c, id) {
+      const dependents = (await publishedBlocks(c.env.DB)).filter((b) => b.id !== id && partialsOf(b.definition).includes(id)).map((b) => b.id);
+      if (dependents.length > 0) throw new ApiError("conflict", `Published blocks render ${id}: ${dependents.join(", ")}; change or delete them first`, [], { dependents });
+      if (!(await deleteBlock(c.env.DB, id))) return false;
+      await publishManifest(c.env);
+      return true;
+    },
+    history: {
+      versions: listBlockVersions,
+      rollbackSummary: "Serve an older version again",
+      async rollback(c, id, version) {
+        await publish(c.env, id, version);
+        return c.json({ id, publishedVersion: version });
+      },
+    },
   });
 
   route(
@@ -119,20 +124,6 @@ export function registerBlockRoutes(app: App): void {
       return c.json({ id, publishedVersion: version ?? block.version });
     },
   );
-
-  route(app, { method: "post", path: "/v1/blocks/{id}/rollback", tag: TAG, scope: "admin", summary: "Serve an older version again", params: IdParam, body: RollbackRequest, responses: { 200: "Published", 404: "No such version" } }, async (c, { params: { id }, body: { version } }) => {
-    await publish(c.env, id, version);
-    return c.json({ id, publishedVersion: version });
-  });
-
-  route(app, { method: "delete", path: "/v1/blocks/{id}", tag: TAG, scope: "admin", summary: "Stop serving a block (its history stays)", params: IdParam, responses: { 204: "Deleted", 404: "No such block", 409: "Published blocks render it" } }, async (c, { params: { id } }) => {
-    const db = c.env.DB;
-    const dependents = (await publishedBlocks(db)).filter((b) => b.id !== id && partialsOf(b.definition).includes(id)).map((b) => b.id);
-    if (dependents.length > 0) throw new ApiError("conflict", `Published blocks render ${id}: ${dependents.join(", ")}; change or delete them first`, [], { dependents });
-    if (!(await deleteBlock(db, id))) throw new ApiError("not_found", `No block ${id}`);
-    await publishManifest(c.env);
-    return c.body(null, 204);
-  });
 
   route(
     app,

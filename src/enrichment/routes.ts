@@ -6,8 +6,7 @@ import { z } from "zod";
 import type { App } from "../api/app";
 import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
-import { ifMatchVersion } from "../api/validation";
-import { saveVersioned } from "../api/versioned";
+import { registerDefinitionRoutes } from "../api/definition-routes";
 import { isoOrNull } from "../kernel/time";
 import { EnricherDefinition, EnricherId } from "./definition";
 import { outboundPolicy, requireOutboundUrl } from "../kernel/outbound-url";
@@ -27,38 +26,29 @@ const TestRequest = z.object({ key: z.string().min(1).max(320) });
 const TAG = "Enrichment";
 
 export function registerEnricherRoutes(app: App): void {
-  route(app, { method: "get", path: "/v1/enrichers", tag: TAG, scope: "admin", summary: "Third-party HTTP enrichers (looked up by email domain or email, answers marked and never over the customer's own values)", responses: { 200: "Enrichers" } }, async (c) =>
-    c.json({ enrichers: (await listEnrichers(c.env.DB)).map(view) }),
-  );
-
-  route(
-    app,
-    {
-      method: "put",
-      path: "/v1/enrichers/{id}",
-      tag: TAG,
-      scope: "admin",
-      summary: 'Save an enricher (If-Match: "<version>"); applies to the customers of later batches within 30 s',
-      params: z.object({ id: EnricherId }),
-      body: EnricherDefinition,
-      responses: { 200: "Saved", 201: "Created", 412: "Someone saved another version meanwhile" },
+  registerDefinitionRoutes(app, {
+    path: "/v1/enrichers",
+    tag: TAG,
+    noun: "Enricher",
+    listKey: "enrichers",
+    id: EnricherId,
+    definition: EnricherDefinition,
+    view,
+    summaries: {
+      list: "Third-party HTTP enrichers (looked up by email domain or email, answers marked and never over the customer's own values)",
+      put: 'Save an enricher (If-Match: "<version>"); applies to the customers of later batches within 30 s',
+      get: "One enricher",
+      delete: "Delete an enricher (traits it supplied stay, marked)",
     },
-    async (c, { params: { id }, body: definition }) => {
+    list: listEnrichers,
+    get: getEnricher,
+    async save(c, id, definition, expectedVersion) {
       // Checked with a key in place of {key}: the call's host is known without it.
       requireOutboundUrl(definition.url.replaceAll("{key}", "example.com"), "url", outboundPolicy(readConfig(c.env)));
-      const { enricher, created } = await saveVersioned("Enricher", id, () => saveEnricher(c.env.DB, id, definition, ifMatchVersion(c.req.header("if-match"))));
-      return c.json(view(enricher), created ? 201 : 200, { etag: `"${enricher.version}"` });
+      const { enricher, created } = await saveEnricher(c.env.DB, id, definition, expectedVersion);
+      return { stored: enricher, created };
     },
-  );
-
-  route(app, { method: "get", path: "/v1/enrichers/{id}", tag: TAG, scope: "admin", summary: "One enricher", params: IdParam, responses: { 200: "The enricher", 404: "No such enricher" } }, async (c, { params: { id } }) => {
-    const e = await requireEnricher(c.env.DB, id);
-    return c.json(view(e), 200, { etag: `"${e.version}"` });
-  });
-
-  route(app, { method: "delete", path: "/v1/enrichers/{id}", tag: TAG, scope: "admin", summary: "Delete an enricher (traits it supplied stay, marked)", params: IdParam, responses: { 204: "Deleted", 404: "No such enricher" } }, async (c, { params: { id } }) => {
-    if (!(await deleteEnricher(c.env.DB, id))) throw new ApiError("not_found", `No enricher ${id}`);
-    return c.body(null, 204);
+    delete: (c, id) => deleteEnricher(c.env.DB, id),
   });
 
   // One call to the service with a key of your choosing: to check the URL, secrets and mapping.

@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { App } from "../api/app";
 import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
-import { ifMatchVersion } from "../api/validation";
+import { registerDefinitionRoutes } from "../api/definition-routes";
 import { saveVersioned } from "../api/versioned";
 import { isoOrNull } from "../kernel/time";
 import { Rule, SegmentDefinition, SegmentId, traitsReferencedBy } from "./definition";
@@ -31,7 +31,6 @@ export const segmentView = (s: StoredSegment) => ({
 
 const runView = (r: NonNullable<Awaited<ReturnType<typeof getRun>>>) => ({ ...r, startedAt: isoOrNull(r.startedAt), finishedAt: isoOrNull(r.finishedAt) });
 
-const RollbackRequest = z.object({ version: z.number().int().min(1) });
 const DryRunRequest = z.object({ rule: Rule });
 const MembersQuery = z.object({ limit: z.coerce.number().int().min(1).max(1_000).default(100), after: z.string().max(200).default("") });
 const HistoryQuery = z.object({ days: z.coerce.number().int().min(1).max(365).default(30) });
@@ -57,10 +56,6 @@ async function existing(env: Env, id: string): Promise<StoredSegment> {
 }
 
 export function registerSegmentRoutes(app: App): void {
-  route(app, { method: "get", path: "/v1/segments", tag: TAG, scope: "admin", summary: "Segments (current versions) with their sizes", responses: { 200: "Segments" } }, async (c) =>
-    c.json({ segments: (await listSegments(c.env.DB)).map(segmentView) }),
-  );
-
   route(app, { method: "get", path: "/v1/segments/recipes", tag: TAG, scope: "admin", summary: "The shipped segments: high value, VIP, at risk, new prospects", responses: { 200: "Recipes" } }, (c) =>
     c.json({ recipes: Object.entries(SEGMENT_RECIPES).map(([id, definition]) => ({ id, definition })) }),
   );
@@ -84,55 +79,50 @@ export function registerSegmentRoutes(app: App): void {
     return c.json(runView(run));
   });
 
-  route(
-    app,
-    {
-      method: "put",
-      path: "/v1/segments/{id}",
-      tag: TAG,
-      scope: "admin",
-      summary: 'Save a new version of a segment (If-Match: "<version>"); starts an evaluation pass',
-      params: z.object({ id: SegmentId }),
-      body: SegmentDefinition,
-      responses: { 200: "Saved", 201: "Created", 400: "Invalid definition, a missing segment named, or a cycle", 412: "Someone saved another version meanwhile" },
+  registerDefinitionRoutes(app, {
+    path: "/v1/segments",
+    tag: TAG,
+    noun: "Segment",
+    listKey: "segments",
+    id: SegmentId,
+    definition: SegmentDefinition,
+    view: segmentView,
+    summaries: {
+      list: "Segments (current versions) with their sizes",
+      put: 'Save a new version of a segment (If-Match: "<version>"); starts an evaluation pass',
+      get: "A segment's current version and size",
+      delete: "Delete a segment (its members go; its history stays)",
     },
-    async (c, { params: { id }, body: definition }) => {
-      const { segment, created, changed } = await checkedReferences(c.env, definition.rule, () =>
-        saveVersioned("Segment", id, () => saveSegment(c.env.DB, id, definition, ifMatchVersion(c.req.header("if-match")))),
-      );
+    putResponses: { 400: "Invalid definition, a missing segment named, or a cycle" },
+    deleteResponses: { 409: "Other segments' rules name it" },
+    list: listSegments,
+    get: getSegment,
+    async save(c, id, definition, expectedVersion) {
+      const { segment, created, changed } = await checkedReferences(c.env, definition.rule, () => saveSegment(c.env.DB, id, definition, expectedVersion));
       if (changed && !definition.enabled) await dropMembers(c.env.DB, id);
       // Every profile is evaluated against the new rule (entries and exits follow as events).
       const runId = changed ? await startPass(c.env, `saved:${id}@${segment.version}`) : null;
-      return c.json({ ...segmentView(changed && !definition.enabled ? { ...segment, size: 0 } : segment), runId }, created ? 201 : 200, { etag: `"${segment.version}"` });
+      return { stored: changed && !definition.enabled ? { ...segment, size: 0 } : segment, created, extra: { runId } };
     },
-  );
-
-  route(app, { method: "get", path: "/v1/segments/{id}", tag: TAG, scope: "admin", summary: "A segment's current version and size", params: IdParam, responses: { 200: "The segment", 404: "No such segment" } }, async (c, { params: { id } }) => {
-    const segment = await existing(c.env, id);
-    return c.json(segmentView(segment), 200, { etag: `"${segment.version}"` });
-  });
-
-  route(app, { method: "get", path: "/v1/segments/{id}/versions", tag: TAG, scope: "admin", summary: "Every saved version of a segment, newest first", params: IdParam, responses: { 200: "Versions", 404: "No such segment" } }, async (c, { params: { id } }) => {
-    const versions = await listSegmentVersions(c.env.DB, id);
-    if (versions.length === 0) throw new ApiError("not_found", `No segment ${id}`);
-    return c.json({ id, versions: versions.map((v) => ({ ...v, createdAt: isoOrNull(v.createdAt) })) });
-  });
-
-  route(app, { method: "post", path: "/v1/segments/{id}/rollback", tag: TAG, scope: "admin", summary: "Save an old version again as the newest", params: IdParam, body: RollbackRequest, responses: { 200: "Saved", 404: "No such version" } }, async (c, { params: { id }, body: { version } }) => {
-    const definition = await segmentVersion(c.env.DB, id, version);
-    if (!definition) throw new ApiError("not_found", `Segment ${id} has no version ${version}`);
-    const { segment, changed } = await checkedReferences(c.env, definition.rule, () => saveVersioned("Segment", id, () => saveSegment(c.env.DB, id, definition)));
-    const runId = changed ? await startPass(c.env, `saved:${id}@${segment.version}`) : null;
-    return c.json({ ...segmentView(segment), runId }, 200, { etag: `"${segment.version}"` });
-  });
-
-  route(app, { method: "delete", path: "/v1/segments/{id}", tag: TAG, scope: "admin", summary: "Delete a segment (its members go; its history stays)", params: IdParam, responses: { 204: "Deleted", 404: "No such segment", 409: "Other segments' rules name it" } }, async (c, { params: { id } }) => {
-    const dependents = await dependentsOf(c.env.DB, id);
-    if (dependents.length > 0) throw new ApiError("conflict", `Segment ${id} is named by the rules of ${dependents.join(", ")}; change those first`, [], { dependents });
-    if (!(await deleteSegment(c.env.DB, id))) throw new ApiError("not_found", `No segment ${id}`);
-    // Profiles forget it (their snapshots too).
-    await startPass(c.env, `deleted:${id}`);
-    return c.body(null, 204);
+    async delete(c, id) {
+      const dependents = await dependentsOf(c.env.DB, id);
+      if (dependents.length > 0) throw new ApiError("conflict", `Segment ${id} is named by the rules of ${dependents.join(", ")}; change those first`, [], { dependents });
+      if (!(await deleteSegment(c.env.DB, id))) return false;
+      // Profiles forget it (their snapshots too).
+      await startPass(c.env, `deleted:${id}`);
+      return true;
+    },
+    history: {
+      versions: listSegmentVersions,
+      rollbackSummary: "Save an old version again as the newest",
+      async rollback(c, id, version) {
+        const definition = await segmentVersion(c.env.DB, id, version);
+        if (!definition) return null;
+        const { segment, changed } = await checkedReferences(c.env, definition.rule, () => saveVersioned("Segment", id, () => saveSegment(c.env.DB, id, definition)));
+        const runId = changed ? await startPass(c.env, `saved:${id}@${segment.version}`) : null;
+        return c.json({ ...segmentView(segment), runId }, 200, { etag: `"${segment.version}"` });
+      },
+    },
   });
 
   route(app, { method: "get", path: "/v1/segments/{id}/members", tag: TAG, scope: "admin", summary: "Members by customer id (after = the previous page's next)", params: IdParam, query: MembersQuery, responses: { 200: "A page", 404: "No such segment" } }, async (c, { params: { id }, query: { limit, after } }) => {

@@ -6,8 +6,7 @@ import { z } from "zod";
 import type { App } from "../api/app";
 import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
-import { ifMatchVersion } from "../api/validation";
-import { saveVersioned } from "../api/versioned";
+import { registerDefinitionRoutes } from "../api/definition-routes";
 import { validateOne } from "../ingest/accept";
 import { isoOrNull } from "../kernel/time";
 import { checkEvent } from "./check";
@@ -52,9 +51,6 @@ async function requirePlan(d1: D1Database, id: string): Promise<StoredPlan> {
 const TAG = "Tracking plans";
 
 export function registerTrackingPlanRoutes(app: App): void {
-  route(app, { method: "get", path: "/v1/tracking-plans", tag: TAG, scope: "admin", summary: "Tracking plans: per source, a JSON Schema per event and what happens to unplanned events and violations", responses: { 200: "Plans" } }, async (c) =>
-    c.json({ plans: (await listPlans(c.env.DB)).map(view) }),
-  );
 
   // Before `/{id}`: these paths are not plans (the id `violations` is reserved).
   route(app, { method: "get", path: "/v1/tracking-plans/violations", tag: TAG, scope: "admin", summary: "Events that broke their plan, newest first", query: ListQuery, responses: { 200: "A page and the next cursor" } }, async (c, { query }) =>
@@ -64,42 +60,39 @@ export function registerTrackingPlanRoutes(app: App): void {
     c.json({ counts: await countViolations(c.env.DB, filterOf(query)) }),
   );
 
-  route(
-    app,
-    {
-      method: "put",
-      path: "/v1/tracking-plans/{id}",
-      tag: TAG,
-      scope: "admin",
-      summary: 'Save a tracking plan (If-Match: "<version>"); applies at ingest within 30 s',
-      params: z.object({ id: PlanId }),
-      body: TrackingPlan,
-      responses: { 200: "Saved", 201: "Created", 400: "Invalid plan or schema (field named)", 409: "A source it names has another plan", 412: "Someone saved another version meanwhile" },
+  registerDefinitionRoutes(app, {
+    path: "/v1/tracking-plans",
+    tag: TAG,
+    noun: "Tracking plan",
+    listKey: "plans",
+    id: PlanId,
+    definition: TrackingPlan,
+    view,
+    summaries: {
+      list: "Tracking plans: per source, a JSON Schema per event and what happens to unplanned events and violations",
+      put: 'Save a tracking plan (If-Match: "<version>"); applies at ingest within 30 s',
+      get: "One tracking plan",
+      delete: "Delete a tracking plan: its sources are no longer checked",
     },
-    async (c, { params: { id }, body: plan }) => {
+    putResponses: { 400: "Invalid plan or schema (field named)", 409: "A source it names has another plan" },
+    list: listPlans,
+    get: getPlan,
+    async save(c, id, plan, expectedVersion) {
       checkSchemas(plan);
-      const { stored, created } = await saveVersioned("Tracking plan", id, async () => {
-        try {
-          return await savePlan(c.env.DB, id, plan, ifMatchVersion(c.req.header("if-match")));
-        } catch (err) {
-          if (err instanceof SourceTaken) throw new ApiError("conflict", `Source ${err.source} already has tracking plan ${err.planId}; a source has one plan`, [{ field: "sources", message: `${err.source} is in plan ${err.planId}` }]);
-          throw err;
-        }
-      });
-      forgetPlans();
-      return c.json(view(stored), created ? 201 : 200, { etag: `"${stored.version}"` });
+      try {
+        const saved = await savePlan(c.env.DB, id, plan, expectedVersion);
+        forgetPlans();
+        return saved;
+      } catch (err) {
+        if (err instanceof SourceTaken) throw new ApiError("conflict", `Source ${err.source} already has tracking plan ${err.planId}; a source has one plan`, [{ field: "sources", message: `${err.source} is in plan ${err.planId}` }]);
+        throw err;
+      }
     },
-  );
-
-  route(app, { method: "get", path: "/v1/tracking-plans/{id}", tag: TAG, scope: "admin", summary: "One tracking plan", params: IdParam, responses: { 200: "The plan", 404: "No such plan" } }, async (c, { params: { id } }) => {
-    const plan = await requirePlan(c.env.DB, id);
-    return c.json(view(plan), 200, { etag: `"${plan.version}"` });
-  });
-
-  route(app, { method: "delete", path: "/v1/tracking-plans/{id}", tag: TAG, scope: "admin", summary: "Delete a tracking plan: its sources are no longer checked", params: IdParam, responses: { 204: "Deleted", 404: "No such plan" } }, async (c, { params: { id } }) => {
-    if (!(await deletePlan(c.env.DB, id))) throw new ApiError("not_found", `No tracking plan ${id}`);
-    forgetPlans();
-    return c.body(null, 204);
+    async delete(c, id) {
+      const deleted = await deletePlan(c.env.DB, id);
+      if (deleted) forgetPlans();
+      return deleted;
+    },
   });
 
   // What the plan would do with a message, without sending it: for testing a plan or an SDK call.

@@ -9,11 +9,10 @@ import type { App } from "../../api/app";
 import { IdParam, route } from "../../api/route";
 import { ApiError } from "../../kernel/errors";
 import { readBodyBytes } from "../../kernel/request-body";
-import { ifMatchVersion } from "../../api/validation";
+import { registerDefinitionRoutes } from "../../api/definition-routes";
 import { fieldPath } from "../../kernel/field-errors";
 import { MAX_NESTING_DEPTH, tooDeepAt } from "../../model/depth";
 import { parseJsonExact } from "../../model/exact-json";
-import { saveVersioned } from "../../api/versioned";
 import { enqueue, rejection } from "../../ingest/accept";
 import { sha256Hex } from "../../kernel/crypto";
 import { isoOrNull } from "../../kernel/time";
@@ -93,38 +92,28 @@ export function registerSourceRoutes(app: App): void {
     },
   );
 
-  route(app, { method: "get", path: "/v1/sources", tag: TAG, scope: "admin", summary: "Declared webhook sources (verification and field mappings)", responses: { 200: "Sources" } }, async (c) =>
-    c.json({ sources: (await listSources(c.env.DB)).map(view) }),
-  );
-
-  route(
-    app,
-    {
-      method: "put",
-      path: "/v1/sources/{id}",
-      tag: TAG,
-      scope: "admin",
-      summary: 'Declare a webhook source (If-Match: "<version>"); warns when a secret it names is not set',
-      params: z.object({ id: SourceId }),
-      body: SourceDefinition,
-      responses: { 200: "Saved", 201: "Created", 412: "Someone saved another version meanwhile" },
+  registerDefinitionRoutes(app, {
+    path: "/v1/sources",
+    tag: TAG,
+    noun: "Source",
+    listKey: "sources",
+    id: SourceId,
+    definition: SourceDefinition,
+    view,
+    summaries: {
+      list: "Declared webhook sources (verification and field mappings)",
+      put: 'Declare a webhook source (If-Match: "<version>"); warns when a secret it names is not set',
+      get: "One source",
+      delete: "Delete a source: its webhook stops answering",
     },
-    async (c, { params: { id }, body: definition }) => {
-      const { source, created } = await saveVersioned("Source", id, () => saveSource(c.env.DB, id, definition, ifMatchVersion(c.req.header("if-match"))));
+    list: listSources,
+    get: getSource,
+    async save(c, id, definition, expectedVersion) {
+      const { source, created } = await saveSource(c.env.DB, id, definition, expectedVersion);
       // Saved all the same (the secret may be set next), but said: its webhook cannot verify yet.
       const warnings = missingSecrets(c.env, definition.signature.secretNames).map((n) => `secret ${n} is not configured: its webhook answers 503 until it is set (\`wrangler secret put ${n}\`, or ${n}=… in .dev.vars locally)`);
-      return c.json({ ...view(source), ...(warnings.length > 0 ? { warnings } : {}) }, created ? 201 : 200, { etag: `"${source.version}"` });
+      return { stored: source, created, extra: warnings.length > 0 ? { warnings } : {} };
     },
-  );
-
-  route(app, { method: "get", path: "/v1/sources/{id}", tag: TAG, scope: "admin", summary: "One source", params: IdParam, responses: { 200: "The source", 404: "No such source" } }, async (c, { params: { id } }) => {
-    const source = await getSource(c.env.DB, id);
-    if (!source) throw new ApiError("not_found", `No source ${id}`);
-    return c.json(view(source), 200, { etag: `"${source.version}"` });
-  });
-
-  route(app, { method: "delete", path: "/v1/sources/{id}", tag: TAG, scope: "admin", summary: "Delete a source: its webhook stops answering", params: IdParam, responses: { 204: "Deleted", 404: "No such source" } }, async (c, { params: { id } }) => {
-    if (!(await deleteSource(c.env.DB, id))) throw new ApiError("not_found", `No source ${id}`);
-    return c.body(null, 204);
+    delete: (c, id) => deleteSource(c.env.DB, id),
   });
 }
