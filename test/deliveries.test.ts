@@ -3,7 +3,7 @@ import { readConfig } from "../src/model/config";
 import { createMessageBatch, getQueueResult } from "cloudflare:test";
 import { createExecutionContext } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import type { DeliveryMessage } from "../src/queues/delivery-message";
+import type { DeliveryMessage } from "../src/triggers/delivery-message";
 import { signatureHeader, verifySignature } from "../src/delivery/signature";
 import worker from "../src/index";
 import { toDocument } from "../src/profiles/document";

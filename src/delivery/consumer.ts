@@ -14,7 +14,7 @@ import { decodeOrSetAside } from "../queues/dead-letters";
 import { MAX_RETRY_DELAY_SECONDS, retryDelaySeconds } from "../queues/retry";
 import { contentToken } from "../content/links";
 import { authorization, formatBody } from "./formats";
-import { DeliveryMessageSchema, type DeliveryMessage, type TriggerFiredPayload } from "../queues/delivery-message";
+import { DeliveryMessageSchema, type DeliveryMessage, type TriggerFiredPayload } from "../triggers/delivery-message";
 import { SIGNATURE_HEADER, signatureHeader } from "./signature";
 import { deliveryStatus, FINAL_STATUSES, recordAttempt, type AttemptRecord } from "./store";
 

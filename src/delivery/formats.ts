@@ -7,7 +7,7 @@
  * - klaviyo: `POST /api/events` (JSON:API, `revision` header, `unique_id` = delivery id)
  * - customerio: Track API v2 `POST /api/v2/entity` (person event, identified by id or email)
  */
-import type { TriggerFiredPayload } from "../queues/delivery-message";
+import type { TriggerFiredPayload } from "../triggers/delivery-message";
 import type { TriggerDefinition } from "../triggers/definition";
 
 export const KLAVIYO_REVISION = "2024-10-15";

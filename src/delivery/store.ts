@@ -5,7 +5,7 @@
 import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
 import { database, } from "../db/client";
 import { deliveries } from "../db/schema";
-import type { DeliveryMessage } from "../queues/delivery-message";
+import type { DeliveryMessage } from "../triggers/delivery-message";
 import { isoOrNull } from "../kernel/time";
 
 export type DeliveryStatus = (typeof deliveries.$inferSelect)["status"];

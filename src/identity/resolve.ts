@@ -11,6 +11,7 @@ import { identitiesOf, isBlockedValue, resolvePreviousId } from "./keys";
 import type { Identity } from "../model/identity";
 import type { NormalizeOptions } from "./normalize";
 import { bestRank, brokenLimit, DEFAULT_IDENTITY_RULES, rankOf, type IdentityRules } from "../model/identity-rules";
+import { UnionFind } from "./union-find";
 
 export interface Refusal {
   /** `limit:<kind>` (a profile would hold too many values of that kind) or `unmerged`. */
@@ -39,23 +40,44 @@ export interface Resolution {
   unattributable: StoredEvent[];
 }
 
-/** Union-find over string ids. */
-class Sets {
-  private parent = new Map<string, string>();
-  find(x: string): string {
-    let root = x;
-    while (this.parent.has(root) && this.parent.get(root) !== root) root = this.parent.get(root)!;
-    this.parent.set(x, root);
-    return root;
-  }
-  union(a: string, b: string): void {
-    const [ra, rb] = [this.find(a), this.find(b)];
-    if (ra !== rb) this.parent.set(rb, ra);
-  }
-}
-
 /** The key of a pair of customers in `blocked`: `<smaller id>|<larger id>`. */
 export const pairKey = (a: string, b: string) => (a < b ? `${a}|${b}` : `${b}|${a}`);
+
+/** One person of the batch: its events (indexes), identifiers, and the existing customers it merges. */
+interface Person {
+  members: number[];
+  identities: Map<string, Identity>;
+  /** The customers its identifiers point to, the survivor-to-be first; empty for a new person. */
+  owned: string[];
+  messageId: string;
+}
+
+/** What the steps share: the batch's owners and rules, the customers merged so far, the refusals. */
+interface Context {
+  owners: ReadonlyMap<string, string>;
+  rules: IdentityRules;
+  blocked: ReadonlySet<string>;
+  customers: CustomerSets;
+  byPriority: (a: string, b: string) => number;
+  refusals: Refusal[];
+}
+
+/** Existing customers merged within this batch, and the identities each merged set holds. */
+class CustomerSets {
+  private sets = new UnionFind();
+  private identities = new Map<string, Identity[]>();
+  constructor(private readonly byCustomer: ReadonlyMap<string, readonly Identity[]>) {}
+  find = (customerId: string) => this.sets.find(customerId);
+  identitiesOf(customerId: string): Identity[] {
+    const root = this.find(customerId);
+    if (!this.identities.has(root)) this.identities.set(root, [...(this.byCustomer.get(customerId) ?? [])]);
+    return this.identities.get(root)!;
+  }
+  merge(a: string, b: string, combined: Identity[]): void {
+    this.sets.union(a, b);
+    this.identities.set(this.find(a), combined);
+  }
+}
 
 export function resolveGroups(
   events: StoredEvent[],
@@ -72,115 +94,130 @@ export function resolveGroups(
     return ids;
   });
   const unattributable = events.filter((_, i) => eventIdentities[i]!.length === 0);
-
-  // 1. Events that share an identifier are one person.
-  const eventSets = new Sets();
-  const firstByKey = new Map<string, number>();
-  eventIdentities.forEach((ids, i) => {
-    eventSets.find(String(i));
-    for (const id of ids) {
-      const j = firstByKey.get(id.key);
-      if (j === undefined) firstByKey.set(id.key, i);
-      else eventSets.union(String(j), String(i));
-    }
-  });
-  const components = new Map<string, number[]>();
-  events.forEach((_, i) => {
-    if (eventIdentities[i]!.length === 0) return;
-    const root = eventSets.find(String(i));
-    components.set(root, [...(components.get(root) ?? []), i]);
-  });
-
-  // 2. Customers that one person's identifiers point to merge, if the rules allow.
-  const customerSets = new Sets();
-  const setIdentities = new Map<string, Identity[]>();
-  const identitiesOfSet = (customerId: string) => {
-    const root = customerSets.find(customerId);
-    if (!setIdentities.has(root)) setIdentities.set(root, [...(identitiesByCustomer.get(customerId) ?? [])]);
-    return setIdentities.get(root)!;
-  };
   const rank = (customerId: string) => bestRank(rules, identitiesByCustomer.get(customerId) ?? []);
-  const byPriority = (a: string, b: string) => rank(a) - rank(b) || a.localeCompare(b);
-  const refusals: Refusal[] = [];
-  const plans = [...components.values()].map((members) => {
-    const identities = new Map<string, Identity>();
-    for (const i of members) for (const id of eventIdentities[i]!) identities.set(id.key, id);
-    const linking = [...identities.values()].filter((id) => owners.has(id.key));
-    const messageId = events[members[0]!]!.messageId;
-    // The customers the events point to, the one named by their most trusted identifier first
-    // (a userId's owner before an email's), then the best identified, then the oldest id.
-    const via = new Map<string, number>();
-    for (const id of linking) via.set(owners.get(id.key)!, Math.min(via.get(owners.get(id.key)!) ?? Infinity, rankOf(rules, id.kind)));
-    const found = [...via.keys()].sort((a, b) => via.get(a)! - via.get(b)! || byPriority(a, b));
-    // A new identifier more trusted than every one linking the events to existing customers (a
-    // new userId with an email another user's profile holds: families share emails) that those
-    // customers cannot take (a limit) is a new person: a profile of its own, and the less
-    // trusted identifiers stay where they are, refused.
-    const fresh = [...identities.values()].filter((id) => !owners.has(id.key));
-    const outranked = found[0] === undefined ? undefined : fresh.find((id) => rankOf(rules, id.kind) < bestRank(rules, linking) && brokenLimit(rules, [...identitiesOfSet(found[0]!), id]));
-    if (outranked) {
-      refusals.push({ rule: `limit:${outranked.kind}`, customerIds: found, keys: [...identities.keys()].sort(), messageId });
-      return { members, identities, owned: [] as string[], messageId };
-    }
-    const owned = found;
-    for (const other of owned.slice(1)) {
-      if (customerSets.find(other) === customerSets.find(owned[0]!)) continue;
-      if (blocked.has(pairKey(owned[0]!, other))) {
-        refusals.push({ rule: "unmerged", customerIds: [owned[0]!, other], keys: [...identities.keys()].sort(), messageId });
-        continue;
-      }
-      const combined = [...identitiesOfSet(owned[0]!), ...identitiesOfSet(other)];
-      const broken = brokenLimit(rules, combined);
-      if (broken) {
-        refusals.push({ rule: `limit:${broken}`, customerIds: [owned[0]!, other], keys: [...identities.keys()].sort(), messageId });
-        continue;
-      }
-      customerSets.union(owned[0]!, other);
-      setIdentities.set(customerSets.find(owned[0]!), combined);
-    }
-    return { members, identities, owned, messageId };
-  });
-
+  const ctx: Context = { owners, rules, blocked, customers: new CustomerSets(identitiesByCustomer), byPriority: (a, b) => rank(a) - rank(b) || a.localeCompare(b), refusals: [] };
+  // 1. Events that share an identifier are one person.
+  // 2. Customers that one person's identifiers point to merge, if the rules allow.
+  const people = personsOf(eventIdentities).map((members) => planPerson(members, eventIdentities, events, ctx));
   // 3. Each set of merged customers has one survivor: the best identified, then the oldest.
-  const survivorOf = new Map<string, string>();
-  const allOwned = [...new Set(plans.flatMap((p) => p.owned))].sort(byPriority);
-  for (const c of allOwned) {
-    const root = customerSets.find(c);
-    if (!survivorOf.has(root)) survivorOf.set(root, c);
-  }
-
+  const survivorOf = survivors(people, ctx);
   // 4. Groups per survivor; new identities attach to it, within the one-userId rule.
   const groups = new Map<string, ResolvedGroup>();
-  for (const plan of plans) {
-    const first = plan.owned[0];
-    const customerId = first ? survivorOf.get(customerSets.find(first))! : mintId();
+  for (const person of people) {
+    const first = person.owned[0];
+    const customerId = first ? survivorOf.get(ctx.customers.find(first))! : mintId();
     let group = groups.get(customerId);
     if (!group) {
       group = { customerId, isNew: !first, events: [], newIdentities: [], merges: [], conflicts: [] };
       groups.set(customerId, group);
     }
-    for (const i of plan.members) group.events.push(events[i]!);
-    const held = first ? identitiesOfSet(first) : [];
-    // New identifiers in a stable order (most trusted first), so that a limit keeps the same one
-    // whatever order the events came in.
-    const unowned = [...plan.identities.values()].filter((id) => !owners.has(id.key)).sort((x, y) => rankOf(rules, x.kind) - rankOf(rules, y.kind) || x.key.localeCompare(y.key));
-    for (const id of unowned) {
-      if (group.newIdentities.some((n) => n.key === id.key)) continue;
-      if (brokenLimit(rules, [...held, ...group.newIdentities, id])) {
-        refusals.push({ rule: `limit:${id.kind}`, customerIds: [customerId], keys: [id.key], messageId: plan.messageId });
-        continue;
-      }
-      group.newIdentities.push(id);
+    for (const i of person.members) group.events.push(events[i]!);
+    attachIdentities(group, person, ctx);
+  }
+  return { groups: [...groups.values()], refusals: ctx.refusals, unattributable };
+}
+
+/** The events (indexes) of each person: events sharing an identifier, transitively. Unidentified events are no one's. */
+function personsOf(eventIdentities: readonly Identity[][]): number[][] {
+  const sets = new UnionFind();
+  const firstByKey = new Map<string, number>();
+  eventIdentities.forEach((ids, i) => {
+    sets.find(String(i));
+    for (const id of ids) {
+      const j = firstByKey.get(id.key);
+      if (j === undefined) firstByKey.set(id.key, i);
+      else sets.union(String(j), String(i));
     }
-    for (const id of plan.identities.values()) {
-      const owner = owners.get(id.key);
-      if (owner === undefined) continue;
-      if (customerSets.find(owner) !== customerSets.find(first ?? owner) || !first) {
-        group.conflicts.push({ identity: id, ownerId: owner });
-      } else if (owner !== customerId && !group.merges.some((m) => m.customerId === owner)) {
-        group.merges.push({ customerId: owner, messageId: plan.messageId, keys: [id.key] });
-      }
+  });
+  const components = new Map<string, number[]>();
+  eventIdentities.forEach((ids, i) => {
+    if (ids.length === 0) return;
+    const root = sets.find(String(i));
+    components.set(root, [...(components.get(root) ?? []), i]);
+  });
+  return [...components.values()];
+}
+
+/** The customers one person's identifiers point to, merged as far as the rules allow. */
+function planPerson(members: number[], eventIdentities: readonly Identity[][], events: readonly StoredEvent[], ctx: Context): Person {
+  const { owners, rules } = ctx;
+  const identities = new Map<string, Identity>();
+  for (const i of members) for (const id of eventIdentities[i]!) identities.set(id.key, id);
+  const linking = [...identities.values()].filter((id) => owners.has(id.key));
+  const messageId = events[members[0]!]!.messageId;
+  // The customers the events point to, the one named by their most trusted identifier first
+  // (a userId's owner before an email's), then the best identified, then the oldest id.
+  const via = new Map<string, number>();
+  for (const id of linking) via.set(owners.get(id.key)!, Math.min(via.get(owners.get(id.key)!) ?? Infinity, rankOf(rules, id.kind)));
+  const found = [...via.keys()].sort((a, b) => via.get(a)! - via.get(b)! || ctx.byPriority(a, b));
+  // A new identifier more trusted than every one linking the events to existing customers (a
+  // new userId with an email another user's profile holds: families share emails) that those
+  // customers cannot take (a limit) is a new person: a profile of its own, and the less
+  // trusted identifiers stay where they are, refused.
+  const fresh = [...identities.values()].filter((id) => !owners.has(id.key));
+  const outranked = found[0] === undefined ? undefined : fresh.find((id) => rankOf(rules, id.kind) < bestRank(rules, linking) && brokenLimit(rules, [...ctx.customers.identitiesOf(found[0]!), id]));
+  if (outranked) {
+    ctx.refusals.push({ rule: `limit:${outranked.kind}`, customerIds: found, keys: [...identities.keys()].sort(), messageId });
+    return { members, identities, owned: [], messageId };
+  }
+  for (const other of found.slice(1)) mergeInto(found[0]!, other, identities, messageId, ctx);
+  return { members, identities, owned: found, messageId };
+}
+
+/** Merges `other` into `survivor`'s set unless an unmerge blocks the pair or a limit forbids it (then refused). */
+function mergeInto(survivor: string, other: string, identities: ReadonlyMap<string, Identity>, messageId: string, ctx: Context): void {
+  const { customers } = ctx;
+  if (customers.find(other) === customers.find(survivor)) return;
+  const keys = [...identities.keys()].sort();
+  if (ctx.blocked.has(pairKey(survivor, other))) {
+    ctx.refusals.push({ rule: "unmerged", customerIds: [survivor, other], keys, messageId });
+    return;
+  }
+  const combined = [...customers.identitiesOf(survivor), ...customers.identitiesOf(other)];
+  const broken = brokenLimit(ctx.rules, combined);
+  if (broken) {
+    ctx.refusals.push({ rule: `limit:${broken}`, customerIds: [survivor, other], keys, messageId });
+    return;
+  }
+  customers.merge(survivor, other, combined);
+}
+
+/** The survivor of each set of merged customers (by set root): the best identified, then the oldest. */
+function survivors(people: readonly Person[], ctx: Context): Map<string, string> {
+  const survivorOf = new Map<string, string>();
+  for (const c of [...new Set(people.flatMap((p) => p.owned))].sort(ctx.byPriority)) {
+    const root = ctx.customers.find(c);
+    if (!survivorOf.has(root)) survivorOf.set(root, c);
+  }
+  return survivorOf;
+}
+
+/**
+ * A person's identifiers on its group: new ones attach (within the limits), ones owned by a
+ * customer of the same merged set make that customer merge in, others are conflicts.
+ */
+function attachIdentities(group: ResolvedGroup, person: Person, ctx: Context): void {
+  const { owners, rules, customers } = ctx;
+  const first = person.owned[0];
+  const held = first ? customers.identitiesOf(first) : [];
+  // New identifiers in a stable order (most trusted first), so that a limit keeps the same one
+  // whatever order the events came in.
+  const unowned = [...person.identities.values()].filter((id) => !owners.has(id.key)).sort((x, y) => rankOf(rules, x.kind) - rankOf(rules, y.kind) || x.key.localeCompare(y.key));
+  for (const id of unowned) {
+    if (group.newIdentities.some((n) => n.key === id.key)) continue;
+    if (brokenLimit(rules, [...held, ...group.newIdentities, id])) {
+      ctx.refusals.push({ rule: `limit:${id.kind}`, customerIds: [group.customerId], keys: [id.key], messageId: person.messageId });
+      continue;
+    }
+    group.newIdentities.push(id);
+  }
+  for (const id of person.identities.values()) {
+    const owner = owners.get(id.key);
+    if (owner === undefined) continue;
+    if (customers.find(owner) !== customers.find(first ?? owner) || !first) {
+      group.conflicts.push({ identity: id, ownerId: owner });
+    } else if (owner !== group.customerId && !group.merges.some((m) => m.customerId === owner)) {
+      group.merges.push({ customerId: owner, messageId: person.messageId, keys: [id.key] });
     }
   }
-  return { groups: [...groups.values()], refusals, unattributable };
 }

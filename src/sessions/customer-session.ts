@@ -16,15 +16,13 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../model/config";
-import { sha256Hex } from "../kernel/crypto";
-import type { DeliveryMessage } from "../queues/delivery-message";
+import type { DeliveryMessage } from "../triggers/delivery-message";
 import { log } from "../kernel/log";
 import type { CustomerProfile } from "../profiles/document";
 import { writeSnapshot } from "../profiles/snapshot";
 import { loadEvents, loadProfile } from "../profiles/store";
 import { toDocument } from "../profiles/document";
-import { failedCondition } from "../triggers/conditions";
-import { decide, type FireDecision } from "../triggers/schedule";
+import { firingOf } from "../triggers/fire";
 import { getTrigger, type StoredTrigger } from "../triggers/store";
 import { applyToSession, emptySession, mergeSessions, sessionView, type SessionOptions, type SessionState, type SessionView } from "./state";
 import { applyTimerChanges, earliestTimer, planTimers, TIMER_TABLES, type FiringRow, type TimerRow } from "./timers";
@@ -38,8 +36,6 @@ const FIRE_BATCH = 50;
 const MAX_ALARM_AHEAD_MS = 10 * 365 * 86_400_000;
 /** Firing history is kept this long (longer than any frequency-cap period). */
 const FIRINGS_KEPT_MS = 400 * 86_400_000;
-/** A queue message may be 128 KB. */
-const MAX_MESSAGE_BYTES = 120_000;
 
 interface ObjectState {
   customerId: string | null;
@@ -269,70 +265,30 @@ export class CustomerSession extends DurableObject<Env> {
     const d1 = this.env.DB;
     const definitions = new Map<string, StoredTrigger | null>();
     for (const id of new Set(due.map((t) => t.trigger_id))) definitions.set(id, await getTrigger(d1, id));
-    let customer: CustomerProfile | null | undefined;
-    const loadCustomer = async () => {
-      if (customer !== undefined) return customer;
-      const id = this.state.customerId;
-      const profile = id ? await loadProfile(d1, id) : null;
-      customer = profile ? { ...toDocument(profile.id, profile.state, profile.identities, profile.version, profile.updatedAt, profile.segments, profile.scores), session: sessionView(this.state.session, this.options) } : null;
+    // Read once, and only if a timer gets as far as needing the customer.
+    let customer: Promise<CustomerProfile | null> | undefined;
+    const loadCustomer = () => {
+      customer ??= (async () => {
+        const profile = this.state.customerId ? await loadProfile(d1, this.state.customerId) : null;
+        return profile ? { ...toDocument(profile.id, profile.state, profile.identities, profile.version, profile.updatedAt, profile.segments, profile.scores), session: sessionView(this.state.session, this.options) } : null;
+      })();
       return customer;
     };
     for (const timer of due) {
-      const trigger = definitions.get(timer.trigger_id);
-      if (!trigger?.enabled || trigger.deletedAt) {
-        this.drop(timer, now, "trigger_disabled", null);
-        continue;
+      const sentAt = this.sql.exec<{ at: number }>("SELECT at FROM firings WHERE trigger_id = ? AND outcome IN ('sent', 'sending')", timer.trigger_id).toArray().map((r) => r.at);
+      const firing = await firingOf(timer, definitions.get(timer.trigger_id), { now, customer: loadCustomer, sessionTimeZone: this.state.session.timeZone ?? null, sentAt });
+      if (firing.action === "defer") {
+        this.write("UPDATE timers SET fire_at = ? WHERE id = ?", firing.until, timer.id);
+        log("info", "trigger.deferred", { customerId: this.state.customerId, triggerId: timer.trigger_id, until: new Date(firing.until).toISOString() });
+      } else if (firing.action === "drop") {
+        this.drop(timer, now, firing.outcome, firing.reason);
+      } else {
+        // The outbox: recorded (and the timer gone) before the message is sent.
+        this.ctx.storage.transactionSync(() => {
+          this.write("INSERT OR IGNORE INTO firings (id, trigger_id, timer_id, at, outcome, reason, message) VALUES (?, ?, ?, ?, 'sending', NULL, ?)", firing.deliveryId, timer.trigger_id, timer.id, now, firing.body);
+          this.write("DELETE FROM timers WHERE id = ? AND started_at = ?", timer.id, timer.started_at);
+        });
       }
-      const traitZone = (await loadCustomer())?.traits.timezone;
-      const timeZone = this.state.session.timeZone ?? (typeof traitZone === "string" ? traitZone : null);
-      const sent = this.sql.exec<{ at: number }>("SELECT at FROM firings WHERE trigger_id = ? AND outcome IN ('sent', 'sending')", timer.trigger_id).toArray().map((r) => r.at);
-      const decision: FireDecision = decide(trigger.definition, timer.fire_at, now, timeZone, sent);
-      if (decision.action === "defer") {
-        this.write("UPDATE timers SET fire_at = ? WHERE id = ?", decision.until, timer.id);
-        log("info", "trigger.deferred", { customerId: this.state.customerId, triggerId: timer.trigger_id, until: new Date(decision.until).toISOString() });
-        continue;
-      }
-      if (decision.action === "drop") {
-        this.drop(timer, now, decision.outcome, null);
-        continue;
-      }
-      const profile = await loadCustomer();
-      if (!profile) {
-        this.drop(timer, now, "customer_gone", null);
-        continue;
-      }
-      const failed = failedCondition(trigger.definition.conditions, profile);
-      if (failed) {
-        this.drop(timer, now, "conditions_not_met", failed);
-        continue;
-      }
-      const deliveryId = `dlv_${(await sha256Hex(`${timer.id}|${timer.start_message_id}|${timer.started_at}`)).slice(0, 32)}`;
-      const message: DeliveryMessage = {
-        v: 1,
-        deliveryId,
-        customerId: profile.id,
-        destination: trigger.definition.destination,
-        payload: {
-          id: deliveryId,
-          type: "trigger.fired",
-          trigger: { id: trigger.id, version: trigger.version, name: trigger.definition.name },
-          customer: profile,
-          items: JSON.parse(timer.items),
-          startedBy: { event: timer.start_event, messageId: timer.start_message_id, timestamp: new Date(timer.started_at).toISOString() },
-          dueAt: new Date(timer.due_at).toISOString(),
-          firedAt: new Date(now).toISOString(),
-        },
-      };
-      const body = JSON.stringify(message);
-      if (body.length > MAX_MESSAGE_BYTES) {
-        this.drop(timer, now, "too_large", `${body.length} bytes`);
-        continue;
-      }
-      // The outbox: recorded (and the timer gone) before the message is sent.
-      this.ctx.storage.transactionSync(() => {
-        this.write("INSERT OR IGNORE INTO firings (id, trigger_id, timer_id, at, outcome, reason, message) VALUES (?, ?, ?, ?, 'sending', NULL, ?)", deliveryId, timer.trigger_id, timer.id, now, body);
-        this.write("DELETE FROM timers WHERE id = ? AND started_at = ?", timer.id, timer.started_at);
-      });
     }
     await this.sendOutbox();
   }

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import type { CustomerProfile } from "../profiles/document";
 import type { Product } from "../model/products";
-import type { TriggerDefinition } from "../triggers/definition";
+import type { TriggerDefinition } from "./definition";
 
 export interface TriggerFiredPayload {
   /** The delivery id, also sent as the `Idempotency-Key` header: the same for every retry. */
