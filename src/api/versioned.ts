@@ -5,13 +5,14 @@
  */
 import { VersionMismatch } from "../db/versions";
 import { ApiError } from "../kernel/errors";
+import { errorText } from "../kernel/log";
 
 export async function saveVersioned<T>(what: string, id: string, save: () => Promise<T>): Promise<T> {
   try {
     return await save();
   } catch (err) {
     if (err instanceof VersionMismatch) throw new ApiError("precondition_failed", `${what} ${id} is at version ${err.current}; reload it and apply your change again`, [], { currentVersion: err.current });
-    if (String(err).includes("UNIQUE constraint failed")) throw new ApiError("conflict", `${what} ${id} was saved concurrently; retry`);
+    if (errorText(err).includes("UNIQUE constraint failed")) throw new ApiError("conflict", `${what} ${id} was saved concurrently; retry`);
     throw err;
   }
 }

@@ -8,6 +8,9 @@
  * sends its page again (harmless: deduplicated) but counts it once. Replayed packs are marked and
  * not archived again.
  */
+import { and, eq, sql } from "drizzle-orm";
+import { database } from "../db/client";
+import { archiveReplays } from "../db/schema";
 import { newId } from "../kernel/crypto";
 import { groupForSend, packEvents } from "../ingest/pack";
 import { log } from "../kernel/log";
@@ -22,13 +25,15 @@ const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + DAY_M
 
 export async function startReplay(env: Env, from: string, to: string, now = Date.now()): Promise<string> {
   const id = newId("rpl", now);
-  await env.DB.prepare(`INSERT INTO archive_replays (id, from_day, to_day, day, cursor, started_at) VALUES (?1, ?2, ?3, ?2, '', ?4)`).bind(id, from, to, now).run();
+  await database(env.DB).insert(archiveReplays).values({ id, fromDay: from, toDay: to, day: from, cursor: "", startedAt: now });
   await env.JOBS.send({ v: 1, kind: "archive_replay", replayId: id, day: from, cursor: "" } satisfies ReplayJob);
   return id;
 }
 
 export async function runReplayJob(env: Env, job: ReplayJob, now = Date.now()): Promise<{ objects: number; events: number }> {
-  const replay = await env.DB.prepare(`SELECT to_day AS toDay FROM archive_replays WHERE id = ?1`).bind(job.replayId).first<{ toDay: string }>();
+  const db = database(env.DB);
+  const r = archiveReplays;
+  const replay = await db.select({ toDay: r.toDay }).from(r).where(eq(r.id, job.replayId)).get();
   if (!replay) return { objects: 0, events: 0 };
   const listed = await env.ARCHIVE.list({ prefix: dayPrefix(job.day), limit: OBJECTS_PER_JOB, ...(job.cursor ? { cursor: job.cursor } : {}) });
   let events = 0;
@@ -47,20 +52,17 @@ export async function runReplayJob(env: Env, job: ReplayJob, now = Date.now()): 
       : null;
   // Progress moves once per page (a retried page finds it moved and counts nothing). The next
   // job is sent even then: the first attempt may have failed before sending it.
-  await env.DB.prepare(
-    `UPDATE archive_replays SET day = ?4, cursor = ?5, objects = objects + ?6, events = events + ?7, finished_at = CASE WHEN ?8 THEN ?9 ELSE finished_at END
-     WHERE id = ?1 AND day = ?2 AND cursor = ?3`,
-  )
-    .bind(job.replayId, job.day, job.cursor, next?.day ?? job.day, next?.cursor ?? "\u0000done", listed.objects.length, events, next ? 0 : 1, now)
-    .run();
+  await db
+    .update(r)
+    .set({ day: next?.day ?? job.day, cursor: next?.cursor ?? "\u0000done", objects: sql`${r.objects} + ${listed.objects.length}`, events: sql`${r.events} + ${events}`, ...(next ? {} : { finishedAt: now }) })
+    .where(and(eq(r.id, job.replayId), eq(r.day, job.day), eq(r.cursor, job.cursor)));
   if (next) await env.JOBS.send(next);
   log("info", "archive.replay_page", { replayId: job.replayId, day: job.day, objects: listed.objects.length, events, more: next !== null });
   return { objects: listed.objects.length, events };
 }
 
 export async function getReplay(d1: D1Database, id: string) {
-  return d1
-    .prepare(`SELECT id, from_day AS "from", to_day AS "to", started_at AS startedAt, finished_at AS finishedAt, objects, events FROM archive_replays WHERE id = ?1`)
-    .bind(id)
-    .first<{ id: string; from: string; to: string; startedAt: number; finishedAt: number | null; objects: number; events: number }>();
+  const r = archiveReplays;
+  const row = await database(d1).select({ id: r.id, from: r.fromDay, to: r.toDay, startedAt: r.startedAt, finishedAt: r.finishedAt, objects: r.objects, events: r.events }).from(r).where(eq(r.id, id)).get();
+  return row ?? null;
 }

@@ -11,6 +11,9 @@
  * resumes every scrub that has not moved for SCRUB_STALL_MS. A scrub is finished when its
  * `finishedAt` is set: every object of every day was read. Its identifiers are then cleared.
  */
+import { and, eq, isNull, lt, sql } from "drizzle-orm";
+import { database } from "../db/client";
+import { archiveScrubs } from "../db/schema";
 import { newId } from "../kernel/crypto";
 import { readConfig } from "../model/config";
 import { eventJson } from "../model/event-json";
@@ -49,9 +52,7 @@ export async function startScrub(env: Env, customerId: string, keys: readonly st
   const id = newId("scr", now);
   const from = dayOf(Math.min(since, now) - DAY_MS);
   const to = dayOf(now);
-  await env.DB.prepare(`INSERT INTO archive_scrubs (id, customer_id, keys, from_day, to_day, day, cursor, started_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?4, '', ?6, ?6)`)
-    .bind(id, customerId, JSON.stringify(keys), from, to, now)
-    .run();
+  await database(env.DB).insert(archiveScrubs).values({ id, customerId, keys: JSON.stringify(keys), fromDay: from, toDay: to, day: from, cursor: "", startedAt: now, updatedAt: now });
   // If this send is lost, the cron resumes the scrub: the row is the scrub, not the message.
   await env.JOBS.send(jobOf(id));
   return { id, from, to };
@@ -63,23 +64,34 @@ export async function runScrubJob(env: Env, job: ScrubJob | LegacyScrubJob, now 
   if (job.v === 1) {
     // Queued before an upgrade: becomes a scrub with a progress row, where the old job had got to.
     const id = `scr_legacy_${job.customerId}`;
-    await env.DB.prepare(`INSERT INTO archive_scrubs (id, customer_id, keys, from_day, to_day, day, cursor, started_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?4, ?6, ?7, ?7) ON CONFLICT (id) DO NOTHING`)
-      .bind(id, job.customerId, JSON.stringify(job.keys), job.day, job.toDay, job.cursor, now)
-      .run();
+    await database(env.DB)
+      .insert(archiveScrubs)
+      .values({ id, customerId: job.customerId, keys: JSON.stringify(job.keys), fromDay: job.day, toDay: job.toDay, day: job.day, cursor: job.cursor, startedAt: now, updatedAt: now })
+      .onConflictDoNothing({ target: archiveScrubs.id });
     return runScrubJob(env, jobOf(id), now);
   }
-  const row = await env.DB.prepare(`SELECT keys, day, cursor, to_day AS toDay, customer_id AS customerId FROM archive_scrubs WHERE id = ?1`).bind(job.scrubId).first<Row>();
+  const db = database(env.DB);
+  const s = archiveScrubs;
+  const row: Row | undefined = await db.select({ keys: s.keys, day: s.day, cursor: s.cursor, toDay: s.toDay, customerId: s.customerId }).from(s).where(eq(s.id, job.scrubId)).get();
   if (!row || row.cursor === DONE || row.keys === null) return { rewritten: 0, deleted: 0, removed: 0 };
   const counts = await scrubPage(env, new Set(JSON.parse(row.keys) as string[]), row.day, row.cursor);
   const more = counts.truncated ? { day: row.day, cursor: counts.cursor } : row.day < row.toDay ? { day: nextDay(row.day), cursor: "" } : null;
   // The row moves only from where this job found it: a duplicate that ran meanwhile moved it
   // already, and then this one sends nothing (one chain goes on).
-  const moved = await env.DB.prepare(
-    `UPDATE archive_scrubs SET day = ?4, cursor = ?5, objects = objects + ?6, rewritten = rewritten + ?7, deleted = deleted + ?8, removed = removed + ?9, updated_at = ?10,
-       finished_at = CASE WHEN ?11 THEN ?10 ELSE NULL END, keys = CASE WHEN ?11 THEN NULL ELSE keys END
-     WHERE id = ?1 AND day = ?2 AND cursor = ?3`,
-  )
-    .bind(job.scrubId, row.day, row.cursor, more?.day ?? row.day, more?.cursor ?? DONE, counts.objects, counts.rewritten, counts.deleted, counts.removed, now, more ? 0 : 1)
+  const moved = await db
+    .update(s)
+    .set({
+      day: more?.day ?? row.day,
+      cursor: more?.cursor ?? DONE,
+      objects: sql`${s.objects} + ${counts.objects}`,
+      rewritten: sql`${s.rewritten} + ${counts.rewritten}`,
+      deleted: sql`${s.deleted} + ${counts.deleted}`,
+      removed: sql`${s.removed} + ${counts.removed}`,
+      updatedAt: now,
+      // Done: the erased identifiers are not kept any longer than the scrub needs them.
+      ...(more ? { finishedAt: null } : { finishedAt: now, keys: null }),
+    })
+    .where(and(eq(s.id, job.scrubId), eq(s.day, row.day), eq(s.cursor, row.cursor)))
     .run();
   if ((moved.meta.changes ?? 0) > 0 && more) await env.JOBS.send(jobOf(job.scrubId));
   log("info", more ? "archive.scrub_page" : "archive.scrub_done", { scrubId: job.scrubId, customerId: row.customerId, day: row.day, objects: counts.objects, rewritten: counts.rewritten, deleted: counts.deleted, removed: counts.removed });
@@ -117,17 +129,18 @@ async function scrubPage(env: Env, erased: ReadonlySet<string>, day: string, cur
  * run while a chain is alive: the row guards against two chains moving it.
  */
 export async function resumeStalledScrubs(env: Env, now = Date.now()): Promise<number> {
-  const { results } = await env.DB.prepare(`SELECT id FROM archive_scrubs WHERE finished_at IS NULL AND updated_at < ?1 LIMIT 100`).bind(now - SCRUB_STALL_MS).all<{ id: string }>();
+  const results = await database(env.DB).select({ id: archiveScrubs.id }).from(archiveScrubs).where(and(isNull(archiveScrubs.finishedAt), lt(archiveScrubs.updatedAt, now - SCRUB_STALL_MS))).limit(100).all();
   if (results.length > 0) await env.JOBS.sendBatch(results.map((r) => ({ body: jobOf(r.id) })));
   if (results.length > 0) log("warn", "archive.scrubs_resumed", { scrubs: results.map((r) => r.id) });
   return results.length;
 }
 
 export async function getScrub(d1: D1Database, id: string): Promise<Scrub | null> {
-  return d1
-    .prepare(
-      `SELECT id, customer_id AS customerId, from_day AS "from", to_day AS "to", day, objects, rewritten, deleted, removed, started_at AS startedAt, updated_at AS updatedAt, finished_at AS finishedAt FROM archive_scrubs WHERE id = ?1`,
-    )
-    .bind(id)
-    .first<Scrub>();
+  const s = archiveScrubs;
+  const row = await database(d1)
+    .select({ id: s.id, customerId: s.customerId, from: s.fromDay, to: s.toDay, day: s.day, objects: s.objects, rewritten: s.rewritten, deleted: s.deleted, removed: s.removed, startedAt: s.startedAt, updatedAt: s.updatedAt, finishedAt: s.finishedAt })
+    .from(s)
+    .where(eq(s.id, id))
+    .get();
+  return row ?? null;
 }

@@ -4,50 +4,54 @@
  * version, guarded by the version read, so a concurrent save of the same id is refused (and
  * `expectedVersion` refuses a save over someone else's); deleting keeps the row, marked.
  */
+import { and, eq, isNull, sql } from "drizzle-orm";
+import { database } from "./client";
+import { computedTraits, enrichers, sources, trackingPlans } from "./schema";
 import { VersionMismatch } from "./versions";
 
-export interface DefinitionRow {
-  id: string;
-  version: number;
-  definition: string;
-  created_at: number;
-  updated_at: number;
-  deleted_at: number | null;
-}
+export type DefinitionRow = typeof computedTraits.$inferSelect;
 
-export type DefinitionTable = "computed_traits" | "sources" | "tracking_plans" | "enrichers";
+const TABLES = { computed_traits: computedTraits, sources, tracking_plans: trackingPlans, enrichers };
+export type DefinitionTable = keyof typeof TABLES;
 
 export async function getDefinition(d1: D1Database, table: DefinitionTable, id: string): Promise<DefinitionRow | null> {
-  return d1.prepare(`SELECT * FROM ${table} WHERE id = ?1 AND deleted_at IS NULL`).bind(id).first<DefinitionRow>();
+  const t = TABLES[table];
+  return (await database(d1).select().from(t).where(and(eq(t.id, id), isNull(t.deletedAt))).get()) ?? null;
 }
 
 export async function listDefinitions(d1: D1Database, table: DefinitionTable): Promise<DefinitionRow[]> {
-  return (await d1.prepare(`SELECT * FROM ${table} WHERE deleted_at IS NULL ORDER BY id`).all<DefinitionRow>()).results;
+  const t = TABLES[table];
+  return database(d1).select().from(t).where(isNull(t.deletedAt)).orderBy(t.id).all();
 }
 
 /** Saves `json` as the next version; the same definition again changes nothing (`changed: false`). */
 export async function saveDefinition(d1: D1Database, table: DefinitionTable, id: string, json: string, expectedVersion?: number, now = Date.now()): Promise<{ row: DefinitionRow; created: boolean; changed: boolean }> {
-  const existing = await d1.prepare(`SELECT * FROM ${table} WHERE id = ?1`).bind(id).first<DefinitionRow>();
+  const db = database(d1);
+  const t = TABLES[table];
+  const existing = await db.select().from(t).where(eq(t.id, id)).get();
   if (expectedVersion !== undefined && (existing?.version ?? 0) !== expectedVersion) throw new VersionMismatch(existing?.version ?? 0);
-  const live = existing && existing.deleted_at === null ? existing : null;
+  const live = existing && existing.deletedAt === null ? existing : null;
   if (live && live.definition === json) return { row: live, created: false, changed: false };
   const version = (existing?.version ?? 0) + 1;
-  const res = await d1
-    .prepare(
-      `INSERT INTO ${table} (id, version, definition, created_at, updated_at, deleted_at) VALUES (?1, ?2, ?3, ?4, ?4, NULL)
-       ON CONFLICT (id) DO UPDATE SET version = excluded.version, definition = excluded.definition, updated_at = excluded.updated_at, deleted_at = NULL,
-         created_at = CASE WHEN ${table}.deleted_at IS NULL THEN ${table}.created_at ELSE excluded.created_at END
-       WHERE ${table}.version = ?5`,
-    )
-    .bind(id, version, json, now, existing?.version ?? 0)
+  const res = await db
+    .insert(t)
+    .values({ id, version, definition: json, createdAt: now, updatedAt: now, deletedAt: null })
+    .onConflictDoUpdate({
+      target: t.id,
+      // A deleted definition saved again is created anew.
+      set: { version, definition: json, updatedAt: now, deletedAt: null, createdAt: sql`CASE WHEN ${t.deletedAt} IS NULL THEN ${t.createdAt} ELSE excluded.created_at END` },
+      // Guarded by the version read: a save in between makes this one change nothing.
+      setWhere: eq(t.version, existing?.version ?? 0),
+    })
     .run();
   // Another save got there between the read and this write.
   if ((res.meta.changes ?? 0) === 0) throw new Error(`UNIQUE constraint failed: ${table} ${id} saved concurrently`);
-  return { row: { id, version, definition: json, created_at: live?.created_at ?? now, updated_at: now, deleted_at: null }, created: !live, changed: true };
+  return { row: { id, version, definition: json, createdAt: live?.createdAt ?? now, updatedAt: now, deletedAt: null }, created: !live, changed: true };
 }
 
 export async function deleteDefinition(d1: D1Database, table: DefinitionTable, id: string, now = Date.now()): Promise<boolean> {
-  const res = await d1.prepare(`UPDATE ${table} SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL`).bind(id, now).run();
+  const t = TABLES[table];
+  const res = await database(d1).update(t).set({ deletedAt: now, updatedAt: now }).where(and(eq(t.id, id), isNull(t.deletedAt))).run();
   return (res.meta.changes ?? 0) > 0;
 }
 
@@ -65,7 +69,7 @@ export interface StoredDefinition<T> {
  * (so a row written by an older version of the schema is read as the current one reads it).
  */
 export function definitionStore<T>(table: DefinitionTable, parse: (value: unknown) => T) {
-  const toStored = (r: DefinitionRow): StoredDefinition<T> => ({ id: r.id, version: r.version, definition: parse(JSON.parse(r.definition)), createdAt: r.created_at, updatedAt: r.updated_at });
+  const toStored = (r: DefinitionRow): StoredDefinition<T> => ({ id: r.id, version: r.version, definition: parse(JSON.parse(r.definition)), createdAt: r.createdAt, updatedAt: r.updatedAt });
   return {
     async get(d1: D1Database, id: string): Promise<StoredDefinition<T> | null> {
       const row = await getDefinition(d1, table, id);

@@ -3,7 +3,7 @@
  * deliveries idempotent (a delivered id is never posted again) and what the admin API lists.
  */
 import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
-import { database, } from "../db/client";
+import { database } from "../db/client";
 import { deliveries } from "../db/schema";
 import type { DeliveryMessage } from "../triggers/delivery-message";
 import { isoOrNull } from "../kernel/time";

@@ -3,22 +3,25 @@
  * quarantining events no identifier can attribute, and following merged-away ids.
  */
 import { desc, eq, sql } from "drizzle-orm";
-import { database, } from "../db/client";
+import { database } from "../db/client";
 import { identityRefusals, mergeBlocks, merges } from "../db/schema";
+import type { Statement } from "../db/statements";
 import type { StoredEvent } from "../model/events";
 import { quarantineStatements } from "../tracking/quarantine";
 import type { Refusal } from "./resolve";
 
-export function refusalStatements(d1: D1Database, refusals: readonly Refusal[], now: number): D1PreparedStatement[] {
+export function refusalStatements(d1: D1Database, refusals: readonly Refusal[], now: number): Statement[] {
+  const db = database(d1);
   return refusals.map((r) =>
-    d1
-      .prepare(`INSERT INTO identity_refusals (id, rule, customer_ids, cause, created_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING`)
-      .bind(`${r.rule}:${r.messageId}:${r.customerIds.join(",")}`, r.rule, JSON.stringify(r.customerIds), JSON.stringify({ messageId: r.messageId, keys: r.keys }), now),
+    db
+      .insert(identityRefusals)
+      .values({ id: `${r.rule}:${r.messageId}:${r.customerIds.join(",")}`, rule: r.rule, customerIds: JSON.stringify(r.customerIds), cause: JSON.stringify({ messageId: r.messageId, keys: r.keys }), createdAt: now })
+      .onConflictDoNothing({ target: identityRefusals.id }),
   );
 }
 
 /** Events whose every identifier is a blocked value cannot be attributed: they are quarantined. */
-export function unattributableStatements(d1: D1Database, events: readonly StoredEvent[], now: number): D1PreparedStatement[] {
+export function unattributableStatements(d1: D1Database, events: readonly StoredEvent[], now: number): Statement[] {
   const errors = [{ field: "userId", message: "every identifier is a blocked value (empty, 0, -1, null, anonymous, undefined…)" }];
   return quarantineStatements(
     d1,

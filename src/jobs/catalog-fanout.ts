@@ -10,6 +10,8 @@
  * Both are idempotent: the event's id and time are those of the change, and a timer already
  * started by the same event is not started again.
  */
+import { sql } from "drizzle-orm";
+import { database } from "../db/client";
 import { readConfig } from "../model/config";
 import type { StoredEvent } from "../model/events";
 import { log } from "../kernel/log";
@@ -48,12 +50,8 @@ export async function runCatalogJob(env: Env, job: CatalogJob): Promise<void> {
 
 /** The customers as they are now: merged-away ids become their survivors, erased ones drop out. */
 async function currentIds(db: D1Database, ids: readonly string[]): Promise<Set<string>> {
-  const { results } = await db
-    .prepare(
-      `SELECT c.id FROM json_each(?1) j JOIN customers c ON c.id = j.value
-       UNION SELECT m.survivor_id FROM json_each(?1) j JOIN merges m ON m.merged_id = j.value JOIN customers c ON c.id = m.survivor_id`,
-    )
-    .bind(JSON.stringify(ids))
-    .all<{ id: string }>();
+  const list = JSON.stringify(ids);
+  const results = await database(db).all<{ id: string }>(sql`SELECT c.id FROM json_each(${list}) j JOIN customers c ON c.id = j.value
+    UNION SELECT m.survivor_id FROM json_each(${list}) j JOIN merges m ON m.merged_id = j.value JOIN customers c ON c.id = m.survivor_id`);
   return new Set(results.map((r) => r.id));
 }

@@ -12,7 +12,7 @@ import { missingSpecs } from "../profiles/aggregates";
 import { membersOf } from "../segments/evaluate";
 import type { Membership } from "../model/membership";
 import { nextMembership, sameMembership } from "../segments/membership";
-import { lightRows, stateOfRow } from "../segments/pass";
+import { lightRows, newerRun, recordProgress, recountSizes, stateOfRow, supersedeRun } from "../segments/pass";
 import { segmentRules } from "../segments/rules";
 
 export const PASS_PAGE = 500;
@@ -29,14 +29,10 @@ const COMMIT_GROUP = 100;
 export async function runPassJob(env: Env, job: PassJob, now = Date.now()): Promise<{ profiles: number; changed: number }> {
   // A pass started later evaluates everything this one would, with newer rules: this one stops
   // (twenty segments saved in a row cost one pass over the profiles, not twenty).
-  const newer = await env.DB.prepare(
-    `SELECT r.id FROM segment_runs AS r, segment_runs AS me WHERE me.id = ?1 AND (r.started_at > me.started_at OR (r.started_at = me.started_at AND r.id > me.id)) ORDER BY r.started_at DESC LIMIT 1`,
-  )
-    .bind(job.runId)
-    .first<{ id: string }>();
+  const newer = await newerRun(env.DB, job.runId);
   if (newer) {
-    await env.DB.prepare(`UPDATE segment_runs SET superseded_by = ?2, finished_at = coalesce(finished_at, ?3) WHERE id = ?1`).bind(job.runId, newer.id, now).run();
-    log("info", "segments.pass_superseded", { runId: job.runId, by: newer.id });
+    await supersedeRun(env.DB, job.runId, newer, now);
+    log("info", "segments.pass_superseded", { runId: job.runId, by: newer });
     return { profiles: 0, changed: 0 };
   }
   const rules = await segmentRules(env);
@@ -49,7 +45,7 @@ export async function runPassJob(env: Env, job: PassJob, now = Date.now()): Prom
     if (page.last === null) {
       // At the end, sizes are recounted from the member rows (they are kept incrementally; this
       // repairs any drift, e.g. after a restore).
-      await env.DB.prepare(`UPDATE segments SET size = (SELECT count(*) FROM segment_members WHERE segment_id = segments.id) WHERE deleted_at IS NULL`).run();
+      await recountSizes(env.DB);
       break;
     }
     after = page.last;
@@ -80,10 +76,6 @@ async function evaluatePage(env: Env, rules: Awaited<ReturnType<typeof segmentRu
   for (let i = 0; i < stale.length; i += COMMIT_GROUP) changed += (await reevaluateCustomers(env, stale.slice(i, i + COMMIT_GROUP), { now })).customersChanged;
   const more = rows.length === PASS_PAGE;
   const last = rows[rows.length - 1]?.id ?? after;
-  await env.DB.prepare(
-    `UPDATE segment_runs SET cursor = ?3, profiles = profiles + ?4, changed = changed + ?5, finished_at = CASE WHEN ?6 THEN ?7 ELSE finished_at END WHERE id = ?1 AND cursor = ?2`,
-  )
-    .bind(runId, after, last, rows.length, changed, more ? 0 : 1, now)
-    .run();
+  await recordProgress(env.DB, runId, { from: after, to: last, profiles: rows.length, changed, finished: !more }, now);
   return { profiles: rows.length, changed, last: more ? last : null };
 }

@@ -14,7 +14,24 @@ export function log(level: LogLevel, msg: string, fields: Record<string, unknown
 }
 
 /** The message and stack of anything thrown, for a log line. */
-export function describeError(err: unknown): { error: string; stack?: string } {
-  if (err instanceof Error) return { error: err.message, ...(err.stack ? { stack: err.stack } : {}) };
-  return { error: String(err) };
+export function describeError(err: unknown): { error: string; query?: string; stack?: string } {
+  if (!(err instanceof Error)) return { error: String(err) };
+  // A failed drizzle query carries the SQL, its parameters and the database's error as its cause:
+  // the cause and the SQL are logged, the parameters never (they hold emails, phone numbers…).
+  // Its own message and stack start with the parameters: the cause's stack is logged instead.
+  if ("query" in err && "params" in err) {
+    const stack = err.cause instanceof Error ? err.cause.stack : undefined;
+    return { error: errorText(err.cause), query: String(err.query), ...(stack ? { stack } : {}) };
+  }
+  return { error: err.message, ...(err.stack ? { stack: err.stack } : {}) };
+}
+
+/** An error's message and those of its causes: what a check for a database error code reads. */
+export function errorText(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    parts.push(e instanceof Error ? e.message : String(e));
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(" ← ");
 }

@@ -3,7 +3,7 @@
  * knowledge, so they must never exist in a deployed environment: `npm start` only seeds the local
  * database, and the deployment guide creates real keys with the admin API.
  */
-import { database, } from "../db/client";
+import { database } from "../db/client";
 import { apiKeys } from "../db/schema";
 import { hashKey, type KeyKind } from "./store";
 

@@ -5,7 +5,7 @@
  */
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { newId, randomToken, sha256Hex, timingSafeEqualStrings } from "../kernel/crypto";
-import { database, } from "../db/client";
+import { database } from "../db/client";
 import { apiKeys } from "../db/schema";
 
 export const KEY_KINDS = ["write", "read", "admin"] as const;

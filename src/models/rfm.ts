@@ -14,6 +14,8 @@
  * order, each side plus one year of one order: a first order last week does not predict 50 a year.
  * A documented heuristic, not a fitted model.
  */
+import { sql } from "drizzle-orm";
+import { database } from "../db/client";
 import type { ComputedState } from "../profiles/computed";
 
 const DAY_MS = 86_400_000;
@@ -73,12 +75,10 @@ export async function refreshRfmThresholds(env: Env, now = Date.now()): Promise<
   const frequency: number[] = [];
   const monetary: number[] = [];
   for (let after = ""; ; ) {
-    const { results } = await env.DB.prepare(
-      `SELECT id, json_extract(computed, '$.orders') AS orders, json_extract(computed, '$.lastOrderAt') AS last, json_extract(computed, '$.revenue') AS revenue
-       FROM customers WHERE id > ?1 AND computed IS NOT NULL ORDER BY id LIMIT ?2`,
-    )
-      .bind(after, SCAN_PAGE)
-      .all<{ id: string; orders: number; last: number | null; revenue: string }>();
+    const results = await database(env.DB).all<{ id: string; orders: number; last: number | null; revenue: string }>(
+      sql`SELECT id, json_extract(computed, '$.orders') AS orders, json_extract(computed, '$.lastOrderAt') AS last, json_extract(computed, '$.revenue') AS revenue
+          FROM customers WHERE id > ${after} AND computed IS NOT NULL ORDER BY id LIMIT ${SCAN_PAGE}`,
+    );
     for (const r of results) {
       if (!r.orders || r.last === null) continue;
       recency.push((now - r.last) / DAY_MS);

@@ -4,6 +4,10 @@
  * them with every profile it writes (and counts the models' distribution per day, for drift);
  * segment rules compare them as computed fields.
  */
+import { and, eq, gte, sql } from "drizzle-orm";
+import { scoreStats } from "../db/schema";
+import { database } from "../db/client";
+import type { Statement } from "../db/statements";
 import type { ProfileState } from "../profiles/apply";
 import { clvOf, rfmOf, type RfmThresholds } from "./rfm";
 import { aggregateValue, type AggregateSpec } from "../profiles/aggregates";
@@ -46,7 +50,7 @@ const DAY_MS = 86_400_000;
 const BUCKETS = 10;
 
 /** One upsert of the day's score distribution per model version, for the profiles a batch wrote. */
-export function scoreStatsStatement(d1: D1Database, written: readonly Scores[]): D1PreparedStatement | null {
+export function scoreStatsStatement(d1: D1Database, written: readonly Scores[]): Statement | null {
   const rows = new Map<string, { name: string; version: number; day: number; n: number; sum: number; buckets: number[] }>();
   for (const s of written) {
     const day = Math.floor(s.at / DAY_MS);
@@ -62,23 +66,18 @@ export function scoreStatsStatement(d1: D1Database, written: readonly Scores[]):
     }
   }
   if (rows.size === 0) return null;
-  const merged = Array.from({ length: BUCKETS }, (_, i) => `json_extract(buckets, '$[${i}]') + json_extract(excluded.buckets, '$[${i}]')`).join(", ");
-  return d1
-    .prepare(
-      `INSERT INTO score_stats (name, version, day, n, sum, buckets)
-       SELECT json_extract(value, '$.name'), json_extract(value, '$.version'), json_extract(value, '$.day'), json_extract(value, '$.n'), json_extract(value, '$.sum'), json_extract(value, '$.buckets')
-       FROM json_each(?1) WHERE true
-       ON CONFLICT (name, version, day) DO UPDATE SET n = n + excluded.n, sum = sum + excluded.sum, buckets = json_array(${merged})`,
-    )
-    .bind(JSON.stringify([...rows.values()].map((r) => ({ ...r, buckets: JSON.stringify(r.buckets) }))));
+  const merged = sql.raw(Array.from({ length: BUCKETS }, (_, i) => `json_extract(buckets, '$[${i}]') + json_extract(excluded.buckets, '$[${i}]')`).join(", "));
+  const json = JSON.stringify([...rows.values()].map((r) => ({ ...r, buckets: JSON.stringify(r.buckets) })));
+  return database(d1).run(sql`INSERT INTO score_stats (name, version, day, n, sum, buckets)
+    SELECT json_extract(value, '$.name'), json_extract(value, '$.version'), json_extract(value, '$.day'), json_extract(value, '$.n'), json_extract(value, '$.sum'), json_extract(value, '$.buckets')
+    FROM json_each(${json}) WHERE true
+    ON CONFLICT (name, version, day) DO UPDATE SET n = n + excluded.n, sum = sum + excluded.sum, buckets = json_array(${merged})`);
 }
 
 /** The last `days` days of a model's score distribution, per version. */
 export async function drift(d1: D1Database, name: ModelName, days: number, now = Date.now()) {
   const from = Math.floor(now / DAY_MS) - days + 1;
-  const { results } = await d1
-    .prepare(`SELECT version, day, n, sum, buckets FROM score_stats WHERE name = ?1 AND day >= ?2 ORDER BY day, version`)
-    .bind(name, from)
-    .all<{ version: number; day: number; n: number; sum: number; buckets: string }>();
+  const s = scoreStats;
+  const results = await database(d1).select({ version: s.version, day: s.day, n: s.n, sum: s.sum, buckets: s.buckets }).from(s).where(and(eq(s.name, name), gte(s.day, from))).orderBy(s.day, s.version).all();
   return results.map((r) => ({ date: new Date(r.day * DAY_MS).toISOString().slice(0, 10), version: r.version, n: r.n, mean: r.n > 0 ? Math.round((r.sum / r.n) * 10_000) / 10_000 : null, histogram: JSON.parse(r.buckets) as number[] }));
 }

@@ -3,6 +3,9 @@
  * where the worker reads it. An isolate keeps what it read for a minute; a publish is applied at
  * once by the isolate that made it and within about a minute everywhere else.
  */
+import { desc, eq, max } from "drizzle-orm";
+import { database } from "../db/client";
+import { models } from "../db/schema";
 import { log } from "../kernel/log";
 import type { Model, ModelUpload } from "./definition";
 import { MODEL_NAMES, type ModelName } from "../model/scores";
@@ -26,10 +29,11 @@ export async function currentModels(env: Env, now = Date.now()): Promise<Model[]
 }
 
 export async function publishModel(env: Env, name: ModelName, upload: ModelUpload, now = Date.now()): Promise<Model> {
-  const latest = await env.DB.prepare(`SELECT max(version) AS v FROM models WHERE name = ?1`).bind(name).first<{ v: number | null }>();
+  const db = database(env.DB);
+  const latest = await db.select({ v: max(models.version) }).from(models).where(eq(models.name, name)).get();
   const model: Model = { ...upload, name, version: (latest?.v ?? 0) + 1, publishedAt: new Date(now).toISOString() };
   // The version row's primary key refuses a concurrent publish of the same version.
-  await env.DB.prepare(`INSERT INTO models (name, version, model, created_at) VALUES (?1, ?2, ?3, ?4)`).bind(name, model.version, JSON.stringify(model), now).run();
+  await db.insert(models).values({ name, version: model.version, model: JSON.stringify(model), createdAt: now });
   await env.PROFILES.put(kvKey(name), JSON.stringify(model));
   forgetModels();
   log("info", "models.published", { name, version: model.version, auc: upload.metrics.auc });
@@ -37,6 +41,6 @@ export async function publishModel(env: Env, name: ModelName, upload: ModelUploa
 }
 
 export async function modelVersions(d1: D1Database, name: ModelName): Promise<Model[]> {
-  const { results } = await d1.prepare(`SELECT model FROM models WHERE name = ?1 ORDER BY version DESC`).bind(name).all<{ model: string }>();
-  return results.map((r) => JSON.parse(r.model) as Model);
+  const rows = await database(d1).select({ model: models.model }).from(models).where(eq(models.name, name)).orderBy(desc(models.version)).all();
+  return rows.map((r) => JSON.parse(r.model) as Model);
 }

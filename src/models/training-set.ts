@@ -1,4 +1,7 @@
 
+import { gt } from "drizzle-orm";
+import { database } from "../db/client";
+import { customers } from "../db/schema";
 import type { StoredEvent } from "../model/events";
 import { applyEvents, emptyProfile } from "../profiles/apply";
 import { loadProfiles, storedEventsOf } from "../profiles/store";
@@ -39,7 +42,7 @@ export function rowOf(customerId: string, events: readonly StoredEvent[], cutoff
 
 /** One page of customers (by id, after `after`). `next` is null at the end. */
 export async function trainingPage(env: Env, cutoff: number, horizonDays: number, after: string, limit: number): Promise<{ rows: TrainingRow[]; next: string | null }> {
-  const { results } = await env.DB.prepare(`SELECT id FROM customers WHERE id > ?1 ORDER BY id LIMIT ?2`).bind(after, limit).all<{ id: string }>();
+  const results = await database(env.DB).select({ id: customers.id }).from(customers).where(gt(customers.id, after)).orderBy(customers.id).limit(limit).all();
   const ids = results.map((r) => r.id);
   const d1 = env.DB;
   const profiles = await loadProfiles(d1, ids);

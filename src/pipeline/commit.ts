@@ -5,6 +5,7 @@
  * commit starts over (retries.ts).
  */
 import { readConfig } from "../model/config";
+import { rowsWritten, runBatch } from "../db/statements";
 import { suppressionHash } from "../kernel/suppression-hash";
 import { refusalStatements, unattributableStatements } from "../identity/merge-store";
 import { commitStatements, loadRowEvents, needsRowEvents } from "../profiles/store";
@@ -38,8 +39,5 @@ export async function commitPlan(env: Env, plan: CommitPlan, resolved: Pick<Reso
     ...unattributableStatements(env.DB, resolved.unattributable, now),
     ...[scoreStatsStatement(env.DB, plan.scores), productViewStatement(env.DB, plan.views), productStatsStatement(env.DB, activity.counts), unknownProductsStatement(env.DB, activity.seen, now)].filter((s) => s !== null),
   ];
-  if (statements.length === 0) return 0;
-  let rowsWritten = 0;
-  for (const r of await env.DB.batch(statements)) rowsWritten += r.meta.rows_written ?? 0;
-  return rowsWritten;
+  return rowsWritten(await runBatch(env.DB, statements));
 }

@@ -9,6 +9,7 @@
  */
 import { database } from "../db/client";
 import { packFailures } from "../db/schema";
+import { rowsWritten, runBatch } from "../db/statements";
 import type { EventPack } from "../model/events";
 import { readConfig } from "../model/config";
 import { describeError, log } from "../kernel/log";
@@ -105,7 +106,7 @@ async function processPacks(env: Env, items: Decoded[], afterFailure = false): P
   let quarantineRows = 0;
   if (rejected.length > 0 || violations.length > 0) {
     const statements = [...quarantineStatements(env.DB, rejected), ...violationStatements(env.DB, violations)];
-    for (const r of await env.DB.batch(statements)) quarantineRows += r.meta.rows_written ?? 0;
+    quarantineRows = rowsWritten(await runBatch(env.DB, statements));
   }
   const events = items.flatMap(({ pack }) => pack.events);
   const redelivered = afterFailure || items.some(({ message }) => message.attempts > 1);

@@ -3,6 +3,7 @@
  * duplicate scan does. The same rules (identifier limits, unmerged pairs) and the same
  * statements as pipeline merges, in one D1 transaction.
  */
+import { runBatch } from "../db/statements";
 import { reevaluateCustomers } from "./process";
 import { readConfig } from "../model/config";
 import { log } from "../kernel/log";
@@ -31,7 +32,7 @@ export async function mergeCustomers(env: Env, ids: [string, string], cause: { r
   const [survivor, merged] = [a, b].sort((x, y) => rank(x) - rank(y) || x.id.localeCompare(y.id)) as [StoredProfile, StoredProfile];
   const base = combine(survivor, [merged]);
   const write = { customerId: survivor.id, previousVersion: survivor.version, state: base.state, recentEvents: base.recentEvents, chunkCount: base.chunkCount, identities: base.identities, newIdentities: [], newEvents: [], segments: survivor.segments, scores: survivor.scores, servedAt: base.servedAt, sessionAt: base.sessionAt, createdAt: survivor.createdAt, now };
-  await env.DB.batch([...mergeStatements(env.DB, [{ survivorId: survivor.id, merged, cause: { messageId: `duplicate:${cause.reason}`, keys: [] }, now }]), ...commitStatements(env.DB, [write])]);
+  await runBatch(env.DB, [...mergeStatements(env.DB, [{ survivorId: survivor.id, merged, cause: { messageId: `duplicate:${cause.reason}`, keys: [] }, now }]), ...commitStatements(env.DB, [write])]);
   // The survivor's session object takes over the merged one's session and timers, and writes
   // the survivor's snapshot if it has one.
   const document = base.servedAt ? toDocument(survivor.id, base.state, base.identities, survivor.version + 1, now, survivor.segments, survivor.scores) : null;

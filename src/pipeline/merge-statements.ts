@@ -1,4 +1,8 @@
 /** The D1 statements of a merge, written in the same batch as the survivor's combined profile. */
+import { eq, sql } from "drizzle-orm";
+import { database } from "../db/client";
+import { customers, eventChunks, merges } from "../db/schema";
+import type { Statement } from "../db/statements";
 import type { StoredProfile } from "../profiles/store";
 import { forgetMembershipStatements } from "../segments/members-store";
 
@@ -17,16 +21,15 @@ export interface MergeWrite {
  * go (the survivor's are evaluated on the combined profile). The survivor's own row is
  * written by the same D1 batch with the combined profile.
  */
-export function mergeStatements(d1: D1Database, writes: readonly MergeWrite[]): D1PreparedStatement[] {
+export function mergeStatements(d1: D1Database, writes: readonly MergeWrite[]): Statement[] {
+  const db = database(d1);
   return writes.flatMap(({ survivorId, merged, cause, now }) => [
-    d1.prepare(`INSERT INTO merges (merged_id, survivor_id, cause, merged_profile, created_at) VALUES (?1, ?2, ?3, ?4, ?5)`).bind(merged.id, survivorId, JSON.stringify(cause), JSON.stringify(merged), now),
-    d1
-      .prepare(`INSERT INTO customers (id, version, created_at, updated_at) VALUES (?1, ?2, ?3, ?3) ON CONFLICT (id) DO UPDATE SET version = excluded.version`)
-      .bind(merged.id, merged.version + 1, now),
+    db.insert(merges).values({ mergedId: merged.id, survivorId, cause: JSON.stringify(cause), mergedProfile: JSON.stringify(merged), createdAt: now }),
+    db.run(sql`INSERT INTO customers (id, version, created_at, updated_at) VALUES (${merged.id}, ${merged.version + 1}, ${now}, ${now}) ON CONFLICT (id) DO UPDATE SET version = excluded.version`),
     ...forgetMembershipStatements(d1, merged.id),
-    d1.prepare(`DELETE FROM customers WHERE id = ?1`).bind(merged.id),
-    d1.prepare(`UPDATE identities SET customer_id = ?1 WHERE key IN (SELECT value FROM json_each(?2))`).bind(survivorId, JSON.stringify(merged.identities.map((i) => i.key))),
-    d1.prepare(`UPDATE event_chunks SET customer_id = ?1 WHERE customer_id = ?2`).bind(survivorId, merged.id),
-    d1.prepare(`UPDATE merges SET survivor_id = ?1 WHERE survivor_id = ?2`).bind(survivorId, merged.id),
+    db.delete(customers).where(eq(customers.id, merged.id)),
+    db.run(sql`UPDATE identities SET customer_id = ${survivorId} WHERE key IN (SELECT value FROM json_each(${JSON.stringify(merged.identities.map((i) => i.key))}))`),
+    db.update(eventChunks).set({ customerId: survivorId }).where(eq(eventChunks.customerId, merged.id)),
+    db.update(merges).set({ survivorId }).where(eq(merges.survivorId, merged.id)),
   ]);
 }

@@ -8,6 +8,10 @@
  * Derived from stored events only: what events past the retention period had contributed to the
  * survivor's counters is not split (it stays with the survivor).
  */
+import { eq, sql } from "drizzle-orm";
+import { database } from "../db/client";
+import { eventChunks, mergeBlocks, merges } from "../db/schema";
+import { runBatch } from "../db/statements";
 import { reevaluateCustomers } from "./process";
 import { readConfig } from "../model/config";
 import type { StoredEvent } from "../model/events";
@@ -35,7 +39,8 @@ export class UnmergeConflict extends Error {
 
 export async function unmerge(env: Env, mergedId: string, now = Date.now()): Promise<Unmerge | null> {
   const d1 = env.DB;
-  const record = await env.DB.prepare(`SELECT survivor_id AS survivorId, merged_profile AS mergedProfile FROM merges WHERE merged_id = ?1`).bind(mergedId).first<{ survivorId: string; mergedProfile: string }>();
+  const db = database(d1);
+  const record = await db.select({ survivorId: merges.survivorId, mergedProfile: merges.mergedProfile }).from(merges).where(eq(merges.mergedId, mergedId)).get();
   if (!record) return null;
   const survivor = await loadProfile(d1, record.survivorId);
   if (!survivor) throw new UnmergeConflict(`The survivor ${record.survivorId} no longer exists`);
@@ -62,13 +67,13 @@ export async function unmerge(env: Env, mergedId: string, now = Date.now()): Pro
     { customerId: survivor.id, previousVersion: survivor.version, state: survivorState, recentEvents: RowEvents.empty(), chunkCount: 0, identities: survivorIdentities, newIdentities: [], newEvents: toSurvivor, segments: survivor.segments, scores: null, servedAt: survivor.servedAt, sessionAt: survivor.sessionAt, createdAt: survivor.createdAt, now },
     { customerId: before.id, previousVersion: null, state: restoredState, recentEvents: RowEvents.empty(), chunkCount: 0, identities: restoredIdentities, newIdentities: [], newEvents: toRestored, segments: {}, scores: null, servedAt: before.servedAt, sessionAt: before.sessionAt ?? null, createdAt: before.createdAt, now },
   ];
-  await env.DB.batch([
+  await runBatch(d1, [
     // The survivor's chunks are rewritten, split between the two.
-    env.DB.prepare(`DELETE FROM event_chunks WHERE customer_id = ?1`).bind(survivor.id),
-    env.DB.prepare(`DELETE FROM merges WHERE merged_id = ?1`).bind(before.id),
-    env.DB.prepare(`UPDATE identities SET customer_id = ?1 WHERE customer_id = ?2 AND key IN (SELECT value FROM json_each(?3))`).bind(before.id, survivor.id, JSON.stringify([...restoredKeys])),
-    env.DB.prepare(`INSERT INTO merge_blocks (pair, created_at) VALUES (?1, ?2) ON CONFLICT (pair) DO NOTHING`).bind(pairKey(survivor.id, before.id), now),
-    ...commitStatements(env.DB, writes),
+    db.delete(eventChunks).where(eq(eventChunks.customerId, survivor.id)),
+    db.delete(merges).where(eq(merges.mergedId, before.id)),
+    db.run(sql`UPDATE identities SET customer_id = ${before.id} WHERE customer_id = ${survivor.id} AND key IN (SELECT value FROM json_each(${JSON.stringify([...restoredKeys])}))`),
+    db.insert(mergeBlocks).values({ pair: pairKey(survivor.id, before.id), createdAt: now }).onConflictDoNothing({ target: mergeBlocks.pair }),
+    ...commitStatements(d1, writes),
   ]);
 
   // KV: both snapshots as they are now (if served, written by their session objects), and no

@@ -8,10 +8,11 @@
  */
 import { startScrub } from "../archive/scrub";
 import { forgetMembershipStatements } from "../segments/members-store";
-import { desc, inArray } from "drizzle-orm";
+import { desc, eq, inArray, notLike, sql } from "drizzle-orm";
 import { forgetEnrichmentAnswers } from "../enrichment/job";
 import { database } from "../db/client";
-import { suppressions } from "../db/schema";
+import { customers, eventChunks, identities, identityRefusals, merges, productViews, quarantine, suppressions } from "../db/schema";
+import { runBatch } from "../db/statements";
 import type { StoredEvent } from "../model/events";
 import { log } from "../kernel/log";
 import { toDocument, type CustomerProfile } from "../profiles/document";
@@ -47,22 +48,23 @@ export async function eraseCustomer(env: Env, customerId: string, reason: string
   const events = await loadEvents(d1, customerId);
   const keys = profile.identities.map((i) => i.key);
   const values = profile.identities.map((i) => i.value);
-  const keyList = JSON.stringify(keys);
-  const results = await env.DB.batch([
-    env.DB.prepare(
-      `INSERT INTO suppressions (key, customer_id, reason, created_at) SELECT value, ?1, ?2, ?3 FROM json_each(?4) WHERE true ON CONFLICT (key) DO NOTHING`,
-    ).bind(customerId, reason, now, JSON.stringify(keys.map((k) => suppressionHash(secret, k)))),
-    env.DB.prepare(`DELETE FROM identities WHERE key IN (SELECT value FROM json_each(?1))`).bind(keyList),
-    env.DB.prepare(`DELETE FROM event_chunks WHERE customer_id = ?1`).bind(customerId),
-    ...forgetMembershipStatements(env.DB, customerId),
-    env.DB.prepare(`DELETE FROM customers WHERE id = ?1`).bind(customerId),
-    env.DB.prepare(`DELETE FROM product_views WHERE customer_id = ?1`).bind(customerId),
+  const db = database(d1);
+  const hashes = JSON.stringify(keys.map((k) => suppressionHash(secret, k)));
+  const needles = JSON.stringify(values.filter((v) => v.length >= 6));
+  const results = await runBatch(d1, [
+    db.run(sql`INSERT INTO suppressions (key, customer_id, reason, created_at) SELECT value, ${customerId}, ${reason}, ${now} FROM json_each(${hashes}) WHERE true ON CONFLICT (key) DO NOTHING`),
+    // json_each, not IN (?, ?, …): a customer may hold more identifiers than D1 binds parameters.
+    db.delete(identities).where(sql`${identities.key} IN (SELECT value FROM json_each(${JSON.stringify(keys)}))`),
+    db.delete(eventChunks).where(eq(eventChunks.customerId, customerId)),
+    ...forgetMembershipStatements(d1, customerId),
+    db.delete(customers).where(eq(customers.id, customerId)),
+    db.delete(productViews).where(eq(productViews.customerId, customerId)),
     // Merge records keep the merged-away profiles (for audit and unmerge): they go too, as do
     // the identity refusals that name the customer.
-    env.DB.prepare(`DELETE FROM merges WHERE survivor_id = ?1`).bind(customerId),
-    env.DB.prepare(`DELETE FROM identity_refusals WHERE instr(customer_ids, ?1) > 0`).bind(customerId),
+    db.delete(merges).where(eq(merges.survivorId, customerId)),
+    db.delete(identityRefusals).where(sql`instr(${identityRefusals.customerIds}, ${customerId}) > 0`),
     // Refused payloads are not linked to customers; those that mention an identifier go too.
-    env.DB.prepare(`DELETE FROM quarantine WHERE EXISTS (SELECT 1 FROM json_each(?1) WHERE instr(quarantine.raw, value) > 0)`).bind(JSON.stringify(values.filter((v) => v.length >= 6))),
+    db.delete(quarantine).where(sql`EXISTS (SELECT 1 FROM json_each(${needles}) WHERE instr(${quarantine.raw}, value) > 0)`),
   ]);
   // The session object goes too: session, pending timers and trigger history.
   // So do the answers enrichers cached for the customer's email (those keyed by email domain
@@ -121,16 +123,15 @@ export async function liftSuppression(env: Env, key: string): Promise<boolean> {
 export async function hashLegacySuppressions(env: Env, limit = 1_000): Promise<number> {
   const [secret] = readConfig(env).suppressionSecrets;
   if (secret === undefined) return 0;
-  const { results } = await env.DB.prepare(`SELECT key FROM suppressions WHERE key NOT LIKE '${SUPPRESSION_PREFIX}%' LIMIT ?1`).bind(limit).all<{ key: string }>();
+  const db = database(env.DB);
+  const results = await db.select({ key: suppressions.key }).from(suppressions).where(notLike(suppressions.key, `${SUPPRESSION_PREFIX}%`)).limit(limit).all();
   if (results.length === 0) return 0;
   const pairs = JSON.stringify(results.map((r) => [r.key, suppressionHash(secret, r.key)]));
-  await env.DB.batch([
-    env.DB.prepare(
-      `INSERT INTO suppressions (key, customer_id, reason, created_at)
-       SELECT json_extract(p.value, '$[1]'), s.customer_id, s.reason, s.created_at FROM json_each(?1) p JOIN suppressions s ON s.key = json_extract(p.value, '$[0]') WHERE true
-       ON CONFLICT (key) DO NOTHING`,
-    ).bind(pairs),
-    env.DB.prepare(`DELETE FROM suppressions WHERE key IN (SELECT json_extract(value, '$[0]') FROM json_each(?1))`).bind(pairs),
+  await runBatch(env.DB, [
+    db.run(sql`INSERT INTO suppressions (key, customer_id, reason, created_at)
+      SELECT json_extract(p.value, '$[1]'), s.customer_id, s.reason, s.created_at FROM json_each(${pairs}) p JOIN suppressions s ON s.key = json_extract(p.value, '$[0]') WHERE true
+      ON CONFLICT (key) DO NOTHING`),
+    db.run(sql`DELETE FROM suppressions WHERE key IN (SELECT json_extract(value, '$[0]') FROM json_each(${pairs}))`),
   ]);
   log("info", "privacy.suppressions_hashed", { count: results.length });
   return results.length;

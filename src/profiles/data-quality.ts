@@ -4,7 +4,7 @@
  * It scans the tables (D1 bills rows read at $0.001 per million): an admin report, not a hot path.
  */
 import { sql } from "drizzle-orm";
-import { database, } from "../db/client";
+import { database } from "../db/client";
 import { countRefusals } from "../identity/merge-store";
 
 export interface DataQualityReport {

@@ -13,9 +13,10 @@ import type { ComputedState } from "./computed";
 import type { Aggregates } from "./aggregates";
 import type { Membership } from "../model/membership";
 import type { Scores } from "../model/scores";
-import { eq, getTableColumns, sql } from "drizzle-orm";
-import { database, } from "../db/client";
+import { eq, getTableColumns, type SQL, sql } from "drizzle-orm";
+import { database } from "../db/client";
 import { customers, eventChunks, identities, suppressions } from "../db/schema";
+import type { Statement } from "../db/statements";
 import type { StoredEvent } from "../model/events";
 import { eventJson, eventsJson, eventsJsonLength } from "../model/event-json";
 import { identityFromKey, type Identity } from "../model/identity";
@@ -247,8 +248,8 @@ function rowGroups(rows: readonly RowWithText[], maxRows: number): RowWithText[]
   return groups;
 }
 
-/** `?2` for the first row of the JSON array `?1`, `?3` for the second…: the row's own text parameter. */
-const textByIndex = (count: number) => `CASE key ${Array.from({ length: count }, (_, i) => `WHEN ${i} THEN ?${i + 2}`).join(" ")} END`;
+/** Each row of the JSON array `rowsOf` binds, its own text parameter: `CASE key WHEN 0 THEN ? WHEN 1 THEN ? … END`. */
+const textByIndex = (texts: readonly string[]) => sql`CASE key ${sql.join(texts.map((text, i) => sql`WHEN ${sql.raw(String(i))} THEN ${text}`), sql.raw(" "))} END`;
 
 /**
  * The statements that commit all the writes of a batch. Customers are upserted with the version
@@ -259,7 +260,8 @@ const textByIndex = (count: number) => `CASE key ${Array.from({ length: count },
  * `keyHash` gives a new identity's suppression hash (privacy/suppression-hash.ts; null without a
  * secret), written with it so that a D1 trigger refuses one an erasure suppressed meanwhile.
  */
-export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[], keyHash: (key: string) => string | null = () => null): D1PreparedStatement[] {
+export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[], keyHash: (key: string) => string | null = () => null): Statement[] {
+  const db = database(d1);
   const appendRows: RowWithText[] = [];
   const replaceRows: RowWithText[] = [];
   // identity_keys is rewritten whole: existing keys plus the new ones.
@@ -302,13 +304,13 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
       chunkRows.push({ json: JSON.stringify(meta), text: `[${chunk.map(eventJson).join(",")}]` });
     }
   }
-  const statements: D1PreparedStatement[] = [];
-  const addWithTexts = (query: (texts: string) => string, rows: RowWithText[]) => {
-    for (const group of rowGroups(rows, TEXTS_PER_STATEMENT)) statements.push(d1.prepare(query(textByIndex(group.length))).bind(`[${group.map((r) => r.json).join(",")}]`, ...group.map((r) => r.text)));
+  const statements: Statement[] = [];
+  const addWithTexts = (query: (rows: SQL, texts: SQL) => SQL, rows: RowWithText[]) => {
+    for (const group of rowGroups(rows, TEXTS_PER_STATEMENT)) statements.push(db.run(query(rowsOf(`[${group.map((r) => r.json).join(",")}]`), textByIndex(group.map((r) => r.text)))));
   };
-  addWithTexts((texts) => upsertCustomers(texts, APPEND_EVENTS), appendRows);
-  addWithTexts((texts) => upsertCustomers(texts, "excluded.recent_events"), replaceRows);
-  for (const param of rowParams(identityRows)) statements.push(d1.prepare(INSERT_IDENTITIES).bind(param));
+  addWithTexts((rows, texts) => upsertCustomers(rows, texts, APPEND_EVENTS), appendRows);
+  addWithTexts((rows, texts) => upsertCustomers(rows, texts, sql.raw("excluded.recent_events")), replaceRows);
+  for (const param of rowParams(identityRows)) statements.push(db.run(insertIdentities(rowsOf(param))));
   addWithTexts(insertChunks, chunkRows);
   return statements;
 }
@@ -318,18 +320,18 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
  * as RowEvents.appendedJson does: `[a]` and `[b,c]` give `[a,b,c]`. A new customer's row is
  * inserted with the new events as they are.
  */
-const APPEND_EVENTS = `CASE WHEN excluded.recent_events = '[]' THEN customers.recent_events WHEN customers.recent_events = '[]' THEN excluded.recent_events
-  ELSE substr(customers.recent_events, 1, length(customers.recent_events) - 1) || ',' || substr(excluded.recent_events, 2) END`;
+const APPEND_EVENTS = sql.raw(`CASE WHEN excluded.recent_events = '[]' THEN customers.recent_events WHEN customers.recent_events = '[]' THEN excluded.recent_events
+  ELSE substr(customers.recent_events, 1, length(customers.recent_events) - 1) || ',' || substr(excluded.recent_events, 2) END`);
 
 /**
- * The rows of the JSON array `?1`, as `r(key, value)`. Materialized, so each row's object is turned
+ * The rows of a JSON array parameter, as `r(key, value)`. Materialized, so each row's object is turned
  * into text once: json_each's `value` is computed anew each time it is read, once per column (20
  * for a customer). Measured in SQLite: about a fifth of the time of committing new customers.
  */
-const ROWS = "WITH r AS MATERIALIZED (SELECT key, value FROM json_each(?1))";
+const rowsOf = (json: string) => sql`WITH r AS MATERIALIZED (SELECT key, value FROM json_each(${json}))`;
 
 /** `recentEvents`: the SQL expression of the row's events text; `updateEvents`: of an existing row's. */
-const upsertCustomers = (recentEvents: string, updateEvents: string) => `${ROWS}
+const upsertCustomers = (rows: SQL, recentEvents: SQL, updateEvents: SQL) => sql`${rows}
   INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, computed, aggregates, segments, scores, enrichment, event_count, recent_events, recent_ids, recent_length, identity_keys, chunk_count, first_seen_at, last_seen_at, version, served_at, session_at, created_at, updated_at)
   SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.trait_issues'), json_extract(value, '$.consent'), json_extract(value, '$.counters'), json_extract(value, '$.computed'), json_extract(value, '$.aggregates'), json_extract(value, '$.segments'), json_extract(value, '$.scores'), json_extract(value, '$.enrichment'),
          json_extract(value, '$.event_count'), ${recentEvents}, json_extract(value, '$.recent_ids'), json_extract(value, '$.recent_length'), json_extract(value, '$.identity_keys'), json_extract(value, '$.chunk_count'),
@@ -340,13 +342,13 @@ const upsertCustomers = (recentEvents: string, updateEvents: string) => `${ROWS}
     event_count = excluded.event_count, recent_events = ${updateEvents}, recent_ids = excluded.recent_ids, recent_length = excluded.recent_length, identity_keys = excluded.identity_keys, chunk_count = excluded.chunk_count,
     first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at, version = excluded.version, served_at = excluded.served_at, session_at = excluded.session_at, updated_at = excluded.updated_at`;
 
-const INSERT_IDENTITIES = `${ROWS}
+const insertIdentities = (rows: SQL) => sql`${rows}
   INSERT INTO identities (key, kind, value, customer_id, created_at, key_hash)
   SELECT json_extract(value, '$.key'), json_extract(value, '$.kind'), json_extract(value, '$.value'), json_extract(value, '$.customer_id'), json_extract(value, '$.created_at'), json_extract(value, '$.key_hash')
   FROM r`;
 
 /** `events`: the SQL expression of the chunk's events text. */
-const insertChunks = (events: string) => `${ROWS}
+const insertChunks = (rows: SQL, events: SQL) => sql`${rows}
   INSERT INTO event_chunks (customer_id, received_at, min_ts, max_ts, message_ids, events)
   SELECT json_extract(value, '$.customer_id'), json_extract(value, '$.received_at'), json_extract(value, '$.min_ts'), json_extract(value, '$.max_ts'),
          json_extract(value, '$.message_ids'), ${events}

@@ -6,8 +6,9 @@
  */
 import type { z } from "zod";
 import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
-import { database, } from "../db/client";
+import { database } from "../db/client";
 import { deadLetters, packFailures } from "../db/schema";
+import { runBatch, type Statement } from "../db/statements";
 import { log } from "../kernel/log";
 import { readConfig } from "../model/config";
 import { identitiesOf } from "../identity/keys";
@@ -29,8 +30,7 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
     // pipeline recorded with its last error.
     return { id: m.id, queue: batch.queue, body: bodyText(m.body), attempts: failure?.attempts ?? m.attempts, lastError: failure?.error ?? null, receivedAt: Date.now() };
   });
-  const [first, ...rest] = rows.map((r) => db.insert(deadLetters).values(r).onConflictDoNothing());
-  await db.batch([first!, ...rest]);
+  await runBatch(env.DB, rows.map((r) => db.insert(deadLetters).values(r).onConflictDoNothing()));
   log("warn", "dlq.stored", { queue: batch.queue, messages: rows.length });
   batch.ackAll();
 }
@@ -71,7 +71,7 @@ async function recordUndecodable(env: Env, queue: string, message: Message<unkno
 export async function recordSetAside(env: Env, queue: string, message: Message<unknown>, items: readonly { pack: EventPack; reason: string }[]): Promise<void> {
   const db = database(env.DB);
   const rows = items.map(({ pack, reason }) => db.insert(deadLetters).values({ id: pack.packId, queue, body: jsonPrefix(pack, MAX_DEAD_LETTER_BYTES).text, attempts: message.attempts, lastError: reason, receivedAt: Date.now() }).onConflictDoNothing());
-  await db.batch([rows[0]!, ...rows.slice(1)]);
+  await runBatch(env.DB, rows);
   for (const { pack, reason } of items) log("error", "pipeline.event_set_aside", { queue, messageId: message.id, packId: pack.packId, reason });
 }
 
@@ -177,16 +177,20 @@ export async function scrubDeadLetters(env: Env, keys: readonly string[], values
   // Short values (a userId "42") would match unrelated text: raw text is searched for the longer
   // ones only, as the quarantine's erasure does; events are matched by their identifiers.
   const needles = values.filter((v) => v.length >= 6);
-  const { results } = await env.DB.prepare(`SELECT id, body FROM dead_letters WHERE EXISTS (SELECT 1 FROM json_each(?1) WHERE instr(dead_letters.body, value) > 0)`)
-    .bind(JSON.stringify(values))
-    .all<{ id: string; body: string }>();
+  const db = database(env.DB);
+  const results = await db
+    .select({ id: deadLetters.id, body: deadLetters.body })
+    .from(deadLetters)
+    .where(sql`EXISTS (SELECT 1 FROM json_each(${JSON.stringify(values)}) WHERE instr(${deadLetters.body}, value) > 0)`)
+    .all();
   const erased = new Set(keys);
   const options = { defaultPhoneCountry: readConfig(env).defaultPhoneCountry };
-  const statements: D1PreparedStatement[] = [];
+  const statements: Statement[] = [];
+  const remove = (id: string) => db.delete(deadLetters).where(eq(deadLetters.id, id));
   for (const row of results) {
     const pack = decodePack(row.body);
     if (!pack) {
-      if (needles.some((v) => row.body.includes(v))) statements.push(env.DB.prepare(`DELETE FROM dead_letters WHERE id = ?1`).bind(row.id));
+      if (needles.some((v) => row.body.includes(v))) statements.push(remove(row.id));
       continue;
     }
     const events = pack.events.filter((e) => !identitiesOf(e, options).some((i) => erased.has(i.key)));
@@ -194,10 +198,10 @@ export async function scrubDeadLetters(env: Env, keys: readonly string[], values
     if (events.length === pack.events.length && rejected.length === pack.rejected.length) continue;
     statements.push(
       events.length + rejected.length === 0
-        ? env.DB.prepare(`DELETE FROM dead_letters WHERE id = ?1`).bind(row.id)
-        : env.DB.prepare(`UPDATE dead_letters SET body = ?2 WHERE id = ?1`).bind(row.id, JSON.stringify({ ...pack, events, rejected })),
+        ? remove(row.id)
+        : db.update(deadLetters).set({ body: JSON.stringify({ ...pack, events, rejected }) }).where(eq(deadLetters.id, row.id)),
     );
   }
-  if (statements.length > 0) await env.DB.batch(statements);
+  await runBatch(env.DB, statements);
   return statements.length;
 }

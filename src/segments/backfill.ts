@@ -7,13 +7,16 @@
  * Idempotent and safe alongside the pipeline: a row is written only if it is still at the version
  * read, so a concurrent batch's write is never overwritten.
  */
+import { isNull } from "drizzle-orm";
+import { database } from "../db/client";
+import { customers } from "../db/schema";
 import type { BackfillJob } from "../model/jobs";
 
 export const PAGE = 100;
 
 /** Is any profile waiting for its computed traits? (The scan stops at the first; the cron asks daily.) */
 export async function backfillNeeded(env: Env): Promise<boolean> {
-  return (await env.DB.prepare(`SELECT 1 AS x FROM customers WHERE computed IS NULL LIMIT 1`).first()) !== null;
+  return (await database(env.DB).select({ id: customers.id }).from(customers).where(isNull(customers.computed)).limit(1).get()) !== undefined;
 }
 
 export async function startBackfill(env: Env): Promise<void> {

@@ -1,4 +1,7 @@
 
+import { count } from "drizzle-orm";
+import { database } from "../db/client";
+import { customers } from "../db/schema";
 import { loadProfile, storedEventsOf } from "../profiles/store";
 import { applyAggregates, countSpec, distinctSpecs, missingSpecs } from "../profiles/aggregates";
 import { eventConditionsOf, traitsReferencedBy, type Rule } from "./definition";
@@ -58,6 +61,6 @@ export async function dryRun(env: Env, rule: Rule, options: { budgetMs?: number;
       break;
     }
   }
-  const total = complete ? scanned : ((await env.DB.prepare(`SELECT count(*) AS n FROM customers`).first<{ n: number }>())?.n ?? scanned);
+  const total = complete ? scanned : ((await database(env.DB).select({ n: count() }).from(customers).get())?.n ?? scanned);
   return { matched, scanned, total, complete, estimatedMatches: complete || scanned === 0 ? matched : Math.round((matched / scanned) * total), sample };
 }

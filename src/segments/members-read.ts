@@ -2,6 +2,9 @@
  * Reading a segment's members (by customer id order, a page at a time or streamed as NDJSON for
  * campaign preparation) and its history (entries, exits and size per UTC day).
  */
+import { and, desc, eq, gte, lt, sql } from "drizzle-orm";
+import { database } from "../db/client";
+import { segmentStats } from "../db/schema";
 const DAY_MS = 86_400_000;
 const EXPORT_PAGE = 1_000;
 
@@ -20,17 +23,17 @@ interface MemberRow {
 }
 
 // The user id and email come from the profile row: what an ESP needs to address the member.
-const MEMBERS = `
+const members = (segmentId: string, after: string, limit: number) => sql`
   SELECT m.customer_id, m.entered_at,
          (SELECT substr(value, 9) FROM json_each(c.identity_keys) WHERE value LIKE 'user_id:%' LIMIT 1) AS user_id,
          coalesce(json_extract(c.traits, '$.email'), (SELECT substr(value, 7) FROM json_each(c.identity_keys) WHERE value LIKE 'email:%' LIMIT 1)) AS email
   FROM segment_members AS m LEFT JOIN customers AS c ON c.id = m.customer_id
-  WHERE m.segment_id = ?1 AND m.customer_id > ?2 ORDER BY m.customer_id LIMIT ?3`;
+  WHERE m.segment_id = ${segmentId} AND m.customer_id > ${after} ORDER BY m.customer_id LIMIT ${limit}`;
 
 const toMember = (r: MemberRow): Member => ({ customerId: r.customer_id, userId: r.user_id, email: typeof r.email === "string" ? r.email : null, enteredAt: new Date(r.entered_at).toISOString() });
 
 async function rows(d1: D1Database, segmentId: string, after: string, limit: number): Promise<MemberRow[]> {
-  return (await d1.prepare(MEMBERS).bind(segmentId, after, limit).all<MemberRow>()).results;
+  return database(d1).all<MemberRow>(members(segmentId, after, limit));
 }
 
 /** One page; `next` is the `after` of the following page, null at the end. */
@@ -65,11 +68,10 @@ export function membersExport(d1: D1Database, segmentId: string): ReadableStream
 export async function segmentHistory(d1: D1Database, segmentId: string, days: number, now = Date.now()) {
   const today = Math.floor(now / DAY_MS);
   const from = today - days + 1;
-  const { results } = await d1
-    .prepare(`SELECT day, entered, exited, size FROM segment_stats WHERE segment_id = ?1 AND day >= ?2 ORDER BY day`)
-    .bind(segmentId, from)
-    .all<{ day: number; entered: number; exited: number; size: number }>();
-  const before = await d1.prepare(`SELECT size FROM segment_stats WHERE segment_id = ?1 AND day < ?2 ORDER BY day DESC LIMIT 1`).bind(segmentId, from).first<{ size: number }>();
+  const db = database(d1);
+  const stats = segmentStats;
+  const results = await db.select({ day: stats.day, entered: stats.entered, exited: stats.exited, size: stats.size }).from(stats).where(and(eq(stats.segmentId, segmentId), gte(stats.day, from))).orderBy(stats.day).all();
+  const before = await db.select({ size: stats.size }).from(stats).where(and(eq(stats.segmentId, segmentId), lt(stats.day, from))).orderBy(desc(stats.day)).limit(1).get();
   const byDay = new Map(results.map((r) => [r.day, r]));
   let size = before?.size ?? 0;
   const out: { date: string; entered: number; exited: number; size: number }[] = [];

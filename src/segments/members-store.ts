@@ -4,6 +4,9 @@
  * one stats row per segment and day for its history. So member lists, sizes and the profiles'
  * own memberships never disagree.
  */
+import { sql } from "drizzle-orm";
+import { database } from "../db/client";
+import type { Statement } from "../db/statements";
 import { splitBySize } from "../profiles/store";
 import type { Transition } from "./membership";
 
@@ -15,7 +18,8 @@ export interface MembershipChange {
   transitions: readonly Transition[];
 }
 
-export function membershipStatements(d1: D1Database, changes: readonly MembershipChange[]): D1PreparedStatement[] {
+export function membershipStatements(d1: D1Database, changes: readonly MembershipChange[]): Statement[] {
+  const db = database(d1);
   const entered: { s: string; c: string; at: number }[] = [];
   const exited: { s: string; c: string }[] = [];
   // segment → day → [entered, exited]
@@ -33,9 +37,9 @@ export function membershipStatements(d1: D1Database, changes: readonly Membershi
     }
   }
   if (stats.size === 0) return [];
-  const statements: D1PreparedStatement[] = [];
-  for (const group of splitBySize(entered, MAX_PARAM_BYTES)) statements.push(d1.prepare(INSERT_MEMBERS).bind(JSON.stringify(group)));
-  for (const group of splitBySize(exited, MAX_PARAM_BYTES)) statements.push(d1.prepare(DELETE_MEMBERS).bind(JSON.stringify(group)));
+  const statements: Statement[] = [];
+  for (const group of splitBySize(entered, MAX_PARAM_BYTES)) statements.push(db.run(insertMembers(JSON.stringify(group))));
+  for (const group of splitBySize(exited, MAX_PARAM_BYTES)) statements.push(db.run(deleteMembers(JSON.stringify(group))));
   const deltas: { s: string; d: number }[] = [];
   const dayRows: { s: string; day: number; e: number; x: number }[] = [];
   for (const [s, days] of stats) {
@@ -46,7 +50,7 @@ export function membershipStatements(d1: D1Database, changes: readonly Membershi
     }
     deltas.push({ s, d });
   }
-  statements.push(d1.prepare(MOVE_SIZES).bind(JSON.stringify(deltas)), d1.prepare(UPSERT_STATS).bind(JSON.stringify(dayRows)));
+  statements.push(db.run(moveSizes(JSON.stringify(deltas))), db.run(upsertStats(JSON.stringify(dayRows))));
   return statements;
 }
 
@@ -54,29 +58,31 @@ export function membershipStatements(d1: D1Database, changes: readonly Membershi
  * A customer about to disappear (erased, or merged into another) leaves its segments: its
  * member rows go and the sizes shrink. Runs before its row is deleted (it reads the row's memberships).
  */
-export function forgetMembershipStatements(d1: D1Database, customerId: string): D1PreparedStatement[] {
-  const memberOf = `SELECT segment_id FROM segment_members WHERE customer_id = ?1 AND segment_id IN (SELECT key FROM json_each((SELECT segments FROM customers WHERE id = ?1)))`;
+export function forgetMembershipStatements(d1: D1Database, customerId: string): Statement[] {
+  const db = database(d1);
+  const memberships = sql`SELECT key FROM json_each((SELECT segments FROM customers WHERE id = ${customerId}))`;
   return [
-    d1.prepare(`UPDATE segments SET size = max(0, size - 1) WHERE id IN (${memberOf})`).bind(customerId),
-    d1.prepare(`DELETE FROM segment_members WHERE customer_id = ?1 AND segment_id IN (SELECT key FROM json_each((SELECT segments FROM customers WHERE id = ?1)))`).bind(customerId),
+    db.run(sql`UPDATE segments SET size = max(0, size - 1) WHERE id IN (SELECT segment_id FROM segment_members WHERE customer_id = ${customerId} AND segment_id IN (${memberships}))`),
+    db.run(sql`DELETE FROM segment_members WHERE customer_id = ${customerId} AND segment_id IN (${memberships})`),
   ];
 }
 
 // Entries are idempotent (a row already there stays), exits too.
-const INSERT_MEMBERS = `
+const insertMembers = (rows: string) => sql`
   INSERT INTO segment_members (segment_id, customer_id, entered_at)
-  SELECT json_extract(value, '$.s'), json_extract(value, '$.c'), json_extract(value, '$.at') FROM json_each(?1) WHERE true
+  SELECT json_extract(value, '$.s'), json_extract(value, '$.c'), json_extract(value, '$.at') FROM json_each(${rows}) WHERE true
   ON CONFLICT (segment_id, customer_id) DO UPDATE SET entered_at = excluded.entered_at`;
 
-const DELETE_MEMBERS = `
-  DELETE FROM segment_members WHERE (segment_id, customer_id) IN (SELECT json_extract(value, '$.s'), json_extract(value, '$.c') FROM json_each(?1))`;
+const deleteMembers = (rows: string) => sql`
+  DELETE FROM segment_members WHERE (segment_id, customer_id) IN (SELECT json_extract(value, '$.s'), json_extract(value, '$.c') FROM json_each(${rows}))`;
 
-const MOVE_SIZES = `
-  UPDATE segments SET size = max(0, size + (SELECT sum(json_extract(value, '$.d')) FROM json_each(?1) WHERE json_extract(value, '$.s') = segments.id))
-  WHERE id IN (SELECT json_extract(value, '$.s') FROM json_each(?1))`;
+// The deltas are a few bytes per segment: binding them twice costs nothing.
+const moveSizes = (deltas: string) => sql`
+  UPDATE segments SET size = max(0, size + (SELECT sum(json_extract(value, '$.d')) FROM json_each(${deltas}) WHERE json_extract(value, '$.s') = segments.id))
+  WHERE id IN (SELECT json_extract(value, '$.s') FROM json_each(${deltas}))`;
 
-const UPSERT_STATS = `
+const upsertStats = (rows: string) => sql`
   INSERT INTO segment_stats (segment_id, day, entered, exited, size)
   SELECT json_extract(value, '$.s'), json_extract(value, '$.day'), json_extract(value, '$.e'), json_extract(value, '$.x'), (SELECT size FROM segments WHERE id = json_extract(value, '$.s'))
-  FROM json_each(?1) WHERE true
+  FROM json_each(${rows}) WHERE true
   ON CONFLICT (segment_id, day) DO UPDATE SET entered = entered + excluded.entered, exited = exited + excluded.exited, size = excluded.size`;

@@ -11,6 +11,9 @@
  * which writes them at the version read and sends their entries and exits to triggers. Retried
  * pages are idempotent; the run's progress counts each page once.
  */
+import { and, desc, eq, sql } from "drizzle-orm";
+import { database } from "../db/client";
+import { segmentRuns } from "../db/schema";
 import { newId } from "../kernel/crypto";
 import type { ProfileState } from "../profiles/apply";
 import type { Aggregates } from "../profiles/aggregates";
@@ -25,7 +28,7 @@ export const SEGMENT_PASS_CRON = "7 0 * * *";
 
 export async function startPass(env: Env, reason: string, now = Date.now()): Promise<string> {
   const runId = newId("run", now);
-  await env.DB.prepare(`INSERT INTO segment_runs (id, reason, started_at) VALUES (?1, ?2, ?3)`).bind(runId, reason, now).run();
+  await database(env.DB).insert(segmentRuns).values({ id: runId, reason, startedAt: now });
   await env.JOBS.send({ v: 1, kind: "segment_pass", runId, after: "" } satisfies PassJob);
   return runId;
 }
@@ -75,29 +78,50 @@ export function stateOfRow(r: LightRow): ProfileState {
 }
 
 export async function lightRows(d1: D1Database, after: string, limit: number): Promise<LightRow[]> {
-  const { results } = await d1
-    .prepare(`SELECT id, traits, computed, aggregates, segments, event_count, first_seen_at, last_seen_at FROM customers WHERE id > ?1 ORDER BY id LIMIT ?2`)
-    .bind(after, limit)
-    .all<LightRow>();
-  return results;
+  return database(d1).all<LightRow>(sql`SELECT id, traits, computed, aggregates, segments, event_count, first_seen_at, last_seen_at FROM customers WHERE id > ${after} ORDER BY id LIMIT ${limit}`);
 }
 
-interface RunRow {
-  id: string;
-  reason: string;
-  startedAt: number;
-  finishedAt: number | null;
-  profiles: number;
-  changed: number;
-  /** The later pass that made this one stop: wait for that one. */
-  supersededBy: string | null;
-}
-const RUN_COLUMNS = `id, reason, started_at AS startedAt, finished_at AS finishedAt, profiles, changed, superseded_by AS supersededBy`;
+/** A pass as listed; `supersededBy`: the later pass that made this one stop (wait for that one). */
+const RUN_COLUMNS = { id: segmentRuns.id, reason: segmentRuns.reason, startedAt: segmentRuns.startedAt, finishedAt: segmentRuns.finishedAt, profiles: segmentRuns.profiles, changed: segmentRuns.changed, supersededBy: segmentRuns.supersededBy };
 
 export async function getRun(d1: D1Database, id: string) {
-  return d1.prepare(`SELECT ${RUN_COLUMNS} FROM segment_runs WHERE id = ?1`).bind(id).first<RunRow>();
+  return (await database(d1).select(RUN_COLUMNS).from(segmentRuns).where(eq(segmentRuns.id, id)).get()) ?? null;
 }
 
 export async function listRuns(d1: D1Database, limit = 20) {
-  return (await d1.prepare(`SELECT ${RUN_COLUMNS} FROM segment_runs ORDER BY started_at DESC LIMIT ?1`).bind(limit).all<RunRow>()).results;
+  return database(d1).select(RUN_COLUMNS).from(segmentRuns).orderBy(desc(segmentRuns.startedAt)).limit(limit).all();
+}
+
+/** The newest pass started after this one (by start time, then id), if any. */
+export async function newerRun(d1: D1Database, runId: string): Promise<string | null> {
+  const row = await database(d1).get<{ id: string }>(
+    sql`SELECT r.id FROM segment_runs AS r, segment_runs AS me WHERE me.id = ${runId} AND (r.started_at > me.started_at OR (r.started_at = me.started_at AND r.id > me.id)) ORDER BY r.started_at DESC LIMIT 1`,
+  );
+  return row?.id ?? null;
+}
+
+/** Ends a pass that a newer one replaces. */
+export async function supersedeRun(d1: D1Database, runId: string, by: string, now: number): Promise<void> {
+  await database(d1).update(segmentRuns).set({ supersededBy: by, finishedAt: sql`coalesce(${segmentRuns.finishedAt}, ${now})` }).where(eq(segmentRuns.id, runId));
+}
+
+/**
+ * A page's progress, counted once: the update applies only while the cursor is where the page
+ * started (a retried page finds it moved and adds nothing).
+ */
+export async function recordProgress(d1: D1Database, runId: string, page: { from: string; to: string; profiles: number; changed: number; finished: boolean }, now: number): Promise<void> {
+  await database(d1)
+    .update(segmentRuns)
+    .set({
+      cursor: page.to,
+      profiles: sql`${segmentRuns.profiles} + ${page.profiles}`,
+      changed: sql`${segmentRuns.changed} + ${page.changed}`,
+      ...(page.finished ? { finishedAt: now } : {}),
+    })
+    .where(and(eq(segmentRuns.id, runId), eq(segmentRuns.cursor, page.from)));
+}
+
+/** Sizes recounted from the member rows (kept incrementally; this repairs any drift, e.g. after a restore). */
+export async function recountSizes(d1: D1Database): Promise<void> {
+  await database(d1).run(sql`UPDATE segments SET size = (SELECT count(*) FROM segment_members WHERE segment_id = segments.id) WHERE deleted_at IS NULL`);
 }

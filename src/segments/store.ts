@@ -4,8 +4,9 @@
  * dependency order (a segment after the segments its rule names).
  */
 import { and, desc, eq, isNull } from "drizzle-orm";
-import { database, } from "../db/client";
-import { segments, segmentVersions } from "../db/schema";
+import { database } from "../db/client";
+import { segmentMembers, segments, segmentVersions } from "../db/schema";
+import { runBatch } from "../db/statements";
 import { VersionMismatch } from "../db/versions";
 import { SegmentDefinition, segmentsReferencedBy, type Segment } from "./definition";
 
@@ -121,14 +122,16 @@ export async function dependentsOf(d1: D1Database, id: string): Promise<string[]
  * it at their next evaluation, without a `Segment Exited`).
  */
 export async function deleteSegment(d1: D1Database, id: string, now = Date.now()): Promise<boolean> {
-  const [res] = await d1.batch([
-    d1.prepare(`UPDATE segments SET deleted_at = ?2, enabled = 0, size = 0, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL`).bind(id, now),
-    d1.prepare(`DELETE FROM segment_members WHERE segment_id = ?1`).bind(id),
+  const db = database(d1);
+  const [res] = await runBatch(d1, [
+    db.update(segments).set({ deletedAt: now, enabled: false, size: 0, updatedAt: now }).where(and(eq(segments.id, id), isNull(segments.deletedAt))),
+    db.delete(segmentMembers).where(eq(segmentMembers.segmentId, id)),
   ]);
   return (res!.meta.changes ?? 0) > 0;
 }
 
 /** A disabled segment has no members. */
 export async function dropMembers(d1: D1Database, id: string): Promise<void> {
-  await d1.batch([d1.prepare(`DELETE FROM segment_members WHERE segment_id = ?1`).bind(id), d1.prepare(`UPDATE segments SET size = 0 WHERE id = ?1`).bind(id)]);
+  const db = database(d1);
+  await runBatch(d1, [db.delete(segmentMembers).where(eq(segmentMembers.segmentId, id)), db.update(segments).set({ size: 0 }).where(eq(segments.id, id))]);
 }

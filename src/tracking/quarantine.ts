@@ -1,7 +1,8 @@
 /** The quarantine: messages refused at ingest, with their reason and raw payload. */
 import { desc, lt, sql } from "drizzle-orm";
-import { database, } from "../db/client";
+import { database } from "../db/client";
 import { quarantine } from "../db/schema";
+import type { Statement } from "../db/statements";
 import type { RejectedMessage } from "../model/events";
 
 export interface Quarantined {
@@ -12,14 +13,16 @@ export interface Quarantined {
 
 /**
  * The one way rows enter the quarantine (refused at ingest, or unattributable in the pipeline).
- * Plain D1 statements, so they can join any D1 batch. Idempotent: a redelivered message inserts
+ * Statements, so they can join any batch (db/statements.ts). Idempotent: a redelivered message inserts
  * nothing twice (unique id).
  */
-export function quarantineStatements(d1: D1Database, items: readonly Quarantined[]): D1PreparedStatement[] {
+export function quarantineStatements(d1: D1Database, items: readonly Quarantined[]): Statement[] {
+  const db = database(d1);
   return items.map(({ item, sourceId, receivedAt }) =>
-    d1
-      .prepare(`INSERT INTO quarantine (id, received_at, source_id, endpoint, reason, errors, raw, truncated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO NOTHING`)
-      .bind(item.id, receivedAt, sourceId, item.endpoint, item.reason, JSON.stringify(item.errors), item.raw, item.truncated ? 1 : 0),
+    db
+      .insert(quarantine)
+      .values({ id: item.id, receivedAt, sourceId, endpoint: item.endpoint, reason: item.reason, errors: JSON.stringify(item.errors), raw: item.raw, truncated: item.truncated })
+      .onConflictDoNothing({ target: quarantine.id }),
   );
 }
 

@@ -1,5 +1,6 @@
 /** Tracking plans in D1: the current version of each (db/current-definitions.ts). */
 import { definitionStore, type StoredDefinition } from "../db/current-definitions";
+import { errorText } from "../kernel/log";
 import { TrackingPlan } from "./definition";
 
 export type StoredPlan = StoredDefinition<TrackingPlan>;
@@ -42,7 +43,7 @@ export async function savePlan(d1: D1Database, id: string, plan: TrackingPlan, e
     const { stored, created } = await store.save(d1, id, plan, expectedVersion, now);
     return { stored, created };
   } catch (err) {
-    if (!String(err).includes("rapport_source_taken")) throw err;
+    if (!errorText(err).includes("rapport_source_taken")) throw err;
     throw (await takenSource(d1, id, plan.sources)) ?? err;
   }
 }

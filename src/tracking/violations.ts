@@ -3,16 +3,19 @@
  * for admins. The counts are GROUP BYs over at most the retention window (30 days, like the
  * quarantine): an admin report, not a hot path.
  */
+import { and, count, desc, eq, gte, max, type SQL, sql } from "drizzle-orm";
+import { database } from "../db/client";
+import { trackingViolations as tv } from "../db/schema";
+import type { Statement } from "../db/statements";
 import type { Violation, ViolationAction, ViolationRecord } from "../model/events";
 
-export function violationStatements(d1: D1Database, records: readonly ViolationRecord[]): D1PreparedStatement[] {
+export function violationStatements(d1: D1Database, records: readonly ViolationRecord[]): Statement[] {
+  const db = database(d1);
   return records.map((r) =>
-    d1
-      .prepare(
-        `INSERT INTO tracking_violations (source_id, message_id, received_at, plan_id, plan_version, event_name, action, unplanned, violations)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (source_id, message_id) DO NOTHING`,
-      )
-      .bind(r.sourceId, r.messageId, Date.parse(r.receivedAt), r.planId, r.planVersion, r.eventName, r.action, r.unplanned ? 1 : 0, JSON.stringify(r.violations)),
+    db
+      .insert(tv)
+      .values({ sourceId: r.sourceId, messageId: r.messageId, receivedAt: Date.parse(r.receivedAt), planId: r.planId, planVersion: r.planVersion, eventName: r.eventName, action: r.action, unplanned: r.unplanned, violations: JSON.stringify(r.violations) })
+      .onConflictDoNothing({ target: [tv.sourceId, tv.messageId] }),
   );
 }
 
@@ -24,65 +27,48 @@ export interface ViolationFilter {
   since?: number;
 }
 
-function where(f: ViolationFilter): { sql: string; args: unknown[] } {
-  const clauses: string[] = [];
-  const args: unknown[] = [];
-  const add = (clause: string, v: unknown) => {
-    args.push(v);
-    clauses.push(clause.replace("?", `?${args.length}`));
-  };
-  if (f.source !== undefined) add("source_id = ?", f.source);
-  if (f.event !== undefined) add("event_name = ?", f.event);
-  if (f.plan !== undefined) add("plan_id = ?", f.plan);
-  if (f.since !== undefined) add("received_at >= ?", f.since);
-  return { sql: clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "", args };
+function where(f: ViolationFilter): SQL | undefined {
+  return and(
+    f.source === undefined ? undefined : eq(tv.sourceId, f.source),
+    f.event === undefined ? undefined : eq(tv.eventName, f.event),
+    f.plan === undefined ? undefined : eq(tv.planId, f.plan),
+    f.since === undefined ? undefined : gte(tv.receivedAt, f.since),
+  );
 }
 
 /** A recorded violation as listed: what the pipeline recorded. */
 export type ListedViolation = ViolationRecord;
 
-interface Row {
-  source_id: string;
-  message_id: string;
-  received_at: number;
-  plan_id: string;
-  plan_version: number;
-  event_name: string;
-  action: ViolationAction;
-  unplanned: number;
-  violations: string;
-}
-
 /** Newest first. The cursor is the last row's `receivedAt|sourceId|messageId`. */
 export async function listViolations(d1: D1Database, filter: ViolationFilter, limit: number, cursor?: string): Promise<{ violations: ListedViolation[]; next?: string }> {
-  const w = where(filter);
-  let sql = w.sql;
-  const args = [...w.args];
+  let after: SQL | undefined;
   if (cursor) {
     // A messageId may hold "|": only the first two separate.
     const [at, source, ...rest] = cursor.split("|");
-    const message = rest.join("|");
-    args.push(Number(at), source, message);
-    const n = args.length;
-    sql += `${sql ? " AND" : "WHERE"} (received_at, source_id, message_id) < (?${n - 2}, ?${n - 1}, ?${n})`;
+    after = sql`(${tv.receivedAt}, ${tv.sourceId}, ${tv.messageId}) < (${Number(at)}, ${source}, ${rest.join("|")})`;
   }
-  args.push(limit + 1);
-  const rows = (await d1.prepare(`SELECT * FROM tracking_violations ${sql} ORDER BY received_at DESC, source_id DESC, message_id DESC LIMIT ?${args.length}`).bind(...args).all<Row>()).results;
+  const rows = await database(d1)
+    .select()
+    .from(tv)
+    .where(and(where(filter), after))
+    .orderBy(desc(tv.receivedAt), desc(tv.sourceId), desc(tv.messageId))
+    .limit(limit + 1)
+    .all();
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
     violations: page.map((r) => ({
-      sourceId: r.source_id,
-      messageId: r.message_id,
-      receivedAt: new Date(r.received_at).toISOString(),
-      planId: r.plan_id,
-      planVersion: r.plan_version,
-      eventName: r.event_name,
-      action: r.action,
-      unplanned: r.unplanned === 1,
+      sourceId: r.sourceId,
+      messageId: r.messageId,
+      receivedAt: new Date(r.receivedAt).toISOString(),
+      planId: r.planId,
+      planVersion: r.planVersion,
+      eventName: r.eventName,
+      action: r.action as ViolationAction,
+      unplanned: r.unplanned,
       violations: JSON.parse(r.violations) as Violation[],
     })),
-    ...(rows.length > limit && last ? { next: `${last.received_at}|${last.source_id}|${last.message_id}` } : {}),
+    ...(rows.length > limit && last ? { next: `${last.receivedAt}|${last.sourceId}|${last.messageId}` } : {}),
   };
 }
 
@@ -98,31 +84,32 @@ export interface EventViolationCount {
 
 /** Violating events counted per source and event name, most first. */
 export async function countViolations(d1: D1Database, filter: ViolationFilter): Promise<EventViolationCount[]> {
-  const w = where(filter);
+  const db = database(d1);
+  const filtered = where(filter);
   const [byAction, byRule] = await Promise.all([
-    d1
-      .prepare(`SELECT source_id, event_name, action, count(*) AS n, max(received_at) AS last_at FROM tracking_violations ${w.sql} GROUP BY source_id, event_name, action`)
-      .bind(...w.args)
-      .all<{ source_id: string; event_name: string; action: ViolationAction; n: number; last_at: number }>(),
-    d1
-      .prepare(
-        `SELECT source_id, event_name, json_extract(j.value, '$.path') AS path, json_extract(j.value, '$.rule') AS rule, count(*) AS n
-         FROM tracking_violations, json_each(tracking_violations.violations) AS j ${w.sql} GROUP BY source_id, event_name, path, rule ORDER BY n DESC`,
-      )
-      .bind(...w.args)
-      .all<{ source_id: string; event_name: string; path: string; rule: string; n: number }>(),
+    db
+      .select({ sourceId: tv.sourceId, eventName: tv.eventName, action: tv.action, n: count(), lastAt: max(tv.receivedAt) })
+      .from(tv)
+      .where(filtered)
+      .groupBy(tv.sourceId, tv.eventName, tv.action)
+      .all(),
+    // Each violation of each row: a join with json_each, which the query builder does not write.
+    db.all<{ sourceId: string; eventName: string; path: string; rule: string; n: number }>(sql`
+      SELECT ${tv.sourceId} AS sourceId, ${tv.eventName} AS eventName, json_extract(j.value, '$.path') AS path, json_extract(j.value, '$.rule') AS rule, count(*) AS n
+      FROM ${tv}, json_each(${tv.violations}) AS j ${filtered ? sql`WHERE ${filtered}` : sql``}
+      GROUP BY sourceId, eventName, path, rule ORDER BY n DESC`),
   ]);
   const counts = new Map<string, EventViolationCount>();
-  for (const r of byAction.results) {
-    const key = `${r.source_id}\n${r.event_name}`;
-    const c = counts.get(key) ?? { sourceId: r.source_id, eventName: r.event_name, events: 0, byAction: {}, lastAt: new Date(0).toISOString(), rules: [] };
+  for (const r of byAction) {
+    const key = `${r.sourceId}\n${r.eventName}`;
+    const c = counts.get(key) ?? { sourceId: r.sourceId, eventName: r.eventName, events: 0, byAction: {}, lastAt: new Date(0).toISOString(), rules: [] };
     c.events += r.n;
-    c.byAction[r.action] = r.n;
-    if (r.last_at > Date.parse(c.lastAt)) c.lastAt = new Date(r.last_at).toISOString();
+    c.byAction[r.action as ViolationAction] = r.n;
+    if ((r.lastAt ?? 0) > Date.parse(c.lastAt)) c.lastAt = new Date(r.lastAt ?? 0).toISOString();
     counts.set(key, c);
   }
-  for (const r of byRule.results) {
-    const c = counts.get(`${r.source_id}\n${r.event_name}`);
+  for (const r of byRule) {
+    const c = counts.get(`${r.sourceId}\n${r.eventName}`);
     if (c && c.rules.length < 10) c.rules.push({ path: r.path, rule: r.rule, count: r.n });
   }
   return [...counts.values()].sort((a, b) => b.events - a.events || a.eventName.localeCompare(b.eventName));

@@ -4,7 +4,7 @@
  * Durable Object reads the current version of one trigger when a timer comes due.
  */
 import { and, desc, eq, isNull } from "drizzle-orm";
-import { database, } from "../db/client";
+import { database } from "../db/client";
 import { VersionMismatch } from "../db/versions";
 import { triggers, triggerVersions } from "../db/schema";
 import { TriggerDefinition, type Trigger } from "./definition";

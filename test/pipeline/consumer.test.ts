@@ -1,3 +1,4 @@
+import { runBatch } from "../../src/db/statements";
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -233,7 +234,7 @@ describe("pipeline: the first read and a concurrent consumer", () => {
     expect(before.servedAt).toBeNull();
     await markServed(d1, id);
     const stale = commitStatements(env.DB, [{ customerId: id, previousVersion: before.version, state: before.state, recentEvents: before.recentEvents, chunkCount: 0, identities: before.identities, newIdentities: [], newEvents: [], segments: {}, scores: null, servedAt: before.servedAt, sessionAt: null, createdAt: before.createdAt, now: Date.now() }]);
-    await expect(env.DB.batch(stale)).rejects.toThrow(/rapport_version_conflict/);
+    await expect(runBatch(env.DB, stale)).rejects.toThrow(/rapport_version_conflict/);
   });
 });
 

@@ -1,3 +1,4 @@
+import { runBatch } from "../../src/db/statements";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../../src/model/events";
@@ -119,11 +120,11 @@ describe("erasure", () => {
     const before = (await loadProfile(env.DB, profile.id))!;
     await admin(`/v1/customers/${userId}`, { method: "DELETE" });
     const stale = commitStatements(env.DB, [{ customerId: profile.id, previousVersion: before.version, state: before.state, recentEvents: RowEvents.empty(), chunkCount: 0, identities: before.identities, newIdentities: [], newEvents: [], segments: {}, scores: null, servedAt: before.servedAt, sessionAt: null, createdAt: before.createdAt, now: Date.now() }]);
-    await expect(env.DB.batch(stale)).rejects.toThrow(/rapport_version_conflict/);
+    await expect(runBatch(env.DB, stale)).rejects.toThrow(/rapport_version_conflict/);
     // As the pipeline commits: new identities with their suppression hashes (the guard compares them).
     const { keyHashOf } = await import("../../src/pipeline/commit");
     const newPerson = commitStatements(env.DB, [{ customerId: "cus_000000000000000000000000000a", previousVersion: null, state: before.state, recentEvents: RowEvents.empty(), chunkCount: 0, identities: [], newIdentities: [{ key: `user_id:${userId}`, kind: "user_id", value: userId }], newEvents: [], segments: {}, scores: null, servedAt: null, sessionAt: null, createdAt: Date.now(), now: Date.now() }], keyHashOf(env));
-    await expect(env.DB.batch(newPerson)).rejects.toThrow(/rapport_suppressed/);
+    await expect(runBatch(env.DB, newPerson)).rejects.toThrow(/rapport_suppressed/);
   });
 
   it("needs an admin key, and answers 404 for an unknown customer", async () => {
