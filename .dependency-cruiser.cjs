@@ -70,7 +70,7 @@ const EXCEPTIONS = [
     reason: "A profile read serves the live session and writes the customer's first snapshot through its session object, which orders snapshot writes against the pipeline's.",
   },
   {
-    from: "^src/admin/routes\\.ts$",
+    from: "^src/admin/identity-routes\\.ts$",
     to: "^src/pipeline/(unmerge|duplicate-scan)\\.ts$",
     reason: "An admin's unmerge and duplicate decision run the pipeline's merge path synchronously, so the answer shows the customers as they now are.",
   },

@@ -52,6 +52,9 @@
  *   - segments/pass (00:07 UTC): every profile's segments again, when a rule depends on time
  */
 import { registerAdminRoutes } from "./admin/routes";
+import { registerDeadLetterRoutes } from "./admin/dead-letter-routes";
+import { registerIdentityAdminRoutes } from "./admin/identity-routes";
+import { registerKeyRoutes } from "./admin/keys-routes";
 import { createApp } from "./api/app";
 import { registerIngestRoutes } from "./ingest/routes";
 import { log } from "./kernel/log";
@@ -98,6 +101,9 @@ export function rapportApp() {
   registerEnricherRoutes(app);
   registerProfileRoutes(app);
   registerAdminRoutes(app);
+  registerKeyRoutes(app);
+  registerDeadLetterRoutes(app);
+  registerIdentityAdminRoutes(app);
   registerPrivacyRoutes(app);
   registerTriggerRoutes(app);
   registerCatalogRoutes(app);

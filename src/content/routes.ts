@@ -114,6 +114,11 @@ export function registerBlockRoutes(app: App): void {
     },
   });
 
+  registerPublishingRoutes(app);
+}
+
+/** Publishing a version, previewing any version for any customer, and the links to embed. */
+function registerPublishingRoutes(app: App): void {
   route(
     app,
     { method: "post", path: "/v1/blocks/{id}/publish", tag: TAG, scope: "admin", summary: "Serve a version (default: the newest)", params: IdParam, body: PublishRequest, bodyOptional: true, responses: { 200: "Published", 400: "It renders blocks that are not published", 404: "No such version" } },
@@ -166,4 +171,5 @@ export function registerBlockRoutes(app: App): void {
       });
     },
   );
+
 }

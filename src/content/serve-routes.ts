@@ -80,39 +80,7 @@ export function registerContentServeRoutes(app: App): void {
       query: LinkQuery,
       responses: { 200: { description: "The rendered block, or its fallback", contentType: "text/html" }, 304: "Not modified (ETag)", 404: "No such published block or format" },
     },
-    async (c) => {
-      const file = c.req.param("file")!;
-      const dot = file.lastIndexOf(".");
-      const id = file.slice(0, dot);
-      const format = file.slice(dot + 1) as Format;
-      if (dot <= 0 || !FORMATS.includes(format)) throw new ApiError("not_found", `No content at ${c.req.path}: ask for <block>.html, .json, .svg or .png`);
-      const target = publishedTarget(await currentManifest(c.env), id);
-      if (!target || !servesFormat(target.definition, format)) throw new ApiError("not_found", `No published block ${id} serves ${format}`);
-
-      const url = new URL(c.req.url);
-      const config = readConfig(c.env);
-      const isAmp = format === "json" && (c.req.header("amp-email-sender") !== undefined || url.searchParams.has("__amp_source_origin"));
-      const amp = format === "json" ? ampHeaders({ headers: c.req.raw.headers, url }, config.ampAllowedSenders) : {};
-      const prefetch = (format === "png" || format === "svg") && isPrefetch(c.req.raw.headers);
-      const ref = amp === null || prefetch ? null : await provenRef(c, id);
-
-      let rendered: Rendered;
-      try {
-        rendered = await renderBlock(c.env, target, format, { customerRef: ref, origin: url.origin, waitUntil: (p) => c.executionCtx.waitUntil(p) });
-      } catch (err) {
-        // Even the fallback failed (e.g. the image renderer): the smallest neutral answer.
-        log("error", "content.fallback_failed", { block: id, format, error: String(err) });
-        rendered = format === "png" ? { body: TRANSPARENT_PNG, contentType: "image/png", fallback: "error" } : await fallbackOf(target, format === "svg" ? "svg" : format, "error");
-      }
-      const headers: Record<string, string> = { "content-type": rendered.contentType, ...cacheHeaders(format, rendered, config.contentMaxAgeSeconds, isAmp), ...(amp ?? {}) };
-      if (format === "html" || format === "json") {
-        // Same customer, same data, same body: a conditional request costs no body.
-        const etag = `"${(await sha256Hex(typeof rendered.body === "string" ? rendered.body : "")).slice(0, 32)}"`;
-        headers.etag = etag;
-        if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
-      }
-      return c.body(rendered.body as string, 200, headers);
-    },
+    serveBlock,
   );
 
   route(
@@ -127,32 +95,70 @@ export function registerContentServeRoutes(app: App): void {
       query: LinkQuery,
       responses: { 302: "To the destination", 404: "No such published block" },
     },
-    async (c) => {
-      const id = c.req.param("block")!;
-      const slot = Number(c.req.param("slot"));
-      const target = publishedTarget(await currentManifest(c.env), id);
-      if (!target || !Number.isInteger(slot) || slot < 0 || slot > 100) throw new ApiError("not_found", `No published block ${id} with link ${c.req.param("slot")}`);
-      const scanner = isPrefetch(c.req.raw.headers);
-      const ref = await provenRef(c, id);
-      const now = Date.now();
-      // An unknown or unproven customer still gets somewhere useful: the popular products.
-      const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
-      const own = ref !== null ? await customerContent(c.env, target, ref, now, waitUntil) : null;
-      // A customer who declined personalization goes where anyone would (their click is still theirs).
-      const personal = own && personalizationAllowed(own.profile, readConfig(c.env).contentConsentCategories) ? own : null;
-      const content = personal ?? (await customerContent(c.env, target, null, now));
-      const destination = content ? clickDestination(content.products, slot, target.definition) : null;
-      if (!destination) {
-        return c.html("<!doctype html><title>No longer available</title><p>This offer is no longer available.</p>", 200, NO_STORE);
-      }
-      if (own?.profile && !scanner) {
-        const profile = own.profile;
-        const click = { block: id, version: target.version, slot, url: destination.url, product: destination.product, userAgent: c.req.header("user-agent") ?? null, ip: c.req.header("cf-connecting-ip") ?? null };
-        c.executionCtx.waitUntil(recordClick(c.env, profile, click, c.get("requestId")).catch((err: unknown) => log("error", "content.click_not_recorded", { block: id, error: String(err) })));
-      }
-      c.header("cache-control", NO_STORE["cache-control"]);
-      c.header("referrer-policy", "no-referrer");
-      return c.redirect(destination.url, 302);
-    },
+    followClick,
   );
+}
+
+/** A published block rendered for the customer the link proves, or its fallback. */
+async function serveBlock(c: Context<AppEnv>): Promise<Response> {
+  const file = c.req.param("file")!;
+  const dot = file.lastIndexOf(".");
+  const id = file.slice(0, dot);
+  const format = file.slice(dot + 1) as Format;
+  if (dot <= 0 || !FORMATS.includes(format)) throw new ApiError("not_found", `No content at ${c.req.path}: ask for <block>.html, .json, .svg or .png`);
+  const target = publishedTarget(await currentManifest(c.env), id);
+  if (!target || !servesFormat(target.definition, format)) throw new ApiError("not_found", `No published block ${id} serves ${format}`);
+
+  const url = new URL(c.req.url);
+  const config = readConfig(c.env);
+  const isAmp = format === "json" && (c.req.header("amp-email-sender") !== undefined || url.searchParams.has("__amp_source_origin"));
+  const amp = format === "json" ? ampHeaders({ headers: c.req.raw.headers, url }, config.ampAllowedSenders) : {};
+  const prefetch = (format === "png" || format === "svg") && isPrefetch(c.req.raw.headers);
+  const ref = amp === null || prefetch ? null : await provenRef(c, id);
+
+  let rendered: Rendered;
+  try {
+    rendered = await renderBlock(c.env, target, format, { customerRef: ref, origin: url.origin, waitUntil: (p) => c.executionCtx.waitUntil(p) });
+  } catch (err) {
+    // Even the fallback failed (e.g. the image renderer): the smallest neutral answer.
+    log("error", "content.fallback_failed", { block: id, format, error: String(err) });
+    rendered = format === "png" ? { body: TRANSPARENT_PNG, contentType: "image/png", fallback: "error" } : await fallbackOf(target, format === "svg" ? "svg" : format, "error");
+  }
+  const headers: Record<string, string> = { "content-type": rendered.contentType, ...cacheHeaders(format, rendered, config.contentMaxAgeSeconds, isAmp), ...(amp ?? {}) };
+  if (format === "html" || format === "json") {
+    // Same customer, same data, same body: a conditional request costs no body.
+    const etag = `"${(await sha256Hex(typeof rendered.body === "string" ? rendered.body : "")).slice(0, 32)}"`;
+    headers.etag = etag;
+    if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
+  }
+  return c.body(rendered.body as string, 200, headers);
+}
+
+/** Where a click goes now: the slot's product as it is at click time, recorded as the customer's click. */
+async function followClick(c: Context<AppEnv>): Promise<Response> {
+  const id = c.req.param("block")!;
+  const slot = Number(c.req.param("slot"));
+  const target = publishedTarget(await currentManifest(c.env), id);
+  if (!target || !Number.isInteger(slot) || slot < 0 || slot > 100) throw new ApiError("not_found", `No published block ${id} with link ${c.req.param("slot")}`);
+  const scanner = isPrefetch(c.req.raw.headers);
+  const ref = await provenRef(c, id);
+  const now = Date.now();
+  // An unknown or unproven customer still gets somewhere useful: the popular products.
+  const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
+  const own = ref !== null ? await customerContent(c.env, target, ref, now, waitUntil) : null;
+  // A customer who declined personalization goes where anyone would (their click is still theirs).
+  const personal = own && personalizationAllowed(own.profile, readConfig(c.env).contentConsentCategories) ? own : null;
+  const content = personal ?? (await customerContent(c.env, target, null, now));
+  const destination = content ? clickDestination(content.products, slot, target.definition) : null;
+  if (!destination) {
+    return c.html("<!doctype html><title>No longer available</title><p>This offer is no longer available.</p>", 200, NO_STORE);
+  }
+  if (own?.profile && !scanner) {
+    const profile = own.profile;
+    const click = { block: id, version: target.version, slot, url: destination.url, product: destination.product, userAgent: c.req.header("user-agent") ?? null, ip: c.req.header("cf-connecting-ip") ?? null };
+    c.executionCtx.waitUntil(recordClick(c.env, profile, click, c.get("requestId")).catch((err: unknown) => log("error", "content.click_not_recorded", { block: id, error: String(err) })));
+  }
+  c.header("cache-control", NO_STORE["cache-control"]);
+  c.header("referrer-policy", "no-referrer");
+  return c.redirect(destination.url, 302);
 }

@@ -60,24 +60,8 @@ export function registerSegmentRoutes(app: App): void {
     c.json({ recipes: Object.entries(SEGMENT_RECIPES).map(([id, definition]) => ({ id, definition })) }),
   );
 
-  route(app, { method: "post", path: "/v1/segments/dry-run", tag: TAG, scope: "admin", summary: "How many profiles a draft rule would match now (nothing saved)", body: DryRunRequest, responses: { 200: "Matched, scanned, total, a sample" } }, async (c, { body: { rule } }) =>
-    c.json(await checkedReferences(c.env, rule, () => dryRun(c.env, rule))),
-  );
-
-  route(app, { method: "get", path: "/v1/segments/runs", tag: TAG, scope: "admin", summary: "Recent evaluation passes over every profile, with their progress", responses: { 200: "Runs" } }, async (c) =>
-    c.json({ runs: (await listRuns(c.env.DB)).map(runView) }),
-  );
-
-  route(app, { method: "post", path: "/v1/segments/runs", tag: TAG, scope: "admin", summary: "Start an evaluation pass now", responses: { 202: "The run" } }, async (c) => {
-    const run = await getRun(c.env.DB, await startPass(c.env, "manual"));
-    return c.json(runView(run!), 202);
-  });
-
-  route(app, { method: "get", path: "/v1/segments/runs/{runId}", tag: TAG, scope: "admin", summary: "One evaluation pass (finishedAt is set when it is done)", params: z.object({ runId: z.string() }), responses: { 200: "The run", 404: "No such run" } }, async (c, { params: { runId } }) => {
-    const run = await getRun(c.env.DB, runId);
-    if (!run) throw new ApiError("not_found", `No evaluation run ${runId}`);
-    return c.json(runView(run));
-  });
+  // Before the kit's `/{id}` routes: `dry-run` and `runs` are not segments.
+  registerPassRoutes(app);
 
   registerDefinitionRoutes(app, {
     path: "/v1/segments",
@@ -125,6 +109,33 @@ export function registerSegmentRoutes(app: App): void {
     },
   });
 
+  registerMemberRoutes(app);
+}
+
+/** A draft rule's dry run, and the evaluation passes over every profile. */
+function registerPassRoutes(app: App): void {
+  route(app, { method: "post", path: "/v1/segments/dry-run", tag: TAG, scope: "admin", summary: "How many profiles a draft rule would match now (nothing saved)", body: DryRunRequest, responses: { 200: "Matched, scanned, total, a sample" } }, async (c, { body: { rule } }) =>
+    c.json(await checkedReferences(c.env, rule, () => dryRun(c.env, rule))),
+  );
+
+  route(app, { method: "get", path: "/v1/segments/runs", tag: TAG, scope: "admin", summary: "Recent evaluation passes over every profile, with their progress", responses: { 200: "Runs" } }, async (c) =>
+    c.json({ runs: (await listRuns(c.env.DB)).map(runView) }),
+  );
+
+  route(app, { method: "post", path: "/v1/segments/runs", tag: TAG, scope: "admin", summary: "Start an evaluation pass now", responses: { 202: "The run" } }, async (c) => {
+    const run = await getRun(c.env.DB, await startPass(c.env, "manual"));
+    return c.json(runView(run!), 202);
+  });
+
+  route(app, { method: "get", path: "/v1/segments/runs/{runId}", tag: TAG, scope: "admin", summary: "One evaluation pass (finishedAt is set when it is done)", params: z.object({ runId: z.string() }), responses: { 200: "The run", 404: "No such run" } }, async (c, { params: { runId } }) => {
+    const run = await getRun(c.env.DB, runId);
+    if (!run) throw new ApiError("not_found", `No evaluation run ${runId}`);
+    return c.json(runView(run));
+  });
+}
+
+/** A segment's members (a page, or every one as NDJSON) and its history of sizes. */
+function registerMemberRoutes(app: App): void {
   route(app, { method: "get", path: "/v1/segments/{id}/members", tag: TAG, scope: "admin", summary: "Members by customer id (after = the previous page's next)", params: IdParam, query: MembersQuery, responses: { 200: "A page", 404: "No such segment" } }, async (c, { params: { id }, query: { limit, after } }) => {
     const segment = await existing(c.env, id);
     return c.json({ id: segment.id, size: segment.size, ...(await memberPage(c.env.DB, segment.id, after, limit)) });
@@ -145,4 +156,5 @@ export function registerSegmentRoutes(app: App): void {
     const segment = await existing(c.env, id);
     return c.json({ id: segment.id, size: segment.size, days: await segmentHistory(c.env.DB, segment.id, days) });
   });
+
 }
