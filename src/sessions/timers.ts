@@ -8,6 +8,7 @@
  */
 import type { StoredEvent } from "../model/events";
 import { durationMs, type Trigger } from "../triggers/definition";
+import type { DueTimer } from "../triggers/fire";
 import { cancels, startKey } from "../triggers/match";
 import { productOf, type Product } from "../model/products";
 
@@ -34,17 +35,10 @@ CREATE TABLE IF NOT EXISTS firings (
   message TEXT
 ) WITHOUT ROWID;`;
 
-export interface TimerRow extends Record<string, SqlStorageValue> {
-  id: string;
-  trigger_id: string;
+/** A stored timer: what the firing decision reads (triggers/fire.ts), and which version and item started it. */
+export interface TimerRow extends DueTimer, Record<string, SqlStorageValue> {
   trigger_version: number;
   item_key: string;
-  start_message_id: string;
-  start_event: string;
-  started_at: number;
-  due_at: number;
-  fire_at: number;
-  items: string;
 }
 
 export interface FiringRow extends Record<string, SqlStorageValue> {
