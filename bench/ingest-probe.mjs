@@ -4,6 +4,9 @@
 // BENCH_PROFILE=<file.cpuprofile> it also records a CPU profile of the worker's isolate through
 // wrangler's inspector (open it in Chrome DevTools). Talks to 127.0.0.1 only and stops by itself.
 // Sizes: BENCH_EVENTS (default 40000), BENCH_INGEST_CLIENTS (default 4), BENCH_PORT (default 8940).
+// BENCH_CONFIG=shipped configures the server as `npm start` does (trigger recipes pointed at a
+// local receiver, segments, tracking plan, content blocks, catalog: scripts/shipped-config.mjs)
+// and reports the binding operations per event and their list-price cost; the default is bare.
 // BENCH_RETURNING=1 measures the returning shoppers of `npm run bench` instead (its phase 3): phase
 // 1 runs unmeasured, every identified shopper is read once (which starts their snapshots and
 // session objects), then a fifth of the events come again a day later, and that is measured.
@@ -11,6 +14,9 @@ import { rmSync, writeFileSync } from "node:fs";
 import { workerdCpuMs } from "./cpu.mjs";
 import WebSocket from "ws";
 import { DEMO_KEYS, wrangler } from "../scripts/local.mjs";
+import { configureShipped } from "../scripts/shipped-config.mjs";
+import { startReceiver } from "../scripts/webhook-receiver.mjs";
+import { PRICES } from "./prices.mjs";
 import { freshServer } from "./server.mjs";
 import { load } from "./load.mjs";
 import { WARM_EVENTS, warmUpIngest } from "./warm-up.mjs";
@@ -21,6 +27,8 @@ const CLIENTS = Number(process.env.BENCH_INGEST_CLIENTS ?? 4);
 const PORT = Number(process.env.BENCH_PORT ?? 8940);
 const PROFILE = process.env.BENCH_PROFILE;
 const RETURNING = process.env.BENCH_RETURNING === "1";
+const CONFIG = process.env.BENCH_CONFIG ?? "bare";
+if (!["bare", "shipped"].includes(CONFIG)) throw new Error("BENCH_CONFIG must be bare or shipped");
 const BATCH = 500;
 
 /**
@@ -56,6 +64,12 @@ const { batches, unparsed } = server;
 const received = () => batches.reduce((n, b) => n + (b.received ?? 0), 0);
 const auth = { authorization: `Basic ${btoa(`${DEMO_KEYS.write}:`)}`, "content-type": "application/json" };
 const post = (events) => ({ path: "/v1/batch", init: { method: "POST", headers: auth, body: JSON.stringify({ batch: events }) } });
+
+const receiver = CONFIG === "shipped" ? await startReceiver({ secret: "whsec_local_demo" }) : null;
+if (receiver) {
+  const shipped = await configureShipped({ url: server.url, adminKey: DEMO_KEYS.admin, destination: `${receiver.url}/webhooks/rapport` });
+  console.log(`shipped configuration: ${shipped.triggers.length} triggers, ${shipped.segments.length} segments, ${shipped.plans.length} tracking plan(s), ${shipped.blocks.length} blocks, the demo catalog`);
+}
 
 const workload = storefrontEvents({ events: EVENTS });
 let measured = workload.events;
@@ -100,11 +114,13 @@ try {
   console.log(`${received()} of ${measured.length} ${RETURNING ? "returning shoppers' " : ""}events in ${seconds.toFixed(2)} s: ${Math.round(received() / seconds)} events/s (posting ${((posted - t0) / 1000).toFixed(2)} s, ${posting.errors} POST errors)`);
   console.log(`workerd CPU: ${cpu} ms, ${(cpu / (measured.length / 1000)).toFixed(1)} ms per 1,000 events`);
   console.log(`consumer: ${batches.length} batches; read ${sum("read")} ms, compute ${sum("compute")} ms, D1 write ${sum("d1")} ms, sessions ${sum("sessions")} ms`);
-  for (const b of batches) console.log(`  +${((b.at - t0) / 1000).toFixed(2)} s: ${b.queueMessages} packs, ${b.events} events, ${b.customers} customers, ${b.sessionCalls} session calls, ${b.kvWrites} KV writes, ${b.ms} ms ${JSON.stringify(b.timings)}`);
+  for (const b of batches) console.log(`  +${((b.at - t0) / 1000).toFixed(2)} s: ${b.queueMessages} packs, ${b.events} events, ${b.customers} customers, ${b.sessionCalls} session calls, ${b.sessionRowsWritten} session rows, ${b.kvWrites} KV writes, ${b.ms} ms ${JSON.stringify(b.timings)}`);
+  reportOperations(batches, measured.length, bodies.length);
   if (unparsed.length > 0) console.log(`consumer log lines that could not be read: ${unparsed.length}; first: ${unparsed[0]}`);
   if (PROFILE) console.log(`CPU profile: ${PROFILE}`);
 } finally {
   await server.stop();
+  await receiver?.close();
 }
 // Every event accounted for in D1 itself, not only in the consumer's log lines.
 const stored = JSON.parse(wrangler(["d1", "execute", "DB", "--local", "--json", "--command", "SELECT sum(event_count) AS n FROM customers"], { stateDir }))[0].results[0].n;
@@ -112,3 +128,22 @@ const sent = EVENTS + WARM_EVENTS + (RETURNING ? measured.length : 0);
 console.log(`stored in D1: ${stored} of the ${sent} events sent (warm-up included)${stored === sent ? "" : " (NOT ALL STORED)"}`);
 rmSync(stateDir, { recursive: true, force: true });
 process.exit(0);
+
+/** Binding operations per event, and what they cost at list prices per million events. */
+function reportOperations(batches, events, requests) {
+  const total = (k) => batches.reduce((n, b) => n + (b[k] ?? 0), 0);
+  const per = (n) => n / Math.max(1, events);
+  const ops = { d1: per(total("d1RowsWritten")), kv: per(total("kvWrites")), doCalls: per(total("sessionCalls")), doRows: per(total("sessionRowsWritten")), packs: per(total("queueMessages")) };
+  const cost = {
+    workers: per(requests + batches.length) * PRICES.workersRequest,
+    queues: ops.packs * 3 * PRICES.queueOperation,
+    d1: ops.d1 * PRICES.d1RowWritten,
+    kv: ops.kv * PRICES.kvWrite,
+    durableObjects: ops.doCalls * PRICES.doRequest + ops.doRows * PRICES.doRowWritten,
+    r2: per(batches.length) * PRICES.r2ClassA,
+  };
+  const usd = (x) => `$${(x * 1e6).toFixed(3)}`;
+  console.log(`per event: ${ops.d1.toFixed(3)} D1 rows, ${ops.kv.toFixed(3)} KV writes, ${ops.doCalls.toFixed(3)} Durable Object calls, ${ops.doRows.toFixed(3)} Durable Object rows`);
+  const sum = Object.values(cost).reduce((a, b) => a + b, 0);
+  console.log(`list price per million events: ${usd(sum)} (D1 ${usd(cost.d1)}, Durable Objects ${usd(cost.durableObjects)}, KV ${usd(cost.kv)}, Queues ${usd(cost.queues)}, Workers ${usd(cost.workers)}, R2 ${usd(cost.r2)})`);
+}

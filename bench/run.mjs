@@ -20,6 +20,7 @@ import { workerdCpuMs } from "./cpu.mjs";
 import { benchTriggers } from "./triggers.mjs";
 import { benchContent } from "./content.mjs";
 import { benchSegments } from "./segments.mjs";
+import { PRICES } from "./prices.mjs";
 import { BENCH_DEV_ENV } from "./server.mjs";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
@@ -36,17 +37,6 @@ const WORKLOAD = process.env.BENCH_WORKLOAD ?? "storefront";
 if (!["storefront", "simulated"].includes(WORKLOAD)) throw new Error("BENCH_WORKLOAD must be storefront or simulated");
 const PORT = Number(process.env.BENCH_PORT ?? 8788);
 
-/** Cloudflare list prices (Workers Paid), USD. */
-export const PRICES = {
-  workersRequest: 0.3 / 1e6,
-  queueOperation: 0.4 / 1e6, // per 64 KB written, read or deleted
-  d1RowWritten: 1.0 / 1e6,
-  kvWrite: 5.0 / 1e6,
-  kvRead: 0.5 / 1e6,
-  doRequest: 0.15 / 1e6, // Durable Object requests, alarms included
-  doRowWritten: 1.0 / 1e6, // SQLite-backed Durable Object storage
-  r2ClassA: 4.5 / 1e6, // the raw archive: one object per consumer batch (and hour)
-};
 
 const stateDir = `.wrangler/bench-${Date.now()}`;
 const cleanup = () => rmSync(stateDir, { recursive: true, force: true });

@@ -6,11 +6,8 @@
 // prints the URLs.
 import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev } from "./local.mjs";
 import { answerHelp } from "./cli-args.mjs";
-import { demoBatch, demoCatalog } from "./demo-data.mjs";
-import { loadBlocks } from "./load-blocks.mjs";
-import { loadTriggers } from "./load-triggers.mjs";
-import { loadSegments } from "./load-segments.mjs";
-import { loadTrackingPlans } from "./load-tracking-plans.mjs";
+import { demoBatch } from "./demo-data.mjs";
+import { configureShipped } from "./shipped-config.mjs";
 import { startReceiver } from "./webhook-receiver.mjs";
 import { runSimulation } from "./simulate.mjs";
 
@@ -45,20 +42,12 @@ process.on("SIGTERM", stop);
 dev.child.on("exit", (code) => process.exit(code ?? 1));
 
 // Without quiet hours, so that the demo's deliveries show at any hour (docs/triggers.md).
-const loaded = await loadTriggers({ url, key: DEMO_KEYS.admin, destination: `${receiver.url}/webhooks/rapport`, localDemo: true });
-console.log(`Trigger recipes loaded: ${loaded.map((t) => t.id).join(", ")} (without their quiet hours: the local demo delivers at any hour)`);
-
-const segments = await loadSegments({ url, key: DEMO_KEYS.admin });
-console.log(`Segments loaded: ${segments.map((s) => s.id).join(", ")}`);
-
-const plans = await loadTrackingPlans({ url, key: DEMO_KEYS.admin });
-console.log(`Tracking plans loaded: ${plans.map((p) => p.id).join(", ")} (the demo write key's events are checked; violations flagged)`);
-
-const blocks = await loadBlocks({ url, key: DEMO_KEYS.admin });
-console.log(`Content blocks published: ${blocks.map((b) => b.id).join(", ")}`);
+const shipped = await configureShipped({ url, adminKey: DEMO_KEYS.admin, destination: `${receiver.url}/webhooks/rapport`, localDemo: true });
+console.log(`Trigger recipes loaded: ${shipped.triggers.map((t) => t.id).join(", ")} (without their quiet hours: the local demo delivers at any hour)`);
+console.log(`Segments loaded: ${shipped.segments.map((s) => s.id).join(", ")}`);
+console.log(`Tracking plans loaded: ${shipped.plans.map((p) => p.id).join(", ")} (the demo write key's events are checked; violations flagged)`);
+console.log(`Content blocks published: ${shipped.blocks.map((b) => b.id).join(", ")}; demo catalog loaded`);
 const adminHeaders = { authorization: `Bearer ${DEMO_KEYS.admin}`, "content-type": "application/json" };
-const catalog = await fetch(`${url}/v1/catalog/products`, { method: "POST", headers: adminHeaders, body: JSON.stringify(demoCatalog()) });
-if (!catalog.ok) throw new Error(`Loading the demo catalog failed: ${catalog.status} ${await catalog.text()}`);
 
 const auth = { authorization: `Basic ${btoa(`${DEMO_KEYS.write}:`)}`, "content-type": "application/json" };
 const ingest = await fetch(`${url}/v1/batch`, { method: "POST", headers: auth, body: JSON.stringify(demoBatch()) });

@@ -92,27 +92,57 @@ export function planTimers(events: readonly StoredEvent[], triggers: readonly Tr
   return changes;
 }
 
-/** Applies planned changes to the timers table. Returns how many timers were created/changed/removed. */
+/**
+ * Applies planned changes to the timers table, coalesced: the changes of one call are played in
+ * memory over the stored timers they touch, and each timer is written at most once at the end.
+ * A timer restarted by every event of a batch (win-back restarts on any event) costs one row,
+ * not one per event; one started and cancelled within the batch costs none. Durable Object
+ * storage bills each row written. Returns the rows written.
+ */
 export function applyTimerChanges(sql: SqlStorage, changes: readonly TimerChange[]): number {
-  let touched = 0;
+  /** started_at of the stored timers read so far (null: not stored). */
+  const stored = new Map<string, number | null>();
+  /** What each touched timer becomes: a row to write, or null to delete. */
+  const next = new Map<string, TimerRow | null>();
+  const storedAt = (id: string): number | null => {
+    if (!stored.has(id)) stored.set(id, sql.exec<{ started_at: number }>("SELECT started_at FROM timers WHERE id = ?", id).toArray()[0]?.started_at ?? null);
+    return stored.get(id)!;
+  };
+  const current = (id: string): number | null => (next.has(id) ? (next.get(id)?.started_at ?? null) : storedAt(id));
   for (const c of changes) {
-    if (c.kind === "cancel") {
-      // Only timers started before the cancelling event: a purchase does not cancel a later view.
-      if (c.keys === "all") touched += sql.exec("DELETE FROM timers WHERE trigger_id = ? AND started_at <= ?", c.triggerId, c.before).rowsWritten;
-      else for (const key of c.keys) touched += sql.exec("DELETE FROM timers WHERE id = ? AND started_at <= ?", timerId(c.triggerId, key), c.before).rowsWritten;
+    if (c.kind === "start") {
+      const held = current(c.row.id);
+      if (held === null || (c.onRepeat === "restart" && held < c.row.started_at)) next.set(c.row.id, c.row);
       continue;
     }
-    const r = c.row;
-    const held = sql.exec<TimerRow>("SELECT started_at FROM timers WHERE id = ?", r.id).toArray()[0];
-    if (held && (c.onRepeat === "keep" || held.started_at >= r.started_at)) continue;
-    touched += sql.exec(
+    // Only timers started before the cancelling event: a purchase does not cancel a later view.
+    const ids = c.keys === "all" ? timersOf(sql, c.triggerId, stored, next) : [...c.keys].map((key) => timerId(c.triggerId, key));
+    for (const id of ids) {
+      const held = current(id);
+      if (held !== null && held <= c.before) next.set(id, null);
+    }
+  }
+  let written = 0;
+  for (const [id, row] of next) {
+    if (row === null) {
+      if (storedAt(id) !== null) written += sql.exec("DELETE FROM timers WHERE id = ?", id).rowsWritten;
+      continue;
+    }
+    written += sql.exec(
       `INSERT INTO timers (id, trigger_id, trigger_version, item_key, start_message_id, start_event, started_at, due_at, fire_at, items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET trigger_version = excluded.trigger_version, start_message_id = excluded.start_message_id, start_event = excluded.start_event,
          started_at = excluded.started_at, due_at = excluded.due_at, fire_at = excluded.fire_at, items = excluded.items`,
-      r.id, r.trigger_id, r.trigger_version, r.item_key, r.start_message_id, r.start_event, r.started_at, r.due_at, r.fire_at, r.items,
+      row.id, row.trigger_id, row.trigger_version, row.item_key, row.start_message_id, row.start_event, row.started_at, row.due_at, row.fire_at, row.items,
     ).rowsWritten;
   }
-  return touched;
+  return written;
+}
+
+/** The ids of a trigger's timers, stored or started by this call (the stored ones noted in `stored`). */
+function timersOf(sql: SqlStorage, triggerId: string, stored: Map<string, number | null>, next: ReadonlyMap<string, TimerRow | null>): string[] {
+  for (const r of sql.exec<{ id: string; started_at: number }>("SELECT id, started_at FROM timers WHERE trigger_id = ?", triggerId)) if (!stored.has(r.id)) stored.set(r.id, r.started_at);
+  const prefix = `${triggerId}|`;
+  return [...new Set([...stored.keys(), ...next.keys()])].filter((id) => id.startsWith(prefix));
 }
 
 export const earliestTimer = (sql: SqlStorage): number | null => (sql.exec<{ at: number | null }>("SELECT MIN(fire_at) AS at FROM timers").one().at ?? null);
