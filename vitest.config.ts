@@ -23,7 +23,7 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             // A generic source's secret (named by its definition), mid-rotation.
             POS_WEBHOOK_SECRET: "pos_secret_new,pos_secret_old",
           },
-          // An empty database besides DB, to apply migrations to step by step (test/migrations.test.ts).
+          // An empty database besides DB, to apply migrations to step by step (test/db/migrations.test.ts).
           // Listed with DB, which these entries would otherwise replace.
           d1Databases: { DB: "00000000-0000-0000-0000-000000000000", MIGRATION_DB: "migration-test" },
           // The limits of wrangler.toml (these entries replace its list), and a tight one that the
