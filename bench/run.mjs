@@ -28,6 +28,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const BATCH = 500;
 const INGEST_CONCURRENCY = Number(process.env.BENCH_INGEST_CLIENTS ?? 4);
 const READ_CONCURRENCY = 32;
+/** Concurrent lookup calls (each asks for 100 customers). */
+const LOOKUP_CONCURRENCY = 8;
 /** Read rounds of each server (in ABC CBA order): 6 × `BENCH_SECONDS` of each. */
 const READ_ROUNDS = 6;
 /** Unmeasured reads of each server before the rounds (see phase 2). */
@@ -153,6 +155,17 @@ try {
   const merge = (list) => ({ rps: list.reduce((n, x) => n + x.requests, 0) / list.reduce((n, x) => n + x.seconds, 0), p50: quantile(list.map((x) => x.p50), 0.5), p99: Math.max(...list.map((x) => x.p99)), errors: list.reduce((n, x) => n + x.errors, 0) });
   const merged = { rapport: merge(rounds.rapport), trivial: merge(rounds.trivial), trivialKv: merge(rounds.trivialKv) };
   const reads = { ...merged, ratio: merged.rapport.rps / merged.trivial.rps, roundRatios, kvRatio: merged.rapport.rps / merged.trivialKv.rps, kvRoundRatios, documentBytes };
+
+  // POST /v1/customers/lookup, 100 shoppers a call, as an ESP preparing a large send asks: reported
+  // as profiles per second against the KV baseline's reads per second (one KV read each).
+  const LOOKUP_SIZE = 100;
+  const nextLookup = scattered();
+  const lookupHeaders = { ...readAuth, "content-type": "application/json" };
+  const lookupRequest = () => ({ path: "/v1/customers/lookup", init: { method: "POST", headers: lookupHeaders, body: JSON.stringify({ ids: Array.from({ length: LOOKUP_SIZE }, () => ids[nextLookup()]) }) } });
+  const lookupRounds = [];
+  for (let r = 0; r < 2; r++) lookupRounds.push(await load({ url: rapport.url, concurrency: LOOKUP_CONCURRENCY, seconds: SECONDS, makeRequest: lookupRequest }));
+  const lookupMerged = merge(lookupRounds);
+  const lookups = { ...lookupMerged, size: LOOKUP_SIZE, profilesPerSecond: lookupMerged.rps * LOOKUP_SIZE, kvRatio: (lookupMerged.rps * LOOKUP_SIZE) / merged.trivialKv.rps };
 
   // ---- 2b. Content blocks: HTML and PNG renders vs GET profile, same customers ----------------
   const content = await benchContent({ url: rapport.url, keys: DEMO_KEYS, ids, seconds: SECONDS, concurrency: READ_CONCURRENCY, ...(WORKLOAD === "simulated" ? { products: simulatedCatalog() } : {}) });
@@ -323,6 +336,7 @@ try {
 | GET latency p50 / p99 (ms) | ${f(reads.rapport.p50, 1)} / ${f(reads.rapport.p99, 1)} | ${f(reads.trivial.p50, 1)} / ${f(reads.trivial.p99, 1)} | | |
 | read errors | ${reads.rapport.errors} | ${reads.trivial.errors} | | 0 |
 | the same reads against a trivial worker that answers the document from KV (\`bench/trivial-kv/\`: one KV read, as Rapport's snapshot; a document of ${f(reads.documentBytes.trivialKv)} bytes; req/s, p50 / p99 ms, ratio of Rapport to it) | | ${f(reads.trivialKv.rps)}; ${f(reads.trivialKv.p50, 1)} / ${f(reads.trivialKv.p99, 1)}; ${reads.trivialKv.errors} errors | ${f(reads.kvRatio, 2)}× (rounds: ${kvRoundRatios.map((r) => f(r, 2)).join(", ")}) | |
+| POST /v1/customers/lookup (${lookups.size} shoppers a call, ${LOOKUP_CONCURRENCY} connections; profiles/s, p50 / p99 ms per call, ratio of profiles/s to the KV worker's reads/s) | ${f(lookups.profilesPerSecond)} | ${f(lookups.p50, 1)} / ${f(lookups.p99, 1)}; ${lookups.errors} errors | ${f(lookups.kvRatio, 2)}× | |
 
 | content blocks (${f(content.customers)} customers; ${READ_CONCURRENCY} connections; alternating rounds with GET profile of the same customers) | req/s | p50 / p99 (ms) | ratio to GET profile | target |
 | --- | --- | --- | --- | --- |
@@ -381,7 +395,7 @@ ${segmentsSection}
   };
   timing("new shoppers", batches.slice(0, before), ingest);
   timing("returning shoppers", batches.slice(before, beforeDuplicates), returningPost);
-  console.log(JSON.stringify({ reads, content, ingest: ingestResult, ops, costPerMillion, totalCost, returning: { ...returningResult, costPerMillion: returningCost }, duplicates: duplicatesResult, segments: segmentsResult, triggers: triggerResult && { ...triggerResult, costPerMillion: triggerCostPerMillion } }));
+  console.log(JSON.stringify({ reads, lookups, content, ingest: ingestResult, ops, costPerMillion, totalCost, returning: { ...returningResult, costPerMillion: returningCost }, duplicates: duplicatesResult, segments: segmentsResult, triggers: triggerResult && { ...triggerResult, costPerMillion: triggerCostPerMillion } }));
 } finally {
   await stopAll();
 }
