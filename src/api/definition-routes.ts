@@ -14,7 +14,7 @@ import { ApiError } from "../kernel/errors";
 import { isoOrNull } from "../kernel/time";
 import type { App } from "./app";
 import type { AppEnv } from "./context";
-import { route } from "./route";
+import { IdParam, route } from "./route";
 import { ifMatchVersion } from "./validation";
 import { saveVersioned } from "./versioned";
 
@@ -67,7 +67,6 @@ export interface DefinitionResource<D, S extends Versioned, L = S> {
 }
 
 const RollbackRequest = z.object({ version: z.number().int().min(1) });
-const AnyId = z.object({ id: z.string() });
 
 export function registerDefinitionRoutes<D, S extends Versioned, L = S>(app: App, r: DefinitionResource<D, S, L>): void {
   const item = `${r.path}/{id}`;
@@ -99,26 +98,26 @@ export function registerDefinitionRoutes<D, S extends Versioned, L = S>(app: App
     },
   );
 
-  route(app, { method: "get", path: item, tag: r.tag, scope: "admin", summary: r.summaries.get, params: AnyId, responses: { 200: r.summaries.get, 404: `No such ${r.noun.toLowerCase()}` } }, async (c, { params: { id } }) => {
+  route(app, { method: "get", path: item, tag: r.tag, scope: "admin", summary: r.summaries.get, params: IdParam, responses: { 200: r.summaries.get, 404: `No such ${r.noun.toLowerCase()}` } }, async (c, { params: { id } }) => {
     const stored = await r.get(c.env.DB, id);
     if (!stored) throw notFound(id);
     return c.json(r.view(stored), 200, etag(stored));
   });
 
-  route(app, { method: "delete", path: item, tag: r.tag, scope: "admin", summary: r.summaries.delete, params: AnyId, responses: { 204: "Deleted", 404: `No such ${r.noun.toLowerCase()}`, ...r.deleteResponses } }, async (c, { params: { id } }) => {
+  route(app, { method: "delete", path: item, tag: r.tag, scope: "admin", summary: r.summaries.delete, params: IdParam, responses: { 204: "Deleted", 404: `No such ${r.noun.toLowerCase()}`, ...r.deleteResponses } }, async (c, { params: { id } }) => {
     if (!(await r.delete(c, id))) throw notFound(id);
     return c.body(null, 204);
   });
 
   const history = r.history;
   if (!history) return;
-  route(app, { method: "get", path: `${item}/versions`, tag: r.tag, scope: "admin", summary: `Every saved version of a ${r.noun.toLowerCase()}, newest first`, params: AnyId, responses: { 200: "Versions", 404: `No such ${r.noun.toLowerCase()}` } }, async (c, { params: { id } }) => {
+  route(app, { method: "get", path: `${item}/versions`, tag: r.tag, scope: "admin", summary: `Every saved version of a ${r.noun.toLowerCase()}, newest first`, params: IdParam, responses: { 200: "Versions", 404: `No such ${r.noun.toLowerCase()}` } }, async (c, { params: { id } }) => {
     const versions = await history.versions(c.env.DB, id);
     if (versions.length === 0) throw notFound(id);
     return c.json({ id, versions: versions.map((v) => ({ ...v, createdAt: isoOrNull(v.createdAt) })) });
   });
 
-  route(app, { method: "post", path: `${item}/rollback`, tag: r.tag, scope: "admin", summary: history.rollbackSummary, params: AnyId, body: RollbackRequest, responses: { 200: "Saved", 404: "No such version" } }, async (c, { params: { id }, body: { version } }) => {
+  route(app, { method: "post", path: `${item}/rollback`, tag: r.tag, scope: "admin", summary: history.rollbackSummary, params: IdParam, body: RollbackRequest, responses: { 200: "Saved", 404: "No such version" } }, async (c, { params: { id }, body: { version } }) => {
     const answer = await history.rollback(c, id, version);
     if (!answer) throw new ApiError("not_found", `${r.noun} ${id} has no version ${version}`);
     return answer;

@@ -1,11 +1,6 @@
-/**
- * `POST /v1/catalog/products` (admin keys: a price change can send email to thousands, so a
- * public write key may not make one) updates the catalog and queues the price drops and restocks
- * it finds for the customers who viewed those products. `GET /v1/catalog/products/{id}` reads one.
- */
-import { z } from "zod";
+
 import type { App } from "../api/app";
-import { route } from "../api/route";
+import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
 import { CatalogUpdate } from "./schemas";
 import { getProduct } from "./store";
@@ -19,7 +14,7 @@ export function registerCatalogRoutes(app: App): void {
     return c.json({ updated, changes: changes.map((ch) => ({ event: ch.event, productId: ch.productId, ...(ch.properties.drop_percent !== undefined ? { previousPrice: ch.properties.previous_price, price: ch.properties.price, dropPercent: ch.properties.drop_percent } : {}) })) }, 202);
   });
 
-  route(app, { method: "get", path: "/v1/catalog/products/{id}", tag: TAG, scope: "admin", summary: "A product as the catalog holds it", params: z.object({ id: z.string() }), responses: { 200: "The product", 404: "No such product" } }, async (c, { params: { id } }) => {
+  route(app, { method: "get", path: "/v1/catalog/products/{id}", tag: TAG, scope: "admin", summary: "A product as the catalog holds it", params: IdParam, responses: { 200: "The product", 404: "No such product" } }, async (c, { params: { id } }) => {
     const product = await getProduct(c.env.DB, id);
     if (!product) throw new ApiError("not_found", `No product ${id}`);
     return c.json(product);

@@ -7,6 +7,7 @@ import { and, desc, eq, isNotNull, isNull } from "drizzle-orm";
 import { database, type Database } from "../db/client";
 import { VersionMismatch } from "../db/versions";
 import { blocks, blockVersions } from "../db/schema";
+import { runBatch } from "../db/statements";
 import { BlockDefinition } from "./definition";
 
 export interface StoredBlock {
@@ -49,7 +50,7 @@ export async function saveBlock(d1: D1Database, id: string, definition: BlockDef
   // A deleted block comes back unpublished.
   const publishedVersion = existing && !existing.deletedAt ? existing.publishedVersion : null;
   // The version row's primary key makes two concurrent saves of the same version fail, not interleave.
-  await db.batch([
+  await runBatch(d1, [
     db.insert(blockVersions).values({ blockId: id, version, definition: json, createdAt: now }),
     db
       .insert(blocks)

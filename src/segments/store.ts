@@ -93,7 +93,7 @@ export async function saveSegment(d1: D1Database, id: string, definition: Segmen
   const restarts = !current || (!current.enabled && definition.enabled);
   const membersSince = restarts ? now : current.membersSince;
   const row = { id, version, definition: json, enabled: definition.enabled, size: restarts ? 0 : current.size, membersSince, createdAt: current?.createdAt ?? now, updatedAt: now, deletedAt: null };
-  await db.batch([
+  await runBatch(d1, [
     db.insert(segmentVersions).values({ segmentId: id, version, definition: json, createdAt: now }),
     db.insert(segments).values(row).onConflictDoUpdate({ target: segments.id, set: { version, definition: json, enabled: definition.enabled, size: row.size, membersSince, createdAt: row.createdAt, updatedAt: now, deletedAt: null } }),
   ]);

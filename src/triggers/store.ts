@@ -7,6 +7,7 @@ import { and, desc, eq, isNull } from "drizzle-orm";
 import { database } from "../db/client";
 import { VersionMismatch } from "../db/versions";
 import { triggers, triggerVersions } from "../db/schema";
+import { runBatch } from "../db/statements";
 import { TriggerDefinition, type Trigger } from "./definition";
 
 export interface StoredTrigger extends Trigger {
@@ -39,7 +40,7 @@ export async function saveTrigger(d1: D1Database, id: string, definition: Trigge
   const version = (existing?.version ?? 0) + 1;
   const row = { id, version, definition: json, enabled: definition.enabled, createdAt: existing?.createdAt ?? now, updatedAt: now, deletedAt: null };
   // The version row's primary key makes two concurrent saves of the same version fail, not interleave.
-  await db.batch([
+  await runBatch(d1, [
     db.insert(triggerVersions).values({ triggerId: id, version, definition: json, createdAt: now }),
     db.insert(triggers).values(row).onConflictDoUpdate({ target: triggers.id, set: { version, definition: json, enabled: definition.enabled, updatedAt: now, deletedAt: null } }),
   ]);
