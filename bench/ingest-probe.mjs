@@ -16,7 +16,7 @@ import WebSocket from "ws";
 import { DEMO_KEYS, wrangler } from "../scripts/local.mjs";
 import { configureShipped } from "../scripts/shipped-config.mjs";
 import { startReceiver } from "../scripts/webhook-receiver.mjs";
-import { PRICES } from "./prices.mjs";
+import { costPerMillion } from "./prices.mjs";
 import { freshServer } from "./server.mjs";
 import { load } from "./load.mjs";
 import { WARM_EVENTS, warmUpIngest } from "./warm-up.mjs";
@@ -137,17 +137,9 @@ process.exit(0);
 function reportOperations(batches, events, requests) {
   const total = (k) => batches.reduce((n, b) => n + (b[k] ?? 0), 0);
   const per = (n) => n / Math.max(1, events);
-  const ops = { d1: per(total("d1RowsWritten")), kv: per(total("kvWrites")), doCalls: per(total("sessionCalls")), doRows: per(total("sessionRowsWritten")), packs: per(total("queueMessages")) };
-  const cost = {
-    workers: per(requests + batches.length) * PRICES.workersRequest,
-    queues: ops.packs * 3 * PRICES.queueOperation,
-    d1: ops.d1 * PRICES.d1RowWritten,
-    kv: ops.kv * PRICES.kvWrite,
-    durableObjects: ops.doCalls * PRICES.doRequest + ops.doRows * PRICES.doRowWritten,
-    r2: per(batches.length) * PRICES.r2ClassA,
-  };
-  const usd = (x) => `$${(x * 1e6).toFixed(3)}`;
+  const ops = { d1: per(total("d1RowsWritten")), kv: per(total("kvWrites")), doCalls: per(total("sessionCalls")), doRows: per(total("sessionRowsWritten")) };
+  const cost = costPerMillion({ events, requests: requests + batches.length, queueOps: 3 * total("queueMessages"), d1RowsWritten: total("d1RowsWritten"), kvWrites: total("kvWrites"), sessionCalls: total("sessionCalls"), sessionRowsWritten: total("sessionRowsWritten"), archiveWrites: batches.length });
+  const usd = (x) => `$${x.toFixed(3)}`;
   console.log(`per event: ${ops.d1.toFixed(3)} D1 rows, ${ops.kv.toFixed(3)} KV writes, ${ops.doCalls.toFixed(3)} Durable Object calls, ${ops.doRows.toFixed(3)} Durable Object rows`);
-  const sum = Object.values(cost).reduce((a, b) => a + b, 0);
-  console.log(`list price per million events: ${usd(sum)} (D1 ${usd(cost.d1)}, Durable Objects ${usd(cost.durableObjects)}, KV ${usd(cost.kv)}, Queues ${usd(cost.queues)}, Workers ${usd(cost.workers)}, R2 ${usd(cost.r2)})`);
+  console.log(`list price per million events: ${usd(cost.total)} (D1 ${usd(cost.d1)}, Durable Objects ${usd(cost.durableObjects)}, KV ${usd(cost.kv)}, Queues ${usd(cost.queues)}, Workers ${usd(cost.workers)}, R2 ${usd(cost.r2)})`);
 }

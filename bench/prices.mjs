@@ -10,3 +10,21 @@ export const PRICES = {
   doRowWritten: 1.0 / 1e6, // SQLite-backed Durable Object storage
   r2ClassA: 4.5 / 1e6, // the raw archive: one object per consumer batch (and hour)
 };
+
+/**
+ * List price per million events of what a run used, by binding. `queueOps`: Queue operations
+ * (three per message of up to 64 KB: write, read, delete); `requests`: Workers requests (ingest
+ * POSTs and consumer invocations); `archiveWrites`: R2 objects (one per consumer batch).
+ */
+export function costPerMillion({ events, requests, queueOps, d1RowsWritten, kvWrites, sessionCalls, sessionRowsWritten, archiveWrites }) {
+  const perMillion = (n) => (n / Math.max(1, events)) * 1e6;
+  const cost = {
+    workers: perMillion(requests) * PRICES.workersRequest,
+    queues: perMillion(queueOps) * PRICES.queueOperation,
+    d1: perMillion(d1RowsWritten) * PRICES.d1RowWritten,
+    kv: perMillion(kvWrites) * PRICES.kvWrite,
+    durableObjects: perMillion(sessionCalls) * PRICES.doRequest + perMillion(sessionRowsWritten) * PRICES.doRowWritten,
+    r2: perMillion(archiveWrites) * PRICES.r2ClassA,
+  };
+  return { ...cost, total: Object.values(cost).reduce((a, b) => a + b, 0) };
+}

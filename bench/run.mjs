@@ -20,7 +20,7 @@ import { workerdCpuMs } from "./cpu.mjs";
 import { benchTriggers } from "./triggers.mjs";
 import { benchContent } from "./content.mjs";
 import { benchSegments } from "./segments.mjs";
-import { PRICES } from "./prices.mjs";
+import { costPerMillion as costOf, PRICES } from "./prices.mjs";
 import { BENCH_DEV_ENV } from "./server.mjs";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
@@ -281,19 +281,18 @@ try {
   const perEvent = (n) => n / ops.events;
   const avgPackBytes = postedBytes / Math.max(1, ops.queueMessages);
   const queueOpsPerMessage = 3 * Math.ceil(avgPackBytes / 65_536); // write + read + delete, per 64 KB
-  const costPerMillion = {
-    workers: perEvent(bodies.length + ops.consumerInvocations) * 1e6 * PRICES.workersRequest,
-    queues: perEvent(ops.queueMessages * queueOpsPerMessage) * 1e6 * PRICES.queueOperation,
-    d1: perEvent(ops.d1RowsWritten) * 1e6 * PRICES.d1RowWritten,
-    kv: perEvent(ops.kvWrites) * 1e6 * PRICES.kvWrite,
-    durableObjects: perEvent(ops.sessionCalls) * 1e6 * PRICES.doRequest + perEvent(ops.sessionRowsWritten) * 1e6 * PRICES.doRowWritten,
-    r2: perEvent(ops.consumerInvocations) * 1e6 * PRICES.r2ClassA,
-  };
-  const totalCost = Object.values(costPerMillion).reduce((a, b) => a + b, 0);
-  const returningCost =
-    (returningResult.d1RowsWritten * PRICES.d1RowWritten + returningResult.kvWrites * PRICES.kvWrite + returningResult.sessionCalls * PRICES.doRequest + returningResult.sessionRowsWritten * PRICES.doRowWritten + returningResult.queueMessages * queueOpsPerMessage * PRICES.queueOperation + (returningBodies.length + phase2().length) * PRICES.workersRequest) /
-    returningResult.events *
-    1e6;
+  const { total: totalCost, ...costPerMillion } = costOf({
+    events: ops.events,
+    requests: bodies.length + ops.consumerInvocations,
+    queueOps: ops.queueMessages * queueOpsPerMessage,
+    d1RowsWritten: ops.d1RowsWritten,
+    kvWrites: ops.kvWrites,
+    sessionCalls: ops.sessionCalls,
+    sessionRowsWritten: ops.sessionRowsWritten,
+    archiveWrites: ops.consumerInvocations,
+  });
+  // As before, the returning phase's figure leaves the raw archive's writes out.
+  const returningCost = costOf({ ...returningResult, requests: returningBodies.length + phase2().length, queueOps: returningResult.queueMessages * queueOpsPerMessage, archiveWrites: 0 }).total;
 
   const f = (n, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
   const duplicatesSection = duplicatesResult
