@@ -118,7 +118,8 @@ export function registerDefinitionRoutes<D, S extends Versioned, L = S>(app: App
   });
 
   route(app, { method: "post", path: `${item}/rollback`, tag: r.tag, scope: "admin", summary: history.rollbackSummary, params: IdParam, body: RollbackRequest, responses: { 200: "Saved", 404: "No such version" } }, async (c, { params: { id }, body: { version } }) => {
-    const answer = await history.rollback(c, id, version);
+    // A rollback is a save: a concurrent one is a 409, as for PUT.
+    const answer = await saveVersioned(r.noun, id, () => history.rollback(c, id, version));
     if (!answer) throw new ApiError("not_found", `${r.noun} ${id} has no version ${version}`);
     return answer;
   });

@@ -9,7 +9,6 @@ import type { App } from "../api/app";
 import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
 import { registerDefinitionRoutes } from "../api/definition-routes";
-import { saveVersioned } from "../api/versioned";
 import { isoOrNull } from "../kernel/time";
 import { Rule, SegmentDefinition, SegmentId, traitsReferencedBy } from "./definition";
 import { listCustomTraits } from "./custom-traits-store";
@@ -102,7 +101,7 @@ export function registerSegmentRoutes(app: App): void {
       async rollback(c, id, version) {
         const definition = await segmentVersion(c.env.DB, id, version);
         if (!definition) return null;
-        const { segment, changed } = await checkedReferences(c.env, definition.rule, () => saveVersioned("Segment", id, () => saveSegment(c.env.DB, id, definition)));
+        const { segment, changed } = await checkedReferences(c.env, definition.rule, () => saveSegment(c.env.DB, id, definition));
         const runId = changed ? await startPass(c.env, `saved:${id}@${segment.version}`) : null;
         return c.json({ ...segmentView(segment), runId }, 200, { etag: `"${segment.version}"` });
       },

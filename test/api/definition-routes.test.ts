@@ -72,3 +72,16 @@ describe.each(RESOURCES)("$path", ({ path, listKey, id: newId, definition, inval
     expect(problem.errors.map((e) => e.field)).toContain(field);
   });
 });
+
+describe("rollbacks racing", () => {
+  it("answers each of several concurrent rollbacks with the saved version or a 409 to retry, never a 500", async () => {
+    const item = `/v1/triggers/${uid("t")}`;
+    const base = { name: "Race", start: { event: "Race Started" }, wait: { hours: 1 }, destination: { url: hookUrl("race") } };
+    expect((await put(item, base)).status).toBe(201);
+    expect((await put(item, { ...base, name: "Race 2" })).status).toBe(200);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => admin(`${item}/rollback`, { method: "POST", body: JSON.stringify({ version: 1 }) })));
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.every((s) => s === 200 || s === 409), statuses.join(",")).toBe(true);
+    expect(statuses).toContain(200);
+  });
+});
