@@ -109,6 +109,8 @@ export function applyTimerChanges(sql: SqlStorage, changes: readonly TimerChange
     return stored.get(id)!;
   };
   const current = (id: string): number | null => (next.has(id) ? (next.get(id)?.started_at ?? null) : storedAt(id));
+  /** Triggers whose stored timers have all been read into `stored` (once per call, however many cancels). */
+  const listed = new Set<string>();
   for (const c of changes) {
     if (c.kind === "start") {
       const held = current(c.row.id);
@@ -116,7 +118,11 @@ export function applyTimerChanges(sql: SqlStorage, changes: readonly TimerChange
       continue;
     }
     // Only timers started before the cancelling event: a purchase does not cancel a later view.
-    const ids = c.keys === "all" ? timersOf(sql, c.triggerId, stored, next) : [...c.keys].map((key) => timerId(c.triggerId, key));
+    if (c.keys === "all" && !listed.has(c.triggerId)) {
+      for (const r of sql.exec<{ id: string; started_at: number }>("SELECT id, started_at FROM timers WHERE trigger_id = ?", c.triggerId)) if (!stored.has(r.id)) stored.set(r.id, r.started_at);
+      listed.add(c.triggerId);
+    }
+    const ids = c.keys === "all" ? [...new Set([...stored.keys(), ...next.keys()])].filter((id) => id.startsWith(`${c.triggerId}|`)) : [...c.keys].map((key) => timerId(c.triggerId, key));
     for (const id of ids) {
       const held = current(id);
       if (held !== null && held <= c.before) next.set(id, null);
@@ -136,13 +142,6 @@ export function applyTimerChanges(sql: SqlStorage, changes: readonly TimerChange
     ).rowsWritten;
   }
   return written;
-}
-
-/** The ids of a trigger's timers, stored or started by this call (the stored ones noted in `stored`). */
-function timersOf(sql: SqlStorage, triggerId: string, stored: Map<string, number | null>, next: ReadonlyMap<string, TimerRow | null>): string[] {
-  for (const r of sql.exec<{ id: string; started_at: number }>("SELECT id, started_at FROM timers WHERE trigger_id = ?", triggerId)) if (!stored.has(r.id)) stored.set(r.id, r.started_at);
-  const prefix = `${triggerId}|`;
-  return [...new Set([...stored.keys(), ...next.keys()])].filter((id) => id.startsWith(prefix));
 }
 
 export const earliestTimer = (sql: SqlStorage): number | null => (sql.exec<{ at: number | null }>("SELECT MIN(fire_at) AS at FROM timers").one().at ?? null);

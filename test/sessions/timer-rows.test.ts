@@ -13,6 +13,7 @@ import { uid } from "../helpers";
 const trigger = (id: string, definition: object): Trigger => ({ id, version: 1, definition: TriggerDefinition.parse({ name: id, wait: { hours: 1 }, destination: { url: "https://esp.test/hook" }, ...definition }) });
 const winBack = trigger("win-back", { start: { event: "*" }, onRepeat: "restart" });
 const browse = trigger("browse", { start: { event: "Product Viewed" }, key: "product_id", cancel: { events: ["Order Completed"], sameKey: true } });
+const cart = trigger("cart", { start: { event: "Product Added" }, cancel: { events: ["Order Completed"] } });
 let seq = 0;
 const track = (event: string, properties: Record<string, unknown> = {}): StoredEvent => ({ messageId: `m-${crypto.randomUUID()}`, type: "track", userId: "u", event, properties, timestamp: new Date(Date.now() - 60_000 + ++seq * 100).toISOString(), receivedAt: new Date().toISOString(), sourceId: "key_test" });
 const timersOf = (customerId: string) => runInDurableObject(env.SESSIONS.getByName(customerId), (s: CustomerSession) => s.triggers());
@@ -36,5 +37,18 @@ describe("timer rows per call", () => {
     // The stored p1 timer deleted (one row) and the state row; p2 never written.
     expect(result.rowsWritten).toBe(2);
     expect((await timersOf(customerId)).timers).toEqual([]);
+  });
+
+  it("cancels every timer of a trigger with a cancel that names no key, stored or started in the batch, and keeps later starts", async () => {
+    const customerId = `cus_${uid()}`;
+    const stub = env.SESSIONS.getByName(customerId);
+    await stub.ingest({ customerId, events: [track("Product Added")], triggers: [cart], document: null, absorb: [] });
+    // In time order: an add, two orders (each cancels), then a later add.
+    const events = [track("Product Added"), track("Order Completed"), track("Order Completed"), track("Product Added")];
+    const later = events[3]!;
+    const result = await stub.ingest({ customerId, events, triggers: [cart], document: null, absorb: [] });
+    // The stored timer replaced by the start after the orders: one upsert, and the state row.
+    expect(result.rowsWritten).toBe(2);
+    expect((await timersOf(customerId)).timers.map((t) => t.start_message_id)).toEqual([later.messageId]);
   });
 });
