@@ -7,6 +7,8 @@
 // BENCH_CONFIG=shipped configures the server as `npm start` does (trigger recipes pointed at a
 // local receiver, segments, tracking plan, content blocks, catalog: scripts/shipped-config.mjs)
 // and reports the binding operations per event and their list-price cost; the default is bare.
+// BENCH_WORKLOAD=live sends the simulator's shoppers as live traffic (bench/workload.mjs
+// liveTraffic, what `npm run bench` measures) instead of the interleaved storefront sessions.
 // BENCH_RETURNING=1 measures the returning shoppers of `npm run bench` instead (its phase 3): phase
 // 1 runs unmeasured, every identified shopper is read once (which starts their snapshots and
 // session objects), then a fifth of the events come again a day later, and that is measured.
@@ -20,7 +22,7 @@ import { costPerMillion } from "./prices.mjs";
 import { freshServer } from "./server.mjs";
 import { load } from "./load.mjs";
 import { WARM_EVENTS, warmUpIngest } from "./warm-up.mjs";
-import { returningEvents, storefrontEvents } from "./workload.mjs";
+import { liveTraffic, returningEvents, storefrontEvents } from "./workload.mjs";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 40_000);
 const CLIENTS = Number(process.env.BENCH_INGEST_CLIENTS ?? 4);
@@ -30,6 +32,8 @@ const RETURNING = process.env.BENCH_RETURNING === "1";
 const CONFIG = process.env.BENCH_CONFIG ?? "bare";
 if (!["bare", "shipped"].includes(CONFIG)) throw new Error("BENCH_CONFIG must be bare or shipped");
 const BATCH = 500;
+const WORKLOAD = process.env.BENCH_WORKLOAD ?? "storefront";
+if (!["storefront", "live"].includes(WORKLOAD)) throw new Error("BENCH_WORKLOAD must be storefront or live");
 
 /**
  * A minimal Chrome DevTools Protocol client on wrangler's inspector (port 9229). With `ws`: the
@@ -71,7 +75,7 @@ if (receiver) {
   console.log(`shipped configuration: ${shipped.triggers.length} triggers, ${shipped.segments.length} segments, ${shipped.plans.length} tracking plan(s), ${shipped.blocks.length} blocks, the demo catalog`);
 }
 
-const workload = storefrontEvents({ events: EVENTS });
+const workload = WORKLOAD === "live" ? liveTraffic({ events: EVENTS }) : storefrontEvents({ events: EVENTS });
 let measured = workload.events;
 try {
   await warmUpIngest({ url: server.url, headers: auth, batch: BATCH, received });
@@ -80,7 +84,7 @@ try {
   if (RETURNING) {
     await load({ url: server.url, concurrency: CLIENTS, seconds: 300, maxRequests: Math.ceil(measured.length / BATCH), makeRequest: (i) => post(measured.slice(i * BATCH, (i + 1) * BATCH)) });
     const until = performance.now() + 300_000;
-    while (received() < EVENTS && performance.now() < until) await new Promise((r) => setTimeout(r, 50));
+    while (received() < workload.events.length && performance.now() < until) await new Promise((r) => setTimeout(r, 50));
     const readAuth = { authorization: `Bearer ${DEMO_KEYS.read}` };
     const ids = workload.identified;
     const reads = await load({ url: server.url, concurrency: 8, seconds: 1_200, maxRequests: ids.length, makeRequest: (i) => ({ path: `/v1/customers/${ids[i]}`, init: { headers: readAuth } }) });
@@ -124,7 +128,7 @@ try {
 }
 // Every event accounted for in D1 itself, not only in the consumer's log lines.
 const stored = JSON.parse(wrangler(["d1", "execute", "DB", "--local", "--json", "--command", "SELECT sum(event_count) AS n FROM customers"], { stateDir }))[0].results[0].n;
-const sent = EVENTS + WARM_EVENTS + (RETURNING ? measured.length : 0);
+const sent = workload.events.length + WARM_EVENTS + (RETURNING ? measured.length : 0);
 console.log(`stored in D1: ${stored} of the ${sent} events sent (warm-up included)${stored === sent ? "" : " (NOT ALL STORED)"}`);
 // Where D1 rows go: the rows each table holds after the run (rows written count upserts again).
 const TABLES = ["customers", "identities", "event_chunks", "product_views", "product_stats", "products", "tracking_violations", "quarantine", "segment_members", "segment_stats"];

@@ -93,6 +93,26 @@ export function simulatedEvents({ events: target, seed = 42 }) {
   return { events: out, customers, identified };
 }
 
+/**
+ * Live traffic from the traffic simulator (tools/sim/): the whole histories of the first shoppers
+ * that make about `events` events (new and returning shoppers, page and product views, carts,
+ * checkouts, orders, identifies, email opens and clicks), interleaved in time order as a shop
+ * receives them, and their 90 days compressed into the `windowMs` before `now`. Live, so the
+ * triggers' timers are pending (a 48-hour wait from an event three months old would be neither
+ * pending nor sendable), and the order is the order of real time, so a shopper's events are spread
+ * over the run, in many consumer batches, as returning shoppers' are.
+ * @returns {{ events: object[], customers: number, identified: string[] }}
+ */
+export function liveTraffic({ events: target, seed = 42, windowMs = 3_600_000, now = Date.now() }) {
+  const { events, customers, identified } = simulatedEvents({ events: target, seed });
+  const times = events.map((e) => Date.parse(e.timestamp));
+  const first = Math.min(...times);
+  const span = Math.max(1, Math.max(...times) - first);
+  const order = events.map((_, i) => i).sort((a, b) => times[a] - times[b] || a - b);
+  const live = order.map((i) => ({ ...events[i], timestamp: new Date(now - windowMs + Math.round(((times[i] - first) / span) * windowMs)).toISOString() }));
+  return { events: live, customers, identified };
+}
+
 /** The simulator's catalog as the catalog API takes it (every tenth product sold out, as in the storefront workload's). */
 export const simulatedCatalog = () => CATALOG.map((p, i) => ({ product_id: p.product_id, name: p.name, price: p.price, currency: "EUR", url: p.url, image_url: p.image_url, in_stock: i % 10 !== 9 }));
 

@@ -6,15 +6,16 @@
  */
 import type { StoredEvent } from "../model/events";
 import { isEnrichment } from "../model/events";
-import { productOf } from "../model/products";
 import type { Scores } from "../model/scores";
 import type { ResolvedGroup } from "../identity/resolve";
-import { toDocument, type CustomerProfile } from "../profiles/document";
-import type { ProfileWrite } from "../profiles/store";
+import { contactOf, toDocument, type CustomerProfile } from "../profiles/document";
+import type { ProfileWrite, StoredProfile } from "../profiles/store";
 import { recentTransitions, RESEND_WINDOW_MS, transitionEvent } from "../segments/membership";
 import type { MembershipChange } from "../segments/members-store";
 import type { Trigger } from "../triggers/definition";
 import { concerns } from "../triggers/match";
+import { canReach } from "../triggers/conditions";
+import { latestViews, type ProductView } from "../catalog/audience";
 import type { IngestInput } from "../sessions/contract";
 import { applyGroup, type ApplyContext, type Applied } from "./apply";
 import type { MergeWrite } from "./merge-statements";
@@ -24,14 +25,11 @@ export interface PlanContext extends ApplyContext {
   triggers: readonly Trigger[];
   /** Send every customer touched to its object, changed or not (a retry of a batch). */
   redelivered: boolean;
-  /** Record product views: only while a trigger starts on a catalog event (price drop, restock). */
-  recordViews: boolean;
-}
-
-export interface ProductView {
-  productId: string;
-  customerId: string;
-  viewedAt: number;
+  /**
+   * The triggers that start on a catalog event (price drop, restock): product views are their
+   * audience, recorded only for customers one of them can reach (none: no views recorded).
+   */
+  audience: readonly Trigger[];
 }
 
 /** Segment transitions for the triggers that start or stop on them. */
@@ -59,7 +57,7 @@ export interface CommitPlan {
 
 export function planCommit(resolved: Pick<Resolved, "groups" | "profiles">, ctx: PlanContext): CommitPlan {
   const plan: CommitPlan = { writes: [], merges: [], membershipChanges: [], scores: [], views: [], newEvents: [], sessionCalls: [], notifications: [], documents: 0, retiredSnapshots: [], duplicates: 0 };
-  const views = new Map<string, ProductView>();
+  const views: ProductView[] = [];
   for (const group of resolved.groups) {
     const applied = applyGroup(group, resolved.profiles, ctx);
     plan.duplicates += group.events.length - applied.fresh.length;
@@ -68,18 +66,20 @@ export function planCommit(resolved: Pick<Resolved, "groups" | "profiles">, ctx:
     const notification = notificationOf(group.customerId, applied, ctx);
     if (notification) plan.notifications.push(notification);
     if (applied.transitions.length > 0) plan.membershipChanges.push({ customerId: group.customerId, transitions: applied.transitions });
+    const reach = reachOf(group, applied, ctx);
     // An enricher's answers change traits, not the visit: sessions and triggers do not see them.
     const sessionEvents = (ctx.redelivered ? group.events : applied.fresh).filter((e) => !isEnrichment(e));
-    const concerned = ctx.triggers.filter((t) => sessionEvents.some((e) => concerns(t, e)));
+    const concerned = reach.triggers.filter((t) => sessionEvents.some((e) => concerns(t, e)));
     // The customer's session object is called once it has started, when the customer is served
-    // (its snapshot carries the session) or when a trigger concerns its events. Until then it is
-    // not: most visitors are never read and start no trigger, and their session can be derived
-    // from their stored events when needed, so they cost no Durable Object request.
-    const callSession = applied.base.sessionAt !== null || applied.base.servedAt !== null || concerned.length > 0;
+    // (its snapshot carries the session) or when a trigger that can reach the customer concerns
+    // its events or has just become able to. Until then it is not: most visitors are never read
+    // and cannot be written to, and their session can be derived from their stored events when
+    // needed, so they cost no Durable Object request.
+    const callSession = applied.base.sessionAt !== null || applied.base.servedAt !== null || concerned.length > 0 || reach.replay.length > 0;
     if (applied.changed) addWrites(plan, group, applied, callSession, ctx.now);
     const document = documentOf(group, applied, ctx.now);
     if (document) plan.documents++;
-    if (ctx.recordViews) for (const view of viewsOf(group.customerId, applied.fresh)) keepLatest(views, view);
+    if (reach.recordsViews) views.push(...latestViews(group.customerId, applied.fresh));
     if (!callSession) continue;
     plan.sessionCalls.push({
       customerId: group.customerId,
@@ -90,10 +90,25 @@ export function planCommit(resolved: Pick<Resolved, "groups" | "profiles">, ctx:
       // An object starting for a customer with a history derives the session from all of it
       // (the object knows whether it is starting: a retry after a failed start seeds again).
       seed: applied.survivor !== undefined || group.merges.length > 0,
+      ...(reach.replay.length > 0 ? { replay: reach.replay } : {}),
     });
   }
-  plan.views = [...views.values()];
+  plan.views = views;
   return plan;
+}
+
+/**
+ * Which triggers can reach the customer after this batch (triggers/conditions.ts canReach); those
+ * that could not reach a stored profile of the group before and can now (an email arrived, or a
+ * merge brought one): the object replays the stored history for them (timers, and the product
+ * views of a catalog trigger's audience); and whether this batch's views join that audience.
+ */
+function reachOf(group: ResolvedGroup, applied: Applied, ctx: PlanContext): { triggers: Trigger[]; replay: Trigger[]; recordsViews: boolean } {
+  const now = contactOf(applied.state, [...applied.base.identities, ...group.newIdentities]);
+  const before = [applied.survivor, ...applied.absorbed].filter((p): p is StoredProfile => p !== undefined).map((p) => contactOf(p.state, p.identities));
+  const wasOutOfReach = (t: Trigger) => before.some((contact) => !canReach(t, contact));
+  const triggers = ctx.triggers.filter((t) => canReach(t, now));
+  return { triggers, replay: triggers.filter(wasOutOfReach), recordsViews: ctx.audience.some((t) => canReach(t, now)) };
 }
 
 /**
@@ -146,16 +161,4 @@ function documentOf(group: ResolvedGroup, applied: Applied, now: number): Custom
   const version = changed ? survivor.version + 1 : survivor.version;
   const identities = [...base.identities, ...group.newIdentities];
   return toDocument(group.customerId, applied.state, identities, version, changed ? now : survivor.updatedAt, applied.membership, changed ? applied.scores : survivor.scores);
-}
-
-function viewsOf(customerId: string, events: readonly StoredEvent[]): ProductView[] {
-  return events.flatMap((e) => {
-    const product = e.type === "track" && e.event === "Product Viewed" ? productOf(e.properties) : null;
-    return product ? [{ productId: product.productId, customerId, viewedAt: Date.parse(e.timestamp) }] : [];
-  });
-}
-
-function keepLatest(views: Map<string, ProductView>, view: ProductView): void {
-  const key = `${view.productId}\n${view.customerId}`;
-  if ((views.get(key)?.viewedAt ?? 0) < view.viewedAt) views.set(key, view);
 }

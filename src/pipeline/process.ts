@@ -19,9 +19,9 @@ import type { StoredEvent } from "../model/events";
 import { firstOfEach } from "../kernel/values";
 import { log } from "../kernel/log";
 import { segmentRules, type SegmentRules } from "../segments/rules";
-import { startEvents, type Trigger } from "../triggers/definition";
+import type { Trigger } from "../triggers/definition";
 import { activeTriggers } from "../triggers/store";
-import { CATALOG_EVENTS } from "../catalog/changes";
+import { startsOnCatalogChange } from "../catalog/audience";
 import { activeEnrichers, type StoredEnricher } from "../enrichment/store";
 import { commitPlan } from "./commit";
 import { deriveMissing } from "./derive-missing";
@@ -116,10 +116,10 @@ async function commitOnce(env: Env, inputs: CommitInputs, options: ProcessOption
   }
   for (const r of resolved.refusals) log("warn", "identity.refused", { ...r });
   // Product views are the audience of price drops and restocks: recorded only while a trigger
-  // starts on one, so nobody pays a D1 row per view otherwise.
-  const recordViews = inputs.triggers.some((t) => startEvents(t.definition).some((name) => CATALOG_EVENTS.includes(name)));
+  // starts on one (and only for customers it can reach), so nobody pays a D1 row per view otherwise.
+  const audience = inputs.triggers.filter(startsOnCatalogChange);
   const normalize = { defaultPhoneCountry: readConfig(env).defaultPhoneCountry };
-  const plan = planCommit(resolved, { ...inputs, normalize, now, seen: resolved.seen, derived, redelivered: options.redelivered ?? false, recordViews });
+  const plan = planCommit(resolved, { ...inputs, normalize, now, seen: resolved.seen, derived, redelivered: options.redelivered ?? false, audience });
   const t2 = performance.now();
   const d1RowsWritten = await commitPlan(env, plan, resolved, now);
   const t3 = performance.now();

@@ -125,20 +125,28 @@ function externalIdOf(value: string): { type: string; id: string } {
 /** An identifier as its list holds it. */
 export const listedIdentity = (identity: Identity): string | { type: string; id: string } => (identity.kind === "external" ? externalIdOf(identity.value) : identity.value);
 
+const identityValues = (identities: readonly Identity[], kind: Identity["kind"]) => identities.filter((i) => i.kind === kind).map((i) => i.value).sort();
+
+/** How the customer can be reached: the profile's userId, email and phone, its traits and consent. */
+export type Contact = Pick<CustomerProfile, "userId" | "email" | "phone" | "traits"> & { consent: Pick<NonNullable<CustomerProfile["consent"]>, "categoryPreferences"> | null };
+
+/** The contact fields of the document `toDocument` would build, without building the rest. */
+export function contactOf(state: ProfileState, identities: readonly Identity[]): Contact {
+  const email = typeof state.traits.email === "string" && !state.traitIssues.email ? state.traits.email : (identityValues(identities, "email")[0] ?? null);
+  const phone = typeof state.traits.phone === "string" && !state.traitIssues.phone ? state.traits.phone : (identityValues(identities, "phone")[0] ?? null);
+  return { userId: identityValues(identities, "user_id")[0] ?? null, email, phone, traits: state.traits, consent: state.consent ? { categoryPreferences: state.consent.categoryPreferences } : null };
+}
+
 export function toDocument(id: string, state: ProfileState, identities: readonly Identity[], version: number, updatedAt: number, membership: Membership = {}, scores: Scores | null = null): CustomerProfile {
-  const values = (kind: Identity["kind"]) => identities.filter((i) => i.kind === kind).map((i) => i.value).sort();
-  const userIds = values("user_id");
-  const emails = values("email");
-  const phones = values("phone");
-  const email = typeof state.traits.email === "string" && !state.traitIssues.email ? state.traits.email : (emails[0] ?? null);
-  const phone = typeof state.traits.phone === "string" && !state.traitIssues.phone ? state.traits.phone : (phones[0] ?? null);
+  const values = (kind: Identity["kind"]) => identityValues(identities, kind);
+  const { userId, email, phone } = contactOf(state, identities);
   const externalIds = values("external").map(externalIdOf);
   return {
     id,
-    userId: userIds[0] ?? null,
+    userId,
     email,
     phone,
-    identities: { userIds, anonymousIds: values("anonymous_id"), emails, phones, externalIds } satisfies Record<(typeof IDENTITY_LISTS)[Identity["kind"]], unknown>,
+    identities: { userIds: values("user_id"), anonymousIds: values("anonymous_id"), emails: values("email"), phones: values("phone"), externalIds } satisfies Record<(typeof IDENTITY_LISTS)[Identity["kind"]], unknown>,
     traits: state.traits,
     traitsUpdatedAt: Object.fromEntries(Object.entries(state.traitTimes).map(([k, [ts]]) => [k, new Date(ts).toISOString()])),
     traitSources: Object.fromEntries(Object.entries(state.traitTimes).flatMap(([k, stamp]) => (stamp[2] !== undefined ? [[k, stamp[2]]] : []))),

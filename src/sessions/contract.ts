@@ -23,6 +23,11 @@ export interface IngestInput {
    * called before, see customers.session_at, or emptied) derives the session from it first.
    */
   seed?: boolean;
+  /**
+   * Triggers that could not reach this customer until this batch (an email arrived): their timers
+   * start from the customer's stored events as well as from these (triggers/conditions.ts canReach).
+   */
+  replay?: Trigger[];
 }
 
 export interface IngestResult {

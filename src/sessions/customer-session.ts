@@ -17,16 +17,22 @@
 import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../model/config";
 import type { DeliveryMessage } from "../triggers/delivery-message";
+import type { StoredEvent } from "../model/events";
 import { log } from "../kernel/log";
 import type { CustomerProfile } from "../profiles/document";
 import { writeSnapshot } from "../profiles/snapshot";
 import { loadEvents, loadProfile } from "../profiles/store";
 import { toDocument } from "../profiles/document";
 import { firingOf } from "../triggers/fire";
+import { latestViews, startsOnCatalogChange } from "../catalog/audience";
+import { productViewStatement } from "../catalog/store";
+import { runBatch } from "../db/statements";
 import { getTrigger, type StoredTrigger } from "../triggers/store";
 import { applyToSession, emptySession, mergeSessions, sessionView, type SessionOptions, type SessionState, type SessionView } from "./state";
 import { applyTimerChanges, earliestTimer, planTimers, TIMER_TABLES, type FiringRow, type TimerRow } from "./timers";
 import type { IngestInput, IngestResult } from "./contract";
+
+const byTime = (events: readonly StoredEvent[]) => [...events].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
 
 /** KV allows one write per second to a key. */
 const KV_WRITE_SPACING_MS = 1_000;
@@ -100,12 +106,18 @@ export class CustomerSession extends DurableObject<Env> {
     // A seeded session already holds the absorbed customers' events (their events are the
     // survivor's now): from their objects only the timers and trigger history are taken.
     const seed = input.seed === true && this.fresh;
+    const replay = input.replay ?? [];
     for (const mergedId of input.absorb) await this.absorb(mergedId, !seed);
     // Without this batch's events (D1 has them already): they are applied below, and start timers.
-    if (seed) this.state.session = await this.derivedSession(input.customerId, new Set(input.events.map((e) => e.messageId)));
+    const history = seed || replay.length > 0 ? await this.storedEvents(input.customerId, new Set(input.events.map((e) => e.messageId))) : [];
+    if (seed) this.state.session = applyToSession(emptySession(), history, this.options).state;
     const { state: session, applied } = applyToSession(this.state.session, input.events, this.options);
+    const changes = [...(replay.length > 0 ? planTimers(byTime(history), replay, now) : []), ...planTimers(applied, input.triggers, now)];
+    // The customer joins a catalog trigger's audience with the products viewed before (the
+    // pipeline records this batch's views itself).
+    if (replay.some(startsOnCatalogChange)) await runBatch(this.env.DB, [productViewStatement(this.env.DB, latestViews(input.customerId, history))].filter((v) => v !== null));
     this.ctx.storage.transactionSync(() => {
-      this.written += applyTimerChanges(this.sql, planTimers(applied, input.triggers, now));
+      this.written += applyTimerChanges(this.sql, changes);
       this.state.session = session;
       if (input.document) this.acceptDocument(input.document);
       else if (applied.length > 0 && this.state.snapshot) this.state.snapshot.dirty = true;
@@ -123,7 +135,7 @@ export class CustomerSession extends DurableObject<Env> {
   async notify(input: Pick<IngestInput, "customerId" | "events" | "triggers">): Promise<number> {
     const now = Date.now();
     this.state.customerId ??= input.customerId;
-    const sorted = [...input.events].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
+    const sorted = byTime(input.events);
     const touched = this.ctx.storage.transactionSync(() => {
       const n = applyTimerChanges(this.sql, planTimers(sorted, input.triggers, now));
       this.written += n;
@@ -180,10 +192,15 @@ export class CustomerSession extends DurableObject<Env> {
     this.fresh = true;
   }
 
-  /** The session as the customer's stored events (D1) make it. */
-  private async derivedSession(customerId: string, except: ReadonlySet<string> = new Set()): Promise<SessionState> {
+  /** The customer's stored events (D1), but those in `except`. */
+  private async storedEvents(customerId: string, except: ReadonlySet<string> = new Set()): Promise<StoredEvent[]> {
     const events = await loadEvents(this.env.DB, customerId);
-    return applyToSession(emptySession(), except.size > 0 ? events.filter((e) => !except.has(e.messageId)) : events, this.options).state;
+    return except.size > 0 ? events.filter((e) => !except.has(e.messageId)) : events;
+  }
+
+  /** The session as the customer's stored events (D1) make it. */
+  private async derivedSession(customerId: string): Promise<SessionState> {
+    return applyToSession(emptySession(), await this.storedEvents(customerId), this.options).state;
   }
 
   private async absorb(mergedId: string, mergeSession: boolean): Promise<void> {

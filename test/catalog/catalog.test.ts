@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { catalogChanges } from "../../src/catalog/changes";
+import { viewersOf } from "../../src/catalog/store";
 import { processEvents } from "../../src/pipeline/process";
 import { admin, api, basic, env, eventually, KEYS, uid } from "../helpers";
-import { customerIdOf, ev, hookUrl, putTrigger, received, runAlarm, timersOf, track } from "../trigger-helpers";
+import { customerIdOf, ev, HOUR, hookUrl, putTrigger, received, runAlarm, timersOf, track } from "../trigger-helpers";
 
 const stored = (p: Partial<{ price: number; currency: string; inStock: boolean }>) => ({ id: "p", price: p.price ?? null, currency: p.currency ?? null, inStock: p.inStock ?? null, data: { name: "Lamp" } });
 
@@ -67,6 +68,24 @@ describe("POST /v1/catalog/products → price-drop and back-in-stock triggers", 
       // The notification is not the customer's activity: their session did not move.
       expect(payload.customer.session.lastActivityAt).not.toBe(payload.startedBy.timestamp);
       expect(await (await admin(`/v1/catalog/products/${product}`)).json()).toMatchObject({ productId: product, name: "Lamp", price: 80, currency: "EUR" });
+    } finally {
+      await admin(`/v1/triggers/${trigger}`, { method: "DELETE" });
+    }
+  });
+
+  it("counts in the audience only viewers a price drop can reach, and a visitor's earlier views once they sign up", async () => {
+    const trigger = uid("price-drop").toLowerCase();
+    const res = await putTrigger(trigger, { name: "Price drop", start: { event: "Price Dropped" }, key: "product_id", wait: { minutes: 30 }, conditions: [{ trait: "email", op: "exists" }], destination: { url: hookUrl(uid("hook")) } });
+    expect(res.status).toBe(201);
+    try {
+      const product = uid("lamp");
+      const [signsUp, staysAnonymous] = [uid("anon"), uid("anon")];
+      await processEvents(env, [track({ anonymousId: signsUp }, "Product Viewed", { product_id: product }, 3), track({ anonymousId: staysAnonymous }, "Product Viewed", { product_id: product }, 3)]);
+      // Nobody can be written to: no audience row.
+      expect(await viewersOf(env.DB, product, 0, "", 10)).toEqual([]);
+      const userId = uid();
+      await processEvents(env, [ev({ type: "identify", userId, anonymousId: signsUp, traits: { email: `${userId}@example.com` } })]);
+      expect(await viewersOf(env.DB, product, Date.now() - 4 * HOUR, "", 10)).toEqual([await customerIdOf(userId)]);
     } finally {
       await admin(`/v1/triggers/${trigger}`, { method: "DELETE" });
     }

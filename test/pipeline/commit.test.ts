@@ -15,7 +15,7 @@ const countOf = async (sql: string, ...binds: unknown[]) => (await env.DB.prepar
 async function planned(events: StoredEvent[]) {
   const now = Date.now();
   const resolved = await resolveEvents(env, events, now);
-  const context: PlanContext = { rules: rulesOf([]), normalize: {}, now, seen: resolved.seen, derived: new Set(), triggers: [], redelivered: false, recordViews: false };
+  const context: PlanContext = { rules: rulesOf([]), normalize: {}, now, seen: resolved.seen, derived: new Set(), triggers: [], redelivered: false, audience: [] };
   return { now, resolved, plan: planCommit(resolved, context) };
 }
 

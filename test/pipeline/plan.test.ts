@@ -19,11 +19,13 @@ let n = 0;
 const track = (event: string, properties: Record<string, unknown> = {}, at = NOW - 1000): StoredEvent => ({ messageId: `m${++n}`, type: "track", userId: "u", event, properties, timestamp: new Date(at).toISOString(), receivedAt: new Date(at).toISOString(), sourceId: "key_test" });
 const group = (customerId: string, events: StoredEvent[], extra: Partial<ResolvedGroup> = {}): ResolvedGroup => ({ customerId, isNew: false, events, newIdentities: [], merges: [], conflicts: [], ...extra });
 const stored = (id: string, extra: Partial<StoredProfile> = {}): StoredProfile => ({ id, state: emptyProfile(), identities: [{ key: `user_id:${id}`, kind: "user_id", value: id }], recentEvents: RowEvents.empty(), chunkCount: 0, segments: {}, scores: null, version: 3, servedAt: null, sessionAt: null, createdAt: NOW - 86_400_000, updatedAt: NOW - 3_600_000, ...extra });
-const trigger = (id: string, event: string): Trigger => ({ id, version: 1, definition: TriggerDefinition.parse({ name: id, start: { event }, wait: { hours: 1 }, destination: { url: "https://esp.test/hook" } }) });
+const trigger = (id: string, event: string, conditions: object[] = []): Trigger => ({ id, version: 1, definition: TriggerDefinition.parse({ name: id, start: { event }, wait: { hours: 1 }, conditions, destination: { url: "https://esp.test/hook" } }) });
+/** As the shipped recipes: only a customer with an email address can be sent to. */
+const needsEmail = [{ trait: "email", op: "exists" }];
 const segment = (id: string, rule: object) => ({ id, version: 1, membersSince: 0, definition: SegmentDefinition.parse({ name: id, rule }) });
 
 function context(extra: Partial<PlanContext> = {}): PlanContext {
-  return { rules: rulesOf([]), normalize: {}, now: NOW, seen: new Set(), derived: new Set(), triggers: [], redelivered: false, recordViews: false, ...extra };
+  return { rules: rulesOf([]), normalize: {}, now: NOW, seen: new Set(), derived: new Set(), triggers: [], redelivered: false, audience: [], ...extra };
 }
 
 describe("planCommit", () => {
@@ -92,14 +94,52 @@ describe("planCommit", () => {
     expect(plan.writes[0]!.segments).toEqual({ vip: [1, NOW] });
   });
 
-  it("records product views only while asked to, keeping each customer's latest view of a product", () => {
+  it("records product views only while a catalog trigger asks for them, keeping each customer's latest view of a product", () => {
     const views = [track("Product Viewed", { product_id: "p1" }, NOW - 3000), track("Product Viewed", { product_id: "p1" }, NOW - 1000), track("Product Viewed", { product_id: "p2" }, NOW - 2000)];
     const input = { groups: [group("cus_a", views)], profiles: new Map([["cus_a", stored("cus_a")]]) };
     expect(planCommit(input, context()).views).toEqual([]);
-    expect(planCommit(input, context({ recordViews: true })).views).toEqual([
+    expect(planCommit(input, context({ audience: [trigger("price-drop", "Price Dropped")] })).views).toEqual([
       { productId: "p1", customerId: "cus_a", viewedAt: NOW - 1000 },
       { productId: "p2", customerId: "cus_a", viewedAt: NOW - 2000 },
     ]);
+  });
+
+  it("calls no object and records no views for a visitor no trigger can reach, then replays their history when an email arrives", () => {
+    const browse = trigger("browse", "Product Viewed", needsEmail);
+    const priceDrop = trigger("price-drop", "Price Dropped", needsEmail);
+    const ctx = context({ triggers: [browse, priceDrop], audience: [priceDrop] });
+    const viewed = track("Product Viewed", { product_id: "p1" }, NOW - 5000);
+    const anonymous = planCommit({ groups: [group("cus_a", [viewed])], profiles: new Map([["cus_a", stored("cus_a")]]) }, ctx);
+    expect(anonymous.sessionCalls).toEqual([]);
+    expect(anonymous.views).toEqual([]);
+    expect(anonymous.writes[0]!.sessionAt).toBeNull();
+
+    // The next batch: the stored visitor signs up.
+    const history = stored("cus_a");
+    const identify: StoredEvent = { ...track("x"), type: "identify", traits: { email: "ada@example.com" } } as StoredEvent;
+    delete (identify as { event?: string }).event;
+    const signedUp = planCommit({ groups: [group("cus_a", [identify])], profiles: new Map([["cus_a", history]]) }, ctx);
+    expect(signedUp.sessionCalls).toEqual([{ customerId: "cus_a", events: [identify], triggers: [], document: null, absorb: [], seed: true, replay: [browse, priceDrop] }]);
+    // Its earlier views join the price drop's audience through the object's replay, which reads them.
+    expect(signedUp.views).toEqual([]);
+
+    // Reachable from then on: a view calls the object with the trigger, and nothing to replay.
+    const known = stored("cus_a", { state: signedUp.writes[0]!.state, sessionAt: NOW });
+    const again = track("Product Viewed", { product_id: "p2" });
+    const later = planCommit({ groups: [group("cus_a", [again])], profiles: new Map([["cus_a", known]]) }, ctx);
+    expect(later.sessionCalls).toEqual([{ customerId: "cus_a", events: [again], triggers: [browse], document: null, absorb: [], seed: true }]);
+    expect(later.views).toEqual([{ productId: "p2", customerId: "cus_a", viewedAt: NOW - 1000 }]);
+  });
+
+  it("replays the history of an anonymous survivor that absorbs a known customer", () => {
+    const browse = trigger("browse", "Product Viewed", needsEmail);
+    const identify: StoredEvent = { ...track("x"), type: "identify", traits: { email: "ada@example.com" } } as StoredEvent;
+    delete (identify as { event?: string }).event;
+    const knownState = planCommit({ groups: [group("cus_k", [identify])], profiles: new Map([["cus_k", stored("cus_k")]]) }, context()).writes[0]!.state;
+    const merge = { customerId: "cus_k", messageId: "m-merge", keys: ["email:ada@example.com"] };
+    const profiles = new Map([["cus_anon", stored("cus_anon")], ["cus_k", stored("cus_k", { state: knownState, sessionAt: NOW - 1000 })]]);
+    const plan = planCommit({ groups: [group("cus_anon", [track("Page Viewed")], { merges: [merge] })], profiles }, context({ triggers: [browse] }));
+    expect(plan.sessionCalls[0]).toMatchObject({ customerId: "cus_anon", absorb: ["cus_k"], seed: true, replay: [browse] });
   });
 
   it("starts over (a write conflict) when a customer read a moment ago is gone", () => {

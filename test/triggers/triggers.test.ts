@@ -190,9 +190,27 @@ describe("behavioural triggers on CustomerSession alarms", () => {
     expect(Date.now() + 38 * HOUR - timers.get(keep.id)!.due_at).toBeLessThan(HOUR);
   });
 
-  it("moves pending timers to the survivor when two customers merge", async () => {
+  it("starts no timer for a visitor nobody can write to, and starts it from their history when they sign in", async () => {
     const hook = uid("hook");
     const t = await trigger({ destination: { url: hookUrl(hook) } });
+    const anonymousId = uid("anon");
+    await processEvents(env, [track({ anonymousId }, t.viewed, { product_id: "a" }, 30)]);
+    const anonId = await customerIdOf(`anonymous_id:${anonymousId}`);
+    // No email, so the trigger could never send: no timer (test/pipeline/plan.test.ts: no call).
+    expect((await timersOf(anonId)).timers).toEqual([]);
+    const userId = uid();
+    await processEvents(env, [ev({ type: "identify", userId, anonymousId, traits: { email: `${userId}@example.com` } })]);
+    const id = await customerIdOf(userId);
+    const [timer] = (await timersOf(id)).timers;
+    expect(timer).toMatchObject({ trigger_id: t.id, item_key: "a" });
+    // Due 48 hours after the view, 30 hours ago: not from the sign-in.
+    expect(Math.abs(timer!.due_at - (Date.now() + 18 * HOUR))).toBeLessThan(HOUR);
+  });
+
+  it("moves pending timers to the survivor when two customers merge", async () => {
+    const hook = uid("hook");
+    // No conditions: the anonymous visitor's own object holds a timer before the merge.
+    const t = await trigger({ destination: { url: hookUrl(hook) }, conditions: [] });
     const { userId, id } = await customer();
     const anonymousId = uid("anon");
     await processEvents(env, [track({ anonymousId }, t.viewed, { product_id: "a" }, 49)]);
