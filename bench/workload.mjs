@@ -117,10 +117,13 @@ export function liveTraffic({ events: target, seed = 42, windowMs = 3_600_000, n
 export const simulatedCatalog = () => CATALOG.map((p, i) => ({ product_id: p.product_id, name: p.name, price: p.price, currency: "EUR", url: p.url, image_url: p.image_url, in_stock: i % 10 !== 9 }));
 
 /**
- * The returning shoppers of the bench's phase 3: the workload's first events again, a day later,
- * with new message ids. A fifth of the workload, at least 1,000 events (as far as it has them).
+ * The returning shoppers of the bench's phase 3: the workload's first events again, with new
+ * message ids, a day later, or moved to end at `endAt` (live traffic: they come back now). A fifth
+ * of the workload, at least 1,000 events (as far as it has them).
  */
-export function returningEvents(events) {
+export function returningEvents(events, { endAt } = {}) {
   const count = Math.min(events.length, Math.max(1000, Math.floor(events.length / 5)));
-  return events.slice(0, count).map((e) => ({ ...e, messageId: `r-${e.messageId}`, timestamp: new Date(Date.parse(e.timestamp) + 86_400_000).toISOString() }));
+  const copied = events.slice(0, count);
+  const shift = endAt === undefined ? 86_400_000 : endAt - Math.max(...copied.map((e) => Date.parse(e.timestamp)));
+  return copied.map((e) => ({ ...e, messageId: `r-${e.messageId}`, timestamp: new Date(Date.parse(e.timestamp) + shift).toISOString() }));
 }

@@ -29,9 +29,11 @@ import { productViewStatement } from "../catalog/store";
 import { runBatch } from "../db/statements";
 import { getTrigger, type StoredTrigger } from "../triggers/store";
 import { applyToSession, emptySession, mergeSessions, sessionView, type SessionOptions, type SessionState, type SessionView } from "./state";
-import { applyTimerChanges, earliestTimer, planTimers, TIMER_TABLES, type FiringRow, type TimerRow } from "./timers";
+import { applyTimerChanges, dueTimers, earliestTimer, FIRINGS_TABLE, planTimers, type FiringRow, type TimerRow, type Timers } from "./timers";
 import type { IngestInput, IngestResult } from "./contract";
 
+const STATE_TABLE = "CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);";
+const emptyState = (): ObjectState => ({ customerId: null, session: emptySession(), timers: {}, snapshot: null, absorbed: [] });
 const byTime = (events: readonly StoredEvent[]) => [...events].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
 
 /** KV allows one write per second to a key. */
@@ -46,6 +48,8 @@ const FIRINGS_KEPT_MS = 400 * 86_400_000;
 interface ObjectState {
   customerId: string | null;
   session: SessionState;
+  /** Pending trigger timers (sessions/timers.ts): in this row, so a call writes one row. */
+  timers: Timers;
   /** The latest profile document (without session) and when KV last got a snapshot. */
   snapshot: { doc: CustomerProfile; writtenAt: number; dirty: boolean } | null;
   /** Customers merged into this one whose objects were absorbed. */
@@ -68,12 +72,26 @@ export class CustomerSession extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL); ${TIMER_TABLES}`);
+    this.sql.exec(`${STATE_TABLE} ${FIRINGS_TABLE}`);
     const row = this.sql.exec<{ json: string }>("SELECT json FROM state WHERE id = 1").toArray()[0];
     const stored = row ? (JSON.parse(row.json) as ObjectState) : null;
     // Fields added to the session since the state was stored start empty.
-    this.state = stored ? { ...stored, session: { ...emptySession(), ...stored.session } } : { customerId: null, session: emptySession(), snapshot: null, absorbed: [] };
+    this.state = stored ? { ...stored, timers: stored.timers ?? {}, session: { ...emptySession(), ...stored.session } } : emptyState();
     this.fresh = !row;
+    this.moveLegacyTimers();
+  }
+
+  /**
+   * Objects stored before timers moved into the state row (session 15) hold them in a `timers`
+   * table: they move into the state once, and the table goes.
+   */
+  private moveLegacyTimers(): void {
+    if (this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'timers'").toArray().length === 0) return;
+    this.ctx.storage.transactionSync(() => {
+      for (const t of this.sql.exec<TimerRow>("SELECT * FROM timers")) this.state.timers[t.id] ??= { ...t };
+      this.sql.exec("DROP TABLE timers");
+      this.save();
+    });
   }
 
   /** Rows written to storage (billed per row) since last taken: reported to the caller and logs. */
@@ -117,7 +135,7 @@ export class CustomerSession extends DurableObject<Env> {
     // pipeline records this batch's views itself).
     if (replay.some(startsOnCatalogChange)) await runBatch(this.env.DB, [productViewStatement(this.env.DB, latestViews(input.customerId, history))].filter((v) => v !== null));
     this.ctx.storage.transactionSync(() => {
-      this.written += applyTimerChanges(this.sql, changes);
+      applyTimerChanges(this.state.timers, changes);
       this.state.session = session;
       if (input.document) this.acceptDocument(input.document);
       else if (applied.length > 0 && this.state.snapshot) this.state.snapshot.dirty = true;
@@ -132,19 +150,15 @@ export class CustomerSession extends DurableObject<Env> {
    * Events about the customer that are not their activity (a catalog change for a product they
    * viewed): they start and cancel timers, and leave the session alone.
    */
-  async notify(input: Pick<IngestInput, "customerId" | "events" | "triggers">): Promise<number> {
+  async notify(input: Pick<IngestInput, "customerId" | "events" | "triggers">): Promise<IngestResult> {
     const now = Date.now();
+    const named = this.state.customerId === null;
     this.state.customerId ??= input.customerId;
-    const sorted = byTime(input.events);
-    const touched = this.ctx.storage.transactionSync(() => {
-      const n = applyTimerChanges(this.sql, planTimers(sorted, input.triggers, now));
-      this.written += n;
-      this.save();
-      return n;
-    });
+    const touched = applyTimerChanges(this.state.timers, planTimers(byTime(input.events), input.triggers, now));
+    // Nothing to store when no timer changed (a repeated notification, a trigger that keeps).
+    if (touched > 0 || named) this.save();
     await this.reschedule(now);
-    this.takeWritten();
-    return touched;
+    return { applied: touched, rowsWritten: this.takeWritten() };
   }
 
   /** The read path's first read of a customer: start its snapshot (with the session). */
@@ -169,7 +183,7 @@ export class CustomerSession extends DurableObject<Env> {
   /** Pending timers and the trigger history, for the admin API. */
   async triggers(): Promise<{ timers: TimerRow[]; firings: FiringRow[] }> {
     return {
-      timers: this.sql.exec<TimerRow>("SELECT * FROM timers ORDER BY fire_at").toArray(),
+      timers: Object.values(this.state.timers).sort((a, b) => a.fire_at - b.fire_at),
       firings: this.sql.exec<FiringRow>("SELECT id, trigger_id, timer_id, at, outcome, reason, NULL AS message FROM firings ORDER BY at DESC LIMIT 200").toArray(),
     };
   }
@@ -178,7 +192,7 @@ export class CustomerSession extends DurableObject<Env> {
   async handOver(): Promise<Handover> {
     return {
       session: this.state.session,
-      timers: this.sql.exec<TimerRow>("SELECT * FROM timers").toArray(),
+      timers: Object.values(this.state.timers),
       firings: this.sql.exec<FiringRow>("SELECT * FROM firings").toArray(),
     };
   }
@@ -187,8 +201,8 @@ export class CustomerSession extends DurableObject<Env> {
   async clear(): Promise<void> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL); ${TIMER_TABLES}`);
-    this.state = { customerId: null, session: emptySession(), snapshot: null, absorbed: [] };
+    this.sql.exec(`${STATE_TABLE} ${FIRINGS_TABLE}`);
+    this.state = emptyState();
     this.fresh = true;
   }
 
@@ -211,9 +225,8 @@ export class CustomerSession extends DurableObject<Env> {
       this.ctx.storage.transactionSync(() => {
         if (mergeSession) this.state.session = mergeSessions(this.state.session, handed.session, this.options);
         for (const t of handed.timers) {
-          const mine = this.sql.exec<TimerRow>("SELECT started_at FROM timers WHERE id = ?", t.id).toArray()[0];
-          if (mine && mine.started_at >= t.started_at) continue;
-          this.write("INSERT OR REPLACE INTO timers (id, trigger_id, trigger_version, item_key, start_message_id, start_event, started_at, due_at, fire_at, items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", t.id, t.trigger_id, t.trigger_version, t.item_key, t.start_message_id, t.start_event, t.started_at, t.due_at, t.fire_at, t.items);
+          const mine = this.state.timers[t.id];
+          if (!mine || mine.started_at < t.started_at) this.state.timers[t.id] = t;
         }
         for (const f of handed.firings) this.write("INSERT OR IGNORE INTO firings (id, trigger_id, timer_id, at, outcome, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?)", f.id, f.trigger_id, f.timer_id, f.at, f.outcome, f.reason, f.message);
         this.state.absorbed = [...this.state.absorbed, mergedId].slice(-100);
@@ -252,7 +265,7 @@ export class CustomerSession extends DurableObject<Env> {
 
   private async reschedule(now: number): Promise<void> {
     const snap = this.state.snapshot;
-    const candidates = [earliestTimer(this.sql), snap?.dirty ? snap.writtenAt + KV_WRITE_SPACING_MS : null];
+    const candidates = [earliestTimer(this.state.timers), snap?.dirty ? snap.writtenAt + KV_WRITE_SPACING_MS : null];
     if (this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM firings WHERE outcome = 'sending'").one().n > 0) candidates.push(now);
     const next = candidates.filter((t): t is number => t !== null).reduce<number | null>((a, b) => (a === null ? b : Math.min(a, b)), null);
     const current = await this.ctx.storage.getAlarm();
@@ -271,7 +284,7 @@ export class CustomerSession extends DurableObject<Env> {
     this.takeWritten();
     await this.sendOutbox();
     await this.flushSnapshot(now);
-    const due = this.sql.exec<TimerRow>("SELECT * FROM timers WHERE fire_at <= ? ORDER BY fire_at LIMIT ?", now, FIRE_BATCH).toArray();
+    const due = dueTimers(this.state.timers, now, FIRE_BATCH);
     if (due.length > 0) await this.fire(due, now);
     this.write("DELETE FROM firings WHERE at < ? AND outcome != 'sending'", now - FIRINGS_KEPT_MS);
     await this.reschedule(now);
@@ -291,31 +304,36 @@ export class CustomerSession extends DurableObject<Env> {
       })();
       return customer;
     };
+    let deferred = false;
     for (const timer of due) {
       const sentAt = this.sql.exec<{ at: number }>("SELECT at FROM firings WHERE trigger_id = ? AND outcome IN ('sent', 'sending')", timer.trigger_id).toArray().map((r) => r.at);
       const firing = await firingOf(timer, definitions.get(timer.trigger_id), { now, customer: loadCustomer, sessionTimeZone: this.state.session.timeZone ?? null, sentAt });
+      // An ingest call may have restarted or cancelled the timer while this one awaited D1.
+      const held = this.state.timers[timer.id];
+      if (held?.started_at !== timer.started_at) continue;
       if (firing.action === "defer") {
-        this.write("UPDATE timers SET fire_at = ? WHERE id = ?", firing.until, timer.id);
+        held.fire_at = firing.until;
+        deferred = true;
         log("info", "trigger.deferred", { customerId: this.state.customerId, triggerId: timer.trigger_id, until: new Date(firing.until).toISOString() });
       } else if (firing.action === "drop") {
-        this.drop(timer, now, firing.outcome, firing.reason);
+        this.settle(timer, { id: `${timer.id}|${timer.started_at}`, at: now, outcome: firing.outcome, reason: firing.reason, message: null });
+        log("info", "trigger.dropped", { customerId: this.state.customerId, triggerId: timer.trigger_id, outcome: firing.outcome, reason: firing.reason });
       } else {
         // The outbox: recorded (and the timer gone) before the message is sent.
-        this.ctx.storage.transactionSync(() => {
-          this.write("INSERT OR IGNORE INTO firings (id, trigger_id, timer_id, at, outcome, reason, message) VALUES (?, ?, ?, ?, 'sending', NULL, ?)", firing.deliveryId, timer.trigger_id, timer.id, now, firing.body);
-          this.write("DELETE FROM timers WHERE id = ? AND started_at = ?", timer.id, timer.started_at);
-        });
+        this.settle(timer, { id: firing.deliveryId, at: now, outcome: "sending", reason: null, message: firing.body });
       }
     }
+    if (deferred) this.save();
     await this.sendOutbox();
   }
 
-  private drop(timer: TimerRow, now: number, outcome: string, reason: string | null): void {
+  /** A timer's end, recorded in its firing row and gone from the pending timers, atomically. */
+  private settle(timer: TimerRow, firing: Pick<FiringRow, "id" | "at" | "outcome" | "reason" | "message">): void {
     this.ctx.storage.transactionSync(() => {
-      this.write("INSERT OR IGNORE INTO firings (id, trigger_id, timer_id, at, outcome, reason, message) VALUES (?, ?, ?, ?, ?, ?, NULL)", `${timer.id}|${timer.started_at}`, timer.trigger_id, timer.id, now, outcome, reason);
-      this.write("DELETE FROM timers WHERE id = ? AND started_at = ?", timer.id, timer.started_at);
+      this.write("INSERT OR IGNORE INTO firings (id, trigger_id, timer_id, at, outcome, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?)", firing.id, timer.trigger_id, timer.id, firing.at, firing.outcome, firing.reason, firing.message);
+      delete this.state.timers[timer.id];
+      this.save();
     });
-    log("info", "trigger.dropped", { customerId: this.state.customerId, triggerId: timer.trigger_id, outcome, reason });
   }
 
   /** Hands unsent messages to the delivery queue; each is marked sent once the queue has it. */

@@ -1,10 +1,12 @@
 /**
- * Timers of behavioural triggers in a CustomerSession's SQLite storage. One row per pending
- * timer (trigger × item key); one Durable Object alarm, set to the earliest `fire_at`, serves
- * them all. Fired and dropped timers leave a row in `firings`: the customer's trigger history,
- * the frequency caps' memory, and the outbox of messages not yet handed to the delivery queue.
- * Both tables are WITHOUT ROWID: a text primary key on a rowid table is a second index, and
- * Durable Object storage bills every row written, index rows included.
+ * Timers of behavioural triggers in a CustomerSession. The pending timers (trigger × item key)
+ * live in the object's one state row, with the session: a call that restarts, starts or cancels
+ * any number of them writes that one row (Durable Object storage bills each row written, and a
+ * batch used to write a row per timer it touched: about seven per call in the shipped
+ * configuration). One alarm, set to the earliest `fire_at`, serves them all. Fired and dropped
+ * timers leave a row in `firings`: the customer's trigger history, the frequency caps' memory,
+ * and the outbox of messages not yet handed to the delivery queue (WITHOUT ROWID: a text primary
+ * key on a rowid table is a second index, billed as a second row).
  */
 import type { StoredEvent } from "../model/events";
 import { durationMs, type Trigger } from "../triggers/definition";
@@ -12,19 +14,7 @@ import type { DueTimer } from "../triggers/fire";
 import { cancels, startKey } from "../triggers/match";
 import { productOf, type Product } from "../model/products";
 
-export const TIMER_TABLES = `
-CREATE TABLE IF NOT EXISTS timers (
-  id TEXT PRIMARY KEY,
-  trigger_id TEXT NOT NULL,
-  trigger_version INTEGER NOT NULL,
-  item_key TEXT NOT NULL,
-  start_message_id TEXT NOT NULL,
-  start_event TEXT NOT NULL,
-  started_at INTEGER NOT NULL,
-  due_at INTEGER NOT NULL,
-  fire_at INTEGER NOT NULL,
-  items TEXT NOT NULL
-) WITHOUT ROWID;
+export const FIRINGS_TABLE = `
 CREATE TABLE IF NOT EXISTS firings (
   id TEXT PRIMARY KEY,
   trigger_id TEXT NOT NULL,
@@ -34,6 +24,9 @@ CREATE TABLE IF NOT EXISTS firings (
   reason TEXT,
   message TEXT
 ) WITHOUT ROWID;`;
+
+/** Pending timers by id (`timerId`), as the state row holds them. */
+export type Timers = Record<string, TimerRow>;
 
 /** A stored timer: what the firing decision reads (triggers/fire.ts), and which version and item started it. */
 export interface TimerRow extends DueTimer, Record<string, SqlStorageValue> {
@@ -93,55 +86,40 @@ export function planTimers(events: readonly StoredEvent[], triggers: readonly Tr
 }
 
 /**
- * Applies planned changes to the timers table, coalesced: the changes of one call are played in
- * memory over the stored timers they touch, and each timer is written at most once at the end.
- * A timer restarted by every event of a batch (win-back restarts on any event) costs one row,
- * not one per event; one started and cancelled within the batch costs none. Durable Object
- * storage bills each row written. Returns the rows written.
+ * Applies planned changes to the pending timers, in order; returns how many timers changed. A
+ * timer restarted by every event of a batch (win-back restarts on any event) keeps the latest
+ * start; one started and cancelled within the batch is not there after. Pure: the caller saves.
  */
-export function applyTimerChanges(sql: SqlStorage, changes: readonly TimerChange[]): number {
-  /** started_at of the stored timers read so far (null: not stored). */
-  const stored = new Map<string, number | null>();
-  /** What each touched timer becomes: a row to write, or null to delete. */
-  const next = new Map<string, TimerRow | null>();
-  const storedAt = (id: string): number | null => {
-    if (!stored.has(id)) stored.set(id, sql.exec<{ started_at: number }>("SELECT started_at FROM timers WHERE id = ?", id).toArray()[0]?.started_at ?? null);
-    return stored.get(id)!;
-  };
-  const current = (id: string): number | null => (next.has(id) ? (next.get(id)?.started_at ?? null) : storedAt(id));
-  /** Triggers whose stored timers have all been read into `stored` (once per call, however many cancels). */
-  const listed = new Set<string>();
+export function applyTimerChanges(timers: Timers, changes: readonly TimerChange[]): number {
+  const touched = new Set<string>();
   for (const c of changes) {
     if (c.kind === "start") {
-      const held = current(c.row.id);
-      if (held === null || (c.onRepeat === "restart" && held < c.row.started_at)) next.set(c.row.id, c.row);
+      const held = timers[c.row.id];
+      if (!held || (c.onRepeat === "restart" && held.started_at < c.row.started_at)) {
+        timers[c.row.id] = c.row;
+        touched.add(c.row.id);
+      }
       continue;
     }
     // Only timers started before the cancelling event: a purchase does not cancel a later view.
-    if (c.keys === "all" && !listed.has(c.triggerId)) {
-      for (const r of sql.exec<{ id: string; started_at: number }>("SELECT id, started_at FROM timers WHERE trigger_id = ?", c.triggerId)) if (!stored.has(r.id)) stored.set(r.id, r.started_at);
-      listed.add(c.triggerId);
-    }
-    const ids = c.keys === "all" ? [...new Set([...stored.keys(), ...next.keys()])].filter((id) => id.startsWith(`${c.triggerId}|`)) : [...c.keys].map((key) => timerId(c.triggerId, key));
+    const ids = c.keys === "all" ? Object.keys(timers).filter((id) => timers[id]!.trigger_id === c.triggerId) : [...c.keys].map((key) => timerId(c.triggerId, key));
     for (const id of ids) {
-      const held = current(id);
-      if (held !== null && held <= c.before) next.set(id, null);
+      const held = timers[id];
+      if (held && held.started_at <= c.before) {
+        delete timers[id];
+        touched.add(id);
+      }
     }
   }
-  let written = 0;
-  for (const [id, row] of next) {
-    if (row === null) {
-      if (storedAt(id) !== null) written += sql.exec("DELETE FROM timers WHERE id = ?", id).rowsWritten;
-      continue;
-    }
-    written += sql.exec(
-      `INSERT INTO timers (id, trigger_id, trigger_version, item_key, start_message_id, start_event, started_at, due_at, fire_at, items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET trigger_version = excluded.trigger_version, start_message_id = excluded.start_message_id, start_event = excluded.start_event,
-         started_at = excluded.started_at, due_at = excluded.due_at, fire_at = excluded.fire_at, items = excluded.items`,
-      row.id, row.trigger_id, row.trigger_version, row.item_key, row.start_message_id, row.start_event, row.started_at, row.due_at, row.fire_at, row.items,
-    ).rowsWritten;
-  }
-  return written;
+  return touched.size;
 }
 
-export const earliestTimer = (sql: SqlStorage): number | null => (sql.exec<{ at: number | null }>("SELECT MIN(fire_at) AS at FROM timers").one().at ?? null);
+/** When the earliest pending timer is due (fire_at), or null with none. */
+export const earliestTimer = (timers: Timers): number | null => Object.values(timers).reduce<number | null>((at, t) => (at === null ? t.fire_at : Math.min(at, t.fire_at)), null);
+
+/** Pending timers due at `now`, earliest first, at most `limit`. */
+export const dueTimers = (timers: Timers, now: number, limit: number): TimerRow[] =>
+  Object.values(timers)
+    .filter((t) => t.fire_at <= now)
+    .sort((a, b) => a.fire_at - b.fire_at)
+    .slice(0, limit);

@@ -28,6 +28,18 @@ describe("fanOut", () => {
     expect((await timersOf(customerId)).timers).toHaveLength(1);
   });
 
+  it("counts the rows a segment notification writes, and none for one that changes nothing", async () => {
+    const customerId = `cus_${uid()}`;
+    const entered: StoredEvent = { messageId: crypto.randomUUID(), type: "track", userId: "u", event: "Segment Entered", properties: { segment_id: "vip" }, timestamp: new Date().toISOString(), receivedAt: new Date().toISOString(), sourceId: "key_test" };
+    const welcome = { id: "welcome", version: 1, definition: TriggerDefinition.parse({ name: "welcome", start: { event: "Segment Entered" }, onRepeat: "keep", wait: { hours: 1 }, destination: { url: "https://esp.test/hook" } }) };
+    const plan = { ...emptyPlan(), notifications: [{ customerId, events: [entered], triggers: [welcome] }] };
+    // The object's state row, with the new timer.
+    expect((await fanOut(env, plan, [], Date.now())).sessionRowsWritten).toBe(1);
+    expect((await timersOf(customerId)).timers.map((t) => t.trigger_id)).toEqual(["welcome"]);
+    // The same notification again (a retried batch): the timer is kept, nothing is written.
+    expect((await fanOut(env, plan, [], Date.now())).sessionRowsWritten).toBe(0);
+  });
+
   it("deletes the snapshots of absorbed customers", async () => {
     const absorbed = `cus_${uid()}`;
     const kept = `cus_${uid()}`;
