@@ -108,7 +108,11 @@ function reachOf(group: ResolvedGroup, applied: Applied, ctx: PlanContext): { tr
   const before = [applied.survivor, ...applied.absorbed].filter((p): p is StoredProfile => p !== undefined).map((p) => contactOf(p.state, p.identities));
   const wasOutOfReach = (t: Trigger) => before.some((contact) => !canReach(t, contact));
   const triggers = ctx.triggers.filter((t) => canReach(t, now));
-  return { triggers, replay: triggers.filter(wasOutOfReach), recordsViews: ctx.audience.some((t) => canReach(t, now)) };
+  // A retry cannot tell whether the first attempt's replay reached the object (D1 already says
+  // the customer is reachable): it replays again, which starts nothing twice (an old start keeps
+  // a newer timer; a fired timer that comes back gets the same delivery id, already sent).
+  const replay = ctx.redelivered && before.length > 0 ? triggers : triggers.filter(wasOutOfReach);
+  return { triggers, replay, recordsViews: ctx.audience.some((t) => canReach(t, now)) };
 }
 
 /**

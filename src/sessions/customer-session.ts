@@ -78,12 +78,13 @@ export class CustomerSession extends DurableObject<Env> {
     // Fields added to the session since the state was stored start empty.
     this.state = stored ? { ...stored, timers: stored.timers ?? {}, session: { ...emptySession(), ...stored.session } } : emptyState();
     this.fresh = !row;
-    this.moveLegacyTimers();
+    if (stored && stored.timers === undefined) this.moveLegacyTimers();
   }
 
   /**
    * Objects stored before timers moved into the state row (session 15) hold them in a `timers`
-   * table: they move into the state once, and the table goes.
+   * table (and a state row without `timers`, written with any timer): they move into the state
+   * once, and the table goes. Objects stored since are not asked.
    */
   private moveLegacyTimers(): void {
     if (this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'timers'").toArray().length === 0) return;

@@ -131,6 +131,15 @@ describe("planCommit", () => {
     expect(later.views).toEqual([{ productId: "p2", customerId: "cus_a", viewedAt: NOW - 1000 }]);
   });
 
+  it("replays again on redelivery, when the first attempt may have committed the email but not reached the object", () => {
+    const browse = trigger("browse", "Product Viewed", needsEmail);
+    const identify: StoredEvent = { ...track("x"), type: "identify", traits: { email: "ada@example.com" } } as StoredEvent;
+    delete (identify as { event?: string }).event;
+    const committed = planCommit({ groups: [group("cus_a", [identify])], profiles: new Map([["cus_a", stored("cus_a")]]) }, context({ triggers: [browse] })).writes[0]!.state;
+    const retried = planCommit({ groups: [group("cus_a", [identify])], profiles: new Map([["cus_a", stored("cus_a", { state: committed, sessionAt: NOW })]]) }, context({ triggers: [browse], seen: new Set([identify.messageId]), redelivered: true }));
+    expect(retried.sessionCalls[0]).toMatchObject({ customerId: "cus_a", replay: [browse] });
+  });
+
   it("replays the history of an anonymous survivor that absorbs a known customer", () => {
     const browse = trigger("browse", "Product Viewed", needsEmail);
     const identify: StoredEvent = { ...track("x"), type: "identify", traits: { email: "ada@example.com" } } as StoredEvent;

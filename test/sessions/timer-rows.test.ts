@@ -35,6 +35,8 @@ describe("timer rows per call", () => {
       state.storage.sql.exec(`CREATE TABLE timers (id TEXT PRIMARY KEY, trigger_id TEXT NOT NULL, trigger_version INTEGER NOT NULL, item_key TEXT NOT NULL, start_message_id TEXT NOT NULL,
         start_event TEXT NOT NULL, started_at INTEGER NOT NULL, due_at INTEGER NOT NULL, fire_at INTEGER NOT NULL, items TEXT NOT NULL) WITHOUT ROWID`);
       state.storage.sql.exec("INSERT INTO timers VALUES ('browse|p1', 'browse', 1, 'p1', 'm-old', 'Product Viewed', 1000, 2000, 2000, '[]')");
+      // Its state row, as the earlier version wrote it with any timer: no `timers` field.
+      state.storage.sql.exec("INSERT INTO state (id, json) VALUES (1, ?)", JSON.stringify({ customerId, session: {}, snapshot: null, absorbed: [] }));
     });
     // A new instance of the object (as after a deploy) reads its storage again.
     await evictDurableObject(stub);
