@@ -121,6 +121,7 @@ try {
   for (const b of batches) console.log(`  +${((b.at - t0) / 1000).toFixed(2)} s: ${b.queueMessages} packs, ${b.events} events, ${b.customers} customers, ${b.sessionCalls} session calls, ${b.sessionRowsWritten} session rows, ${b.kvWrites} KV writes, ${b.ms} ms ${JSON.stringify(b.timings)}`);
   reportOperations(batches, measured.length, bodies.length);
   if (unparsed.length > 0) console.log(`consumer log lines that could not be read: ${unparsed.length}; first: ${unparsed[0]}`);
+  if (server.failures.length > 0) console.log(`consumer failures (batches isolated or messages retried): ${server.failures.length}; first: ${server.failures[0].slice(0, 2_000)}`);
   if (PROFILE) console.log(`CPU profile: ${PROFILE}`);
 } finally {
   await server.stop();

@@ -15,12 +15,15 @@ export async function freshServer(port, stateDir) {
   applyMigrationsAndSeedKeys(stateDir);
   const batches = [];
   const unparsed = [];
+  /** Consumer failures (a batch isolated, a message retried): their whole log lines. */
+  const failures = [];
   const server = await startDev({
     port,
     stateDir,
     echo: false,
     env: BENCH_DEV_ENV,
     onLine: (line) => {
+      if (line.includes('"pipeline.batch_failed_isolating"') || line.includes('"pipeline.message_failed"')) failures.push(line);
       if (!line.includes('"pipeline.batch"')) return;
       try {
         batches.push({ at: performance.now(), ...JSON.parse(line.slice(line.indexOf("{"))) });
@@ -29,5 +32,5 @@ export async function freshServer(port, stateDir) {
       }
     },
   });
-  return { ...server, batches, unparsed };
+  return { ...server, batches, unparsed, failures };
 }
