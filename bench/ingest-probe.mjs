@@ -132,7 +132,7 @@ const stored = JSON.parse(wrangler(["d1", "execute", "DB", "--local", "--json", 
 const sent = workload.events.length + WARM_EVENTS + (RETURNING ? measured.length : 0);
 console.log(`stored in D1: ${stored} of the ${sent} events sent (warm-up included)${stored === sent ? "" : " (NOT ALL STORED)"}`);
 // Where D1 rows go: the rows each table holds after the run (rows written count upserts again).
-const TABLES = ["customers", "identities", "event_chunks", "product_views", "product_stats", "products", "tracking_violations", "quarantine", "segment_members", "segment_stats"];
+const TABLES = ["customers", "identities", "event_chunks", "product_viewers", "product_stats", "products", "tracking_violations", "quarantine", "segment_members", "segment_stats"];
 const census = JSON.parse(wrangler(["d1", "execute", "DB", "--local", "--json", "--command", `SELECT ${TABLES.map((t) => `(SELECT count(*) FROM ${t}) AS ${t}`).join(", ")}`], { stateDir }))[0].results[0];
 console.log(`rows held in D1 after the run: ${TABLES.map((t) => `${t} ${census[t]}`).join(", ")}`);
 rmSync(stateDir, { recursive: true, force: true });

@@ -1,10 +1,10 @@
 /** The catalog and product views in D1. */
-import { and, desc, eq, gt, gte, lt, sql } from "drizzle-orm";
+import { and, desc, eq, gte, lt, sql } from "drizzle-orm";
 import { database } from "../db/client";
-import { products, productStats, productViews } from "../db/schema";
+import { products, productStats } from "../db/schema";
 import type { Statement } from "../db/statements";
 import type { Product } from "../model/products";
-import type { ProductDayCount } from "./activity";
+import { dayOf, type ProductDayCount } from "./activity";
 import { inStockOf, type StoredProduct } from "./changes";
 import type { CatalogProduct } from "./schemas";
 
@@ -36,25 +36,47 @@ export async function getProduct(d1: D1Database, id: string) {
   return row ? { productId: row.id, ...(JSON.parse(row.data) as object), price: row.price, currency: row.currency, inStock: inStockOfRow(row.inStock), updatedAt: new Date(row.updatedAt).toISOString() } : null;
 }
 
-/** One statement recording (customer, product, latest view time) pairs; older views never win. */
+/**
+ * One statement adding views to the product's viewers of the day (catalog/audience.ts: one row
+ * per product and day whatever the number of viewers; a viewer already listed changes nothing).
+ */
 export function productViewStatement(d1: D1Database, views: readonly { productId: string; customerId: string; viewedAt: number }[]): Statement | null {
   if (views.length === 0) return null;
-  const rows = JSON.stringify(views.map((v) => [v.productId, v.customerId, v.viewedAt]));
-  return database(d1).run(sql`INSERT INTO product_views (product_id, customer_id, viewed_at)
+  const rows = JSON.stringify(viewerRows(views));
+  return database(d1).run(sql`INSERT INTO product_viewers (product_id, day, customers)
     SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(${rows}) WHERE true
-    ON CONFLICT (product_id, customer_id) DO UPDATE SET viewed_at = max(viewed_at, excluded.viewed_at)`);
+    ON CONFLICT (product_id, day) DO UPDATE SET customers = (
+      SELECT json_group_array(value) FROM (SELECT value FROM json_each(product_viewers.customers) UNION SELECT value FROM json_each(excluded.customers)))`);
 }
 
-/** Customers who viewed a product since `since`, in id order after `after` (paging). */
+/** [productId, day, JSON array of distinct sorted customer ids] per product and day. */
+function viewerRows(views: readonly { productId: string; customerId: string; viewedAt: number }[]): [string, number, string][] {
+  const byDay = new Map<string, { productId: string; day: number; ids: Set<string> }>();
+  for (const v of views) {
+    const day = dayOf(v.viewedAt);
+    const key = `${v.productId}\n${day}`;
+    const row = byDay.get(key) ?? { productId: v.productId, day, ids: new Set<string>() };
+    row.ids.add(v.customerId);
+    byDay.set(key, row);
+  }
+  return [...byDay.values()].map((r) => [r.productId, r.day, JSON.stringify([...r.ids].sort())]);
+}
+
+/**
+ * Customers who viewed a product since `since` (from the start of that day), in id order after
+ * `after` (paging).
+ */
 export async function viewersOf(d1: D1Database, productId: string, since: number, after: string, limit: number): Promise<string[]> {
-  const rows = await database(d1)
-    .select({ customerId: productViews.customerId })
-    .from(productViews)
-    .where(and(eq(productViews.productId, productId), gt(productViews.customerId, after), gte(productViews.viewedAt, since)))
-    .orderBy(productViews.customerId)
-    .limit(limit)
-    .all();
-  return rows.map((r) => r.customerId);
+  const rows = await database(d1).all<{ id: string }>(sql`SELECT DISTINCT j.value AS id FROM product_viewers p, json_each(p.customers) j
+    WHERE p.product_id = ${productId} AND p.day >= ${dayOf(since)} AND j.value > ${after} ORDER BY j.value LIMIT ${limit}`);
+  return rows.map((r) => r.id);
+}
+
+/** Takes an erased customer out of every day's viewers (a scan: erasures are rare, the table small). */
+export function forgetViewerStatement(d1: D1Database, customerId: string): Statement {
+  const quoted = JSON.stringify(customerId);
+  return database(d1).run(sql`UPDATE product_viewers SET customers = (SELECT json_group_array(value) FROM json_each(customers) WHERE value != ${customerId})
+    WHERE instr(customers, ${quoted}) > 0`);
 }
 
 /** Adds a batch's per-day product counts (one statement, one written row per product and day). */

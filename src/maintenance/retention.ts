@@ -2,7 +2,7 @@
  * The daily retention job (cron trigger). Packed events are kept EVENT_RETENTION_DAYS from
  * receipt, which is also the horizon of messageId deduplication, and so is the delivery log of
  * fired triggers. The quarantine, tracking-plan violations and replayed dead letters are kept 30
- * days; pending dead letters stay until replayed. Product views older than the catalog audience window go.
+ * days; pending dead letters stay until replayed. Days of product viewers older than the catalog audience window go.
  */
 import { dayOf } from "../catalog/activity";
 import { deleteOldStats } from "../catalog/store";
@@ -28,13 +28,13 @@ async function deleteInSlices(db: Database, table: string, where: string, cutoff
   return total;
 }
 
-/** product_views is WITHOUT ROWID: sliced by its primary key instead. */
-async function deleteOldViews(db: Database, cutoff: number): Promise<number> {
+/** Days of product viewers before `cutoffDay`. product_viewers is WITHOUT ROWID: sliced by its primary key instead. */
+async function deleteOldViews(db: Database, cutoffDay: number): Promise<number> {
   let total = 0;
   for (let i = 0; i < MAX_SLICES; i++) {
     const result = await db.run(sql`
-      DELETE FROM product_views WHERE (product_id, customer_id) IN (
-        SELECT product_id, customer_id FROM product_views WHERE viewed_at < ${Math.floor(cutoff)} LIMIT ${SLICE})`);
+      DELETE FROM product_viewers WHERE (product_id, day) IN (
+        SELECT product_id, day FROM product_viewers WHERE day < ${cutoffDay} LIMIT ${SLICE})`);
     const changes = result.meta.changes ?? 0;
     total += changes;
     if (changes < SLICE) break;
@@ -81,7 +81,7 @@ export async function runRetention(env: Env, now = Date.now()): Promise<Record<s
     deadLetters: await deleteInSlices(db, "dead_letters", "replayed_at IS NOT NULL AND replayed_at < ?", auxCutoff),
     packFailures: await deleteInSlices(db, "pack_failures", "updated_at < ?", auxCutoff),
     deliveries: await deleteInSlices(db, "deliveries", "fired_at < ?", eventCutoff),
-    productViews: await deleteOldViews(db, now - config.catalogAudienceDays * DAY_MS),
+    productViews: await deleteOldViews(db, dayOf(now - config.catalogAudienceDays * DAY_MS)),
     productStats: await deleteOldStats(env.DB, dayOf(now) - PRODUCT_STATS_DAYS),
   };
   log("info", "retention.done", deleted);

@@ -11,7 +11,8 @@ import { forgetMembershipStatements } from "../segments/members-store";
 import { desc, eq, inArray, notLike, sql } from "drizzle-orm";
 import { forgetEnrichmentAnswers } from "../enrichment/job";
 import { database } from "../db/client";
-import { customers, eventChunks, identities, identityRefusals, merges, productViews, quarantine, suppressions } from "../db/schema";
+import { customers, eventChunks, identities, identityRefusals, merges, quarantine, suppressions } from "../db/schema";
+import { forgetViewerStatement } from "../catalog/store";
 import { runBatch } from "../db/statements";
 import type { StoredEvent } from "../model/events";
 import { log } from "../kernel/log";
@@ -58,7 +59,7 @@ export async function eraseCustomer(env: Env, customerId: string, reason: string
     db.delete(eventChunks).where(eq(eventChunks.customerId, customerId)),
     ...forgetMembershipStatements(d1, customerId),
     db.delete(customers).where(eq(customers.id, customerId)),
-    db.delete(productViews).where(eq(productViews.customerId, customerId)),
+    forgetViewerStatement(d1, customerId),
     // Merge records keep the merged-away profiles (for audit and unmerge): they go too, as do
     // the identity refusals that name the customer.
     db.delete(merges).where(eq(merges.survivorId, customerId)),

@@ -91,6 +91,30 @@ describe("POST /v1/catalog/products → price-drop and back-in-stock triggers", 
     }
   });
 
+  it("keeps a product's viewers of a day in one row, however many viewed it, and forgets an erased viewer", async () => {
+    const trigger = uid("price-drop").toLowerCase();
+    expect((await putTrigger(trigger, { name: "Price drop", start: { event: "Price Dropped" }, key: "product_id", wait: { minutes: 30 }, destination: { url: hookUrl(uid("hook")) } })).status).toBe(201);
+    try {
+      const product = uid("lamp");
+      const [a, b, c, d] = [uid(), uid(), uid(), uid()];
+      const rowsOf = async () => (await env.DB.prepare("SELECT day, customers FROM product_viewers WHERE product_id = ?").bind(product).all<{ day: number; customers: string }>()).results;
+      await processEvents(env, [a, b, c].map((userId) => track({ userId }, "Product Viewed", { product_id: product }, 0)));
+      expect(await rowsOf()).toHaveLength(1);
+      // A viewer already listed, and a new one, the same day: still one row.
+      await processEvents(env, [track({ userId: a }, "Product Viewed", { product_id: product }, 0), track({ userId: d }, "Product Viewed", { product_id: product }, 0)]);
+      const [row] = await rowsOf();
+      const ids = await Promise.all([a, b, c, d].map((userId) => customerIdOf(userId)));
+      expect(JSON.parse(row!.customers)).toEqual([...ids].sort());
+      expect(await viewersOf(env.DB, product, Date.now() - HOUR, "", 10)).toEqual([...ids].sort());
+      // Paged by customer id.
+      expect(await viewersOf(env.DB, product, Date.now() - HOUR, [...ids].sort()[1]!, 10)).toEqual([...ids].sort().slice(2));
+      expect((await admin(`/v1/customers/${ids[1]}`, { method: "DELETE" })).status).toBe(200);
+      expect(await viewersOf(env.DB, product, Date.now() - HOUR, "", 10)).toEqual([ids[0], ids[2], ids[3]].sort());
+    } finally {
+      await admin(`/v1/triggers/${trigger}`, { method: "DELETE" });
+    }
+  });
+
   it("tells viewers when a product is back in stock", async () => {
     const hook = uid("hook");
     const trigger = uid("restock").toLowerCase();

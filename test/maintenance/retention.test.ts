@@ -54,6 +54,18 @@ describe("retention", () => {
     expect(row!.length).toBe(row!.text.length);
   });
 
+  it("drops the days of product viewers older than the catalog audience window, and keeps the window's", async () => {
+    const now = Date.now();
+    const product = uid("lamp");
+    const today = Math.floor(now / DAY);
+    // CATALOG_AUDIENCE_DAYS is 30: day 31 back goes, day 29 back stays.
+    await env.DB.prepare("INSERT INTO product_viewers (product_id, day, customers) VALUES (?1, ?2, '[\"cus_old\"]'), (?1, ?3, '[\"cus_recent\"]')").bind(product, today - 31, today - 29).run();
+    const deleted = await runRetention(env, now);
+    expect(deleted.productViews).toBeGreaterThanOrEqual(1);
+    const days = (await env.DB.prepare("SELECT day FROM product_viewers WHERE product_id = ?").bind(product).all<{ day: number }>()).results.map((r) => r.day);
+    expect(days).toEqual([today - 29]);
+  });
+
   it("runs from the cron trigger", async () => {
     const userId = uid();
     await processEvents(env, [ev(userId, 1, Date.now() - 200 * DAY), ev(userId, 2, Date.now())]);
