@@ -117,8 +117,8 @@ try {
   const sum = (k) => batches.reduce((n, b) => n + (b.timings?.[k] ?? 0), 0);
   console.log(`${received()} of ${measured.length} ${RETURNING ? "returning shoppers' " : ""}events in ${seconds.toFixed(2)} s: ${Math.round(received() / seconds)} events/s (posting ${((posted - t0) / 1000).toFixed(2)} s, ${posting.errors} POST errors)`);
   console.log(`workerd CPU: ${cpu} ms, ${(cpu / (measured.length / 1000)).toFixed(1)} ms per 1,000 events`);
-  console.log(`consumer: ${batches.length} batches; read ${sum("read")} ms, compute ${sum("compute")} ms, D1 write ${sum("d1")} ms, sessions ${sum("sessions")} ms`);
-  for (const b of batches) console.log(`  +${((b.at - t0) / 1000).toFixed(2)} s: ${b.queueMessages} packs, ${b.events} events, ${b.customers} customers, ${b.sessionCalls} session calls, ${b.sessionRowsWritten} session rows, ${b.kvWrites} KV writes, ${b.ms} ms ${JSON.stringify(b.timings)}`);
+  console.log(`consumer: ${batches.length} batches; read ${sum("read")} ms, store ${sum("store")} ms, compute ${sum("compute")} ms, D1 write ${sum("d1")} ms, sessions ${sum("sessions")} ms`);
+  for (const b of batches) console.log(`  +${((b.at - t0) / 1000).toFixed(2)} s: ${b.queueMessages} packs, ${b.events} events, ${b.customers} customers, ${b.storeCalls ?? 0} store calls, ${b.storeRowsWritten ?? 0} store rows, ${b.sessionCalls} session calls, ${b.sessionRowsWritten} session rows, ${b.kvWrites} KV writes, ${b.ms} ms ${JSON.stringify(b.timings)}`);
   reportOperations(batches, measured.length, bodies.length);
   if (unparsed.length > 0) console.log(`consumer log lines that could not be read: ${unparsed.length}; first: ${unparsed[0]}`);
   if (server.failures.length > 0) console.log(`consumer failures (batches isolated or messages retried): ${server.failures.length}; first: ${server.failures[0].slice(0, 2_000)}`);
@@ -142,9 +142,12 @@ process.exit(0);
 function reportOperations(batches, events, requests) {
   const total = (k) => batches.reduce((n, b) => n + (b[k] ?? 0), 0);
   const per = (n) => n / Math.max(1, events);
-  const ops = { d1: per(total("d1RowsWritten")), kv: per(total("kvWrites")), doCalls: per(total("sessionCalls")), doRows: per(total("sessionRowsWritten")) };
-  const cost = costPerMillion({ events, requests: requests + batches.length, queueOps: 3 * total("queueMessages"), d1RowsWritten: total("d1RowsWritten"), kvWrites: total("kvWrites"), sessionCalls: total("sessionCalls"), sessionRowsWritten: total("sessionRowsWritten"), archiveWrites: batches.length });
+  // Object calls and rows: storing events before the commit, and the sessions after it.
+  const doCalls = total("sessionCalls") + total("storeCalls");
+  const doRows = total("sessionRowsWritten") + total("storeRowsWritten");
+  const ops = { d1: per(total("d1RowsWritten")), kv: per(total("kvWrites")), doCalls: per(doCalls), doRows: per(doRows), storeCalls: per(total("storeCalls")) };
+  const cost = costPerMillion({ events, requests: requests + batches.length, queueOps: 3 * total("queueMessages"), d1RowsWritten: total("d1RowsWritten"), kvWrites: total("kvWrites"), sessionCalls: doCalls, sessionRowsWritten: doRows, archiveWrites: batches.length });
   const usd = (x) => `$${x.toFixed(3)}`;
-  console.log(`per event: ${ops.d1.toFixed(3)} D1 rows, ${ops.kv.toFixed(3)} KV writes, ${ops.doCalls.toFixed(3)} Durable Object calls, ${ops.doRows.toFixed(3)} Durable Object rows`);
+  console.log(`per event: ${ops.d1.toFixed(3)} D1 rows, ${ops.kv.toFixed(3)} KV writes, ${ops.doCalls.toFixed(3)} Durable Object calls (${ops.storeCalls.toFixed(3)} storing events), ${ops.doRows.toFixed(3)} Durable Object rows`);
   console.log(`list price per million events: ${usd(cost.total)} (D1 ${usd(cost.d1)}, Durable Objects ${usd(cost.durableObjects)}, KV ${usd(cost.kv)}, Queues ${usd(cost.queues)}, Workers ${usd(cost.workers)}, R2 ${usd(cost.r2)})`);
 }

@@ -83,7 +83,7 @@ export async function benchTriggers({ url, keys, logs, customers, dueTriggers, c
       max: Math.max(...latencies),
       alarmsRun: alarms.length,
       // Rows per fired trigger: the timer's creation (the session-state row is the batch's, not the trigger's), then the alarm's firing.
-      doRowsCreate: (sum(dueBatches, "sessionRowsWritten") - sum(dueBatches, "sessionCalls")) / Math.max(1, fired),
+      doRowsCreate: (sum(dueBatches, "sessionRowsWritten") + sum(dueBatches, "storeRowsWritten") - sum(dueBatches, "sessionCalls") - sum(dueBatches, "storeCalls")) / Math.max(1, fired),
       doRowsFire: sum(alarms, "rowsWritten") / Math.max(1, fired),
       d1RowsDelivery: sum(deliveries, "d1RowsWritten") / Math.max(1, fired),
       deliveryAttempts: deliveries.length / Math.max(1, fired),
@@ -104,8 +104,8 @@ export async function benchTriggers({ url, keys, logs, customers, dueTriggers, c
       seconds: creationSeconds,
       timersPerSecond: eventsIn(created) / creationSeconds,
       postErrors: posted.errors,
-      sessionCalls: sum(created, "sessionCalls"),
-      sessionRowsWritten: sum(created, "sessionRowsWritten"),
+      sessionCalls: sum(created, "sessionCalls") + sum(created, "storeCalls"),
+      sessionRowsWritten: sum(created, "sessionRowsWritten") + sum(created, "storeRowsWritten"),
       d1RowsWritten: sum(created, "d1RowsWritten"),
     };
 

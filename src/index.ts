@@ -1,7 +1,7 @@
 /**
  * Rapport: table of contents of the whole system.
  *
- *   sources ──► ingest ──► Queue ──► pipeline ──► D1 profiles ──► KV snapshot ──► GET /v1/customers/{id}
+ *   sources ──► ingest ──► Queue ──► pipeline ──► each customer's Durable Object (its events) ──► D1 profiles ──► KV snapshot ──► GET /v1/customers/{id}
  *
  * HTTP (Hono, built by createApp):
  *   - ingest/     Segment-compatible tracking API, packing events onto the Queue   (write keys)
@@ -31,8 +31,9 @@
  *                 (signed per customer: no key)
  * Queues (exact names from queues/names.ts: `rapport-<role>` + QUEUE_SUFFIX; messages checked
  * against their zod schema, undecodable ones kept as dead letters with the reason):
- *   - rapport-events            → pipeline/consumer: dedupe, identity, profile, then each
- *                                 customer's CustomerSession; every batch archived to R2 (archive/)
+ *   - rapport-events            → pipeline/consumer: identity, events stored (and deduplicated) in
+ *                                 each customer's CustomerSession, profile in D1, then the session;
+ *                                 every batch archived to R2 (archive/)
  *   - rapport-events-dlq        → queues/dead-letters: store for inspection and replay
  *   - rapport-deliveries        → delivery/consumer: signed webhooks to ESPs, delivery log
  *   - rapport-deliveries-dlq    → delivery/consumer: mark dead, for replay
@@ -41,8 +42,9 @@
  *                                 archive replays and scrubs, enrichment lookups
  *   - rapport-jobs-dlq          → queues/dead-letters: store for inspection and replay
  * Durable Objects:
- *   - sessions/CustomerSession  one per customer: live session, trigger timers (one alarm),
- *                               outbox of fired triggers, ordered KV snapshot writes
+ *   - sessions/CustomerSession  one per customer: its stored events and their dedupe marks, live
+ *                               session, trigger timers (one alarm), outbox of fired triggers,
+ *                               ordered KV snapshot writes (docs/scaling.md)
  * Cron:
  *   - maintenance/retention: delete expired events, quarantine and replayed dead letters
  *   - archive/scrub: resume erasure scrubs of the archive that stopped moving

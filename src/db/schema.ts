@@ -68,6 +68,14 @@ export const customers = sqliteTable("customers", {
   recentLength: integer("recent_length"),
   /** JSON array of the latest stored events. */
   recentEvents: text("recent_events").notNull().default("[]"),
+  /**
+   * Where the customer's events are. NULL: in this row's `recent_events` and in `event_chunks`, as
+   * before events moved into the customer's Durable Object (docs/scaling.md); a number: in the
+   * object, and this is the sequence of the last chunk applied to the profile (the watermark of
+   * sessions/event-store.ts). The pipeline moves a row's events into the object the first time it
+   * touches the customer, and empties the row.
+   */
+  eventSeq: integer("event_seq"),
 });
 
 /**
@@ -188,6 +196,12 @@ export const merges = sqliteTable(
     /** JSON: the merged-away customer row as it was. */
     mergedProfile: text("merged_profile").notNull(),
     createdAt: integer("created_at").notNull(),
+    /**
+     * When the survivor's object took in the merged-away object's events (NULL: not yet). Until
+     * then each batch of the survivor's has its object take them first, so that a redelivered
+     * event of the merged-away customer is recognized as stored.
+     */
+    eventsMovedAt: integer("events_moved_at"),
   },
   (t) => [index("merges_survivor_idx").on(t.survivorId)],
 );

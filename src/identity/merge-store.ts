@@ -68,3 +68,25 @@ export async function countRefusals(d1: D1Database): Promise<{ rule: string; cou
   for (const r of rows) counts.set(r.rule, (counts.get(r.rule) ?? 0) + 1);
   return [...counts].map(([rule, count]) => ({ rule, count }));
 }
+
+/**
+ * Merges of these survivors whose merged-away customer's events are still in its own object
+ * (merges.events_moved_at NULL): survivor id → merged-away ids. The survivor's object takes them
+ * in before it deduplicates anything (sessions/event-store.ts).
+ */
+export async function loadPendingEventMoves(d1: D1Database, survivorIds: readonly string[]): Promise<Map<string, string[]>> {
+  const db = database(d1);
+  if (survivorIds.length === 0) return new Map();
+  const rows = await db.all<{ merged_id: string; survivor_id: string }>(sql`
+    SELECT merged_id, survivor_id FROM ${merges}
+    WHERE survivor_id IN (SELECT value FROM json_each(${JSON.stringify(survivorIds)})) AND events_moved_at IS NULL`);
+  const pending = new Map<string, string[]>();
+  for (const r of rows) pending.set(r.survivor_id, [...(pending.get(r.survivor_id) ?? []), r.merged_id]);
+  return pending;
+}
+
+/** Records that these merged-away customers' events are in their survivors' objects now. */
+export function eventsMovedStatement(d1: D1Database, mergedIds: readonly string[], now: number): Statement | null {
+  if (mergedIds.length === 0) return null;
+  return database(d1).run(sql`UPDATE ${merges} SET events_moved_at = ${now} WHERE merged_id IN (SELECT value FROM json_each(${JSON.stringify(mergedIds)})) AND events_moved_at IS NULL`);
+}

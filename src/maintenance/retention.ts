@@ -1,6 +1,7 @@
 /**
  * The daily retention job (cron trigger). Packed events are kept EVENT_RETENTION_DAYS from
- * receipt, which is also the horizon of messageId deduplication, and so is the delivery log of
+ * receipt, which is also the horizon of messageId deduplication (each customer's object expires
+ * its own on its alarm; this job takes what D1 rows still hold), and so is the delivery log of
  * fired triggers. The quarantine, tracking-plan violations and replayed dead letters are kept 30
  * days; pending dead letters stay until replayed. Days of product viewers older than the catalog audience window go.
  */
@@ -43,14 +44,15 @@ async function deleteOldViews(db: Database, cutoffDay: number): Promise<number> 
 }
 
 /**
- * The events kept in customer rows (`recent_events`) expire like the others: rows holding any
- * event received before the cutoff are rewritten without it, in slices. The profile itself (and
- * its version) does not change. The row's summary of its events (ids and length) is cleared, so
- * the pipeline reads the trimmed events once and writes the summary again.
+ * Events still kept in customer rows (`recent_events`, rows no batch has touched since events
+ * moved into the customers' objects, where each object's alarm expires its own) expire like the
+ * others: rows holding any event received before the cutoff are rewritten without it, in slices.
+ * The profile itself (and its version) does not change. The row's summary of its events (ids and
+ * length) is cleared.
  */
 async function trimRecentEvents(db: Database, cutoff: number): Promise<number> {
   const iso = new Date(cutoff).toISOString();
-  const expired = sql`EXISTS (SELECT 1 FROM json_each(customers.recent_events) WHERE json_extract(value, '$.receivedAt') < ${iso})`;
+  const expired = sql`customers.event_seq IS NULL AND EXISTS (SELECT 1 FROM json_each(customers.recent_events) WHERE json_extract(value, '$.receivedAt') < ${iso})`;
   let total = 0;
   for (let i = 0; i < MAX_SLICES; i++) {
     const result = await db.run(sql`

@@ -4,7 +4,8 @@ import { database } from "../db/client";
 import { customers } from "../db/schema";
 import type { StoredEvent } from "../model/events";
 import { applyEvents, emptyProfile } from "../profiles/apply";
-import { loadProfiles, storedEventsOf } from "../profiles/store";
+import { loadProfiles } from "../profiles/store";
+import { customerEvents } from "../profiles/events";
 import { featuresOf } from "./features";
 
 const DAY_MS = 86_400_000;
@@ -50,7 +51,7 @@ export async function trainingPage(env: Env, cutoff: number, horizonDays: number
   for (const id of ids) {
     const p = profiles.get(id);
     if (!p) continue;
-    const row = rowOf(id, await storedEventsOf(d1, p), cutoff, horizonDays);
+    const row = rowOf(id, await customerEvents(env, p), cutoff, horizonDays);
     if (row) rows.push(row);
   }
   return { rows, next: ids.length === limit ? ids[ids.length - 1]! : null };

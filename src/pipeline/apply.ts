@@ -1,8 +1,8 @@
 /**
  * Stage 2 of a commit, pure: one customer's group after identity resolution becomes its new
- * state. Absorbed profiles are combined into the survivor, events already stored are set aside as
- * duplicates, the new ones are applied, and segments are evaluated on the result (against the
- * survivor's memberships: an absorbed profile's went with it).
+ * state. Absorbed profiles are combined into the survivor, the events its object answered as not
+ * yet applied (store-events.ts) are applied, and segments are evaluated on the result (against
+ * the survivor's memberships: an absorbed profile's went with it).
  */
 import type { StoredEvent } from "../model/events";
 import type { Membership } from "../model/membership";
@@ -17,13 +17,14 @@ import { nextMembership, sameMembership, type Transition } from "../segments/mem
 import type { SegmentRules } from "../segments/rules";
 import { scoresOf } from "../models/scores";
 import { ConcurrentWriteError } from "./retries";
+import type { StoredBatch } from "./store-events";
 
 export interface ApplyContext {
   rules: SegmentRules;
   normalize: NormalizeOptions;
   now: number;
-  /** messageIds already stored (duplicates) and customers whose derived traits were just completed. */
-  seen: ReadonlySet<string>;
+  /** What the customers' objects answered (stage 2), and customers whose derived traits were just completed. */
+  stored: Pick<StoredBatch, "fresh" | "seq">;
   derived: ReadonlySet<string>;
 }
 
@@ -32,8 +33,10 @@ export interface Applied {
   survivor: StoredProfile | undefined;
   absorbed: StoredProfile[];
   base: ReturnType<typeof combine>;
-  /** The group's events not stored before. */
+  /** The events to apply: the group's not stored before, and any stored earlier but never applied. */
   fresh: StoredEvent[];
+  /** The watermark of the customer's object after this write; null: the row still holds its events. */
+  eventSeq: number | null;
   state: ProfileState;
   scores: Scores | null;
   previous: Membership;
@@ -49,11 +52,13 @@ export function applyGroup(group: ResolvedGroup, profiles: ReadonlyMap<string, S
   if ((!group.isNew && !survivor) || absorbed.some((p) => !p)) throw new ConcurrentWriteError(`A customer vanished while processing; rapport_version_conflict`);
   const merged = absorbed as StoredProfile[];
   const base = combine(survivor, merged);
-  const fresh = group.events.filter((e) => !ctx.seen.has(e.messageId));
+  const fresh = ctx.stored.fresh.get(group.customerId) ?? [];
+  const eventSeq = ctx.stored.seq.get(group.customerId) ?? survivor?.eventSeq ?? (survivor ? null : 0);
   const state = applyEvents(base.state, fresh, { ...ctx.normalize, aggregateSpecs: ctx.rules.specs });
   const previous = survivor?.segments ?? {};
   const scores = scoresOf(ctx.rules, state, ctx.now);
   const { membership, transitions } = nextMembership(previous, membersOf(ctx.rules.segments, state, ctx.now, scores), ctx.rules.segments, ctx.now);
-  const changed = fresh.length > 0 || group.newIdentities.length > 0 || group.merges.length > 0 || ctx.derived.has(group.customerId) || !sameMembership(previous, membership);
-  return { survivor, absorbed: merged, base, fresh, state, scores, previous, membership, transitions, changed };
+  // A moved watermark is a change too: the events the row held moved into the object.
+  const changed = fresh.length > 0 || group.newIdentities.length > 0 || group.merges.length > 0 || ctx.derived.has(group.customerId) || !sameMembership(previous, membership) || (survivor !== undefined && eventSeq !== survivor.eventSeq);
+  return { survivor, absorbed: merged, base, fresh, eventSeq, state, scores, previous, membership, transitions, changed };
 }

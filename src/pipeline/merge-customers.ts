@@ -14,6 +14,7 @@ import { sessionStub } from "../sessions/contract";
 import { commitStatements, loadProfiles, type StoredProfile } from "../profiles/store";
 import { loadMergeBlocks } from "../identity/merge-store";
 import { mergeStatements } from "./merge-statements";
+import { moveRowEvents } from "./store-events";
 import { pairKey } from "../identity/resolve";
 import { bestRank, brokenLimit } from "../model/identity-rules";
 
@@ -31,8 +32,16 @@ export async function mergeCustomers(env: Env, ids: [string, string], cause: { r
   const rank = (p: StoredProfile) => bestRank(rules, p.identities);
   const [survivor, merged] = [a, b].sort((x, y) => rank(x) - rank(y) || x.id.localeCompare(y.id)) as [StoredProfile, StoredProfile];
   const base = combine(survivor, [merged]);
-  const write = { customerId: survivor.id, previousVersion: survivor.version, state: base.state, recentEvents: base.recentEvents, chunkCount: base.chunkCount, identities: base.identities, newIdentities: [], newEvents: [], segments: survivor.segments, scores: survivor.scores, servedAt: base.servedAt, sessionAt: base.sessionAt, createdAt: survivor.createdAt, now };
+  // Both customers' events into their own objects first (rows that still hold them), so that the
+  // survivor's object can take in the merged customer's once D1 has committed.
+  const survivorHeld = survivor.eventSeq === null;
+  const { seq } = await moveRowEvents(env, survivor);
+  await moveRowEvents(env, merged);
+  const write = { customerId: survivor.id, previousVersion: survivor.version, state: base.state, identities: base.identities, newIdentities: [], eventSeq: seq, rowHeldEvents: survivorHeld, segments: survivor.segments, scores: survivor.scores, servedAt: base.servedAt, sessionAt: base.sessionAt, createdAt: survivor.createdAt, now };
   await runBatch(env.DB, [...mergeStatements(env.DB, [{ survivorId: survivor.id, merged, cause: { messageId: `duplicate:${cause.reason}`, keys: [] }, now }]), ...commitStatements(env.DB, [write])]);
+  // The merged customer's events join the survivor's (until this succeeds, the merge record says so
+  // and the survivor's next batch takes them in).
+  await sessionStub(env, survivor.id).store({ customerId: survivor.id, events: [], watermark: seq, absorb: [merged.id] });
   // The survivor's session object takes over the merged one's session and timers, and writes
   // the survivor's snapshot if it has one.
   const document = base.servedAt ? toDocument(survivor.id, base.state, base.identities, survivor.version + 1, now, survivor.segments, survivor.scores) : null;

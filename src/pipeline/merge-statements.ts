@@ -19,7 +19,9 @@ export interface MergeWrite {
  * insert path is refused by `customers_no_resurrection` if an erasure removed it), delete it, and
  * point its identities, event chunks and earlier merges at the survivor. Its segment memberships
  * go (the survivor's are evaluated on the combined profile). The survivor's own row is
- * written by the same D1 batch with the combined profile.
+ * written by the same D1 batch with the combined profile. Its events are in its own object (moved
+ * there first if its row held them: store-events.ts moveRowEvents); the merge record says the
+ * survivor's object has yet to take them in (`events_moved_at` NULL), which it does right after.
  */
 export function mergeStatements(d1: D1Database, writes: readonly MergeWrite[]): Statement[] {
   const db = database(d1);
@@ -29,7 +31,7 @@ export function mergeStatements(d1: D1Database, writes: readonly MergeWrite[]): 
     ...forgetMembershipStatements(d1, merged.id),
     db.delete(customers).where(eq(customers.id, merged.id)),
     db.run(sql`UPDATE identities SET customer_id = ${survivorId} WHERE key IN (SELECT value FROM json_each(${JSON.stringify(merged.identities.map((i) => i.key))}))`),
-    db.update(eventChunks).set({ customerId: survivorId }).where(eq(eventChunks.customerId, merged.id)),
+    db.delete(eventChunks).where(eq(eventChunks.customerId, merged.id)),
     db.update(merges).set({ survivorId }).where(eq(merges.survivorId, merged.id)),
   ]);
 }

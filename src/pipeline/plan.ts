@@ -49,6 +49,8 @@ export interface CommitPlan {
   newEvents: StoredEvent[];
   sessionCalls: IngestInput[];
   notifications: Notification[];
+  /** Merges of this batch: the survivor's object takes in the absorbed customers' events once D1 has committed. */
+  eventMoves: { survivorId: string; mergedIds: string[]; watermark: number }[];
   /** Snapshots the session objects rewrite, and snapshots of absorbed customers to delete. */
   documents: number;
   retiredSnapshots: string[];
@@ -56,11 +58,12 @@ export interface CommitPlan {
 }
 
 export function planCommit(resolved: Pick<Resolved, "groups" | "profiles">, ctx: PlanContext): CommitPlan {
-  const plan: CommitPlan = { writes: [], merges: [], membershipChanges: [], scores: [], views: [], newEvents: [], sessionCalls: [], notifications: [], documents: 0, retiredSnapshots: [], duplicates: 0 };
+  const plan: CommitPlan = { writes: [], merges: [], eventMoves: [], membershipChanges: [], scores: [], views: [], newEvents: [], sessionCalls: [], notifications: [], documents: 0, retiredSnapshots: [], duplicates: 0 };
   const views: ProductView[] = [];
   for (const group of resolved.groups) {
     const applied = applyGroup(group, resolved.profiles, ctx);
-    plan.duplicates += group.events.length - applied.fresh.length;
+    const applying = new Set(applied.fresh.map((e) => e.messageId));
+    plan.duplicates += group.events.filter((e) => !applying.has(e.messageId)).length;
     plan.newEvents.push(...applied.fresh);
     if (!applied.changed && !ctx.redelivered) continue;
     const notification = notificationOf(group.customerId, applied, ctx);
@@ -135,11 +138,10 @@ function addWrites(plan: CommitPlan, group: ResolvedGroup, applied: Applied, cal
     customerId: group.customerId,
     previousVersion: survivor?.version ?? null,
     state: applied.state,
-    recentEvents: base.recentEvents,
-    chunkCount: base.chunkCount,
     identities: base.identities,
     newIdentities: group.newIdentities,
-    newEvents: applied.fresh,
+    eventSeq: applied.eventSeq,
+    rowHeldEvents: survivor !== undefined && survivor.eventSeq === null && applied.eventSeq !== null,
     segments: applied.membership,
     scores: applied.scores,
     servedAt: base.servedAt,
@@ -147,6 +149,7 @@ function addWrites(plan: CommitPlan, group: ResolvedGroup, applied: Applied, cal
     createdAt: survivor?.createdAt ?? now,
     now,
   });
+  if (group.merges.length > 0) plan.eventMoves.push({ survivorId: group.customerId, mergedIds: group.merges.map((m) => m.customerId), watermark: applied.eventSeq ?? 0 });
   group.merges.forEach((m, i) => {
     const merged = applied.absorbed[i]!;
     plan.merges.push({ survivorId: group.customerId, merged, cause: { messageId: m.messageId, keys: m.keys }, now });

@@ -1,18 +1,20 @@
 /**
- * The heart of the consumer: deduplicate, resolve identities, apply events to profiles, commit to
- * D1 in one transaction, then hand each customer's events to its CustomerSession Durable Object
- * (session, trigger timers, KV snapshot). Work is coalesced per customer: however many of a
- * customer's events are in the batch, the profile is written once and its object called once.
+ * The heart of the consumer: resolve identities, store each customer's events in its
+ * CustomerSession Durable Object (which deduplicates them), apply them to profiles, commit to D1
+ * in one transaction, then hand the events to the objects' sessions (trigger timers, KV
+ * snapshot). Work is coalesced per customer: however many of a customer's events are in the
+ * batch, its events are stored as one chunk, the profile is written once.
  *
- * A commit runs five named stages, each a file: resolve.ts (read what the batch concerns),
- * apply.ts (each customer's new state, pure), plan.ts (what to write and whom to call, pure),
- * commit.ts (one D1 batch) and fan-out.ts (Durable Objects, snapshots, enrichment jobs).
+ * A commit runs six named stages, each a file: resolve.ts (read what the batch concerns),
+ * store-events.ts (the events into the customers' objects), apply.ts (each customer's new state,
+ * pure), plan.ts (what to write and whom to call, pure), commit.ts (one D1 batch) and fan-out.ts
+ * (sessions, snapshots, enrichment jobs).
  *
- * Idempotent under redelivery: the messageIds of stored events are the dedupe marks, and they
- * commit in the same D1 batch as the profile change. A concurrent writer to the same customer
- * makes the batch abort (version trigger, unique keys); we re-read and recompute (retries.ts). On
- * redelivery every event goes to the Durable Objects again (they skip those they have seen), in
- * case the previous attempt committed to D1 but failed before reaching them.
+ * Idempotent under redelivery: each object answers the events its profile has not applied (its
+ * chunks after the row's watermark), and the watermark commits with the profile. A concurrent
+ * writer to the same customer makes the batch abort (version trigger, unique keys); we re-read and
+ * recompute (retries.ts). On redelivery every event goes to the sessions again (they skip those
+ * they have seen), in case the previous attempt committed to D1 but failed before reaching them.
  */
 import { readConfig } from "../model/config";
 import type { StoredEvent } from "../model/events";
@@ -28,6 +30,7 @@ import { deriveMissing } from "./derive-missing";
 import { fanOut } from "./fan-out";
 import { planCommit } from "./plan";
 import { resolveCustomers, resolveEvents, type Resolved } from "./resolve";
+import { storeEvents, type StoredBatch } from "./store-events";
 import { withRetries } from "./retries";
 
 export interface ProcessStats {
@@ -47,15 +50,21 @@ export interface ProcessStats {
   customersChanged: number;
   d1RowsWritten: number;
   kvWrites: number;
-  /** Calls to CustomerSession Durable Objects (one per customer with news), and the rows they wrote. */
+  /**
+   * Calls to CustomerSession Durable Objects after the commit (sessions, segment notifications,
+   * merges' event moves: one per customer with news for its session), and the rows they wrote.
+   */
   sessionCalls: number;
+  /** Calls that stored events in the customers' objects before the commit (stage 2), and their rows. */
+  storeCalls: number;
+  storeRowsWritten: number;
   /** Segment entries and exits, and the calls that took them to triggers. */
   segmentTransitions: number;
   segmentNotifications: number;
   sessionRowsWritten: number;
   commitAttempts: number;
-  /** Milliseconds spent reading D1, computing, writing D1, and in the Durable Objects (last attempt). */
-  timings: { read: number; compute: number; d1: number; sessions: number };
+  /** Milliseconds spent reading D1, storing events in the objects, computing, writing D1, and in the sessions (last attempt). */
+  timings: { read: number; store: number; compute: number; d1: number; sessions: number };
 }
 
 export interface ProcessOptions {
@@ -109,8 +118,10 @@ async function commitOnce(env: Env, inputs: CommitInputs, options: ProcessOption
   const now = options.now ?? Date.now();
   const t0 = performance.now();
   const resolved = await inputs.resolve();
-  const derived = await deriveMissing(env.DB, resolved.profiles, inputs.rules);
+  const derived = await deriveMissing(env, resolved.profiles, inputs.rules);
   const t1 = performance.now();
+  const stored: StoredBatch = await storeEvents(env, resolved, now);
+  const tStored = performance.now();
   for (const group of resolved.groups) {
     for (const c of group.conflicts) log("warn", "identity.conflict", { customerId: group.customerId, identity: c.identity.key, ownerId: c.ownerId });
   }
@@ -119,9 +130,9 @@ async function commitOnce(env: Env, inputs: CommitInputs, options: ProcessOption
   // starts on one (and only for customers it can reach), so nobody pays a D1 row per view otherwise.
   const audience = inputs.triggers.filter(startsOnCatalogChange);
   const normalize = { defaultPhoneCountry: readConfig(env).defaultPhoneCountry };
-  const plan = planCommit(resolved, { ...inputs, normalize, now, seen: resolved.seen, derived, redelivered: options.redelivered ?? false, audience });
+  const plan = planCommit(resolved, { ...inputs, normalize, now, stored, derived, redelivered: options.redelivered ?? false, audience });
   const t2 = performance.now();
-  const d1RowsWritten = await commitPlan(env, plan, resolved, now);
+  const d1RowsWritten = await commitPlan(env, plan, resolved, now, stored.moved);
   const t3 = performance.now();
   const { sessionRowsWritten } = await fanOut(env, plan, inputs.enrichers, now);
   const t4 = performance.now();
@@ -137,11 +148,13 @@ async function commitOnce(env: Env, inputs: CommitInputs, options: ProcessOption
     unattributable: resolved.unattributable.length,
     d1RowsWritten,
     kvWrites: plan.documents + plan.retiredSnapshots.length,
-    sessionCalls: plan.sessionCalls.length + plan.notifications.length,
+    sessionCalls: plan.sessionCalls.length + plan.notifications.length + plan.eventMoves.length,
+    storeCalls: stored.calls,
+    storeRowsWritten: stored.rowsWritten,
     segmentTransitions: plan.membershipChanges.reduce((n, c) => n + c.transitions.length, 0),
     segmentNotifications: plan.notifications.length,
     sessionRowsWritten,
     commitAttempts: attempt,
-    timings: { read: Math.round(t1 - t0), compute: Math.round(t2 - t1), d1: Math.round(t3 - t2), sessions: Math.round(t4 - t3) },
+    timings: { read: Math.round(t1 - t0), store: Math.round(tStored - t1), compute: Math.round(t2 - tStored), d1: Math.round(t3 - t2), sessions: Math.round(t4 - t3) },
   };
 }

@@ -1,16 +1,17 @@
 /**
  * Stage 1 of a commit: read what the batch concerns. For events, the customers their identifiers
- * point to (with their identities, merge blocks and the messageIds already stored), dropping
- * events of erased customers, and the grouping identity resolution makes of them. For a
- * reevaluation, the customers named, with no events.
+ * point to (with their identities and merge blocks, and the merged-away customers whose events
+ * their objects must still take in), dropping events of erased customers, and the grouping
+ * identity resolution makes of them. For a reevaluation, the customers named, with no events.
+ * Which events are already stored, the customers' objects answer (stage 2, store.ts).
  */
 import { readConfig } from "../model/config";
 import type { StoredEvent } from "../model/events";
 import { newId } from "../kernel/crypto";
 import { lookupKeysOf } from "../identity/keys";
-import { loadMergeBlocks } from "../identity/merge-store";
+import { loadMergeBlocks, loadPendingEventMoves } from "../identity/merge-store";
 import { resolveGroups, type Refusal, type ResolvedGroup } from "../identity/resolve";
-import { loadOwners, loadProfiles, loadRowEvents, loadSeenMessageIds, loadSuppressed, type StoredProfile } from "../profiles/store";
+import { loadOwners, loadProfiles, loadSuppressed, type StoredProfile } from "../profiles/store";
 
 /** What a commit starts from: the customers concerned, grouped with their events. */
 export interface Resolved {
@@ -19,8 +20,8 @@ export interface Resolved {
   suppressed: number;
   groups: ResolvedGroup[];
   profiles: Map<string, StoredProfile>;
-  /** messageIds already stored: those events are duplicates. */
-  seen: Set<string>;
+  /** Survivor id → customers merged into it whose events are still in their own objects. */
+  pendingMoves: Map<string, string[]>;
   refusals: Refusal[];
   unattributable: StoredEvent[];
 }
@@ -29,7 +30,7 @@ export interface Resolved {
 export async function resolveCustomers(d1: D1Database, ids: readonly string[]): Promise<Resolved> {
   const profiles = await loadProfiles(d1, ids, { events: "summary" });
   const groups = [...profiles.keys()].map((customerId): ResolvedGroup => ({ customerId, isNew: false, events: [], newIdentities: [], merges: [], conflicts: [] }));
-  return { events: [], suppressed: 0, groups, profiles, seen: new Set(), refusals: [], unattributable: [] };
+  return { events: [], suppressed: 0, groups, profiles, pendingMoves: new Map(), refusals: [], unattributable: [] };
 }
 
 /**
@@ -49,12 +50,8 @@ export async function resolveEvents(env: Env, input: StoredEvent[], now: number,
   onSuppressed?.(new Set(events === input ? [] : input.filter((_, i) => isSuppressed(i)).map((e) => e.messageId)));
   // Every customer an identifier points to is read first: merge planning needs their identities.
   const ownerIds = [...new Set(owners.values())];
-  // Their events stay in D1 (RowEvents): only merges need them, to combine.
-  const [profiles, blocked] = await Promise.all([loadProfiles(d1, ownerIds, { events: "summary" }), loadMergeBlocks(d1, ownerIds)]);
+  const [profiles, blocked, pendingMoves] = await Promise.all([loadProfiles(d1, ownerIds, { events: "summary" }), loadMergeBlocks(d1, ownerIds), loadPendingEventMoves(d1, ownerIds)]);
   const identitiesByCustomer = new Map([...profiles.values()].map((p) => [p.id, p.identities]));
   const { groups, refusals, unattributable } = resolveGroups(events, owners, identitiesByCustomer, () => newId("cus", now), normalize, blocked, config.identityRules);
-  const merging = groups.filter((g) => g.merges.length > 0).flatMap((g) => [g.customerId, ...g.merges.map((m) => m.customerId)]);
-  for (const [id, text] of await loadRowEvents(d1, merging.filter((id) => profiles.has(id)))) profiles.get(id)!.recentEvents = text;
-  const seen = await loadSeenMessageIds(d1, [...profiles.values()], events.map((e) => e.messageId));
-  return { events, suppressed: input.length - events.length, groups, profiles, seen, refusals, unattributable };
+  return { events, suppressed: input.length - events.length, groups, profiles, pendingMoves, refusals, unattributable };
 }

@@ -7,10 +7,15 @@
  *
  * Derived from stored events only: what events past the retention period had contributed to the
  * survivor's counters is not split (it stays with the survivor).
+ *
+ * The events themselves move between the customers' objects: the restored customer's object gets
+ * its events (as applied) before D1 commits, and the survivor's lets them go after. A failure in
+ * between leaves a copy in the restored object (taken again by a repeated unmerge: none is stored
+ * twice) or the events in both (the survivor's history shows them; its profile does not count them).
  */
 import { eq, sql } from "drizzle-orm";
 import { database } from "../db/client";
-import { eventChunks, mergeBlocks, merges } from "../db/schema";
+import { mergeBlocks, merges } from "../db/schema";
 import { runBatch } from "../db/statements";
 import { reevaluateCustomers } from "./process";
 import { readConfig } from "../model/config";
@@ -20,8 +25,9 @@ import { applyEvents, emptyProfile } from "../profiles/apply";
 import { toDocument } from "../profiles/document";
 import { identityKey, snapshotKey } from "../profiles/snapshot";
 import { sessionStub } from "../sessions/contract";
-import { commitStatements, loadEvents, loadProfile, type StoredProfile } from "../profiles/store";
-import { RowEvents } from "../profiles/row-events";
+import { commitStatements, loadProfile, type StoredProfile } from "../profiles/store";
+import { customerEvents } from "../profiles/events";
+import { moveRowEvents } from "./store-events";
 import { identitiesOf } from "../identity/keys";
 import { pairKey } from "../identity/resolve";
 
@@ -51,7 +57,9 @@ export async function unmerge(env: Env, mergedId: string, now = Date.now()): Pro
   const survivorKeys = new Set(survivorIdentities.map((i) => i.key));
 
   const normalize = { defaultPhoneCountry: readConfig(env).defaultPhoneCountry };
-  const events = await loadEvents(d1, survivor.id);
+  const survivorHeld = survivor.eventSeq === null;
+  await moveRowEvents(env, survivor);
+  const events = await customerEvents(env, survivor);
   const toRestored: StoredEvent[] = [];
   const toSurvivor: StoredEvent[] = [];
   for (const e of events) {
@@ -63,13 +71,14 @@ export async function unmerge(env: Env, mergedId: string, now = Date.now()): Pro
 
   const survivorState = applyEvents(emptyProfile(), toSurvivor, normalize);
   const restoredState = applyEvents(emptyProfile(), toRestored, normalize);
+  // The restored customer's events into its object first (as applied: its state is derived from them).
+  const restored = await sessionStub(env, before.id).store({ customerId: before.id, events: [], watermark: 0, imports: [{ events: toRestored, counted: true }] });
+  const survivorSeq = (await sessionStub(env, survivor.id).store({ customerId: survivor.id, events: [], watermark: survivor.eventSeq ?? 0 })).seq;
   const writes = [
-    { customerId: survivor.id, previousVersion: survivor.version, state: survivorState, recentEvents: RowEvents.empty(), chunkCount: 0, identities: survivorIdentities, newIdentities: [], newEvents: toSurvivor, segments: survivor.segments, scores: null, servedAt: survivor.servedAt, sessionAt: survivor.sessionAt, createdAt: survivor.createdAt, now },
-    { customerId: before.id, previousVersion: null, state: restoredState, recentEvents: RowEvents.empty(), chunkCount: 0, identities: restoredIdentities, newIdentities: [], newEvents: toRestored, segments: {}, scores: null, servedAt: before.servedAt, sessionAt: before.sessionAt ?? null, createdAt: before.createdAt, now },
+    { customerId: survivor.id, previousVersion: survivor.version, state: survivorState, identities: survivorIdentities, newIdentities: [], eventSeq: survivorSeq, rowHeldEvents: survivorHeld, segments: survivor.segments, scores: null, servedAt: survivor.servedAt, sessionAt: survivor.sessionAt, createdAt: survivor.createdAt, now },
+    { customerId: before.id, previousVersion: null, state: restoredState, identities: restoredIdentities, newIdentities: [], eventSeq: restored.seq, rowHeldEvents: false, segments: {}, scores: null, servedAt: before.servedAt, sessionAt: before.sessionAt ?? null, createdAt: before.createdAt, now },
   ];
   await runBatch(d1, [
-    // The survivor's chunks are rewritten, split between the two.
-    db.delete(eventChunks).where(eq(eventChunks.customerId, survivor.id)),
     db.delete(merges).where(eq(merges.mergedId, before.id)),
     db.run(sql`UPDATE identities SET customer_id = ${before.id} WHERE customer_id = ${survivor.id} AND key IN (SELECT value FROM json_each(${JSON.stringify([...restoredKeys])}))`),
     db.insert(mergeBlocks).values({ pair: pairKey(survivor.id, before.id), createdAt: now }).onConflictDoNothing({ target: mergeBlocks.pair }),
@@ -87,6 +96,7 @@ export async function unmerge(env: Env, mergedId: string, now = Date.now()): Pro
     // The restored customer's object was emptied at the merge: it starts again from its events.
     if (w.sessionAt !== null || w.servedAt !== null) kv.push(sessionStub(env, w.customerId).ingest({ customerId: w.customerId, events: [], triggers: [], document, absorb: [], seed: true }));
   }
+  kv.push(sessionStub(env, survivor.id).forgetEvents(toRestored.map((e) => e.messageId)));
   await Promise.all(kv);
   // Both profiles changed: their segments are evaluated again (the restored one's from scratch).
   await reevaluateCustomers(env, [survivor.id, before.id], { now });

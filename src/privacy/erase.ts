@@ -18,7 +18,9 @@ import type { StoredEvent } from "../model/events";
 import { log } from "../kernel/log";
 import { toDocument, type CustomerProfile } from "../profiles/document";
 import { identityKey, snapshotKey } from "../profiles/snapshot";
-import { loadEvents, loadProfile } from "../profiles/store";
+import { loadProfile } from "../profiles/store";
+import { loadPendingEventMoves } from "../identity/merge-store";
+import { customerEvents } from "../profiles/events";
 import { scrubDeadLetters } from "../queues/dead-letters";
 import { sessionStub } from "../sessions/contract";
 import { readConfig } from "../model/config";
@@ -46,7 +48,9 @@ export async function eraseCustomer(env: Env, customerId: string, reason: string
   const d1 = env.DB;
   const profile = await loadProfile(d1, customerId);
   if (!profile) return null;
-  const events = await loadEvents(d1, customerId);
+  // Customers merged into this one whose objects still hold their events (the survivor's has not
+  // taken them in yet): those objects are emptied too.
+  const [events, pendingMoves] = await Promise.all([customerEvents(env, profile), loadPendingEventMoves(d1, [customerId])]);
   const keys = profile.identities.map((i) => i.key);
   const values = profile.identities.map((i) => i.value);
   const db = database(d1);
@@ -71,7 +75,7 @@ export async function eraseCustomer(env: Env, customerId: string, reason: string
   // So do the answers enrichers cached for the customer's email (those keyed by email domain
   // describe a company, not the customer).
   const emails = profile.identities.filter((i) => i.kind === "email").map((i) => i.value);
-  await Promise.all([env.PROFILES.delete(snapshotKey(customerId)), ...keys.map((k) => env.PROFILES.delete(identityKey(k))), sessionStub(env, customerId).clear(), forgetEnrichmentAnswers(env, emails)]);
+  await Promise.all([env.PROFILES.delete(snapshotKey(customerId)), ...keys.map((k) => env.PROFILES.delete(identityKey(k))), sessionStub(env, customerId).clear(), ...(pendingMoves.get(customerId) ?? []).map((id) => sessionStub(env, id).clear()), forgetEnrichmentAnswers(env, emails)]);
   const deadLetters = await scrubDeadLetters(env, keys, values);
   // Archived events were received no earlier than the oldest event time of the profile, give or take clock skew.
   const archive = await startScrub(env, customerId, keys, Math.min(profile.createdAt, profile.state.firstSeenAt ?? profile.createdAt), now);
@@ -90,7 +94,7 @@ export async function exportCustomer(env: Env, customerId: string): Promise<Cust
   const d1 = env.DB;
   const profile = await loadProfile(d1, customerId);
   if (!profile) return null;
-  const events = await loadEvents(d1, customerId);
+  const events = await customerEvents(env, profile);
   return { exportedAt: new Date().toISOString(), profile: toDocument(customerId, profile.state, profile.identities, profile.version, profile.updatedAt, profile.segments, profile.scores), events };
 }
 

@@ -3,11 +3,10 @@
  * last-writer-wins by event time (ties by messageId), consent likewise, counters add up, first and
  * last seen are min and max. So the merged profile does not depend on which one absorbed the other.
  */
-import { addCounts, firstOfEach, maxOf, minOf } from "../kernel/values";
+import { addCounts, maxOf, minOf } from "../kernel/values";
 import type { Identity } from "../model/identity";
 import { emptyProfile, isNewer, traitWins, type ProfileState, type TraitStamp } from "./apply";
 import type { StoredProfile } from "./store";
-import { RowEvents } from "./row-events";
 import { mergeComputed } from "./computed";
 import { mergeAggregates } from "./aggregates";
 
@@ -55,18 +54,15 @@ function mergeEnrichment(a: ProfileState["enrichment"], b: ProfileState["enrichm
 export function combine(
   survivor: StoredProfile | undefined,
   absorbed: readonly StoredProfile[],
-): { state: ProfileState; recentEvents: RowEvents; chunkCount: number; identities: Identity[]; servedAt: number | null; sessionAt: number | null } {
+): { state: ProfileState; identities: Identity[]; servedAt: number | null; sessionAt: number | null } {
+  // Their events are in their objects: the survivor's takes in the others' (pipeline/store-events.ts).
   const all = [...(survivor ? [survivor] : []), ...absorbed];
-  // Without merges the survivor's row is kept as it is (text, not parsed).
-  const recentEvents = all.length === 1 ? all[0]!.recentEvents : all.length === 0 ? RowEvents.empty() : RowEvents.of(firstOfEach(all.flatMap((p) => p.recentEvents.list), (e) => e.messageId));
   const earliest = (times: (number | null)[]) => {
     const known = times.filter((t): t is number => t !== null);
     return known.length > 0 ? Math.min(...known) : null;
   };
   return {
     state: all.reduce((acc, p) => mergeStates(acc, p.state), emptyProfile()),
-    recentEvents,
-    chunkCount: all.reduce((n, p) => n + p.chunkCount, 0),
     identities: all.flatMap((p) => p.identities),
     servedAt: earliest(all.map((p) => p.servedAt)),
     sessionAt: earliest(all.map((p) => p.sessionAt)),

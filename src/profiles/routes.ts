@@ -14,7 +14,7 @@ import { listMerges } from "../identity/merge-store";
 import { findCustomer, resolveCurrentCustomerId } from "./read";
 import { readConfig } from "../model/config";
 import { contentToken } from "../content/links";
-import { loadEvents } from "./store";
+import { loadCustomerEvents } from "./events";
 
 export const EventsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -75,7 +75,7 @@ export function registerProfileRoutes(app: App): void {
   route(app, { method: "get", path: "/v1/customers/{id}/events", tag: TAG, scope: "read", summary: "A customer's stored events, newest first", params: Ref, query: EventsQuery, responses: { 200: "A page of events, and the next cursor", 404: "No such customer" } }, async (c, { params: { id: ref }, query }) => {
     const id = await resolveCurrentCustomerId(c.env, ref, (p) => c.executionCtx.waitUntil(p));
     if (!id) throw new ApiError("not_found", `No customer matches ${JSON.stringify(ref)}`);
-    const events = await loadEvents(c.env.DB, id);
+    const events = await loadCustomerEvents(c.env, id);
     const after = query.cursor ? decodeCursor(query.cursor) : null;
     const start = after ? events.findIndex((e) => isAfter(e, after)) : 0;
     const page = start === -1 ? [] : events.slice(start, start + query.limit);

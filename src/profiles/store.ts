@@ -3,10 +3,12 @@
  * (drizzle), computes the new state in memory, and commits every customer of a batch with a
  * handful of multi-row statements in one D1 batch (a transaction). Those statements are plain SQL:
  * each carries its rows as one JSON parameter expanded by `json_each`, which drizzle's builder
- * cannot express, and which keeps a thousand customers under D1's 100-parameter limit. A row's
- * events (its large text) are bound as parameters of their own, up to 99 rows per statement
- * (see RowWithText). The pipeline appends a returning customer's new events to its row in SQL
- * (RowEvents: it reads the row's event ids and length, not its events).
+ * cannot express, and which keeps a thousand customers under D1's 100-parameter limit.
+ *
+ * A customer's events live in its Durable Object (sessions/event-store.ts); the row holds the
+ * watermark of what the profile has applied (`event_seq`). Rows from before that (`event_seq`
+ * NULL) still hold events in `recent_events` and `event_chunks`: read here (storedEventsOf) to
+ * move them into the object, and emptied by the commit that records the move.
  */
 import { suppressionHashes } from "../kernel/suppression-hash";
 import type { ComputedState } from "./computed";
@@ -18,7 +20,6 @@ import { database } from "../db/client";
 import { customers, eventChunks, identities, suppressions } from "../db/schema";
 import type { Statement } from "../db/statements";
 import type { StoredEvent } from "../model/events";
-import { eventJson, eventsJson, eventsJsonLength } from "../model/event-json";
 import { identityFromKey, type Identity } from "../model/identity";
 import type { Counters, ProfileState } from "./apply";
 import { RowEvents } from "./row-events";
@@ -27,7 +28,12 @@ export interface StoredProfile {
   id: string;
   state: ProfileState;
   identities: Identity[];
-  /** The events kept in the row (the latest; older ones are in event_chunks), or their summary. */
+  /**
+   * The sequence of the last chunk of the customer's object applied to this profile; null while
+   * the row still holds its events (`recentEvents`, and `chunkCount` rows of event_chunks).
+   */
+  eventSeq: number | null;
+  /** Only for rows that still hold their events: those, or their summary. */
   recentEvents: RowEvents;
   chunkCount: number;
   /** Segment memberships (segments/membership.ts). */
@@ -42,12 +48,8 @@ export interface StoredProfile {
   updatedAt: number;
 }
 
-/** A customer's latest events stay in its row up to this size, then move to event_chunks. */
-export const RECENT_EVENTS_MAX_BYTES = 48 * 1024;
 /** D1 values may be 1 MB; rows sent as one JSON parameter stay under this. */
 const MAX_PARAM_BYTES = 900 * 1024;
-/** One event_chunks row holds at most this much. */
-const MAX_CHUNK_BYTES = 512 * 1024;
 
 /** `IN (SELECT value FROM json_each(?))` takes any number of values in one bound parameter. */
 const jsonList = (values: readonly string[]) => sql`(SELECT value FROM json_each(${JSON.stringify(values)}))`;
@@ -112,25 +114,6 @@ export async function loadProfile(d1: D1Database, id: string): Promise<StoredPro
   return row ? withEventsText(row) : null;
 }
 
-/**
- * Which of `messageIds` these customers already have (the dedupe check): in their rows' recent
- * events, and in their event chunks for the customers that have any.
- */
-export async function loadSeenMessageIds(d1: D1Database, profiles: readonly StoredProfile[], messageIds: readonly string[]): Promise<Set<string>> {
-  const db = database(d1);
-  const wanted = new Set(messageIds);
-  const seen = new Set<string>();
-  for (const p of profiles) p.recentEvents.collectSeen(wanted, seen);
-  const withChunks = profiles.filter((p) => p.chunkCount > 0).map((p) => p.id);
-  if (withChunks.length > 0 && messageIds.length > 0) {
-    const rows = await db.all<{ m: string }>(sql`
-      SELECT j.value AS m FROM ${eventChunks} AS e, json_each(e.message_ids) AS j
-      WHERE e.customer_id IN ${jsonList(withChunks)} AND j.value IN ${jsonList(messageIds)}`);
-    for (const r of rows) seen.add(r.m);
-  }
-  return seen;
-}
-
 /** Splits events into groups of at most `maxBytes` of JSON. */
 export function splitBySize<T>(items: readonly T[], maxBytes: number, size: (item: T) => number = (i) => JSON.stringify(i).length): T[][] {
   const groups: T[][] = [];
@@ -155,13 +138,16 @@ export interface ProfileWrite {
   /** null for a new customer. */
   previousVersion: number | null;
   state: ProfileState;
-  /** The customer's stored events before this write (its row's recent events). */
-  recentEvents: RowEvents;
-  chunkCount: number;
   /** The identities the customer already has. */
   identities: Identity[];
   newIdentities: Identity[];
-  newEvents: StoredEvent[];
+  /**
+   * The watermark of the customer's object after this write (sessions/event-store.ts); null: the
+   * row keeps the events it holds (a write that did not move them, such as a reevaluation).
+   */
+  eventSeq: number | null;
+  /** The row still held events (they moved into the object): its event_chunks rows go. */
+  rowHeldEvents: boolean;
   segments: Membership;
   scores: Scores | null;
   /** When the read API first served this customer (or one it absorbed). */
@@ -171,85 +157,10 @@ export interface ProfileWrite {
   now: number;
 }
 
-/**
- * Where a write's events go, and how its row's events text is written:
- * - `append`: the new events (`text`, a JSON array) are added to the stored text by SQL. Only for
- *   the row a summary describes: its text is what the writer read, as the version check ensures.
- * - `replace`: `text` is the row's whole new text.
- * Once the row would pass RECENT_EVENTS_MAX_BYTES, its events and the new ones move to new chunks
- * and the row's text is emptied: that needs the text (see needsRowEvents).
- */
-export interface EventPlacement {
-  mode: "append" | "replace";
-  text: string;
-  /** The row's event ids and text length after the write. */
-  ids: readonly string[];
-  length: number;
-  chunks: StoredEvent[][];
-}
-
-export function placeEvents(customerId: string, recent: RowEvents, fresh: readonly StoredEvent[]): EventPlacement {
-  const freshJson = eventsJson(fresh);
-  const length = recent.appendedLength(freshJson.length);
-  if (length <= RECENT_EVENTS_MAX_BYTES) {
-    const ids = fresh.length === 0 ? recent.ids : [...recent.ids, ...fresh.map((e) => e.messageId)];
-    if (!recent.isLoaded && recent.storedFor === customerId) return { mode: "append", text: freshJson, ids, length, chunks: [] };
-    const text = recent.appendedJson(freshJson);
-    return { mode: "replace", text, ids, length: text.length, chunks: [] };
-  }
-  return { mode: "replace", text: "[]", ids: [], length: 2, chunks: splitBySize([...recent.list, ...fresh], MAX_CHUNK_BYTES, (e) => eventJson(e).length) };
-}
-
-/** Whether writing these new events needs the row's events text (to move them to chunks). */
-export function needsRowEvents(recent: RowEvents, fresh: readonly StoredEvent[]): boolean {
-  return !recent.isLoaded && fresh.length > 0 && recent.appendedLength(eventsJsonLength(fresh)) > RECENT_EVENTS_MAX_BYTES;
-}
-
-/**
- * Rows as JSON array parameters of at most MAX_PARAM_BYTES: each row serialized once, its size
- * read from that string, the arrays joined from them.
- */
+/** Rows as JSON array parameters of at most MAX_PARAM_BYTES each: each row serialized once. */
 function rowParams(rows: readonly Record<string, unknown>[]): string[] {
-  return rowGroups(rows.map((row) => ({ json: JSON.stringify(row), text: "" })), Infinity).map((group) => `[${group.map((r) => r.json).join(",")}]`);
+  return splitBySize(rows.map((row) => JSON.stringify(row)), MAX_PARAM_BYTES, (json) => json.length + 1).map((group) => `[${group.join(",")}]`);
 }
-
-/**
- * A row whose large text column (a customer's events) is bound as a parameter of its own: nested
- * in the row's JSON it would be escaped once more there, again by the D1 binding when it
- * serializes its request, and parsed again by SQLite. Bound apart, it is escaped once.
- */
-interface RowWithText {
-  json: string;
-  text: string;
-}
-
-/** The rows per statement: D1 binds at most 100 parameters, one of them the rows' JSON. */
-const TEXTS_PER_STATEMENT = 99;
-/** A statement's texts together stay under this (each one is at most a chunk, 512 KB). */
-const MAX_STATEMENT_TEXT_BYTES = 2 * 1024 * 1024;
-
-function rowGroups(rows: readonly RowWithText[], maxRows: number): RowWithText[][] {
-  const groups: RowWithText[][] = [];
-  let group: RowWithText[] = [];
-  let jsonBytes = 0;
-  let textBytes = 0;
-  for (const row of rows) {
-    if (group.length > 0 && (group.length >= maxRows || jsonBytes + row.json.length > MAX_PARAM_BYTES || textBytes + row.text.length > MAX_STATEMENT_TEXT_BYTES)) {
-      groups.push(group);
-      group = [];
-      jsonBytes = 0;
-      textBytes = 0;
-    }
-    group.push(row);
-    jsonBytes += row.json.length + 1;
-    textBytes += row.text.length;
-  }
-  if (group.length > 0) groups.push(group);
-  return groups;
-}
-
-/** Each row of the JSON array `rowsOf` binds, its own text parameter: `CASE key WHEN 0 THEN ? WHEN 1 THEN ? … END`. */
-const textByIndex = (texts: readonly string[]) => sql`CASE key ${sql.join(texts.map((text, i) => sql`WHEN ${sql.raw(String(i))} THEN ${text}`), sql.raw(" "))} END`;
 
 /**
  * The statements that commit all the writes of a batch. Customers are upserted with the version
@@ -262,15 +173,11 @@ const textByIndex = (texts: readonly string[]) => sql`CASE key ${sql.join(texts.
  */
 export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[], keyHash: (key: string) => string | null = () => null): Statement[] {
   const db = database(d1);
-  const appendRows: RowWithText[] = [];
-  const replaceRows: RowWithText[] = [];
+  const customerRows: Record<string, unknown>[] = [];
   // identity_keys is rewritten whole: existing keys plus the new ones.
   const identityRows: Record<string, unknown>[] = [];
-  const chunkRows: RowWithText[] = [];
   for (const w of writes) {
-    const placement = placeEvents(w.customerId, w.recentEvents, w.newEvents);
-    const { chunks } = placement;
-    const row = {
+    customerRows.push({
       id: w.customerId,
       traits: JSON.stringify(w.state.traits),
       trait_times: JSON.stringify(w.state.traitTimes),
@@ -285,9 +192,7 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
       enrichment: JSON.stringify(w.state.enrichment ?? {}),
       event_count: w.state.eventCount,
       identity_keys: JSON.stringify([...w.identities.map((i) => i.key), ...w.newIdentities.map((i) => i.key)]),
-      recent_ids: JSON.stringify(placement.ids),
-      recent_length: placement.length,
-      chunk_count: w.chunkCount + chunks.length,
+      event_seq: w.eventSeq,
       first_seen_at: w.state.firstSeenAt,
       last_seen_at: w.state.lastSeenAt,
       version: (w.previousVersion ?? 0) + 1,
@@ -295,33 +200,16 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
       session_at: w.sessionAt,
       created_at: w.createdAt,
       updated_at: w.now,
-    };
-    (placement.mode === "append" ? appendRows : replaceRows).push({ json: JSON.stringify(row), text: placement.text });
+    });
     for (const id of w.newIdentities) identityRows.push({ key: id.key, kind: id.kind, value: id.value, customer_id: w.customerId, created_at: w.now, key_hash: keyHash(id.key) });
-    for (const chunk of chunks) {
-      const times = chunk.map((e) => Date.parse(e.timestamp));
-      const meta = { customer_id: w.customerId, received_at: w.now, min_ts: Math.min(...times), max_ts: Math.max(...times), message_ids: JSON.stringify(chunk.map((e) => e.messageId)) };
-      chunkRows.push({ json: JSON.stringify(meta), text: `[${chunk.map(eventJson).join(",")}]` });
-    }
   }
-  const statements: Statement[] = [];
-  const addWithTexts = (query: (rows: SQL, texts: SQL) => SQL, rows: RowWithText[]) => {
-    for (const group of rowGroups(rows, TEXTS_PER_STATEMENT)) statements.push(db.run(query(rowsOf(`[${group.map((r) => r.json).join(",")}]`), textByIndex(group.map((r) => r.text)))));
-  };
-  addWithTexts((rows, texts) => upsertCustomers(rows, texts, APPEND_EVENTS), appendRows);
-  addWithTexts((rows, texts) => upsertCustomers(rows, texts, sql.raw("excluded.recent_events")), replaceRows);
+  const statements: Statement[] = rowParams(customerRows).map((param) => db.run(upsertCustomers(rowsOf(param))));
   for (const param of rowParams(identityRows)) statements.push(db.run(insertIdentities(rowsOf(param))));
-  addWithTexts(insertChunks, chunkRows);
+  // The rows that held events: their chunks moved into the objects (the upsert empties the row's own).
+  const moved = writes.filter((w) => w.rowHeldEvents).map((w) => w.customerId);
+  if (moved.length > 0) statements.push(db.delete(eventChunks).where(sql`${eventChunks.customerId} IN ${jsonList(moved)}`));
   return statements;
 }
-
-/**
- * The stored events text with the new events (`excluded.recent_events`, a JSON array) appended,
- * as RowEvents.appendedJson does: `[a]` and `[b,c]` give `[a,b,c]`. A new customer's row is
- * inserted with the new events as they are.
- */
-const APPEND_EVENTS = sql.raw(`CASE WHEN excluded.recent_events = '[]' THEN customers.recent_events WHEN customers.recent_events = '[]' THEN excluded.recent_events
-  ELSE substr(customers.recent_events, 1, length(customers.recent_events) - 1) || ',' || substr(excluded.recent_events, 2) END`);
 
 /**
  * The rows of a JSON array parameter, as `r(key, value)`. Materialized, so each row's object is turned
@@ -330,28 +218,28 @@ const APPEND_EVENTS = sql.raw(`CASE WHEN excluded.recent_events = '[]' THEN cust
  */
 const rowsOf = (json: string) => sql`WITH r AS MATERIALIZED (SELECT key, value FROM json_each(${json}))`;
 
-/** `recentEvents`: the SQL expression of the row's events text; `updateEvents`: of an existing row's. */
-const upsertCustomers = (rows: SQL, recentEvents: SQL, updateEvents: SQL) => sql`${rows}
-  INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, computed, aggregates, segments, scores, enrichment, event_count, recent_events, recent_ids, recent_length, identity_keys, chunk_count, first_seen_at, last_seen_at, version, served_at, session_at, created_at, updated_at)
+/**
+ * A row written with a watermark holds no events (they are in its object): its own are emptied.
+ * Without one (a row from before, rewritten without moving them) it keeps them.
+ */
+const upsertCustomers = (rows: SQL) => sql`${rows}
+  INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, computed, aggregates, segments, scores, enrichment, event_count, recent_events, recent_ids, recent_length, identity_keys, chunk_count, event_seq, first_seen_at, last_seen_at, version, served_at, session_at, created_at, updated_at)
   SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.trait_issues'), json_extract(value, '$.consent'), json_extract(value, '$.counters'), json_extract(value, '$.computed'), json_extract(value, '$.aggregates'), json_extract(value, '$.segments'), json_extract(value, '$.scores'), json_extract(value, '$.enrichment'),
-         json_extract(value, '$.event_count'), ${recentEvents}, json_extract(value, '$.recent_ids'), json_extract(value, '$.recent_length'), json_extract(value, '$.identity_keys'), json_extract(value, '$.chunk_count'),
+         json_extract(value, '$.event_count'), '[]', '[]', 2, json_extract(value, '$.identity_keys'), 0, json_extract(value, '$.event_seq'),
          json_extract(value, '$.first_seen_at'), json_extract(value, '$.last_seen_at'), json_extract(value, '$.version'),
          json_extract(value, '$.served_at'), json_extract(value, '$.session_at'), json_extract(value, '$.created_at'), json_extract(value, '$.updated_at')
   FROM r WHERE true
   ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, trait_issues = excluded.trait_issues, consent = excluded.consent, counters = excluded.counters, computed = excluded.computed, aggregates = excluded.aggregates, segments = excluded.segments, scores = excluded.scores, enrichment = excluded.enrichment,
-    event_count = excluded.event_count, recent_events = ${updateEvents}, recent_ids = excluded.recent_ids, recent_length = excluded.recent_length, identity_keys = excluded.identity_keys, chunk_count = excluded.chunk_count,
+    event_count = excluded.event_count, identity_keys = excluded.identity_keys, event_seq = excluded.event_seq,
+    recent_events = CASE WHEN excluded.event_seq IS NULL THEN customers.recent_events ELSE '[]' END,
+    recent_ids = CASE WHEN excluded.event_seq IS NULL THEN customers.recent_ids ELSE '[]' END,
+    recent_length = CASE WHEN excluded.event_seq IS NULL THEN customers.recent_length ELSE 2 END,
+    chunk_count = CASE WHEN excluded.event_seq IS NULL THEN customers.chunk_count ELSE 0 END,
     first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at, version = excluded.version, served_at = excluded.served_at, session_at = excluded.session_at, updated_at = excluded.updated_at`;
 
 const insertIdentities = (rows: SQL) => sql`${rows}
   INSERT INTO identities (key, kind, value, customer_id, created_at, key_hash)
   SELECT json_extract(value, '$.key'), json_extract(value, '$.kind'), json_extract(value, '$.value'), json_extract(value, '$.customer_id'), json_extract(value, '$.created_at'), json_extract(value, '$.key_hash')
-  FROM r`;
-
-/** `events`: the SQL expression of the chunk's events text. */
-const insertChunks = (rows: SQL, events: SQL) => sql`${rows}
-  INSERT INTO event_chunks (customer_id, received_at, min_ts, max_ts, message_ids, events)
-  SELECT json_extract(value, '$.customer_id'), json_extract(value, '$.received_at'), json_extract(value, '$.min_ts'), json_extract(value, '$.max_ts'),
-         json_extract(value, '$.message_ids'), ${events}
   FROM r`;
 
 /**
@@ -371,14 +259,12 @@ export async function markServed(d1: D1Database, id: string, now = Date.now()): 
   return row ? withEventsText(row) : null;
 }
 
-/** All stored events of a customer, newest first by event time (ties by messageId). */
-export async function loadEvents(d1: D1Database, customerId: string): Promise<StoredEvent[]> {
-  const profile = await loadProfile(d1, customerId);
-  return profile ? storedEventsOf(d1, profile) : [];
-}
-
-/** All stored events of a loaded profile (its row's latest, plus its chunks), newest first. */
-export async function storedEventsOf(d1: D1Database, profile: StoredProfile): Promise<StoredEvent[]> {
+/**
+ * The events a row still holds (from before events moved into the customer's object; none once
+ * `event_seq` is set): its latest, plus its chunks, newest first by event time (ties by messageId).
+ */
+export async function rowHeldEvents(d1: D1Database, profile: StoredProfile): Promise<StoredEvent[]> {
+  if (profile.eventSeq !== null) return [];
   const db = database(d1);
   const customerId = profile.id;
   const rows = profile.chunkCount > 0 ? await db.select({ events: eventChunks.events }).from(eventChunks).where(eq(eventChunks.customerId, customerId)).all() : [];
@@ -395,6 +281,7 @@ function withEventsText(r: typeof customers.$inferSelect): StoredProfile {
 function toStoredProfile(r: Omit<typeof customers.$inferSelect, "recentEvents">, recentEvents: RowEvents): StoredProfile {
   return {
     id: r.id,
+    eventSeq: r.eventSeq,
     state: {
       traits: JSON.parse(r.traits) as Record<string, unknown>,
       traitTimes: JSON.parse(r.traitTimes) as ProfileState["traitTimes"],

@@ -2,7 +2,8 @@
 import { count } from "drizzle-orm";
 import { database } from "../db/client";
 import { customers } from "../db/schema";
-import { loadProfile, storedEventsOf } from "../profiles/store";
+import { loadProfile } from "../profiles/store";
+import { customerEvents } from "../profiles/events";
 import { applyAggregates, countSpec, distinctSpecs, missingSpecs } from "../profiles/aggregates";
 import { eventConditionsOf, traitsReferencedBy, type Rule } from "./definition";
 import { holds } from "./evaluate";
@@ -47,7 +48,7 @@ export async function dryRun(env: Env, rule: Rule, options: { budgetMs?: number;
       const absent = state.eventCount > 0 ? missingSpecs(state.aggregates, specs) : [];
       if (absent.length > 0) {
         const profile = await loadProfile(d1, row.id);
-        if (profile) state.aggregates = { ...state.aggregates, ...applyAggregates({}, absent, await storedEventsOf(d1, profile), true) };
+        if (profile) state.aggregates = { ...state.aggregates, ...applyAggregates({}, absent, await customerEvents(env, profile), true) };
       }
       scanned++;
       if (holds(rule, state, now, new Set(currentSegments(JSON.parse(row.segments) as Membership)), scoresOf(context, state, now))) {

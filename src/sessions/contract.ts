@@ -6,6 +6,7 @@
 import type { StoredEvent } from "../model/events";
 import type { CustomerProfile } from "../profiles/document";
 import type { Trigger } from "../triggers/definition";
+import type { ChunkImport } from "./event-store";
 
 export const sessionStub = (env: Env, customerId: string) => env.SESSIONS.getByName(customerId);
 
@@ -34,5 +35,41 @@ export interface IngestResult {
   /** Events applied (not seen before). */
   applied: number;
   /** Storage rows written by this call. */
+  rowsWritten: number;
+}
+
+/**
+ * A customer's events of one consumer batch, stored in its object before the D1 commit
+ * (sessions/event-store.ts): the object deduplicates them against every event it keeps and
+ * answers the events the profile has not applied yet.
+ */
+export interface StoreInput {
+  customerId: string;
+  events: StoredEvent[];
+  /** The sequence of the last chunk the customer's D1 row has applied (0: none). */
+  watermark: number;
+  /** The pipeline's time (ms): when the chunk counts as stored, for its retention. Default: the object's clock. */
+  now?: number;
+  /** Events kept elsewhere until now (a row's events in D1, from before they moved here). */
+  imports?: ChunkImport[];
+  /** Customers merged into this one earlier whose objects still hold their events: taken in first. */
+  absorb?: string[];
+  /**
+   * Customers this batch merges into this one, with their watermarks: events one of them has
+   * applied already are not new to the merged profile (its object moves here after the commit).
+   */
+  appliedBy?: { customerId: string; watermark: number }[];
+}
+
+export interface StoreResult {
+  /**
+   * Events to apply to the profile, as a JSON array: this batch's new ones, and any an earlier
+   * attempt stored but never applied.
+   */
+  freshJson: string;
+  /** The new watermark, once the profile has applied `fresh`. */
+  seq: number;
+  /** Events stored by this call. */
+  stored: number;
   rowsWritten: number;
 }

@@ -21,7 +21,7 @@ import type { StoredEvent } from "../model/events";
 import { log } from "../kernel/log";
 import type { CustomerProfile } from "../profiles/document";
 import { writeSnapshot } from "../profiles/snapshot";
-import { loadEvents, loadProfile } from "../profiles/store";
+import { loadProfile, rowHeldEvents } from "../profiles/store";
 import { toDocument } from "../profiles/document";
 import { firingOf } from "../triggers/fire";
 import { latestViews, startsOnCatalogChange } from "../catalog/audience";
@@ -30,7 +30,8 @@ import { runBatch } from "../db/statements";
 import { getTrigger, type StoredTrigger } from "../triggers/store";
 import { applyToSession, emptySession, mergeSessions, sessionView, type SessionOptions, type SessionState, type SessionView } from "./state";
 import { applyTimerChanges, dueTimers, earliestTimer, FIRINGS_TABLE, planTimers, type FiringRow, type TimerRow, type Timers } from "./timers";
-import type { IngestInput, IngestResult } from "./contract";
+import type { IngestInput, IngestResult, StoreInput, StoreResult } from "./contract";
+import { EventStore, type ChunkImport } from "./event-store";
 
 const STATE_TABLE = "CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);";
 const emptyState = (): ObjectState => ({ customerId: null, session: emptySession(), timers: {}, snapshot: null, absorbed: [] });
@@ -44,6 +45,7 @@ const FIRE_BATCH = 50;
 const MAX_ALARM_AHEAD_MS = 10 * 365 * 86_400_000;
 /** Firing history is kept this long (longer than any frequency-cap period). */
 const FIRINGS_KEPT_MS = 400 * 86_400_000;
+const DAY_MS = 86_400_000;
 
 interface ObjectState {
   customerId: string | null;
@@ -61,11 +63,15 @@ export interface Handover {
   session: SessionState;
   timers: TimerRow[];
   firings: FiringRow[];
+  /** The merged-away customer's stored events as a JSON array (applied to its profile, which the survivor's combined). */
+  eventsJson: string;
 }
 
 export class CustomerSession extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private state: ObjectState;
+  /** The customer's stored events and their dedupe marks (sessions/event-store.ts). */
+  private readonly events: EventStore;
   /** Nothing stored yet: a seeded call derives the session from the customer's stored events. */
   private fresh: boolean;
 
@@ -73,6 +79,9 @@ export class CustomerSession extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(`${STATE_TABLE} ${FIRINGS_TABLE}`);
+    this.events = new EventStore(this.sql, (rows) => {
+      this.written += rows;
+    });
     const row = this.sql.exec<{ json: string }>("SELECT json FROM state WHERE id = 1").toArray()[0];
     const stored = row ? (JSON.parse(row.json) as ObjectState) : null;
     // Fields added to the session since the state was stored start empty.
@@ -116,6 +125,53 @@ export class CustomerSession extends DurableObject<Env> {
   private save(): void {
     this.write("INSERT INTO state (id, json) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json", JSON.stringify(this.state));
     this.fresh = false;
+  }
+
+  /**
+   * A consumer batch's events of this customer, stored before the D1 commit (the pipeline's store
+   * stage): one chunk however many events. Answers the events the profile has not applied yet.
+   * Idempotent: seen events are skipped, and an unapplied chunk is answered again.
+   */
+  async store(input: StoreInput): Promise<StoreResult> {
+    // The pipeline's clock: what the chunk's storing time (and so its retention) goes by.
+    const now = input.now ?? Date.now();
+    // Customers merged into this one whose objects still hold their events: theirs are applied
+    // already (the merge combined the profiles), and deleted there once they are here.
+    const moving: { customerId: string; events: StoredEvent[] }[] = [];
+    for (const id of input.absorb ?? []) {
+      if (id !== input.customerId) moving.push({ customerId: id, events: JSON.parse(await this.env.SESSIONS.getByName(id).storedEventsJson()) as StoredEvent[] });
+    }
+    // Events that a customer this batch merges in has applied are not new to the merged profile.
+    const applied = new Set<string>();
+    const ids = input.events.map((e) => e.messageId);
+    for (const a of input.appliedBy ?? []) for (const id of await this.env.SESSIONS.getByName(a.customerId).appliedOf(ids, a.watermark)) applied.add(id);
+    const outcome = this.ctx.storage.transactionSync(() => {
+      if (input.imports) this.events.import(input.imports, now);
+      for (const m of moving) this.events.import([{ events: m.events, counted: true }], now);
+      return this.events.store(applied.size > 0 ? input.events.filter((e) => !applied.has(e.messageId)) : input.events, input.watermark, now);
+    });
+    for (const m of moving) await this.env.SESSIONS.getByName(m.customerId).dropEvents();
+    await this.reschedule(Date.now());
+    return { ...outcome, rowsWritten: this.takeWritten() };
+  }
+
+  /** Which of these messageIds this customer's profile has applied (see StoreInput.appliedBy). */
+  async appliedOf(messageIds: string[], watermark: number): Promise<string[]> {
+    return this.events.appliedOf(messageIds, watermark);
+  }
+
+  /** Takes these events out (an unmerge gave them back to another customer); answers the watermark. */
+  async forgetEvents(messageIds: string[]): Promise<number> {
+    this.ctx.storage.transactionSync(() => this.events.forget(messageIds));
+    this.takeWritten();
+    return this.events.lastSeq;
+  }
+
+  /** Deletes the stored events: a merge's survivor has taken them in. */
+  async dropEvents(): Promise<void> {
+    this.events.deleteAll();
+    this.takeWritten();
+    await this.reschedule(Date.now());
   }
 
   /** Events of one consumer batch (already committed to D1). Idempotent: seen events are skipped. */
@@ -181,6 +237,11 @@ export class CustomerSession extends DurableObject<Env> {
     return sessionView(this.state.session, this.options);
   }
 
+  /** Every event stored here, as one JSON array (the events API, exports, unmerges). */
+  async storedEventsJson(): Promise<string> {
+    return this.events.allJson();
+  }
+
   /** Pending timers and the trigger history, for the admin API. */
   async triggers(): Promise<{ timers: TimerRow[]; firings: FiringRow[] }> {
     return {
@@ -195,6 +256,7 @@ export class CustomerSession extends DurableObject<Env> {
       session: this.state.session,
       timers: Object.values(this.state.timers),
       firings: this.sql.exec<FiringRow>("SELECT * FROM firings").toArray(),
+      eventsJson: this.events.allJson(),
     };
   }
 
@@ -203,13 +265,19 @@ export class CustomerSession extends DurableObject<Env> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.sql.exec(`${STATE_TABLE} ${FIRINGS_TABLE}`);
+    this.events.reset();
     this.state = emptyState();
     this.fresh = true;
   }
 
-  /** The customer's stored events (D1), but those in `except`. */
+  /**
+   * The customer's stored events, but those in `except`: those kept here, or those its D1 row
+   * still holds if events have not moved here yet.
+   */
   private async storedEvents(customerId: string, except: ReadonlySet<string> = new Set()): Promise<StoredEvent[]> {
-    const events = await loadEvents(this.env.DB, customerId);
+    const here = this.events.all();
+    const profile = here.length > 0 ? null : await loadProfile(this.env.DB, customerId);
+    const events = profile ? await rowHeldEvents(this.env.DB, profile) : here;
     return except.size > 0 ? events.filter((e) => !except.has(e.messageId)) : events;
   }
 
@@ -224,6 +292,8 @@ export class CustomerSession extends DurableObject<Env> {
     if (!this.state.absorbed.includes(mergedId)) {
       const handed = await other.handOver();
       this.ctx.storage.transactionSync(() => {
+        // Applied already: the merge combined the two profiles.
+        this.events.import([{ events: JSON.parse(handed.eventsJson ?? "[]") as StoredEvent[], counted: true } satisfies ChunkImport], Date.now());
         if (mergeSession) this.state.session = mergeSessions(this.state.session, handed.session, this.options);
         for (const t of handed.timers) {
           const mine = this.state.timers[t.id];
@@ -266,7 +336,7 @@ export class CustomerSession extends DurableObject<Env> {
 
   private async reschedule(now: number): Promise<void> {
     const snap = this.state.snapshot;
-    const candidates = [earliestTimer(this.state.timers), snap?.dirty ? snap.writtenAt + KV_WRITE_SPACING_MS : null];
+    const candidates = [earliestTimer(this.state.timers), snap?.dirty ? snap.writtenAt + KV_WRITE_SPACING_MS : null, this.retentionDue()];
     if (this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM firings WHERE outcome = 'sending'").one().n > 0) candidates.push(now);
     const next = candidates.filter((t): t is number => t !== null).reduce<number | null>((a, b) => (a === null ? b : Math.min(a, b)), null);
     const current = await this.ctx.storage.getAlarm();
@@ -280,9 +350,21 @@ export class CustomerSession extends DurableObject<Env> {
     }
   }
 
+  /**
+   * When the oldest stored chunk expires (EVENT_RETENTION_DAYS from its storing), rounded up to a
+   * whole day: an active customer's object wakes at most once a day for it, and takes every chunk
+   * expired by then.
+   */
+  private retentionDue(): number | null {
+    const oldest = this.events.oldestStoredAt();
+    if (oldest === null) return null;
+    return Math.ceil((oldest + readConfig(this.env).eventRetentionDays * DAY_MS) / DAY_MS) * DAY_MS;
+  }
+
   override async alarm(): Promise<void> {
     const now = Date.now();
     this.takeWritten();
+    this.events.deleteBefore(now - readConfig(this.env).eventRetentionDays * DAY_MS);
     await this.sendOutbox();
     await this.flushSnapshot(now);
     const due = dueTimers(this.state.timers, now, FIRE_BATCH);

@@ -15,7 +15,7 @@ describe("migration 0017: customers becomes a rowid table", () => {
     const names = Object.keys(columns);
     await db.prepare(`INSERT INTO customers (${names.join(", ")}) VALUES (${names.map((_, i) => `?${i + 1}`).join(", ")})`).bind(...Object.values(columns)).run();
 
-    await applyD1Migrations(db, env.TEST_MIGRATIONS);
+    await applyD1Migrations(db, env.TEST_MIGRATIONS.filter((m) => m.name < "0018"));
     expect(await db.prepare("SELECT * FROM customers").all()).toMatchObject({ results: [columns] });
     const table = await db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'customers'").first<{ sql: string }>();
     expect(table!.sql).not.toMatch(/WITHOUT ROWID/i);
@@ -27,5 +27,12 @@ describe("migration 0017: customers becomes a rowid table", () => {
     await expect(db.prepare("UPDATE customers SET version = 5 WHERE id = 'cus_before'").run()).rejects.toThrow(/rapport_version_conflict/);
     await expect(db.prepare("INSERT INTO customers (id, version, created_at, updated_at) VALUES ('cus_gone', 2, 0, 0)").run()).rejects.toThrow(/rapport_version_conflict/);
     await expect(db.prepare("INSERT INTO customers (id, created_at, updated_at) VALUES ('cus_before', 0, 0)").run()).rejects.toThrow(/UNIQUE/);
+
+    // Migration 0020 (events move into the customers' objects): the row keeps its events, marked
+    // as still held (event_seq NULL), and earlier merges need no move.
+    await db.prepare("INSERT INTO merges (merged_id, survivor_id, cause, merged_profile, created_at) VALUES ('cus_merged', 'cus_before', '{}', '{}', 77)").run();
+    await applyD1Migrations(db, env.TEST_MIGRATIONS);
+    expect(await db.prepare("SELECT event_seq, recent_events, chunk_count FROM customers WHERE id = 'cus_before'").first()).toEqual({ event_seq: null, recent_events: columns.recent_events, chunk_count: 1 });
+    expect(await db.prepare("SELECT events_moved_at FROM merges WHERE merged_id = 'cus_merged'").first()).toEqual({ events_moved_at: 77 });
   });
 });

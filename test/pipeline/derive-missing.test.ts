@@ -19,7 +19,7 @@ describe("deriveMissing", () => {
     const profiles = await loadProfiles(d1, ids, { events: "summary" });
     const expected = profiles.get(ids[0]!)!.state.computed;
     profiles.get(ids[0]!)!.state.computed = undefined as never;
-    const derived = await deriveMissing(d1, profiles, rulesOf([]));
+    const derived = await deriveMissing(env, profiles, rulesOf([]));
     expect(derived).toEqual(new Set([ids[0]]));
     expect(profiles.get(ids[0]!)!.state.computed).toEqual(expected);
     expect(expected).toMatchObject({ orders: 2 });

@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { isWriteConflict } from "../../src/db/write-conflict";
 import type { ResolvedGroup } from "../../src/identity/resolve";
 import { ENRICHER_SOURCE_PREFIX, type StoredEvent } from "../../src/model/events";
-import { planCommit, type PlanContext } from "../../src/pipeline/plan";
+import { planCommit as planStage, type PlanContext } from "../../src/pipeline/plan";
+import type { Resolved } from "../../src/pipeline/resolve";
 import { emptyProfile } from "../../src/profiles/apply";
 import { RowEvents } from "../../src/profiles/row-events";
 import type { StoredProfile } from "../../src/profiles/store";
@@ -18,14 +19,20 @@ const NOW = Date.UTC(2026, 11, 1);
 let n = 0;
 const track = (event: string, properties: Record<string, unknown> = {}, at = NOW - 1000): StoredEvent => ({ messageId: `m${++n}`, type: "track", userId: "u", event, properties, timestamp: new Date(at).toISOString(), receivedAt: new Date(at).toISOString(), sourceId: "key_test" });
 const group = (customerId: string, events: StoredEvent[], extra: Partial<ResolvedGroup> = {}): ResolvedGroup => ({ customerId, isNew: false, events, newIdentities: [], merges: [], conflicts: [], ...extra });
-const stored = (id: string, extra: Partial<StoredProfile> = {}): StoredProfile => ({ id, state: emptyProfile(), identities: [{ key: `user_id:${id}`, kind: "user_id", value: id }], recentEvents: RowEvents.empty(), chunkCount: 0, segments: {}, scores: null, version: 3, servedAt: null, sessionAt: null, createdAt: NOW - 86_400_000, updatedAt: NOW - 3_600_000, ...extra });
+const stored = (id: string, extra: Partial<StoredProfile> = {}): StoredProfile => ({ id, state: emptyProfile(), identities: [{ key: `user_id:${id}`, kind: "user_id", value: id }], eventSeq: 4, recentEvents: RowEvents.empty(), chunkCount: 0, segments: {}, scores: null, version: 3, servedAt: null, sessionAt: null, createdAt: NOW - 86_400_000, updatedAt: NOW - 3_600_000, ...extra });
 const trigger = (id: string, event: string, conditions: object[] = []): Trigger => ({ id, version: 1, definition: TriggerDefinition.parse({ name: id, start: { event }, wait: { hours: 1 }, conditions, destination: { url: "https://esp.test/hook" } }) });
 /** As the shipped recipes: only a customer with an email address can be sent to. */
 const needsEmail = [{ trait: "email", op: "exists" }];
 const segment = (id: string, rule: object) => ({ id, version: 1, membersSince: 0, definition: SegmentDefinition.parse({ name: id, rule }) });
 
-function context(extra: Partial<PlanContext> = {}): PlanContext {
-  return { rules: rulesOf([]), normalize: {}, now: NOW, seen: new Set(), derived: new Set(), triggers: [], redelivered: false, audience: [], ...extra };
+/** `seen`: events the customers' objects already hold (applied); the others are answered fresh, as the store stage does. */
+type TestContext = Partial<PlanContext> & { seen?: ReadonlySet<string> };
+const context = (extra: TestContext = {}): TestContext => extra;
+
+function planCommit(resolved: Pick<Resolved, "groups" | "profiles">, { seen = new Set(), ...extra }: TestContext) {
+  const fresh = new Map(resolved.groups.map((g) => [g.customerId, g.events.filter((e) => !seen.has(e.messageId))]));
+  const seq = new Map(resolved.groups.filter((g) => fresh.get(g.customerId)!.length > 0).map((g) => [g.customerId, (resolved.profiles.get(g.customerId)?.eventSeq ?? 0) + 1]));
+  return planStage(resolved, { rules: rulesOf([]), normalize: {}, now: NOW, stored: { fresh, seq }, derived: new Set(), triggers: [], redelivered: false, audience: [], ...extra });
 }
 
 describe("planCommit", () => {

@@ -4,7 +4,6 @@ import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../../src/model/events";
 import { processEvents } from "../../src/pipeline/process";
 import { admin, api, bearer, eventually, getCustomer, ingest, KEYS, profileWhen, uid } from "../helpers";
-import { RowEvents } from "../../src/profiles/row-events";
 import { suppressionHash } from "../../src/kernel/suppression-hash";
 
 const ev = (p: Partial<StoredEvent> & Pick<StoredEvent, "type">): StoredEvent => ({ messageId: crypto.randomUUID(), timestamp: new Date().toISOString(), receivedAt: new Date().toISOString(), sourceId: "key_test", ...p });
@@ -119,11 +118,11 @@ describe("erasure", () => {
     const { userId, profile } = await seedPerson();
     const before = (await loadProfile(env.DB, profile.id))!;
     await admin(`/v1/customers/${userId}`, { method: "DELETE" });
-    const stale = commitStatements(env.DB, [{ customerId: profile.id, previousVersion: before.version, state: before.state, recentEvents: RowEvents.empty(), chunkCount: 0, identities: before.identities, newIdentities: [], newEvents: [], segments: {}, scores: null, servedAt: before.servedAt, sessionAt: null, createdAt: before.createdAt, now: Date.now() }]);
+    const stale = commitStatements(env.DB, [{ customerId: profile.id, previousVersion: before.version, state: before.state, identities: before.identities, newIdentities: [], eventSeq: before.eventSeq, rowHeldEvents: false, segments: {}, scores: null, servedAt: before.servedAt, sessionAt: null, createdAt: before.createdAt, now: Date.now() }]);
     await expect(runBatch(env.DB, stale)).rejects.toThrow(/rapport_version_conflict/);
     // As the pipeline commits: new identities with their suppression hashes (the guard compares them).
     const { keyHashOf } = await import("../../src/pipeline/commit");
-    const newPerson = commitStatements(env.DB, [{ customerId: "cus_000000000000000000000000000a", previousVersion: null, state: before.state, recentEvents: RowEvents.empty(), chunkCount: 0, identities: [], newIdentities: [{ key: `user_id:${userId}`, kind: "user_id", value: userId }], newEvents: [], segments: {}, scores: null, servedAt: null, sessionAt: null, createdAt: Date.now(), now: Date.now() }], keyHashOf(env));
+    const newPerson = commitStatements(env.DB, [{ customerId: "cus_000000000000000000000000000a", previousVersion: null, state: before.state, identities: [], newIdentities: [{ key: `user_id:${userId}`, kind: "user_id", value: userId }], eventSeq: 1, rowHeldEvents: false, segments: {}, scores: null, servedAt: null, sessionAt: null, createdAt: Date.now(), now: Date.now() }], keyHashOf(env));
     await expect(runBatch(env.DB, newPerson)).rejects.toThrow(/rapport_suppressed/);
   });
 

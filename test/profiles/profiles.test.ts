@@ -1,3 +1,4 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../../src/model/events";
@@ -146,13 +147,15 @@ describe("profile storage", () => {
     expect(((await res.json()) as any).eventCount).toBe(2);
   });
 
-  it("moves a busy customer's events to chunks and still deduplicates and lists them all", async () => {
+  it("keeps a busy customer's events in its object, a chunk per batch, none in D1, and still deduplicates and lists them all", async () => {
     const userId = uid();
     const padding = "x".repeat(400);
     const events = Array.from({ length: 300 }, (_, i) => ev({ type: "track", userId, event: "Busy", messageId: `${userId}-${i}`, timestamp: at(i % 60), properties: { padding } }));
     for (let i = 0; i < 300; i += 50) await processEvents(env, events.slice(i, i + 50));
-    const row = await env.DB.prepare("SELECT chunk_count, length(recent_events) AS recent FROM customers WHERE id = (SELECT customer_id FROM identities WHERE key = ?)").bind(`user_id:${userId}`).first<{ chunk_count: number; recent: number }>();
-    expect(row!.chunk_count).toBeGreaterThan(0);
+    const row = await env.DB.prepare("SELECT id, chunk_count, recent_events FROM customers WHERE id = (SELECT customer_id FROM identities WHERE key = ?)").bind(`user_id:${userId}`).first<{ id: string; chunk_count: number; recent_events: string }>();
+    expect(row).toMatchObject({ chunk_count: 0, recent_events: "[]" });
+    const chunks = await runInDurableObject(env.SESSIONS.getByName(row!.id), (_o, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM event_chunks").one().n);
+    expect(chunks).toBe(6);
     // Every event again: all are duplicates, wherever they are stored.
     const again = await processEvents(env, events);
     expect(again.duplicates).toBe(300);
@@ -164,9 +167,8 @@ describe("profile storage", () => {
 });
 
 describe("profile storage, many customers in one batch", () => {
-  it("stores each customer's own events when a batch writes hundreds of customers, some into chunks", async () => {
-    // More customers than one statement binds (99 event texts each), and three busy customers
-    // whose events overflow the row into chunks in the same batch.
+  it("stores each customer's own events when a batch writes hundreds of customers, some of them busy", async () => {
+    // More customers than one statement binds parameters, and three busy customers.
     const run = uid("many");
     const padding = "y".repeat(600);
     const events: StoredEvent[] = [];
@@ -182,8 +184,9 @@ describe("profile storage, many customers in one batch", () => {
       expect(page.events.length, `customer ${c}`).toBe(expected);
       expect(page.events.every((e) => e.userId === `${run}-${c}` && e.event === `Viewed ${c}` && (e.properties as { customer: number }).customer === c), `customer ${c}`).toBe(true);
     }
-    const chunked = await env.DB.prepare("SELECT count(*) AS n FROM customers WHERE chunk_count > 0 AND id IN (SELECT customer_id FROM identities WHERE key LIKE ?)").bind(`user_id:${run}-%`).first<{ n: number }>();
-    expect(chunked!.n).toBe(3);
+    // None in D1: each customer's are in its own object.
+    const inD1 = await env.DB.prepare("SELECT count(*) AS n FROM customers WHERE (chunk_count > 0 OR recent_events != '[]' OR event_seq IS NULL) AND id IN (SELECT customer_id FROM identities WHERE key LIKE ?)").bind(`user_id:${run}-%`).first<{ n: number }>();
+    expect(inD1!.n).toBe(0);
     // Redelivered whole: nothing counts twice.
     expect((await processEvents(env, events)).duplicates).toBe(events.length);
   });

@@ -164,7 +164,7 @@ describe("CustomerSession fed by the pipeline", () => {
     }
   });
 
-  it("costs a served customer's batch one storage row in its object, snapshot write included", async () => {
+  it("costs a served customer's batch two storage rows in its object: its events' chunk, and its state with the snapshot write", async () => {
     const userId = uid();
     await processEvents(env, [ev({ type: "identify", userId, timestamp: at(0) })]);
     await profileWhen(userId, () => true);
@@ -174,6 +174,8 @@ describe("CustomerSession fed by the pipeline", () => {
     const stats = await processEvents(env, [ev({ type: "page", userId, timestamp: at(1), properties: { url: "https://shop.test/one-row" } })]);
     expect(stats.sessionCalls).toBe(1);
     expect(stats.sessionRowsWritten).toBe(1);
+    expect(stats.storeCalls).toBe(1);
+    expect(stats.storeRowsWritten).toBe(1);
     const fresh = await eventually(async () => {
       const res = await getCustomer(userId);
       const body = (await res.json()) as any;
