@@ -5,6 +5,9 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 
+/** Read-only, waiting out a running server's writes (locally every object is a SQLite file it may be writing). */
+const open = (file) => new DatabaseSync(file, { readOnly: true, timeout: 5_000 });
+
 const sqliteFiles = (dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite") : []);
 const blobBytes = (dir) => {
   if (!existsSync(dir)) return { files: 0, bytes: 0 };
@@ -32,7 +35,7 @@ function tables(db) {
 export function measureStorage(stateDir, { doClass = "rapport-CustomerSession" } = {}) {
   const d1Dir = `${stateDir}/v3/d1/miniflare-D1DatabaseObject`;
   const databases = sqliteFiles(d1Dir).map((file) => {
-    const db = new DatabaseSync(`${d1Dir}/${file}`, { readOnly: true });
+    const db = open(`${d1Dir}/${file}`);
     try {
       const has = (t) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(t) !== undefined;
       const customers = has("customers") ? db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(event_count), 0) AS events FROM customers").get() : { n: 0, events: 0 };
@@ -44,21 +47,27 @@ export function measureStorage(stateDir, { doClass = "rapport-CustomerSession" }
   const doDir = `${stateDir}/v3/do/${doClass}`;
   const objectTables = {};
   let objectBytes = 0;
+  // Objects whose tables could not be read (busy past the timeout): counted in bytes only.
+  let unread = 0;
   const objectFiles = sqliteFiles(doDir);
   for (const file of objectFiles) {
     objectBytes += statSync(`${doDir}/${file}`).size;
-    const db = new DatabaseSync(`${doDir}/${file}`, { readOnly: true });
     try {
-      for (const [name, bytes] of Object.entries(tables(db))) objectTables[name] = (objectTables[name] ?? 0) + bytes;
-    } finally {
-      db.close();
+      const db = open(`${doDir}/${file}`);
+      try {
+        for (const [name, bytes] of Object.entries(tables(db))) objectTables[name] = (objectTables[name] ?? 0) + bytes;
+      } finally {
+        db.close();
+      }
+    } catch {
+      unread++;
     }
   }
   const kvDir = `${stateDir}/v3/kv`;
   const kv = existsSync(kvDir) ? readdirSync(kvDir).filter((d) => !d.startsWith("miniflare-")).reduce((acc, ns) => { const b = blobBytes(`${kvDir}/${ns}/blobs`); return { files: acc.files + b.files, bytes: acc.bytes + b.bytes }; }, { files: 0, bytes: 0 }) : { files: 0, bytes: 0 };
   const r2Dir = `${stateDir}/v3/r2`;
   const r2 = existsSync(r2Dir) ? readdirSync(r2Dir).filter((d) => !d.startsWith("miniflare-")).reduce((acc, bucket) => { const b = blobBytes(`${r2Dir}/${bucket}/blobs`); return { files: acc.files + b.files, bytes: acc.bytes + b.bytes }; }, { files: 0, bytes: 0 }) : { files: 0, bytes: 0 };
-  return { databases, objects: { count: objectFiles.length, bytes: objectBytes, tables: objectTables }, kv, r2 };
+  return { databases, objects: { count: objectFiles.length, bytes: objectBytes, tables: objectTables, unread }, kv, r2 };
 }
 
 /** Markdown rows of a measurement: per store, per customer and per stored event. */
@@ -73,7 +82,7 @@ export function capacityRows(m, f) {
     `| D1 databases holding customers | ${withCustomers.length} (of ${m.databases.length}) | | |`,
     ...m.databases.map((d) => `| D1 ${d.file.slice(0, 8)}…: ${f(d.customers)} customers, ${f(d.events)} events (largest tables: ${top(d.tables, 4)}) | ${f(d.bytes / 1e6, 1)} MB | ${per(d.bytes, d.customers)} | ${per(d.bytes, d.events)} |`),
     `| largest D1 database: its share of customers | ${largest ? `${f((100 * largest.customers) / Math.max(1, customers), 1)}%` : "n/a"} | ${largest ? per(largest.bytes, largest.customers) : "n/a"} | |`,
-    `| Durable Objects (${f(m.objects.count)} objects; largest tables: ${top(m.objects.tables, 4)}) | ${f(m.objects.bytes / 1e6, 1)} MB | ${per(m.objects.bytes, customers)} | ${per(m.objects.bytes, events)} |`,
+    `| Durable Objects (${f(m.objects.count)} objects; largest tables: ${top(m.objects.tables, 4)}${m.objects.unread ? `; ${f(m.objects.unread)} busy, sizes only` : ""}) | ${f(m.objects.bytes / 1e6, 1)} MB | ${per(m.objects.bytes, customers)} | ${per(m.objects.bytes, events)} |`,
     `| KV (${f(m.kv.files)} values: snapshots and identifier entries of served customers) | ${f(m.kv.bytes / 1e6, 1)} MB | ${per(m.kv.bytes, customers)} | |`,
     `| R2 raw archive (${f(m.r2.files)} objects) | ${f(m.r2.bytes / 1e6, 1)} MB | | ${per(m.r2.bytes, events)} |`,
   ];
