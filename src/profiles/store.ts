@@ -76,8 +76,9 @@ export async function loadSuppressed(d1: D1Database, keys: readonly string[], se
 }
 
 /**
- * Profiles by id. With `events: "summary"` (the pipeline), a row's events stay in D1: the profile
- * carries their ids and length (RowEvents.stored), and rows written before those existed their text.
+ * Profiles by id. With `events: "summary"` (the pipeline), a row's events text is left in D1: most
+ * rows hold none since events moved into the customers' objects, and rowHeldEvents reads it where
+ * a row still does.
  */
 export async function loadProfiles(d1: D1Database, ids: readonly string[], { events = "text" }: { events?: "text" | "summary" } = {}): Promise<Map<string, StoredProfile>> {
   const db = database(d1);
@@ -87,12 +88,8 @@ export async function loadProfiles(d1: D1Database, ids: readonly string[], { eve
     return new Map(rows.map((r) => [r.id, withEventsText(r)]));
   }
   const { recentEvents: _text, ...columns } = getTableColumns(customers);
-  const rows = await db
-    .select({ ...columns, unsummarized: sql<string | null>`CASE WHEN ${customers.recentIds} IS NULL OR ${customers.recentLength} IS NULL THEN ${customers.recentEvents} END` })
-    .from(customers)
-    .where(sql`${customers.id} IN ${jsonList(ids)}`)
-    .all();
-  return new Map(rows.map((r) => [r.id, toStoredProfile(r, r.unsummarized !== null ? RowEvents.fromJson(r.unsummarized) : RowEvents.stored(r.id, JSON.parse(r.recentIds!) as string[], r.recentLength!))]));
+  const rows = await db.select(columns).from(customers).where(sql`${customers.id} IN ${jsonList(ids)}`).all();
+  return new Map(rows.map((r) => [r.id, toStoredProfile(r, RowEvents.stored(r.id))]));
 }
 
 /**

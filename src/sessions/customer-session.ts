@@ -145,13 +145,16 @@ export class CustomerSession extends DurableObject<Env> {
     const applied = new Set<string>();
     const ids = input.events.map((e) => e.messageId);
     for (const a of input.appliedBy ?? []) for (const id of await this.env.SESSIONS.getByName(a.customerId).appliedOf(ids, a.watermark)) applied.add(id);
+    // Only the first chunk that holds events moves the alarm (its retention); later ones expire
+    // after it, and whatever else the alarm serves is not touched here.
+    const hadEvents = this.events.oldestStoredAt() !== null;
     const outcome = this.ctx.storage.transactionSync(() => {
       if (input.imports) this.events.import(input.imports, now);
       for (const m of moving) this.events.import([{ events: m.events, counted: true }], now);
       return this.events.store(applied.size > 0 ? input.events.filter((e) => !applied.has(e.messageId)) : input.events, input.watermark, now);
     });
     for (const m of moving) await this.env.SESSIONS.getByName(m.customerId).dropEvents();
-    await this.reschedule(Date.now());
+    if (!hadEvents) await this.reschedule(Date.now());
     return { ...outcome, rowsWritten: this.takeWritten() };
   }
 
@@ -293,7 +296,7 @@ export class CustomerSession extends DurableObject<Env> {
       const handed = await other.handOver();
       this.ctx.storage.transactionSync(() => {
         // Applied already: the merge combined the two profiles.
-        this.events.import([{ events: JSON.parse(handed.eventsJson ?? "[]") as StoredEvent[], counted: true } satisfies ChunkImport], Date.now());
+        this.events.import([{ events: JSON.parse(handed.eventsJson) as StoredEvent[], counted: true } satisfies ChunkImport], Date.now());
         if (mergeSession) this.state.session = mergeSessions(this.state.session, handed.session, this.options);
         for (const t of handed.timers) {
           const mine = this.state.timers[t.id];

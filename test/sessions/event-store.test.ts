@@ -86,26 +86,31 @@ describe("a customer's events in its own object (sessions/event-store.ts)", () =
 
   it("deletes events past EVENT_RETENTION_DAYS on its alarm, keeping the sequence", async () => {
     const s = stub(uid("cus"));
+    const before = Date.now();
     const old = await s.store({ customerId: "c", events: [ev(1)], watermark: 0 });
-    // Age the chunk past the retention (90 days locally), as if stored then.
+    // The first chunk sets the alarm for its expiry: 90 days locally, rounded up to a whole day.
+    const alarmAt = await runInDurableObject(s, (_o: CustomerSession, state) => state.storage.getAlarm());
+    expect(alarmAt).not.toBeNull();
+    expect(alarmAt!).toBeGreaterThanOrEqual(before + 90 * DAY);
+    expect(alarmAt!).toBeLessThanOrEqual(Date.now() + 91 * DAY);
+    // A later chunk expires after it: the alarm stays.
+    await s.store({ customerId: "c", events: [ev(2)], watermark: old.seq });
+    expect(await runInDurableObject(s, (_o: CustomerSession, state) => state.storage.getAlarm())).toBe(alarmAt);
+    await s.forgetEvents(["m-2"]);
+    // Age the first chunk past the retention, as if stored then, and let the alarm come.
     await runInDurableObject(s, (_o: CustomerSession, state) => {
       state.storage.sql.exec("UPDATE event_chunks SET stored_at = ?", Date.now() - 91 * DAY);
+      return state.storage.setAlarm(Date.now());
     });
-    const alarmAt = await runInDurableObject(s, async (o: CustomerSession, state) => {
-      // The next store sets the alarm from the chunks it finds.
-      await o.store({ customerId: "c", events: [], watermark: old.seq });
-      return state.storage.getAlarm();
-    });
-    expect(alarmAt).not.toBeNull();
-    expect(alarmAt!).toBeLessThanOrEqual(Date.now() + DAY);
-    await runInDurableObject(s, (_o: CustomerSession, state) => state.storage.setAlarm(Date.now()));
     expect(await runDurableObjectAlarm(s)).toBe(true);
     const after = await runInDurableObject(s, (_o: CustomerSession, state) => state.storage.sql.exec<{ seq: number; events: string }>("SELECT seq, events FROM event_chunks").toArray());
     // The newest chunk stays, emptied, so the next one is numbered after it.
-    expect(after).toEqual([{ seq: 1, events: "[]" }]);
-    const next = await s.store({ customerId: "c", events: [ev(1)], watermark: old.seq });
-    // Its mark expired with it: m-1 is new again, and numbered 2.
-    expect(next.seq).toBe(2);
+    expect(after).toEqual([{ seq: 2, events: "[]" }]);
+    const next = await s.store({ customerId: "c", events: [ev(1)], watermark: 2 });
+    // Its mark expired with it: m-1 is new again, and numbered 3.
+    expect(next.seq).toBe(3);
+    // The object held no event since the alarm: this first one sets the alarm again.
+    expect(await runInDurableObject(s, (_o: CustomerSession, state) => state.storage.getAlarm())).toBeGreaterThanOrEqual(before + 90 * DAY);
     expect(ids(next.freshJson)).toEqual(["m-1"]);
   });
 });
