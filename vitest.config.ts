@@ -2,10 +2,15 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig, type ViteUserConfig } from "vitest/config";
 
-// Tests run inside workerd against the real migrations and local D1, KV, Queues and R2.
+/** Test files that run on two shards too (SHARDS splits the slots between DB and SHARD_1). */
+const TWO_SHARD_TESTS = ["test/**/*.shards.test.ts"];
+
+// Tests run inside workerd against the real migrations and local D1, KV, Queues and R2. Two
+// projects: every test with the shard map of wrangler.toml, and the two-shard tests on two D1
+// databases, so that no path across shards is only theory (docs/scaling.md).
 export default defineConfig(async (): Promise<ViteUserConfig> => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
-  return {
+  const project = (name: string, include: string[], shardMap?: string): ViteUserConfig => ({
     plugins: [
       cloudflareTest(({ inject }) => ({
         wrangler: { configPath: "./wrangler.toml" },
@@ -22,10 +27,11 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             WEBHOOK_SECRETS: "whsec_test_new,whsec_test_old",
             // A generic source's secret (named by its definition), mid-rotation.
             POS_WEBHOOK_SECRET: "pos_secret_new,pos_secret_old",
+            ...(shardMap ? { SHARDS: shardMap } : {}),
           },
           // An empty database besides DB, to apply migrations to step by step (test/db/migrations.test.ts).
           // Listed with DB, which these entries would otherwise replace.
-          d1Databases: { DB: "00000000-0000-0000-0000-000000000000", MIGRATION_DB: "migration-test" },
+          d1Databases: { DB: "00000000-0000-0000-0000-000000000000", SHARD_1: "00000000-0000-0000-0000-000000000010", MIGRATION_DB: "migration-test" },
           // The limits of wrangler.toml (these entries replace its list), and a tight one that the
           // rate-limit tests put in their place, so that a handful of requests reach it.
           ratelimits: {
@@ -48,9 +54,10 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
       })),
     ],
     test: {
+      name,
       globalSetup: ["./test/global-setup.ts"],
       setupFiles: ["./test/setup.ts"],
-      include: ["test/**/*.test.ts"],
+      include,
       // juice/client pulls postcss, whose Node-only imports the plugin cannot resolve in workerd
       // unless Vite pre-bundles it.
       deps: { optimizer: { ssr: { enabled: true, include: ["juice/client"] } } },
@@ -59,6 +66,11 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
       testTimeout: 30_000,
       hookTimeout: 30_000,
       silent: "passed-only",
+    },
+  });
+  return {
+    test: {
+      projects: [project("one database", ["test/**/*.test.ts"]), project("two shards", TWO_SHARD_TESTS, "DB:0-511,SHARD_1:512-1023")],
       // The JSON report lets .ci/run print the plain "N passed, N failed" line.
       reporters: ["default", ["json", { outputFile: "test-results/report.json" }]],
     },

@@ -20,7 +20,8 @@ export function wrangler(args, { stateDir, config = "wrangler.toml" } = {}) {
 }
 
 export function applyMigrationsAndSeedKeys(stateDir) {
-  wrangler(["d1", "migrations", "apply", "DB", "--local"], { stateDir });
+  // Every D1 database gets the same migrations: DB (control and shard) and the other shards.
+  for (const binding of ["DB", "SHARD_1"]) wrangler(["d1", "migrations", "apply", binding, "--local"], { stateDir });
   const now = Date.now();
   const values = Object.entries(DEMO_KEYS)
     .map(([kind, key]) => `('key_demo_${kind}', '${kind}', '${hashKey(key)}', '${key.slice(0, 7)}', 'Local demo ${kind} key', ${now}, NULL)`)

@@ -41,6 +41,9 @@
  *                                 sessions, computed-traits backfill, segment evaluation passes,
  *                                 archive replays and scrubs, enrichment lookups
  *   - rapport-jobs-dlq          → queues/dead-letters: store for inspection and replay
+ * D1 (db/): DB, the control database (definitions, keys, deliveries, quarantine); profiles,
+ * identifiers, memberships and merge records spread over shards by slot (db/shards.ts, SHARDS;
+ * DB is a shard too), written across them in phases (db/sharded-writes.ts).
  * Durable Objects:
  *   - sessions/CustomerSession  one per customer: its stored events and their dedupe marks, live
  *                               session, trigger timers (one alarm), outbox of fired triggers,
@@ -49,6 +52,7 @@
  *   - maintenance/retention: delete expired events, quarantine and replayed dead letters
  *   - archive/scrub: resume erasure scrubs of the archive that stopped moving
  *   - privacy/erase: hash suppressions written before they were hashed
+ *   - pipeline/finish-merges: finish merges across shards a crash interrupted between phases
  *   - identity/duplicate-scan: merge likely duplicates, keep the doubtful ones for an admin
  *   - segments/backfill: computed traits for old profiles no event has touched (jobs queue)
  *   - segments/pass (00:07 UTC): every profile's segments again, when a rule depends on time
@@ -66,6 +70,7 @@ import { consumeEvents } from "./pipeline/consumer";
 import { consumeDeadLetters } from "./queues/dead-letters";
 import { queueRoles, roleOfQueue, type QueueRole } from "./queues/names";
 import { scanDuplicates } from "./pipeline/duplicate-scan";
+import { finishMerges } from "./pipeline/finish-merges";
 import { registerPrivacyRoutes } from "./privacy/routes";
 import { registerProfileRoutes } from "./profiles/routes";
 import { consumeDeadDeliveries, consumeDeliveries } from "./delivery/consumer";
@@ -146,6 +151,7 @@ export default {
     ctx.waitUntil(
       runRetention(env)
         .then(() => Promise.all([resumeStalledScrubs(env), hashLegacySuppressions(env)]))
+        .then(() => finishMerges(env))
         .then(() => scanDuplicates(env))
         .then(async () => ((await backfillNeeded(env)) ? startBackfill(env) : undefined)),
     );

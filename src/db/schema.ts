@@ -76,6 +76,13 @@ export const customers = sqliteTable("customers", {
    * touches the customer, and empties the row.
    */
   eventSeq: integer("event_seq"),
+  /**
+   * JSON object: the customers merged into this one → when their events moved into this
+   * customer's object (0: not yet). NULL: none. Written with the combined profile, so that a merge
+   * interrupted between databases is finished once, not applied twice (db/sharded-writes.ts), and
+   * the survivor's next batch knows which objects' events it still has to take in.
+   */
+  absorbed: text("absorbed"),
 });
 
 /**
@@ -202,6 +209,12 @@ export const merges = sqliteTable(
      * event of the merged-away customer is recognized as stored.
      */
     eventsMovedAt: integer("events_moved_at"),
+    /**
+     * When the merge was finished: the survivor's row took the merged customer in and its
+     * identifiers point at the survivor. NULL: a merge across shards may have been interrupted
+     * between its phases (db/sharded-writes.ts); the daily job finishes those.
+     */
+    finishedAt: integer("finished_at"),
   },
   (t) => [index("merges_survivor_idx").on(t.survivorId)],
 );

@@ -83,7 +83,8 @@ export function resolveGroups(
   events: StoredEvent[],
   owners: ReadonlyMap<string, string>,
   identitiesByCustomer: ReadonlyMap<string, readonly Identity[]>,
-  mintId: () => string,
+  /** The id of a new customer, given its identifier keys. */
+  mintId: (keys: readonly string[]) => string,
   options: NormalizeOptions = {},
   blocked: ReadonlySet<string> = new Set(),
   rules: IdentityRules = DEFAULT_IDENTITY_RULES,
@@ -105,7 +106,7 @@ export function resolveGroups(
   const groups = new Map<string, ResolvedGroup>();
   for (const person of people) {
     const first = person.owned[0];
-    const customerId = first ? survivorOf.get(ctx.customers.find(first))! : mintId();
+    const customerId = first ? survivorOf.get(ctx.customers.find(first))! : mintId([...person.identities.keys()]);
     let group = groups.get(customerId);
     if (!group) {
       group = { customerId, isNew: !first, events: [], newIdentities: [], merges: [], conflicts: [] };

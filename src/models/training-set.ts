@@ -1,4 +1,5 @@
 
+import { shards } from "../db/shards";
 import { gt } from "drizzle-orm";
 import { database } from "../db/client";
 import { customers } from "../db/schema";
@@ -45,8 +46,7 @@ export function rowOf(customerId: string, events: readonly StoredEvent[], cutoff
 export async function trainingPage(env: Env, cutoff: number, horizonDays: number, after: string, limit: number): Promise<{ rows: TrainingRow[]; next: string | null }> {
   const results = await database(env.DB).select({ id: customers.id }).from(customers).where(gt(customers.id, after)).orderBy(customers.id).limit(limit).all();
   const ids = results.map((r) => r.id);
-  const d1 = env.DB;
-  const profiles = await loadProfiles(d1, ids);
+  const profiles = await loadProfiles(shards(env), ids);
   const rows: TrainingRow[] = [];
   for (const id of ids) {
     const p = profiles.get(id);

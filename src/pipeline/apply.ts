@@ -24,7 +24,7 @@ export interface ApplyContext {
   normalize: NormalizeOptions;
   now: number;
   /** What the customers' objects answered (stage 2), and customers whose derived traits were just completed. */
-  stored: Pick<StoredBatch, "fresh" | "seq">;
+  stored: Pick<StoredBatch, "fresh" | "seq"> & Partial<Pick<StoredBatch, "moved">>;
   derived: ReadonlySet<string>;
 }
 
@@ -37,6 +37,8 @@ export interface Applied {
   fresh: StoredEvent[];
   /** The watermark of the customer's object after this write; null: the row still holds its events. */
   eventSeq: number | null;
+  /** The customers it has absorbed (its own, those of the customers it absorbs now, and these), and when their events moved in (0: not yet). */
+  absorbedIds: Record<string, number>;
   state: ProfileState;
   scores: Scores | null;
   previous: Membership;
@@ -54,11 +56,25 @@ export function applyGroup(group: ResolvedGroup, profiles: ReadonlyMap<string, S
   const base = combine(survivor, merged);
   const fresh = ctx.stored.fresh.get(group.customerId) ?? [];
   const eventSeq = ctx.stored.seq.get(group.customerId) ?? survivor?.eventSeq ?? (survivor ? null : 0);
+  const moved = ctx.stored.moved?.get(group.customerId) ?? [];
+  const absorbedIds = absorbedOf(survivor, merged, moved, ctx.now);
   const state = applyEvents(base.state, fresh, { ...ctx.normalize, aggregateSpecs: ctx.rules.specs });
   const previous = survivor?.segments ?? {};
   const scores = scoresOf(ctx.rules, state, ctx.now);
   const { membership, transitions } = nextMembership(previous, membersOf(ctx.rules.segments, state, ctx.now, scores), ctx.rules.segments, ctx.now);
   // A moved watermark is a change too: the events the row held moved into the object.
-  const changed = fresh.length > 0 || group.newIdentities.length > 0 || group.merges.length > 0 || ctx.derived.has(group.customerId) || !sameMembership(previous, membership) || (survivor !== undefined && eventSeq !== survivor.eventSeq);
-  return { survivor, absorbed: merged, base, fresh, eventSeq, state, scores, previous, membership, transitions, changed };
+  const changed = fresh.length > 0 || group.newIdentities.length > 0 || group.merges.length > 0 || moved.length > 0 || ctx.derived.has(group.customerId) || !sameMembership(previous, membership) || (survivor !== undefined && eventSeq !== survivor.eventSeq);
+  return { survivor, absorbed: merged, absorbedIds, base, fresh, eventSeq, state, scores, previous, membership, transitions, changed };
+}
+
+/** The survivor's list of absorbed customers after this write: a customer's events moved in when any list says so. */
+function absorbedOf(survivor: StoredProfile | undefined, merged: readonly StoredProfile[], moved: readonly string[], now: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  const add = (id: string, at: number) => {
+    out[id] = Math.max(out[id] ?? 0, at);
+  };
+  for (const p of [...(survivor ? [survivor] : []), ...merged]) for (const [id, at] of Object.entries(p.absorbed)) add(id, at);
+  for (const p of merged) add(p.id, 0);
+  for (const id of moved) add(id, now);
+  return out;
 }

@@ -1,19 +1,23 @@
 /**
- * Stage 5 of a commit: the plan's rows written to D1 in one batch, so the profile changes, their
- * watermarks (what each profile has applied of its object's events), merges, memberships and
- * counters commit together or not at all. A concurrent writer makes the batch abort (version trigger, unique keys) and the whole
- * commit starts over (retries.ts).
+ * Stage 5 of a commit: the plan's rows written to D1. Within one database the writes commit
+ * together or not at all; across the shards they run in phases (db/sharded-writes.ts): new
+ * identifiers claimed, merged-away customers moved into the merges log, profiles written (each
+ * with its watermark, memberships and product views, in its own shard), identifiers of merged
+ * customers re-pointed, and the control database's rows last. A concurrent writer makes a batch
+ * abort (version trigger, unique keys) and the whole commit starts over (retries.ts); what an
+ * earlier phase committed, the next attempt finds and finishes (resolve.ts).
  */
 import { readConfig } from "../model/config";
-import { rowsWritten, runBatch } from "../db/statements";
+import { ShardedWrites } from "../db/sharded-writes";
+import { shards } from "../db/shards";
 import { suppressionHash } from "../kernel/suppression-hash";
-import { eventsMovedStatement, refusalStatements, unattributableStatements } from "../identity/merge-store";
-import { commitStatements } from "../profiles/store";
-import { membershipStatements } from "../segments/members-store";
+import { refusalStatements, unattributableStatements } from "../identity/merge-store";
+import { claimStatements, type IdentityClaim, profileStatements } from "../profiles/store";
+import { memberStatements, segmentCountStatements } from "../segments/members-store";
 import { scoreStatsStatement } from "../models/scores";
 import { productActivity } from "../catalog/activity";
 import { productStatsStatement, productViewStatement, unknownProductsStatement } from "../catalog/store";
-import { mergeStatements } from "./merge-statements";
+import { addMergeStatements, finishMerge } from "./merge-statements";
 import type { CommitPlan } from "./plan";
 import type { Resolved } from "./resolve";
 
@@ -24,18 +28,32 @@ export function keyHashOf(env: Env): (key: string) => string | null {
 }
 
 /**
- * Writes the plan; returns the D1 rows written. `moved`: merged-away customers whose events the
- * survivors' objects took in during this batch (merges.events_moved_at).
+ * Writes the plan; returns the D1 rows written. `onPartial` is told when a phase failed after
+ * another committed (the retry then sends every customer to its session object again).
  */
-export async function commitPlan(env: Env, plan: CommitPlan, resolved: Pick<Resolved, "refusals" | "unattributable">, now: number, moved: readonly string[] = []): Promise<number> {
+export async function commitPlan(env: Env, plan: CommitPlan, resolved: Pick<Resolved, "refusals" | "unattributable"> & Partial<Pick<Resolved, "takeovers" | "repoints">>, now: number, onPartial?: () => void): Promise<number> {
+  const map = shards(env);
+  const control = env.DB;
+  const writes = new ShardedWrites(now);
+  const takeovers = resolved.takeovers ?? new Map<string, string>();
+  const claims = plan.writes.flatMap((w) => w.newIdentities.map((identity): IdentityClaim => ({ identity, customerId: w.customerId, ...(takeovers.has(identity.key) ? { takesOverFrom: takeovers.get(identity.key)! } : {}) })));
+  const keyHash = keyHashOf(env);
+  for (const [d1, some] of map.group(claims, (c) => c.identity.key)) writes.add("claim", d1, claimStatements(d1, some, now, keyHash));
+  addMergeStatements(writes, map, control, plan.merges);
+  for (const [d1, some] of map.group(plan.writes, (w) => w.customerId)) {
+    const ids = new Set(some.map((w) => w.customerId));
+    const views = plan.views.filter((v) => ids.has(v.customerId));
+    writes.add("write", d1, [...profileStatements(d1, some), ...memberStatements(d1, plan.membershipChanges.filter((c) => ids.has(c.customerId))), productViewStatement(d1, views)]);
+  }
+  for (const { mergedId, keys, survivorId } of resolved.repoints ?? []) finishMerge(writes, map, mergedId, keys, survivorId);
   const activity = productActivity(plan.newEvents);
-  const statements = [
-    ...mergeStatements(env.DB, plan.merges),
-    ...commitStatements(env.DB, plan.writes, keyHashOf(env)),
-    ...membershipStatements(env.DB, plan.membershipChanges),
-    ...refusalStatements(env.DB, resolved.refusals, now),
-    ...unattributableStatements(env.DB, resolved.unattributable, now),
-    ...[eventsMovedStatement(env.DB, moved, now), scoreStatsStatement(env.DB, plan.scores), productViewStatement(env.DB, plan.views), productStatsStatement(env.DB, activity.counts), unknownProductsStatement(env.DB, activity.seen, now)].filter((s) => s !== null),
-  ];
-  return rowsWritten(await runBatch(env.DB, statements));
+  writes.add("control", control, [
+    ...segmentCountStatements(control, plan.membershipChanges),
+    ...refusalStatements(control, resolved.refusals, now),
+    ...unattributableStatements(control, resolved.unattributable, now),
+    scoreStatsStatement(control, plan.scores),
+    productStatsStatement(control, activity.counts),
+    unknownProductsStatement(control, activity.seen, now),
+  ]);
+  return writes.run(onPartial);
 }

@@ -3,7 +3,8 @@
  * duplicate scan does. The same rules (identifier limits, unmerged pairs) and the same
  * statements as pipeline merges, in one D1 transaction.
  */
-import { runBatch } from "../db/statements";
+import { ShardedWrites } from "../db/sharded-writes";
+import { shards } from "../db/shards";
 import { reevaluateCustomers } from "./process";
 import { readConfig } from "../model/config";
 import { log } from "../kernel/log";
@@ -11,9 +12,9 @@ import { combine } from "../profiles/merge";
 import { toDocument } from "../profiles/document";
 import { snapshotKey } from "../profiles/snapshot";
 import { sessionStub } from "../sessions/contract";
-import { commitStatements, loadProfiles, type StoredProfile } from "../profiles/store";
+import { loadProfiles, type ProfileWrite, profileStatements, type StoredProfile } from "../profiles/store";
 import { loadMergeBlocks } from "../identity/merge-store";
-import { mergeStatements } from "./merge-statements";
+import { addMergeStatements } from "./merge-statements";
 import { moveRowEvents } from "./store-events";
 import { pairKey } from "../identity/resolve";
 import { bestRank, brokenLimit } from "../model/identity-rules";
@@ -21,8 +22,8 @@ import { bestRank, brokenLimit } from "../model/identity-rules";
 export type MergeOutcome = { merged: true; survivorId: string; mergedId: string } | { merged: false; reason: string };
 
 export async function mergeCustomers(env: Env, ids: [string, string], cause: { reason: string; score?: number }, now = Date.now()): Promise<MergeOutcome> {
-  const d1 = env.DB;
-  const [profiles, blocked] = await Promise.all([loadProfiles(d1, ids), loadMergeBlocks(d1, ids)]);
+  const map = shards(env);
+  const [profiles, blocked] = await Promise.all([loadProfiles(map, ids), loadMergeBlocks(env.DB, ids)]);
   const [a, b] = ids.map((id) => profiles.get(id));
   if (!a || !b) return { merged: false, reason: "not_found" };
   if (blocked.has(pairKey(a.id, b.id))) return { merged: false, reason: "unmerged" };
@@ -37,8 +38,22 @@ export async function mergeCustomers(env: Env, ids: [string, string], cause: { r
   const survivorHeld = survivor.eventSeq === null;
   const { seq } = await moveRowEvents(env, survivor);
   await moveRowEvents(env, merged);
-  const write = { customerId: survivor.id, previousVersion: survivor.version, state: base.state, identities: base.identities, newIdentities: [], eventSeq: seq, rowHeldEvents: survivorHeld, segments: survivor.segments, scores: survivor.scores, servedAt: base.servedAt, sessionAt: base.sessionAt, createdAt: survivor.createdAt, now };
-  await runBatch(env.DB, [...mergeStatements(env.DB, [{ survivorId: survivor.id, merged, cause: { messageId: `duplicate:${cause.reason}`, keys: [] }, now }]), ...commitStatements(env.DB, [write])]);
+  const absorbed = { ...survivor.absorbed, ...merged.absorbed, [merged.id]: 0 };
+  const write: ProfileWrite = { customerId: survivor.id, previousVersion: survivor.version, state: base.state, identities: base.identities, newIdentities: [], eventSeq: seq, absorbed, rowHeldEvents: survivorHeld, segments: survivor.segments, scores: survivor.scores, servedAt: base.servedAt, sessionAt: base.sessionAt, createdAt: survivor.createdAt, now };
+  const writes = new ShardedWrites(now);
+  addMergeStatements(writes, map, env.DB, [{ survivorId: survivor.id, merged, cause: { messageId: `duplicate:${cause.reason}`, keys: [] }, now }]);
+  writes.add("write", map.of(survivor.id), profileStatements(map.of(survivor.id), [write]));
+  let partial = false;
+  try {
+    await writes.run(() => {
+      partial = true;
+    });
+  } catch (err) {
+    // The merged customer is in the merges log but the survivor's row did not take it in (a
+    // concurrent write to it): the pipeline's reevaluation of the merged id finishes the merge.
+    if (!partial) throw err;
+    await reevaluateCustomers(env, [merged.id], { now });
+  }
   // The merged customer's events join the survivor's (until this succeeds, the merge record says so
   // and the survivor's next batch takes them in).
   await sessionStub(env, survivor.id).store({ customerId: survivor.id, events: [], watermark: seq, absorb: [merged.id] });

@@ -57,7 +57,7 @@ export interface CommitPlan {
   duplicates: number;
 }
 
-export function planCommit(resolved: Pick<Resolved, "groups" | "profiles">, ctx: PlanContext): CommitPlan {
+export function planCommit(resolved: Pick<Resolved, "groups" | "profiles"> & Partial<Pick<Resolved, "resumed">>, ctx: PlanContext): CommitPlan {
   const plan: CommitPlan = { writes: [], merges: [], eventMoves: [], membershipChanges: [], scores: [], views: [], newEvents: [], sessionCalls: [], notifications: [], documents: 0, retiredSnapshots: [], duplicates: 0 };
   const views: ProductView[] = [];
   for (const group of resolved.groups) {
@@ -79,7 +79,7 @@ export function planCommit(resolved: Pick<Resolved, "groups" | "profiles">, ctx:
     // and cannot be written to, and their session can be derived from their stored events when
     // needed, so they cost no Durable Object request.
     const callSession = applied.base.sessionAt !== null || applied.base.servedAt !== null || concerned.length > 0 || reach.replay.length > 0;
-    if (applied.changed) addWrites(plan, group, applied, callSession, ctx.now);
+    if (applied.changed) addWrites(plan, group, applied, callSession, ctx.now, resolved.resumed ?? new Set());
     const document = documentOf(group, applied, ctx.now);
     if (document) plan.documents++;
     if (reach.recordsViews) views.push(...latestViews(group.customerId, applied.fresh));
@@ -131,7 +131,7 @@ function notificationOf(customerId: string, applied: Applied, ctx: PlanContext):
 }
 
 /** The customer's row, and the rows of the customers it absorbed (their snapshots retire). */
-function addWrites(plan: CommitPlan, group: ResolvedGroup, applied: Applied, callSession: boolean, now: number): void {
+function addWrites(plan: CommitPlan, group: ResolvedGroup, applied: Applied, callSession: boolean, now: number, resumed: ReadonlySet<string>): void {
   const { survivor, base } = applied;
   if (applied.scores) plan.scores.push(applied.scores);
   plan.writes.push({
@@ -141,6 +141,7 @@ function addWrites(plan: CommitPlan, group: ResolvedGroup, applied: Applied, cal
     identities: base.identities,
     newIdentities: group.newIdentities,
     eventSeq: applied.eventSeq,
+    absorbed: applied.absorbedIds,
     rowHeldEvents: survivor !== undefined && survivor.eventSeq === null && applied.eventSeq !== null,
     segments: applied.membership,
     scores: applied.scores,
@@ -152,7 +153,7 @@ function addWrites(plan: CommitPlan, group: ResolvedGroup, applied: Applied, cal
   if (group.merges.length > 0) plan.eventMoves.push({ survivorId: group.customerId, mergedIds: group.merges.map((m) => m.customerId), watermark: applied.eventSeq ?? 0 });
   group.merges.forEach((m, i) => {
     const merged = applied.absorbed[i]!;
-    plan.merges.push({ survivorId: group.customerId, merged, cause: { messageId: m.messageId, keys: m.keys }, now });
+    plan.merges.push({ survivorId: group.customerId, merged, cause: { messageId: m.messageId, keys: m.keys }, now, ...(resumed.has(merged.id) ? { resumed: true } : {}) });
     if (merged.servedAt) plan.retiredSnapshots.push(merged.id);
   });
 }

@@ -87,7 +87,9 @@ export function dedupeWithinBatch(events: readonly StoredEvent[]): StoredEvent[]
 export async function processEvents(env: Env, input: readonly StoredEvent[], options: ProcessOptions = {}): Promise<ProcessStats> {
   const events = dedupeWithinBatch(input);
   const [triggers, rules, enrichers] = await Promise.all([activeTriggers(env.DB), segmentRules(env), activeEnrichers(env.DB)]);
-  const resolve = () => resolveEvents(env, events, options.now ?? Date.now(), options.onSuppressed);
+  // The ids this batch gives new customers: a retry takes over the identifiers an earlier attempt claimed for them.
+  const minted = new Set<string>();
+  const resolve = () => resolveEvents(env, events, options.now ?? Date.now(), options.onSuppressed, minted);
   const stats = await withRetries("events", (attempt) => commitOnce(env, { resolve, triggers, rules, enrichers }, options, attempt));
   stats.duplicates += input.length - events.length;
   stats.received = input.length;
@@ -101,13 +103,15 @@ export async function processEvents(env: Env, input: readonly StoredEvent[], opt
  */
 export async function reevaluateCustomers(env: Env, customerIds: readonly string[], options: ProcessOptions = {}): Promise<ProcessStats> {
   const [triggers, rules] = await Promise.all([activeTriggers(env.DB), segmentRules(env)]);
-  const resolve = () => resolveCustomers(env.DB, customerIds);
+  const resolve = () => resolveCustomers(env, customerIds);
   return withRetries("reevaluation", (attempt) => commitOnce(env, { resolve, triggers, rules, enrichers: [] }, options, attempt));
 }
 
 /** What a commit reads with, loaded once per batch (not per attempt). */
 interface CommitInputs {
   resolve: () => Promise<Resolved>;
+  /** Set once an attempt committed part of its writes (some shards) and failed: later attempts call every customer's object. */
+  partial?: boolean;
   triggers: readonly Trigger[];
   rules: SegmentRules;
   enrichers: readonly StoredEnricher[];
@@ -130,9 +134,12 @@ async function commitOnce(env: Env, inputs: CommitInputs, options: ProcessOption
   // starts on one (and only for customers it can reach), so nobody pays a D1 row per view otherwise.
   const audience = inputs.triggers.filter(startsOnCatalogChange);
   const normalize = { defaultPhoneCountry: readConfig(env).defaultPhoneCountry };
-  const plan = planCommit(resolved, { ...inputs, normalize, now, stored, derived, redelivered: options.redelivered ?? false, audience });
+  const redelivered = (options.redelivered ?? false) || inputs.partial === true;
+  const plan = planCommit(resolved, { ...inputs, normalize, now, stored, derived, redelivered, audience });
   const t2 = performance.now();
-  const d1RowsWritten = await commitPlan(env, plan, resolved, now, stored.moved);
+  const d1RowsWritten = await commitPlan(env, plan, resolved, now, () => {
+    inputs.partial = true;
+  });
   const t3 = performance.now();
   const { sessionRowsWritten } = await fanOut(env, plan, inputs.enrichers, now);
   const t4 = performance.now();

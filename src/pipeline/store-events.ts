@@ -12,11 +12,12 @@
  * - a customer absorbed in this batch is asked which of the batch's events it has applied (a
  *   redelivered event of the absorbed customer is not new to the merged profile);
  * - a survivor takes in the events of customers merged into it earlier whose objects still hold
- *   them (merges.events_moved_at), and the commit records the move.
+ *   them (its row's `absorbed`), and the commit records the move there.
  */
 import { mapLimited } from "../kernel/concurrency";
 import type { StoredEvent } from "../model/events";
 import { rowHeldEvents, type StoredProfile } from "../profiles/store";
+import { shards } from "../db/shards";
 import { sessionStub } from "../sessions/contract";
 import type { Resolved } from "./resolve";
 
@@ -28,8 +29,8 @@ export interface StoredBatch {
   fresh: Map<string, StoredEvent[]>;
   /** Per customer: its object's watermark once the profile has applied `fresh`. */
   seq: Map<string, number>;
-  /** Merged-away customers whose events their survivors' objects took in here. */
-  moved: string[];
+  /** Per survivor: the merged-away customers whose events its object took in here. */
+  moved: Map<string, string[]>;
   calls: number;
   rowsWritten: number;
 }
@@ -41,15 +42,15 @@ export interface StoredBatch {
  */
 export async function moveRowEvents(env: Env, profile: StoredProfile): Promise<{ seq: number; rowsWritten: number }> {
   if (profile.eventSeq !== null) return { seq: profile.eventSeq, rowsWritten: 0 };
-  const events = await rowHeldEvents(env.DB, profile);
+  const events = await rowHeldEvents(shards(env), profile);
   const moved = await sessionStub(env, profile.id).store({ customerId: profile.id, events: [], watermark: 0, imports: [{ events, counted: true }] });
   profile.eventSeq = moved.seq;
   return moved;
 }
 
 export async function storeEvents(env: Env, resolved: Pick<Resolved, "groups" | "profiles" | "pendingMoves">, now = Date.now()): Promise<StoredBatch> {
-  const batch: StoredBatch = { fresh: new Map(), seq: new Map(), moved: [], calls: 0, rowsWritten: 0 };
-  const held = async (p: StoredProfile | undefined) => (p && p.eventSeq === null ? [{ events: await rowHeldEvents(env.DB, p), counted: true }] : undefined);
+  const batch: StoredBatch = { fresh: new Map(), seq: new Map(), moved: new Map(), calls: 0, rowsWritten: 0 };
+  const held = async (p: StoredProfile | undefined) => (p && p.eventSeq === null ? [{ events: await rowHeldEvents(shards(env), p), counted: true }] : undefined);
   await mapLimited(
     resolved.groups.filter((g) => g.events.length > 0 || resolved.pendingMoves.has(g.customerId) || resolved.profiles.get(g.customerId)?.eventSeq === null),
     CALLS_IN_FLIGHT,
@@ -78,7 +79,7 @@ export async function storeEvents(env: Env, resolved: Pick<Resolved, "groups" | 
       batch.rowsWritten += result.rowsWritten;
       batch.fresh.set(group.customerId, JSON.parse(result.freshJson) as StoredEvent[]);
       batch.seq.set(group.customerId, result.seq);
-      batch.moved.push(...absorb);
+      if (absorb.length > 0) batch.moved.set(group.customerId, absorb);
     },
   );
   return batch;

@@ -16,7 +16,8 @@
 import { eq, sql } from "drizzle-orm";
 import { database } from "../db/client";
 import { mergeBlocks, merges } from "../db/schema";
-import { runBatch } from "../db/statements";
+import { ShardedWrites } from "../db/sharded-writes";
+import { shards } from "../db/shards";
 import { reevaluateCustomers } from "./process";
 import { readConfig } from "../model/config";
 import type { StoredEvent } from "../model/events";
@@ -25,7 +26,8 @@ import { applyEvents, emptyProfile } from "../profiles/apply";
 import { toDocument } from "../profiles/document";
 import { identityKey, snapshotKey } from "../profiles/snapshot";
 import { sessionStub } from "../sessions/contract";
-import { commitStatements, loadProfile, type StoredProfile } from "../profiles/store";
+import { loadProfile, type ProfileWrite, profileStatements } from "../profiles/store";
+import { profileOfRecord } from "../profiles/merges";
 import { customerEvents } from "../profiles/events";
 import { moveRowEvents } from "./store-events";
 import { identitiesOf } from "../identity/keys";
@@ -44,13 +46,13 @@ export class UnmergeConflict extends Error {
 }
 
 export async function unmerge(env: Env, mergedId: string, now = Date.now()): Promise<Unmerge | null> {
-  const d1 = env.DB;
-  const db = database(d1);
+  const map = shards(env);
+  const db = database(map.of(mergedId));
   const record = await db.select({ survivorId: merges.survivorId, mergedProfile: merges.mergedProfile }).from(merges).where(eq(merges.mergedId, mergedId)).get();
   if (!record) return null;
-  const survivor = await loadProfile(d1, record.survivorId);
+  const survivor = await loadProfile(map, record.survivorId);
   if (!survivor) throw new UnmergeConflict(`The survivor ${record.survivorId} no longer exists`);
-  const before = JSON.parse(record.mergedProfile) as StoredProfile;
+  const before = profileOfRecord(record.mergedProfile);
   const restoredKeys = new Set(before.identities.map((i) => i.key));
   const restoredIdentities = survivor.identities.filter((i) => restoredKeys.has(i.key));
   const survivorIdentities = survivor.identities.filter((i) => !restoredKeys.has(i.key));
@@ -74,16 +76,24 @@ export async function unmerge(env: Env, mergedId: string, now = Date.now()): Pro
   // The restored customer's events into its object first (as applied: its state is derived from them).
   const restored = await sessionStub(env, before.id).store({ customerId: before.id, events: [], watermark: 0, imports: [{ events: toRestored, counted: true }] });
   const survivorSeq = (await sessionStub(env, survivor.id).store({ customerId: survivor.id, events: [], watermark: survivor.eventSeq ?? 0 })).seq;
-  const writes = [
-    { customerId: survivor.id, previousVersion: survivor.version, state: survivorState, identities: survivorIdentities, newIdentities: [], eventSeq: survivorSeq, rowHeldEvents: survivorHeld, segments: survivor.segments, scores: null, servedAt: survivor.servedAt, sessionAt: survivor.sessionAt, createdAt: survivor.createdAt, now },
-    { customerId: before.id, previousVersion: null, state: restoredState, identities: restoredIdentities, newIdentities: [], eventSeq: restored.seq, rowHeldEvents: false, segments: {}, scores: null, servedAt: before.servedAt, sessionAt: before.sessionAt ?? null, createdAt: before.createdAt, now },
-  ];
-  await runBatch(d1, [
-    db.delete(merges).where(eq(merges.mergedId, before.id)),
-    db.run(sql`UPDATE identities SET customer_id = ${before.id} WHERE customer_id = ${survivor.id} AND key IN (SELECT value FROM json_each(${JSON.stringify([...restoredKeys])}))`),
-    db.insert(mergeBlocks).values({ pair: pairKey(survivor.id, before.id), createdAt: now }).onConflictDoNothing({ target: mergeBlocks.pair }),
-    ...commitStatements(d1, writes),
-  ]);
+  const { [before.id]: _restored, ...absorbed } = survivor.absorbed;
+  const survivorWrite: ProfileWrite = { customerId: survivor.id, previousVersion: survivor.version, state: survivorState, identities: survivorIdentities, newIdentities: [], eventSeq: survivorSeq, absorbed, rowHeldEvents: survivorHeld, segments: survivor.segments, scores: null, servedAt: survivor.servedAt, sessionAt: survivor.sessionAt, createdAt: survivor.createdAt, now };
+  const restoredWrite: ProfileWrite = { customerId: before.id, previousVersion: null, state: restoredState, identities: restoredIdentities, newIdentities: [], eventSeq: restored.seq, absorbed: before.absorbed, rowHeldEvents: false, segments: {}, scores: null, servedAt: before.servedAt, sessionAt: before.sessionAt ?? null, createdAt: before.createdAt, now };
+  const writes = [survivorWrite, restoredWrite];
+  // Across shards, in an order a failure can be retried from: the pair blocked first (no batch
+  // merges them again meanwhile), the survivor without the restored customer, then the restored
+  // customer's row with its merge record deleted (one transaction: a repeated unmerge finds the
+  // record while the row is not back), then its identifiers.
+  const survivorShard = map.of(survivor.id);
+  const restoredShard = map.of(before.id);
+  const batch = new ShardedWrites(now)
+    .add("claim", env.DB, [database(env.DB).insert(mergeBlocks).values({ pair: pairKey(survivor.id, before.id), createdAt: now }).onConflictDoNothing({ target: mergeBlocks.pair })])
+    .add("absorb", survivorShard, profileStatements(survivorShard, [survivorWrite]))
+    .add("write", restoredShard, [database(restoredShard).delete(merges).where(eq(merges.mergedId, before.id)), ...profileStatements(restoredShard, [restoredWrite])]);
+  for (const [d1, keys] of map.group([...restoredKeys], (k) => k)) {
+    batch.add("repoint", d1, [database(d1).run(sql`UPDATE identities SET customer_id = ${before.id} WHERE customer_id = ${survivor.id} AND key IN (SELECT value FROM json_each(${JSON.stringify(keys)}))`)]);
+  }
+  await batch.run();
 
   // KV: both snapshots as they are now (if served, written by their session objects), and no
   // identifier entry pointing the wrong way. The restored customer's session is re-derived from

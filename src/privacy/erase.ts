@@ -14,12 +14,14 @@ import { database } from "../db/client";
 import { customers, eventChunks, identities, identityRefusals, merges, quarantine, suppressions } from "../db/schema";
 import { forgetViewerStatement } from "../catalog/store";
 import { runBatch } from "../db/statements";
+import { ShardedWrites } from "../db/sharded-writes";
+import { shards } from "../db/shards";
 import type { StoredEvent } from "../model/events";
 import { log } from "../kernel/log";
 import { toDocument, type CustomerProfile } from "../profiles/document";
 import { identityKey, snapshotKey } from "../profiles/snapshot";
 import { loadProfile } from "../profiles/store";
-import { loadPendingEventMoves } from "../identity/merge-store";
+import { pendingEventMoves } from "../profiles/merges";
 import { customerEvents } from "../profiles/events";
 import { scrubDeadLetters } from "../queues/dead-letters";
 import { sessionStub } from "../sessions/contract";
@@ -45,41 +47,54 @@ export async function eraseCustomer(env: Env, customerId: string, reason: string
   const [secret] = readConfig(env).suppressionSecrets;
   // Without a secret, the erased identifiers could only be remembered in clear: refused.
   if (secret === undefined) throw new ApiError("not_configured", "SUPPRESSION_SECRETS is not set: erasure needs it to remember the erased identifiers by keyed hashes (`wrangler secret put SUPPRESSION_SECRETS`)");
-  const d1 = env.DB;
-  const profile = await loadProfile(d1, customerId);
+  const control = env.DB;
+  const map = shards(env);
+  const profile = await loadProfile(map, customerId);
   if (!profile) return null;
   // Customers merged into this one whose objects still hold their events (the survivor's has not
   // taken them in yet): those objects are emptied too.
-  const [events, pendingMoves] = await Promise.all([customerEvents(env, profile), loadPendingEventMoves(d1, [customerId])]);
+  const events = await customerEvents(env, profile);
   const keys = profile.identities.map((i) => i.key);
   const values = profile.identities.map((i) => i.value);
-  const db = database(d1);
-  const hashes = JSON.stringify(keys.map((k) => suppressionHash(secret, k)));
   const needles = JSON.stringify(values.filter((v) => v.length >= 6));
-  const results = await runBatch(d1, [
-    db.run(sql`INSERT INTO suppressions (key, customer_id, reason, created_at) SELECT value, ${customerId}, ${reason}, ${now} FROM json_each(${hashes}) WHERE true ON CONFLICT (key) DO NOTHING`),
-    // json_each, not IN (?, ?, …): a customer may hold more identifiers than D1 binds parameters.
-    db.delete(identities).where(sql`${identities.key} IN (SELECT value FROM json_each(${JSON.stringify(keys)}))`),
-    db.delete(eventChunks).where(eq(eventChunks.customerId, customerId)),
-    ...forgetMembershipStatements(d1, customerId),
-    db.delete(customers).where(eq(customers.id, customerId)),
-    forgetViewerStatement(d1, customerId),
-    // Merge records keep the merged-away profiles (for audit and unmerge): they go too, as do
-    // the identity refusals that name the customer.
-    db.delete(merges).where(eq(merges.survivorId, customerId)),
-    db.delete(identityRefusals).where(sql`instr(${identityRefusals.customerIds}, ${customerId}) > 0`),
-    // Refused payloads are not linked to customers; those that mention an identifier go too.
-    db.delete(quarantine).where(sql`EXISTS (SELECT 1 FROM json_each(${needles}) WHERE instr(${quarantine.raw}, value) > 0)`),
+  // The suppressions are written in the control database (the pipeline reads them there) and, with
+  // the deletion of the identifiers, where each key lives (its `identities_not_suppressed` trigger
+  // refuses a consumer that read before the erasure). The profile row goes last: until then a
+  // failed erasure can be run again.
+  const suppress = (d1: D1Database, some: readonly string[]) =>
+    database(d1).run(sql`INSERT INTO suppressions (key, customer_id, reason, created_at) SELECT value, ${customerId}, ${reason}, ${now} FROM json_each(${JSON.stringify(some.map((k) => suppressionHash(secret, k)))}) WHERE true ON CONFLICT (key) DO NOTHING`);
+  const shard = map.of(customerId);
+  const forget = forgetMembershipStatements(shard, control, customerId, profile.segments);
+  const writes = new ShardedWrites().add("claim", control, [
+    suppress(control, keys),
+    // The identity refusals that name the customer go too.
+    database(control).delete(identityRefusals).where(sql`instr(${identityRefusals.customerIds}, ${customerId}) > 0`),
+    ...forget.sizes,
   ]);
+  // json_each, not IN (?, ?, …): a customer may hold more identifiers than D1 binds parameters.
+  for (const [d1, some] of map.group(keys, (k) => k)) writes.add("claim", d1, [suppress(d1, some), database(d1).delete(identities).where(sql`${identities.key} IN (SELECT value FROM json_each(${JSON.stringify(some)}))`)]);
+  // Merge records keep the merged-away profiles (for audit and unmerge): they go too.
+  for (const [d1, some] of map.group(Object.keys(profile.absorbed), (id) => id)) writes.add("absorb", d1, [database(d1).delete(merges).where(sql`${merges.mergedId} IN (SELECT value FROM json_each(${JSON.stringify(some)}))`)]);
+  const db = database(shard);
+  writes.add("write", shard, [
+    db.delete(eventChunks).where(eq(eventChunks.customerId, customerId)),
+    ...forget.members,
+    forgetViewerStatement(shard, customerId),
+    db.delete(merges).where(eq(merges.survivorId, customerId)),
+    db.delete(customers).where(eq(customers.id, customerId)),
+  ]);
+  await writes.run();
+  // Refused payloads are not linked to customers; those that mention an identifier go too.
+  const quarantined = await database(control).delete(quarantine).where(sql`EXISTS (SELECT 1 FROM json_each(${needles}) WHERE instr(${quarantine.raw}, value) > 0)`).run();
   // The session object goes too: session, pending timers and trigger history.
   // So do the answers enrichers cached for the customer's email (those keyed by email domain
   // describe a company, not the customer).
   const emails = profile.identities.filter((i) => i.kind === "email").map((i) => i.value);
-  await Promise.all([env.PROFILES.delete(snapshotKey(customerId)), ...keys.map((k) => env.PROFILES.delete(identityKey(k))), sessionStub(env, customerId).clear(), ...(pendingMoves.get(customerId) ?? []).map((id) => sessionStub(env, id).clear()), forgetEnrichmentAnswers(env, emails)]);
+  await Promise.all([env.PROFILES.delete(snapshotKey(customerId)), ...keys.map((k) => env.PROFILES.delete(identityKey(k))), sessionStub(env, customerId).clear(), ...pendingEventMoves(profile).map((id) => sessionStub(env, id).clear()), forgetEnrichmentAnswers(env, emails)]);
   const deadLetters = await scrubDeadLetters(env, keys, values);
   // Archived events were received no earlier than the oldest event time of the profile, give or take clock skew.
   const archive = await startScrub(env, customerId, keys, Math.min(profile.createdAt, profile.state.firstSeenAt ?? profile.createdAt), now);
-  const erasure = { customerId, identities: keys, events: events.length, quarantined: results[results.length - 1]?.meta.changes ?? 0, deadLetters, archive };
+  const erasure = { customerId, identities: keys, events: events.length, quarantined: quarantined.meta.changes ?? 0, deadLetters, archive };
   log("info", "privacy.erased", { customerId, identities: keys.length, events: events.length, reason });
   return erasure;
 }
@@ -91,8 +106,7 @@ export interface CustomerExport {
 }
 
 export async function exportCustomer(env: Env, customerId: string): Promise<CustomerExport | null> {
-  const d1 = env.DB;
-  const profile = await loadProfile(d1, customerId);
+  const profile = await loadProfile(shards(env), customerId);
   if (!profile) return null;
   const events = await customerEvents(env, profile);
   return { exportedAt: new Date().toISOString(), profile: toDocument(customerId, profile.state, profile.identities, profile.version, profile.updatedAt, profile.segments, profile.scores), events };

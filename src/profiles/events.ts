@@ -4,6 +4,7 @@
  * still in D1 (profiles/store.ts rowHeldEvents).
  */
 import type { StoredEvent } from "../model/events";
+import { shards } from "../db/shards";
 import { sessionStub } from "../sessions/contract";
 import { loadProfile, rowHeldEvents, type StoredProfile } from "./store";
 
@@ -12,12 +13,12 @@ const newestFirst = (a: StoredEvent, b: StoredEvent) => Date.parse(b.timestamp) 
 
 /** Every stored event of a loaded profile, newest first. */
 export async function customerEvents(env: Env, profile: StoredProfile): Promise<StoredEvent[]> {
-  if (profile.eventSeq === null) return rowHeldEvents(env.DB, profile);
+  if (profile.eventSeq === null) return rowHeldEvents(shards(env), profile);
   return (JSON.parse(await sessionStub(env, profile.id).storedEventsJson()) as StoredEvent[]).sort(newestFirst);
 }
 
 /** Every stored event of a customer by id (none for a customer that does not exist). */
 export async function loadCustomerEvents(env: Env, customerId: string): Promise<StoredEvent[]> {
-  const profile = await loadProfile(env.DB, customerId);
+  const profile = await loadProfile(shards(env), customerId);
   return profile ? customerEvents(env, profile) : [];
 }

@@ -12,6 +12,7 @@ import { log } from "../kernel/log";
 import { findCustomer } from "./read";
 import { identityKey, snapshotKey, writeIdentityOwner } from "./snapshot";
 import { loadOwners } from "./store";
+import { shards } from "../db/shards";
 
 export const MAX_LOOKUP = 100;
 
@@ -31,7 +32,7 @@ export async function lookupCustomers(env: Env, refs: readonly string[], waitUnt
     });
     const missing = keys.filter((k) => !owners.has(k));
     if (missing.length > 0) {
-      const fromD1 = await loadOwners(env.DB, missing);
+      const fromD1 = await loadOwners(shards(env), missing);
       for (const [k, id] of fromD1) {
         owners.set(k, id);
         waitUntil(writeIdentityOwner(env.PROFILES, k, id).catch((err: unknown) => log("warn", "kv.identity_write_failed", { key: k, error: String(err) })));

@@ -6,7 +6,8 @@
  * customer's session object keeps it fresh. A profile read from D1 gets its session from there.
  */
 import { readConfig } from "../model/config";
-import { mergedInto } from "../identity/merge-store";
+import { mergedInto } from "./merges";
+import { type ShardMap, shards } from "../db/shards";
 import { parseCustomerRef } from "../identity/keys";
 import type { Identity } from "../model/identity";
 import { log } from "../kernel/log";
@@ -51,7 +52,7 @@ async function resolveOwner(env: Env, ref: string, waitUntil?: (p: Promise<unkno
   if (cached && cached.until > now) return { id: cached.id, identity, remembered: true };
   let id = await readIdentityOwner(env.PROFILES, identity.key);
   if (!id) {
-    id = (await loadOwners(env.DB, [identity.key])).get(identity.key) ?? null;
+    id = (await loadOwners(shards(env), [identity.key])).get(identity.key) ?? null;
     if (id && waitUntil) {
       waitUntil(writeIdentityOwner(env.PROFILES, identity.key, id).catch((err: unknown) => log("warn", "kv.identity_write_failed", { key: identity.key, error: String(err) })));
     }
@@ -93,7 +94,7 @@ export async function findCustomer(env: Env, ref: string, waitUntil?: (p: Promis
 
 async function findById(env: Env, first: string, waitUntil?: (p: Promise<unknown>) => void): Promise<FoundCustomer | null> {
   let id = first;
-  const d1 = env.DB;
+  const d1 = shards(env);
   for (let hop = 0; ; hop++) {
     const snapshot = await readSnapshotText(env.PROFILES, id);
     if (snapshot) return { id, version: snapshot.version, body: snapshot.body, source: "kv" };
@@ -126,7 +127,7 @@ export function servedIdentity(body: string, identity: Identity): boolean {
 export async function resolveCurrentCustomerId(env: Env, ref: string, waitUntil?: (p: Promise<unknown>) => void): Promise<string | null> {
   const owner = await resolveOwner(env, ref, waitUntil);
   if (!owner) return null;
-  const d1 = env.DB;
+  const d1 = shards(env);
   let id: string | null = owner.id;
   let profile: StoredProfile | null = null;
   for (let hop = 0; id && hop <= MAX_MERGE_HOPS; hop++) {
@@ -142,7 +143,7 @@ export async function resolveCurrentCustomerId(env: Env, ref: string, waitUntil?
   return profile ? profile.id : null;
 }
 
-async function fromD1(env: Env, d1: D1Database, loaded: StoredProfile, waitUntil?: (p: Promise<unknown>) => void): Promise<FoundCustomer> {
+async function fromD1(env: Env, d1: ShardMap, loaded: StoredProfile, waitUntil?: (p: Promise<unknown>) => void): Promise<FoundCustomer> {
   const id = loaded.id;
   let profile = loaded;
   // The first read marks the customer served and writes its first snapshot; from then on the

@@ -10,7 +10,7 @@ import type { App } from "../api/app";
 import { route } from "../api/route";
 import type { StoredEvent } from "../model/events";
 import { ApiError } from "../kernel/errors";
-import { listMerges } from "../identity/merge-store";
+import { mergesInto } from "./merges";
 import { findCustomer, resolveCurrentCustomerId } from "./read";
 import { readConfig } from "../model/config";
 import { contentToken } from "../content/links";
@@ -69,7 +69,7 @@ export function registerProfileRoutes(app: App): void {
   route(app, { method: "get", path: "/v1/customers/{id}/merges", tag: TAG, scope: "read", summary: "The customers merged into this one, with their causes", params: Ref, responses: { 200: "Merges", 404: "No such customer" } }, async (c, { params: { id: ref } }) => {
     const id = await resolveCurrentCustomerId(c.env, ref, (p) => c.executionCtx.waitUntil(p));
     if (!id) throw new ApiError("not_found", `No customer matches ${JSON.stringify(ref)}`);
-    return c.json({ customerId: id, merges: await listMerges(c.env.DB, id) }, 200, { "cache-control": "private, no-cache" });
+    return c.json({ customerId: id, merges: await mergesInto(c.env, id) }, 200, { "cache-control": "private, no-cache" });
   });
 
   route(app, { method: "get", path: "/v1/customers/{id}/events", tag: TAG, scope: "read", summary: "A customer's stored events, newest first", params: Ref, query: EventsQuery, responses: { 200: "A page of events, and the next cursor", 404: "No such customer" } }, async (c, { params: { id: ref }, query }) => {

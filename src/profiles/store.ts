@@ -17,6 +17,7 @@ import type { Membership } from "../model/membership";
 import type { Scores } from "../model/scores";
 import { eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import { database } from "../db/client";
+import type { ShardMap } from "../db/shards";
 import { customers, eventChunks, identities, suppressions } from "../db/schema";
 import type { Statement } from "../db/statements";
 import type { StoredEvent } from "../model/events";
@@ -36,6 +37,12 @@ export interface StoredProfile {
   /** Only for rows that still hold their events: those, or their summary. */
   recentEvents: RowEvents;
   chunkCount: number;
+  /**
+   * The customers merged into this one → when their events moved into this customer's object (0:
+   * not yet): the survivor's next batch has its object take those in, and a merge interrupted
+   * between databases is recognized as done (db/sharded-writes.ts).
+   */
+  absorbed: Record<string, number>;
   /** Segment memberships (segments/membership.ts). */
   segments: Membership;
   /** Predictive scores as of the last write (null before any model was published). */
@@ -54,11 +61,24 @@ const MAX_PARAM_BYTES = 900 * 1024;
 /** `IN (SELECT value FROM json_each(?))` takes any number of values in one bound parameter. */
 const jsonList = (values: readonly string[]) => sql`(SELECT value FROM json_each(${JSON.stringify(values)}))`;
 
-export async function loadOwners(d1: D1Database, keys: readonly string[]): Promise<Map<string, string>> {
-  const db = database(d1);
-  if (keys.length === 0) return new Map();
-  const rows = await db.select({ key: identities.key, customerId: identities.customerId }).from(identities).where(sql`${identities.key} IN ${jsonList(keys)}`).all();
-  return new Map(rows.map((r) => [r.key, r.customerId]));
+/** Who owns each of these identifier keys (read where each key lives). */
+export async function loadOwners(map: ShardMap, keys: readonly string[]): Promise<Map<string, string>> {
+  const claims = await loadClaims(map, keys);
+  return new Map([...claims].map(([key, c]) => [key, c.customerId]));
+}
+
+export interface Claim {
+  customerId: string;
+  /** When the key was attached: a claim whose customer has no row yet is taken over only when old. */
+  createdAt: number;
+}
+
+/** The identities rows of these keys, each read in the database its key's slot is in. */
+export async function loadClaims(map: ShardMap, keys: readonly string[]): Promise<Map<string, Claim>> {
+  const rows = await map.readEach(keys, (k) => k, (d1, some) =>
+    database(d1).select({ key: identities.key, customerId: identities.customerId, createdAt: identities.createdAt }).from(identities).where(sql`${identities.key} IN ${jsonList(some)}`).all(),
+  );
+  return new Map(rows.map((r) => [r.key, { customerId: r.customerId, createdAt: r.createdAt }]));
 }
 
 /** Which of these identity keys belong to erased customers. */
@@ -80,15 +100,13 @@ export async function loadSuppressed(d1: D1Database, keys: readonly string[], se
  * rows hold none since events moved into the customers' objects, and rowHeldEvents reads it where
  * a row still does.
  */
-export async function loadProfiles(d1: D1Database, ids: readonly string[], { events = "text" }: { events?: "text" | "summary" } = {}): Promise<Map<string, StoredProfile>> {
-  const db = database(d1);
-  if (ids.length === 0) return new Map();
+export async function loadProfiles(map: ShardMap, ids: readonly string[], { events = "text" }: { events?: "text" | "summary" } = {}): Promise<Map<string, StoredProfile>> {
   if (events === "text") {
-    const rows = await db.select().from(customers).where(sql`${customers.id} IN ${jsonList(ids)}`).all();
+    const rows = await map.readEach(ids, (id) => id, (d1, some) => database(d1).select().from(customers).where(sql`${customers.id} IN ${jsonList(some)}`).all());
     return new Map(rows.map((r) => [r.id, withEventsText(r)]));
   }
   const { recentEvents: _text, ...columns } = getTableColumns(customers);
-  const rows = await db.select(columns).from(customers).where(sql`${customers.id} IN ${jsonList(ids)}`).all();
+  const rows = await map.readEach(ids, (id) => id, (d1, some) => database(d1).select(columns).from(customers).where(sql`${customers.id} IN ${jsonList(some)}`).all());
   return new Map(rows.map((r) => [r.id, toStoredProfile(r, RowEvents.stored(r.id))]));
 }
 
@@ -105,8 +123,8 @@ export async function loadRowEvents(d1: D1Database, ids: readonly string[]): Pro
   return new Map(rows.map((r) => [r.id, RowEvents.fromJson(r.recentEvents)]));
 }
 
-export async function loadProfile(d1: D1Database, id: string): Promise<StoredProfile | null> {
-  const db = database(d1);
+export async function loadProfile(map: ShardMap, id: string): Promise<StoredProfile | null> {
+  const db = database(map.of(id));
   const row = await db.select().from(customers).where(eq(customers.id, id)).get();
   return row ? withEventsText(row) : null;
 }
@@ -147,6 +165,8 @@ export interface ProfileWrite {
   rowHeldEvents: boolean;
   segments: Membership;
   scores: Scores | null;
+  /** The customers it absorbed, and when their events moved into its object (StoredProfile.absorbed). */
+  absorbed: Record<string, number>;
   /** When the read API first served this customer (or one it absorbed). */
   servedAt: number | null;
   sessionAt: number | null;
@@ -160,19 +180,13 @@ function rowParams(rows: readonly Record<string, unknown>[]): string[] {
 }
 
 /**
- * The statements that commit all the writes of a batch. Customers are upserted with the version
- * the writer expects; the trigger of migration 0001 aborts the transaction if another writer got
- * there first. Identities are plain inserts, so a concurrent creation of the same person aborts too.
+ * The statements that write these profiles, all in `d1` (their shard). Customers are upserted
+ * with the version the writer expects; the trigger of migration 0001 aborts the transaction if
+ * another writer got there first.
  */
-/**
- * `keyHash` gives a new identity's suppression hash (privacy/suppression-hash.ts; null without a
- * secret), written with it so that a D1 trigger refuses one an erasure suppressed meanwhile.
- */
-export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[], keyHash: (key: string) => string | null = () => null): Statement[] {
+export function profileStatements(d1: D1Database, writes: readonly ProfileWrite[]): Statement[] {
   const db = database(d1);
   const customerRows: Record<string, unknown>[] = [];
-  // identity_keys is rewritten whole: existing keys plus the new ones.
-  const identityRows: Record<string, unknown>[] = [];
   for (const w of writes) {
     customerRows.push({
       id: w.customerId,
@@ -190,6 +204,7 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
       event_count: w.state.eventCount,
       identity_keys: JSON.stringify([...w.identities.map((i) => i.key), ...w.newIdentities.map((i) => i.key)]),
       event_seq: w.eventSeq,
+      absorbed: Object.keys(w.absorbed).length > 0 ? JSON.stringify(w.absorbed) : null,
       first_seen_at: w.state.firstSeenAt,
       last_seen_at: w.state.lastSeenAt,
       version: (w.previousVersion ?? 0) + 1,
@@ -198,10 +213,8 @@ export function commitStatements(d1: D1Database, writes: readonly ProfileWrite[]
       created_at: w.createdAt,
       updated_at: w.now,
     });
-    for (const id of w.newIdentities) identityRows.push({ key: id.key, kind: id.kind, value: id.value, customer_id: w.customerId, created_at: w.now, key_hash: keyHash(id.key) });
   }
   const statements: Statement[] = rowParams(customerRows).map((param) => db.run(upsertCustomers(rowsOf(param))));
-  for (const param of rowParams(identityRows)) statements.push(db.run(insertIdentities(rowsOf(param))));
   // The rows that held events: their chunks moved into the objects (the upsert empties the row's own).
   const moved = writes.filter((w) => w.rowHeldEvents).map((w) => w.customerId);
   if (moved.length > 0) statements.push(db.delete(eventChunks).where(sql`${eventChunks.customerId} IN ${jsonList(moved)}`));
@@ -220,19 +233,45 @@ const rowsOf = (json: string) => sql`WITH r AS MATERIALIZED (SELECT key, value F
  * Without one (a row from before, rewritten without moving them) it keeps them.
  */
 const upsertCustomers = (rows: SQL) => sql`${rows}
-  INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, computed, aggregates, segments, scores, enrichment, event_count, recent_events, recent_ids, recent_length, identity_keys, chunk_count, event_seq, first_seen_at, last_seen_at, version, served_at, session_at, created_at, updated_at)
+  INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, computed, aggregates, segments, scores, enrichment, event_count, recent_events, recent_ids, recent_length, identity_keys, chunk_count, event_seq, absorbed, first_seen_at, last_seen_at, version, served_at, session_at, created_at, updated_at)
   SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.trait_issues'), json_extract(value, '$.consent'), json_extract(value, '$.counters'), json_extract(value, '$.computed'), json_extract(value, '$.aggregates'), json_extract(value, '$.segments'), json_extract(value, '$.scores'), json_extract(value, '$.enrichment'),
-         json_extract(value, '$.event_count'), '[]', '[]', 2, json_extract(value, '$.identity_keys'), 0, json_extract(value, '$.event_seq'),
+         json_extract(value, '$.event_count'), '[]', '[]', 2, json_extract(value, '$.identity_keys'), 0, json_extract(value, '$.event_seq'), json_extract(value, '$.absorbed'),
          json_extract(value, '$.first_seen_at'), json_extract(value, '$.last_seen_at'), json_extract(value, '$.version'),
          json_extract(value, '$.served_at'), json_extract(value, '$.session_at'), json_extract(value, '$.created_at'), json_extract(value, '$.updated_at')
   FROM r WHERE true
   ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, trait_issues = excluded.trait_issues, consent = excluded.consent, counters = excluded.counters, computed = excluded.computed, aggregates = excluded.aggregates, segments = excluded.segments, scores = excluded.scores, enrichment = excluded.enrichment,
-    event_count = excluded.event_count, identity_keys = excluded.identity_keys, event_seq = excluded.event_seq,
+    event_count = excluded.event_count, identity_keys = excluded.identity_keys, event_seq = excluded.event_seq, absorbed = excluded.absorbed,
     recent_events = CASE WHEN excluded.event_seq IS NULL THEN customers.recent_events ELSE '[]' END,
     recent_ids = CASE WHEN excluded.event_seq IS NULL THEN customers.recent_ids ELSE '[]' END,
     recent_length = CASE WHEN excluded.event_seq IS NULL THEN customers.recent_length ELSE 2 END,
     chunk_count = CASE WHEN excluded.event_seq IS NULL THEN customers.chunk_count ELSE 0 END,
     first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at, version = excluded.version, served_at = excluded.served_at, session_at = excluded.session_at, updated_at = excluded.updated_at`;
+
+export interface IdentityClaim {
+  identity: Identity;
+  customerId: string;
+  /** A customer with no row yet that held the key (a claim an interrupted commit left): it is taken over. */
+  takesOverFrom?: string;
+}
+
+/**
+ * The statements that attach new identifiers to their customers, all in `d1` (the shard of their
+ * keys). Plain inserts: a key someone else claimed meanwhile aborts the batch. `keyHash` gives a
+ * new identity's suppression hash (privacy/suppression-hash.ts; null without a secret), written
+ * with it so that a D1 trigger refuses one an erasure suppressed meanwhile.
+ */
+export function claimStatements(d1: D1Database, claims: readonly IdentityClaim[], now: number, keyHash: (key: string) => string | null = () => null): Statement[] {
+  const db = database(d1);
+  const statements: Statement[] = [];
+  const takeovers = claims.filter((c) => c.takesOverFrom !== undefined);
+  if (takeovers.length > 0) {
+    const pairs = JSON.stringify(takeovers.map((c) => [c.identity.key, c.takesOverFrom]));
+    statements.push(db.run(sql`DELETE FROM identities WHERE (key, customer_id) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(${pairs}))`));
+  }
+  const rows = claims.map(({ identity: id, customerId }) => ({ key: id.key, kind: id.kind, value: id.value, customer_id: customerId, created_at: now, key_hash: keyHash(id.key) }));
+  for (const param of rowParams(rows)) statements.push(db.run(insertIdentities(rowsOf(param))));
+  return statements;
+}
 
 const insertIdentities = (rows: SQL) => sql`${rows}
   INSERT INTO identities (key, kind, value, customer_id, created_at, key_hash)
@@ -244,8 +283,8 @@ const insertIdentities = (rows: SQL) => sql`${rows}
  * that a consumer that read the customer before (and so would not write its snapshot) fails its
  * version check, reads again and writes the snapshot.
  */
-export async function markServed(d1: D1Database, id: string, now = Date.now()): Promise<StoredProfile | null> {
-  const db = database(d1);
+export async function markServed(map: ShardMap, id: string, now = Date.now()): Promise<StoredProfile | null> {
+  const db = database(map.of(id));
   const row = await db
     .update(customers)
     // Serving starts the session object too (it writes the snapshot, with the session).
@@ -260,8 +299,9 @@ export async function markServed(d1: D1Database, id: string, now = Date.now()): 
  * The events a row still holds (from before events moved into the customer's object; none once
  * `event_seq` is set): its latest, plus its chunks, newest first by event time (ties by messageId).
  */
-export async function rowHeldEvents(d1: D1Database, profile: StoredProfile): Promise<StoredEvent[]> {
+export async function rowHeldEvents(map: ShardMap, profile: StoredProfile): Promise<StoredEvent[]> {
   if (profile.eventSeq !== null) return [];
+  const d1 = map.of(profile.id);
   const db = database(d1);
   const customerId = profile.id;
   const rows = profile.chunkCount > 0 ? await db.select({ events: eventChunks.events }).from(eventChunks).where(eq(eventChunks.customerId, customerId)).all() : [];
@@ -295,6 +335,7 @@ function toStoredProfile(r: Omit<typeof customers.$inferSelect, "recentEvents">,
     identities: (JSON.parse(r.identityKeys) as string[]).map(identityFromKey),
     recentEvents,
     chunkCount: r.chunkCount,
+    absorbed: r.absorbed ? (JSON.parse(r.absorbed) as Record<string, number>) : {},
     segments: JSON.parse(r.segments) as Membership,
     scores: r.scores ? (JSON.parse(r.scores) as Scores) : null,
     version: r.version,

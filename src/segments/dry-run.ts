@@ -1,4 +1,5 @@
 
+import { shards } from "../db/shards";
 import { count } from "drizzle-orm";
 import { database } from "../db/client";
 import { customers } from "../db/schema";
@@ -47,7 +48,7 @@ export async function dryRun(env: Env, rule: Rule, options: { budgetMs?: number;
       const state = stateOfRow(row);
       const absent = state.eventCount > 0 ? missingSpecs(state.aggregates, specs) : [];
       if (absent.length > 0) {
-        const profile = await loadProfile(d1, row.id);
+        const profile = await loadProfile(shards(env), row.id);
         if (profile) state.aggregates = { ...state.aggregates, ...applyAggregates({}, absent, await customerEvents(env, profile), true) };
       }
       scanned++;

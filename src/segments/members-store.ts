@@ -1,13 +1,16 @@
 /**
  * Segment members in D1, written in the same transaction as the profiles whose memberships
- * changed: one row per entry (deleted on exit), each segment's size moved by the difference, and
- * one stats row per segment and day for its history. So member lists, sizes and the profiles'
- * own memberships never disagree.
+ * changed (in their shard): one row per entry (deleted on exit), so member lists and the profiles'
+ * own memberships never disagree. Each segment's size moved by the difference, and one stats row
+ * per segment and day for its history, are written in the control database (where the segment is
+ * defined) by the commit's last phase (db/sharded-writes.ts): a crash between the two can leave a
+ * size off until the daily segment pass counts the members again (segments/pass.ts).
  */
 import { sql } from "drizzle-orm";
 import { database } from "../db/client";
 import type { Statement } from "../db/statements";
 import { splitBySize } from "../profiles/store";
+import type { Membership } from "../model/membership";
 import type { Transition } from "./membership";
 
 const DAY_MS = 86_400_000;
@@ -18,7 +21,25 @@ export interface MembershipChange {
   transitions: readonly Transition[];
 }
 
-export function membershipStatements(d1: D1Database, changes: readonly MembershipChange[]): Statement[] {
+/** The member rows of these changes, in the customers' shard. */
+export function memberStatements(d1: D1Database, changes: readonly MembershipChange[]): Statement[] {
+  const db = database(d1);
+  const entered: { s: string; c: string; at: number }[] = [];
+  const exited: { s: string; c: string }[] = [];
+  for (const { customerId, transitions } of changes) {
+    for (const t of transitions) {
+      if (t.kind === "entered") entered.push({ s: t.segmentId, c: customerId, at: t.at });
+      else exited.push({ s: t.segmentId, c: customerId });
+    }
+  }
+  const statements: Statement[] = [];
+  for (const group of splitBySize(entered, MAX_PARAM_BYTES)) statements.push(db.run(insertMembers(JSON.stringify(group))));
+  for (const group of splitBySize(exited, MAX_PARAM_BYTES)) statements.push(db.run(deleteMembers(JSON.stringify(group))));
+  return statements;
+}
+
+/** Sizes and day stats of the segments these changes concern, in the control database. */
+export function segmentCountStatements(d1: D1Database, changes: readonly MembershipChange[]): Statement[] {
   const db = database(d1);
   const entered: { s: string; c: string; at: number }[] = [];
   const exited: { s: string; c: string }[] = [];
@@ -38,8 +59,6 @@ export function membershipStatements(d1: D1Database, changes: readonly Membershi
   }
   if (stats.size === 0) return [];
   const statements: Statement[] = [];
-  for (const group of splitBySize(entered, MAX_PARAM_BYTES)) statements.push(db.run(insertMembers(JSON.stringify(group))));
-  for (const group of splitBySize(exited, MAX_PARAM_BYTES)) statements.push(db.run(deleteMembers(JSON.stringify(group))));
   const deltas: { s: string; d: number }[] = [];
   const dayRows: { s: string; day: number; e: number; x: number }[] = [];
   for (const [s, days] of stats) {
@@ -56,15 +75,16 @@ export function membershipStatements(d1: D1Database, changes: readonly Membershi
 
 /**
  * A customer about to disappear (erased, or merged into another) leaves its segments: its
- * member rows go and the sizes shrink. Runs before its row is deleted (it reads the row's memberships).
+ * member rows go (in its shard, `members`) and the sizes shrink (in the control database,
+ * `sizes`). `segments`: the memberships of its row as read.
  */
-export function forgetMembershipStatements(d1: D1Database, customerId: string): Statement[] {
-  const db = database(d1);
-  const memberships = sql`SELECT key FROM json_each((SELECT segments FROM customers WHERE id = ${customerId}))`;
-  return [
-    db.run(sql`UPDATE segments SET size = max(0, size - 1) WHERE id IN (SELECT segment_id FROM segment_members WHERE customer_id = ${customerId} AND segment_id IN (${memberships}))`),
-    db.run(sql`DELETE FROM segment_members WHERE customer_id = ${customerId} AND segment_id IN (${memberships})`),
-  ];
+export function forgetMembershipStatements(shard: D1Database, control: D1Database, customerId: string, segments: Membership): { members: Statement[]; sizes: Statement[] } {
+  const ids = JSON.stringify(Object.entries(segments).filter(([, [inside]]) => inside === 1).map(([id]) => id));
+  if (ids === "[]") return { members: [], sizes: [] };
+  return {
+    members: [database(shard).run(sql`DELETE FROM segment_members WHERE customer_id = ${customerId} AND segment_id IN (SELECT value FROM json_each(${ids}))`)],
+    sizes: [database(control).run(sql`UPDATE segments SET size = max(0, size - 1) WHERE id IN (SELECT value FROM json_each(${ids}))`)],
+  };
 }
 
 // Entries are idempotent (a row already there stays), exits too.

@@ -14,6 +14,7 @@
  * - When customers merge, the survivor takes over the merged-away object's session, timers and
  *   trigger history (`absorb`), then clears it.
  */
+import { shards } from "../db/shards";
 import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../model/config";
 import type { DeliveryMessage } from "../triggers/delivery-message";
@@ -193,7 +194,10 @@ export class CustomerSession extends DurableObject<Env> {
     const changes = [...(replay.length > 0 ? planTimers(byTime(history), replay, now) : []), ...planTimers(applied, input.triggers, now)];
     // The customer joins a catalog trigger's audience with the products viewed before (the
     // pipeline records this batch's views itself).
-    if (replay.some(startsOnCatalogChange)) await runBatch(this.env.DB, [productViewStatement(this.env.DB, latestViews(input.customerId, history))].filter((v) => v !== null));
+    if (replay.some(startsOnCatalogChange)) {
+      const shard = shards(this.env).of(input.customerId);
+      await runBatch(shard, [productViewStatement(shard, latestViews(input.customerId, history))].filter((v) => v !== null));
+    }
     this.ctx.storage.transactionSync(() => {
       applyTimerChanges(this.state.timers, changes);
       this.state.session = session;
@@ -279,8 +283,8 @@ export class CustomerSession extends DurableObject<Env> {
    */
   private async storedEvents(customerId: string, except: ReadonlySet<string> = new Set()): Promise<StoredEvent[]> {
     const here = this.events.all();
-    const profile = here.length > 0 ? null : await loadProfile(this.env.DB, customerId);
-    const events = profile ? await rowHeldEvents(this.env.DB, profile) : here;
+    const profile = here.length > 0 ? null : await loadProfile(shards(this.env), customerId);
+    const events = profile ? await rowHeldEvents(shards(this.env), profile) : here;
     return except.size > 0 ? events.filter((e) => !except.has(e.messageId)) : events;
   }
 
@@ -385,7 +389,7 @@ export class CustomerSession extends DurableObject<Env> {
     let customer: Promise<CustomerProfile | null> | undefined;
     const loadCustomer = () => {
       customer ??= (async () => {
-        const profile = this.state.customerId ? await loadProfile(d1, this.state.customerId) : null;
+        const profile = this.state.customerId ? await loadProfile(shards(this.env), this.state.customerId) : null;
         return profile ? { ...toDocument(profile.id, profile.state, profile.identities, profile.version, profile.updatedAt, profile.segments, profile.scores), session: sessionView(this.state.session, this.options) } : null;
       })();
       return customer;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { shards } from "../../src/db/shards";
 import { gunzipLines, hourPrefix } from "../../src/archive/writer";
 import { loadProfile } from "../../src/profiles/store";
 import { admin, env, eventually, ingest, uid } from "../helpers";
@@ -10,7 +11,7 @@ async function customerOf(userId: string): Promise<string | null> {
 /** What replay must give back: the profile as its events make it. */
 async function stateOf(userId: string) {
   const id = await customerOf(userId);
-  const p = id ? await loadProfile(env.DB, id) : null;
+  const p = id ? await loadProfile(shards(env), id) : null;
   if (!p) return null;
   const { traits, traitTimes, counters, eventCount, firstSeenAt, lastSeenAt, computed } = p.state;
   return { traits, traitTimes, counters, eventCount, firstSeenAt, lastSeenAt, computed, identities: p.identities.map((i) => i.key).sort() };

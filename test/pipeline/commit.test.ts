@@ -1,5 +1,6 @@
 /** The commit stage against real D1: one batch, all or nothing, and the objects' watermarks with it. */
 import { env } from "cloudflare:workers";
+import { shards } from "../../src/db/shards";
 import { describe, expect, it } from "vitest";
 import { isWriteConflict } from "../../src/db/write-conflict";
 import type { StoredEvent } from "../../src/model/events";
@@ -52,7 +53,7 @@ describe("commitPlan", () => {
     // The stale attempt stored "Late" in the object before the winner asked, so the winner's
     // commit applied it: counted once, and answered to nobody again.
     const customerId = winner.plan.writes[0]!.customerId;
-    expect((await loadProfile(env.DB, customerId))!.state.counters.events).toEqual({ First: 1, Late: 1, Winner: 1 });
+    expect((await loadProfile(shards(env), customerId))!.state.counters.events).toEqual({ First: 1, Late: 1, Winner: 1 });
     const after = await storeEvents(env, await resolveEvents(env, [late], Date.now()));
     expect(after.fresh.get(customerId)).toEqual([]);
   });

@@ -1,4 +1,5 @@
 import { runBatch } from "../../src/db/statements";
+import { shards } from "../../src/db/shards";
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -227,15 +228,14 @@ describe("pipeline: end to end through the queue", () => {
 
 describe("pipeline: the first read and a concurrent consumer", () => {
   it("makes a consumer that read the customer before its first read fail its version check", async () => {
-    const { commitStatements, loadProfile, markServed } = await import("../../src/profiles/store");
+    const { profileStatements, loadProfile, markServed } = await import("../../src/profiles/store");
     const userId = uid();
     await processEvents(env, [event({ type: "identify", userId })]);
     const id = (await env.DB.prepare("SELECT customer_id AS id FROM identities WHERE key = ?").bind(`user_id:${userId}`).first<{ id: string }>())!.id;
-    const d1 = env.DB;
-    const before = (await loadProfile(d1, id))!;
+    const before = (await loadProfile(shards(env), id))!;
     expect(before.servedAt).toBeNull();
-    await markServed(d1, id);
-    const stale = commitStatements(env.DB, [{ customerId: id, previousVersion: before.version, state: before.state, identities: before.identities, newIdentities: [], eventSeq: before.eventSeq, rowHeldEvents: false, segments: {}, scores: null, servedAt: before.servedAt, sessionAt: null, createdAt: before.createdAt, now: Date.now() }]);
+    await markServed(shards(env), id);
+    const stale = profileStatements(env.DB, [{ customerId: id, previousVersion: before.version, state: before.state, identities: before.identities, newIdentities: [], eventSeq: before.eventSeq, absorbed: {}, rowHeldEvents: false, segments: {}, scores: null, servedAt: before.servedAt, sessionAt: null, createdAt: before.createdAt, now: Date.now() }]);
     await expect(runBatch(env.DB, stale)).rejects.toThrow(/rapport_version_conflict/);
   });
 });

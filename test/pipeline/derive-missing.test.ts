@@ -1,5 +1,6 @@
 /** Profiles stored before a derived field existed get it from all their stored events, once. */
 import { env } from "cloudflare:workers";
+import { shards } from "../../src/db/shards";
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../../src/model/events";
 import { deriveMissing } from "../../src/pipeline/derive-missing";
@@ -15,8 +16,7 @@ describe("deriveMissing", () => {
     const [lacking, complete] = [uid(), uid()];
     await processEvents(env, [order(lacking, 30), order(lacking, 12), order(complete, 5)]);
     const ids = (await env.DB.prepare("SELECT customer_id AS id FROM identities WHERE key IN (?, ?) ORDER BY key = ? DESC").bind(`user_id:${lacking}`, `user_id:${complete}`, `user_id:${lacking}`).all<{ id: string }>()).results.map((r) => r.id);
-    const d1 = env.DB;
-    const profiles = await loadProfiles(d1, ids, { events: "summary" });
+    const profiles = await loadProfiles(shards(env), ids, { events: "summary" });
     const expected = profiles.get(ids[0]!)!.state.computed;
     profiles.get(ids[0]!)!.state.computed = undefined as never;
     const derived = await deriveMissing(env, profiles, rulesOf([]));

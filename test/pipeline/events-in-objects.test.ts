@@ -4,6 +4,7 @@
  * (their events in D1) hand them over the first time a batch touches them.
  */
 import { env } from "cloudflare:workers";
+import { shards } from "../../src/db/shards";
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../../src/model/events";
 import { processEvents } from "../../src/pipeline/process";
@@ -65,7 +66,7 @@ describe("events in the customer's object", () => {
     const later = ev({ type: "track", userId, event: "New", timestamp: at(5) });
     const stats = await processEvents(env, [before[0]!, before[2]!, later]);
     expect(stats.duplicates).toBe(2);
-    expect((await loadProfile(env.DB, id))!.state.counters.events).toEqual({ Old: 3, New: 1 });
+    expect((await loadProfile(shards(env), id))!.state.counters.events).toEqual({ Old: 3, New: 1 });
     const moved = await row(id);
     expect(moved).toMatchObject({ text: "[]", chunks: 0 });
     expect(moved!.seq).toBeGreaterThan(0);
@@ -89,7 +90,7 @@ describe("events in the customer's object", () => {
     expect((await loadCustomerEvents(env, profile.id)).map((e) => e.messageId).sort()).toEqual([known, anonymous, link].map((e) => e.messageId).sort());
     // And later, alone: still a duplicate.
     expect((await processEvents(env, [anonymous], { redelivered: true })).duplicates).toBe(1);
-    expect((await loadProfile(env.DB, profile.id))!.state.eventCount).toBe(3);
+    expect((await loadProfile(shards(env), profile.id))!.state.eventCount).toBe(3);
   });
 
   it("merges a customer whose row still held its events into one whose events moved", async () => {
@@ -108,6 +109,6 @@ describe("events in the customer's object", () => {
     expect(await chunkRows(idB)).toBe(0);
     // The absorbed customer's events are not new to the survivor.
     expect((await processEvents(env, theirs, { redelivered: true })).duplicates).toBe(2);
-    expect((await loadProfile(env.DB, survivor))!.state.eventCount).toBe(3);
+    expect((await loadProfile(shards(env), survivor))!.state.eventCount).toBe(3);
   });
 });

@@ -19,7 +19,7 @@ const NOW = Date.UTC(2026, 11, 1);
 let n = 0;
 const track = (event: string, properties: Record<string, unknown> = {}, at = NOW - 1000): StoredEvent => ({ messageId: `m${++n}`, type: "track", userId: "u", event, properties, timestamp: new Date(at).toISOString(), receivedAt: new Date(at).toISOString(), sourceId: "key_test" });
 const group = (customerId: string, events: StoredEvent[], extra: Partial<ResolvedGroup> = {}): ResolvedGroup => ({ customerId, isNew: false, events, newIdentities: [], merges: [], conflicts: [], ...extra });
-const stored = (id: string, extra: Partial<StoredProfile> = {}): StoredProfile => ({ id, state: emptyProfile(), identities: [{ key: `user_id:${id}`, kind: "user_id", value: id }], eventSeq: 4, recentEvents: RowEvents.empty(), chunkCount: 0, segments: {}, scores: null, version: 3, servedAt: null, sessionAt: null, createdAt: NOW - 86_400_000, updatedAt: NOW - 3_600_000, ...extra });
+const stored = (id: string, extra: Partial<StoredProfile> = {}): StoredProfile => ({ id, state: emptyProfile(), identities: [{ key: `user_id:${id}`, kind: "user_id", value: id }], eventSeq: 4, recentEvents: RowEvents.empty(), chunkCount: 0, absorbed: {}, segments: {}, scores: null, version: 3, servedAt: null, sessionAt: null, createdAt: NOW - 86_400_000, updatedAt: NOW - 3_600_000, ...extra });
 const trigger = (id: string, event: string, conditions: object[] = []): Trigger => ({ id, version: 1, definition: TriggerDefinition.parse({ name: id, start: { event }, wait: { hours: 1 }, conditions, destination: { url: "https://esp.test/hook" } }) });
 /** As the shipped recipes: only a customer with an email address can be sent to. */
 const needsEmail = [{ trait: "email", op: "exists" }];

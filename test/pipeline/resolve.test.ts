@@ -52,7 +52,7 @@ describe("resolveCustomers", () => {
     const userId = uid();
     await processEvents(env, [event({ type: "identify", userId, traits: {} })]);
     const id = (await env.DB.prepare("SELECT customer_id AS id FROM identities WHERE key = ?").bind(`user_id:${userId}`).first<{ id: string }>())!.id;
-    const resolved = await resolveCustomers(env.DB, [id, "cus_missing"]);
+    const resolved = await resolveCustomers(env, [id, "cus_missing"]);
     expect(resolved.groups).toEqual([{ customerId: id, isNew: false, events: [], newIdentities: [], merges: [], conflicts: [] }]);
     expect([...resolved.profiles.keys()]).toEqual([id]);
   });

@@ -1,4 +1,5 @@
 import { runBatch } from "../../src/db/statements";
+import { shards } from "../../src/db/shards";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../../src/model/events";
@@ -114,16 +115,19 @@ describe("erasure", () => {
   });
 
   it("makes a consumer that read the person before the erasure fail, rather than recreate them", async () => {
-    const { commitStatements, loadProfile } = await import("../../src/profiles/store");
+    const { profileStatements, loadProfile } = await import("../../src/profiles/store");
     const { userId, profile } = await seedPerson();
-    const before = (await loadProfile(env.DB, profile.id))!;
+    const before = (await loadProfile(shards(env), profile.id))!;
     await admin(`/v1/customers/${userId}`, { method: "DELETE" });
-    const stale = commitStatements(env.DB, [{ customerId: profile.id, previousVersion: before.version, state: before.state, identities: before.identities, newIdentities: [], eventSeq: before.eventSeq, rowHeldEvents: false, segments: {}, scores: null, servedAt: before.servedAt, sessionAt: null, createdAt: before.createdAt, now: Date.now() }]);
+    const stale = profileStatements(env.DB, [{ customerId: profile.id, previousVersion: before.version, state: before.state, identities: before.identities, newIdentities: [], eventSeq: before.eventSeq, absorbed: {}, rowHeldEvents: false, segments: {}, scores: null, servedAt: before.servedAt, sessionAt: null, createdAt: before.createdAt, now: Date.now() }]);
     await expect(runBatch(env.DB, stale)).rejects.toThrow(/rapport_version_conflict/);
     // As the pipeline commits: new identities with their suppression hashes (the guard compares them).
     const { keyHashOf } = await import("../../src/pipeline/commit");
-    const newPerson = commitStatements(env.DB, [{ customerId: "cus_000000000000000000000000000a", previousVersion: null, state: before.state, identities: [], newIdentities: [{ key: `user_id:${userId}`, kind: "user_id", value: userId }], eventSeq: 1, rowHeldEvents: false, segments: {}, scores: null, servedAt: null, sessionAt: null, createdAt: Date.now(), now: Date.now() }], keyHashOf(env));
-    await expect(runBatch(env.DB, newPerson)).rejects.toThrow(/rapport_suppressed/);
+    const { claimStatements } = await import("../../src/profiles/store");
+    const key = `user_id:${userId}`;
+    const shard = shards(env).of(key);
+    const newPerson = claimStatements(shard, [{ customerId: "cus_000000000000000000000000000a", identity: { key, kind: "user_id", value: userId } }], Date.now(), keyHashOf(env));
+    await expect(runBatch(shard, newPerson)).rejects.toThrow(/rapport_suppressed/);
   });
 
   it("needs an admin key, and answers 404 for an unknown customer", async () => {
