@@ -1,5 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { DEMO_KEYS } from "../src/keys/demo";
+import { shards } from "../src/db/shards";
+import { loadClaims } from "../src/profiles/store";
 
 export const KEYS = DEMO_KEYS;
 export const BASE = "http://rapport.test";
@@ -56,10 +58,33 @@ export { env };
 export async function brokenCustomer(): Promise<{ userId: string; customerId: string }> {
   const userId = uid("broken");
   const customerId = `cus_broken_${userId}`;
-  await env.DB.batch([
-    env.DB.prepare("INSERT INTO customers (id, identity_keys, chunk_count, served_at, created_at, updated_at) VALUES (?1, ?2, 1, 0, 0, 0)").bind(customerId, JSON.stringify([`user_id:${userId}`])),
-    env.DB.prepare("INSERT INTO identities (key, kind, value, customer_id, created_at) VALUES (?1, 'user_id', ?2, ?3, 0)").bind(`user_id:${userId}`, userId, customerId),
-    env.DB.prepare("INSERT INTO event_chunks (customer_id, received_at, min_ts, max_ts, message_ids, events) VALUES (?1, 0, 0, 0, '[]', 'not json')").bind(customerId),
+  const [row, key] = [dbOf(customerId), dbOf(`user_id:${userId}`)];
+  await row.batch([
+    row.prepare("INSERT INTO customers (id, identity_keys, chunk_count, served_at, created_at, updated_at) VALUES (?1, ?2, 1, 0, 0, 0)").bind(customerId, JSON.stringify([`user_id:${userId}`])),
+    row.prepare("INSERT INTO event_chunks (customer_id, received_at, min_ts, max_ts, message_ids, events) VALUES (?1, 0, 0, 0, '[]', 'not json')").bind(customerId),
   ]);
+  await key.prepare("INSERT INTO identities (key, kind, value, customer_id, created_at) VALUES (?1, 'user_id', ?2, ?3, 0)").bind(`user_id:${userId}`, userId, customerId).run();
   return { userId, customerId };
+}
+
+/** Where rows live with profiles spread over shards (docs/scaling.md). */
+export const shardMap = () => shards(env);
+/** The database of a customer's row, or of an identifier key. */
+export const dbOf = (idOrKey: string) => shards(env).of(idOrKey);
+/** The customer an identifier key belongs to, read where the key lives. */
+export async function ownerOf(key: string): Promise<string | undefined> {
+  return (await loadClaims(shards(env), [key])).get(key)?.customerId;
+}
+/** A count query run in every shard, added up. */
+export async function countEverywhere(query: string, ...binds: unknown[]): Promise<number> {
+  const counts = await Promise.all(shards(env).databases.map(async (d1) => (await d1.prepare(query).bind(...binds).first<{ n: number }>())?.n ?? 0));
+  return counts.reduce((a, b) => a + b, 0);
+}
+/** Rows of a query from every shard. */
+export async function allEverywhere<T>(query: string, ...binds: unknown[]): Promise<T[]> {
+  return (await Promise.all(shards(env).databases.map(async (d1) => (await d1.prepare(query).bind(...binds).all<T>()).results))).flat();
+}
+/** A statement run in every shard. */
+export async function runEverywhere(query: string, ...binds: unknown[]): Promise<void> {
+  await Promise.all(shards(env).databases.map((d1) => d1.prepare(query).bind(...binds).run()));
 }

@@ -1,5 +1,5 @@
 import type { StoredEvent } from "../src/model/events";
-import { admin, env, eventually } from "./helpers";
+import { admin, eventually, ownerOf } from "./helpers";
 
 export const DAY = 86_400_000;
 
@@ -37,7 +37,7 @@ export async function runFinished(runId: string): Promise<Record<string, any>> {
 }
 
 export async function customerIdOf(userId: string): Promise<string> {
-  return (await env.DB.prepare("SELECT customer_id AS id FROM identities WHERE key = ?").bind(`user_id:${userId}`).first<{ id: string }>())!.id;
+  return (await ownerOf(`user_id:${userId}`))!;
 }
 
 export async function membersOf(segmentId: string): Promise<string[]> {

@@ -1,4 +1,5 @@
 import type { StoredEvent } from "../src/model/events";
+import { ownerOf } from "./helpers";
 import { validateOne } from "../src/ingest/accept";
 import { processEvents } from "../src/pipeline/process";
 import type { Ref, SimulatedShopper } from "../tools/sim/simulate";
@@ -29,7 +30,7 @@ export async function processAll(events: readonly StoredEvent[], size = 1_000): 
 /** The customer a ref belongs to now. */
 export async function customerOf(ref: Ref): Promise<string | undefined> {
   const key = "userId" in ref ? `user_id:${ref.userId}` : `anonymous_id:${ref.anonymousId}`;
-  return (await env.DB.prepare("SELECT customer_id AS id FROM identities WHERE key = ?").bind(key).first<{ id: string }>())?.id;
+  return ownerOf(key);
 }
 
 export const pairKey = (x: string, y: string) => (x < y ? `${x}|${y}` : `${y}|${x}`);

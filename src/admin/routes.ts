@@ -26,6 +26,6 @@ export function registerAdminRoutes(app: App): void {
   });
 
   route(app, { method: "get", path: "/v1/admin/data-quality", tag: TAG, scope: "admin", summary: "Quarantine by reason, traits that could not be normalized, profile completeness", responses: { 200: "The report" } }, async (c) =>
-    c.json(await dataQualityReport(c.env.DB), 200, { "cache-control": "no-store" }),
+    c.json(await dataQualityReport(c.env), 200, { "cache-control": "no-store" }),
   );
 }

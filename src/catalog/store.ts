@@ -1,4 +1,5 @@
 /** The catalog and product views in D1. */
+import type { ShardMap } from "../db/shards";
 import { and, desc, eq, gte, lt, sql } from "drizzle-orm";
 import { database } from "../db/client";
 import { products, productStats } from "../db/schema";
@@ -66,9 +67,15 @@ function viewerRows(views: readonly { productId: string; customerId: string; vie
  * Customers who viewed a product since `since` (from the start of that day), in id order after
  * `after` (paging).
  */
-export async function viewersOf(d1: D1Database, productId: string, since: number, after: string, limit: number): Promise<string[]> {
-  const rows = await database(d1).all<{ id: string }>(sql`SELECT DISTINCT j.value AS id FROM product_viewers p, json_each(p.customers) j
-    WHERE p.product_id = ${productId} AND p.day >= ${dayOf(since)} AND j.value > ${after} ORDER BY j.value LIMIT ${limit}`);
+export async function viewersOf(map: ShardMap, productId: string, since: number, after: string, limit: number): Promise<string[]> {
+  // Each shard holds the views of its own customers.
+  const rows = await map.page(
+    limit,
+    (d1) =>
+      database(d1).all<{ id: string }>(sql`SELECT DISTINCT j.value AS id FROM product_viewers p, json_each(p.customers) j
+    WHERE p.product_id = ${productId} AND p.day >= ${dayOf(since)} AND j.value > ${after} ORDER BY j.value LIMIT ${limit}`),
+    (r) => r.id,
+  );
   return rows.map((r) => r.id);
 }
 

@@ -92,6 +92,25 @@ export class ShardMap {
     return groups;
   }
 
+  /**
+   * A page of rows ordered by a key, across every shard: each shard answers its first `limit`
+   * rows after the cursor (the reader's query), and the page is the first `limit` of them all. So
+   * a scan pages by one cursor (the last key), whatever the number of shards.
+   */
+  async page<T>(limit: number, read: (d1: D1Database) => Promise<T[]>, keyOf: (row: T) => string): Promise<T[]> {
+    const parts = await Promise.all(this.databases.map(read));
+    if (parts.length === 1) return parts[0]!;
+    return parts
+      .flat()
+      .sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0))
+      .slice(0, limit);
+  }
+
+  /** Runs `read` on every shard, in parallel, and concatenates the answers. */
+  async everywhere<T>(read: (d1: D1Database) => Promise<T[]>): Promise<T[]> {
+    return (await Promise.all(this.databases.map(read))).flat();
+  }
+
   /** Runs `read` on each database holding some of `keys`, in parallel, and concatenates the answers. */
   async readEach<T, K = string>(items: readonly K[], keyOf: (item: K) => string, read: (d1: D1Database, items: K[]) => Promise<T[]>): Promise<T[]> {
     const parts = await Promise.all([...this.group(items, keyOf)].map(([d1, some]) => read(d1, some)));

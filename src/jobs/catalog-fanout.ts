@@ -10,8 +10,9 @@
  * Both are idempotent: the event's id and time are those of the change, and a timer already
  * started by the same event is not started again.
  */
-import { sql } from "drizzle-orm";
-import { database } from "../db/client";
+import { loadMergedAway } from "../profiles/merges";
+import { loadProfiles } from "../profiles/store";
+import { type ShardMap, shards } from "../db/shards";
 import { readConfig } from "../model/config";
 import type { StoredEvent } from "../model/events";
 import { log } from "../kernel/log";
@@ -33,7 +34,7 @@ export function changeEvent(change: TimedChange): StoredEvent {
 export async function runCatalogJob(env: Env, job: CatalogJob): Promise<void> {
   if (job.kind === "catalog_fanout") {
     const since = job.change.at - readConfig(env).catalogAudienceDays * 86_400_000;
-    const viewers = await viewersOf(env.DB, job.change.productId, since, job.after, PAGE);
+    const viewers = await viewersOf(shards(env), job.change.productId, since, job.after, PAGE);
     const jobs: CatalogJob[] = [];
     for (let i = 0; i < viewers.length; i += NOTIFY_GROUP) jobs.push({ v: 1, kind: "catalog_notify", change: job.change, customerIds: viewers.slice(i, i + NOTIFY_GROUP) });
     if (viewers.length === PAGE) jobs.push({ v: 1, kind: "catalog_fanout", change: job.change, after: viewers[viewers.length - 1]! });
@@ -44,14 +45,14 @@ export async function runCatalogJob(env: Env, job: CatalogJob): Promise<void> {
   const event = changeEvent(job.change);
   const triggers = (await activeTriggers(env.DB)).filter((t) => concerns(t, event));
   if (triggers.length === 0) return;
-  const current = await currentIds(env.DB, job.customerIds);
+  const current = await currentIds(shards(env), job.customerIds);
   await Promise.all([...current].map((customerId) => sessionStub(env, customerId).notify({ customerId, events: [event], triggers })));
 }
 
 /** The customers as they are now: merged-away ids become their survivors, erased ones drop out. */
-async function currentIds(db: D1Database, ids: readonly string[]): Promise<Set<string>> {
-  const list = JSON.stringify(ids);
-  const results = await database(db).all<{ id: string }>(sql`SELECT c.id FROM json_each(${list}) j JOIN customers c ON c.id = j.value
-    UNION SELECT m.survivor_id FROM json_each(${list}) j JOIN merges m ON m.merged_id = j.value JOIN customers c ON c.id = m.survivor_id`);
-  return new Set(results.map((r) => r.id));
+async function currentIds(map: ShardMap, ids: readonly string[]): Promise<Set<string>> {
+  const live = await loadProfiles(map, ids, { events: "summary" });
+  const merged = await loadMergedAway(map, ids.filter((id) => !live.has(id)));
+  const survivors = await loadProfiles(map, [...new Set([...merged.values()].map((m) => m.survivorId))], { events: "summary" });
+  return new Set([...live.keys(), ...survivors.keys()]);
 }

@@ -3,6 +3,7 @@
  * trait existed get it through the pipeline's reevaluate(), with no new event. Started by
  * segments/backfill.ts (the daily cron, or an admin).
  */
+import { shards } from "../db/shards";
 import { and, gt, isNull } from "drizzle-orm";
 import { database } from "../db/client";
 import { customers } from "../db/schema";
@@ -13,7 +14,7 @@ import { PAGE } from "../segments/backfill";
 
 /** One page: returns how many profiles got their traits, and queues the next page. */
 export async function runBackfillJob(env: Env, job: BackfillJob, now = Date.now()): Promise<number> {
-  const results = await database(env.DB).select({ id: customers.id }).from(customers).where(and(gt(customers.id, job.after), isNull(customers.computed))).orderBy(customers.id).limit(PAGE).all();
+  const results = await shards(env).page(PAGE, (d1) => database(d1).select({ id: customers.id }).from(customers).where(and(gt(customers.id, job.after), isNull(customers.computed))).orderBy(customers.id).limit(PAGE).all(), (r) => r.id);
   const ids = results.map((r) => r.id);
   // The pipeline's own path with no new event: derives what the profiles lack, evaluates their
   // segments, writes each at the version read (a concurrent batch wins and is re-read), and

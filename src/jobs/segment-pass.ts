@@ -4,6 +4,7 @@
  * membership or computed traits would change go through the pipeline's reevaluate(), so a pass
  * writes exactly what the consumer would. Runs and their progress: segments/pass.ts.
  */
+import { shards } from "../db/shards";
 import { log } from "../kernel/log";
 import type { PassJob } from "../model/jobs";
 import { scoresOf } from "../models/scores";
@@ -45,7 +46,7 @@ export async function runPassJob(env: Env, job: PassJob, now = Date.now()): Prom
     if (page.last === null) {
       // At the end, sizes are recounted from the member rows (they are kept incrementally; this
       // repairs any drift, e.g. after a restore).
-      await recountSizes(env.DB);
+      await recountSizes(env.DB, shards(env));
       break;
     }
     after = page.last;
@@ -63,7 +64,7 @@ export async function runPassJob(env: Env, job: PassJob, now = Date.now()): Prom
  * retried page finds the cursor moved and adds nothing). `last` is null at the end of the run.
  */
 async function evaluatePage(env: Env, rules: Awaited<ReturnType<typeof segmentRules>>, runId: string, after: string, now: number): Promise<{ profiles: number; changed: number; last: string | null }> {
-  const rows = await lightRows(env.DB, after, PASS_PAGE);
+  const rows = await lightRows(shards(env), after, PASS_PAGE);
   const stale: string[] = [];
   for (const row of rows) {
     const state = stateOfRow(row);

@@ -5,6 +5,7 @@
  * fired triggers. The quarantine, tracking-plan violations and replayed dead letters are kept 30
  * days; pending dead letters stay until replayed. Days of product viewers older than the catalog audience window go.
  */
+import { shards } from "../db/shards";
 import { dayOf } from "../catalog/activity";
 import { deleteOldStats } from "../catalog/store";
 import { sql } from "drizzle-orm";
@@ -75,15 +76,25 @@ export async function runRetention(env: Env, now = Date.now()): Promise<Record<s
   const db = database(env.DB);
   const eventCutoff = now - config.eventRetentionDays * DAY_MS;
   const auxCutoff = now - QUARANTINE_RETENTION_DAYS * DAY_MS;
+  // What shards hold (rows from before events moved into the objects, product viewers), in each.
+  let eventChunks = 0;
+  let customersTrimmed = 0;
+  let productViews = 0;
+  for (const shard of shards(env).databases) {
+    const sdb = database(shard);
+    eventChunks += await deleteInSlices(sdb, "event_chunks", "received_at < ?", eventCutoff);
+    customersTrimmed += await trimRecentEvents(sdb, eventCutoff);
+    productViews += await deleteOldViews(sdb, dayOf(now - config.catalogAudienceDays * DAY_MS));
+  }
   const deleted = {
-    eventChunks: await deleteInSlices(db, "event_chunks", "received_at < ?", eventCutoff),
-    customersTrimmed: await trimRecentEvents(db, eventCutoff),
+    eventChunks,
+    customersTrimmed,
     quarantine: await deleteInSlices(db, "quarantine", "received_at < ?", auxCutoff),
     trackingViolations: await deleteInSlices(db, "tracking_violations", "received_at < ?", auxCutoff),
     deadLetters: await deleteInSlices(db, "dead_letters", "replayed_at IS NOT NULL AND replayed_at < ?", auxCutoff),
     packFailures: await deleteInSlices(db, "pack_failures", "updated_at < ?", auxCutoff),
     deliveries: await deleteInSlices(db, "deliveries", "fired_at < ?", eventCutoff),
-    productViews: await deleteOldViews(db, dayOf(now - config.catalogAudienceDays * DAY_MS)),
+    productViews,
     productStats: await deleteOldStats(env.DB, dayOf(now) - PRODUCT_STATS_DAYS),
   };
   log("info", "retention.done", deleted);

@@ -14,6 +14,7 @@
  * order, each side plus one year of one order: a first order last week does not predict 50 a year.
  * A documented heuristic, not a fitted model.
  */
+import { shards } from "../db/shards";
 import { sql } from "drizzle-orm";
 import { database } from "../db/client";
 import type { ComputedState } from "../profiles/computed";
@@ -75,10 +76,11 @@ export async function refreshRfmThresholds(env: Env, now = Date.now()): Promise<
   const frequency: number[] = [];
   const monetary: number[] = [];
   for (let after = ""; ; ) {
-    const results = await database(env.DB).all<{ id: string; orders: number; last: number | null; revenue: string }>(
-      sql`SELECT id, json_extract(computed, '$.orders') AS orders, json_extract(computed, '$.lastOrderAt') AS last, json_extract(computed, '$.revenue') AS revenue
+    const results = await shards(env).page(SCAN_PAGE, (d1) =>
+      database(d1).all<{ id: string; orders: number; last: number | null; revenue: string }>(
+        sql`SELECT id, json_extract(computed, '$.orders') AS orders, json_extract(computed, '$.lastOrderAt') AS last, json_extract(computed, '$.revenue') AS revenue
           FROM customers WHERE id > ${after} AND computed IS NOT NULL ORDER BY id LIMIT ${SCAN_PAGE}`,
-    );
+      ), (r) => r.id);
     for (const r of results) {
       if (!r.orders || r.last === null) continue;
       recency.push((now - r.last) / DAY_MS);

@@ -44,7 +44,7 @@ export function rowOf(customerId: string, events: readonly StoredEvent[], cutoff
 
 /** One page of customers (by id, after `after`). `next` is null at the end. */
 export async function trainingPage(env: Env, cutoff: number, horizonDays: number, after: string, limit: number): Promise<{ rows: TrainingRow[]; next: string | null }> {
-  const results = await database(env.DB).select({ id: customers.id }).from(customers).where(gt(customers.id, after)).orderBy(customers.id).limit(limit).all();
+  const results = await shards(env).page(limit, (d1) => database(d1).select({ id: customers.id }).from(customers).where(gt(customers.id, after)).orderBy(customers.id).limit(limit).all(), (r) => r.id);
   const ids = results.map((r) => r.id);
   const profiles = await loadProfiles(shards(env), ids);
   const rows: TrainingRow[] = [];

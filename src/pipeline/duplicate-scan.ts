@@ -6,6 +6,7 @@
  * It reads all profiles in this invocation (pages of 1,000): fine for some hundred thousand
  * profiles; beyond that it needs to move to a Workflow or a queue of shards.
  */
+import { shards } from "../db/shards";
 import { and, desc, eq, gt } from "drizzle-orm";
 import { readConfig } from "../model/config";
 import { database } from "../db/client";
@@ -18,17 +19,15 @@ import { mergeCustomers } from "./merge-customers";
 const PAGE = 1000;
 
 async function loadPeople(env: Env): Promise<PersonRecord[]> {
-  const db = database(env.DB);
+  const map = shards(env);
   const people: PersonRecord[] = [];
   let after = "";
   for (;;) {
-    const rows = await db
-      .select({ id: customers.id, traits: customers.traits, identityKeys: customers.identityKeys })
-      .from(customers)
-      .where(gt(customers.id, after))
-      .orderBy(customers.id)
-      .limit(PAGE)
-      .all();
+    const rows = await map.page(
+      PAGE,
+      (d1) => database(d1).select({ id: customers.id, traits: customers.traits, identityKeys: customers.identityKeys }).from(customers).where(gt(customers.id, after)).orderBy(customers.id).limit(PAGE).all(),
+      (r) => r.id,
+    );
     for (const r of rows) {
       const traits = JSON.parse(r.traits) as Record<string, unknown>;
       const identities = (JSON.parse(r.identityKeys) as string[]).map(identityFromKey);

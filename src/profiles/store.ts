@@ -15,7 +15,7 @@ import type { ComputedState } from "./computed";
 import type { Aggregates } from "./aggregates";
 import type { Membership } from "../model/membership";
 import type { Scores } from "../model/scores";
-import { eq, getTableColumns, type SQL, sql } from "drizzle-orm";
+import { count, eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import { database } from "../db/client";
 import type { ShardMap } from "../db/shards";
 import { customers, eventChunks, identities, suppressions } from "../db/schema";
@@ -344,4 +344,10 @@ function toStoredProfile(r: Omit<typeof customers.$inferSelect, "recentEvents">,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };
+}
+
+/** How many customers there are, in every shard. */
+export async function countCustomers(map: ShardMap): Promise<number> {
+  const counts = await map.everywhere(async (d1) => [(await database(d1).select({ n: count() }).from(customers).get())?.n ?? 0]);
+  return counts.reduce((a, b) => a + b, 0);
 }

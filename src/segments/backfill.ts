@@ -7,6 +7,7 @@
  * Idempotent and safe alongside the pipeline: a row is written only if it is still at the version
  * read, so a concurrent batch's write is never overwritten.
  */
+import { shards } from "../db/shards";
 import { isNull } from "drizzle-orm";
 import { database } from "../db/client";
 import { customers } from "../db/schema";
@@ -16,7 +17,8 @@ export const PAGE = 100;
 
 /** Is any profile waiting for its computed traits? (The scan stops at the first; the cron asks daily.) */
 export async function backfillNeeded(env: Env): Promise<boolean> {
-  return (await database(env.DB).select({ id: customers.id }).from(customers).where(isNull(customers.computed)).limit(1).get()) !== undefined;
+  const found = await shards(env).everywhere(async (d1) => ((await database(d1).select({ id: customers.id }).from(customers).where(isNull(customers.computed)).limit(1).get()) ? [true] : []));
+  return found.length > 0;
 }
 
 export async function startBackfill(env: Env): Promise<void> {

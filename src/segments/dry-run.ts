@@ -1,8 +1,6 @@
 
 import { shards } from "../db/shards";
-import { count } from "drizzle-orm";
-import { database } from "../db/client";
-import { customers } from "../db/schema";
+import { countCustomers } from "../profiles/store";
 import { loadProfile } from "../profiles/store";
 import { customerEvents } from "../profiles/events";
 import { applyAggregates, countSpec, distinctSpecs, missingSpecs } from "../profiles/aggregates";
@@ -43,7 +41,7 @@ export async function dryRun(env: Env, rule: Rule, options: { budgetMs?: number;
   let complete = false;
   const sample: string[] = [];
   while (Date.now() - started < (options.budgetMs ?? 10_000)) {
-    const rows = await lightRows(env.DB, after, PAGE);
+    const rows = await lightRows(shards(env), after, PAGE);
     for (const row of rows) {
       const state = stateOfRow(row);
       const absent = state.eventCount > 0 ? missingSpecs(state.aggregates, specs) : [];
@@ -63,6 +61,6 @@ export async function dryRun(env: Env, rule: Rule, options: { budgetMs?: number;
       break;
     }
   }
-  const total = complete ? scanned : ((await database(env.DB).select({ n: count() }).from(customers).get())?.n ?? scanned);
+  const total = complete ? scanned : await countCustomers(shards(env));
   return { matched, scanned, total, complete, estimatedMatches: complete || scanned === 0 ? matched : Math.round((matched / scanned) * total), sample };
 }

@@ -2,6 +2,7 @@
  * Reading a segment's members (by customer id order, a page at a time or streamed as NDJSON for
  * campaign preparation) and its history (entries, exits and size per UTC day).
  */
+import { type ShardMap, shards } from "../db/shards";
 import { and, desc, eq, gte, lt, sql } from "drizzle-orm";
 import { database } from "../db/client";
 import { segmentStats } from "../db/schema";
@@ -32,25 +33,27 @@ const members = (segmentId: string, after: string, limit: number) => sql`
 
 const toMember = (r: MemberRow): Member => ({ customerId: r.customer_id, userId: r.user_id, email: typeof r.email === "string" ? r.email : null, enteredAt: new Date(r.entered_at).toISOString() });
 
-async function rows(d1: D1Database, segmentId: string, after: string, limit: number): Promise<MemberRow[]> {
-  return database(d1).all<MemberRow>(members(segmentId, after, limit));
+/** Members after `after` in customer id order, across the shards (each member row is in its customer's shard). */
+async function rows(map: ShardMap, segmentId: string, after: string, limit: number): Promise<MemberRow[]> {
+  return map.page(limit, (d1) => database(d1).all<MemberRow>(members(segmentId, after, limit)), (r) => r.customer_id);
 }
 
 /** One page; `next` is the `after` of the following page, null at the end. */
-export async function memberPage(d1: D1Database, segmentId: string, after: string, limit: number): Promise<{ members: Member[]; next: string | null }> {
-  const page = await rows(d1, segmentId, after, limit);
+export async function memberPage(env: Env, segmentId: string, after: string, limit: number): Promise<{ members: Member[]; next: string | null }> {
+  const page = await rows(shards(env), segmentId, after, limit);
   return { members: page.map(toMember), next: page.length === limit ? page[page.length - 1]!.customer_id : null };
 }
 
 /** Every member, one JSON object per line, read from D1 a page at a time as the client reads. */
-export function membersExport(d1: D1Database, segmentId: string): ReadableStream<Uint8Array> {
+export function membersExport(env: Env, segmentId: string): ReadableStream<Uint8Array> {
+  const map = shards(env);
   const encoder = new TextEncoder();
   let after = "";
   let done = false;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (done) return controller.close();
-      const page = await rows(d1, segmentId, after, EXPORT_PAGE);
+      const page = await rows(map, segmentId, after, EXPORT_PAGE);
       if (page.length > 0) controller.enqueue(encoder.encode(`${page.map((r) => JSON.stringify(toMember(r))).join("\n")}\n`));
       after = page[page.length - 1]?.customer_id ?? after;
       if (page.length < EXPORT_PAGE) {

@@ -13,6 +13,7 @@
  */
 import { and, desc, eq, sql } from "drizzle-orm";
 import { database } from "../db/client";
+import type { ShardMap } from "../db/shards";
 import { segmentRuns } from "../db/schema";
 import { newId } from "../kernel/crypto";
 import type { ProfileState } from "../profiles/apply";
@@ -77,8 +78,9 @@ export function stateOfRow(r: LightRow): ProfileState {
   };
 }
 
-export async function lightRows(d1: D1Database, after: string, limit: number): Promise<LightRow[]> {
-  return database(d1).all<LightRow>(sql`SELECT id, traits, computed, aggregates, segments, event_count, first_seen_at, last_seen_at FROM customers WHERE id > ${after} ORDER BY id LIMIT ${limit}`);
+/** Customers after `after` in id order, across the shards. */
+export async function lightRows(map: ShardMap, after: string, limit: number): Promise<LightRow[]> {
+  return map.page(limit, (d1) => database(d1).all<LightRow>(sql`SELECT id, traits, computed, aggregates, segments, event_count, first_seen_at, last_seen_at FROM customers WHERE id > ${after} ORDER BY id LIMIT ${limit}`), (r) => r.id);
 }
 
 /** A pass as listed; `supersededBy`: the later pass that made this one stop (wait for that one). */
@@ -121,7 +123,13 @@ export async function recordProgress(d1: D1Database, runId: string, page: { from
     .where(and(eq(segmentRuns.id, runId), eq(segmentRuns.cursor, page.from)));
 }
 
-/** Sizes recounted from the member rows (kept incrementally; this repairs any drift, e.g. after a restore). */
-export async function recountSizes(d1: D1Database): Promise<void> {
-  await database(d1).run(sql`UPDATE segments SET size = (SELECT count(*) FROM segment_members WHERE segment_id = segments.id) WHERE deleted_at IS NULL`);
+/**
+ * Sizes recounted from the member rows of every shard (kept incrementally; this repairs any
+ * drift, e.g. after a restore or a commit interrupted between its phases), written in `control`.
+ */
+export async function recountSizes(control: D1Database, map: ShardMap): Promise<void> {
+  const counts = await map.everywhere((d1) => database(d1).all<{ id: string; n: number }>(sql`SELECT segment_id AS id, count(*) AS n FROM segment_members GROUP BY segment_id`));
+  const sizes: Record<string, number> = {};
+  for (const { id, n } of counts) sizes[id] = (sizes[id] ?? 0) + n;
+  await database(control).run(sql`UPDATE segments SET size = coalesce(json_extract(${JSON.stringify(sizes)}, '$.' || json_quote(id)), 0) WHERE deleted_at IS NULL`);
 }

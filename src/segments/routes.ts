@@ -82,7 +82,7 @@ export function registerSegmentRoutes(app: App): void {
     get: getSegment,
     async save(c, id, definition, expectedVersion) {
       const { segment, created, changed } = await checkedReferences(c.env, definition.rule, () => saveSegment(c.env.DB, id, definition, expectedVersion));
-      if (changed && !definition.enabled) await dropMembers(c.env.DB, id);
+      if (changed && !definition.enabled) await dropMembers(c.env, id);
       // Every profile is evaluated against the new rule (entries and exits follow as events).
       const runId = changed ? await startPass(c.env, `saved:${id}@${segment.version}`) : null;
       return { stored: changed && !definition.enabled ? { ...segment, size: 0 } : segment, created, extra: { runId } };
@@ -90,7 +90,7 @@ export function registerSegmentRoutes(app: App): void {
     async delete(c, id) {
       const dependents = await dependentsOf(c.env.DB, id);
       if (dependents.length > 0) throw new ApiError("conflict", `Segment ${id} is named by the rules of ${dependents.join(", ")}; change those first`, [], { dependents });
-      if (!(await deleteSegment(c.env.DB, id))) return false;
+      if (!(await deleteSegment(c.env, id))) return false;
       // Profiles forget it (their snapshots too).
       await startPass(c.env, `deleted:${id}`);
       return true;
@@ -137,7 +137,7 @@ function registerPassRoutes(app: App): void {
 function registerMemberRoutes(app: App): void {
   route(app, { method: "get", path: "/v1/segments/{id}/members", tag: TAG, scope: "admin", summary: "Members by customer id (after = the previous page's next)", params: IdParam, query: MembersQuery, responses: { 200: "A page", 404: "No such segment" } }, async (c, { params: { id }, query: { limit, after } }) => {
     const segment = await existing(c.env, id);
-    return c.json({ id: segment.id, size: segment.size, ...(await memberPage(c.env.DB, segment.id, after, limit)) });
+    return c.json({ id: segment.id, size: segment.size, ...(await memberPage(c.env, segment.id, after, limit)) });
   });
 
   route(
@@ -145,7 +145,7 @@ function registerMemberRoutes(app: App): void {
     { method: "get", path: "/v1/segments/{id}/members/export", tag: TAG, scope: "admin", summary: "Every member as NDJSON (customerId, userId, email, enteredAt), streamed", params: IdParam, responses: { 200: { description: "One member a line", contentType: "application/x-ndjson" }, 404: "No such segment" } },
     async (c, { params: { id } }) => {
       const segment = await existing(c.env, id);
-      return new Response(membersExport(c.env.DB, segment.id), {
+      return new Response(membersExport(c.env, segment.id), {
         headers: { "content-type": "application/x-ndjson; charset=utf-8", "content-disposition": `attachment; filename="${segment.id}-members.ndjson"`, "cache-control": "no-store" },
       });
     },

@@ -3,6 +3,7 @@
  * stay in `segment_versions`). The pipeline reads the enabled ones once per consumer batch, in
  * dependency order (a segment after the segments its rule names).
  */
+import { shards } from "../db/shards";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { database } from "../db/client";
 import { segmentMembers, segments, segmentVersions } from "../db/schema";
@@ -121,17 +122,22 @@ export async function dependentsOf(d1: D1Database, id: string): Promise<string[]
  * Deletes a segment: its history of versions and stats stays, its members go (profiles forget
  * it at their next evaluation, without a `Segment Exited`).
  */
-export async function deleteSegment(d1: D1Database, id: string, now = Date.now()): Promise<boolean> {
-  const db = database(d1);
-  const [res] = await runBatch(d1, [
-    db.update(segments).set({ deletedAt: now, enabled: false, size: 0, updatedAt: now }).where(and(eq(segments.id, id), isNull(segments.deletedAt))),
-    db.delete(segmentMembers).where(eq(segmentMembers.segmentId, id)),
-  ]);
-  return (res!.meta.changes ?? 0) > 0;
+export async function deleteSegment(env: Env, id: string, now = Date.now()): Promise<boolean> {
+  const res = await database(env.DB).update(segments).set({ deletedAt: now, enabled: false, size: 0, updatedAt: now }).where(and(eq(segments.id, id), isNull(segments.deletedAt))).run();
+  await forgetMembers(env, id);
+  return (res.meta.changes ?? 0) > 0;
 }
 
 /** A disabled segment has no members. */
-export async function dropMembers(d1: D1Database, id: string): Promise<void> {
-  const db = database(d1);
-  await runBatch(d1, [db.delete(segmentMembers).where(eq(segmentMembers.segmentId, id)), db.update(segments).set({ size: 0 }).where(eq(segments.id, id))]);
+export async function dropMembers(env: Env, id: string): Promise<void> {
+  await database(env.DB).update(segments).set({ size: 0 }).where(eq(segments.id, id)).run();
+  await forgetMembers(env, id);
+}
+
+/** The segment's member rows, in every shard. */
+async function forgetMembers(env: Env, id: string): Promise<void> {
+  await shards(env).everywhere(async (d1) => {
+    await database(d1).delete(segmentMembers).where(eq(segmentMembers.segmentId, id)).run();
+    return [];
+  });
 }

@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import { shards } from "../../src/db/shards";
 import { gunzipLines, hourPrefix } from "../../src/archive/writer";
 import { loadProfile } from "../../src/profiles/store";
-import { admin, env, eventually, ingest, uid } from "../helpers";
+import { admin, env, eventually, ingest, uid, ownerOf, runEverywhere } from "../helpers";
 
 async function customerOf(userId: string): Promise<string | null> {
-  return (await env.DB.prepare("SELECT customer_id AS id FROM identities WHERE key = ?").bind(`user_id:${userId}`).first<{ id: string }>())?.id ?? null;
+  return (await ownerOf(`user_id:${userId}`)) ?? null;
 }
 
 /** What replay must give back: the profile as its events make it. */
@@ -61,11 +61,7 @@ describe("raw event archive", () => {
     // Lose the D1 state of these people, then replay the day.
     const ids = [await customerOf(ada), await customerOf(bob)];
     for (const id of ids) {
-      await env.DB.batch([
-        env.DB.prepare("DELETE FROM identities WHERE customer_id = ?1").bind(id),
-        env.DB.prepare("DELETE FROM event_chunks WHERE customer_id = ?1").bind(id),
-        env.DB.prepare("DELETE FROM customers WHERE id = ?1").bind(id),
-      ]);
+      for (const q of ["DELETE FROM identities WHERE customer_id = ?1", "DELETE FROM event_chunks WHERE customer_id = ?1", "DELETE FROM customers WHERE id = ?1"]) await runEverywhere(q, id);
     }
     expect(await stateOf(ada)).toBeNull();
     const res = await admin("/v1/admin/archive/replays", { method: "POST", body: JSON.stringify({ from: today, to: today }) });

@@ -1,8 +1,9 @@
+import { shards } from "../../src/db/shards";
 import { describe, expect, it } from "vitest";
 import { catalogChanges } from "../../src/catalog/changes";
 import { viewersOf } from "../../src/catalog/store";
 import { processEvents } from "../../src/pipeline/process";
-import { admin, api, basic, env, eventually, KEYS, uid } from "../helpers";
+import { admin, api, basic, env, eventually, KEYS, uid, shardMap } from "../helpers";
 import { customerIdOf, ev, HOUR, hookUrl, putTrigger, received, runAlarm, timersOf, track } from "../trigger-helpers";
 
 const stored = (p: Partial<{ price: number; currency: string; inStock: boolean }>) => ({ id: "p", price: p.price ?? null, currency: p.currency ?? null, inStock: p.inStock ?? null, data: { name: "Lamp" } });
@@ -82,10 +83,10 @@ describe("POST /v1/catalog/products → price-drop and back-in-stock triggers", 
       const [signsUp, staysAnonymous] = [uid("anon"), uid("anon")];
       await processEvents(env, [track({ anonymousId: signsUp }, "Product Viewed", { product_id: product }, 3), track({ anonymousId: staysAnonymous }, "Product Viewed", { product_id: product }, 3)]);
       // Nobody can be written to: no audience row.
-      expect(await viewersOf(env.DB, product, 0, "", 10)).toEqual([]);
+      expect(await viewersOf(shards(env), product, 0, "", 10)).toEqual([]);
       const userId = uid();
       await processEvents(env, [ev({ type: "identify", userId, anonymousId: signsUp, traits: { email: `${userId}@example.com` } })]);
-      expect(await viewersOf(env.DB, product, Date.now() - 4 * HOUR, "", 10)).toEqual([await customerIdOf(userId)]);
+      expect(await viewersOf(shards(env), product, Date.now() - 4 * HOUR, "", 10)).toEqual([await customerIdOf(userId)]);
     } finally {
       await admin(`/v1/triggers/${trigger}`, { method: "DELETE" });
     }
@@ -97,19 +98,21 @@ describe("POST /v1/catalog/products → price-drop and back-in-stock triggers", 
     try {
       const product = uid("lamp");
       const [a, b, c, d] = [uid(), uid(), uid(), uid()];
-      const rowsOf = async () => (await env.DB.prepare("SELECT day, customers FROM product_viewers WHERE product_id = ?").bind(product).all<{ day: number; customers: string }>()).results;
+      // Each shard keeps the views of its own customers: one row per product and day in each.
+      const rowsIn = async (d1: D1Database) => (await d1.prepare("SELECT day, customers FROM product_viewers WHERE product_id = ?").bind(product).all<{ day: number; customers: string }>()).results;
+      const rowsOf = async () => (await Promise.all(shardMap().databases.map(rowsIn))).flat();
       await processEvents(env, [a, b, c].map((userId) => track({ userId }, "Product Viewed", { product_id: product }, 0)));
-      expect(await rowsOf()).toHaveLength(1);
-      // A viewer already listed, and a new one, the same day: still one row.
+      for (const d1 of shardMap().databases) expect((await rowsIn(d1)).length).toBeLessThanOrEqual(1);
+      // A viewer already listed, and a new one, the same day: still one row in each shard.
       await processEvents(env, [track({ userId: a }, "Product Viewed", { product_id: product }, 0), track({ userId: d }, "Product Viewed", { product_id: product }, 0)]);
-      const [row] = await rowsOf();
+      for (const d1 of shardMap().databases) expect((await rowsIn(d1)).length).toBeLessThanOrEqual(1);
       const ids = await Promise.all([a, b, c, d].map((userId) => customerIdOf(userId)));
-      expect(JSON.parse(row!.customers)).toEqual([...ids].sort());
-      expect(await viewersOf(env.DB, product, Date.now() - HOUR, "", 10)).toEqual([...ids].sort());
+      expect((await rowsOf()).flatMap((row) => JSON.parse(row.customers) as string[]).sort()).toEqual([...ids].sort());
+      expect(await viewersOf(shards(env), product, Date.now() - HOUR, "", 10)).toEqual([...ids].sort());
       // Paged by customer id.
-      expect(await viewersOf(env.DB, product, Date.now() - HOUR, [...ids].sort()[1]!, 10)).toEqual([...ids].sort().slice(2));
+      expect(await viewersOf(shards(env), product, Date.now() - HOUR, [...ids].sort()[1]!, 10)).toEqual([...ids].sort().slice(2));
       expect((await admin(`/v1/customers/${ids[1]}`, { method: "DELETE" })).status).toBe(200);
-      expect(await viewersOf(env.DB, product, Date.now() - HOUR, "", 10)).toEqual([ids[0], ids[2], ids[3]].sort());
+      expect(await viewersOf(shards(env), product, Date.now() - HOUR, "", 10)).toEqual([ids[0], ids[2], ids[3]].sort());
     } finally {
       await admin(`/v1/triggers/${trigger}`, { method: "DELETE" });
     }

@@ -5,7 +5,7 @@ import worker from "../../src/index";
 import type { StoredEvent } from "../../src/model/events";
 import { runRetention } from "../../src/maintenance/retention";
 import { processEvents } from "../../src/pipeline/process";
-import { api, bearer, KEYS, profileWhen, uid } from "../helpers";
+import { api, bearer, KEYS, profileWhen, uid, dbOf, allEverywhere } from "../helpers";
 
 const DAY = 86_400_000;
 const ev = (userId: string, i: number, receivedAt: number, padding = ""): StoredEvent => ({
@@ -25,9 +25,10 @@ const ev = (userId: string, i: number, receivedAt: number, padding = ""): Stored
  */
 async function asBefore(customerId: string, chunked: StoredEvent[], latest: StoredEvent[]): Promise<void> {
   await env.SESSIONS.getByName(customerId).clear();
-  await env.DB.batch([
-    env.DB.prepare("UPDATE customers SET event_seq = NULL, recent_events = ?, recent_ids = NULL, recent_length = NULL, chunk_count = ? WHERE id = ?").bind(JSON.stringify(latest), chunked.length > 0 ? 1 : 0, customerId),
-    ...(chunked.length > 0 ? [env.DB.prepare("INSERT INTO event_chunks (customer_id, received_at, min_ts, max_ts, message_ids, events) VALUES (?, ?, 0, 0, ?, ?)").bind(customerId, Math.max(...chunked.map((e) => Date.parse(e.receivedAt))), JSON.stringify(chunked.map((e) => e.messageId)), JSON.stringify(chunked))] : []),
+  const d1 = dbOf(customerId);
+  await d1.batch([
+    d1.prepare("UPDATE customers SET event_seq = NULL, recent_events = ?, recent_ids = NULL, recent_length = NULL, chunk_count = ? WHERE id = ?").bind(JSON.stringify(latest), chunked.length > 0 ? 1 : 0, customerId),
+    ...(chunked.length > 0 ? [d1.prepare("INSERT INTO event_chunks (customer_id, received_at, min_ts, max_ts, message_ids, events) VALUES (?, ?, 0, 0, ?, ?)").bind(customerId, Math.max(...chunked.map((e) => Date.parse(e.receivedAt))), JSON.stringify(chunked.map((e) => e.messageId)), JSON.stringify(chunked))] : []),
   ]);
 }
 
@@ -81,7 +82,7 @@ describe("retention", () => {
     await env.DB.prepare("INSERT INTO product_viewers (product_id, day, customers) VALUES (?1, ?2, '[\"cus_old\"]'), (?1, ?3, '[\"cus_recent\"]')").bind(product, today - 31, today - 29).run();
     const deleted = await runRetention(env, now);
     expect(deleted.productViews).toBeGreaterThanOrEqual(1);
-    const days = (await env.DB.prepare("SELECT day FROM product_viewers WHERE product_id = ?").bind(product).all<{ day: number }>()).results.map((r) => r.day);
+    const days = (await allEverywhere<{ day: number }>("SELECT day FROM product_viewers WHERE product_id = ?", product)).map((r) => r.day);
     expect(days).toEqual([today - 29]);
   });
 

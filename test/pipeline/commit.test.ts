@@ -10,10 +10,10 @@ import { resolveEvents } from "../../src/pipeline/resolve";
 import { storeEvents } from "../../src/pipeline/store-events";
 import { loadProfile } from "../../src/profiles/store";
 import { rulesOf } from "../../src/segments/rules";
-import { uid } from "../helpers";
+import { uid, countEverywhere } from "../helpers";
 
 const event = (userId: string, name: string): StoredEvent => ({ messageId: crypto.randomUUID(), type: "track", userId, event: name, properties: {}, timestamp: new Date().toISOString(), receivedAt: new Date().toISOString(), sourceId: "key_test" });
-const countOf = async (sql: string, ...binds: unknown[]) => (await env.DB.prepare(sql).bind(...binds).first<{ n: number }>())!.n;
+const countOf = (sql: string, ...binds: unknown[]) => countEverywhere(sql, ...binds);
 
 async function planned(events: StoredEvent[]) {
   const now = Date.now();

@@ -7,7 +7,7 @@ import worker from "../../src/index";
 import type { EventPack, StoredEvent } from "../../src/model/events";
 import { processEvents } from "../../src/pipeline/process";
 import { readSnapshot } from "../../src/profiles/snapshot";
-import { admin, brokenCustomer, eventually, getCustomer, profileWhen, uid } from "../helpers";
+import { admin, brokenCustomer, eventually, getCustomer, profileWhen, uid, ownerOf, countEverywhere, dbOf } from "../helpers";
 
 let seq = 0;
 function event(partial: Partial<StoredEvent> & Pick<StoredEvent, "type">): StoredEvent {
@@ -37,7 +37,7 @@ describe("a batch bigger than one D1 parameter", () => {
     const ids = Array.from({ length: 300 }, () => uid("big"));
     const stats = await processEvents(env, ids.map((userId) => event({ type: "identify", userId, traits: { note } })));
     expect(stats.customersChanged).toBe(300);
-    const counted = await env.DB.prepare("SELECT count(*) AS n FROM identities WHERE key IN (SELECT 'user_id:' || value FROM json_each(?1))").bind(JSON.stringify(ids)).first<{ n: number }>();
+    const counted = { n: await countEverywhere("SELECT count(*) AS n FROM identities WHERE key IN (SELECT 'user_id:' || value FROM json_each(?1))", JSON.stringify(ids)) };
     expect(counted!.n).toBe(300);
     for (const userId of [ids[0]!, ids[150]!, ids[299]!]) expect((await profileWhen(userId, () => true)).traits.note).toBe(note);
   });
@@ -199,7 +199,8 @@ describe("pipeline: coalescing and concurrency", () => {
     await processEvents(env, [event({ type: "identify", userId })]);
     const batches = Array.from({ length: 4 }, (_, i) => Array.from({ length: 5 }, () => event({ type: "track", userId, event: `C${i}` })));
     await Promise.all(batches.map((b) => processEvents(env, b)));
-    const row = await env.DB.prepare("SELECT counters, event_count FROM customers WHERE id = (SELECT customer_id FROM identities WHERE key = ?)").bind(`user_id:${userId}`).first<{ counters: string; event_count: number }>();
+    const id = (await ownerOf(`user_id:${userId}`))!;
+    const row = await dbOf(id).prepare("SELECT counters, event_count FROM customers WHERE id = ?").bind(id).first<{ counters: string; event_count: number }>();
     // Every event once. (Fewer than four writes may do it: an invocation that loses the race
     // finds its events applied by the winner, which its object answered them to.)
     expect(row!.event_count).toBe(21);
@@ -231,12 +232,12 @@ describe("pipeline: the first read and a concurrent consumer", () => {
     const { profileStatements, loadProfile, markServed } = await import("../../src/profiles/store");
     const userId = uid();
     await processEvents(env, [event({ type: "identify", userId })]);
-    const id = (await env.DB.prepare("SELECT customer_id AS id FROM identities WHERE key = ?").bind(`user_id:${userId}`).first<{ id: string }>())!.id;
+    const id = (await ownerOf(`user_id:${userId}`))!;
     const before = (await loadProfile(shards(env), id))!;
     expect(before.servedAt).toBeNull();
     await markServed(shards(env), id);
-    const stale = profileStatements(env.DB, [{ customerId: id, previousVersion: before.version, state: before.state, identities: before.identities, newIdentities: [], eventSeq: before.eventSeq, absorbed: {}, rowHeldEvents: false, segments: {}, scores: null, servedAt: before.servedAt, sessionAt: null, createdAt: before.createdAt, now: Date.now() }]);
-    await expect(runBatch(env.DB, stale)).rejects.toThrow(/rapport_version_conflict/);
+    const stale = profileStatements(dbOf(id), [{ customerId: id, previousVersion: before.version, state: before.state, identities: before.identities, newIdentities: [], eventSeq: before.eventSeq, absorbed: {}, rowHeldEvents: false, segments: {}, scores: null, servedAt: before.servedAt, sessionAt: null, createdAt: before.createdAt, now: Date.now() }]);
+    await expect(runBatch(dbOf(id), stale)).rejects.toThrow(/rapport_version_conflict/);
   });
 });
 

@@ -7,7 +7,7 @@ import { deriveMissing } from "../../src/pipeline/derive-missing";
 import { processEvents } from "../../src/pipeline/process";
 import { loadProfiles } from "../../src/profiles/store";
 import { rulesOf } from "../../src/segments/rules";
-import { uid } from "../helpers";
+import { ownerOf, uid } from "../helpers";
 
 const order = (userId: string, total: number): StoredEvent => ({ messageId: crypto.randomUUID(), type: "track", userId, event: "Order Completed", properties: { total }, timestamp: new Date().toISOString(), receivedAt: new Date().toISOString(), sourceId: "key_test" });
 
@@ -15,7 +15,7 @@ describe("deriveMissing", () => {
   it("rebuilds computed traits a profile lacks from its stored events, and leaves complete profiles alone", async () => {
     const [lacking, complete] = [uid(), uid()];
     await processEvents(env, [order(lacking, 30), order(lacking, 12), order(complete, 5)]);
-    const ids = (await env.DB.prepare("SELECT customer_id AS id FROM identities WHERE key IN (?, ?) ORDER BY key = ? DESC").bind(`user_id:${lacking}`, `user_id:${complete}`, `user_id:${lacking}`).all<{ id: string }>()).results.map((r) => r.id);
+    const ids = [(await ownerOf(`user_id:${lacking}`))!, (await ownerOf(`user_id:${complete}`))!];
     const profiles = await loadProfiles(shards(env), ids, { events: "summary" });
     const expected = profiles.get(ids[0]!)!.state.computed;
     profiles.get(ids[0]!)!.state.computed = undefined as never;

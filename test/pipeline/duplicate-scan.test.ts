@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../../src/model/events";
 import { processEvents } from "../../src/pipeline/process";
-import { admin, api, bearer, KEYS, profileWhen, uid } from "../helpers";
+import { admin, api, bearer, KEYS, profileWhen, uid, ownerOf } from "../helpers";
 
 const person = (who: { userId?: string; anonymousId?: string }, traits: Record<string, unknown>): StoredEvent => ({
   messageId: uid("m"),
@@ -13,7 +13,7 @@ const person = (who: { userId?: string; anonymousId?: string }, traits: Record<s
   receivedAt: new Date().toISOString(),
   sourceId: "key_test",
 });
-const idOf = async (key: string) => (await env.DB.prepare("SELECT customer_id AS id FROM identities WHERE key = ?").bind(key).first<{ id: string }>())?.id;
+const idOf = (key: string) => ownerOf(key);
 
 describe("duplicate scan", () => {
   it("merges sure duplicates, keeps doubtful ones for review, and never proposes a decided pair again", async () => {

@@ -11,13 +11,13 @@ import { processEvents } from "../../src/pipeline/process";
 import { mergeCustomers } from "../../src/pipeline/merge-customers";
 import { loadCustomerEvents } from "../../src/profiles/events";
 import { loadProfile } from "../../src/profiles/store";
-import { api, bearer, KEYS, profileWhen, uid } from "../helpers";
+import { api, bearer, KEYS, profileWhen, uid, ownerOf, dbOf } from "../helpers";
 
 const at = (s: number) => new Date(Date.UTC(2026, 5, 1, 12, 0, s)).toISOString();
 const ev = (p: Partial<StoredEvent> & Pick<StoredEvent, "type">): StoredEvent => ({ messageId: crypto.randomUUID(), timestamp: at(0), receivedAt: new Date().toISOString(), sourceId: "key_test", ...p });
-const idOf = async (userId: string) => (await env.DB.prepare("SELECT customer_id AS id FROM identities WHERE key = ?").bind(`user_id:${userId}`).first<{ id: string }>())!.id;
-const row = (id: string) => env.DB.prepare("SELECT event_seq AS seq, recent_events AS text, chunk_count AS chunks FROM customers WHERE id = ?").bind(id).first<{ seq: number | null; text: string; chunks: number }>();
-const chunkRows = async (id: string) => (await env.DB.prepare("SELECT COUNT(*) AS n FROM event_chunks WHERE customer_id = ?").bind(id).first<{ n: number }>())!.n;
+const idOf = async (userId: string) => (await ownerOf(`user_id:${userId}`))!;
+const row = (id: string) => dbOf(id).prepare("SELECT event_seq AS seq, recent_events AS text, chunk_count AS chunks FROM customers WHERE id = ?").bind(id).first<{ seq: number | null; text: string; chunks: number }>();
+const chunkRows = async (id: string) => (await dbOf(id).prepare("SELECT COUNT(*) AS n FROM event_chunks WHERE customer_id = ?").bind(id).first<{ n: number }>())!.n;
 
 /**
  * Puts a customer back in the layout from before events moved into the objects: its events in its
@@ -26,9 +26,9 @@ const chunkRows = async (id: string) => (await env.DB.prepare("SELECT COUNT(*) A
 async function asBefore(customerId: string, events: StoredEvent[]): Promise<void> {
   const [older, latest] = [events.slice(0, 1), events.slice(1)];
   await env.SESSIONS.getByName(customerId).clear();
-  await env.DB.batch([
-    env.DB.prepare("UPDATE customers SET event_seq = NULL, recent_events = ?, recent_ids = ?, recent_length = ?, chunk_count = 1 WHERE id = ?").bind(JSON.stringify(latest), JSON.stringify(latest.map((e) => e.messageId)), JSON.stringify(latest).length, customerId),
-    env.DB.prepare("INSERT INTO event_chunks (customer_id, received_at, min_ts, max_ts, message_ids, events) VALUES (?, ?, 0, 0, ?, ?)").bind(customerId, Date.now(), JSON.stringify(older.map((e) => e.messageId)), JSON.stringify(older)),
+  await dbOf(customerId).batch([
+    dbOf(customerId).prepare("UPDATE customers SET event_seq = NULL, recent_events = ?, recent_ids = ?, recent_length = ?, chunk_count = 1 WHERE id = ?").bind(JSON.stringify(latest), JSON.stringify(latest.map((e) => e.messageId)), JSON.stringify(latest).length, customerId),
+    dbOf(customerId).prepare("INSERT INTO event_chunks (customer_id, received_at, min_ts, max_ts, message_ids, events) VALUES (?, ?, 0, 0, ?, ?)").bind(customerId, Date.now(), JSON.stringify(older.map((e) => e.messageId)), JSON.stringify(older)),
   ]);
 }
 
@@ -99,7 +99,7 @@ describe("events in the customer's object", () => {
     // An anonymous visitor the duplicate scan (or an admin) decides is the same person.
     const theirs = [0, 1].map((i) => ev({ type: "track", anonymousId: b, event: "Theirs", timestamp: at(2 + i) }));
     await processEvents(env, [...mine, ...theirs]);
-    const idB = (await env.DB.prepare("SELECT customer_id AS id FROM identities WHERE key = ?").bind(`anonymous_id:${b}`).first<{ id: string }>())!.id;
+    const idB = (await ownerOf(`anonymous_id:${b}`))!;
     const idA = await idOf(a);
     await asBefore(idB, theirs);
     const outcome = await mergeCustomers(env, [idA, idB], { reason: "test" });

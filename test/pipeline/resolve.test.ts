@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../../src/model/events";
 import { processEvents } from "../../src/pipeline/process";
 import { resolveCustomers, resolveEvents } from "../../src/pipeline/resolve";
-import { admin, uid } from "../helpers";
+import { admin, uid, ownerOf } from "../helpers";
 
 const event = (p: Partial<StoredEvent> & Pick<StoredEvent, "type">): StoredEvent => ({ messageId: crypto.randomUUID(), timestamp: new Date().toISOString(), receivedAt: new Date().toISOString(), sourceId: "key_test", ...p });
 
@@ -51,7 +51,7 @@ describe("resolveCustomers", () => {
   it("reads the customers named, as groups without events, and skips ids that do not exist", async () => {
     const userId = uid();
     await processEvents(env, [event({ type: "identify", userId, traits: {} })]);
-    const id = (await env.DB.prepare("SELECT customer_id AS id FROM identities WHERE key = ?").bind(`user_id:${userId}`).first<{ id: string }>())!.id;
+    const id = (await ownerOf(`user_id:${userId}`))!;
     const resolved = await resolveCustomers(env, [id, "cus_missing"]);
     expect(resolved.groups).toEqual([{ customerId: id, isNew: false, events: [], newIdentities: [], merges: [], conflicts: [] }]);
     expect([...resolved.profiles.keys()]).toEqual([id]);

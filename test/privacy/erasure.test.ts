@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../../src/model/events";
 import { processEvents } from "../../src/pipeline/process";
-import { admin, api, bearer, eventually, getCustomer, ingest, KEYS, profileWhen, uid } from "../helpers";
+import { admin, api, bearer, eventually, getCustomer, ingest, KEYS, profileWhen, uid, countEverywhere, dbOf } from "../helpers";
 import { suppressionHash } from "../../src/kernel/suppression-hash";
 
 const ev = (p: Partial<StoredEvent> & Pick<StoredEvent, "type">): StoredEvent => ({ messageId: crypto.randomUUID(), timestamp: new Date().toISOString(), receivedAt: new Date().toISOString(), sourceId: "key_test", ...p });
@@ -40,11 +40,11 @@ async function residue(customerId: string, keys: string[], email: string) {
   const one = async (q: string, ...args: unknown[]) => (await env.DB.prepare(q).bind(...args).first<{ n: number }>())!.n;
   const kv = await Promise.all([env.PROFILES.get(`customer:${customerId}`), ...keys.map((k) => env.PROFILES.get(`identity:${k}`))]);
   return {
-    customers: await one("SELECT count(*) AS n FROM customers WHERE id = ?", customerId),
-    identities: await one("SELECT count(*) AS n FROM identities WHERE customer_id = ? OR key IN (SELECT value FROM json_each(?))", customerId, JSON.stringify(keys)),
-    eventChunks: await one("SELECT count(*) AS n FROM event_chunks WHERE customer_id = ?", customerId),
+    customers: await countEverywhere("SELECT count(*) AS n FROM customers WHERE id = ?", customerId),
+    identities: await countEverywhere("SELECT count(*) AS n FROM identities WHERE customer_id = ? OR key IN (SELECT value FROM json_each(?))", customerId, JSON.stringify(keys)),
+    eventChunks: await countEverywhere("SELECT count(*) AS n FROM event_chunks WHERE customer_id = ?", customerId),
     quarantine: await one("SELECT count(*) AS n FROM quarantine WHERE instr(raw, ?) > 0", email),
-    merges: await one("SELECT count(*) AS n FROM merges WHERE survivor_id = ? OR instr(merged_profile, ?) > 0", customerId, email),
+    merges: await countEverywhere("SELECT count(*) AS n FROM merges WHERE survivor_id = ? OR instr(merged_profile, ?) > 0", customerId, email),
     kv: kv.filter((v) => v !== null).length,
   };
 }
@@ -119,8 +119,8 @@ describe("erasure", () => {
     const { userId, profile } = await seedPerson();
     const before = (await loadProfile(shards(env), profile.id))!;
     await admin(`/v1/customers/${userId}`, { method: "DELETE" });
-    const stale = profileStatements(env.DB, [{ customerId: profile.id, previousVersion: before.version, state: before.state, identities: before.identities, newIdentities: [], eventSeq: before.eventSeq, absorbed: {}, rowHeldEvents: false, segments: {}, scores: null, servedAt: before.servedAt, sessionAt: null, createdAt: before.createdAt, now: Date.now() }]);
-    await expect(runBatch(env.DB, stale)).rejects.toThrow(/rapport_version_conflict/);
+    const stale = profileStatements(dbOf(profile.id), [{ customerId: profile.id, previousVersion: before.version, state: before.state, identities: before.identities, newIdentities: [], eventSeq: before.eventSeq, absorbed: {}, rowHeldEvents: false, segments: {}, scores: null, servedAt: before.servedAt, sessionAt: null, createdAt: before.createdAt, now: Date.now() }]);
+    await expect(runBatch(dbOf(profile.id), stale)).rejects.toThrow(/rapport_version_conflict/);
     // As the pipeline commits: new identities with their suppression hashes (the guard compares them).
     const { keyHashOf } = await import("../../src/pipeline/commit");
     const { claimStatements } = await import("../../src/profiles/store");

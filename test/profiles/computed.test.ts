@@ -4,7 +4,7 @@ import type { StoredEvent } from "../../src/model/events";
 import { processEvents } from "../../src/pipeline/process";
 import { applyComputed, computedView, emptyComputed, engagementAt, mergeComputed, orderRevenue } from "../../src/profiles/computed";
 import { fetchUrl, linksOf, putBlock } from "../content-helpers";
-import { admin, env, profileWhen, uid } from "../helpers";
+import { admin, env, profileWhen, uid, runEverywhere } from "../helpers";
 
 const DAY = 86_400_000;
 const START = Date.UTC(2025, 0, 1);
@@ -149,7 +149,7 @@ describe("profiles stored before computed traits existed", () => {
     const order = (h: number): StoredEvent => ({ messageId: crypto.randomUUID(), timestamp: new Date(Date.now() - h * 3_600_000).toISOString(), receivedAt: new Date().toISOString(), sourceId: "k", type: "track", userId, event: "Order Completed", properties: { revenue: 10, currency: "EUR" } });
     await processEvents(env, [order(30), order(20)]);
     // What a row written by the previous version looks like: no computed traits.
-    await env.DB.prepare("UPDATE customers SET computed = NULL WHERE identity_keys LIKE ?").bind(`%user_id:${userId}%`).run();
+    await runEverywhere("UPDATE customers SET computed = NULL WHERE identity_keys LIKE ?", `%user_id:${userId}%`);
     await processEvents(env, [order(1)]);
     const profile = await profileWhen(userId, (p) => p.eventCount === 3);
     expect(profile.computed).toMatchObject({ orderCount: 3, totalRevenue: { EUR: 30 } });
@@ -164,7 +164,7 @@ describe("backfill of old profiles no event touches", () => {
     await processEvents(env, [order(dormant, 100), order(dormant, 90), order(served, 80)]);
     // The served one has a KV snapshot (and a session object) that must show the traits too.
     const before = await profileWhen(served, (p) => p.computed?.orderCount === 1);
-    for (const userId of [dormant, served]) await env.DB.prepare("UPDATE customers SET computed = NULL WHERE identity_keys LIKE ?").bind(`%user_id:${userId}%`).run();
+    for (const userId of [dormant, served]) await runEverywhere("UPDATE customers SET computed = NULL WHERE identity_keys LIKE ?", `%user_id:${userId}%`);
     const res = await admin("/v1/admin/computed-traits/backfill", { method: "POST" });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ started: true });

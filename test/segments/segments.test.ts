@@ -10,7 +10,7 @@ import { EventCondition } from "../../src/model/rules";
 import { holds } from "../../src/segments/evaluate";
 import { runPassJob } from "../../src/jobs/segment-pass";
 import { SEGMENT_RECIPES } from "../../src/segments/recipes";
-import { admin, env, eventually, profileWhen, uid } from "../helpers";
+import { admin, env, eventually, profileWhen, uid, dbOf, countEverywhere } from "../helpers";
 import { customerIdOf, DAY, identifyAt, membersOf, putSegment, runFinished, saveSegmentAndWait, trackAt } from "../segment-helpers";
 import { putTrigger, timersOf } from "../trigger-helpers";
 import { fetchUrl, linksOf, putBlock } from "../content-helpers";
@@ -203,7 +203,7 @@ describe("real-time membership", () => {
     await runPassJob(env, { v: 1, kind: "segment_pass", runId, after: "" }, later);
     expect(((await (await admin(`/v1/segments/runs/${runId}`)).json()) as { finishedAt: string | null }).finishedAt).not.toBeNull();
     expect(await membersOf(seg)).toEqual([]);
-    const row = await env.DB.prepare("SELECT segments FROM customers WHERE id = ?1").bind(customerId).first<{ segments: string }>();
+    const row = await dbOf(customerId).prepare("SELECT segments FROM customers WHERE id = ?1").bind(customerId).first<{ segments: string }>();
     expect(JSON.parse(row!.segments)[seg]).toEqual([0, later]);
     const history = (await (await admin(`/v1/segments/${seg}/history?days=3`)).json()) as { size: number };
     expect(history.size).toBe(0);
@@ -262,12 +262,11 @@ describe("real-time membership", () => {
     expect(((await (await admin(`/v1/segments/${seg}`)).json()) as { size: number }).size).toBe(1);
     expect((await admin(`/v1/segments/${seg}`, { method: "DELETE" })).status).toBe(204);
     expect((await admin(`/v1/segments/${seg}`)).status).toBe(404);
-    const rows = await env.DB.prepare("SELECT count(*) AS n FROM segment_members WHERE segment_id = ?1").bind(seg).first<{ n: number }>();
-    expect(rows!.n).toBe(0);
+    expect(await countEverywhere("SELECT count(*) AS n FROM segment_members WHERE segment_id = ?1", seg)).toBe(0);
     // Profiles forget it at the pass the deletion started.
     const customerId = await customerIdOf(a);
     await eventually(async () => {
-      const row = await env.DB.prepare("SELECT segments FROM customers WHERE id = ?1").bind(customerId).first<{ segments: string }>();
+      const row = await dbOf(customerId).prepare("SELECT segments FROM customers WHERE id = ?1").bind(customerId).first<{ segments: string }>();
       return !(seg in JSON.parse(row!.segments));
     }, "the profile forgets the deleted segment");
   });
