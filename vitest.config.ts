@@ -2,15 +2,18 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig, type ViteUserConfig } from "vitest/config";
 
-/** Test files that also run with every slot in DB (a deployment from before shards: each commit one transaction). */
-const ONE_DATABASE_TESTS = ["test/**/*.shards.test.ts"];
+/**
+ * Test files that also run with every slot in DB (a deployment from before shards: each commit
+ * one transaction), and those that run only there (a slot move from DB to SHARD_1).
+ */
+const ONE_DATABASE_TESTS = ["test/**/*.shards.test.ts", "test/**/*.one-database.test.ts"];
 
 // Tests run inside workerd against the real migrations and local D1, KV, Queues and R2. Two
 // projects: every test with the shard map of wrangler.toml (two D1 shards, so that no path
 // across shards is only theory: docs/scaling.md), and the shard tests again with one database.
 export default defineConfig(async (): Promise<ViteUserConfig> => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
-  const project = (name: string, include: string[], shardMap?: string): ViteUserConfig => ({
+  const project = (name: string, include: string[], shardMap?: string, exclude: string[] = []): ViteUserConfig => ({
     plugins: [
       cloudflareTest(({ inject }) => ({
         wrangler: { configPath: "./wrangler.toml" },
@@ -58,6 +61,9 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
       globalSetup: ["./test/global-setup.ts"],
       setupFiles: ["./test/setup.ts"],
       include,
+      exclude,
+      // With one database, files run one at a time: a slot move makes every writer wait.
+      fileParallelism: shardMap === undefined,
       // juice/client pulls postcss, whose Node-only imports the plugin cannot resolve in workerd
       // unless Vite pre-bundles it.
       deps: { optimizer: { ssr: { enabled: true, include: ["juice/client"] } } },
@@ -70,7 +76,7 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
   });
   return {
     test: {
-      projects: [project("two shards", ["test/**/*.test.ts"]), project("one database", ONE_DATABASE_TESTS, "DB:0-1023")],
+      projects: [project("two shards", ["test/**/*.test.ts"], undefined, ["test/**/*.one-database.test.ts"]), project("one database", ONE_DATABASE_TESTS, "DB:0-1023")],
       // The JSON report lets .ci/run print the plain "N passed, N failed" line.
       reporters: ["default", ["json", { outputFile: "test-results/report.json" }]],
     },

@@ -17,7 +17,8 @@
  *                 customer's own values                                            (admin keys)
  *   - profiles/   customer profiles and their events                               (read keys)
  *   - privacy/    erase and export a customer, suppressions                        (admin keys)
- *   - admin/      API keys, quarantine, dead letters and replay                    (admin keys)
+ *   - admin/      API keys, quarantine, dead letters and replay; the shards and slot
+ *                 moves between them: /v1/admin/shards                             (admin keys)
  *   - archive/    the raw event archive in R2: list, replay days through the pipeline (admin keys)
  *   - api/        createApp, auth, route() (one definition per route); /openapi.json, /docs, /health
  *   - triggers/   behavioural trigger definitions, versioned                       (admin keys)
@@ -39,7 +40,8 @@
  *   - rapport-deliveries-dlq    → delivery/consumer: mark dead, for replay
  *   - rapport-jobs              → jobs/consumer (model/jobs.ts): catalog changes fanned out to viewers'
  *                                 sessions, computed-traits backfill, segment evaluation passes,
- *                                 archive replays and scrubs, enrichment lookups
+ *                                 archive replays and scrubs, enrichment lookups, slot moves
+ *                                 between shards (jobs/slot-move.ts)
  *   - rapport-jobs-dlq          → queues/dead-letters: store for inspection and replay
  * D1 (db/): DB, the control database (definitions, keys, deliveries, quarantine); profiles,
  * identifiers, memberships and merge records spread over shards by slot (db/shards.ts, SHARDS;
@@ -57,9 +59,11 @@
  *   - segments/backfill: computed traits for old profiles no event has touched (jobs queue)
  *   - segments/pass (00:07 UTC): every profile's segments again, when a rule depends on time
  */
+import { activeMove } from "./db/slot-moves";
 import { registerAdminRoutes } from "./admin/routes";
 import { registerDeadLetterRoutes } from "./admin/dead-letter-routes";
 import { registerIdentityAdminRoutes } from "./admin/identity-routes";
+import { registerShardRoutes } from "./admin/shard-routes";
 import { registerKeyRoutes } from "./admin/keys-routes";
 import { createApp } from "./api/app";
 import { registerIngestRoutes } from "./ingest/routes";
@@ -111,6 +115,7 @@ export function rapportApp() {
   registerKeyRoutes(app);
   registerDeadLetterRoutes(app);
   registerIdentityAdminRoutes(app);
+  registerShardRoutes(app);
   registerPrivacyRoutes(app);
   registerTriggerRoutes(app);
   registerCatalogRoutes(app);
@@ -147,6 +152,9 @@ export default {
     batch.retryAll();
   },
   async scheduled(controller, env, ctx) {
+    // While slots move between shards nothing writes profiles: the daily jobs skip a day.
+    const move = await activeMove(env, { fresh: true });
+    if (move) return log("info", "cron.skipped_for_slot_move", { cron: controller.cron, moveId: move.id });
     if (controller.cron === SEGMENT_PASS_CRON) return ctx.waitUntil(dailyPass(env));
     ctx.waitUntil(
       runRetention(env)

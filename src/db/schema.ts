@@ -573,3 +573,29 @@ export const trackingViolations = sqliteTable(
 
 /** Third-party HTTP enrichers (enrichment/): where to look a customer up, and what to keep. */
 export const enrichers = sqliteTable("enrichers", currentDefinitionColumns());
+
+/**
+ * Moves of a range of slots from one D1 shard to another (maintenance/slot-move.ts,
+ * docs/scaling.md "Moving slots"): one at a time, resumable from its cursor, with what it copied
+ * and what the verification counted.
+ */
+export const slotMoves = sqliteTable("slot_moves", {
+  id: text("id").primaryKey(),
+  fromBinding: text("from_binding").notNull(),
+  toBinding: text("to_binding").notNull(),
+  fromSlot: integer("from_slot").notNull(),
+  toSlot: integer("to_slot").notNull(),
+  /** events (rows' events into objects) → copying → copied (verified; flip SHARDS now) → cleaning → finished; or failed. */
+  state: text("state", { enum: ["events", "copying", "copied", "cleaning", "finished", "failed"] }).notNull(),
+  /** The table being copied or cleaned, and the key after which the next page starts (JSON). */
+  tableName: text("table_name"),
+  cursor: text("cursor"),
+  /** JSON: rows copied per table. */
+  copied: text("copied").notNull().default("{}"),
+  /** JSON: the verification, per table (source and target counts) and the customers' digest. */
+  verification: text("verification"),
+  error: text("error"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  finishedAt: integer("finished_at"),
+});

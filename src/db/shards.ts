@@ -80,6 +80,11 @@ export class ShardMap {
     return this.databases[this.bySlot[slotOf(key)]!]!;
   }
 
+  /** The binding that holds a slot. */
+  bindingOfSlot(slot: number): string {
+    return this.bindings[this.bySlot[slot]!]!;
+  }
+
   /** Keys grouped by the database they live in (only databases some key lives in). */
   group<T>(items: readonly T[], keyOf: (item: T) => string): Map<D1Database, T[]> {
     const groups = new Map<D1Database, T[]>();
@@ -120,17 +125,20 @@ export class ShardMap {
 
 const maps = new WeakMap<object, ShardMap>();
 
+/** A D1 binding of this Worker by name (a shard, or one a move copies to), or an error naming it. */
+export function d1Binding(env: Env, binding: string): D1Database {
+  const d1 = (env as unknown as Record<string, unknown>)[binding] as Partial<D1Database> | undefined;
+  if (!d1 || typeof d1.prepare !== "function" || typeof d1.batch !== "function") throw new Error(`SHARDS: ${binding} is not a D1 binding of this Worker`);
+  return d1 as D1Database;
+}
+
 /** The shard map of `env` (parsed once per env object); every binding it names must be a D1 database. */
 export function shards(env: Env): ShardMap {
   let map = maps.get(env);
   if (!map) {
     const vars = env as unknown as Record<string, unknown>;
     const text = typeof vars.SHARDS === "string" && vars.SHARDS.trim() !== "" ? vars.SHARDS : "DB:0-1023";
-    map = new ShardMap(parseShardMap(text), (binding) => {
-      const d1 = vars[binding] as Partial<D1Database> | undefined;
-      if (!d1 || typeof d1.prepare !== "function" || typeof d1.batch !== "function") throw new Error(`SHARDS: ${binding} is not a D1 binding of this Worker`);
-      return d1 as D1Database;
-    });
+    map = new ShardMap(parseShardMap(text), (binding) => d1Binding(env, binding));
     maps.set(env, map);
   }
   return map;

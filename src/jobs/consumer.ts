@@ -11,6 +11,8 @@ import { runPassJob } from "./segment-pass";
 import { runReplayJob } from "../archive/replay";
 import { runScrubJob } from "../archive/scrub";
 import { runEnrichJob } from "./enrich";
+import { runMoveJob } from "./slot-move";
+import { activeMove } from "../db/slot-moves";
 import { readConfig } from "../model/config";
 import { Job } from "../model/jobs";
 import { describeError, log } from "../kernel/log";
@@ -33,8 +35,14 @@ async function runJob(env: Env, job: Job): Promise<unknown> {
       return runScrubJob(env, job);
     case "enrich":
       return runEnrichJob(env, job);
+    case "slot_move":
+      return runMoveJob(env, job);
   }
 }
+
+/** Jobs that write profiles wait while slots move between shards (maintenance/slot-move.ts). */
+const WRITES_PROFILES: ReadonlySet<Job["kind"]> = new Set(["computed_backfill", "segment_pass", "enrich", "archive_replay"]);
+const MOVE_WAIT_SECONDS = 60;
 
 export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const base = readConfig(env).retryBaseDelaySeconds;
@@ -42,6 +50,7 @@ export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promi
     batch.messages.map(async (message) => {
       const job = await decodeOrSetAside(env, batch.queue, message, Job, "a job this version knows");
       if (!job) return;
+      if (WRITES_PROFILES.has(job.kind) && (await activeMove(env))) return message.retry({ delaySeconds: MOVE_WAIT_SECONDS });
       try {
         await runJob(env, job);
         message.ack();

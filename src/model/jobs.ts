@@ -75,9 +75,13 @@ export const EnrichJob = z.object({
 });
 export type EnrichJob = z.infer<typeof EnrichJob>;
 
+/** One step of a move of slots between D1 shards (maintenance/slot-move.ts): the move's row says which. */
+export const SlotMoveJob = z.object({ v: z.literal(1), kind: z.literal("slot_move"), moveId: z.string() });
+export type SlotMoveJob = z.infer<typeof SlotMoveJob>;
+
 /** Both versions of the scrub job, told apart by `v`. */
 export const ScrubJobs = z.discriminatedUnion("v", [ScrubJob, LegacyScrubJob]);
 
 /** Every message of the jobs queue, told apart by `kind` (then `v`), so a bad body's error names its field. */
-export const Job = z.discriminatedUnion("kind", [CatalogJob, BackfillJob, PassJob, ReplayJob, ScrubJobs, EnrichJob]);
+export const Job = z.discriminatedUnion("kind", [CatalogJob, BackfillJob, PassJob, ReplayJob, ScrubJobs, EnrichJob, SlotMoveJob]);
 export type Job = z.infer<typeof Job>;

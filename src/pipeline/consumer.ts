@@ -7,6 +7,7 @@
  * customer's events with it. Events no retry can fix (nested too deeply) are dead-lettered at
  * once. Messages are acknowledged one by one.
  */
+import { activeMove } from "../db/slot-moves";
 import { database } from "../db/client";
 import { packFailures } from "../db/schema";
 import { rowsWritten, runBatch } from "../db/statements";
@@ -23,6 +24,9 @@ import { archivePacks } from "../archive/writer";
 import { REPLAY_SOURCE } from "../archive/replay";
 import { packOfOne, screenPack } from "./screen";
 
+/** How long a batch waits while slots move between shards. */
+const SLOT_MOVE_WAIT_SECONDS = 120;
+
 type Decoded = { message: Message<unknown>; pack: EventPack };
 
 export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<void> {
@@ -38,6 +42,13 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
     decoded.push({ message, pack: screened.pack });
   }
   if (decoded.length === 0) return;
+  // Slots moving between shards: nothing may write their profiles (db/slot-moves.ts). The batch
+  // comes back later; `npm run shards:move` pauses delivery, so this is the safety net.
+  if (await activeMove(env)) {
+    log("info", "pipeline.waiting_for_slot_move", { queueMessages: decoded.length });
+    for (const d of decoded) d.message.retry({ delaySeconds: SLOT_MOVE_WAIT_SECONDS });
+    return;
+  }
 
   try {
     const stats = await processPacks(env, decoded);

@@ -3,6 +3,7 @@
  * duplicate scan does. The same rules (identifier limits, unmerged pairs) and the same
  * statements as pipeline merges, in one D1 transaction.
  */
+import { refuseDuringMove } from "../db/slot-moves";
 import { ShardedWrites } from "../db/sharded-writes";
 import { shards } from "../db/shards";
 import { reevaluateCustomers } from "./process";
@@ -22,6 +23,7 @@ import { bestRank, brokenLimit } from "../model/identity-rules";
 export type MergeOutcome = { merged: true; survivorId: string; mergedId: string } | { merged: false; reason: string };
 
 export async function mergeCustomers(env: Env, ids: [string, string], cause: { reason: string; score?: number }, now = Date.now()): Promise<MergeOutcome> {
+  await refuseDuringMove(env);
   const map = shards(env);
   const [profiles, blocked] = await Promise.all([loadProfiles(map, ids), loadMergeBlocks(env.DB, ids)]);
   const [a, b] = ids.map((id) => profiles.get(id));

@@ -13,6 +13,7 @@
  * between leaves a copy in the restored object (taken again by a repeated unmerge: none is stored
  * twice) or the events in both (the survivor's history shows them; its profile does not count them).
  */
+import { refuseDuringMove } from "../db/slot-moves";
 import { eq, sql } from "drizzle-orm";
 import { database } from "../db/client";
 import { mergeBlocks, merges } from "../db/schema";
@@ -46,6 +47,7 @@ export class UnmergeConflict extends Error {
 }
 
 export async function unmerge(env: Env, mergedId: string, now = Date.now()): Promise<Unmerge | null> {
+  await refuseDuringMove(env);
   const map = shards(env);
   const db = database(map.of(mergedId));
   const record = await db.select({ survivorId: merges.survivorId, mergedProfile: merges.mergedProfile }).from(merges).where(eq(merges.mergedId, mergedId)).get();

@@ -6,6 +6,7 @@
  * the pipeline and the `identities_not_suppressed` trigger). Exporting returns everything held
  * about the person.
  */
+import { refuseDuringMove } from "../db/slot-moves";
 import { startScrub } from "../archive/scrub";
 import { forgetMembershipStatements } from "../segments/members-store";
 import { desc, eq, inArray, notLike, sql } from "drizzle-orm";
@@ -47,6 +48,7 @@ export async function eraseCustomer(env: Env, customerId: string, reason: string
   const [secret] = readConfig(env).suppressionSecrets;
   // Without a secret, the erased identifiers could only be remembered in clear: refused.
   if (secret === undefined) throw new ApiError("not_configured", "SUPPRESSION_SECRETS is not set: erasure needs it to remember the erased identifiers by keyed hashes (`wrangler secret put SUPPRESSION_SECRETS`)");
+  await refuseDuringMove(env);
   const control = env.DB;
   const map = shards(env);
   const profile = await loadProfile(map, customerId);

@@ -201,3 +201,27 @@ describe("shards: the daily sweep of interrupted merges", () => {
     expect(await ownerOf(`anonymous_id:${b.anonymousId}`)).toBe(a.id);
   });
 });
+
+describe("shards: the admin API", () => {
+  it("shows each shard's slots and customers, and refuses a move the map does not allow", async () => {
+    await visitor(1);
+    const res = await admin("/v1/admin/shards");
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as { slots: number; ranges: { binding: string; slots: string }[]; customers: { binding: string; customers: number }[]; move: unknown };
+    expect(report.slots).toBe(1024);
+    expect(report.ranges).toEqual(twoShards() ? [{ binding: "DB", slots: "0-511" }, { binding: "SHARD_1", slots: "512-1023" }] : [{ binding: "DB", slots: "0-1023" }]);
+    for (const { binding, customers } of report.customers) {
+      const d1 = binding === "DB" ? env.DB : env.SHARD_1;
+      expect(customers).toBe((await d1.prepare("SELECT count(*) AS n FROM customers").first<{ n: number }>())!.n);
+    }
+    const post = (body: object) => admin("/v1/admin/shards/moves", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const notARange = await post({ from: "DB", to: "SHARD_1", slots: "all" });
+    expect(notARange.status).toBe(400);
+    expect(((await notARange.json()) as { errors: { field: string }[] }).errors[0]!.field).toBe("slots");
+    expect((await post({ from: "DB", to: "SHARD_9", slots: "0-1" })).status).toBe(400);
+    // Slot 0 is on DB, not SHARD_1: nothing starts.
+    const elsewhere = await post({ from: "SHARD_1", to: "DB", slots: "0-10" });
+    expect(elsewhere.status).toBe(409);
+    expect(((await (await admin("/v1/admin/shards")).json()) as { move: unknown }).move).toBeNull();
+  });
+});
