@@ -88,3 +88,18 @@ export function capacityRows(m, f) {
   ];
   return { customers, events, rows };
 }
+
+/** Read queries, write batches and rows per event in each D1 database, from the batches' `d1ByShard`. */
+export function shardLine(batches, events) {
+  const byShard = {};
+  for (const b of batches) {
+    for (const [binding, w] of Object.entries(b.d1ByShard ?? {})) {
+      const t = (byShard[binding] ??= { reads: 0, batches: 0, rows: 0 });
+      t.reads += w.reads;
+      t.batches += w.batches;
+      t.rows += w.rows;
+    }
+  }
+  const per = (n) => (n / Math.max(1, events)).toFixed(3);
+  return Object.entries(byShard).map(([binding, t]) => `${binding} ${per(t.reads)} reads, ${per(t.batches)} write batches, ${per(t.rows)} rows`).join("; ") || "none";
+}

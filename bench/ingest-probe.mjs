@@ -12,6 +12,7 @@
 // BENCH_RETURNING=1 measures the returning shoppers of `npm run bench` instead (its phase 3): phase
 // 1 runs unmeasured, every identified shopper is read once (which starts their snapshots and
 // session objects), then a fifth of the events come again a day later, and that is measured.
+import { shardLine } from "./capacity.mjs";
 import { rmSync, writeFileSync } from "node:fs";
 import { workerdCpuMs } from "./cpu.mjs";
 import WebSocket from "ws";
@@ -150,4 +151,5 @@ function reportOperations(batches, events, requests) {
   const usd = (x) => `$${x.toFixed(3)}`;
   console.log(`per event: ${ops.d1.toFixed(3)} D1 rows, ${ops.kv.toFixed(3)} KV writes, ${ops.doCalls.toFixed(3)} Durable Object calls (${ops.storeCalls.toFixed(3)} storing events), ${ops.doRows.toFixed(3)} Durable Object rows`);
   console.log(`list price per million events: ${usd(cost.total)} (D1 ${usd(cost.d1)}, Durable Objects ${usd(cost.durableObjects)}, KV ${usd(cost.kv)}, Queues ${usd(cost.queues)}, Workers ${usd(cost.workers)}, R2 ${usd(cost.r2)})`);
+  console.log(`D1 per shard, per event (DB is also the control database): ${shardLine(batches, events)}`);
 }

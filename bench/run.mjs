@@ -25,7 +25,7 @@ import { configureShipped } from "../scripts/shipped-config.mjs";
 import { startReceiver } from "../scripts/webhook-receiver.mjs";
 import { warmUpIngest } from "./warm-up.mjs";
 import { workerdCpuMs } from "./cpu.mjs";
-import { capacityRows, measureStorage } from "./capacity.mjs";
+import { capacityRows, measureStorage, shardLine } from "./capacity.mjs";
 import { benchTriggers } from "./triggers.mjs";
 import { benchContent } from "./content.mjs";
 import { benchSegments } from "./segments.mjs";
@@ -433,6 +433,7 @@ try {
 | Durable Object requests (CustomerSession calls; of which storing events) | ${f(perEvent(ops.sessionCalls), 3)} (${f(perEvent(ops.storeCalls), 3)}) | ${f(perEvent(bare.ops.sessionCalls, bare.ops), 3)} (${f(perEvent(bare.ops.storeCalls, bare.ops), 3)}) |
 | Durable Object storage rows written | ${f(perEvent(ops.sessionRowsWritten), 3)} | ${f(perEvent(bare.ops.sessionRowsWritten, bare.ops), 3)} |
 | consumer invocations | ${f(perEvent(ops.consumerInvocations), 4)} | ${f(perEvent(bare.ops.consumerInvocations, bare.ops), 4)} |
+| D1 per shard: read queries, write batches, rows (DB is also the control database) | ${shardLine(shipped.batches, ops.events)} | ${shardLine(bare.batches, bare.ops.events)} |
 
 | list-price cost per million events (USD) | shipped | bare |
 | --- | --- | --- |

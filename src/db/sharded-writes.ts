@@ -28,6 +28,9 @@ export type Phase = (typeof PHASES)[number];
 export class ShardedWrites {
   private readonly byPhase = new Map<Phase, Map<D1Database, Statement[]>>(PHASES.map((p) => [p, new Map()]));
 
+  /** Batches and rows written per database by `run` (the benchmark reports them per event). */
+  readonly written = new Map<D1Database, { batches: number; rows: number }>();
+
   /** `now`: the commit's clock, for the statements that record when. */
   constructor(readonly now = Date.now()) {}
 
@@ -55,7 +58,9 @@ export class ShardedWrites {
     if (databases.length === 0) return 0;
     if (databases.length === 1) {
       const d1 = databases[0]!;
-      return rowsWritten(await runBatch(d1, phases.flatMap((p) => this.byPhase.get(p)!.get(d1) ?? [])));
+      const rows = rowsWritten(await runBatch(d1, phases.flatMap((p) => this.byPhase.get(p)!.get(d1) ?? [])));
+      this.count(d1, rows);
+      return rows;
     }
     let written = 0;
     let committed = false;
@@ -63,7 +68,11 @@ export class ShardedWrites {
       const batches = [...this.byPhase.get(phase)!];
       if (batches.length === 0) continue;
       const results = await Promise.allSettled(batches.map(([d1, statements]) => runBatch(d1, statements)));
-      for (const r of results) if (r.status === "fulfilled") written += rowsWritten(r.value);
+      results.forEach((r, i) => {
+        if (r.status !== "fulfilled") return;
+        written += rowsWritten(r.value);
+        this.count(batches[i]![0], rowsWritten(r.value));
+      });
       const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
       if (failed) {
         if (committed || results.some((r) => r.status === "fulfilled")) onPartial?.();
@@ -72,5 +81,10 @@ export class ShardedWrites {
       committed = true;
     }
     return written;
+  }
+
+  private count(d1: D1Database, rows: number): void {
+    const w = this.written.get(d1) ?? { batches: 0, rows: 0 };
+    this.written.set(d1, { batches: w.batches + 1, rows: w.rows + rows });
   }
 }

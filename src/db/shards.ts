@@ -63,6 +63,8 @@ export class ShardMap {
   private readonly bySlot = new Uint16Array(SLOTS);
   readonly databases: D1Database[] = [];
   readonly bindings: string[] = [];
+  /** Read queries sent to each database by this isolate (the benchmark reports them per event). */
+  readonly reads = new Map<D1Database, number>();
 
   constructor(ranges: readonly ShardRange[], resolve: (binding: string) => D1Database) {
     for (const r of ranges) {
@@ -103,7 +105,7 @@ export class ShardMap {
    * a scan pages by one cursor (the last key), whatever the number of shards.
    */
   async page<T>(limit: number, read: (d1: D1Database) => Promise<T[]>, keyOf: (row: T) => string): Promise<T[]> {
-    const parts = await Promise.all(this.databases.map(read));
+    const parts = await Promise.all(this.databases.map((d1) => this.counted(d1, read)));
     if (parts.length === 1) return parts[0]!;
     return parts
       .flat()
@@ -113,12 +115,22 @@ export class ShardMap {
 
   /** Runs `read` on every shard, in parallel, and concatenates the answers. */
   async everywhere<T>(read: (d1: D1Database) => Promise<T[]>): Promise<T[]> {
-    return (await Promise.all(this.databases.map(read))).flat();
+    return (await Promise.all(this.databases.map((d1) => this.counted(d1, read)))).flat();
+  }
+
+  /** The name of a database of this map (its binding). */
+  bindingOf(d1: D1Database): string {
+    return this.bindings[this.databases.indexOf(d1)] ?? "?";
+  }
+
+  private counted<T>(d1: D1Database, read: (d1: D1Database) => Promise<T>): Promise<T> {
+    this.reads.set(d1, (this.reads.get(d1) ?? 0) + 1);
+    return read(d1);
   }
 
   /** Runs `read` on each database holding some of `keys`, in parallel, and concatenates the answers. */
   async readEach<T, K = string>(items: readonly K[], keyOf: (item: K) => string, read: (d1: D1Database, items: K[]) => Promise<T[]>): Promise<T[]> {
-    const parts = await Promise.all([...this.group(items, keyOf)].map(([d1, some]) => read(d1, some)));
+    const parts = await Promise.all([...this.group(items, keyOf)].map(([d1, some]) => this.counted(d1, (db) => read(db, some))));
     return parts.flat();
   }
 }

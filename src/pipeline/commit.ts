@@ -31,7 +31,15 @@ export function keyHashOf(env: Env): (key: string) => string | null {
  * Writes the plan; returns the D1 rows written. `onPartial` is told when a phase failed after
  * another committed (the retry then sends every customer to its session object again).
  */
-export async function commitPlan(env: Env, plan: CommitPlan, resolved: Pick<Resolved, "refusals" | "unattributable"> & Partial<Pick<Resolved, "takeovers" | "repoints">>, now: number, onPartial?: () => void): Promise<number> {
+export async function commitPlan(
+  env: Env,
+  plan: CommitPlan,
+  resolved: Pick<Resolved, "refusals" | "unattributable"> & Partial<Pick<Resolved, "takeovers" | "repoints">>,
+  now: number,
+  onPartial?: () => void,
+  /** Filled with the batches and rows written per database binding. */
+  written?: Record<string, { batches: number; rows: number }>,
+): Promise<number> {
   const map = shards(env);
   const control = env.DB;
   const writes = new ShardedWrites(now);
@@ -55,5 +63,9 @@ export async function commitPlan(env: Env, plan: CommitPlan, resolved: Pick<Reso
     productStatsStatement(control, activity.counts),
     unknownProductsStatement(control, activity.seen, now),
   ]);
-  return writes.run(onPartial);
+  try {
+    return await writes.run(onPartial);
+  } finally {
+    if (written) for (const [d1, w] of writes.written) written[map.bindingOf(d1)] = w;
+  }
 }

@@ -17,6 +17,7 @@
  * they have seen), in case the previous attempt committed to D1 but failed before reaching them.
  */
 import { readConfig } from "../model/config";
+import { shards } from "../db/shards";
 import type { StoredEvent } from "../model/events";
 import { firstOfEach } from "../kernel/values";
 import { log } from "../kernel/log";
@@ -58,6 +59,8 @@ export interface ProcessStats {
   /** Calls that stored events in the customers' objects before the commit (stage 2), and their rows. */
   storeCalls: number;
   storeRowsWritten: number;
+  /** Per D1 database (binding): read queries, write batches (round trips) and rows written. */
+  d1ByShard: Record<string, { reads: number; batches: number; rows: number }>;
   /** Segment entries and exits, and the calls that took them to triggers. */
   segmentTransitions: number;
   segmentNotifications: number;
@@ -120,6 +123,8 @@ interface CommitInputs {
 /** One attempt: resolve → apply and plan → commit → fan out. A write conflict throws (and retries). */
 async function commitOnce(env: Env, inputs: CommitInputs, options: ProcessOptions, attempt: number): Promise<ProcessStats> {
   const now = options.now ?? Date.now();
+  const map = shards(env);
+  const readsBefore = new Map(map.reads);
   const t0 = performance.now();
   const resolved = await inputs.resolve();
   const derived = await deriveMissing(env, resolved.profiles, inputs.rules);
@@ -137,9 +142,23 @@ async function commitOnce(env: Env, inputs: CommitInputs, options: ProcessOption
   const redelivered = (options.redelivered ?? false) || inputs.partial === true;
   const plan = planCommit(resolved, { ...inputs, normalize, now, stored, derived, redelivered, audience });
   const t2 = performance.now();
-  const d1RowsWritten = await commitPlan(env, plan, resolved, now, () => {
-    inputs.partial = true;
-  });
+  const written: Record<string, { batches: number; rows: number }> = {};
+  const d1RowsWritten = await commitPlan(
+    env,
+    plan,
+    resolved,
+    now,
+    () => {
+      inputs.partial = true;
+    },
+    written,
+  );
+  const d1ByShard: ProcessStats["d1ByShard"] = {};
+  for (const [i, d1] of map.databases.entries()) {
+    const binding = map.bindings[i]!;
+    const reads = (map.reads.get(d1) ?? 0) - (readsBefore.get(d1) ?? 0);
+    d1ByShard[binding] = { reads, batches: written[binding]?.batches ?? 0, rows: written[binding]?.rows ?? 0 };
+  }
   const t3 = performance.now();
   const { sessionRowsWritten } = await fanOut(env, plan, inputs.enrichers, now);
   const t4 = performance.now();
@@ -158,6 +177,7 @@ async function commitOnce(env: Env, inputs: CommitInputs, options: ProcessOption
     sessionCalls: plan.sessionCalls.length + plan.notifications.length + plan.eventMoves.length,
     storeCalls: stored.calls,
     storeRowsWritten: stored.rowsWritten,
+    d1ByShard,
     segmentTransitions: plan.membershipChanges.reduce((n, c) => n + c.transitions.length, 0),
     segmentNotifications: plan.notifications.length,
     sessionRowsWritten,
