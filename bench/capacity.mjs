@@ -94,12 +94,14 @@ export function shardLine(batches, events) {
   const byShard = {};
   for (const b of batches) {
     for (const [binding, w] of Object.entries(b.d1ByShard ?? {})) {
-      const t = (byShard[binding] ??= { reads: 0, batches: 0, rows: 0 });
+      if (!byShard[binding]) byShard[binding] = { reads: 0, batches: 0, rows: 0 };
+      const t = byShard[binding];
       t.reads += w.reads;
       t.batches += w.batches;
       t.rows += w.rows;
     }
   }
   const per = (n) => (n / Math.max(1, events)).toFixed(3);
-  return Object.entries(byShard).map(([binding, t]) => `${binding} ${per(t.reads)} reads, ${per(t.batches)} write batches, ${per(t.rows)} rows`).join("; ") || "none";
+  const perThousand = (n) => ((1000 * n) / Math.max(1, events)).toFixed(2);
+  return Object.entries(byShard).map(([binding, t]) => `${binding} ${per(t.rows)} rows per event, ${perThousand(t.reads)} read queries and ${perThousand(t.batches)} write batches per 1,000 events`).join("; ") || "none";
 }

@@ -129,13 +129,18 @@ try {
   await receiver?.close();
 }
 // Every event accounted for in D1 itself, not only in the consumer's log lines.
-const stored = JSON.parse(wrangler(["d1", "execute", "DB", "--local", "--json", "--command", "SELECT sum(event_count) AS n FROM customers"], { stateDir }))[0].results[0].n;
+// Every D1 shard's profiles (SHARDS of wrangler.toml: DB and SHARD_1).
+const SHARD_BINDINGS = ["DB", "SHARD_1"];
+const d1Sum = (query) => SHARD_BINDINGS.reduce((n, binding) => n + (JSON.parse(wrangler(["d1", "execute", binding, "--local", "--json", "--command", query], { stateDir }))[0].results[0].n ?? 0), 0);
+const stored = d1Sum("SELECT sum(event_count) AS n FROM customers");
 const sent = workload.events.length + WARM_EVENTS + (RETURNING ? measured.length : 0);
 console.log(`stored in D1: ${stored} of the ${sent} events sent (warm-up included)${stored === sent ? "" : " (NOT ALL STORED)"}`);
 // Where D1 rows go: the rows each table holds after the run (rows written count upserts again).
 const TABLES = ["customers", "identities", "event_chunks", "product_viewers", "product_stats", "products", "tracking_violations", "quarantine", "segment_members", "segment_stats"];
-const census = JSON.parse(wrangler(["d1", "execute", "DB", "--local", "--json", "--command", `SELECT ${TABLES.map((t) => `(SELECT count(*) FROM ${t}) AS ${t}`).join(", ")}`], { stateDir }))[0].results[0];
-console.log(`rows held in D1 after the run: ${TABLES.map((t) => `${t} ${census[t]}`).join(", ")}`);
+for (const binding of SHARD_BINDINGS) {
+  const census = JSON.parse(wrangler(["d1", "execute", binding, "--local", "--json", "--command", `SELECT ${TABLES.map((t) => `(SELECT count(*) FROM ${t}) AS ${t}`).join(", ")}`], { stateDir }))[0].results[0];
+  console.log(`rows held in ${binding} after the run: ${TABLES.map((t) => `${t} ${census[t]}`).join(", ")}`);
+}
 rmSync(stateDir, { recursive: true, force: true });
 process.exit(0);
 

@@ -277,16 +277,18 @@ try {
     const scanSeconds = (performance.now() - s0) / 1000;
     // Which customer each person is now, and which pairs wait for review (read from local D1; the
     // CLI may meet SQLITE_BUSY while the dev server writes, so it tries again).
-    const rows = (sql) => {
+    const rows = (sql, binding = "DB") => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return JSON.parse(wrangler(["d1", "execute", "DB", "--local", "--json", "--command", sql], { stateDir }))[0].results;
+          return JSON.parse(wrangler(["d1", "execute", binding, "--local", "--json", "--command", sql], { stateDir }))[0].results;
         } catch (err) {
           if (attempt >= 5) throw err;
         }
       }
     };
-    const customerOf = new Map(rows("SELECT substr(key, 14) AS person, customer_id AS id FROM identities WHERE key LIKE 'anonymous_id:dp-%'").map((r) => [r.person, r.id]));
+    // Identifiers live in both shards (SHARDS of wrangler.toml); candidates in DB, the control database.
+    const everyShard = (sql) => ["DB", "SHARD_1"].flatMap((binding) => rows(sql, binding));
+    const customerOf = new Map(everyShard("SELECT substr(key, 14) AS person, customer_id AS id FROM identities WHERE key LIKE 'anonymous_id:dp-%'").map((r) => [r.person, r.id]));
     const personsOf = new Map();
     for (const [person, id] of customerOf) personsOf.set(id, [...(personsOf.get(id) ?? []), person]);
     // Ground truth as clusters: an original and its copies.
