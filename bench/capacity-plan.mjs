@@ -40,7 +40,6 @@ export const LIMITS = {
 };
 
 const GB = 1e9;
-const MONTH_S = 30 * 86_400;
 
 /** The plan of one shop size. */
 export function planFor(customers, inputs = { ...MEASURED, ...ASSUMED }) {
