@@ -133,8 +133,11 @@ export async function listSuppressions(env: Env, limit: number): Promise<Suppres
  */
 export async function liftSuppression(env: Env, key: string): Promise<boolean> {
   const candidates = key.startsWith(SUPPRESSION_PREFIX) ? [key] : [key, ...suppressionHashes(readConfig(env).suppressionSecrets, key)];
-  const result = await database(env.DB).delete(suppressions).where(inArray(suppressions.key, candidates)).run();
-  return (result.meta.changes ?? 0) > 0;
+  // The control database's row and every shard's copy (erasure wrote one where the key lives; a
+  // suppression is listed by hash, so which shard is not known here): all go.
+  const databases = [...new Set([env.DB, ...shards(env).databases])];
+  const results = await Promise.all(databases.map((d1) => database(d1).delete(suppressions).where(inArray(suppressions.key, candidates)).run()));
+  return (results[0]!.meta.changes ?? 0) > 0;
 }
 
 /**

@@ -225,3 +225,18 @@ describe("shards: the admin API", () => {
     expect(((await (await admin("/v1/admin/shards")).json()) as { move: unknown }).move).toBeNull();
   });
 });
+
+describe("shards: suppressions", () => {
+  it("lets an erased person back once the suppression is lifted, whichever shard holds the identifier", async () => {
+    // An identifier that lives in SHARD_1 (with two shards): its copy of the suppression must go too.
+    let userId = uid();
+    while (twoShards() && map().of(`user_id:${userId}`) === env.DB) userId = uid();
+    await processEvents(env, [event({ type: "identify", userId, traits: { plan: "old" } })]);
+    expect((await admin(`/v1/customers/${userId}?reason=test`, { method: "DELETE" })).status).toBe(200);
+    expect((await processEvents(env, [event({ type: "identify", userId, traits: {} })])).suppressed).toBe(1);
+    expect((await admin(`/v1/admin/suppressions/${encodeURIComponent(`user_id:${userId}`)}`, { method: "DELETE" })).status).toBe(200);
+    await processEvents(env, [event({ type: "identify", userId, traits: { plan: "new start" } })]);
+    const id = (await ownerOf(`user_id:${userId}`))!;
+    expect((await loadProfile(map(), id))!.state.traits).toEqual({ plan: "new start" });
+  });
+});
