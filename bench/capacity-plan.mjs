@@ -10,6 +10,7 @@ import { PRICES } from "./prices.mjs";
 /** Measured by `npm run bench` (docs/benchmarks.md, session 17) and assumed: the plan's inputs. */
 export const MEASURED = {
   d1BytesPerCustomer: { value: 1785, source: "the largest D1 shard's bytes per customer, bench 'storage after phase 1' (shipped, two shards)" },
+  transactionsPerShardPerBatch: { value: 2, source: "write transactions a consumer batch makes in a shard it touches (claims, then profiles): SHARD_1 0.20 per 1,000 events in 4 consumer batches of the bench, 2 each" },
   d1RowsPerEvent: { value: 0.505, source: "D1 rows written per event, ingest probe (shipped, live, two shards)" },
   controlRowsPerEvent: { value: 0.03, source: "of which in the control database (DB's 0.236 less SHARD_1's 0.214 and its share of shard rows), ingest probe" },
   doCallsPerEvent: { value: 0.2, source: "Durable Object requests per event (0.13 storing events), ingest probe" },
@@ -48,12 +49,13 @@ export function planFor(customers, inputs = { ...MEASURED, ...ASSUMED }) {
   const eventsMonth = customers * v("eventsPerCustomerMonth");
   const d1Bytes = customers * v("d1BytesPerCustomer");
   const byStorage = Math.ceil(d1Bytes / (LIMITS.d1DatabaseBytes * v("shardFill")));
-  // Each consumer batch writes one transaction in each shard its customers live in (and one in
-  // the control database): a shard takes about min(1, customers per batch / shards) of them.
+  // Each consumer batch writes a transaction per phase in each shard its customers live in (claims,
+  // then profiles) and one in the control database: a shard takes about min(1, customers per batch
+  // / shards) of the batches.
   const eventsPerBatch = v("messagesPerConsumerBatch") * v("eventsPerQueueMessage");
   const batchesPerSecond = peak / eventsPerBatch;
   const customersPerBatch = eventsPerBatch * v("customersPerEventInBatch");
-  const shardWritesPerSecond = (n) => batchesPerSecond * Math.min(1, customersPerBatch / n);
+  const shardWritesPerSecond = (n) => batchesPerSecond * Math.min(1, customersPerBatch / n) * v("transactionsPerShardPerBatch");
   const shards = Math.max(2, byStorage);
   const queueMessagesPerSecond = peak / v("eventsPerQueueMessage");
   const queues = Math.max(1, Math.ceil(queueMessagesPerSecond / (LIMITS.queueMessagesPerSecond * 0.8)));
