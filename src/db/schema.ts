@@ -204,9 +204,8 @@ export const merges = sqliteTable(
     mergedProfile: text("merged_profile").notNull(),
     createdAt: integer("created_at").notNull(),
     /**
-     * When the survivor's object took in the merged-away object's events (NULL: not yet). Until
-     * then each batch of the survivor's has its object take them first, so that a redelivered
-     * event of the merged-away customer is recognized as stored.
+     * Written until migration 0021, which copied it into the survivor's `customers.absorbed`
+     * (where the pipeline now reads and records the move of the merged-away object's events).
      */
     eventsMovedAt: integer("events_moved_at"),
     /**

@@ -7,7 +7,10 @@
  * Rows are copied as they are (versions included): the batches hold a row in `copying` while
  * they run, which the pipeline's guards (migration 0022) let through.
  */
+import { type SQL, sql } from "drizzle-orm";
+import { database } from "./client";
 import { slotOf } from "./shards";
+import { runBatch } from "./statements";
 
 type Row = Record<string, unknown>;
 
@@ -49,14 +52,14 @@ const inRange = (range: SlotRange) => (key: string) => {
   return slot >= range.from && slot <= range.to;
 };
 
-const quoted = (column: string) => `"${column.replaceAll('"', '""')}"`;
+/** The table's key columns, as SQL: `"a", "b"`. */
+const keyColumns = (table: CopiedTable): SQL => sql.join(table.key.map((k) => sql.identifier(k)), sql`, `);
 
 /** One page of a table in key order after `cursor` (null: from the start). */
 async function readPage(d1: D1Database, table: CopiedTable, cursor: unknown[] | null, limit: number): Promise<Row[]> {
-  const keys = table.key.map(quoted).join(", ");
-  const after = cursor ? `WHERE (${keys}) > (${table.key.map(() => "?").join(", ")})` : "";
-  const statement = d1.prepare(`SELECT * FROM ${table.name} ${after} ORDER BY ${keys} LIMIT ?`);
-  return (await (cursor ? statement.bind(...cursor, limit) : statement.bind(limit)).all<Row>()).results;
+  const keys = keyColumns(table);
+  const after = cursor ? sql`WHERE (${keys}) > (${sql.join(cursor.map((v) => sql`${v}`), sql`, `)})` : sql``;
+  return database(d1).all<Row>(sql`SELECT * FROM ${sql.identifier(table.name)} ${after} ORDER BY ${keys} LIMIT ${limit}`);
 }
 
 const keyOf = (table: CopiedTable, row: Row) => table.key.map((k) => row[k]);
@@ -85,13 +88,15 @@ export async function copyPage(source: D1Database, target: D1Database, table: Co
   const rows = rowsInRange(table, page, range);
   if (rows.length > 0) {
     const columns = Object.keys(rows[0]!);
-    const values = columns.map((c) => `json_extract(value, '$.${c}')`).join(", ");
+    const values = sql.join(columns.map((c) => sql`json_extract(value, ${`$.${c}`})`), sql`, `);
+    const json = JSON.stringify(rows);
     const insert =
       table.name === "product_viewers"
-        ? `INSERT INTO product_viewers (product_id, day, customers) SELECT ${values} FROM json_each(?) WHERE true
+        ? sql`INSERT INTO product_viewers (product_id, day, customers) SELECT ${values} FROM json_each(${json}) WHERE true
            ON CONFLICT (product_id, day) DO UPDATE SET customers = (SELECT json_group_array(value) FROM (SELECT value FROM json_each(product_viewers.customers) UNION SELECT value FROM json_each(excluded.customers)))`
-        : `INSERT OR REPLACE INTO ${table.name} (${columns.map(quoted).join(", ")}) SELECT ${values} FROM json_each(?)`;
-    await target.batch([target.prepare("INSERT OR IGNORE INTO copying (one) VALUES (1)"), target.prepare(insert).bind(JSON.stringify(rows)), target.prepare("DELETE FROM copying")]);
+        : sql`INSERT OR REPLACE INTO ${sql.identifier(table.name)} (${sql.join(columns.map((c) => sql.identifier(c)), sql`, `)}) SELECT ${values} FROM json_each(${json})`;
+    const db = database(target);
+    await runBatch(target, [db.run(sql`INSERT OR IGNORE INTO copying (one) VALUES (1)`), db.run(insert), db.run(sql`DELETE FROM copying`)]);
   }
   return { cursor: page.length < limit ? null : keyOf(table, page[page.length - 1]!), rows: rows.length };
 }
@@ -113,18 +118,19 @@ export async function deletePage(source: D1Database, table: CopiedTable, cursor:
       const before = page.find((p) => p.product_id === r.product_id && p.day === r.day)!;
       return [r.product_id, r.day, JSON.stringify((JSON.parse(String(before.customers)) as string[]).filter((c) => !belongs(c)))];
     });
-    await source.batch([
-      source.prepare("UPDATE product_viewers SET customers = json_extract(k.value, '$[2]') FROM json_each(?) AS k WHERE product_viewers.product_id = json_extract(k.value, '$[0]') AND product_viewers.day = json_extract(k.value, '$[1]')").bind(JSON.stringify(kept)),
-      source.prepare("DELETE FROM product_viewers WHERE customers = '[]'"),
+    const db = database(source);
+    await runBatch(source, [
+      db.run(sql`UPDATE product_viewers SET customers = json_extract(k.value, '$[2]') FROM json_each(${JSON.stringify(kept)}) AS k WHERE product_viewers.product_id = json_extract(k.value, '$[0]') AND product_viewers.day = json_extract(k.value, '$[1]')`),
+      db.run(sql`DELETE FROM product_viewers WHERE customers = '[]'`),
     ]);
     return { cursor: next, rows: rows.length };
   }
-  const keys = table.key.map(quoted).join(", ");
-  const picks = table.key.map((_, i) => `json_extract(value, '$[${i}]')`).join(", ");
-  await source.prepare(`DELETE FROM ${table.name} WHERE (${keys}) IN (SELECT ${picks} FROM json_each(?))`).bind(JSON.stringify(rows.map((r) => keyOf(table, r)))).run();
+  const db = database(source);
+  const picks = sql.join(table.key.map((_, i) => sql`json_extract(value, ${`$[${i}]`})`), sql`, `);
+  await db.run(sql`DELETE FROM ${sql.identifier(table.name)} WHERE (${keyColumns(table)}) IN (SELECT ${picks} FROM json_each(${JSON.stringify(rows.map((r) => keyOf(table, r)))}))`);
   if (table.name === "customers") {
     // Chunks of rows from before events moved into the objects (a move requires none are left).
-    await source.prepare("DELETE FROM event_chunks WHERE customer_id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(rows.map((r) => r.id))).run();
+    await db.run(sql`DELETE FROM event_chunks WHERE customer_id IN (SELECT value FROM json_each(${JSON.stringify(rows.map((r) => r.id))}))`);
   }
   return { cursor: next, rows: rows.length };
 }
@@ -157,7 +163,7 @@ export async function countRange(d1: D1Database, range: SlotRange, pageSize = 10
 
 /** Customers of the range whose events are still in their D1 row (a move waits for none). */
 export async function rowsHoldingEvents(d1: D1Database, range: SlotRange, after: string, limit: number): Promise<{ ids: string[]; cursor: string | null }> {
-  const page = (await d1.prepare("SELECT id, event_seq FROM customers WHERE id > ? ORDER BY id LIMIT ?").bind(after, limit).all<{ id: string; event_seq: number | null }>()).results;
+  const page = await database(d1).all<{ id: string; event_seq: number | null }>(sql`SELECT id, event_seq FROM customers WHERE id > ${after} ORDER BY id LIMIT ${limit}`);
   const belongs = inRange(range);
   return { ids: page.filter((r) => r.event_seq === null && belongs(r.id)).map((r) => r.id), cursor: page.length < limit ? null : page[page.length - 1]!.id };
 }

@@ -23,8 +23,8 @@ export async function fanOut(env: Env, plan: CommitPlan, enrichers: readonly Sto
   const [sessionResults, notified, moved] = await Promise.all([
     mapLimited(plan.sessionCalls, SESSION_CALLS_IN_FLIGHT, (call) => sessionStub(env, call.customerId).ingest(call)),
     mapLimited(plan.notifications, SESSION_CALLS_IN_FLIGHT, (n) => sessionStub(env, n.customerId).notify(n)),
-    // A merge's survivor takes in the absorbed customers' events now (merges.events_moved_at
-    // records it at the survivor's next commit; until then each of its batches makes sure).
+    // A merge's survivor takes in the absorbed customers' events now (its row's `absorbed` records
+    // it at the survivor's next commit; until then each of its batches makes sure).
     mapLimited(plan.eventMoves, SESSION_CALLS_IN_FLIGHT, (m) => sessionStub(env, m.survivorId).store({ customerId: m.survivorId, events: [], watermark: m.watermark, absorb: m.mergedIds })),
     Promise.all(plan.retiredSnapshots.map((id) => env.PROFILES.delete(snapshotKey(id)))),
     enrichment.length > 0 ? env.JOBS.sendBatch(enrichment.map((body) => ({ body }))) : undefined,
