@@ -47,6 +47,7 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
           // delivery retries, to keep the dead-letter test short).
           queueConsumers: {
             "rapport-events": { maxBatchTimeout: 0.05, maxRetries: 5, deadLetterQueue: "rapport-events-dlq" },
+            "rapport-events-1": { maxBatchTimeout: 0.05, maxRetries: 5, deadLetterQueue: "rapport-events-dlq" },
             "rapport-events-dlq": { maxBatchTimeout: 0.05 },
             "rapport-deliveries": { maxBatchTimeout: 0.05, maxRetries: 3, deadLetterQueue: "rapport-deliveries-dlq" },
             "rapport-deliveries-dlq": { maxBatchTimeout: 0.05 },

@@ -3,7 +3,9 @@
 // spent per 1,000 events (read from /proc, Linux only), and each consumer batch's timings. With
 // BENCH_PROFILE=<file.cpuprofile> it also records a CPU profile of the worker's isolate through
 // wrangler's inspector (open it in Chrome DevTools). Talks to 127.0.0.1 only and stops by itself.
-// Sizes: BENCH_EVENTS (default 40000), BENCH_INGEST_CLIENTS (default 4), BENCH_PORT (default 8940).
+// Sizes: BENCH_EVENTS (default 40000), BENCH_INGEST_CLIENTS (default 4), BENCH_PORT (default 8940),
+// BENCH_REQUEST_EVENTS (events per POST, default 500; a storefront tag's request holds 1 to 3:
+// with fewer than INGEST_PACK_EVENTS, requests go through the ingest buffers, which pack them).
 // BENCH_CONFIG=shipped configures the server as `npm start` does (trigger recipes pointed at a
 // local receiver, segments, tracking plan, content blocks, catalog: scripts/shipped-config.mjs)
 // and reports the binding operations per event and their list-price cost; the default is bare.
@@ -32,7 +34,9 @@ const PROFILE = process.env.BENCH_PROFILE;
 const RETURNING = process.env.BENCH_RETURNING === "1";
 const CONFIG = process.env.BENCH_CONFIG ?? "bare";
 if (!["bare", "shipped"].includes(CONFIG)) throw new Error("BENCH_CONFIG must be bare or shipped");
-const BATCH = 500;
+const BATCH = Number(process.env.BENCH_REQUEST_EVENTS ?? 500);
+// wrangler.toml's INGEST_PACK_EVENTS: requests smaller than this go through an ingest buffer (one object request each).
+const PACK_EVENTS = 20;
 const WORKLOAD = process.env.BENCH_WORKLOAD ?? "storefront";
 if (!["storefront", "live"].includes(WORKLOAD)) throw new Error("BENCH_WORKLOAD must be storefront or live");
 
@@ -120,7 +124,7 @@ try {
   console.log(`workerd CPU: ${cpu} ms, ${(cpu / (measured.length / 1000)).toFixed(1)} ms per 1,000 events`);
   console.log(`consumer: ${batches.length} batches; read ${sum("read")} ms, store ${sum("store")} ms, compute ${sum("compute")} ms, D1 write ${sum("d1")} ms, sessions ${sum("sessions")} ms`);
   for (const b of batches) console.log(`  +${((b.at - t0) / 1000).toFixed(2)} s: ${b.queueMessages} packs, ${b.events} events, ${b.customers} customers, ${b.storeCalls ?? 0} store calls, ${b.storeRowsWritten ?? 0} store rows, ${b.sessionCalls} session calls, ${b.sessionRowsWritten} session rows, ${b.kvWrites} KV writes, ${b.ms} ms ${JSON.stringify(b.timings)}`);
-  reportOperations(batches, measured.length, bodies.length);
+  reportOperations(batches, measured.length, bodies.length, BATCH < PACK_EVENTS ? bodies.length : 0);
   if (unparsed.length > 0) console.log(`consumer log lines that could not be read: ${unparsed.length}; first: ${unparsed[0]}`);
   if (server.failures.length > 0) console.log(`consumer failures (batches isolated or messages retried): ${server.failures.length}; first: ${server.failures[0].slice(0, 2_000)}`);
   if (PROFILE) console.log(`CPU profile: ${PROFILE}`);
@@ -145,14 +149,15 @@ rmSync(stateDir, { recursive: true, force: true });
 process.exit(0);
 
 /** Binding operations per event, and what they cost at list prices per million events. */
-function reportOperations(batches, events, requests) {
+function reportOperations(batches, events, requests, bufferCalls) {
   const total = (k) => batches.reduce((n, b) => n + (b[k] ?? 0), 0);
   const per = (n) => n / Math.max(1, events);
   // Object calls and rows: storing events before the commit, and the sessions after it.
   const doCalls = total("sessionCalls") + total("storeCalls");
   const doRows = total("sessionRowsWritten") + total("storeRowsWritten");
   const ops = { d1: per(total("d1RowsWritten")), kv: per(total("kvWrites")), doCalls: per(doCalls), doRows: per(doRows), storeCalls: per(total("storeCalls")) };
-  const cost = costPerMillion({ events, requests: requests + batches.length, queueOps: 3 * total("queueMessages"), d1RowsWritten: total("d1RowsWritten"), kvWrites: total("kvWrites"), sessionCalls: doCalls, sessionRowsWritten: doRows, archiveWrites: batches.length });
+  const cost = costPerMillion({ events, requests: requests + batches.length, queueOps: 3 * total("queueMessages"), d1RowsWritten: total("d1RowsWritten"), kvWrites: total("kvWrites"), sessionCalls: doCalls, sessionRowsWritten: doRows, archiveWrites: batches.length, bufferCalls });
+  console.log(`queue messages: ${total("queueMessages")} for ${events} events in ${requests} requests (${(events / Math.max(1, total("queueMessages"))).toFixed(1)} events a message; ${bufferCalls} ingest buffer calls)`);
   const usd = (x) => `$${x.toFixed(3)}`;
   console.log(`per event: ${ops.d1.toFixed(3)} D1 rows, ${ops.kv.toFixed(3)} KV writes, ${ops.doCalls.toFixed(3)} Durable Object calls (${ops.storeCalls.toFixed(3)} storing events), ${ops.doRows.toFixed(3)} Durable Object rows`);
   console.log(`list price per million events: ${usd(cost.total)} (D1 ${usd(cost.d1)}, Durable Objects ${usd(cost.durableObjects)}, KV ${usd(cost.kv)}, Queues ${usd(cost.queues)}, Workers ${usd(cost.workers)}, R2 ${usd(cost.r2)})`);

@@ -18,16 +18,17 @@ export const PRICES = {
 /**
  * List price per million events of what a run used, by binding. `queueOps`: Queue operations
  * (three per message of up to 64 KB: write, read, delete); `requests`: Workers requests (ingest
- * POSTs and consumer invocations); `archiveWrites`: R2 objects (one per consumer batch).
+ * POSTs and consumer invocations); `archiveWrites`: R2 objects (one per consumer batch);
+ * `bufferCalls`: ingest buffer object requests (one per small ingest request, src/ingest/buffer.ts).
  */
-export function costPerMillion({ events, requests, queueOps, d1RowsWritten, kvWrites, sessionCalls, sessionRowsWritten, archiveWrites }) {
+export function costPerMillion({ events, requests, queueOps, d1RowsWritten, kvWrites, sessionCalls, sessionRowsWritten, archiveWrites, bufferCalls = 0 }) {
   const perMillion = (n) => (n / Math.max(1, events)) * 1e6;
   const cost = {
     workers: perMillion(requests) * PRICES.workersRequest,
     queues: perMillion(queueOps) * PRICES.queueOperation,
     d1: perMillion(d1RowsWritten) * PRICES.d1RowWritten,
     kv: perMillion(kvWrites) * PRICES.kvWrite,
-    durableObjects: perMillion(sessionCalls) * PRICES.doRequest + perMillion(sessionRowsWritten) * PRICES.doRowWritten,
+    durableObjects: perMillion(sessionCalls + bufferCalls) * PRICES.doRequest + perMillion(sessionRowsWritten) * PRICES.doRowWritten,
     r2: perMillion(archiveWrites) * PRICES.r2ClassA,
   };
   return { ...cost, total: Object.values(cost).reduce((a, b) => a + b, 0) };

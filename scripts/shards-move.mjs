@@ -3,7 +3,7 @@
 // deployment adds a shard. Two runs, with a deploy between them:
 //
 //   npm run shards:move -- --from DB --to SHARD_1 --slots 512-1023 [--env production] [--url … --key …]
-//     pauses the events queue's delivery (with --env), starts the move, waits until it is copied
+//     pauses the events queues' delivery (with --env), starts the move, waits until it is copied
 //     and verified, and prints the SHARDS value to deploy;
 //   npm run shards:move -- --finish <move id> [--env production] [--url … --key …]
 //     once that SHARDS is deployed: deletes the source's copies, waits for the end, resumes delivery.
@@ -19,12 +19,10 @@ Moves the rows of a range of slots between D1 shards, online: ingest keeps accep
 (they wait on the queue), profile writers wait, reads go on. The first run copies and verifies
 (counts per table, a digest of every customer's version) and prints the SHARDS value to deploy;
 the second, after that deploy, deletes the source's copies.
-  --env <name>       the wrangler environment (production, staging): its events queue's delivery
+  --env <name>       the wrangler environment (production, staging): its events queues' delivery
                      is paused during the move and resumed at the end (not for local runs)
 ${TARGET_HELP}
 `;
-
-const QUEUE_OF_ENV = (env) => `rapport-events-${env}`;
 
 async function call(url, key, path, init = {}) {
   const res = await fetch(`${url}${path}`, { ...init, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" } });
@@ -33,12 +31,14 @@ async function call(url, key, path, init = {}) {
   return body;
 }
 
-function delivery(env, action) {
+/** Pauses or resumes the delivery of every events queue the deployment names (GET /v1/admin/shards). */
+function delivery(env, action, queues) {
   if (!env) return;
-  const queue = QUEUE_OF_ENV(env);
-  console.log(`${action === "pause" ? "Pausing" : "Resuming"} delivery of ${queue}…`);
-  const run = spawnSync("npx", ["wrangler", "queues", `${action}-delivery`, queue], { stdio: "inherit" });
-  if (run.status !== 0) throw new Error(`wrangler queues ${action}-delivery ${queue} failed`);
+  for (const queue of queues) {
+    console.log(`${action === "pause" ? "Pausing" : "Resuming"} delivery of ${queue}…`);
+    const run = spawnSync("npx", ["wrangler", "queues", `${action}-delivery`, queue], { stdio: "inherit" });
+    if (run.status !== 0) throw new Error(`wrangler queues ${action}-delivery ${queue} failed`);
+  }
 }
 
 /** Polls the move until it reaches one of `states`; prints its progress as it changes. */
@@ -85,7 +85,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   if (finish) {
     await call(url, key, `/v1/admin/shards/moves/${finish}/finish`, { method: "POST" });
     const move = await waitFor({ url, key, id: finish, states: ["finished"] });
-    delivery(env, "resume");
+    const { eventQueues } = await call(url, key, "/v1/admin/shards");
+    delivery(env, "resume", eventQueues);
     console.log(`Move ${move.id} finished: slots ${move.slots} are on ${move.to} only.`);
   } else {
     const [from, to, slots] = [option("from"), option("to"), option("slots")];
@@ -93,8 +94,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
       console.error(USAGE.trim());
       process.exit(2);
     }
-    const { ranges } = await call(url, key, "/v1/admin/shards");
-    delivery(env, "pause");
+    const { ranges, eventQueues } = await call(url, key, "/v1/admin/shards");
+    delivery(env, "pause", eventQueues);
     const started = await call(url, key, "/v1/admin/shards/moves", { method: "POST", body: JSON.stringify({ from, to, slots }) });
     console.log(`Move ${started.id}: slots ${slots} from ${from} to ${to}.`);
     const move = await waitFor({ url, key, id: started.id, states: ["copied"] });

@@ -4,7 +4,8 @@
  *   sources ──► ingest ──► Queue ──► pipeline ──► each customer's Durable Object (its events) ──► D1 profiles ──► KV snapshot ──► GET /v1/customers/{id}
  *
  * HTTP (Hono, built by createApp):
- *   - ingest/     Segment-compatible tracking API, packing events onto the Queue   (write keys)
+ *   - ingest/     Segment-compatible tracking API, packing events onto the Queue   (write keys);
+ *                 small requests packed together by IngestBuffer objects (ingest/buffer.ts)
  *   - tag/        GET /tag.js: the storefront tag that calls the tracking API      (public)
  *   - sources/    commerce webhooks: /v1/webhooks/shopify                          (HMAC-signed)
  *                 generic sources with declared mappings: /v1/sources/{id} (admin keys),
@@ -34,7 +35,8 @@
  * against their zod schema, undecodable ones kept as dead letters with the reason):
  *   - rapport-events            → pipeline/consumer: identity, events stored (and deduplicated) in
  *                                 each customer's CustomerSession, profile in D1, then the session;
- *                                 every batch archived to R2 (archive/)
+ *                                 every batch archived to R2 (archive/); rapport-events-1 … too
+ *                                 (EVENT_QUEUES events queues: queues/event-queues.ts)
  *   - rapport-events-dlq        → queues/dead-letters: store for inspection and replay
  *   - rapport-deliveries        → delivery/consumer: signed webhooks to ESPs, delivery log
  *   - rapport-deliveries-dlq    → delivery/consumer: mark dead, for replay
@@ -50,6 +52,8 @@
  *   - sessions/CustomerSession  one per customer: its stored events and their dedupe marks, live
  *                               session, trigger timers (one alarm), outbox of fired triggers,
  *                               ordered KV snapshot writes (docs/scaling.md)
+ *   - ingest/IngestBuffer       a few per Cloudflare location: gathers small ingest requests into one
+ *                               queue message, answers them once it is sent (nothing stored)
  * Cron:
  *   - maintenance/retention: delete expired events, quarantine and replayed dead letters
  *   - archive/scrub: resume erasure scrubs of the archive that stopped moving
@@ -100,6 +104,7 @@ import { resumeStalledScrubs } from "./archive/scrub";
 import { hashLegacySuppressions } from "./privacy/erase";
 
 export { CustomerSession } from "./sessions/customer-session";
+export { IngestBuffer } from "./ingest/buffer";
 
 /** The whole HTTP API, as the worker serves it (tests read its route table too). */
 export function rapportApp() {

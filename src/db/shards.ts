@@ -11,17 +11,9 @@
  * placed by it (a change would lose every row). 1,024 slots leave room for a thousand shards.
  */
 
-export const SLOTS = 1024;
+import { fnv1a32 } from "../kernel/fnv";
 
-/** FNV-1a, 32 bits, over the UTF-8 bytes of `text`. */
-export function fnv1a32(text: string): number {
-  let hash = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(text)) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash >>> 0;
-}
+export const SLOTS = 1024;
 
 export const slotOf = (key: string): number => fnv1a32(key) % SLOTS;
 

@@ -14,7 +14,11 @@ import { log } from "../kernel/log";
 import { MAX_KEPT_ESCAPED_BYTES, MAX_MESSAGE_BYTES, MAX_QUARANTINE_RAW_BYTES } from "./limits";
 import { fieldPath } from "../kernel/field-errors";
 import { normalizeMessage, type IngestContext } from "./normalize";
-import { groupForSend, packEvents } from "./pack";
+import { packEvents } from "./pack";
+import { sendPacks } from "./send";
+import type { BufferedRequest } from "./buffer";
+import { placeOf } from "../queues/event-queues";
+import { readConfig } from "../model/config";
 import { EventTypeSchema, MESSAGE_SCHEMAS, type IngestResponse } from "./schemas";
 import { governEvents } from "../tracking/govern";
 import { withBelievableTime } from "./believable-time";
@@ -105,17 +109,39 @@ export async function enqueue(env: Env, events: StoredEvent[], rejected: Rejecte
   const quarantined = governed.quarantined.map((q) => rejection(`tracking-plan/${governed.planId}`, "tracking_plan", q.errors, q.event, `qr_plan:${ctx.sourceId}:${q.event.messageId}`));
   const result: Enqueued = { accepted: governed.events.length, quarantined: quarantined.length };
   if (governed.events.length === 0 && rejected.length === 0 && quarantined.length === 0) return result;
-  const packs = packEvents(governed.events, [...rejected, ...quarantined], { sourceId: ctx.sourceId, receivedAt: ctx.receivedAt.toISOString() }, governed.violations);
   try {
-    for (const group of groupForSend(packs)) {
-      await env.EVENTS.sendBatch(group.map((p) => ({ body: p.body, contentType: "text" as const })));
-    }
+    await send(env, { sourceId: ctx.sourceId, receivedAt: ctx.receivedAt.toISOString(), events: governed.events, rejected: [...rejected, ...quarantined], violations: governed.violations }, ctx.colo);
   } catch (err) {
-    log("error", "ingest.queue_send_failed", { requestId, error: err instanceof Error ? err.message : String(err), packs: packs.length });
+    log("error", "ingest.queue_send_failed", { requestId, error: err instanceof Error ? err.message : String(err), messages: governed.events.length + rejected.length + quarantined.length });
     throw new ApiError("queue_unavailable", "The event queue did not accept the messages; nothing was acknowledged, retry later");
   }
   if (governed.violations.length === 0) return result;
   return { ...result, plan: { plan: governed.planId!, violations: governed.violations.slice(0, 100).map((v) => ({ messageId: v.messageId, action: v.action, violations: v.violations })) } };
+}
+
+/**
+ * Puts a request's messages on an events queue: small requests through an ingest buffer that
+ * packs them with others (ingest/buffer.ts), large ones (a pack's worth or more) directly. The
+ * shopper's hash picks the buffer and the queue. A buffer that fails (overloaded, reset) is
+ * bypassed: the messages go directly, and should the buffer have sent them after all, the
+ * pipeline's messageId deduplication keeps them once.
+ */
+async function send(env: Env, request: BufferedRequest, colo: string | undefined): Promise<void> {
+  const { ingestBuffers, ingestPackEvents, eventQueues } = readConfig(env);
+  const first = request.events[0];
+  const personKey = first?.anonymousId ?? first?.userId ?? request.rejected[0]?.id ?? "";
+  const queue = placeOf(personKey, eventQueues);
+  const items = request.events.length + request.rejected.length;
+  if (ingestBuffers > 0 && items < ingestPackEvents && env.INGEST_BUFFER) {
+    const name = `${colo ?? "any"}:${placeOf(personKey, ingestBuffers)}`;
+    try {
+      await env.INGEST_BUFFER.getByName(name).add(request, queue);
+      return;
+    } catch (err) {
+      log("warn", "ingest.buffer_bypassed", { buffer: name, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  await sendPacks(env, queue, packEvents(request.events, request.rejected, { sourceId: request.sourceId, receivedAt: request.receivedAt }, request.violations));
 }
 
 /**

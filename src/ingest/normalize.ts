@@ -15,6 +15,8 @@ export interface IngestContext {
   batchSentAt?: string;
   /** Where a browser's request came from (ingest/enrich.ts), added where the client said nothing. */
   edge?: EdgeFacts | null;
+  /** The Cloudflare location that took the request (`request.cf.colo`): its ingest buffers pack it. */
+  colo?: string;
 }
 
 /**

@@ -107,8 +107,10 @@ async function readAuthenticated(c: Context<AppEnv>, endpoint: string, limitByte
 }
 
 function ingestContext(c: Context<AppEnv>, key: ApiKey, extra: Partial<IngestContext> = {}): IngestContext {
-  const edge = edgeFacts(c.req.raw.cf as Record<string, unknown> | undefined, c.req.header("origin"));
-  return { receivedAt: new Date(), sourceId: key.id, edge, ...extra };
+  const cf = c.req.raw.cf as Record<string, unknown> | undefined;
+  const edge = edgeFacts(cf, c.req.header("origin"));
+  const colo = typeof cf?.colo === "string" ? cf.colo : undefined;
+  return { receivedAt: new Date(), sourceId: key.id, edge, ...(colo ? { colo } : {}), ...extra };
 }
 
 async function ingestSingle(c: Context<AppEnv>, type: EventType) {

@@ -18,6 +18,7 @@
  * erasures answer 409, and the daily jobs that write profiles skip a day. `npm run shards:move`
  * also pauses the events queue's delivery, so that waiting events do not use up their retries.
  */
+import { queueRoles } from "../queues/names";
 import { and, count, eq } from "drizzle-orm";
 import { database } from "../db/client";
 import { customers as customersTable, slotMoves } from "../db/schema";
@@ -127,5 +128,7 @@ export async function shardReport(env: Env) {
   }
   const customers = await Promise.all(map.bindings.map(async (binding, i) => ({ binding, customers: (await database(map.databases[i]!).select({ n: count() }).from(customersTable).get())?.n ?? 0 })));
   const move = await activeMove(env, { fresh: true });
-  return { slots: SLOTS, ranges, customers, move: move ? moveView(move) : null };
+  // The events queues by name: an operator pauses their delivery while a move copies (scripts/shards-move.mjs).
+  const eventQueues = [...queueRoles(env)].filter(([, role]) => role === "events").map(([name]) => name);
+  return { slots: SLOTS, ranges, customers, eventQueues, move: move ? moveView(move) : null };
 }

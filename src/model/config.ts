@@ -34,6 +34,10 @@ const ConfigSchema = z.object({
   AMP_ALLOWED_SENDERS: z.string().default(""),
   CONTENT_CONSENT_CATEGORIES: z.string().default("personalization"),
   ALLOW_PRIVATE_OUTBOUND: z.enum(["true", "false", ""]).default(""),
+  EVENT_QUEUES: z.coerce.number().int().min(1).max(100).default(1),
+  INGEST_BUFFERS: z.coerce.number().int().min(0).max(1000).default(0),
+  INGEST_PACK_EVENTS: z.coerce.number().int().min(1).max(1000).default(20),
+  INGEST_PACK_WAIT_MS: z.coerce.number().int().min(1).max(1000).default(50),
   DEFAULT_PHONE_COUNTRY: z
     .string()
     .regex(/^([A-Za-z]{2})?$/, "must be an ISO 3166-1 alpha-2 country code, or empty")
@@ -79,6 +83,14 @@ export type Config = {
   contentConsentCategories: string[];
   /** Outbound calls (destinations, enrichers) may reach private and loopback hosts: local development only. */
   allowPrivateOutbound: boolean;
+  /** Event queues of this deployment: `EVENTS`, then `EVENTS_1` … (queues/event-queues.ts). */
+  eventQueues: number;
+  /** Ingest buffer objects per Cloudflare location that pack small requests together; 0: none (ingest/buffer.ts). */
+  ingestBuffers: number;
+  /** A buffer sends its pack when it holds this many messages … */
+  ingestPackEvents: number;
+  /** … or when its first request has waited this long. */
+  ingestPackWaitMs: number;
 };
 
 const listOf = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);
@@ -114,6 +126,10 @@ export function readConfig(env: Env): Config {
     ampAllowedSenders: listOf(parsed.data.AMP_ALLOWED_SENDERS).map((s) => s.toLowerCase()),
     contentConsentCategories: listOf(parsed.data.CONTENT_CONSENT_CATEGORIES),
     allowPrivateOutbound: parsed.data.ALLOW_PRIVATE_OUTBOUND === "true",
+    eventQueues: parsed.data.EVENT_QUEUES,
+    ingestBuffers: parsed.data.INGEST_BUFFERS,
+    ingestPackEvents: parsed.data.INGEST_PACK_EVENTS,
+    ingestPackWaitMs: parsed.data.INGEST_PACK_WAIT_MS,
     identityRules: { limits: parseVar("IDENTITY_LIMITS", () => parseLimits(parsed.data.IDENTITY_LIMITS)), priority: parseVar("IDENTITY_PRIORITY", () => parsePriority(parsed.data.IDENTITY_PRIORITY)) },
   };
   cache.set(env, config);

@@ -2,7 +2,8 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { describe, expect, it } from "vitest";
 import wranglerToml from "../../wrangler.toml?raw";
 import worker from "../../src/index";
-import { QUEUE_ROLES, queueName } from "../../src/queues/names";
+import { QUEUE_ROLES, queueName, queueRoles } from "../../src/queues/names";
+import { eventQueueBinding, eventQueueTail } from "../../src/queues/event-queues";
 import { admin, env, eventually, uid } from "../helpers";
 
 /** wrangler.toml's sections: the top level (local) and each `[env.<name>]`, as text. */
@@ -27,7 +28,17 @@ describe("queues by exact name", () => {
     for (const { name, text } of envs) {
       const suffix = text.match(/QUEUE_SUFFIX = "([^"]*)"/)?.[1];
       expect(suffix, `QUEUE_SUFFIX of ${name}`).toBeDefined();
-      expect(consumedQueues(text).sort(), name).toEqual(QUEUE_ROLES.map((role) => queueName(role, suffix!)).sort());
+      const eventQueues = text.match(/EVENT_QUEUES = "(\d+)"/)?.[1] ?? "1";
+      // The deployment's own configuration decides the names (several events queues: EVENT_QUEUES).
+      const deployed = { ...env, QUEUE_SUFFIX: suffix!, EVENT_QUEUES: eventQueues } as unknown as Env;
+      expect(consumedQueues(text).sort(), name).toEqual([...queueRoles(deployed).keys()].sort());
+      expect([...queueRoles(deployed).keys()], name).toEqual(expect.arrayContaining(QUEUE_ROLES.map((role) => queueName(role, suffix!))));
+      // And each events queue has its producer: EVENTS, EVENTS_1 …
+      for (let i = 0; i < Number(eventQueues); i++) {
+        const producer = `binding = "${eventQueueBinding(i)}"`;
+        const queue = `queue = "rapport-events${eventQueueTail(i)}${suffix}"`;
+        expect(text.split(producer).slice(1).some((after) => after.trimStart().replace(/^,\s*/, "").startsWith(queue)), `${name}: ${producer} → ${queue}`).toBe(true);
+      }
     }
   });
 
