@@ -124,8 +124,11 @@ try {
   console.log(`workerd CPU: ${cpu} ms, ${(cpu / (measured.length / 1000)).toFixed(1)} ms per 1,000 events`);
   console.log(`consumer: ${batches.length} batches; read ${sum("read")} ms, store ${sum("store")} ms, compute ${sum("compute")} ms, D1 write ${sum("d1")} ms, sessions ${sum("sessions")} ms`);
   for (const b of batches) console.log(`  +${((b.at - t0) / 1000).toFixed(2)} s: ${b.queueMessages} packs, ${b.events} events, ${b.customers} customers, ${b.storeCalls ?? 0} store calls, ${b.storeRowsWritten ?? 0} store rows, ${b.sessionCalls} session calls, ${b.sessionRowsWritten} session rows, ${b.kvWrites} KV writes, ${b.ms} ms ${JSON.stringify(b.timings)}`);
-  reportOperations(batches, measured.length, bodies.length, BATCH < PACK_EVENTS ? bodies.length : 0);
+  reportOperations(batches, measured.length, bodies.length, BATCH < PACK_EVENTS && !process.env.BENCH_VARS?.includes("INGEST_BUFFERS:0") ? bodies.length : 0);
+  const tally = (k) => batches.reduce((n, b) => n + (b[k] ?? 0), 0);
+  console.log(`consumer: ${tally("duplicates")} duplicates, ${tally("suppressed")} suppressed, ${tally("refusals")} identity refusals, ${tally("unattributable")} unattributable, ${tally("merges")} merges, ${tally("commitAttempts")} commit attempts`);
   if (unparsed.length > 0) console.log(`consumer log lines that could not be read: ${unparsed.length}; first: ${unparsed[0]}`);
+  if (server.bypassed.length > 0) console.log(`ingest buffers bypassed: ${server.bypassed.length}; first: ${server.bypassed[0].slice(0, 600)}`);
   if (server.failures.length > 0) console.log(`consumer failures (batches isolated or messages retried): ${server.failures.length}; first: ${server.failures[0].slice(0, 2_000)}`);
   if (PROFILE) console.log(`CPU profile: ${PROFILE}`);
 } finally {

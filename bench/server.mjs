@@ -11,19 +11,24 @@ import { applyMigrationsAndSeedKeys, startDev } from "../scripts/local.mjs";
  */
 export const BENCH_DEV_ENV = { X_LOCAL_OBSERVABILITY: "false" };
 
-export async function freshServer(port, stateDir) {
+/** `vars`: ["NAME:value", …] over wrangler.toml's [vars]; BENCH_VARS (comma-separated) by default. */
+export async function freshServer(port, stateDir, vars = (process.env.BENCH_VARS ?? "").split(",").filter(Boolean)) {
   applyMigrationsAndSeedKeys(stateDir);
   const batches = [];
   const unparsed = [];
   /** Consumer failures (a batch isolated, a message retried): their whole log lines. */
   const failures = [];
+  /** Requests whose ingest buffer failed and that were sent on their own (src/ingest/accept.ts). */
+  const bypassed = [];
   const server = await startDev({
     port,
     stateDir,
     echo: false,
     env: BENCH_DEV_ENV,
+    vars,
     onLine: (line) => {
       if (line.includes('"pipeline.batch_failed_isolating"') || line.includes('"pipeline.message_failed"')) failures.push(line);
+      if (line.includes('"ingest.buffer_bypassed"')) bypassed.push(line);
       if (!line.includes('"pipeline.batch"')) return;
       try {
         batches.push({ at: performance.now(), ...JSON.parse(line.slice(line.indexOf("{"))) });
@@ -32,5 +37,5 @@ export async function freshServer(port, stateDir) {
       }
     },
   });
-  return { ...server, batches, unparsed, failures };
+  return { ...server, batches, unparsed, failures, bypassed };
 }

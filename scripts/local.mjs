@@ -33,8 +33,10 @@ export function applyMigrationsAndSeedKeys(stateDir) {
  * Starts `wrangler dev` on 127.0.0.1:port; resolves once /health answers. `echo: false` keeps its
  * output off the terminal (lines still reach `onLine`). `env` adds environment variables.
  */
-export async function startDev({ port, stateDir, config = "wrangler.toml", echo = true, onLine, env = {} }) {
-  const child = spawn(WRANGLER, ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir, "--show-interactive-dev-session=false", "--log-level", "log"], {
+export async function startDev({ port, stateDir, config = "wrangler.toml", echo = true, onLine, env = {}, vars = [] }) {
+  // `vars`: ["NAME:value", …] over wrangler.toml's [vars] (a benchmark's variant of the configuration).
+  const varArgs = vars.flatMap((v) => ["--var", v]);
+  const child = spawn(WRANGLER, ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir, "--show-interactive-dev-session=false", "--log-level", "log", ...varArgs], {
     cwd: ROOT,
     env: { ...OFFLINE_ENV, ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -93,3 +93,24 @@ describe("several event queues", () => {
     }
   });
 });
+
+describe("packed requests of many shoppers", () => {
+  it("every shopper's events reach their one profile, however the requests interleave in packs", async () => {
+    const colo = uid("C");
+    const shoppers = Array.from({ length: 30 }, () => ({ anonymousId: uid("anon"), userId: uid("shopper") }));
+    const messages = shoppers.flatMap((s, i) => [
+      { path: "page", body: { anonymousId: s.anonymousId, name: "Home", messageId: `${s.userId}-1`, timestamp: new Date(Date.now() - 3_000).toISOString() } },
+      { path: "identify", body: { anonymousId: s.anonymousId, userId: s.userId, traits: { email: `${s.userId}@example.com` }, messageId: `${s.userId}-2`, timestamp: new Date(Date.now() - 2_000).toISOString() } },
+      { path: "track", body: { userId: s.userId, event: "Product Viewed", properties: { product_id: `p${i}` }, messageId: `${s.userId}-3`, timestamp: new Date(Date.now() - 1_000).toISOString() } },
+    ]);
+    // Shuffled: the requests of a shopper arrive in any order, packed with others'.
+    messages.sort(() => Math.random() - 0.5);
+    const send = (m: (typeof messages)[number]) => {
+      const request = new Request(`http://rapport.test/v1/${m.path}`, { method: "POST", headers: { authorization: basic(KEYS.write), "content-type": "application/json" }, body: JSON.stringify(m.body), cf: { colo } } as RequestInit);
+      return worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, env, createExecutionContext());
+    };
+    const answers = await Promise.all(messages.map(send));
+    expect(answers.every((r) => r.status === 200)).toBe(true);
+    for (const s of shoppers) expect(await eventCount(s.userId, 3), s.userId).toBe(3);
+  });
+});
