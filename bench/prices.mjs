@@ -8,6 +8,7 @@ export const PRICES = {
   kvRead: 0.5 / 1e6,
   doRequest: 0.15 / 1e6, // Durable Object requests, alarms included
   doRowWritten: 1.0 / 1e6, // SQLite-backed Durable Object storage
+  doGbSecond: 12.5 / 1e6, // Durable Object duration, while active (128 MB per object)
   r2ClassA: 4.5 / 1e6, // the raw archive: one object per consumer batch (and hour)
   // Storage, per GB-month beyond what the plan includes (D1 5 GB, Durable Objects 5 GB, R2 10 GB).
   d1StorageGbMonth: 0.75,
