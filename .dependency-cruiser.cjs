@@ -26,6 +26,8 @@ const LAYERS = [
   ["triggers", "^src/triggers/"],
   ["catalog", "^src/catalog/"],
   ["enrichment", "^src/enrichment/"],
+  // Experiments on content: assignment, exposures, sequential statistics.
+  ["experiments", "^src/experiments/"],
   ["content", "^src/content/"],
   ["ingest and queues", "^src/(ingest|queues|sources)/"],
   ["pipeline", "^src/(pipeline|archive)/"],

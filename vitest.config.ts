@@ -31,6 +31,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             // A generic source's secret (named by its definition), mid-rotation.
             POS_WEBHOOK_SECRET: "pos_secret_new,pos_secret_old",
             ...(shardMap ? { SHARDS: shardMap } : {}),
+            // Two events queues, so that ingest's path across them runs (wrangler.toml ships one).
+            EVENT_QUEUES: "2",
           },
           // An empty database besides DB, to apply migrations to step by step (test/db/migrations.test.ts).
           // Listed with DB, which these entries would otherwise replace.

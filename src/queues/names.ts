@@ -24,5 +24,16 @@ export function queueRoles(env: Env): ReadonlyMap<string, QueueRole> {
   return roles;
 }
 
-/** The role of a queue by its exact name, or undefined when this deployment has no such queue. */
-export const roleOfQueue = (env: Env, queue: string): QueueRole | undefined => queueRoles(env).get(queue);
+/** `rapport-events-<n>` + suffix, n from 1 to 99: the shape of every events queue after the first. */
+const numberedEventsQueue = (queue: string, suffix: string) => queue.endsWith(suffix) && /^rapport-events-[1-9][0-9]?$/.test(queue.slice(0, queue.length - suffix.length));
+
+/**
+ * The role of a queue by its exact name, or undefined when this deployment has no such queue.
+ * Every numbered events queue is consumed as one, whatever EVENT_QUEUES says now: after a
+ * deployment lowers it, the messages still on a queue it no longer sends to are still applied.
+ */
+export function roleOfQueue(env: Env, queue: string): QueueRole | undefined {
+  const role = queueRoles(env).get(queue);
+  if (role) return role;
+  return numberedEventsQueue(queue, readConfig(env).queueSuffix) ? "events" : undefined;
+}

@@ -79,7 +79,9 @@ describe("several event queues", () => {
     expect(readConfig(env).eventQueues).toBe(2);
     expect(roleOfQueue(env, "rapport-events")).toBe("events");
     expect(roleOfQueue(env, "rapport-events-1")).toBe("events");
-    expect(roleOfQueue(env, "rapport-events-2")).toBeUndefined();
+    // A numbered events queue is consumed even when ingest no longer sends to it (EVENT_QUEUES lowered).
+    expect(roleOfQueue(env, "rapport-events-2")).toBe("events");
+    for (const other of ["rapport-events-01", "rapport-events-100", "rapport-events-1x", "rapport-events-dlq-1"]) expect(roleOfQueue(env, other), other).toBeUndefined();
     // Shoppers on each queue: both reach their profiles.
     const byQueue = new Map<number, string>();
     while (byQueue.size < 2) {
