@@ -1,17 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type ArmSummary, compareArms } from "../../src/experiments/sequential";
-
-/** A small deterministic generator (mulberry32): the simulations give the same answer every run. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded (mulberry32): the simulations give the same answer every run.
+import { random } from "../../tools/sim/random";
 
 const empty = (): ArmSummary => ({ n: 0, sum: 0, sumSquares: 0 });
 const add = (arm: ArmSummary, x: number) => {
