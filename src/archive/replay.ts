@@ -12,7 +12,8 @@ import { and, eq, sql } from "drizzle-orm";
 import { database } from "../db/client";
 import { archiveReplays } from "../db/schema";
 import { newId } from "../kernel/crypto";
-import { groupForSend, packEvents } from "../ingest/pack";
+import { packEvents } from "../ingest/pack";
+import { sendPacks } from "../ingest/send";
 import { log } from "../kernel/log";
 import { dayPrefix, gunzipLines } from "./writer";
 import type { ReplayJob } from "../model/jobs";
@@ -43,7 +44,7 @@ export async function runReplayJob(env: Env, job: ReplayJob, now = Date.now()): 
     const archived = await gunzipLines(body.body);
     events += archived.length;
     const packs = packEvents(archived, [], { sourceId: REPLAY_SOURCE, receivedAt: new Date(now).toISOString() });
-    for (const group of groupForSend(packs)) await env.EVENTS.sendBatch(group.map((p) => ({ body: p.body, contentType: "text" as const })));
+    await sendPacks(env, 0, packs);
   }
   const next: ReplayJob | null = listed.truncated
     ? { ...job, cursor: listed.cursor }

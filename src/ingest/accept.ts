@@ -17,7 +17,8 @@ import { normalizeMessage, type IngestContext } from "./normalize";
 import { packEvents } from "./pack";
 import { sendPacks } from "./send";
 import type { BufferedRequest } from "./buffer";
-import { placeOf } from "../queues/event-queues";
+import { placeOfHash } from "../queues/event-queues";
+import { fnv1a32 } from "../kernel/fnv";
 import { readConfig } from "../model/config";
 import { EventTypeSchema, MESSAGE_SCHEMAS, type IngestResponse } from "./schemas";
 import { governEvents } from "../tracking/govern";
@@ -129,11 +130,11 @@ export async function enqueue(env: Env, events: StoredEvent[], rejected: Rejecte
 async function send(env: Env, request: BufferedRequest, colo: string | undefined): Promise<void> {
   const { ingestBuffers, ingestPackEvents, eventQueues } = readConfig(env);
   const first = request.events[0];
-  const personKey = first?.anonymousId ?? first?.userId ?? request.rejected[0]?.id ?? "";
-  const queue = placeOf(personKey, eventQueues);
+  const hash = fnv1a32(first?.anonymousId ?? first?.userId ?? request.rejected[0]?.id ?? "");
+  const queue = placeOfHash(hash, eventQueues);
   const items = request.events.length + request.rejected.length;
   if (ingestBuffers > 0 && items < ingestPackEvents && env.INGEST_BUFFER) {
-    const name = `${colo ?? "any"}:${placeOf(personKey, ingestBuffers)}`;
+    const name = `${colo ?? "any"}:${placeOfHash(hash, ingestBuffers)}`;
     try {
       await env.INGEST_BUFFER.getByName(name).add(request, queue);
       return;

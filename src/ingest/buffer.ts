@@ -43,7 +43,7 @@ interface Gathering {
 export class IngestBuffer extends DurableObject<Env> {
   /** By source: a pack has one source (the consumer and the quarantine read it from the pack). */
   private readonly gathering = new Map<string, Gathering>();
-  /** Packs sent and requests answered since the object started (read by the tests). */
+  /** Packs sent since the object started: what packing saves is seen in it (the tests read it). */
   private packsSent = 0;
 
   /** Adds a request's messages; resolves once the pack holding them is on the event queue `queue`. */

@@ -25,4 +25,7 @@ export function eventQueue(env: Env, index: number): Queue {
 }
 
 /** Which events queue (and which ingest buffer) a shopper's requests go to. */
-export const placeOf = (personKey: string, count: number) => (count <= 1 ? 0 : fnv1a32(personKey) % count);
+export const placeOf = (personKey: string, count: number) => placeOfHash(fnv1a32(personKey), count);
+
+/** The same from the key's hash, when it picks several things (a buffer and a queue). */
+export const placeOfHash = (hash: number, count: number) => (count <= 1 ? 0 : hash % count);
