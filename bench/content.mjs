@@ -1,6 +1,7 @@
 // Content phase of `npm run bench`: render throughput and latency of the demo product-grid block
 // (HTML, send time) and cart-reminder block (PNG, open time), against GET profile for the same
-// customers, in alternating rounds of the same run. Talks to 127.0.0.1 only.
+// customers, and of the same HTML with an experiment running against without, in alternating
+// rounds of the same run. Talks to 127.0.0.1 only.
 import { loadBlocks } from "../scripts/load-blocks.mjs";
 import { load, quantile } from "./load.mjs";
 
@@ -34,16 +35,27 @@ export async function benchContent({ url, keys, ids, seconds, concurrency, round
   const known = tokens.map((t, i) => [customers[i], t]).filter(([, t]) => t);
   if (known.length === 0) throw new Error("bench content: no customer tokens");
 
+  // The same block under a running experiment (a copy of product-grid split between itself and a
+  // variant with a subject line): what choosing a variant adds to a render (docs/experiments.md).
+  const grid = await (await fetch(`${url}/v1/blocks/product-grid`, { headers: admin })).json();
+  const copy = await fetch(`${url}/v1/blocks/bench-grid?publish=true`, { method: "PUT", headers: admin, body: JSON.stringify(grid.definition) });
+  if (!copy.ok) throw new Error(`bench content: copying product-grid: ${copy.status} ${await copy.text()}`);
+  const split = { block: "bench-grid", variants: [{ key: "control" }, { key: "b", slots: { subject: "Picked for you" } }], status: "running" };
+  const experiment = await fetch(`${url}/v1/experiments/bench-grid-split`, { method: "PUT", headers: admin, body: JSON.stringify(split) });
+  if (!experiment.ok) throw new Error(`bench content: the experiment: ${experiment.status} ${await experiment.text()}`);
+
   const readAuth = { authorization: `Bearer ${keys.read}` };
   const at = (i) => known[(i * 7919) % known.length];
   const profile = (i) => ({ path: `/v1/customers/${encodeURIComponent(at(i)[0])}`, init: { headers: readAuth } });
   const html = (i) => ({ path: `/v1/content/product-grid.html?t=${encodeURIComponent(at(i)[1])}`, init: {} });
   const png = (i) => ({ path: `/v1/content/cart-reminder.png?t=${encodeURIComponent(at(i)[1])}`, init: {} });
+  const htmlExperiment = (i) => ({ path: `/v1/content/bench-grid.html?t=${encodeURIComponent(at(i)[1])}`, init: {} });
   // A personalized answer is cacheable for a few minutes; a fallback is no-store: count those.
   const personalized = async (res) => {
     await res.text();
     return (res.headers.get("cache-control") ?? "").startsWith("private");
   };
+  const personalizedVariant = async (res) => (await personalized(res)) && res.headers.has("x-rapport-variant");
   const isPng = async (res) => {
     await res.arrayBuffer();
     return res.headers.get("content-type") === "image/png";
@@ -52,11 +64,13 @@ export async function benchContent({ url, keys, ids, seconds, concurrency, round
   // Warm-up: the first render of each customer and template, and the WASM renderer's start.
   await load({ url, concurrency, seconds: 60, maxRequests: known.length, makeRequest: html, inspect: personalized });
   await load({ url, concurrency, seconds: 30, maxRequests: 200, makeRequest: png, inspect: isPng });
+  await load({ url, concurrency, seconds: 60, maxRequests: known.length, makeRequest: htmlExperiment, inspect: personalizedVariant });
 
-  const runs = { profile: [], html: [], png: [] };
+  const runs = { profile: [], html: [], htmlExperiment: [], png: [] };
   for (let r = 0; r < rounds; r++) {
     runs.profile.push(await load({ url, concurrency, seconds, makeRequest: profile }));
     runs.html.push(await load({ url, concurrency, seconds, makeRequest: html, inspect: personalized }));
+    runs.htmlExperiment.push(await load({ url, concurrency, seconds, makeRequest: htmlExperiment, inspect: personalizedVariant }));
     runs.png.push(await load({ url, concurrency, seconds, makeRequest: png, inspect: isPng }));
   }
   const merge = (list) => ({ rps: list.reduce((n, x) => n + x.requests, 0) / list.reduce((n, x) => n + x.seconds, 0), p50: quantile(list.map((x) => x.p50), 0.5), p99: Math.max(...list.map((x) => x.p99)), errors: list.reduce((n, x) => n + x.errors, 0) });
@@ -66,5 +80,7 @@ export async function benchContent({ url, keys, ids, seconds, concurrency, round
     profile: merge(runs.profile),
     html: { ...merge(runs.html), ratio: quantile(ratios(runs.html), 0.5), ratios: ratios(runs.html) },
     png: { ...merge(runs.png), ratio: quantile(ratios(runs.png), 0.5), ratios: ratios(runs.png) },
+    // Against the same render without the experiment, round by round.
+    htmlExperiment: { ...merge(runs.htmlExperiment), ratio: quantile(runs.htmlExperiment.map((x, i) => x.rps / runs.html[i].rps), 0.5), ratios: runs.htmlExperiment.map((x, i) => x.rps / runs.html[i].rps) },
   };
 }

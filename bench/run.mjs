@@ -418,7 +418,8 @@ try {
 | GET /v1/customers/{id} | ${f(content.profile.rps)} | ${f(content.profile.p50, 1)} / ${f(content.profile.p99, 1)} | 1 | |
 | product-grid.html (send time: 4 recommended products, partial, inlined CSS) | ${f(content.html.rps)} | ${f(content.html.p50, 1)} / ${f(content.html.p99, 1)} | ${f(content.html.ratio, 2)}× (rounds: ${content.html.ratios.map((r) => f(r, 2)).join(", ")}) | ≥ 0.7× |
 | cart-reminder.png (open time: 560×140 countdown, resvg WASM) | ${f(content.png.rps)} | ${f(content.png.p50, 1)} / ${f(content.png.p99, 1)} | ${f(content.png.ratio, 2)}× (rounds: ${content.png.ratios.map((r) => f(r, 2)).join(", ")}) | ≥ 0.5× |
-| errors (HTML: fallbacks served or non-200; PNG: non-PNG) | ${content.html.errors} / ${content.png.errors} | | | 0 |
+| the same HTML with an experiment running (a copy of product-grid split 50/50; ratio to product-grid.html, round by round) | ${f(content.htmlExperiment.rps)} | ${f(content.htmlExperiment.p50, 1)} / ${f(content.htmlExperiment.p99, 1)} | ${f(content.htmlExperiment.ratio, 2)}× of the HTML without (rounds: ${content.htmlExperiment.ratios.map((r) => f(r, 2)).join(", ")}) | ≥ 0.9× |
+| errors (HTML: fallbacks served or non-200; PNG: non-PNG; HTML under experiment: no variant named) | ${content.html.errors} / ${content.png.errors} / ${content.htmlExperiment.errors} | | | 0 |
 
 | end-to-end ingest (${f(ingestResult.events)} events of the ${WORKLOAD} workload, ${f(workload.customers)} shoppers, batches of ${BATCH}, ${INGEST_CONCURRENCY} clients) | shipped configuration | bare server | target (shipped) |
 | --- | --- | --- | --- |

@@ -10,6 +10,7 @@ import { demoBatch } from "./demo-data.mjs";
 import { configureShipped } from "./shipped-config.mjs";
 import { startReceiver } from "./webhook-receiver.mjs";
 import { runSimulation } from "./simulate.mjs";
+import { describeResults, runExperimentDemo } from "./experiment-demo.mjs";
 
 answerHelp(`
 Usage: npm start
@@ -47,6 +48,7 @@ console.log(`Trigger recipes loaded: ${shipped.triggers.map((t) => t.id).join(",
 console.log(`Segments loaded: ${shipped.segments.map((s) => s.id).join(", ")}`);
 console.log(`Tracking plans loaded: ${shipped.plans.map((p) => p.id).join(", ")} (the demo write key's events are checked; violations flagged)`);
 console.log(`Content blocks published: ${shipped.blocks.map((b) => b.id).join(", ")}; demo catalog loaded`);
+console.log(`Experiments: ${shipped.experiments.map((e) => `${e.id} (${e.status === "kept" ? "kept as it is" : "created, running"})`).join(", ")}`);
 const adminHeaders = { authorization: `Bearer ${DEMO_KEYS.admin}`, "content-type": "application/json" };
 
 const auth = { authorization: `Basic ${btoa(`${DEMO_KEYS.write}:`)}`, "content-type": "application/json" };
@@ -93,6 +95,7 @@ Rapport is running on ${url}
                  ${grid.token.html}
                  ${cart.token.png}
                  GET  ${url}/v1/blocks | /v1/blocks/product-grid/links?customer=demo-ada   (admin key)
+  Experiments    GET  ${url}/v1/experiments | /v1/experiments/offer-subject/results   (admin key; docs/experiments.md)
   Webhooks       ${receiver.url}/webhooks/rapport   (local receiver: deliveries are printed as [webhook] lines)
 
   Demo keys      write ${DEMO_KEYS.write}   read ${DEMO_KEYS.read}   admin ${DEMO_KEYS.admin}
@@ -100,3 +103,12 @@ Rapport is running on ${url}
   Try:  curl -s ${url}/v1/customers/demo-ada -H 'Authorization: Bearer ${DEMO_KEYS.read}'
 
 Press Ctrl+C to stop.`);
+
+// The demo experiment, run once in the background (its lines start with [experiment]): simulated
+// shoppers open the offer and order more after one variant; the results decide it.
+const demoResults = await fetch(`${url}/v1/experiments/offer-subject/results`, { headers: adminHeaders }).then((r) => (r.ok ? r.json() : null));
+if (demoResults?.variants.every((v) => v.exposures === 0)) {
+  runExperimentDemo({ url, adminKey: DEMO_KEYS.admin, customers: SIMULATED.customers, prefix: SIMULATED.prefix })
+    .then((run) => console.log(`[experiment] offer-subject: ${run.shown} simulated shoppers opened the offer, ${run.orders} ordered (planted: control 8 %, urgency 30 %)\n${describeResults(run.results)}`))
+    .catch((err) => console.error(`[experiment] the demo experiment did not run: ${err.message}`));
+}

@@ -29,8 +29,11 @@
  *                 custom computed traits: /v1/computed-traits                      (admin keys)
  *   - models/     predictive scores: training set, publish, drift: /v1/admin/models  (admin keys)
  *   - content/    Liquid content blocks: /v1/blocks (admin keys), /preview (page);
- *                 /v1/content/{block}.{html,json,svg,png} and /v1/r/{block}/{slot} for emails
- *                 (signed per customer: no key)
+ *                 /v1/content/{block}.{html,json,svg,png}, /v1/r/{block}/{slot} and the open
+ *                 pixel /v1/o/{block} for emails (signed per customer: no key)
+ *   - experiments/ A/B tests of blocks: /v1/experiments, results, ship (admin keys); variants
+ *                 decided at render from the block manifest, exposures and outcomes counted on
+ *                 profiles and tallied per experiment (experiments/tally.ts)
  * Queues (exact names from queues/names.ts: `rapport-<role>` + QUEUE_SUFFIX; messages checked
  * against their zod schema, undecodable ones kept as dead letters with the reason):
  *   - rapport-events            → pipeline/consumer: identity, events stored (and deduplicated) in
@@ -52,6 +55,8 @@
  *   - sessions/CustomerSession  one per customer: its stored events and their dedupe marks, live
  *                               session, trigger timers (one alarm), outbox of fired triggers,
  *                               ordered KV snapshot writes (docs/scaling.md)
+ *   - experiments/ExperimentTally one per experiment: each exposed customer's outcome and the totals
+ *                               per variant the results are computed from (pipeline fan-out)
  *   - ingest/IngestBuffer       a few per Cloudflare location: gathers small ingest requests into one
  *                               queue message, answers them once it is sent (nothing stored)
  * Cron:
@@ -62,6 +67,7 @@
  *   - identity/duplicate-scan: merge likely duplicates, keep the doubtful ones for an admin
  *   - segments/backfill: computed traits for old profiles no event has touched (jobs queue)
  *   - segments/pass (00:07 UTC): every profile's segments again, when a rule depends on time
+ *   - maintenance/experiments (every 10 minutes): pause experiments on a sample-ratio mismatch, ship winners
  */
 import { activeMove } from "./db/slot-moves";
 import { registerAdminRoutes } from "./admin/routes";
@@ -89,6 +95,8 @@ import { consumeJobs } from "./jobs/consumer";
 import { backfillNeeded, startBackfill } from "./segments/backfill";
 import { registerBlockRoutes } from "./content/routes";
 import { registerContentServeRoutes } from "./content/serve-routes";
+import { registerExperimentRoutes } from "./experiments/routes";
+import { EXPERIMENTS_CRON, evaluateRunningExperiments } from "./maintenance/experiments";
 import { registerPreviewPage } from "./content/preview-page";
 import { registerSegmentRoutes } from "./segments/routes";
 import { registerModelRoutes } from "./models/routes";
@@ -105,6 +113,7 @@ import { hashLegacySuppressions } from "./privacy/erase";
 
 export { CustomerSession } from "./sessions/customer-session";
 export { IngestBuffer } from "./ingest/buffer";
+export { ExperimentTally } from "./experiments/tally";
 
 /** The whole HTTP API, as the worker serves it (tests read its route table too). */
 export function rapportApp() {
@@ -131,6 +140,7 @@ export function rapportApp() {
   registerArchiveRoutes(app);
   registerBlockRoutes(app);
   registerContentServeRoutes(app);
+  registerExperimentRoutes(app);
   registerPreviewPage(app);
   registerDocsRoutes(app);
   return app;
@@ -161,6 +171,7 @@ export default {
     const move = await activeMove(env, { fresh: true });
     if (move) return log("info", "cron.skipped_for_slot_move", { cron: controller.cron, moveId: move.id });
     if (controller.cron === SEGMENT_PASS_CRON) return ctx.waitUntil(dailyPass(env));
+    if (controller.cron === EXPERIMENTS_CRON) return ctx.waitUntil(evaluateRunningExperiments(env));
     ctx.waitUntil(
       runRetention(env)
         .then(() => Promise.all([resumeStalledScrubs(env), hashLegacySuppressions(env)]))

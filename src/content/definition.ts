@@ -4,8 +4,7 @@
  */
 import { z } from "zod";
 
-/** Block ids appear in URLs and in `{% render "id" %}`: lower-case, digits, `-` and `_`. */
-export const BlockId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be 1-64 characters: a-z, 0-9, - and _, starting with a letter or digit");
+export { BlockId } from "../model/block-id";
 
 /** Where a block's `products` come from; `recommended` = recently viewed, then popular. */
 export const PRODUCT_SOURCES = ["recommended", "recently_viewed", "cart", "purchased", "popular"] as const;

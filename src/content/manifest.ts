@@ -13,6 +13,8 @@ import type { BlockDefinition } from "./definition";
 import { compileBlock } from "./css";
 import { enginesFor } from "./engine";
 import { publishedBlocks } from "./store";
+import { listExperiments } from "../experiments/store";
+import { servedByBlock, type ServedExperiment } from "../experiments/serving";
 
 export const MANIFEST_KEY = "content:manifest";
 const ISOLATE_TTL_MS = 30_000;
@@ -23,6 +25,11 @@ export interface Manifest {
   revision: string;
   /** Definitions as served: CSS already inlined (css.ts). */
   blocks: Record<string, { version: number; definition: BlockDefinition }>;
+  /**
+   * Experiments that change what a block serves, by block id: a render decides its variant with
+   * no read beyond the manifest's (absent in manifests written before experiments existed).
+   */
+  experiments?: Record<string, ServedExperiment>;
 }
 
 export interface LoadedManifest extends Manifest {
@@ -45,12 +52,16 @@ function hold(manifest: Manifest, now: number): LoadedManifest {
 }
 
 async function buildFromD1(env: Env): Promise<Manifest> {
-  const published = await publishedBlocks(env.DB);
+  const [published, experiments] = await Promise.all([publishedBlocks(env.DB), listExperiments(env.DB)]);
   // CSS is inlined here, once per publish: renders never pay for it.
-  return { revision: `${Date.now()}-${crypto.randomUUID().slice(0, 8)}`, blocks: Object.fromEntries(published.map((b) => [b.id, { version: b.version, definition: compileBlock(b.definition) }])) };
+  return {
+    revision: `${Date.now()}-${crypto.randomUUID().slice(0, 8)}`,
+    blocks: Object.fromEntries(published.map((b) => [b.id, { version: b.version, definition: compileBlock(b.definition) }])),
+    experiments: servedByBlock(experiments.map((e) => ({ id: e.id, version: e.version, definition: e.definition }))),
+  };
 }
 
-/** Rewrites the manifest from D1 (after a publish, rollback or delete) and serves it here at once. */
+/** Rewrites the manifest from D1 (after a block's publish, rollback or delete, or an experiment's save) and serves it here at once. */
 export async function publishManifest(env: Env, now = Date.now()): Promise<Manifest> {
   const manifest = await buildFromD1(env);
   await env.PROFILES.put(MANIFEST_KEY, JSON.stringify(manifest));

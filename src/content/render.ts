@@ -20,6 +20,7 @@ import { contentToken } from "./links";
 import type { LoadedManifest } from "./manifest";
 import { productIdsOf, productsFor, recommend, type ProductCard, type Recommendations } from "./recommendations";
 import { templateScope } from "./scope";
+import { chooseVariant, type Choice } from "../experiments/serving";
 
 export const CONTENT_TYPES: Record<Format, string> = {
   html: "text/html; charset=utf-8",
@@ -61,6 +62,16 @@ export interface Rendered {
   contentType: string;
   /** Why the fallback was served (for logs and previews; never sent to ESPs). */
   fallback: string | null;
+  /** The experiment variant shown, for whom (the route records exposures and names the variant). */
+  shown?: Shown;
+}
+
+/** An experiment's variant as a render showed it to a customer. */
+export interface Shown extends Choice {
+  customerId: string;
+  profile: CustomerProfile;
+  /** The profile already records an exposure to this experiment (nothing new to record). */
+  exposedBefore: boolean;
 }
 
 export interface RenderOptions {
@@ -70,18 +81,21 @@ export interface RenderOptions {
   origin: string;
   now?: number;
   waitUntil?: (p: Promise<unknown>) => void;
+  /** The manifest the target came from: its experiments decide the variant (previews leave it out). */
+  manifest?: LoadedManifest;
 }
 
 export async function renderBlock(env: Env, target: RenderTarget, format: Format, options: RenderOptions): Promise<Rendered> {
   const config = readConfig(env);
-  const now = options.now ?? Date.now();
   if (options.customerRef === null) return fallbackOf(target, format, "unverified");
   const ref = options.customerRef;
   try {
-    const body = await withinBudget(config.contentRenderBudgetMs, renderFor(env, target, format, ref, options.origin, now, options.waitUntil));
-    if (body === null) return fallbackOf(target, format, "unknown_customer");
-    if (body === CONSENT_DECLINED) return fallbackOf(target, format, "consent");
-    return { body, contentType: CONTENT_TYPES[format], fallback: null };
+    const out = await withinBudget(config.contentRenderBudgetMs, renderFor(env, target, format, ref, options));
+    if (out === null) return fallbackOf(target, format, "unknown_customer");
+    if (out === CONSENT_DECLINED) return fallbackOf(target, format, "consent");
+    // The holdout sees what anyone unknown would: the block's non-personalized fallback.
+    if (out.body === null) return { ...(await fallbackOf(target, format, "holdout")), ...(out.shown ? { shown: out.shown } : {}) };
+    return { body: out.body, contentType: CONTENT_TYPES[format], fallback: null, ...(out.shown ? { shown: out.shown } : {}) };
   } catch (err) {
     const reason = err instanceof BudgetExceeded ? "budget" : "render_error";
     log("warn", "content.fallback", { block: target.id, version: target.version, format, reason, error: err instanceof Error ? err.message : String(err) });
@@ -123,39 +137,71 @@ export async function customerContent(env: Env, target: RenderTarget, ref: strin
 /** What renderFor answers for a customer who declined personalization (content/consent.ts). */
 const CONSENT_DECLINED = Symbol("consent declined");
 
-async function renderFor(env: Env, target: RenderTarget, format: Format, ref: string, origin: string, now: number, waitUntil?: (p: Promise<unknown>) => void): Promise<string | Uint8Array | null | typeof CONSENT_DECLINED> {
+/**
+ * The variant of the block's experiment this customer sees (null: no experiment on the block), and
+ * the target and products that render it. A variant naming a block that is not published renders
+ * the experiment's own block.
+ */
+export function variantOf(manifest: LoadedManifest | undefined, target: RenderTarget, content: CustomerContent & { profile: CustomerProfile }): { shown: Shown; target: RenderTarget; products: ProductCard[] } | null {
+  const experiment = manifest?.experiments?.[target.id];
+  if (!experiment) return null;
+  const exposed = content.profile.experiments?.[experiment.id]?.variant;
+  const choice = chooseVariant(experiment, content.customerId, exposed);
+  const shown: Shown = { ...choice, customerId: content.customerId, profile: content.profile, exposedBefore: exposed !== undefined };
+  const variantTarget = choice.block === target.id ? target : (publishedTarget(manifest, choice.block) ?? target);
+  if (variantTarget === target) return { shown, target, products: content.products };
+  const { source, limit } = variantTarget.definition.products;
+  return { shown, target: variantTarget, products: productsFor(source, content.recommendations, limit) };
+}
+
+async function renderFor(env: Env, target: RenderTarget, format: Format, ref: string, options: RenderOptions): Promise<{ body: string | Uint8Array | null; shown?: Shown } | null | typeof CONSENT_DECLINED> {
   const config = readConfig(env);
-  const content = await customerContent(env, target, ref, now, waitUntil);
+  const { origin } = options;
+  const now = options.now ?? Date.now();
+  const content = await customerContent(env, target, ref, now, options.waitUntil);
   if (!content?.profile || !content.token) return null;
   if (!personalizationAllowed(content.profile, config.contentConsentCategories)) return CONSENT_DECLINED;
   const token = content.token;
+  const variant = variantOf(options.manifest, target, { ...content, profile: content.profile });
+  if (variant?.shown.holdout) return { body: null, shown: variant.shown };
+  const shown = variant?.shown;
+  // A variant's block that has no image (or JSON) for this format: the experiment's block renders it.
+  const view = variant && servesFormat(variant.target.definition, format) ? variant.target : target;
   const scope = templateScope({
     profile: content.profile,
     recommendations: content.recommendations,
-    products: content.products,
+    products: variant?.products ?? content.products,
+    // Links name the block the email names: the click is decided (and attributed) through it.
     clickUrl: (i) => `${origin}/v1/r/${target.id}/${i}?t=${encodeURIComponent(token)}`,
     contentToken: token,
-    block: { id: target.id, version: target.version },
+    block: { id: view.id, version: view.version },
+    experiment: shown ? { id: shown.experiment, variant: shown.variant, slots: shown.slots, pixel_url: `${origin}/v1/o/${target.id}?t=${encodeURIComponent(token)}` } : null,
     now,
     cartReservationMinutes: config.cartReservationMinutes,
   });
   // Partials (`{% render %}`) see only what they are passed, plus these. Rendering is synchronous:
   // templates, partials and filters are all in memory, and liquidjs's sync path is several times
   // faster than its async one (no promise per tag).
-  const options = { globals: { locale: scope.locale, now_ms: now } };
+  const renderOptions = { globals: { locale: scope.locale, now_ms: now } };
+  const body = renderFormat(view, format, scope, renderOptions);
+  return { body: body instanceof Promise ? await body : body, ...(shown ? { shown } : {}) };
+}
+
+function renderFormat(view: RenderTarget, format: Format, scope: Record<string, unknown>, options: { globals: Record<string, unknown> }): string | Promise<Uint8Array> {
   switch (format) {
     case "html":
-      return target.markup.renderFileSync(templateName.html(target.id), scope, options) as string;
+      return view.markup.renderFileSync(templateName.html(view.id), scope, options) as string;
     case "json": {
-      if (!target.definition.json) return JSON.stringify({ items: scope.products });
-      const text = target.json.renderFileSync(templateName.json(target.id), scope, options) as string;
+      // The default JSON names the variant, so an ESP can take its subject line from it.
+      if (!view.definition.json) return JSON.stringify({ items: scope.products, ...(scope.experiment ? { experiment: scope.experiment } : {}) });
+      const text = view.json.renderFileSync(templateName.json(view.id), scope, options) as string;
       // Broken JSON would break the ESP's template or the amp-list: serve the fallback instead.
       return JSON.stringify(JSON.parse(text));
     }
     case "svg":
-      return target.markup.renderFileSync(templateName.svg(target.id), scope, options) as string;
+      return view.markup.renderFileSync(templateName.svg(view.id), scope, options) as string;
     case "png":
-      return svgToPng(target.markup.renderFileSync(templateName.svg(target.id), scope, options) as string, target.definition.image!.width);
+      return svgToPng(view.markup.renderFileSync(templateName.svg(view.id), scope, options) as string, view.definition.image!.width);
   }
 }
 

@@ -14,6 +14,9 @@
  *   products   the block's own list (its `products` setting), each with `click_url` and `position`
  *   recommendations  recommended, recently_viewed, cart, purchased, popular
  *   block      id, version;  now (ISO time);  locale
+ *   experiment id, variant, slots (the variant's values: subject line, hero image…), pixel_url
+ *              (the open pixel that records the exposure of an HTML block); null when no
+ *              experiment runs on the block (docs/experiments.md)
  */
 import type { CustomerProfile } from "../profiles/document";
 import type { ProductCard, Recommendations } from "./recommendations";
@@ -27,6 +30,8 @@ export interface ScopeInput {
   clickUrl: (position: number) => string;
   contentToken: string;
   block: { id: string; version: number };
+  /** The experiment variant this render shows. */
+  experiment?: { id: string; variant: string; slots: Record<string, string>; pixel_url: string } | null;
   now: number;
   cartReservationMinutes: number;
 }
@@ -102,6 +107,7 @@ export function templateScope(input: ScopeInput): Record<string, unknown> {
     products: input.products.map((p, i) => ({ ...p, position: i, click_url: input.clickUrl(i) })),
     recommendations: r,
     block: input.block,
+    experiment: input.experiment ?? null,
     now: new Date(now).toISOString(),
     now_ms: now,
     locale,

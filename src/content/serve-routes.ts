@@ -28,8 +28,13 @@ import { FORMATS, type Format } from "./definition";
 import { TRANSPARENT_PNG } from "./image";
 import { verifyContentSignature, verifyContentToken } from "./links";
 import { currentManifest } from "./manifest";
-import { customerContent, fallbackOf, publishedTarget, renderBlock, servesFormat, type Rendered } from "./render";
-import { isPrefetch } from "./requesters";
+import { customerContent, fallbackOf, publishedTarget, renderBlock, servesFormat, variantOf, type Rendered, type Shown } from "./render";
+import { classifyRequester, isPrefetch, type Requester } from "./requesters";
+import { recordExposure } from "../ingest/experiment-exposure";
+import { findCustomer } from "../profiles/read";
+import type { CustomerProfile } from "../profiles/document";
+import { chooseVariant } from "../experiments/serving";
+import type { ServedExperiment } from "../experiments/serving";
 
 /** The customer ref a request's credential proves, or null. A bad read key is a 401 (it says nothing about customers). */
 async function provenRef(c: Context<AppEnv>, block: string): Promise<string | null> {
@@ -97,6 +102,57 @@ export function registerContentServeRoutes(app: App): void {
     },
     followClick,
   );
+
+  route(
+    app,
+    {
+      method: "get",
+      path: "/v1/o/{block}",
+      tag: "Content",
+      scope: "signed",
+      auth: AUTH,
+      summary: "Open pixel of a block under experiment (a 1×1 GIF, never cached): a person's open records the experiment exposure once; machine opens (Apple Mail Privacy Protection, scanners, prefetch, HEAD) do not. Every link, good or bad, gets the same answer.",
+      query: LinkQuery,
+      responses: { 200: { description: "A transparent 1×1 GIF", contentType: "image/gif" } },
+    },
+    openPixel,
+  );
+}
+
+/** A transparent 1×1 GIF. */
+const PIXEL = Uint8Array.from(atob("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"), (ch) => ch.charCodeAt(0));
+
+/** The headers that say which variant a render showed (to ESPs' logs and to tests; nothing about the customer). */
+function variantHeaders(shown: Shown | undefined): Record<string, string> {
+  return shown ? { "x-rapport-experiment": shown.experiment, "x-rapport-variant": shown.variant } : {};
+}
+
+/** Records the exposure when a person (not a machine) is shown a running experiment's variant for the first time. */
+function exposeIfFirst(c: Context<AppEnv>, experiment: ServedExperiment | undefined, shown: Shown | undefined, requester: Requester, via: string): void {
+  if (!experiment || !shown?.counts || shown.exposedBefore || requester.kind !== "human") return;
+  const x = { experiment, variant: shown.variant, via, userAgent: c.req.header("user-agent") ?? null, ip: c.req.header("cf-connecting-ip") ?? null };
+  c.executionCtx.waitUntil(recordExposure(c.env, shown.customerId, shown.profile, x, c.get("requestId")).catch((err: unknown) => log("error", "experiments.exposure_not_recorded", { experiment: shown.experiment, error: String(err) })));
+}
+
+/** The open pixel: records a person's first exposure to the block's running experiment. */
+async function openPixel(c: Context<AppEnv>): Promise<Response> {
+  const headers = { "content-type": "image/gif", ...NO_STORE };
+  const id = c.req.param("block")!;
+  const manifest = await currentManifest(c.env);
+  const experiment = manifest.experiments?.[id];
+  const requester = classifyRequester(c.req.method, c.req.raw.headers);
+  if (!experiment || requester.kind !== "human") return c.body(PIXEL, 200, headers);
+  const ref = await provenRef(c, id).catch(() => null);
+  const found = ref === null ? null : await findCustomer(c.env, ref, (p) => c.executionCtx.waitUntil(p));
+  if (found) {
+    const profile = JSON.parse(found.body) as CustomerProfile;
+    const exposed = profile.experiments?.[experiment.id]?.variant;
+    if (personalizationAllowed(profile, readConfig(c.env).contentConsentCategories)) {
+      const choice = chooseVariant(experiment, found.id, exposed);
+      exposeIfFirst(c, experiment, { ...choice, customerId: found.id, profile, exposedBefore: exposed !== undefined }, requester, "pixel");
+    }
+  }
+  return c.body(PIXEL, 200, headers);
 }
 
 /** A published block rendered for the customer the link proves, or its fallback. */
@@ -106,7 +162,8 @@ async function serveBlock(c: Context<AppEnv>): Promise<Response> {
   const id = file.slice(0, dot);
   const format = file.slice(dot + 1) as Format;
   if (dot <= 0 || !FORMATS.includes(format)) throw new ApiError("not_found", `No content at ${c.req.path}: ask for <block>.html, .json, .svg or .png`);
-  const target = publishedTarget(await currentManifest(c.env), id);
+  const manifest = await currentManifest(c.env);
+  const target = publishedTarget(manifest, id);
   if (!target || !servesFormat(target.definition, format)) throw new ApiError("not_found", `No published block ${id} serves ${format}`);
 
   const url = new URL(c.req.url);
@@ -118,13 +175,15 @@ async function serveBlock(c: Context<AppEnv>): Promise<Response> {
 
   let rendered: Rendered;
   try {
-    rendered = await renderBlock(c.env, target, format, { customerRef: ref, origin: url.origin, waitUntil: (p) => c.executionCtx.waitUntil(p) });
+    rendered = await renderBlock(c.env, target, format, { customerRef: ref, origin: url.origin, waitUntil: (p) => c.executionCtx.waitUntil(p), manifest });
   } catch (err) {
     // Even the fallback failed (e.g. the image renderer): the smallest neutral answer.
     log("error", "content.fallback_failed", { block: id, format, error: String(err) });
     rendered = format === "png" ? { body: TRANSPARENT_PNG, contentType: "image/png", fallback: "error" } : await fallbackOf(target, format === "svg" ? "svg" : format, "error");
   }
-  const headers: Record<string, string> = { "content-type": rendered.contentType, ...cacheHeaders(format, rendered, config.contentMaxAgeSeconds, isAmp), ...(amp ?? {}) };
+  const headers: Record<string, string> = { "content-type": rendered.contentType, ...cacheHeaders(format, rendered, config.contentMaxAgeSeconds, isAmp), ...(amp ?? {}), ...variantHeaders(rendered.shown) };
+  // An open-time image is seen when the email is opened; HTML and JSON are fetched by the ESP at send time.
+  if (format === "svg" || format === "png") exposeIfFirst(c, manifest.experiments?.[id], rendered.shown, classifyRequester(c.req.method, c.req.raw.headers), "image");
   if (format === "html" || format === "json") {
     // Same customer, same data, same body: a conditional request costs no body.
     const etag = `"${(await sha256Hex(typeof rendered.body === "string" ? rendered.body : "")).slice(0, 32)}"`;
@@ -138,25 +197,34 @@ async function serveBlock(c: Context<AppEnv>): Promise<Response> {
 async function followClick(c: Context<AppEnv>): Promise<Response> {
   const id = c.req.param("block")!;
   const slot = Number(c.req.param("slot"));
-  const target = publishedTarget(await currentManifest(c.env), id);
+  const manifest = await currentManifest(c.env);
+  const target = publishedTarget(manifest, id);
   if (!target || !Number.isInteger(slot) || slot < 0 || slot > 100) throw new ApiError("not_found", `No published block ${id} with link ${c.req.param("slot")}`);
-  const scanner = isPrefetch(c.req.raw.headers);
+  const requester = classifyRequester(c.req.method, c.req.raw.headers);
   const ref = await provenRef(c, id);
   const now = Date.now();
   // An unknown or unproven customer still gets somewhere useful: the popular products.
   const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
   const own = ref !== null ? await customerContent(c.env, target, ref, now, waitUntil) : null;
   // A customer who declined personalization goes where anyone would (their click is still theirs).
-  const personal = own && personalizationAllowed(own.profile, readConfig(c.env).contentConsentCategories) ? own : null;
-  const content = personal ?? (await customerContent(c.env, target, null, now));
-  const destination = content ? clickDestination(content.products, slot, target.definition) : null;
+  const personal = own?.profile && personalizationAllowed(own.profile, readConfig(c.env).contentConsentCategories) ? { ...own, profile: own.profile } : null;
+  // The variant the customer was shown decides where its links go; the holdout's go where anyone's would.
+  const variant = personal ? variantOf(manifest, target, personal) : null;
+  const content = (variant?.shown.holdout ? null : personal) ?? (await customerContent(c.env, target, null, now));
+  const products = variant && !variant.shown.holdout ? variant.products : (content?.products ?? []);
+  const destination = content ? clickDestination(products, slot, variant && !variant.shown.holdout ? variant.target.definition : target.definition) : null;
   if (!destination) {
     return c.html("<!doctype html><title>No longer available</title><p>This offer is no longer available.</p>", 200, NO_STORE);
   }
-  if (own?.profile && !scanner) {
+  if (own?.profile && requester.kind !== "scanner") {
     const profile = own.profile;
-    const click = { block: id, version: target.version, slot, url: destination.url, product: destination.product, userAgent: c.req.header("user-agent") ?? null, ip: c.req.header("cf-connecting-ip") ?? null };
+    const shown = variant?.shown;
+    const experiment = manifest.experiments?.[id];
+    const metric = experiment?.definition.metric;
+    const click = { block: id, version: target.version, slot, url: destination.url, product: destination.product, userAgent: c.req.header("user-agent") ?? null, ip: c.req.header("cf-connecting-ip") ?? null, ...(shown && metric && shown.counts ? { experiment: { id: shown.experiment, variant: shown.variant, event: metric.event, windowHours: metric.windowHours } } : {}) };
     c.executionCtx.waitUntil(recordClick(c.env, profile, click, c.get("requestId")).catch((err: unknown) => log("error", "content.click_not_recorded", { block: id, error: String(err) })));
+    // Someone who clicks has seen the variant, whether or not their client loaded images.
+    exposeIfFirst(c, experiment, shown, { kind: "human", reason: requester.reason }, "click");
   }
   c.header("cache-control", NO_STORE["cache-control"]);
   c.header("referrer-policy", "no-referrer");

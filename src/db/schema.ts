@@ -37,6 +37,8 @@ export const customers = sqliteTable("customers", {
   scores: text("scores"),
   /** JSON enricher id → [the key it looked up (an email domain), when (ms)] (enrichment/). */
   enrichment: text("enrichment").notNull().default("{}"),
+  /** JSON experiment id → the variant first shown and the outcomes since (profiles/experiments.ts); null: none. */
+  experiments: text("experiments"),
   eventCount: integer("event_count").notNull().default(0),
   /** JSON array of the customer's identity keys (`user_id:42`, …): the reverse of `identities`. */
   identityKeys: text("identity_keys").notNull().default("[]"),
@@ -542,6 +544,9 @@ export const archiveScrubs = sqliteTable("archive_scrubs", {
 
 /** Generic inbound webhook sources (sources/generic/): how requests are verified and mapped. */
 export const sources = sqliteTable("sources", currentDefinitionColumns());
+
+/** Experiments on content blocks (experiments/definition.ts): variants, weights, metric, status. */
+export const experiments = sqliteTable("experiments", currentDefinitionColumns());
 
 /** Tracking plans (tracking/): per source, a JSON Schema per event and what to do with violations. */
 export const trackingPlans = sqliteTable("tracking_plans", currentDefinitionColumns());

@@ -44,6 +44,9 @@ export interface AssignedExperiment {
   holdout?: number;
 }
 
+/** The variant key recorded for customers in the holdout. */
+export const HOLDOUT = "holdout";
+
 export type Assignment = { holdout: true } | { holdout: false; index: number; key: string };
 
 /** The cumulative ranges of normalized weights: variant i holds [start, end). */
@@ -65,6 +68,7 @@ export function variantRanges(variants: readonly Variant[]): [number, number][] 
  */
 export function assign(experiment: AssignedExperiment, customerId: string, exposed?: string): Assignment {
   const seed = experiment.seed ?? experiment.id;
+  if (exposed === HOLDOUT && (experiment.holdout ?? 0) > 0) return { holdout: true };
   const kept = exposed === undefined ? -1 : experiment.variants.findIndex((v) => v.key === exposed);
   if (kept >= 0) return { holdout: false, index: kept, key: experiment.variants[kept]!.key };
   if ((experiment.holdout ?? 0) > 0 && bucketOf(`${seed}:holdout`, customerId) < experiment.holdout!) return { holdout: true };

@@ -17,6 +17,8 @@ import { concerns } from "../triggers/match";
 import { canReach } from "../triggers/conditions";
 import { latestViews, type ProductView } from "../catalog/audience";
 import type { IngestInput } from "../sessions/contract";
+import { sameRecord } from "../profiles/experiments";
+import type { TallyRow } from "../experiments/tally";
 import { applyGroup, type ApplyContext, type Applied } from "./apply";
 import type { MergeWrite } from "./merge-statements";
 import type { Resolved } from "./resolve";
@@ -51,6 +53,8 @@ export interface CommitPlan {
   notifications: Notification[];
   /** Merges of this batch: the survivor's object takes in the absorbed customers' events once D1 has committed. */
   eventMoves: { survivorId: string; mergedIds: string[]; watermark: number }[];
+  /** Per experiment: customers' records for its tally object, and customers merged away (experiments/tally.ts). */
+  tallies: Map<string, { rows: TallyRow[]; removed: string[] }>;
   /** Snapshots the session objects rewrite, and snapshots of absorbed customers to delete. */
   documents: number;
   retiredSnapshots: string[];
@@ -58,7 +62,7 @@ export interface CommitPlan {
 }
 
 export function planCommit(resolved: Pick<Resolved, "groups" | "profiles"> & Partial<Pick<Resolved, "resumed">>, ctx: PlanContext): CommitPlan {
-  const plan: CommitPlan = { writes: [], merges: [], eventMoves: [], membershipChanges: [], scores: [], views: [], newEvents: [], sessionCalls: [], notifications: [], documents: 0, retiredSnapshots: [], duplicates: 0 };
+  const plan: CommitPlan = { writes: [], merges: [], eventMoves: [], membershipChanges: [], scores: [], views: [], newEvents: [], sessionCalls: [], notifications: [], tallies: new Map(), documents: 0, retiredSnapshots: [], duplicates: 0 };
   const views: ProductView[] = [];
   for (const group of resolved.groups) {
     const applied = applyGroup(group, resolved.profiles, ctx);
@@ -80,6 +84,7 @@ export function planCommit(resolved: Pick<Resolved, "groups" | "profiles"> & Par
     // needed, so they cost no Durable Object request.
     const callSession = applied.base.sessionAt !== null || applied.base.servedAt !== null || concerned.length > 0 || reach.replay.length > 0;
     if (applied.changed) addWrites(plan, group, applied, callSession, ctx.now, resolved.resumed ?? new Set());
+    addTallies(plan, group.customerId, applied, ctx.redelivered);
     const document = documentOf(group, applied, ctx.now);
     if (document) plan.documents++;
     if (reach.recordsViews) views.push(...latestViews(group.customerId, applied.fresh));
@@ -156,6 +161,28 @@ function addWrites(plan: CommitPlan, group: ResolvedGroup, applied: Applied, cal
     plan.merges.push({ survivorId: group.customerId, merged, cause: { messageId: m.messageId, keys: m.keys }, now, ...(resumed.has(merged.id) ? { resumed: true } : {}) });
     if (merged.servedAt) plan.retiredSnapshots.push(merged.id);
   });
+}
+
+/**
+ * The experiment records this write changed (every record on a retry: the tally object may not
+ * have had them), stamped with the profile version they are written at, and the absorbed
+ * customers' records to remove (the survivor's record now holds their outcomes).
+ */
+function addTallies(plan: CommitPlan, customerId: string, applied: Applied, redelivered: boolean): void {
+  const tally = (id: string) => {
+    const held = plan.tallies.get(id);
+    if (held) return held;
+    const t: { rows: TallyRow[]; removed: string[] } = { rows: [], removed: [] };
+    plan.tallies.set(id, t);
+    return t;
+  };
+  const previous = applied.survivor?.state.experiments ?? {};
+  const version = applied.changed ? (applied.survivor?.version ?? 0) + 1 : (applied.survivor?.version ?? 0);
+  for (const [id, r] of Object.entries(applied.state.experiments ?? {})) {
+    if (!redelivered && sameRecord(previous[id], r)) continue;
+    tally(id).rows.push({ customerId, version, variant: r.variant, at: r.at, conversions: r.conversions, revenue: r.revenue, clicks: r.clicks, unsubscribes: r.unsubscribes, complaints: r.complaints });
+  }
+  for (const p of applied.absorbed) for (const id of Object.keys(p.state.experiments ?? {})) tally(id).removed.push(p.id);
 }
 
 /**

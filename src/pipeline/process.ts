@@ -174,7 +174,8 @@ async function commitOnce(env: Env, inputs: CommitInputs, options: ProcessOption
     unattributable: resolved.unattributable.length,
     d1RowsWritten,
     kvWrites: plan.documents + plan.retiredSnapshots.length,
-    sessionCalls: plan.sessionCalls.length + plan.notifications.length + plan.eventMoves.length,
+    // Experiment tally objects are Durable Object calls after the commit too (one per experiment per batch).
+    sessionCalls: plan.sessionCalls.length + plan.notifications.length + plan.eventMoves.length + plan.tallies.size,
     storeCalls: stored.calls,
     storeRowsWritten: stored.rowsWritten,
     d1ByShard,

@@ -1,6 +1,6 @@
 /**
  * The right to be forgotten and the right of access. Erasing a customer deletes its profile,
- * identities, stored events, KV snapshot and identifier entries, session object, the quarantined
+ * identities, stored events, KV snapshot and identifier entries, session object, experiment tally rows, the quarantined
  * payloads that mention one of its identifiers and its events in stored dead letters. It records
  * a suppression per identifier so that replayed or late events do not recreate the person (see
  * the pipeline and the `identities_not_suppressed` trigger). Exporting returns everything held
@@ -26,6 +26,7 @@ import { pendingEventMoves } from "../profiles/merges";
 import { customerEvents } from "../profiles/events";
 import { scrubDeadLetters } from "../queues/dead-letters";
 import { sessionStub } from "../sessions/contract";
+import { tallyStub } from "../experiments/tally";
 import { readConfig } from "../model/config";
 import { ApiError } from "../kernel/errors";
 import { SUPPRESSION_PREFIX, suppressionHash, suppressionHashes } from "../kernel/suppression-hash";
@@ -88,11 +89,12 @@ export async function eraseCustomer(env: Env, customerId: string, reason: string
   await writes.run();
   // Refused payloads are not linked to customers; those that mention an identifier go too.
   const quarantined = await database(control).delete(quarantine).where(sql`EXISTS (SELECT 1 FROM json_each(${needles}) WHERE instr(${quarantine.raw}, value) > 0)`).run();
-  // The session object goes too: session, pending timers and trigger history.
+  // The session object goes too: session, pending timers and trigger history; and the customer's
+  // rows in experiment tallies (the results lose one customer, as they would never have had them).
   // So do the answers enrichers cached for the customer's email (those keyed by email domain
   // describe a company, not the customer).
   const emails = profile.identities.filter((i) => i.kind === "email").map((i) => i.value);
-  await Promise.all([env.PROFILES.delete(snapshotKey(customerId)), ...keys.map((k) => env.PROFILES.delete(identityKey(k))), sessionStub(env, customerId).clear(), ...pendingEventMoves(profile).map((id) => sessionStub(env, id).clear()), forgetEnrichmentAnswers(env, emails)]);
+  await Promise.all([env.PROFILES.delete(snapshotKey(customerId)), ...keys.map((k) => env.PROFILES.delete(identityKey(k))), sessionStub(env, customerId).clear(), ...pendingEventMoves(profile).map((id) => sessionStub(env, id).clear()), forgetEnrichmentAnswers(env, emails), ...Object.keys(profile.state.experiments ?? {}).map((id) => tallyStub(env, id).record([], [customerId]))]);
   const deadLetters = await scrubDeadLetters(env, keys, values);
   // Archived events were received no earlier than the oldest event time of the profile, give or take clock skew.
   const archive = await startScrub(env, customerId, keys, Math.min(profile.createdAt, profile.state.firstSeenAt ?? profile.createdAt), now);

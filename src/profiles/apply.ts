@@ -9,6 +9,7 @@ import { phoneCountryOf } from "../identity/phone-country";
 import { applyComputed, emptyComputed, type ComputedState } from "./computed";
 import { applyAggregates, type AggregateSpec, type Aggregates } from "./aggregates";
 import { ENRICHER_SOURCE_PREFIX, enricherSource, isEnrichment } from "../model/events";
+import { applyExperimentEvents, type ExperimentRecords } from "./experiments";
 
 export interface Counters {
   /** Events by type: `{ track: 12, page: 40 }`. */
@@ -44,6 +45,8 @@ export interface ProfileState {
   aggregates: Aggregates;
   /** Enricher id → [the key it looked up, when (ms)]: who has been looked up (enrichment/). */
   enrichment?: Record<string, [string, number]>;
+  /** Experiment id → the variant first shown and the outcomes after it (profiles/experiments.ts). */
+  experiments?: ExperimentRecords;
 }
 
 export interface ApplyOptions extends NormalizeOptions {
@@ -95,6 +98,8 @@ export function applyEvents(state: ProfileState, events: readonly StoredEvent[],
     aggregates: options.aggregateSpecs ? applyAggregates(state.aggregates, options.aggregateSpecs, events, state.eventCount === 0) : events.length === 0 ? state.aggregates : {},
     ...(state.enrichment ? { enrichment: { ...state.enrichment } } : {}),
   };
+  const experiments = applyExperimentEvents(state.experiments, events);
+  if (experiments) next.experiments = experiments;
   for (const e of events) {
     const ts = Date.parse(e.timestamp);
     const enricher = enrichmentOf(e);

@@ -104,6 +104,10 @@ export const CustomerProfile = z.object({
     .nullable()
     .describe("Scores as of the profile's last write: predictive models (once published with npm run train), RFM, lifetime value"),
   computedTraits: z.record(z.string(), z.unknown()).describe("Custom computed traits (/v1/computed-traits) as of the profile's last write"),
+  experiments: z
+    .record(z.string(), z.object({ variant: z.string(), exposedAt: z.string() }))
+    .optional()
+    .describe("Experiment id → the variant the customer was first shown (\"holdout\" for the holdout) and when; absent when none (docs/experiments.md)"),
   segments: z.array(z.string()).describe("Ids of the segments the customer is in, as of the profile's last evaluation (on every change, and daily for rules on time)"),
   session: Session.nullable().describe("The live session; null until the customer's session object has seen an event"),
   version: z.number().int(),
@@ -160,6 +164,7 @@ export function toDocument(id: string, state: ProfileState, identities: readonly
     computed: state.computed ? computedView(state.computed, updatedAt) : null,
     scores: scoresView(scores),
     computedTraits: scores?.custom ?? {},
+    ...(state.experiments ? { experiments: Object.fromEntries(Object.entries(state.experiments).map(([id, r]) => [id, { variant: r.variant, exposedAt: new Date(r.at).toISOString() }])) } : {}),
     segments: currentSegments(membership),
     session: null,
     version,

@@ -9,6 +9,7 @@ import { emptyProfile, isNewer, traitWins, type ProfileState, type TraitStamp } 
 import type { StoredProfile } from "./store";
 import { mergeComputed } from "./computed";
 import { mergeAggregates } from "./aggregates";
+import { mergeExperimentRecords } from "./experiments";
 
 
 export function mergeStates(a: ProfileState, b: ProfileState): ProfileState {
@@ -36,8 +37,11 @@ export function mergeStates(a: ProfileState, b: ProfileState): ProfileState {
     computed: a.computed && b.computed ? mergeComputed(a.computed, b.computed) : a.eventCount === 0 ? b.computed : b.eventCount === 0 ? a.computed : undefined,
     aggregates: mergeAggregates(a.aggregates, a.eventCount === 0, b.aggregates, b.eventCount === 0),
     ...mergeEnrichment(a.enrichment, b.enrichment),
+    ...experimentsOf(mergeExperimentRecords(a.experiments, b.experiments)),
   };
 }
+
+const experimentsOf = (records: ProfileState["experiments"]): Pick<ProfileState, "experiments"> => (records ? { experiments: records } : {});
 
 /** Per enricher, the later lookup (ties: the greater key), so the merge does not depend on order. */
 function mergeEnrichment(a: ProfileState["enrichment"], b: ProfileState["enrichment"]): Pick<ProfileState, "enrichment"> {

@@ -40,6 +40,8 @@ describe("the command line", { timeout: 120_000 }, () => {
       ["scripts/load-segments.mjs", "--help"],
       ["scripts/load-tracking-plans.mjs", "--help"],
       ["scripts/load-blocks.mjs", "--help"],
+      ["scripts/load-experiments.mjs", "--help"],
+      ["scripts/experiment-demo.mjs", "--help"],
     ];
     for (const args of commands) {
       const { code, stdout } = await run(args);
