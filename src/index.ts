@@ -95,6 +95,7 @@ import { consumeJobs } from "./jobs/consumer";
 import { backfillNeeded, startBackfill } from "./segments/backfill";
 import { registerBlockRoutes } from "./content/routes";
 import { registerContentServeRoutes } from "./content/serve-routes";
+import { registerOpenPixelRoute } from "./content/open-pixel-routes";
 import { registerExperimentRoutes } from "./experiments/routes";
 import { EXPERIMENTS_CRON, evaluateRunningExperiments } from "./maintenance/experiments";
 import { registerPreviewPage } from "./content/preview-page";
@@ -140,6 +141,7 @@ export function rapportApp() {
   registerArchiveRoutes(app);
   registerBlockRoutes(app);
   registerContentServeRoutes(app);
+  registerOpenPixelRoute(app);
   registerExperimentRoutes(app);
   registerPreviewPage(app);
   registerDocsRoutes(app);

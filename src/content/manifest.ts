@@ -15,6 +15,7 @@ import { enginesFor } from "./engine";
 import { publishedBlocks } from "./store";
 import { listExperiments } from "../experiments/store";
 import { servedByBlock, type ServedExperiment } from "../experiments/serving";
+import { banditWeightsKey, type PublishedWeights } from "../experiments/tally";
 
 export const MANIFEST_KEY = "content:manifest";
 const ISOLATE_TTL_MS = 30_000;
@@ -46,7 +47,8 @@ function load(manifest: Manifest): LoadedManifest {
 }
 
 function hold(manifest: Manifest, now: number): LoadedManifest {
-  const loaded = held?.manifest.revision === manifest.revision ? held.manifest : load(manifest);
+  // The same revision keeps its engines; its experiments (a bandit's split) may have moved.
+  const loaded = held?.manifest.revision === manifest.revision ? { ...held.manifest, experiments: manifest.experiments } : load(manifest);
   held = { manifest: loaded, until: now + ISOLATE_TTL_MS };
   return loaded;
 }
@@ -65,7 +67,7 @@ async function buildFromD1(env: Env): Promise<Manifest> {
 export async function publishManifest(env: Env, now = Date.now()): Promise<Manifest> {
   const manifest = await buildFromD1(env);
   await env.PROFILES.put(MANIFEST_KEY, JSON.stringify(manifest));
-  hold(manifest, now);
+  hold(await withBanditSplits(env, manifest), now);
   return manifest;
 }
 
@@ -73,9 +75,25 @@ export async function publishManifest(env: Env, now = Date.now()): Promise<Manif
 export async function currentManifest(env: Env, now = Date.now()): Promise<LoadedManifest> {
   if (held && held.until > now) return held.manifest;
   const stored = await env.PROFILES.get<Manifest>(MANIFEST_KEY, { type: "json", cacheTtl: KV_CACHE_TTL_S });
-  if (stored) return hold(stored, now);
+  if (stored) return hold(await withBanditSplits(env, stored), now);
   // No manifest in KV: a fresh deployment, or KV lost it. D1 has the truth; nothing is written
   // here so that a burst of reads cannot hit KV's one write per second per key.
   log("warn", "content.manifest_missing", {});
-  return hold(await buildFromD1(env), now);
+  return hold(await withBanditSplits(env, await buildFromD1(env)), now);
+}
+
+/**
+ * The manifest with each running bandit's current split (its tally writes it to KV): read when the
+ * isolate refreshes its manifest, so renders still read nothing of their own.
+ */
+async function withBanditSplits(env: Env, manifest: Manifest): Promise<Manifest> {
+  const bandits = Object.entries(manifest.experiments ?? {}).filter(([, e]) => e.definition.bandit && e.definition.status === "running" && e.definition.winner === undefined);
+  if (bandits.length === 0) return manifest;
+  const splits = await Promise.all(bandits.map(([, e]) => env.PROFILES.get<PublishedWeights>(banditWeightsKey(e.id), { type: "json", cacheTtl: KV_CACHE_TTL_S })));
+  const experiments = { ...manifest.experiments };
+  bandits.forEach(([block, e], i) => {
+    const split = splits[i];
+    if (split) experiments[block] = { ...e, weights: split.weights };
+  });
+  return { ...manifest, experiments };
 }

@@ -28,16 +28,12 @@ import { FORMATS, type Format } from "./definition";
 import { TRANSPARENT_PNG } from "./image";
 import { verifyContentSignature, verifyContentToken } from "./links";
 import { currentManifest } from "./manifest";
-import { customerContent, fallbackOf, publishedTarget, renderBlock, servesFormat, variantOf, type Rendered, type Shown } from "./render";
-import { classifyRequester, isPrefetch, type Requester } from "./requesters";
-import { recordExposure } from "../ingest/experiment-exposure";
-import { findCustomer } from "../profiles/read";
-import type { CustomerProfile } from "../profiles/document";
-import { chooseVariant } from "../experiments/serving";
-import type { ServedExperiment } from "../experiments/serving";
+import { customerContent, fallbackOf, publishedTarget, renderBlock, servesFormat, variantOf, type Rendered } from "./render";
+import { classifyRequester, isPrefetch } from "./requesters";
+import { exposeIfFirst, variantHeaders } from "./exposure-routes";
 
 /** The customer ref a request's credential proves, or null. A bad read key is a 401 (it says nothing about customers). */
-async function provenRef(c: Context<AppEnv>, block: string): Promise<string | null> {
+export async function provenRef(c: Context<AppEnv>, block: string): Promise<string | null> {
   const { contentSecrets } = readConfig(c.env);
   const q = c.req.query();
   if (q.t) return verifyContentToken(contentSecrets, q.t);
@@ -50,7 +46,7 @@ async function provenRef(c: Context<AppEnv>, block: string): Promise<string | nu
   return null;
 }
 
-const NO_STORE = { "cache-control": "no-store, no-cache, must-revalidate, max-age=0", pragma: "no-cache", expires: "0" };
+export const NO_STORE = { "cache-control": "no-store, no-cache, must-revalidate, max-age=0", pragma: "no-cache", expires: "0" };
 
 function cacheHeaders(format: Format, rendered: Rendered, maxAge: number, amp: boolean): Record<string, string> {
   // Open-time images must be fetched at each open (a proxy serving yesterday's countdown is
@@ -62,14 +58,14 @@ function cacheHeaders(format: Format, rendered: Rendered, maxAge: number, amp: b
 }
 
 /** Who the link is for: the customer's content token, a signed ref, or a ref with a read key. */
-const LinkQuery = z.object({
+export const LinkQuery = z.object({
   t: z.string().optional().describe("The customer's content token (profile `contentToken`)"),
   c: z.string().optional().describe("A customer ref, with `sig` (hex HMAC-SHA256 of `<block>:<c>:<exp>`) and optional `exp` (unix seconds)"),
   sig: z.string().optional(),
   exp: z.string().optional(),
   customer: z.string().optional().describe("A customer ref, with a read key only"),
 });
-const AUTH = "The content token or signature in the link (or a read key with `customer`); an unproven link gets the block's fallback, never another customer's content";
+export const AUTH = "The content token or signature in the link (or a read key with `customer`); an unproven link gets the block's fallback, never another customer's content";
 
 export function registerContentServeRoutes(app: App): void {
   route(
@@ -103,56 +99,6 @@ export function registerContentServeRoutes(app: App): void {
     followClick,
   );
 
-  route(
-    app,
-    {
-      method: "get",
-      path: "/v1/o/{block}",
-      tag: "Content",
-      scope: "signed",
-      auth: AUTH,
-      summary: "Open pixel of a block under experiment (a 1×1 GIF, never cached): a person's open records the experiment exposure once; machine opens (Apple Mail Privacy Protection, scanners, prefetch, HEAD) do not. Every link, good or bad, gets the same answer.",
-      query: LinkQuery,
-      responses: { 200: { description: "A transparent 1×1 GIF", contentType: "image/gif" } },
-    },
-    openPixel,
-  );
-}
-
-/** A transparent 1×1 GIF. */
-const PIXEL = Uint8Array.from(atob("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"), (ch) => ch.charCodeAt(0));
-
-/** The headers that say which variant a render showed (to ESPs' logs and to tests; nothing about the customer). */
-function variantHeaders(shown: Shown | undefined): Record<string, string> {
-  return shown ? { "x-rapport-experiment": shown.experiment, "x-rapport-variant": shown.variant } : {};
-}
-
-/** Records the exposure when a person (not a machine) is shown a running experiment's variant for the first time. */
-function exposeIfFirst(c: Context<AppEnv>, experiment: ServedExperiment | undefined, shown: Shown | undefined, requester: Requester, via: string): void {
-  if (!experiment || !shown?.counts || shown.exposedBefore || requester.kind !== "human") return;
-  const x = { experiment, variant: shown.variant, via, userAgent: c.req.header("user-agent") ?? null, ip: c.req.header("cf-connecting-ip") ?? null };
-  c.executionCtx.waitUntil(recordExposure(c.env, shown.customerId, shown.profile, x, c.get("requestId")).catch((err: unknown) => log("error", "experiments.exposure_not_recorded", { experiment: shown.experiment, error: String(err) })));
-}
-
-/** The open pixel: records a person's first exposure to the block's running experiment. */
-async function openPixel(c: Context<AppEnv>): Promise<Response> {
-  const headers = { "content-type": "image/gif", ...NO_STORE };
-  const id = c.req.param("block")!;
-  const manifest = await currentManifest(c.env);
-  const experiment = manifest.experiments?.[id];
-  const requester = classifyRequester(c.req.method, c.req.raw.headers);
-  if (!experiment || requester.kind !== "human") return c.body(PIXEL, 200, headers);
-  const ref = await provenRef(c, id).catch(() => null);
-  const found = ref === null ? null : await findCustomer(c.env, ref, (p) => c.executionCtx.waitUntil(p));
-  if (found) {
-    const profile = JSON.parse(found.body) as CustomerProfile;
-    const exposed = profile.experiments?.[experiment.id]?.variant;
-    if (personalizationAllowed(profile, readConfig(c.env).contentConsentCategories)) {
-      const choice = chooseVariant(experiment, found.id, exposed);
-      exposeIfFirst(c, experiment, { ...choice, customerId: found.id, profile, exposedBefore: exposed !== undefined }, requester, "pixel");
-    }
-  }
-  return c.body(PIXEL, 200, headers);
 }
 
 /** A published block rendered for the customer the link proves, or its fallback. */

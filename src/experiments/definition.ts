@@ -51,9 +51,11 @@ export const ExperimentDefinition = z
         /** The event that is a conversion, counted within the window after exposure. */
         event: z.string().min(1).max(200).default("Order Completed"),
         windowHours: z.number().int().min(1).max(2_160).default(168),
+        /** Reduce variance with each customer's pre-exposure value of the metric (CUPED), where it varies. */
+        cuped: z.boolean().default(true),
       })
       .strict()
-      .default({ primary: "conversion", event: "Order Completed", windowHours: 168 }),
+      .default({ primary: "conversion", event: "Order Completed", windowHours: 168, cuped: true }),
     /** The false-positive rate of the whole experiment (split across the variants compared with the control). */
     alpha: z.number().min(0.001).max(0.2).default(0.05),
     /** No decision before every arm has this many exposed customers (Klaviyo asks for 500). */
@@ -65,6 +67,21 @@ export const ExperimentDefinition = z
     /** Serve the significant winner to everybody as soon as one is found. */
     autoShip: z.boolean().default(false),
     status: z.enum(STATUSES).default("draft"),
+    /**
+     * Bandit mode: the split follows Thompson sampling (experiments/bandit.ts) instead of the
+     * weights, updated as exposures and outcomes arrive. Decided by the chance of being best.
+     */
+    bandit: z
+      .object({
+        /** Equal split until every variant has this many exposed customers. */
+        burnInPerArm: z.number().int().min(10).max(100_000).default(100),
+        /** No variant's share falls below this (so a change in fortunes can still be seen). */
+        floor: z.number().min(0).max(0.1).default(0.01),
+        /** The split served is rewritten at most this often. */
+        updateSeconds: z.number().int().min(10).max(86_400).default(60),
+      })
+      .strict()
+      .optional(),
     /** Set by a ship (by hand or automatically): every customer gets this variant, nothing more is counted. */
     winner: VariantKey.optional(),
   })

@@ -18,8 +18,10 @@
 import chisquareCdf from "@stdlib/stats-base-dists-chisquare-cdf";
 import { HOLDOUT, variantRanges } from "./assignment";
 import type { ExperimentDefinition } from "./definition";
-import { compareArms, type ArmSummary, type SequentialResult } from "./sequential";
-import type { VariantTotals } from "./tally";
+import { compareArms, type SequentialResult } from "./sequential";
+import { expectedRegret, probabilityBest } from "./bandit";
+import { armOf, cupedArms } from "./arms";
+import { noTotals, type VariantTotals } from "./totals";
 
 export const SRM_P_VALUE = 0.001;
 
@@ -48,27 +50,15 @@ export interface VariantResult {
 export interface ExperimentResults {
   primaryMetric: ExperimentDefinition["metric"]["primary"];
   variants: VariantResult[];
+  /** CUPED on the primary metric: applied when asked for and the pre-exposure covariate varies. */
+  cuped: { applied: boolean; theta: number | null; varianceReduction: number | null };
+  /** Null for bandits: their split follows the outcomes, not the weights. */
   sampleRatio: { chiSquare: number; pValue: number; mismatch: boolean } | null;
+  /** Bandit mode: each variant's chance of being best, the split served now, and the outcomes lost to learning. */
+  bandit?: { probabilityBest: Record<string, number>; weights: Record<string, number> | null; regret: number };
   decision: { state: DecisionState; winner: string | null; rule: string };
 }
 
-const zero = (variant: string): VariantTotals => ({ variant, exposed: 0, converted: 0, clicked: 0, unsubscribed: 0, complained: 0, conversions: 0, clicks: 0, revenue: 0, revenueSquares: 0, firstExposureAt: null, lastExposureAt: null });
-
-/** The arm summary of a metric: 0/1 per customer for rates, revenue in major units. */
-export function armOf(t: VariantTotals, metric: ExperimentDefinition["metric"]["primary"] | "unsubscribe" | "complaint"): ArmSummary {
-  switch (metric) {
-    case "conversion":
-      return { n: t.exposed, sum: t.converted, sumSquares: t.converted };
-    case "click":
-      return { n: t.exposed, sum: t.clicked, sumSquares: t.clicked };
-    case "revenue":
-      return { n: t.exposed, sum: t.revenue / 100, sumSquares: t.revenueSquares / 10_000 };
-    case "unsubscribe":
-      return { n: t.exposed, sum: t.unsubscribed, sumSquares: t.unsubscribed };
-    case "complaint":
-      return { n: t.exposed, sum: t.complained, sumSquares: t.complained };
-  }
-}
 
 /** χ² goodness of fit of observed counts to expected shares (arms expected to get none are left out). */
 export function sampleRatioTest(observed: readonly number[], shares: readonly number[]): { chiSquare: number; pValue: number } | null {
@@ -80,12 +70,20 @@ export function sampleRatioTest(observed: readonly number[], shares: readonly nu
   return { chiSquare, pValue: 1 - chisquareCdf(chiSquare, arms.length - 1) };
 }
 
-export function experimentResults(d: ExperimentDefinition, totals: readonly VariantTotals[]): ExperimentResults {
+/** A bandit's winner: the leader's chance of being best must reach this. */
+export const BANDIT_WIN_PROBABILITY = 0.95;
+
+/** `weights`: the split a bandit serves now (the tally's), shown with its results. */
+export function experimentResults(d: ExperimentDefinition, totals: readonly VariantTotals[], weights: Record<string, number> | null = null): ExperimentResults {
   const byKey = new Map(totals.map((t) => [t.variant, t]));
   const ranges = variantRanges(d.variants);
-  const arms = d.variants.map((v, i) => ({ key: v.key, share: (1 - d.holdout) * (ranges[i]![1] - ranges[i]![0]), totals: byKey.get(v.key) ?? zero(v.key) }));
-  if (d.holdout > 0) arms.push({ key: HOLDOUT, share: d.holdout, totals: byKey.get(HOLDOUT) ?? zero(HOLDOUT) });
+  const arms = d.variants.map((v, i) => ({ key: v.key, share: (1 - d.holdout) * (ranges[i]![1] - ranges[i]![0]), totals: byKey.get(v.key) ?? noTotals(v.key) }));
+  if (d.holdout > 0) arms.push({ key: HOLDOUT, share: d.holdout, totals: byKey.get(HOLDOUT) ?? noTotals(HOLDOUT) });
   const control = arms[0]!.totals;
+  // CUPED over the variants (not the holdout), on the primary metric only.
+  const played = arms.filter((a) => a.key !== HOLDOUT);
+  const cuped = d.metric.cuped ? cupedArms(played.map((a) => a.totals), d.metric.primary) : null;
+  const primary = (i: number) => cuped?.arms[i] ?? armOf(arms[i]!.totals, d.metric.primary);
   const comparisons = d.variants.length - 1;
   const alpha = d.alpha / comparisons;
   const expected = d.expectedSamplePerArm * 2;
@@ -107,18 +105,38 @@ export function experimentResults(d: ExperimentDefinition, totals: readonly Vari
       revenuePerExposed: rate(t.revenue / 100),
       unsubscribeRate: rate(t.unsubscribed),
       complaintRate: rate(t.complained),
-      effect: compared ? compareArms(armOf(control, d.metric.primary), armOf(t, d.metric.primary), alpha, expected) : null,
+      effect: compared ? compareArms(primary(0), primary(i), alpha, expected) : null,
       guardrailsWorse: worse,
     };
   });
 
-  const srm = sampleRatioTest(
-    arms.map((a) => a.totals.exposed),
-    arms.map((a) => a.share),
-  );
+  const srm = d.bandit
+    ? null
+    : sampleRatioTest(
+        arms.map((a) => a.totals.exposed),
+        arms.map((a) => a.share),
+      );
   const sampleRatio = srm ? { ...srm, mismatch: srm.pValue < SRM_P_VALUE } : null;
-  const rule = `mixture SPRT, α = ${d.alpha} split over ${comparisons} comparison${comparisons > 1 ? "s" : ""} (${round(alpha)} each), at least ${d.minSamplePerArm} exposed per arm, no worse guardrail, sample ratio χ² p ≥ ${SRM_P_VALUE}`;
-  return { primaryMetric: d.metric.primary, variants, sampleRatio, decision: decide(d, variants, sampleRatio, rule) };
+  const rule = `mixture SPRT${cuped ? " on CUPED-adjusted means" : ""}, α = ${d.alpha} split over ${comparisons} comparison${comparisons > 1 ? "s" : ""} (${round(alpha)} each), at least ${d.minSamplePerArm} exposed per arm, no worse guardrail, sample ratio χ² p ≥ ${SRM_P_VALUE}`;
+  const cupedView = { applied: cuped !== null, theta: cuped?.theta ?? null, varianceReduction: cuped?.varianceReduction ?? null };
+  if (!d.bandit) return { primaryMetric: d.metric.primary, variants, sampleRatio, cuped: cupedView, decision: decide(d, variants, sampleRatio, rule) };
+  const p = probabilityBest(
+    played.map((a) => a.totals),
+    d.metric.primary,
+  );
+  const bandit = { probabilityBest: Object.fromEntries(played.map((a, i) => [a.key, p[i]!])), weights, regret: expectedRegret(played.map((a) => a.totals), d.metric.primary) };
+  return { primaryMetric: d.metric.primary, variants, sampleRatio, cuped: cupedView, bandit, decision: decideBandit(d, variants, bandit.probabilityBest) };
+}
+
+/** A bandit's decision: the leader once its chance of being best reaches 95 % with its minimum sample. */
+function decideBandit(d: ExperimentDefinition, variants: readonly VariantResult[], best: Record<string, number>): ExperimentResults["decision"] {
+  if (d.winner !== undefined) return { state: "shipped", winner: d.winner, rule: "shipped: every customer gets the winner" };
+  if (d.status === "paused") return { state: "paused", winner: null, rule: "paused: every customer gets the control" };
+  const [leader, chance] = Object.entries(best).sort((a, b) => b[1] - a[1])[0]!;
+  const exposures = variants.find((v) => v.variant === leader)?.exposures ?? 0;
+  const rule = `Thompson sampling: the leader's chance of being best (now ${round(chance)}) must reach ${BANDIT_WIN_PROBABILITY}, with at least ${d.minSamplePerArm} exposed customers`;
+  if (chance >= BANDIT_WIN_PROBABILITY && exposures >= d.minSamplePerArm) return { state: "winner", winner: leader, rule };
+  return { state: "collecting", winner: null, rule };
 }
 
 function decide(d: ExperimentDefinition, variants: readonly VariantResult[], srm: ExperimentResults["sampleRatio"], rule: string): ExperimentResults["decision"] {

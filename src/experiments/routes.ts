@@ -17,8 +17,12 @@ import { isoOrNull } from "../kernel/time";
 import { ExperimentDefinition, ExperimentId } from "./definition";
 import { evaluateExperiment } from "../maintenance/experiments";
 import { affectsServing } from "./serving";
+import { dryRun } from "./dry-run";
+import { sampleProfiles } from "../profiles/sample";
+import { shards } from "../db/shards";
+import { readConfig } from "../model/config";
 import { deleteExperiment, getExperiment, listExperiments, saveExperiment, type StoredExperiment } from "./store";
-import { tallyStub } from "./tally";
+import { configureTally, tallyStub } from "./tally";
 
 const TAG = "Experiments";
 const view = (e: StoredExperiment) => ({ id: e.id, version: e.version, ...e.definition, createdAt: isoOrNull(e.createdAt), updatedAt: isoOrNull(e.updatedAt) });
@@ -39,6 +43,8 @@ async function requireExperiment(d1: D1Database, id: string): Promise<StoredExpe
   if (!e) throw new ApiError("not_found", `No experiment ${id}`);
   return e;
 }
+
+const DryRunQuery = z.object({ sample: z.coerce.number().int().min(1).max(10_000).default(1_000).describe("How many stored customers to sample (the first by id of every shard)") });
 
 const ShipRequest = z.object({ variant: z.string().min(1).max(32).describe("The variant every customer gets from now on") });
 
@@ -64,6 +70,7 @@ export function registerExperimentRoutes(app: App): void {
     async save(c, id, definition, expectedVersion) {
       await check(c, id, definition);
       const { stored, created } = await saveExperiment(c.env.DB, id, definition, expectedVersion);
+      await configureTally(c.env, id, stored.definition);
       await publishManifest(c.env);
       return { stored, created };
     },
@@ -96,6 +103,26 @@ export function registerExperimentRoutes(app: App): void {
   route(
     app,
     {
+      method: "get",
+      path: "/v1/experiments/{id}/dry-run",
+      tag: TAG,
+      scope: "admin",
+      summary: "The split the experiment would make over stored customers, as if it were running: per variant the customers and their share against the weights (χ² check), those outside it for consent, a few examples. Reads at most `sample` profiles.",
+      params: IdParam,
+      query: DryRunQuery,
+      responses: { 200: "The split", 404: "No such experiment" },
+    },
+    async (c, { params: { id }, query }) => {
+      const e = await requireExperiment(c.env.DB, id);
+      const sampled = await sampleProfiles(shards(c.env), query.sample);
+      const customers = sampled.map((p) => ({ id: p.id, preferences: p.consent?.categoryPreferences ?? null, exposed: p.experiments?.[id]?.variant }));
+      return c.json({ id, version: e.version, ...dryRun({ id, version: e.version, definition: e.definition }, customers, readConfig(c.env).contentConsentCategories) });
+    },
+  );
+
+  route(
+    app,
+    {
       method: "post",
       path: "/v1/experiments/{id}/ship",
       tag: TAG,
@@ -109,6 +136,7 @@ export function registerExperimentRoutes(app: App): void {
       const e = await requireExperiment(c.env.DB, id);
       if (!e.definition.variants.some((v) => v.key === variant)) throw new ApiError("validation_failed", "Invalid ship", [{ field: "variant", message: `not a variant of ${id}: ${e.definition.variants.map((v) => v.key).join(", ")}` }]);
       const { stored } = await saveExperiment(c.env.DB, id, { ...e.definition, winner: variant }, e.version);
+      await configureTally(c.env, id, stored.definition);
       await publishManifest(c.env);
       return c.json(view(stored), 200, { etag: `"${stored.version}"` });
     },

@@ -15,6 +15,8 @@ export interface ServedExperiment {
   id: string;
   version: number;
   definition: ExperimentDefinition;
+  /** A bandit's current split (its tally's, read with the manifest); the definition's weights until there is one. */
+  weights?: Record<string, number>;
 }
 
 export interface Choice {
@@ -41,7 +43,9 @@ export function chooseVariant(e: ServedExperiment, customerId: string, exposed: 
   };
   if (d.winner !== undefined) return pick(d.winner, false);
   if (d.status !== "running") return pick(d.variants[0]!.key, false);
-  const a = assign({ id: e.id, ...(d.seed ? { seed: d.seed } : {}), variants: d.variants, holdout: d.holdout }, customerId, exposed);
+  // A bandit's split replaces the weights for customers not yet exposed (the exposed keep theirs).
+  const variants = e.weights ? d.variants.map((v) => ({ ...v, weight: e.weights![v.key] ?? 0 })) : d.variants;
+  const a = assign({ id: e.id, ...(d.seed ? { seed: d.seed } : {}), variants: variants.some((v) => v.weight > 0) ? variants : d.variants, holdout: d.holdout }, customerId, exposed);
   if (a.holdout) return { experiment: e.id, variant: HOLDOUT, holdout: true, block: d.block, slots: {}, counts: true };
   return pick(a.key, true);
 }

@@ -9,7 +9,7 @@ import { publishManifest } from "../content/manifest";
 import type { ExperimentDefinition } from "../experiments/definition";
 import { experimentResults, type ExperimentResults } from "../experiments/results";
 import { listExperiments, saveExperiment, type StoredExperiment } from "../experiments/store";
-import { tallyStub } from "../experiments/tally";
+import { configureTally, tallyStub } from "../experiments/tally";
 import { VersionMismatch } from "../db/versions";
 import { log } from "../kernel/log";
 
@@ -22,7 +22,9 @@ export interface Action {
 }
 
 export async function evaluateExperiment(env: Env, e: StoredExperiment): Promise<{ results: ExperimentResults; action: Action | null }> {
-  const results = experimentResults(e.definition, await tallyStub(env, e.id).totals());
+  const tally = tallyStub(env, e.id);
+  const [totals, weights] = await Promise.all([tally.totals(), tally.weights()]);
+  const results = experimentResults(e.definition, totals, weights?.weights ?? null);
   const d = e.definition;
   if (d.status !== "running" || d.winner !== undefined) return { results, action: null };
   let action: Action | null = null;
@@ -36,6 +38,7 @@ export async function evaluateExperiment(env: Env, e: StoredExperiment): Promise
     if (err instanceof VersionMismatch) return { results, action: null };
     throw err;
   }
+  await configureTally(env, e.id, action.definition);
   await publishManifest(env);
   log("info", "experiments.decided", { experiment: e.id, action: action.what, rule: results.decision.rule });
   return { results, action };

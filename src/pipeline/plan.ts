@@ -18,7 +18,7 @@ import { canReach } from "../triggers/conditions";
 import { latestViews, type ProductView } from "../catalog/audience";
 import type { IngestInput } from "../sessions/contract";
 import { sameRecord } from "../profiles/experiments";
-import type { TallyRow } from "../experiments/tally";
+import type { TallyRow } from "../experiments/totals";
 import { applyGroup, type ApplyContext, type Applied } from "./apply";
 import type { MergeWrite } from "./merge-statements";
 import type { Resolved } from "./resolve";
@@ -180,7 +180,7 @@ function addTallies(plan: CommitPlan, customerId: string, applied: Applied, rede
   const version = applied.changed ? (applied.survivor?.version ?? 0) + 1 : (applied.survivor?.version ?? 0);
   for (const [id, r] of Object.entries(applied.state.experiments ?? {})) {
     if (!redelivered && sameRecord(previous[id], r)) continue;
-    tally(id).rows.push({ customerId, version, variant: r.variant, at: r.at, conversions: r.conversions, revenue: r.revenue, clicks: r.clicks, unsubscribes: r.unsubscribes, complaints: r.complaints });
+    tally(id).rows.push({ customerId, version, variant: r.variant, at: r.at, conversions: r.conversions, revenue: r.revenue, clicks: r.clicks, unsubscribes: r.unsubscribes, complaints: r.complaints, ...(r.pre ? { pre: r.pre } : {}) });
   }
   for (const p of applied.absorbed) for (const id of Object.keys(p.state.experiments ?? {})) tally(id).removed.push(p.id);
 }

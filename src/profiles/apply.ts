@@ -98,7 +98,10 @@ export function applyEvents(state: ProfileState, events: readonly StoredEvent[],
     aggregates: options.aggregateSpecs ? applyAggregates(state.aggregates, options.aggregateSpecs, events, state.eventCount === 0) : events.length === 0 ? state.aggregates : {},
     ...(state.enrichment ? { enrichment: { ...state.enrichment } } : {}),
   };
-  const experiments = applyExperimentEvents(state.experiments, events);
+  const experiments = applyExperimentEvents(state.experiments, events, {
+    count: (event) => state.counters.events[event] ?? 0,
+    revenue: Object.values(state.computed?.revenue ?? {}).reduce((sum, [cents]) => sum + cents, 0),
+  });
   if (experiments) next.experiments = experiments;
   for (const e of events) {
     const ts = Date.parse(e.timestamp);

@@ -33,6 +33,12 @@ export interface ExperimentRecord {
   clicks: number;
   unsubscribes: number;
   complaints: number;
+  /**
+   * What the customer had done before the exposure (CUPED's covariates): conversion events,
+   * revenue (minor units) and clicks on email links, as the profile stood before the batch that
+   * brought the exposure. Absent in records written before they existed.
+   */
+  pre?: [number, number, number];
 }
 export type ExperimentRecords = Record<string, ExperimentRecord>;
 
@@ -61,10 +67,32 @@ export function exposureOf(e: StoredEvent): Exposure | null {
   return { experiment, variant, windowMs: (typeof hours === "number" && hours > 0 ? hours : 168) * 3_600_000, event: typeof p.conversion_event === "string" ? p.conversion_event : "Order Completed" };
 }
 
-const blank = (x: Exposure, at: number, msg: string): ExperimentRecord => ({ variant: x.variant, at, msg, until: at + x.windowMs, event: x.event, conversions: 0, revenue: 0, clicks: 0, unsubscribes: 0, complaints: 0 });
+/** The profile before a batch, as the covariates of an exposure in it read it. */
+export interface Before {
+  /** How many events of this name the profile had counted. */
+  count(event: string): number;
+  /** Revenue so far, minor units, every currency added up. */
+  revenue: number;
+}
 
-/** `records` with `events` applied; `records` is not modified. */
-export function applyExperimentEvents(records: ExperimentRecords | undefined, events: readonly StoredEvent[]): ExperimentRecords | undefined {
+const NOTHING_BEFORE: Before = { count: () => 0, revenue: 0 };
+
+const blank = (x: Exposure, at: number, msg: string, before: Before): ExperimentRecord => ({
+  variant: x.variant,
+  at,
+  msg,
+  until: at + x.windowMs,
+  event: x.event,
+  conversions: 0,
+  revenue: 0,
+  clicks: 0,
+  unsubscribes: 0,
+  complaints: 0,
+  pre: [before.count(x.event), before.revenue, before.count(CLICK_EVENT_NAME)],
+});
+
+/** `records` with `events` applied; `records` is not modified. `before`: the profile before these events (the covariates of a new exposure). */
+export function applyExperimentEvents(records: ExperimentRecords | undefined, events: readonly StoredEvent[], before: Before = NOTHING_BEFORE): ExperimentRecords | undefined {
   let next: ExperimentRecords | undefined;
   const edit = (): ExperimentRecords => (next ??= { ...records });
   // Exposures first, so an outcome in the same batch as its exposure counts.
@@ -74,7 +102,7 @@ export function applyExperimentEvents(records: ExperimentRecords | undefined, ev
     const ts = Date.parse(e.timestamp);
     const held = (next ?? records)?.[x.experiment];
     if (held && (held.at < ts || (held.at === ts && held.msg <= e.messageId))) continue;
-    edit()[x.experiment] = held ? { ...held, variant: x.variant, at: ts, msg: e.messageId, until: ts + x.windowMs } : blank(x, ts, e.messageId);
+    edit()[x.experiment] = held ? { ...held, variant: x.variant, at: ts, msg: e.messageId, until: ts + x.windowMs } : blank(x, ts, e.messageId, before);
   }
   for (const e of events) {
     if (e.type !== "track" || !e.event || e.event === EXPOSURE_EVENT) continue;

@@ -1,8 +1,8 @@
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { type Assignment, assign, bucketOf } from "../../src/experiments/assignment";
 import type { ExperimentInput } from "../../src/experiments/definition";
-import { type ExperimentTally, tallyStub } from "../../src/experiments/tally";
+import { banditWeightsKey, type ExperimentTally, type PublishedWeights, tallyStub } from "../../src/experiments/tally";
 import type { StoredEvent } from "../../src/model/events";
 import { processEvents } from "../../src/pipeline/process";
 import { admin, api, env, eventually, ingest, profileWhen, uid } from "../helpers";
@@ -273,5 +273,79 @@ describe("exposures and outcomes through the pipeline", () => {
       ["b", 0, 0, 0],
       ["control", 1, 1, 1500],
     ]);
+  });
+});
+
+describe("bandits", () => {
+  const many = (prefix: string, n: number, variant: string, converted: number) => Array.from({ length: n }, (_, i) => ({ customerId: `${prefix}${i}`, version: 1, variant, at: 1, conversions: i < converted ? 1 : 0, revenue: 0, clicks: 0, unsubscribes: 0, complaints: 0 }));
+  const published = async (id: string) => env.PROFILES.get<PublishedWeights>(banditWeightsKey(id), "json");
+
+  it("steers new customers to the arm that is winning, at most once per interval, and keeps the exposed where they were", async () => {
+    const { a, id } = await setUp({ bandit: { burnInPerArm: 100, floor: 0, updateSeconds: 3600 } });
+    // Saved as a bandit: the even split is written at once.
+    expect((await published(id))?.weights).toEqual({ control: 0.5, b: 0.5 });
+    const { userId } = await shopper();
+    const { customerId, token } = await linksOf(a, userId);
+    // A customer exposed during the even split (seen as whichever arm the hash gave them).
+    const before = (await fetchUrl(token.svg)).headers.get("x-rapport-variant");
+    await profileWhen(userId, (p) => p.experiments?.[id] !== undefined);
+
+    const stub = tallyStub(env, id);
+    await stub.record([...many("c", 200, "control", 10), ...many("v", 200, "b", 60)]);
+    // Within the interval: nothing written yet (the customer's own exposure may have been), an alarm set for its end.
+    expect((await published(id))?.exposures).toBeLessThanOrEqual(1);
+    await runDurableObjectAlarm(stub);
+    const split = (await published(id))!;
+    // The 400 recorded here, and the customer exposed above once the pipeline's call has landed.
+    expect(split.exposures).toBeGreaterThanOrEqual(400);
+    expect(split.weights.b).toBe(1);
+
+    const r = await results(id);
+    expect(r.bandit.probabilityBest.b).toBeGreaterThan(0.99);
+    expect(r.bandit.weights).toEqual(split.weights);
+    expect(r.bandit.regret).toBeGreaterThan(0);
+    expect(r.sampleRatio).toBeNull();
+    expect(r.decision).toMatchObject({ state: "winner", winner: "b" });
+    expect(r.decision.rule).toContain("Thompson sampling");
+
+    // Renders read the split with the manifest (refreshed here by a save): a new customer gets b.
+    expect((await putExperiment(uid("other"), { block: a, variants: [{ key: "x" }, { key: "y" }] })).status).toBe(201);
+    const other = await shopper();
+    const fresh = await linksOf(a, other.userId);
+    expect((await fetchUrl(fresh.token.html)).headers.get("x-rapport-variant")).toBe("b");
+    // Someone already exposed keeps the variant they saw, whatever the split says now.
+    expect((await fetchUrl(token.html)).headers.get("x-rapport-variant")).toBe(before);
+    expect(before).toBe(keyOf(assign({ id, variants: [{ key: "control", weight: 1 }, { key: "b", weight: 1 }] }, customerId)));
+  });
+});
+
+describe("dry run", () => {
+  it("shows the split over stored customers before anything is served, consent respected", async () => {
+    const a = uid("hero");
+    await putBlock(a, blockA);
+    const id = uid("exp");
+    const variants = [
+      { key: "control", weight: 3 },
+      { key: "b", weight: 1 },
+    ];
+    expect((await putExperiment(id, { block: a, variants, holdout: 0.2 })).status).toBe(201);
+    const now = Date.now();
+    const people = Array.from({ length: 600 }, (_, i) => ({ type: "identify" as const, userId: uid("dry"), messageId: uid("m"), timestamp: new Date(now).toISOString(), receivedAt: new Date(now).toISOString(), sourceId: "key_test", traits: { n: i } }));
+    const declined = { ...people[0]!, userId: uid("declined"), messageId: uid("m"), context: { consent: { categoryPreferences: { personalization: false } } } };
+    await processEvents(env, [...people, declined]);
+    const res = await admin(`/v1/experiments/${id}/dry-run?sample=10000`);
+    expect(res.status).toBe(200);
+    const run = (await res.json()) as { sampled: number; declined: number; variants: { variant: string; customers: number; share: number; expectedShare: number }[]; sampleRatio: { pValue: number }; examples: { customerId: string; variant: string }[] };
+    expect(run.sampled).toBeGreaterThanOrEqual(601);
+    expect(run.declined).toBeGreaterThanOrEqual(1);
+    expect(run.variants.reduce((n, v) => n + v.customers, 0)).toBe(run.sampled - run.declined);
+    expect(run.variants.map((v) => v.variant)).toEqual(["control", "b", "holdout"]);
+    for (const [i, v] of run.variants.entries()) expect(v.expectedShare).toBeCloseTo([0.6, 0.2, 0.2][i]!, 10);
+    expect(run.sampleRatio.pValue).toBeGreaterThan(0.001);
+    // Each example is what a render would serve the customer.
+    for (const ex of run.examples) expect(ex.variant).toBe(keyOf(assign({ id, variants, holdout: 0.2 }, ex.customerId)));
+    // A draft: nothing was served meanwhile.
+    const { userId } = await shopper();
+    expect((await fetchUrl((await linksOf(a, userId)).token.html)).headers.get("x-rapport-variant")).toBeNull();
   });
 });

@@ -1,25 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ExperimentDefinition, type ExperimentInput } from "../../src/experiments/definition";
 import { experimentResults, sampleRatioTest } from "../../src/experiments/results";
-import type { VariantTotals } from "../../src/experiments/tally";
+import { noTotals, type VariantTotals } from "../../src/experiments/totals";
 
 const definition = (over: Partial<ExperimentInput> = {}) =>
   ExperimentDefinition.parse({ block: "hero", variants: [{ key: "control" }, { key: "b" }], status: "running", minSamplePerArm: 500, expectedSamplePerArm: 5000, ...over });
-const arm = (variant: string, exposed: number, converted: number, extra: Partial<VariantTotals> = {}): VariantTotals => ({
-  variant,
-  exposed,
-  converted,
-  clicked: 0,
-  unsubscribed: 0,
-  complained: 0,
-  conversions: converted,
-  clicks: 0,
-  revenue: 0,
-  revenueSquares: 0,
-  firstExposureAt: null,
-  lastExposureAt: null,
-  ...extra,
-});
+const arm = (variant: string, exposed: number, converted: number, extra: Partial<VariantTotals> = {}): VariantTotals => ({ ...noTotals(variant), exposed, converted, conversions: converted, ...extra });
 
 describe("the sample-ratio check", () => {
   it("gives the χ² goodness-of-fit p-value", () => {
