@@ -88,20 +88,12 @@ function contribution(r: Omit<TallyRow, "customerId" | "version" | "variant" | "
   };
 }
 
-interface HeldRow {
-  variant: string;
-  version: number;
-  at: number;
-  conversions: number;
-  revenue: number;
-  clicks: number;
-  unsubscribes: number;
-  complaints: number;
+/** A customer's row as SQLite holds it: the record, its covariates in columns of their own. */
+type HeldRow = Omit<TallyRow, "customerId" | "pre"> & {
   pre_conv: number | null;
   pre_rev: number | null;
   pre_clk: number | null;
-  [key: string]: SqlStorageValue;
-}
+} & Record<string, SqlStorageValue>;
 
 const preOf = (h: HeldRow): [number, number, number] => [h.pre_conv ?? 0, h.pre_rev ?? 0, h.pre_clk ?? 0];
 

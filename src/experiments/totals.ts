@@ -1,19 +1,11 @@
 /** What an experiment's tally holds per customer and per variant (experiments/tally.ts). */
+import type { ExperimentRecord } from "../profiles/experiments";
 
-/** A customer's record as the pipeline sends it (profiles/experiments.ts, with the profile version). */
-export interface TallyRow {
+/** A customer's record as the pipeline sends it: the profile's (profiles/experiments.ts) with the profile version that wrote it. */
+export type TallyRow = Pick<ExperimentRecord, "variant" | "at" | "conversions" | "revenue" | "clicks" | "unsubscribes" | "complaints" | "pre"> & {
   customerId: string;
   version: number;
-  variant: string;
-  at: number;
-  conversions: number;
-  revenue: number;
-  clicks: number;
-  unsubscribes: number;
-  complaints: number;
-  /** Before the exposure: conversion events, revenue (minor units), email clicks (CUPED's covariates). */
-  pre?: [number, number, number];
-}
+};
 
 /** A covariate's sums over a variant's customers: Σx, Σx² and Σxy with the metric y. */
 export interface CovariateSums {
