@@ -548,6 +548,18 @@ export const sources = sqliteTable("sources", currentDefinitionColumns());
 /** Experiments on content blocks (experiments/definition.ts): variants, weights, metric, status. */
 export const experiments = sqliteTable("experiments", currentDefinitionColumns());
 
+/** Every saved version of an experiment (its history, for rollback): the primary key refuses a concurrent save of the same version. */
+export const experimentVersions = sqliteTable(
+  "experiment_versions",
+  {
+    experimentId: text("experiment_id").notNull(),
+    version: integer("version").notNull(),
+    definition: text("definition").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.experimentId, t.version] })],
+);
+
 /** Tracking plans (tracking/): per source, a JSON Schema per event and what to do with violations. */
 export const trackingPlans = sqliteTable("tracking_plans", currentDefinitionColumns());
 

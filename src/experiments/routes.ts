@@ -21,7 +21,7 @@ import { dryRun } from "./dry-run";
 import { sampleProfiles } from "../profiles/sample";
 import { shards } from "../db/shards";
 import { readConfig } from "../model/config";
-import { deleteExperiment, getExperiment, listExperiments, saveExperiment, type StoredExperiment } from "./store";
+import { deleteExperiment, experimentVersion, getExperiment, listExperiments, listExperimentVersions, saveExperiment, type StoredExperiment } from "./store";
 import { configureTally, tallyStub } from "./tally";
 
 const TAG = "Experiments";
@@ -79,6 +79,19 @@ export function registerExperimentRoutes(app: App): void {
       await publishManifest(c.env);
       await tallyStub(c.env, id).clear();
       return true;
+    },
+    history: {
+      versions: listExperimentVersions,
+      rollbackSummary: "Save an old version again as the newest (its blocks must still be published)",
+      async rollback(c, id, version) {
+        const old = await experimentVersion(c.env.DB, id, version);
+        if (!old) return null;
+        await check(c, id, old);
+        const { stored } = await saveExperiment(c.env.DB, id, old);
+        await configureTally(c.env, id, stored.definition);
+        await publishManifest(c.env);
+        return c.json(view(stored), 200, { etag: `"${stored.version}"` });
+      },
     },
   });
 

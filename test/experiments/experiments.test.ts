@@ -146,6 +146,31 @@ describe("an experiment on a content block", () => {
     ]);
   });
 
+  it("keeps every version: a save over someone else's is refused, and a rollback serves an old split again", async () => {
+    const { a, id, definition } = await setUp({ status: "draft" });
+    expect((await putExperiment(id, { ...definition, status: "running" }, 1)).status).toBe(200);
+    // Saved by someone else meanwhile: version 2 exists, this save expected 1.
+    const stale = await putExperiment(id, { ...definition, holdout: 0.5 }, 1);
+    expect(stale.status).toBe(412);
+    const shipped = await admin(`/v1/experiments/${id}/ship`, { method: "POST", body: JSON.stringify({ variant: "b" }) });
+    expect(shipped.headers.get("etag")).toBe('"3"');
+    const versions = (await (await admin(`/v1/experiments/${id}/versions`)).json()) as { versions: { version: number; definition: { status: string; winner?: string } }[] };
+    expect(versions.versions.map((v) => [v.version, v.definition.status, v.definition.winner ?? null])).toEqual([
+      [3, "running", "b"],
+      [2, "running", null],
+      [1, "draft", null],
+    ]);
+    const { userId } = await shopper();
+    const { customerId, token } = await linksOf(a, userId);
+    expect((await fetchUrl(token.html)).headers.get("x-rapport-variant")).toBe("b");
+    // Back to version 2: the split runs again (saved as version 4).
+    const back = await admin(`/v1/experiments/${id}/rollback`, { method: "POST", body: JSON.stringify({ version: 2 }) });
+    expect(back.status).toBe(200);
+    expect(((await back.json()) as { version: number; winner?: string }).version).toBe(4);
+    expect((await fetchUrl(token.html)).headers.get("x-rapport-variant")).toBe(keyOf(assign({ id, variants: [{ key: "control", weight: 1 }, { key: "b", weight: 1 }] }, customerId)));
+    expect((await admin(`/v1/experiments/${id}/rollback`, { method: "POST", body: JSON.stringify({ version: 9 }) })).status).toBe(404);
+  });
+
   it("refuses experiments on blocks that are not published, and a second one on the same block", async () => {
     const { a, definition } = await setUp();
     const missing = await putExperiment(uid("exp"), { ...definition, variants: [{ key: "control" }, { key: "b", block: "no-such-block" }] });
