@@ -16,7 +16,7 @@
  *   - enrichment/ third-party HTTP enrichers: /v1/enrichers; lookups run on the jobs queue,
  *                 answers come back through the pipeline, marked, never over the
  *                 customer's own values                                            (admin keys)
- *   - profiles/   customer profiles and their events                               (read keys)
+ *   - profiles/   customer profiles and their events, each with its best hour to send (read keys)
  *   - privacy/    erase and export a customer, suppressions                        (admin keys)
  *   - admin/      API keys, quarantine, dead letters and replay; the shards and slot
  *                 moves between them: /v1/admin/shards                             (admin keys)

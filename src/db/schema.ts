@@ -39,6 +39,8 @@ export const customers = sqliteTable("customers", {
   enrichment: text("enrichment").notNull().default("{}"),
   /** JSON experiment id → the variant first shown and the outcomes since (profiles/experiments.ts); null: none. */
   experiments: text("experiments"),
+  /** JSON engagement by local hour and the time zone (profiles/send-time.ts); null: none yet. */
+  sendTime: text("send_time"),
   eventCount: integer("event_count").notNull().default(0),
   /** JSON array of the customer's identity keys (`user_id:42`, …): the reverse of `identities`. */
   identityKeys: text("identity_keys").notNull().default("[]"),

@@ -10,6 +10,7 @@ import { applyComputed, emptyComputed, type ComputedState } from "./computed";
 import { applyAggregates, type AggregateSpec, type Aggregates } from "./aggregates";
 import { ENRICHER_SOURCE_PREFIX, enricherSource, isEnrichment } from "../model/events";
 import { applyExperimentEvents, type ExperimentRecords } from "./experiments";
+import { applySendTime, type SendTimeState } from "./send-time";
 
 export interface Counters {
   /** Events by type: `{ track: 12, page: 40 }`. */
@@ -47,6 +48,8 @@ export interface ProfileState {
   enrichment?: Record<string, [string, number]>;
   /** Experiment id → the variant first shown and the outcomes after it (profiles/experiments.ts). */
   experiments?: ExperimentRecords;
+  /** Engagement by local hour and the customer's time zone (profiles/send-time.ts). */
+  sendTime?: SendTimeState;
 }
 
 export interface ApplyOptions extends NormalizeOptions {
@@ -103,6 +106,8 @@ export function applyEvents(state: ProfileState, events: readonly StoredEvent[],
     revenue: Object.values(state.computed?.revenue ?? {}).reduce((sum, [cents]) => sum + cents, 0),
   });
   if (experiments) next.experiments = experiments;
+  const sendTime = applySendTime(state.sendTime, events);
+  if (sendTime) next.sendTime = sendTime;
   for (const e of events) {
     const ts = Date.parse(e.timestamp);
     const enricher = enrichmentOf(e);

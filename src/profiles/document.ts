@@ -6,6 +6,7 @@ import type { Identity } from "../model/identity";
 import type { ProfileState } from "./apply";
 import { isoOrNull } from "../kernel/time";
 import { computedView } from "./computed";
+import { estimateSendTime } from "./send-time";
 import { currentSegments, type Membership } from "../model/membership";
 import { scoresView, type Scores } from "../model/scores";
 
@@ -108,6 +109,14 @@ export const CustomerProfile = z.object({
     .record(z.string(), z.object({ variant: z.string(), exposedAt: z.string() }))
     .optional()
     .describe("Experiment id → the variant the customer was first shown (\"holdout\" for the holdout) and when; absent when none (docs/experiments.md)"),
+  sendTime: z
+    .object({
+      bestHour: z.number().int().describe("The best hour to deliver email, 0–23, in timeZone"),
+      timeZone: z.string().describe("The customer's IANA time zone (the latest events' context.timezone; UTC when unknown)"),
+      confidence: z.number().describe("Share of the estimate within an hour of bestHour"),
+      engagements: z.number().describe("The customer's own weighted opens, clicks and orders behind it (0: the population curve alone)"),
+    })
+    .describe("When the customer reads email (docs/engagement.md): shrunk towards the population curve while history is thin"),
   segments: z.array(z.string()).describe("Ids of the segments the customer is in, as of the profile's last evaluation (on every change, and daily for rules on time)"),
   session: Session.nullable().describe("The live session; null until the customer's session object has seen an event"),
   version: z.number().int(),
@@ -165,6 +174,7 @@ export function toDocument(id: string, state: ProfileState, identities: readonly
     scores: scoresView(scores),
     computedTraits: scores?.custom ?? {},
     ...(state.experiments ? { experiments: Object.fromEntries(Object.entries(state.experiments).map(([id, r]) => [id, { variant: r.variant, exposedAt: new Date(r.at).toISOString() }])) } : {}),
+    sendTime: estimateSendTime(state.sendTime),
     segments: currentSegments(membership),
     session: null,
     version,

@@ -10,6 +10,7 @@ import type { StoredProfile } from "./store";
 import { mergeComputed } from "./computed";
 import { mergeAggregates } from "./aggregates";
 import { mergeExperimentRecords } from "./experiments";
+import { mergeSendTime } from "./send-time";
 
 
 export function mergeStates(a: ProfileState, b: ProfileState): ProfileState {
@@ -38,9 +39,11 @@ export function mergeStates(a: ProfileState, b: ProfileState): ProfileState {
     aggregates: mergeAggregates(a.aggregates, a.eventCount === 0, b.aggregates, b.eventCount === 0),
     ...mergeEnrichment(a.enrichment, b.enrichment),
     ...experimentsOf(mergeExperimentRecords(a.experiments, b.experiments)),
+    ...sendTimeOf(mergeSendTime(a.sendTime, b.sendTime)),
   };
 }
 
+const sendTimeOf = (s: ProfileState["sendTime"]): Pick<ProfileState, "sendTime"> => (s ? { sendTime: s } : {});
 const experimentsOf = (records: ProfileState["experiments"]): Pick<ProfileState, "experiments"> => (records ? { experiments: records } : {});
 
 /** Per enricher, the later lookup (ties: the greater key), so the merge does not depend on order. */
