@@ -167,7 +167,7 @@ async function followClick(c: Context<AppEnv>): Promise<Response> {
     const shown = variant?.shown;
     const experiment = manifest.experiments?.[id];
     const metric = experiment?.definition.metric;
-    const click = { block: id, version: target.version, slot, url: destination.url, product: destination.product, userAgent: c.req.header("user-agent") ?? null, ip: c.req.header("cf-connecting-ip") ?? null, ...(shown && metric && shown.counts ? { experiment: { id: shown.experiment, variant: shown.variant, event: metric.event, windowHours: metric.windowHours } } : {}) };
+    const click = { block: id, version: target.version, slot, url: destination.url, product: destination.product, userAgent: c.req.header("user-agent") ?? null, ip: c.req.header("cf-connecting-ip") ?? null, requester, ...(shown && metric && shown.counts ? { experiment: { id: shown.experiment, variant: shown.variant, event: metric.event, windowHours: metric.windowHours } } : {}) };
     c.executionCtx.waitUntil(recordClick(c.env, profile, click, c.get("requestId")).catch((err: unknown) => log("error", "content.click_not_recorded", { block: id, error: String(err) })));
     // Someone who clicks has seen the variant, whether or not their client loaded images.
     exposeIfFirst(c, experiment, shown, { kind: "human", reason: requester.reason }, "click");

@@ -6,6 +6,7 @@
 import { newId } from "../kernel/crypto";
 import { CLICK_EVENT } from "../content/clicks";
 import type { ProductCard } from "../content/recommendations";
+import type { Requester } from "../content/requesters";
 import type { CustomerProfile } from "../profiles/document";
 import { queueCustomerEvent } from "./customer-event";
 
@@ -19,6 +20,8 @@ export interface Click {
   ip: string | null;
   /** The experiment on the block, the variant shown, and its conversion rule (a click is an exposure too). */
   experiment?: { id: string; variant: string; event: string; windowHours: number };
+  /** How the edge classified the request (docs/engagement.md); scanners' clicks are never recorded. */
+  requester?: Requester;
 }
 
 /** Queues the click as the customer's event; false when the customer has no id events can carry. */
@@ -29,6 +32,7 @@ export async function recordClick(env: Env, profile: CustomerProfile, click: Cli
     slot: click.slot,
     link_url: click.url,
     ...(click.product ? { product_id: click.product.id } : {}),
+    ...(click.requester ? { engagement_class: click.requester.kind, engagement_reason: click.requester.reason } : {}),
     ...(click.experiment ? { experiment_id: click.experiment.id, variation_id: click.experiment.variant, conversion_event: click.experiment.event, conversion_window_hours: click.experiment.windowHours } : {}),
   };
   return queueCustomerEvent(env, profile, { event: CLICK_EVENT, messageId: newId("clk"), properties, userAgent: click.userAgent, ip: click.ip }, requestId);
