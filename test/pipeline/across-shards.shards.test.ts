@@ -46,6 +46,9 @@ const rowIn = async (d1: D1Database, table: string, column: string, value: strin
 describe("shards: where rows live", () => {
   it("places each customer row in the database of its id's slot, and each identifier in its key's", async () => {
     const customers = await Promise.all(Array.from({ length: 12 }, () => visitor(1)));
+    // Twelve random ids all land in one half of the slots once in 2,048 runs (it happened, in CI
+    // at 0bb763a): more visitors until both halves have some, as visitorsApart does.
+    for (let more = 0; twoShards() && more < 40 && new Set(customers.map(({ id }) => map().of(id))).size < 2; more++) customers.push(await visitor(1));
     for (const { anonymousId, id } of customers) {
       for (const d1 of map().databases) {
         expect(await rowIn(d1, "customers", "id", id)).toBe(d1 === map().of(id) ? 1 : 0);
@@ -53,7 +56,7 @@ describe("shards: where rows live", () => {
       }
     }
     if (twoShards()) {
-      // Twelve random ids: both halves of the slots get some (a 1 in 2,048 chance of a false failure).
+      // Both halves of the slots hold some (a 1 in 2^51 chance of a false failure).
       const used = new Set(customers.map(({ id }) => map().of(id)));
       expect(used.size).toBe(2);
       expect(customers.some(({ id }) => slotOf(id) >= 512)).toBe(true);
