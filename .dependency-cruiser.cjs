@@ -28,6 +28,8 @@ const LAYERS = [
   ["enrichment", "^src/enrichment/"],
   // Experiments on content: assignment, exposures, sequential statistics.
   ["experiments", "^src/experiments/"],
+  // Engagement reports: sums of the daily rows the pipeline writes with profiles.
+  ["reports", "^src/reports/"],
   ["content", "^src/content/"],
   ["ingest and queues", "^src/(ingest|queues|sources)/"],
   ["pipeline", "^src/(pipeline|archive)/"],

@@ -34,6 +34,9 @@
  *   - experiments/ A/B tests of blocks: /v1/experiments, results, ship (admin keys); variants
  *                 decided at render from the block manifest, exposures and outcomes counted on
  *                 profiles and tallied per experiment (experiments/tally.ts)
+ *   - reports/    engagement per trigger, block and variant (opens and clicks classified,
+ *                 attributed conversions, holdout lift): /v1/reports/engagement, JSON or CSV;
+ *                 daily rows the pipeline adds to with each profile write   (admin keys)
  * Queues (exact names from queues/names.ts: `rapport-<role>` + QUEUE_SUFFIX; messages checked
  * against their zod schema, undecodable ones kept as dead letters with the reason):
  *   - rapport-events            → pipeline/consumer: identity, events stored (and deduplicated) in
@@ -97,6 +100,7 @@ import { registerBlockRoutes } from "./content/routes";
 import { registerContentServeRoutes } from "./content/serve-routes";
 import { registerOpenPixelRoute } from "./content/open-pixel-routes";
 import { registerExperimentRoutes } from "./experiments/routes";
+import { registerReportRoutes } from "./reports/routes";
 import { EXPERIMENTS_CRON, evaluateRunningExperiments } from "./maintenance/experiments";
 import { registerPreviewPage } from "./content/preview-page";
 import { registerSegmentRoutes } from "./segments/routes";
@@ -143,6 +147,7 @@ export function rapportApp() {
   registerContentServeRoutes(app);
   registerOpenPixelRoute(app);
   registerExperimentRoutes(app);
+  registerReportRoutes(app);
   registerPreviewPage(app);
   registerDocsRoutes(app);
   return app;

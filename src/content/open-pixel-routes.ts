@@ -15,6 +15,7 @@ import type { CustomerProfile } from "../profiles/document";
 import { findCustomer } from "../profiles/read";
 import { personalizationAllowed } from "./consent";
 import { currentManifest } from "./manifest";
+import { messageRefsOf } from "./message-refs";
 import { classifyRequester } from "./requesters";
 import { exposeIfFirst } from "./exposure-routes";
 import { AUTH, LinkQuery, NO_STORE, provenRef } from "./serve-routes";
@@ -65,12 +66,9 @@ async function openPixel(c: Context<AppEnv>): Promise<Response> {
   const experiment = manifest.experiments?.[id];
   const exposed = experiment ? profile.experiments?.[experiment.id]?.variant : undefined;
   const choice = experiment ? chooseVariant(experiment, found.id, exposed) : null;
-  const q = c.req.query();
   const open = {
     block: id,
-    ...(q.m ? { messageId: q.m } : {}),
-    ...(q.d ? { deliveryId: q.d } : {}),
-    ...(q.tr ? { triggerId: q.tr } : {}),
+    ...messageRefsOf(c.req.query()),
     ...(choice?.counts ? { experiment: { id: choice.experiment, variant: choice.variant } } : {}),
     requester,
     userAgent: c.req.header("user-agent") ?? null,

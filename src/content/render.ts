@@ -4,6 +4,7 @@
  * block's fallback, never an error: an email must not show a broken block, and the answer must
  * not say whether a customer exists.
  */
+import type { MessageRefs } from "./message-refs";
 import { personalizationAllowed } from "./consent";
 import type { Liquid } from "liquidjs";
 import { popularIds, catalogProducts } from "../catalog/read-cache";
@@ -83,6 +84,8 @@ export interface RenderOptions {
   waitUntil?: (p: Promise<unknown>) => void;
   /** The manifest the target came from: its experiments decide the variant (previews leave it out). */
   manifest?: LoadedManifest;
+  /** The message the content is fetched for (`m`, `d`, `tr` on the content URL): carried into its links and pixel. */
+  refs?: MessageRefs;
 }
 
 export async function renderBlock(env: Env, target: RenderTarget, format: Format, options: RenderOptions): Promise<Rendered> {
@@ -162,6 +165,10 @@ async function renderFor(env: Env, target: RenderTarget, format: Format, ref: st
   if (!content?.profile || !content.token) return null;
   if (!personalizationAllowed(content.profile, config.contentConsentCategories)) return CONSENT_DECLINED;
   const token = content.token;
+  // The message's ids travel on into the links, so its clicks and opens are counted for it.
+  const refs = new URLSearchParams(Object.entries({ m: options.refs?.messageId, d: options.refs?.deliveryId, tr: options.refs?.triggerId }).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+  const linkQuery = `t=${encodeURIComponent(token)}${refs ? `&${refs}` : ""}`;
+  const pixelUrl = `${origin}/v1/o/${target.id}?${linkQuery}`;
   const variant = variantOf(options.manifest, target, { ...content, profile: content.profile });
   if (variant?.shown.holdout) return { body: null, shown: variant.shown };
   const shown = variant?.shown;
@@ -172,10 +179,11 @@ async function renderFor(env: Env, target: RenderTarget, format: Format, ref: st
     recommendations: content.recommendations,
     products: variant?.products ?? content.products,
     // Links name the block the email names: the click is decided (and attributed) through it.
-    clickUrl: (i) => `${origin}/v1/r/${target.id}/${i}?t=${encodeURIComponent(token)}`,
+    clickUrl: (i) => `${origin}/v1/r/${target.id}/${i}?${linkQuery}`,
+    pixelUrl,
     contentToken: token,
     block: { id: view.id, version: view.version },
-    experiment: shown ? { id: shown.experiment, variant: shown.variant, slots: shown.slots, pixel_url: `${origin}/v1/o/${target.id}?t=${encodeURIComponent(token)}` } : null,
+    experiment: shown ? { id: shown.experiment, variant: shown.variant, slots: shown.slots, pixel_url: pixelUrl } : null,
     now,
     cartReservationMinutes: config.cartReservationMinutes,
   });

@@ -13,7 +13,8 @@
  *   session    session_count, last_activity_at, last_order_at, time_zone, device
  *   products   the block's own list (its `products` setting), each with `click_url` and `position`
  *   recommendations  recommended, recently_viewed, cart, purchased, popular
- *   block      id, version;  now (ISO time);  locale
+ *   block      id, version, pixel_url (the open pixel of this block for this customer, carrying
+ *              the message ids the content was fetched with: docs/engagement.md);  now (ISO time);  locale
  *   experiment id, variant, slots (the variant's values: subject line, hero image…), pixel_url
  *              (the open pixel that records the exposure of an HTML block); null when no
  *              experiment runs on the block (docs/experiments.md)
@@ -30,6 +31,8 @@ export interface ScopeInput {
   clickUrl: (position: number) => string;
   contentToken: string;
   block: { id: string; version: number };
+  /** This block's open pixel for the customer (and the message, when the content URL named it). */
+  pixelUrl: string;
   /** The experiment variant this render shows. */
   experiment?: { id: string; variant: string; slots: Record<string, string>; pixel_url: string } | null;
   now: number;
@@ -106,7 +109,7 @@ export function templateScope(input: ScopeInput): Record<string, unknown> {
     },
     products: input.products.map((p, i) => ({ ...p, position: i, click_url: input.clickUrl(i) })),
     recommendations: r,
-    block: input.block,
+    block: { ...input.block, pixel_url: input.pixelUrl },
     experiment: input.experiment ?? null,
     now: new Date(now).toISOString(),
     now_ms: now,

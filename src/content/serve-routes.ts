@@ -24,6 +24,7 @@ import { log } from "../kernel/log";
 import { ampHeaders } from "./amp";
 import { clickDestination } from "./clicks";
 import { recordClick } from "../ingest/email-click";
+import { messageRefsOf } from "./message-refs";
 import { FORMATS, type Format } from "./definition";
 import { TRANSPARENT_PNG } from "./image";
 import { verifyContentSignature, verifyContentToken } from "./links";
@@ -121,7 +122,7 @@ async function serveBlock(c: Context<AppEnv>): Promise<Response> {
 
   let rendered: Rendered;
   try {
-    rendered = await renderBlock(c.env, target, format, { customerRef: ref, origin: url.origin, waitUntil: (p) => c.executionCtx.waitUntil(p), manifest });
+    rendered = await renderBlock(c.env, target, format, { customerRef: ref, origin: url.origin, waitUntil: (p) => c.executionCtx.waitUntil(p), manifest, refs: messageRefsOf(c.req.query()) });
   } catch (err) {
     // Even the fallback failed (e.g. the image renderer): the smallest neutral answer.
     log("error", "content.fallback_failed", { block: id, format, error: String(err) });
@@ -167,7 +168,7 @@ async function followClick(c: Context<AppEnv>): Promise<Response> {
     const shown = variant?.shown;
     const experiment = manifest.experiments?.[id];
     const metric = experiment?.definition.metric;
-    const click = { block: id, version: target.version, slot, url: destination.url, product: destination.product, userAgent: c.req.header("user-agent") ?? null, ip: c.req.header("cf-connecting-ip") ?? null, requester, ...(shown && metric && shown.counts ? { experiment: { id: shown.experiment, variant: shown.variant, event: metric.event, windowHours: metric.windowHours } } : {}) };
+    const click = { block: id, ...messageRefsOf(c.req.query()), version: target.version, slot, url: destination.url, product: destination.product, userAgent: c.req.header("user-agent") ?? null, ip: c.req.header("cf-connecting-ip") ?? null, requester, ...(shown && metric && shown.counts ? { experiment: { id: shown.experiment, variant: shown.variant, event: metric.event, windowHours: metric.windowHours } } : {}) };
     c.executionCtx.waitUntil(recordClick(c.env, profile, click, c.get("requestId")).catch((err: unknown) => log("error", "content.click_not_recorded", { block: id, error: String(err) })));
     // Someone who clicks has seen the variant, whether or not their client loaded images.
     exposeIfFirst(c, experiment, shown, { kind: "human", reason: requester.reason }, "click");

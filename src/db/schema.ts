@@ -41,6 +41,8 @@ export const customers = sqliteTable("customers", {
   experiments: text("experiments"),
   /** JSON engagement by local hour and the time zone (profiles/send-time.ts); null: none yet. */
   sendTime: text("send_time"),
+  /** JSON messages received, human touches, holdout firings, credited conversions (profiles/engagement.ts); null: none. */
+  engagement: text("engagement"),
   eventCount: integer("event_count").notNull().default(0),
   /** JSON array of the customer's identity keys (`user_id:42`, …): the reverse of `identities`. */
   identityKeys: text("identity_keys").notNull().default("[]"),
@@ -442,6 +444,46 @@ export const segmentStats = sqliteTable(
     size: integer("size").notNull(),
   },
   (t) => [primaryKey({ columns: [t.segmentId, t.day] })],
+);
+
+/**
+ * The engagement reports (profiles/engagement.ts, reports/): what each trigger, block and
+ * experiment variant saw per UTC day, added to by the commits that apply email events (in the
+ * customers' shard, with their profiles: every database has its own rows and a report sums them).
+ * WITHOUT ROWID (migration 0026): one written row per upsert.
+ */
+export const engagementDaily = sqliteTable(
+  "engagement_daily",
+  {
+    /** `trigger`, `block` or `variant` (`experiment:variant`). */
+    dimension: text("dimension").notNull(),
+    key: text("key").notNull(),
+    /** Days since 1970-01-01 (UTC). */
+    day: integer("day").notNull(),
+    delivered: integer("delivered").notNull().default(0),
+    reached: integer("reached").notNull().default(0),
+    opens: integer("opens").notNull().default(0),
+    uniqueOpens: integer("unique_opens").notNull().default(0),
+    machineOpens: integer("machine_opens").notNull().default(0),
+    clicks: integer("clicks").notNull().default(0),
+    uniqueClicks: integer("unique_clicks").notNull().default(0),
+    scannerClicks: integer("scanner_clicks").notNull().default(0),
+    conversions: integer("conversions").notNull().default(0),
+    /** Minor units (cents), whatever the orders' currency. */
+    revenue: integer("revenue").notNull().default(0),
+    unsubscribes: integer("unsubscribes").notNull().default(0),
+    complaints: integer("complaints").notNull().default(0),
+    /** Firings of a trigger with a holdout, by arm, and their conversions, revenue and its sum of squares (per firing). */
+    treated: integer("treated").notNull().default(0),
+    held: integer("held").notNull().default(0),
+    treatedConversions: integer("treated_conversions").notNull().default(0),
+    heldConversions: integer("held_conversions").notNull().default(0),
+    treatedRevenue: integer("treated_revenue").notNull().default(0),
+    heldRevenue: integer("held_revenue").notNull().default(0),
+    treatedRevenueSq: real("treated_revenue_sq").notNull().default(0),
+    heldRevenueSq: real("held_revenue_sq").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.dimension, t.key, t.day] })],
 );
 
 /** Evaluation passes over every profile (daily, or after a rule changed), with their progress. */

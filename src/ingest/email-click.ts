@@ -9,8 +9,9 @@ import type { ProductCard } from "../content/recommendations";
 import type { Requester } from "../content/requesters";
 import type { CustomerProfile } from "../profiles/document";
 import { queueCustomerEvent } from "./customer-event";
+import { messageProperties, type MessageRefs } from "../content/message-refs";
 
-export interface Click {
+export interface Click extends MessageRefs {
   block: string;
   version: number;
   slot: number;
@@ -31,6 +32,7 @@ export async function recordClick(env: Env, profile: CustomerProfile, click: Cli
     block_version: click.version,
     slot: click.slot,
     link_url: click.url,
+    ...messageProperties(click),
     ...(click.product ? { product_id: click.product.id } : {}),
     ...(click.requester ? { engagement_class: click.requester.kind, engagement_reason: click.requester.reason } : {}),
     ...(click.experiment ? { experiment_id: click.experiment.id, variation_id: click.experiment.variant, conversion_event: click.experiment.event, conversion_window_hours: click.experiment.windowHours } : {}),

@@ -10,15 +10,12 @@ import { newId } from "../kernel/crypto";
 import type { Requester } from "../content/requesters";
 import type { CustomerProfile } from "../profiles/document";
 import { queueCustomerEvent } from "./customer-event";
+import { messageProperties, type MessageRefs } from "../content/message-refs";
 
 export const OPEN_EVENT = "Email Opened";
 
-export interface Open {
+export interface Open extends MessageRefs {
   block: string;
-  /** What the ESP put in the pixel's URL: its message, Rapport's delivery, the trigger. */
-  messageId?: string;
-  deliveryId?: string;
-  triggerId?: string;
   experiment?: { id: string; variant: string };
   requester: Requester;
   userAgent: string | null;
@@ -28,9 +25,7 @@ export interface Open {
 export async function recordOpen(env: Env, profile: CustomerProfile, open: Open, requestId: string): Promise<boolean> {
   const properties = {
     block_id: open.block,
-    ...(open.messageId ? { email_id: open.messageId } : {}),
-    ...(open.deliveryId ? { delivery_id: open.deliveryId } : {}),
-    ...(open.triggerId ? { trigger_id: open.triggerId } : {}),
+    ...messageProperties(open),
     ...(open.experiment ? { experiment_id: open.experiment.id, variation_id: open.experiment.variant } : {}),
     engagement_class: open.requester.kind,
     engagement_reason: open.requester.reason,

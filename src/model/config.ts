@@ -38,6 +38,9 @@ const ConfigSchema = z.object({
   INGEST_BUFFERS: z.coerce.number().int().min(0).max(1000).default(0),
   INGEST_PACK_EVENTS: z.coerce.number().int().min(1).max(1000).default(20),
   INGEST_PACK_WAIT_MS: z.coerce.number().int().min(1).max(1000).default(50),
+  ATTRIBUTION_EVENTS: z.string().default("Order Completed"),
+  ATTRIBUTION_CLICK_DAYS: z.coerce.number().min(0).max(90).default(5),
+  ATTRIBUTION_OPEN_DAYS: z.coerce.number().min(0).max(90).default(5),
   DEFAULT_PHONE_COUNTRY: z
     .string()
     .regex(/^([A-Za-z]{2})?$/, "must be an ISO 3166-1 alpha-2 country code, or empty")
@@ -91,6 +94,11 @@ export type Config = {
   ingestPackEvents: number;
   /** … or when its first request has waited this long. */
   ingestPackWaitMs: number;
+  /**
+   * Email attribution (profiles/engagement.ts): the events that count as conversions, credited to
+   * the last human click within `clickWindowMs`, else open within `openWindowMs` (0: opens never).
+   */
+  attribution: { conversionEvents: string[]; clickWindowMs: number; openWindowMs: number };
 };
 
 const listOf = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);
@@ -130,6 +138,7 @@ export function readConfig(env: Env): Config {
     ingestBuffers: parsed.data.INGEST_BUFFERS,
     ingestPackEvents: parsed.data.INGEST_PACK_EVENTS,
     ingestPackWaitMs: parsed.data.INGEST_PACK_WAIT_MS,
+    attribution: { conversionEvents: listOf(parsed.data.ATTRIBUTION_EVENTS), clickWindowMs: parsed.data.ATTRIBUTION_CLICK_DAYS * 86_400_000, openWindowMs: parsed.data.ATTRIBUTION_OPEN_DAYS * 86_400_000 },
     identityRules: { limits: parseVar("IDENTITY_LIMITS", () => parseLimits(parsed.data.IDENTITY_LIMITS)), priority: parseVar("IDENTITY_PRIORITY", () => parsePriority(parsed.data.IDENTITY_PRIORITY)) },
   };
   cache.set(env, config);

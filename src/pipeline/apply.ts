@@ -10,6 +10,7 @@ import type { Scores } from "../model/scores";
 import type { NormalizeOptions } from "../identity/normalize";
 import type { ResolvedGroup } from "../identity/resolve";
 import { applyEvents, type ProfileState } from "../profiles/apply";
+import type { Attribution, EngagementCount } from "../profiles/engagement";
 import { combine } from "../profiles/merge";
 import type { StoredProfile } from "../profiles/store";
 import { membersOf } from "../segments/evaluate";
@@ -26,6 +27,8 @@ export interface ApplyContext {
   /** What the customers' objects answered (stage 2), and customers whose derived traits were just completed. */
   stored: Pick<StoredBatch, "fresh" | "seq"> & Partial<Pick<StoredBatch, "moved">>;
   derived: ReadonlySet<string>;
+  /** How conversions are credited to email touches (model/config.ts). */
+  attribution?: Attribution;
 }
 
 /** A customer's group applied: where it started from, its new state and whether anything changed. */
@@ -45,6 +48,8 @@ export interface Applied {
   membership: Membership;
   transitions: Transition[];
   changed: boolean;
+  /** What this customer's new events add to the engagement reports (written with its row). */
+  engagement: EngagementCount[];
 }
 
 export function applyGroup(group: ResolvedGroup, profiles: ReadonlyMap<string, StoredProfile>, ctx: ApplyContext): Applied {
@@ -58,13 +63,14 @@ export function applyGroup(group: ResolvedGroup, profiles: ReadonlyMap<string, S
   const eventSeq = ctx.stored.seq.get(group.customerId) ?? survivor?.eventSeq ?? (survivor ? null : 0);
   const moved = ctx.stored.moved?.get(group.customerId) ?? [];
   const absorbedIds = absorbedOf(survivor, merged, moved, ctx.now);
-  const state = applyEvents(base.state, fresh, { ...ctx.normalize, aggregateSpecs: ctx.rules.specs });
+  const engagement: EngagementCount[] = [];
+  const state = applyEvents(base.state, fresh, { ...ctx.normalize, aggregateSpecs: ctx.rules.specs, ...(ctx.attribution ? { attribution: ctx.attribution } : {}), onEngagementCounts: (c) => engagement.push(...c) });
   const previous = survivor?.segments ?? {};
   const scores = scoresOf(ctx.rules, state, ctx.now);
   const { membership, transitions } = nextMembership(previous, membersOf(ctx.rules.segments, state, ctx.now, scores), ctx.rules.segments, ctx.now);
   // A moved watermark is a change too: the events the row held moved into the object.
   const changed = fresh.length > 0 || group.newIdentities.length > 0 || group.merges.length > 0 || moved.length > 0 || ctx.derived.has(group.customerId) || !sameMembership(previous, membership) || (survivor !== undefined && eventSeq !== survivor.eventSeq);
-  return { survivor, absorbed: merged, absorbedIds, base, fresh, eventSeq, state, scores, previous, membership, transitions, changed };
+  return { survivor, absorbed: merged, absorbedIds, base, fresh, eventSeq, state, scores, previous, membership, transitions, changed, engagement };
 }
 
 /** The survivor's list of absorbed customers after this write: a customer's events moved in when any list says so. */

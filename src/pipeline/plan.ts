@@ -19,6 +19,7 @@ import { latestViews, type ProductView } from "../catalog/audience";
 import type { IngestInput } from "../sessions/contract";
 import { sameRecord } from "../profiles/experiments";
 import type { TallyRow } from "../experiments/totals";
+import type { EngagementCount } from "../profiles/engagement";
 import { applyGroup, type ApplyContext, type Applied } from "./apply";
 import type { MergeWrite } from "./merge-statements";
 import type { Resolved } from "./resolve";
@@ -55,6 +56,8 @@ export interface CommitPlan {
   eventMoves: { survivorId: string; mergedIds: string[]; watermark: number }[];
   /** Per experiment: customers' records for its tally object, and customers merged away (experiments/tally.ts). */
   tallies: Map<string, { rows: TallyRow[]; removed: string[] }>;
+  /** What the customers' email events add to the engagement reports: written with their rows, in their shard. */
+  engagement: { customerId: string; counts: EngagementCount[] }[];
   /** Snapshots the session objects rewrite, and snapshots of absorbed customers to delete. */
   documents: number;
   retiredSnapshots: string[];
@@ -62,7 +65,7 @@ export interface CommitPlan {
 }
 
 export function planCommit(resolved: Pick<Resolved, "groups" | "profiles"> & Partial<Pick<Resolved, "resumed">>, ctx: PlanContext): CommitPlan {
-  const plan: CommitPlan = { writes: [], merges: [], eventMoves: [], membershipChanges: [], scores: [], views: [], newEvents: [], sessionCalls: [], notifications: [], tallies: new Map(), documents: 0, retiredSnapshots: [], duplicates: 0 };
+  const plan: CommitPlan = { writes: [], merges: [], eventMoves: [], membershipChanges: [], scores: [], views: [], newEvents: [], sessionCalls: [], notifications: [], tallies: new Map(), engagement: [], documents: 0, retiredSnapshots: [], duplicates: 0 };
   const views: ProductView[] = [];
   for (const group of resolved.groups) {
     const applied = applyGroup(group, resolved.profiles, ctx);
@@ -139,6 +142,7 @@ function notificationOf(customerId: string, applied: Applied, ctx: PlanContext):
 function addWrites(plan: CommitPlan, group: ResolvedGroup, applied: Applied, callSession: boolean, now: number, resumed: ReadonlySet<string>): void {
   const { survivor, base } = applied;
   if (applied.scores) plan.scores.push(applied.scores);
+  if (applied.engagement.length > 0) plan.engagement.push({ customerId: group.customerId, counts: applied.engagement });
   plan.writes.push({
     customerId: group.customerId,
     previousVersion: survivor?.version ?? null,

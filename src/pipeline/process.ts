@@ -138,9 +138,10 @@ async function commitOnce(env: Env, inputs: CommitInputs, options: ProcessOption
   // Product views are the audience of price drops and restocks: recorded only while a trigger
   // starts on one (and only for customers it can reach), so nobody pays a D1 row per view otherwise.
   const audience = inputs.triggers.filter(startsOnCatalogChange);
-  const normalize = { defaultPhoneCountry: readConfig(env).defaultPhoneCountry };
+  const config = readConfig(env);
+  const normalize = { defaultPhoneCountry: config.defaultPhoneCountry };
   const redelivered = (options.redelivered ?? false) || inputs.partial === true;
-  const plan = planCommit(resolved, { ...inputs, normalize, now, stored, derived, redelivered, audience });
+  const plan = planCommit(resolved, { ...inputs, normalize, now, stored, derived, redelivered, audience, attribution: config.attribution });
   const t2 = performance.now();
   const written: Record<string, { batches: number; rows: number }> = {};
   const d1RowsWritten = await commitPlan(

@@ -8,9 +8,10 @@ import { normalizeTraits, type NormalizeOptions } from "../identity/normalize";
 import { phoneCountryOf } from "../identity/phone-country";
 import { applyComputed, emptyComputed, type ComputedState } from "./computed";
 import { applyAggregates, type AggregateSpec, type Aggregates } from "./aggregates";
-import { ENRICHER_SOURCE_PREFIX, enricherSource, isEnrichment } from "../model/events";
+import { ENRICHER_SOURCE_PREFIX, enricherSource, isEnrichment, isInternalSource } from "../model/events";
 import { applyExperimentEvents, type ExperimentRecords } from "./experiments";
 import { applySendTime, type SendTimeState } from "./send-time";
+import { applyEngagement, TRIGGER_FIRED, type Attribution, type EngagementCount, type EngagementState } from "./engagement";
 
 export interface Counters {
   /** Events by type: `{ track: 12, page: 40 }`. */
@@ -50,11 +51,17 @@ export interface ProfileState {
   experiments?: ExperimentRecords;
   /** Engagement by local hour and the customer's time zone (profiles/send-time.ts). */
   sendTime?: SendTimeState;
+  /** Messages received, human touches, holdout firings and credited conversions (profiles/engagement.ts). */
+  engagement?: EngagementState;
 }
 
 export interface ApplyOptions extends NormalizeOptions {
   /** The aggregates in use (active segment rules). Without them, held aggregates are dropped, to be derived again. */
   aggregateSpecs?: readonly AggregateSpec[];
+  /** Conversion events and windows for crediting email touches (model/config.ts); the defaults otherwise. */
+  attribution?: Attribution;
+  /** Told what the events add to the engagement reports (the pipeline writes it with the profile). */
+  onEngagementCounts?: (counts: EngagementCount[]) => void;
 }
 
 export function emptyProfile(): ProfileState {
@@ -85,7 +92,10 @@ export function traitWins(stamp: TraitStamp | undefined, held: TraitStamp | unde
  * Returns a new state with `events` applied; `state` is not modified. Traits are normalized
  * (identity/normalize.ts) as they are applied; the stored events keep what was sent.
  */
-export function applyEvents(state: ProfileState, events: readonly StoredEvent[], options: ApplyOptions = {}): ProfileState {
+export function applyEvents(state: ProfileState, all: readonly StoredEvent[], options: ApplyOptions = {}): ProfileState {
+  // Rapport's record of a trigger firing is not something the customer did: only the engagement
+  // reports read it.
+  const events = all.some(isFiring) ? all.filter((e) => !isFiring(e)) : all;
   const next: ProfileState = {
     traits: { ...state.traits },
     traitTimes: { ...state.traitTimes },
@@ -108,6 +118,9 @@ export function applyEvents(state: ProfileState, events: readonly StoredEvent[],
   if (experiments) next.experiments = experiments;
   const sendTime = applySendTime(state.sendTime, events);
   if (sendTime) next.sendTime = sendTime;
+  const engagement = applyEngagement(state.engagement, all, options.attribution);
+  if (engagement.state) next.engagement = engagement.state;
+  if (engagement.counts.length > 0) options.onEngagementCounts?.(engagement.counts);
   for (const e of events) {
     const ts = Date.parse(e.timestamp);
     const enricher = enrichmentOf(e);
@@ -141,6 +154,9 @@ export function applyEvents(state: ProfileState, events: readonly StoredEvent[],
   }
   return next;
 }
+
+/** Rapport's own `Trigger Fired` (profiles/engagement.ts): bookkeeping for holdouts. */
+export const isFiring = (e: StoredEvent) => e.type === "track" && e.event === TRIGGER_FIRED && isInternalSource(e.sourceId);
 
 /**
  * An enricher's identify (enrichment/job.ts): its sourceId says so, which no client can send, and

@@ -11,6 +11,7 @@ import { mergeComputed } from "./computed";
 import { mergeAggregates } from "./aggregates";
 import { mergeExperimentRecords } from "./experiments";
 import { mergeSendTime } from "./send-time";
+import { mergeEngagement } from "./engagement";
 
 
 export function mergeStates(a: ProfileState, b: ProfileState): ProfileState {
@@ -40,9 +41,11 @@ export function mergeStates(a: ProfileState, b: ProfileState): ProfileState {
     ...mergeEnrichment(a.enrichment, b.enrichment),
     ...experimentsOf(mergeExperimentRecords(a.experiments, b.experiments)),
     ...sendTimeOf(mergeSendTime(a.sendTime, b.sendTime)),
+    ...engagementOf(mergeEngagement(a.engagement, b.engagement)),
   };
 }
 
+const engagementOf = (e: ProfileState["engagement"]): Pick<ProfileState, "engagement"> => (e ? { engagement: e } : {});
 const sendTimeOf = (s: ProfileState["sendTime"]): Pick<ProfileState, "sendTime"> => (s ? { sendTime: s } : {});
 const experimentsOf = (records: ProfileState["experiments"]): Pick<ProfileState, "experiments"> => (records ? { experiments: records } : {});
 

@@ -25,6 +25,7 @@ import { writeSnapshot } from "../profiles/snapshot";
 import { loadProfile, rowHeldEvents } from "../profiles/store";
 import { toDocument } from "../profiles/document";
 import { firingOf } from "../triggers/fire";
+import { firingEventJson, queueFiringEvents } from "../ingest/trigger-fired";
 import { latestViews, startsOnCatalogChange } from "../catalog/audience";
 import { productViewStatement } from "../catalog/store";
 import { runBatch } from "../db/statements";
@@ -253,7 +254,7 @@ export class CustomerSession extends DurableObject<Env> {
   async triggers(): Promise<{ timers: TimerRow[]; firings: FiringRow[] }> {
     return {
       timers: Object.values(this.state.timers).sort((a, b) => a.fire_at - b.fire_at),
-      firings: this.sql.exec<FiringRow>("SELECT id, trigger_id, timer_id, at, outcome, reason, NULL AS message FROM firings ORDER BY at DESC LIMIT 200").toArray(),
+      firings: this.sql.exec<FiringRow>("SELECT id, trigger_id, timer_id, at, outcome, reason, NULL AS message FROM firings WHERE outcome NOT IN ('recording', 'recorded') ORDER BY at DESC LIMIT 200").toArray(),
     };
   }
 
@@ -344,7 +345,7 @@ export class CustomerSession extends DurableObject<Env> {
   private async reschedule(now: number): Promise<void> {
     const snap = this.state.snapshot;
     const candidates = [earliestTimer(this.state.timers), snap?.dirty ? snap.writtenAt + KV_WRITE_SPACING_MS : null, this.retentionDue()];
-    if (this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM firings WHERE outcome = 'sending'").one().n > 0) candidates.push(now);
+    if (this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM firings WHERE outcome IN ('sending', 'recording')").one().n > 0) candidates.push(now);
     const next = candidates.filter((t): t is number => t !== null).reduce<number | null>((a, b) => (a === null ? b : Math.min(a, b)), null);
     const current = await this.ctx.storage.getAlarm();
     if (next === null) {
@@ -376,7 +377,7 @@ export class CustomerSession extends DurableObject<Env> {
     await this.flushSnapshot(now);
     const due = dueTimers(this.state.timers, now, FIRE_BATCH);
     if (due.length > 0) await this.fire(due, now);
-    this.write("DELETE FROM firings WHERE at < ? AND outcome != 'sending'", now - FIRINGS_KEPT_MS);
+    this.write("DELETE FROM firings WHERE at < ? AND outcome NOT IN ('sending', 'recording')", now - FIRINGS_KEPT_MS);
     await this.reschedule(now);
     log("info", "session.alarm", { customerId: this.state.customerId, due: due.length, rowsWritten: this.takeWritten(), ms: Date.now() - now });
   }
@@ -396,7 +397,8 @@ export class CustomerSession extends DurableObject<Env> {
     };
     let deferred = false;
     for (const timer of due) {
-      const sentAt = this.sql.exec<{ at: number }>("SELECT at FROM firings WHERE trigger_id = ? AND outcome IN ('sent', 'sending')", timer.trigger_id).toArray().map((r) => r.at);
+      // A held-out firing counts against the cap as a sent one: both arms of a holdout see the same cap.
+      const sentAt = this.sql.exec<{ at: number }>("SELECT at FROM firings WHERE trigger_id = ? AND outcome IN ('sent', 'sending', 'held')", timer.trigger_id).toArray().map((r) => r.at);
       const firing = await firingOf(timer, definitions.get(timer.trigger_id), { now, customer: loadCustomer, sessionTimeZone: this.state.session.timeZone ?? null, sentAt });
       // An ingest call may have restarted or cancelled the timer while this one awaited D1.
       const held = this.state.timers[timer.id];
@@ -409,8 +411,12 @@ export class CustomerSession extends DurableObject<Env> {
         this.settle(timer, { id: `${timer.id}|${timer.started_at}`, at: now, outcome: firing.outcome, reason: firing.reason, message: null });
         log("info", "trigger.dropped", { customerId: this.state.customerId, triggerId: timer.trigger_id, outcome: firing.outcome, reason: firing.reason });
       } else {
-        // The outbox: recorded (and the timer gone) before the message is sent.
-        this.settle(timer, { id: firing.deliveryId, at: now, outcome: "sending", reason: null, message: firing.body });
+        // The outbox: recorded (and the timer gone) before the message is sent; with it, for a
+        // trigger with a holdout, the profile's record of the firing and its arm.
+        const record = firing.record ? firingEventJson(firing.record) : null;
+        if (firing.action === "hold") this.settle(timer, { id: firing.deliveryId, at: now, outcome: "held", reason: null, message: null }, record);
+        else this.settle(timer, { id: firing.deliveryId, at: now, outcome: "sending", reason: null, message: firing.body }, record);
+        if (firing.action === "hold") log("info", "trigger.held_out", { customerId: this.state.customerId, triggerId: timer.trigger_id, deliveryId: firing.deliveryId });
       }
     }
     if (deferred) this.save();
@@ -418,9 +424,10 @@ export class CustomerSession extends DurableObject<Env> {
   }
 
   /** A timer's end, recorded in its firing row and gone from the pending timers, atomically. */
-  private settle(timer: TimerRow, firing: Pick<FiringRow, "id" | "at" | "outcome" | "reason" | "message">): void {
+  private settle(timer: TimerRow, firing: Pick<FiringRow, "id" | "at" | "outcome" | "reason" | "message">, record: string | null = null): void {
     this.ctx.storage.transactionSync(() => {
       this.write("INSERT OR IGNORE INTO firings (id, trigger_id, timer_id, at, outcome, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?)", firing.id, timer.trigger_id, timer.id, firing.at, firing.outcome, firing.reason, firing.message);
+      if (record) this.write("INSERT OR IGNORE INTO firings (id, trigger_id, timer_id, at, outcome, reason, message) VALUES (?, ?, ?, ?, 'recording', NULL, ?)", `${firing.id}:record`, timer.trigger_id, timer.id, firing.at, record);
       delete this.state.timers[timer.id];
       this.save();
     });
@@ -428,10 +435,19 @@ export class CustomerSession extends DurableObject<Env> {
 
   /** Hands unsent messages to the delivery queue; each is marked sent once the queue has it. */
   private async sendOutbox(): Promise<void> {
+    await this.sendRecords();
     const pending = this.sql.exec<FiringRow>("SELECT * FROM firings WHERE outcome = 'sending' ORDER BY at LIMIT 100").toArray();
     if (pending.length === 0) return;
     await this.env.DELIVERIES.sendBatch(pending.map((f) => ({ body: JSON.parse(f.message!) as DeliveryMessage })));
     for (const f of pending) this.write("UPDATE firings SET outcome = 'sent', message = NULL WHERE id = ?", f.id);
     log("info", "trigger.fired", { customerId: this.state.customerId, deliveries: pending.map((f) => f.id) });
+  }
+
+  /** Hands the firings' records (triggers with a holdout) to the events queue; resent ones are duplicates there. */
+  private async sendRecords(): Promise<void> {
+    const pending = this.sql.exec<FiringRow>("SELECT * FROM firings WHERE outcome = 'recording' ORDER BY at LIMIT 100").toArray();
+    if (pending.length === 0) return;
+    await queueFiringEvents(this.env, pending.map((f) => f.message!), `alarm:${this.state.customerId}`);
+    for (const f of pending) this.write("UPDATE firings SET outcome = 'recorded', message = NULL WHERE id = ?", f.id);
   }
 }

@@ -39,7 +39,9 @@ export interface FiringRow extends Record<string, SqlStorageValue> {
   trigger_id: string;
   timer_id: string;
   at: number;
-  /** `sending` (in the outbox), `sent`, or why it was dropped: `capped`, `too_late`, `expired`, `conditions_not_met`, `trigger_disabled`, `customer_gone`. */
+  /**
+   * `sending` (in the outbox), `sent`, `held` (the customer is in the trigger's holdout), `recording`
+   * / `recorded` (the `<delivery id>:record` row of a firing's record for the profile), or why it was dropped: `capped`, `too_late`, `expired`, `conditions_not_met`, `trigger_disabled`, `customer_gone`. */
   outcome: string;
   reason: string | null;
   message: string | null;

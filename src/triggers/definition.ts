@@ -63,6 +63,12 @@ export const TriggerDefinition = z
     onRepeat: z.enum(["restart", "keep"]).default("restart"),
     wait: Duration,
     conditions: z.array(Condition).max(20).default([]),
+    /**
+     * Percent of customers held out of this trigger (0–50): they go through every check and are
+     * recorded as fired, but nothing is sent, so the engagement report can show what the message
+     * adds (docs/engagement.md, "Holdouts"). A customer is in or out of a trigger's holdout for good.
+     */
+    holdoutPercent: z.number().min(0).max(50).default(0),
     frequencyCap: z.object({ count: z.number().int().min(1).max(100), periodHours: z.number().min(1).max(8_760) }).optional(),
     /** No message between `start` and `end` in the customer's time zone: deferred to `end`, not skipped. */
     quietHours: z.object({ start: ClockTime, end: ClockTime, defaultTimeZone: z.string().default("UTC") }).optional(),

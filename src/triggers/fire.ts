@@ -5,6 +5,7 @@
  * here, so it is tested without one.
  */
 import { sha256Hex } from "../kernel/crypto";
+import { fnv1a32 } from "../kernel/fnv";
 import type { CustomerProfile } from "../profiles/document";
 import { failedCondition } from "./conditions";
 import type { DeliveryMessage } from "./delivery-message";
@@ -27,7 +28,29 @@ export interface DueTimer {
   items: string;
 }
 
-export type Firing = { action: "defer"; until: number } | { action: "drop"; outcome: string; reason: string | null } | { action: "send"; deliveryId: string; body: string };
+/**
+ * `send` the message, or `hold` it back (the customer is in the trigger's holdout). `record`: the
+ * trigger has a holdout, so the firing is recorded on the profile with its arm (TRIGGER_FIRED).
+ */
+export type Firing =
+  | { action: "defer"; until: number }
+  | { action: "drop"; outcome: string; reason: string | null }
+  | { action: "send"; deliveryId: string; body: string; record: FiringRecord | null }
+  | { action: "hold"; deliveryId: string; record: FiringRecord };
+
+/** What the profile is told of a firing of a trigger with a holdout. */
+export interface FiringRecord {
+  customer: CustomerProfile;
+  triggerId: string;
+  deliveryId: string;
+  holdout: boolean;
+  at: number;
+}
+
+/** Is this customer in the trigger's holdout? Stable: the same answer at every firing. */
+export function inHoldout(triggerId: string, customerId: string, percent: number): boolean {
+  return percent > 0 && (fnv1a32(`holdout|${triggerId}|${customerId}`) % 10_000) < percent * 100;
+}
 
 export interface FiringContext {
   now: number;
@@ -54,6 +77,9 @@ export async function firingOf(timer: DueTimer, trigger: StoredTrigger | null | 
   const failed = failedCondition(trigger.definition.conditions, customer);
   if (failed) return drop("conditions_not_met", failed);
   const deliveryId = await deliveryIdOf(timer);
+  const holdout = trigger.definition.holdoutPercent;
+  const record = (held: boolean): FiringRecord => ({ customer, triggerId: trigger.id, deliveryId, holdout: held, at: ctx.now });
+  if (inHoldout(trigger.id, customer.id, holdout)) return { action: "hold", deliveryId, record: record(true) };
   const message: DeliveryMessage = {
     v: 1,
     deliveryId,
@@ -71,5 +97,5 @@ export async function firingOf(timer: DueTimer, trigger: StoredTrigger | null | 
     },
   };
   const body = JSON.stringify(message);
-  return body.length > MAX_MESSAGE_BYTES ? drop("too_large", `${body.length} bytes`) : { action: "send", deliveryId, body };
+  return body.length > MAX_MESSAGE_BYTES ? drop("too_large", `${body.length} bytes`) : { action: "send", deliveryId, body, record: holdout > 0 ? record(false) : null };
 }

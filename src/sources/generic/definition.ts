@@ -66,11 +66,23 @@ export const Signature = z.discriminatedUnion("type", [
   }),
   /** A shared token in a header (`Authorization: Bearer …` when header is authorization). */
   z.object({ type: z.literal("token"), header: z.string().min(1).max(100).default("authorization"), secretNames: z.array(SecretName).min(1).max(4) }),
+  /**
+   * An ECDSA P-256 / SHA-256 signature (base64, DER) of the timestamp header's value followed by the
+   * raw body, verified with public keys (base64 SPKI) held in the named secrets: SendGrid's Signed
+   * Event Webhook (`X-Twilio-Email-Event-Webhook-Signature` / `…-Timestamp`).
+   */
+  z.object({
+    type: z.literal("ecdsa-p256"),
+    header: z.string().min(1).max(100).default("x-twilio-email-event-webhook-signature"),
+    timestampHeader: z.string().min(1).max(100).default("x-twilio-email-event-webhook-timestamp"),
+    secretNames: z.array(SecretName).min(1).max(4),
+  }),
 ]);
 
 export const SourceDefinition = z.object({
   name: z.string().min(1).max(200),
   signature: Signature,
+  /** Where the payload's list of items is; `$`: the payload is the list (SendGrid's event webhook). */
   items: z.string().min(1).max(200).optional(),
   id: z.object({ path: z.string().min(1).max(200) }).optional(),
   mappings: z.array(z.object({ when: z.array(PropertyFilter).max(10).default([]), message: MessageMapping })).min(1).max(20),

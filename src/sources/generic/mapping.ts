@@ -84,6 +84,7 @@ export function mapItem(sourceId: string, definition: SourceDefinition, item: un
 /** The payload's items: the list at `items`, or the payload itself. */
 export function itemsOf(definition: SourceDefinition, payload: unknown): unknown[] | null {
   if (!definition.items) return [payload];
+  if (definition.items === "$") return Array.isArray(payload) ? payload : null;
   const list = valueAt(payload, definition.items);
   return Array.isArray(list) ? list : null;
 }

@@ -1,0 +1,34 @@
+/**
+ * The engagement reports' daily rows (db/schema.ts `engagement_daily`): what a commit's email
+ * events add, upserted in the customers' shard in the same transaction as their profiles (so a
+ * retried batch, which finds the watermark moved, never adds twice).
+ */
+import { sql } from "drizzle-orm";
+import { database } from "../db/client";
+import type { Statement } from "../db/statements";
+import { METRICS, type EngagementCount, type Metric } from "./engagement";
+
+/** The SQL column of each metric. */
+export const METRIC_COLUMNS: Record<Metric, string> = Object.fromEntries(METRICS.map((m) => [m, m.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)])) as Record<Metric, string>;
+
+/** Adds each count to its day's row (one statement for the lot). */
+export function engagementCountStatements(d1: D1Database, counts: readonly EngagementCount[]): Statement[] {
+  if (counts.length === 0) return [];
+  const rows = new Map<string, EngagementCount>();
+  for (const c of counts) {
+    const id = `${c.dimension}\u0000${c.key}\u0000${c.day}`;
+    const row = rows.get(id) ?? { ...c, metrics: {} };
+    for (const [m, n] of Object.entries(c.metrics) as [Metric, number][]) row.metrics[m] = (row.metrics[m] ?? 0) + n;
+    rows.set(id, row);
+  }
+  const json = JSON.stringify([...rows.values()].map((r) => ({ d: r.dimension, k: r.key, day: r.day, ...r.metrics })));
+  const columns = METRICS.map((m) => METRIC_COLUMNS[m]);
+  const values = METRICS.map((m) => `coalesce(json_extract(value, '$.${m}'), 0)`);
+  const updates = columns.map((c) => `${c} = ${c} + excluded.${c}`);
+  // Column names come from METRICS (a constant), never from input.
+  return [
+    database(d1).run(sql`INSERT INTO engagement_daily (dimension, key, day, ${sql.raw(columns.join(", "))})
+      SELECT json_extract(value, '$.d'), json_extract(value, '$.k'), json_extract(value, '$.day'), ${sql.raw(values.join(", "))} FROM json_each(${json}) WHERE true
+      ON CONFLICT (dimension, key, day) DO UPDATE SET ${sql.raw(updates.join(", "))}`),
+  ];
+}
