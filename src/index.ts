@@ -102,6 +102,7 @@ import { registerOpenPixelRoute } from "./content/open-pixel-routes";
 import { registerExperimentRoutes } from "./experiments/routes";
 import { registerReportRoutes } from "./reports/routes";
 import { EXPERIMENTS_CRON, evaluateRunningExperiments } from "./maintenance/experiments";
+import { refreshPopulationCurve } from "./maintenance/population-curve";
 import { registerPreviewPage } from "./content/preview-page";
 import { registerSegmentRoutes } from "./segments/routes";
 import { registerModelRoutes } from "./models/routes";
@@ -178,7 +179,8 @@ export default {
     const move = await activeMove(env, { fresh: true });
     if (move) return log("info", "cron.skipped_for_slot_move", { cron: controller.cron, moveId: move.id });
     if (controller.cron === SEGMENT_PASS_CRON) return ctx.waitUntil(dailyPass(env));
-    if (controller.cron === EXPERIMENTS_CRON) return ctx.waitUntil(evaluateRunningExperiments(env));
+    // Every ten minutes: experiments' auto-ship and SRM checks, and the shop's send-time curve.
+    if (controller.cron === EXPERIMENTS_CRON) return ctx.waitUntil(Promise.all([evaluateRunningExperiments(env), refreshPopulationCurve(env)]));
     ctx.waitUntil(
       runRetention(env)
         .then(() => Promise.all([resumeStalledScrubs(env), hashLegacySuppressions(env)]))

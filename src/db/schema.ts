@@ -486,6 +486,15 @@ export const engagementDaily = sqliteTable(
   (t) => [primaryKey({ columns: [t.dimension, t.key, t.day] })],
 );
 
+/**
+ * The shop's engagement by local hour (profiles/population-curve.ts): what each commit's customers
+ * added, in their shard with their profiles; summed over the shards into the population curve.
+ */
+export const sendTimeHours = sqliteTable("send_time_hours", {
+  hour: integer("hour").primaryKey(),
+  weight: real("weight").notNull().default(0),
+});
+
 /** Evaluation passes over every profile (daily, or after a rule changed), with their progress. */
 export const segmentRuns = sqliteTable("segment_runs", {
   id: text("id").primaryKey(),

@@ -20,6 +20,7 @@ import type { IngestInput } from "../sessions/contract";
 import { sameRecord } from "../profiles/experiments";
 import type { TallyRow } from "../experiments/totals";
 import type { EngagementCount } from "../profiles/engagement";
+import { hourDeltas } from "../profiles/send-time";
 import { applyGroup, type ApplyContext, type Applied } from "./apply";
 import type { MergeWrite } from "./merge-statements";
 import type { Resolved } from "./resolve";
@@ -58,6 +59,8 @@ export interface CommitPlan {
   tallies: Map<string, { rows: TallyRow[]; removed: string[] }>;
   /** What the customers' email events add to the engagement reports: written with their rows, in their shard. */
   engagement: { customerId: string; counts: EngagementCount[] }[];
+  /** What the customers' new engagement adds by local hour to the population curve (profiles/population-curve.ts). */
+  sendHours: { customerId: string; hours: number[] }[];
   /** Snapshots the session objects rewrite, and snapshots of absorbed customers to delete. */
   documents: number;
   retiredSnapshots: string[];
@@ -65,7 +68,7 @@ export interface CommitPlan {
 }
 
 export function planCommit(resolved: Pick<Resolved, "groups" | "profiles"> & Partial<Pick<Resolved, "resumed">>, ctx: PlanContext): CommitPlan {
-  const plan: CommitPlan = { writes: [], merges: [], eventMoves: [], membershipChanges: [], scores: [], views: [], newEvents: [], sessionCalls: [], notifications: [], tallies: new Map(), engagement: [], documents: 0, retiredSnapshots: [], duplicates: 0 };
+  const plan: CommitPlan = { writes: [], merges: [], eventMoves: [], membershipChanges: [], scores: [], views: [], newEvents: [], sessionCalls: [], notifications: [], tallies: new Map(), engagement: [], sendHours: [], documents: 0, retiredSnapshots: [], duplicates: 0 };
   const views: ProductView[] = [];
   for (const group of resolved.groups) {
     const applied = applyGroup(group, resolved.profiles, ctx);
@@ -143,6 +146,8 @@ function addWrites(plan: CommitPlan, group: ResolvedGroup, applied: Applied, cal
   const { survivor, base } = applied;
   if (applied.scores) plan.scores.push(applied.scores);
   if (applied.engagement.length > 0) plan.engagement.push({ customerId: group.customerId, counts: applied.engagement });
+  const hours = hourDeltas(base.state.sendTime, applied.state.sendTime);
+  if (hours) plan.sendHours.push({ customerId: group.customerId, hours });
   plan.writes.push({
     customerId: group.customerId,
     previousVersion: survivor?.version ?? null,

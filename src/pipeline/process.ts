@@ -33,6 +33,7 @@ import { planCommit } from "./plan";
 import { resolveCustomers, resolveEvents, type Resolved } from "./resolve";
 import { storeEvents, type StoredBatch } from "./store-events";
 import { withRetries } from "./retries";
+import { loadPopulationCurve } from "../profiles/population-curve";
 
 export interface ProcessStats {
   /** Messages handed in, duplicates and suppressed ones included. */
@@ -89,7 +90,7 @@ export function dedupeWithinBatch(events: readonly StoredEvent[]): StoredEvent[]
 
 export async function processEvents(env: Env, input: readonly StoredEvent[], options: ProcessOptions = {}): Promise<ProcessStats> {
   const events = dedupeWithinBatch(input);
-  const [triggers, rules, enrichers] = await Promise.all([activeTriggers(env.DB), segmentRules(env), activeEnrichers(env.DB)]);
+  const [triggers, rules, enrichers] = await Promise.all([activeTriggers(env.DB), segmentRules(env), activeEnrichers(env.DB), loadPopulationCurve(env.PROFILES)]);
   // The ids this batch gives new customers: a retry takes over the identifiers an earlier attempt claimed for them.
   const minted = new Set<string>();
   const resolve = () => resolveEvents(env, events, options.now ?? Date.now(), options.onSuppressed, minted);

@@ -1,5 +1,5 @@
 /**
- * The engagement reports' daily rows (db/schema.ts `engagement_daily`): what a commit's email
+ * The engagement reports' daily rows, and the shop's engagement by hour (the population curve), (db/schema.ts `engagement_daily`): what a commit's email
  * events add, upserted in the customers' shard in the same transaction as their profiles (so a
  * retried batch, which finds the watermark moved, never adds twice).
  */
@@ -30,5 +30,18 @@ export function engagementCountStatements(d1: D1Database, counts: readonly Engag
     database(d1).run(sql`INSERT INTO engagement_daily (dimension, key, day, ${sql.raw(columns.join(", "))})
       SELECT json_extract(value, '$.d'), json_extract(value, '$.k'), json_extract(value, '$.day'), ${sql.raw(values.join(", "))} FROM json_each(${json}) WHERE true
       ON CONFLICT (dimension, key, day) DO UPDATE SET ${sql.raw(updates.join(", "))}`),
+  ];
+}
+
+/** Adds the commit's engagement by local hour to the shard's totals (the population curve's source). */
+export function sendTimeHourStatements(d1: D1Database, deltas: readonly (readonly number[])[]): Statement[] {
+  if (deltas.length === 0) return [];
+  const sum = new Array<number>(24).fill(0);
+  for (const d of deltas) for (let h = 0; h < 24; h++) sum[h]! += d[h] ?? 0;
+  const rows = JSON.stringify(sum.map((w, hour) => ({ hour, w })).filter((r) => r.w !== 0));
+  if (rows === "[]") return [];
+  return [
+    database(d1).run(sql`INSERT INTO send_time_hours (hour, weight) SELECT json_extract(value, '$.hour'), json_extract(value, '$.w') FROM json_each(${rows}) WHERE true
+      ON CONFLICT (hour) DO UPDATE SET weight = weight + excluded.weight`),
   ];
 }

@@ -5,6 +5,7 @@
  * replicated to this location. The first read starts the customer's snapshot; from then on the
  * customer's session object keeps it fresh. A profile read from D1 gets its session from there.
  */
+import { loadPopulationCurve } from "./population-curve";
 import { readConfig } from "../model/config";
 import { mergedInto } from "./merges";
 import { type ShardMap, shards } from "../db/shards";
@@ -151,6 +152,7 @@ async function fromD1(env: Env, d1: ShardMap, loaded: StoredProfile, waitUntil?:
   // answered from D1 without writing, so a burst of reads cannot hit KV's one-write-per-second.
   const marked = profile.servedAt === null && waitUntil ? await markServed(d1, id) : null;
   if (marked) profile = marked;
+  await loadPopulationCurve(env.PROFILES);
   const doc = toDocument(id, profile.state, profile.identities, profile.version, profile.updatedAt, profile.segments, profile.scores);
   // The session lives in the customer's session object, which also writes the first snapshot
   // (it orders snapshot writes by version against the pipeline's).

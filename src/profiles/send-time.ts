@@ -15,6 +15,7 @@
  * not decide. Its confidence is the share of the posterior in that three-hour window.
  */
 import type { StoredEvent } from "../model/events";
+import { populationCurve } from "./population-curve";
 
 export interface SendTimeState {
   /** Weighted engagements by local hour, 0–23. */
@@ -26,13 +27,7 @@ export interface SendTimeState {
 /** How many engagements the population curve is worth: a dozen (docs/engagement.md has the accuracy this gives by history). */
 export const PRIOR_WEIGHT = 12;
 
-/**
- * The default population curve: when people open marketing email, by local hour (low at night,
- * rising through the morning, a lunchtime and an evening peak). A shape, not data of anyone's:
- * the first slice ships it as the prior; learning the curve from the shop's own customers is the
- * next (docs/engagement.md, "Status").
- */
-export const DEFAULT_POPULATION_CURVE = [1, 0.6, 0.4, 0.3, 0.3, 0.5, 1.2, 2.4, 3.4, 3.6, 3.4, 3.3, 3.8, 3.6, 3.2, 3.0, 3.0, 3.2, 3.6, 4.0, 4.1, 3.7, 2.8, 1.8];
+export { DEFAULT_POPULATION_CURVE } from "./population-curve";
 
 const WEIGHTS: Record<string, number> = { "Email Opened": 1, "Email Link Clicked": 2, "Order Completed": 1 };
 
@@ -114,7 +109,7 @@ export interface SendTimeEstimate {
   engagements: number;
 }
 
-export function estimateSendTime(state: SendTimeState | undefined, population: readonly number[] = DEFAULT_POPULATION_CURVE, prior = PRIOR_WEIGHT): SendTimeEstimate {
+export function estimateSendTime(state: SendTimeState | undefined, population: readonly number[] = populationCurve(), prior = PRIOR_WEIGHT): SendTimeEstimate {
   const total = population.reduce((a, b) => a + b, 0);
   const own = state?.hours ?? new Array<number>(24).fill(0);
   const posterior = own.map((n, h) => n + (prior * (population[h] ?? 0)) / total);
@@ -124,4 +119,11 @@ export function estimateSendTime(state: SendTimeState | undefined, population: r
   for (let h = 1; h < 24; h++) if (smoothed[h]! > smoothed[best]!) best = h;
   const sum = posterior.reduce((a, b) => a + b, 0);
   return { bestHour: best, timeZone: state?.zone?.[0] ?? "UTC", confidence: (at(best - 1) + at(best) + at(best + 1)) / sum, engagements: own.reduce((a, b) => a + b, 0) };
+}
+
+/** What the events between two states of one customer add by local hour (their new engagement). */
+export function hourDeltas(before: SendTimeState | undefined, after: SendTimeState | undefined): number[] | null {
+  if (!after || after === before) return null;
+  const delta = after.hours.map((n, h) => n - (before?.hours[h] ?? 0));
+  return delta.some((d) => d !== 0) ? delta : null;
 }

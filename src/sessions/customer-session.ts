@@ -25,6 +25,7 @@ import { writeSnapshot } from "../profiles/snapshot";
 import { loadProfile, rowHeldEvents } from "../profiles/store";
 import { toDocument } from "../profiles/document";
 import { firingOf } from "../triggers/fire";
+import { loadPopulationCurve } from "../profiles/population-curve";
 import { firingEventJson, queueFiringEvents } from "../ingest/trigger-fired";
 import { latestViews, startsOnCatalogChange } from "../catalog/audience";
 import { productViewStatement } from "../catalog/store";
@@ -390,7 +391,7 @@ export class CustomerSession extends DurableObject<Env> {
     let customer: Promise<CustomerProfile | null> | undefined;
     const loadCustomer = () => {
       customer ??= (async () => {
-        const profile = this.state.customerId ? await loadProfile(shards(this.env), this.state.customerId) : null;
+        const [profile] = await Promise.all([this.state.customerId ? loadProfile(shards(this.env), this.state.customerId) : null, loadPopulationCurve(this.env.PROFILES)]);
         return profile ? { ...toDocument(profile.id, profile.state, profile.identities, profile.version, profile.updatedAt, profile.segments, profile.scores), session: sessionView(this.state.session, this.options) } : null;
       })();
       return customer;

@@ -70,6 +70,13 @@ export const TriggerDefinition = z
      */
     holdoutPercent: z.number().min(0).max(50).default(0),
     frequencyCap: z.object({ count: z.number().int().min(1).max(100), periodHours: z.number().min(1).max(8_760) }).optional(),
+    /**
+     * Deliver at the customer's best hour to read email (`sendTime.bestHour` of the profile, in
+     * their time zone) when it comes within `withinHours` of the due time; otherwise at once. A
+     * customer with fewer than `minEngagements` of their own opens, clicks and orders gets it at
+     * once too (0: the population's best hour stands in for them). Quiet hours and caps still apply.
+     */
+    bestHour: z.object({ withinHours: z.number().min(1).max(72), minEngagements: z.number().min(0).max(100).default(0) }).optional(),
     /** No message between `start` and `end` in the customer's time zone: deferred to `end`, not skipped. */
     quietHours: z.object({ start: ClockTime, end: ClockTime, defaultTimeZone: z.string().default("UTC") }).optional(),
     expiry: z

@@ -9,7 +9,8 @@ import { fnv1a32 } from "../kernel/fnv";
 import type { CustomerProfile } from "../profiles/document";
 import { failedCondition } from "./conditions";
 import type { DeliveryMessage } from "./delivery-message";
-import { decide } from "./schedule";
+import { atBestHour, decide } from "./schedule";
+import type { TriggerDefinition } from "./definition";
 import type { StoredTrigger } from "./store";
 
 /** A queue message may be 128 KB. */
@@ -76,6 +77,8 @@ export async function firingOf(timer: DueTimer, trigger: StoredTrigger | null | 
   if (!customer) return drop("customer_gone");
   const failed = failedCondition(trigger.definition.conditions, customer);
   if (failed) return drop("conditions_not_met", failed);
+  const best = bestHourOf(trigger.definition, customer, timer, ctx.now);
+  if (best !== null) return { action: "defer", until: best };
   const deliveryId = await deliveryIdOf(timer);
   const holdout = trigger.definition.holdoutPercent;
   const record = (held: boolean): FiringRecord => ({ customer, triggerId: trigger.id, deliveryId, holdout: held, at: ctx.now });
@@ -98,4 +101,12 @@ export async function firingOf(timer: DueTimer, trigger: StoredTrigger | null | 
   };
   const body = JSON.stringify(message);
   return body.length > MAX_MESSAGE_BYTES ? drop("too_large", `${body.length} bytes`) : { action: "send", deliveryId, body, record: holdout > 0 ? record(false) : null };
+}
+
+/** The customer's best hour to read email, when the trigger waits for it and it is still to come (else null). */
+function bestHourOf(definition: TriggerDefinition, customer: CustomerProfile, timer: DueTimer, now: number): number | null {
+  const wanted = definition.bestHour;
+  const estimate = customer.sendTime;
+  if (!wanted || !estimate || estimate.engagements < wanted.minEngagements) return null;
+  return atBestHour(timer.due_at, now, estimate.bestHour, estimate.timeZone, wanted.withinHours);
 }

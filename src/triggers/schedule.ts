@@ -41,6 +41,20 @@ export function afterQuietHours(at: number, quiet: { start: string; end: string 
   return candidate + offsetShift;
 }
 
+const hh = (h: number) => `${String(h % 24).padStart(2, "0")}:00`;
+
+/**
+ * When a message due at `dueAt` goes out at the customer's best hour: the first instant at or
+ * after `dueAt` inside hour `bestHour` of `timeZone`, if that is within `withinHours` of `dueAt`
+ * and still to come at `now`; null: deliver now (the hour is too far, or has come).
+ */
+export function atBestHour(dueAt: number, now: number, bestHour: number, timeZone: string, withinHours: number): number | null {
+  // Every hour but the best one is "quiet": the end of that window is the best hour's start.
+  const start = afterQuietHours(dueAt, { start: hh(bestHour + 1), end: hh(bestHour) }, timeZone);
+  if (start - dueAt > withinHours * 3_600_000) return null;
+  return start > now ? start : null;
+}
+
 /** Has the customer already had `cap.count` messages of this trigger within the period? */
 export function isCapped(cap: TriggerDefinition["frequencyCap"], sentAt: readonly number[], now: number): boolean {
   if (!cap) return false;

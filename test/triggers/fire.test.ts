@@ -79,4 +79,26 @@ describe("firingOf", () => {
     const capped = trigger({ frequencyCap: { count: 1, periodHours: 24 } });
     expect(await firingOf(timer(), capped, context(customer(), { sentAt: [NOW - 3_600_000] }).ctx)).toEqual({ action: "drop", outcome: "capped", reason: null });
   });
+
+  describe("at the customer's best hour", () => {
+    // NOW is 15:00 UTC, 16:00 in Berlin (winter time).
+    const reader = (bestHour: number, engagements = 8) => ({ ...customer(), sendTime: { bestHour, timeZone: "Europe/Berlin", confidence: 0.5, engagements } });
+
+    it("waits for the hour when it comes within the window, then sends at it", async () => {
+      const wanted = trigger({ bestHour: { withinHours: 12 } });
+      const first = await firingOf(timer(), wanted, context(reader(19)).ctx);
+      expect(first).toEqual({ action: "defer", until: Date.UTC(2026, 11, 6, 18, 0) });
+      // The alarm at 19:00 Berlin time: the hour has come.
+      const at = Date.UTC(2026, 11, 6, 18, 0);
+      const then = await firingOf(timer({ fire_at: at }), wanted, { ...context(reader(19)).ctx, now: at });
+      expect(then.action).toBe("send");
+    });
+
+    it("sends at once when the hour is too far, is now, or the customer's own history is too thin", async () => {
+      // 09:00 Berlin is 17 hours away.
+      expect((await firingOf(timer(), trigger({ bestHour: { withinHours: 12 } }), context(reader(9)).ctx)).action).toBe("send");
+      expect((await firingOf(timer(), trigger({ bestHour: { withinHours: 12 } }), context(reader(16)).ctx)).action).toBe("send");
+      expect((await firingOf(timer(), trigger({ bestHour: { withinHours: 12, minEngagements: 10 } }), context(reader(19, 3)).ctx)).action).toBe("send");
+    });
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { formatBody } from "../../src/delivery/formats";
 import { TriggerDefinition } from "../../src/triggers/definition";
-import { afterQuietHours, decide, isCapped } from "../../src/triggers/schedule";
+import { afterQuietHours, atBestHour, decide, isCapped } from "../../src/triggers/schedule";
 
 const H = 3_600_000;
 const quiet = { start: "21:00", end: "08:00" };
@@ -72,5 +72,12 @@ describe("ESP formats", () => {
     expect(braze.events[0]).toMatchObject({ email: "ada@example.com", name: "rapport.cart-abandonment", time: payload.firedAt, properties: { items: payload.items, delivery_id: "dlv_1" } });
     const cio = JSON.parse(formatBody({ url: "https://track.customer.io/api/v2/entity", format: "customerio" }, payload).body);
     expect(cio).toMatchObject({ type: "person", identifiers: { email: "ada@example.com" }, action: "event", name: "rapport.cart-abandonment", id: "dlv_1" });
+  });
+
+  it("finds the customer's best hour across a change of clocks", () => {
+    // Berlin leaves summer time at 03:00 on 25 October 2026: 09:00 that morning is 08:00 UTC.
+    const due = Date.UTC(2026, 9, 24, 22, 0);
+    expect(atBestHour(due, due, 9, "Europe/Berlin", 12)).toBe(Date.UTC(2026, 9, 25, 8, 0));
+    expect(atBestHour(due, due, 9, "Europe/Berlin", 6)).toBeNull();
   });
 });
