@@ -31,6 +31,8 @@ const LAYERS = [
   // Engagement reports: sums of the daily rows the pipeline writes with profiles.
   ["reports", "^src/reports/"],
   ["content", "^src/content/"],
+  // Surveys in email: definitions, results, answer pages.
+  ["surveys", "^src/surveys/"],
   ["ingest and queues", "^src/(ingest|queues|sources)/"],
   ["pipeline", "^src/(pipeline|archive)/"],
   ["sessions and delivery", "^src/(sessions|delivery)/"],

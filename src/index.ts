@@ -37,6 +37,9 @@
  *   - reports/    engagement per trigger, block and variant (opens and clicks classified,
  *                 attributed conversions, holdout lift): /v1/reports/engagement, JSON or CSV;
  *                 daily rows the pipeline adds to with each profile write   (admin keys)
+ *   - surveys/    surveys in email: /v1/surveys, results (admin keys); one-click answer links
+ *                 and AMP forms /v1/s/{survey}/… (the content token: no key); the answer is
+ *                 the trait survey_<id> and a Survey Answered event
  * Queues (exact names from queues/names.ts: `rapport-<role>` + QUEUE_SUFFIX; messages checked
  * against their zod schema, undecodable ones kept as dead letters with the reason):
  *   - rapport-events            → pipeline/consumer: identity, events stored (and deduplicated) in
@@ -101,6 +104,8 @@ import { registerContentServeRoutes } from "./content/serve-routes";
 import { registerOpenPixelRoute } from "./content/open-pixel-routes";
 import { registerExperimentRoutes } from "./experiments/routes";
 import { registerReportRoutes } from "./reports/routes";
+import { registerSurveyRoutes } from "./surveys/routes";
+import { registerSurveyAnswerRoutes } from "./surveys/answer-routes";
 import { EXPERIMENTS_CRON, evaluateRunningExperiments } from "./maintenance/experiments";
 import { refreshPopulationCurve } from "./maintenance/population-curve";
 import { registerPreviewPage } from "./content/preview-page";
@@ -149,6 +154,8 @@ export function rapportApp() {
   registerOpenPixelRoute(app);
   registerExperimentRoutes(app);
   registerReportRoutes(app);
+  registerSurveyRoutes(app);
+  registerSurveyAnswerRoutes(app);
   registerPreviewPage(app);
   registerDocsRoutes(app);
   return app;

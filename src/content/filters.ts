@@ -7,6 +7,7 @@
  *   {{ cart.item_count | pluralize: "item", "items" }} → "3 items"
  *   {{ product.image_url | image_size: 300 }}          → the image URL asking for 300 px
  *   {{ cart.reserved_until | countdown }}              → "01:59:07" until then (00:00:00 after)
+ *   {{ "nps" | survey_url: "9" }}                      → the customer's one-click answer link (surveys)
  */
 import type { FilterImplOptions } from "liquidjs";
 import { numberOf as finite } from "../kernel/values";
@@ -100,6 +101,13 @@ export const FILTERS: Record<string, FilterImplOptions> = {
   },
   image_size(url: unknown, width?: unknown) {
     return imageSize(url, width);
+  },
+  /** The answer link of a survey for the customer the block renders for, carrying the message's ids. */
+  survey_url(survey: unknown, answer: unknown) {
+    const base = this.context.getSync(["survey_base"]);
+    const query = this.context.getSync(["link_query"]);
+    if (typeof base !== "string" || typeof query !== "string" || typeof survey !== "string" || (typeof answer !== "string" && typeof answer !== "number")) return "";
+    return `${base}${encodeURIComponent(survey)}/${encodeURIComponent(String(answer))}?${query}`;
   },
   countdown(end: unknown) {
     const now = this.context.getSync(["now_ms"]);

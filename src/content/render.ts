@@ -190,7 +190,8 @@ async function renderFor(env: Env, target: RenderTarget, format: Format, ref: st
   // Partials (`{% render %}`) see only what they are passed, plus these. Rendering is synchronous:
   // templates, partials and filters are all in memory, and liquidjs's sync path is several times
   // faster than its async one (no promise per tag).
-  const renderOptions = { globals: { locale: scope.locale, now_ms: now } };
+  // Survey links (the survey_url filter) are the customer's and the message's, in partials too.
+  const renderOptions = { globals: { locale: scope.locale, now_ms: now, survey_base: `${origin}/v1/s/`, link_query: linkQuery } };
   const body = renderFormat(view, format, scope, renderOptions);
   return { body: body instanceof Promise ? await body : body, ...(shown ? { shown } : {}) };
 }

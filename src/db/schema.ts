@@ -43,6 +43,8 @@ export const customers = sqliteTable("customers", {
   sendTime: text("send_time"),
   /** JSON messages received, human touches, holdout firings, credited conversions (profiles/engagement.ts); null: none. */
   engagement: text("engagement"),
+  /** JSON survey id → [latest answer, when (ms), messageId] (profiles/survey-answers.ts); null: none. */
+  surveys: text("surveys"),
   eventCount: integer("event_count").notNull().default(0),
   /** JSON array of the customer's identity keys (`user_id:42`, …): the reverse of `identities`. */
   identityKeys: text("identity_keys").notNull().default("[]"),
@@ -597,6 +599,23 @@ export const archiveScrubs = sqliteTable("archive_scrubs", {
 
 /** Generic inbound webhook sources (sources/generic/): how requests are verified and mapped. */
 export const sources = sqliteTable("sources", currentDefinitionColumns());
+
+/** Surveys in email (surveys/definition.ts): question, answers, block, thank-you text. */
+export const surveys = sqliteTable("surveys", currentDefinitionColumns());
+
+/**
+ * Customers holding each answer of each survey now, in each database for its own customers (a
+ * commit moves a customer from the old answer to the new, with the profile): summed, the results.
+ */
+export const surveyAnswers = sqliteTable(
+  "survey_answers",
+  {
+    surveyId: text("survey_id").notNull(),
+    answer: text("answer").notNull(),
+    customers: integer("customers").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.surveyId, t.answer] })],
+);
 
 /** Experiments on content blocks (experiments/definition.ts): variants, weights, metric, status. */
 export const experiments = sqliteTable("experiments", currentDefinitionColumns());

@@ -14,7 +14,7 @@ import { suppressionHash } from "../kernel/suppression-hash";
 import { refusalStatements, unattributableStatements } from "../identity/merge-store";
 import { claimStatements, type IdentityClaim, profileStatements } from "../profiles/store";
 import { memberStatements, segmentCountStatements } from "../segments/members-store";
-import { engagementCountStatements, sendTimeHourStatements } from "../profiles/engagement-store";
+import { engagementCountStatements, sendTimeHourStatements, surveyAnswerStatements } from "../profiles/engagement-store";
 import { scoreStatsStatement } from "../models/scores";
 import { productActivity } from "../catalog/activity";
 import { productStatsStatement, productViewStatement, unknownProductsStatement } from "../catalog/store";
@@ -54,7 +54,7 @@ export async function commitPlan(
     const views = plan.views.filter((v) => ids.has(v.customerId));
     // The engagement counts commit with the profiles whose events they come from: exactly once.
     const engagement = plan.engagement.filter((e) => ids.has(e.customerId)).flatMap((e) => e.counts);
-    writes.add("write", d1, [...profileStatements(d1, some), ...memberStatements(d1, plan.membershipChanges.filter((c) => ids.has(c.customerId))), productViewStatement(d1, views), ...engagementCountStatements(d1, engagement), ...sendTimeHourStatements(d1, plan.sendHours.filter((h) => ids.has(h.customerId)).map((h) => h.hours))]);
+    writes.add("write", d1, [...profileStatements(d1, some), ...memberStatements(d1, plan.membershipChanges.filter((c) => ids.has(c.customerId))), productViewStatement(d1, views), ...engagementCountStatements(d1, engagement), ...sendTimeHourStatements(d1, plan.sendHours.filter((h) => ids.has(h.customerId)).map((h) => h.hours)), ...surveyAnswerStatements(d1, plan.surveyAnswers.filter((a) => ids.has(a.customerId)).flatMap((a) => a.deltas))]);
   }
   for (const { mergedId, keys, survivorId } of resolved.repoints ?? []) finishMerge(writes, map, mergedId, keys, survivorId);
   const activity = productActivity(plan.newEvents);

@@ -21,6 +21,7 @@ import { sameRecord } from "../profiles/experiments";
 import type { TallyRow } from "../experiments/totals";
 import type { EngagementCount } from "../profiles/engagement";
 import { hourDeltas } from "../profiles/send-time";
+import { answerDeltas } from "../profiles/survey-answers";
 import { applyGroup, type ApplyContext, type Applied } from "./apply";
 import type { MergeWrite } from "./merge-statements";
 import type { Resolved } from "./resolve";
@@ -61,6 +62,8 @@ export interface CommitPlan {
   engagement: { customerId: string; counts: EngagementCount[] }[];
   /** What the customers' new engagement adds by local hour to the population curve (profiles/population-curve.ts). */
   sendHours: { customerId: string; hours: number[] }[];
+  /** Customers moving between survey answers (profiles/survey-answers.ts): written with their rows. */
+  surveyAnswers: { customerId: string; deltas: { survey: string; answer: string; d: number }[] }[];
   /** Snapshots the session objects rewrite, and snapshots of absorbed customers to delete. */
   documents: number;
   retiredSnapshots: string[];
@@ -68,7 +71,7 @@ export interface CommitPlan {
 }
 
 export function planCommit(resolved: Pick<Resolved, "groups" | "profiles"> & Partial<Pick<Resolved, "resumed">>, ctx: PlanContext): CommitPlan {
-  const plan: CommitPlan = { writes: [], merges: [], eventMoves: [], membershipChanges: [], scores: [], views: [], newEvents: [], sessionCalls: [], notifications: [], tallies: new Map(), engagement: [], sendHours: [], documents: 0, retiredSnapshots: [], duplicates: 0 };
+  const plan: CommitPlan = { writes: [], merges: [], eventMoves: [], membershipChanges: [], scores: [], views: [], newEvents: [], sessionCalls: [], notifications: [], tallies: new Map(), engagement: [], sendHours: [], surveyAnswers: [], documents: 0, retiredSnapshots: [], duplicates: 0 };
   const views: ProductView[] = [];
   for (const group of resolved.groups) {
     const applied = applyGroup(group, resolved.profiles, ctx);
@@ -148,6 +151,8 @@ function addWrites(plan: CommitPlan, group: ResolvedGroup, applied: Applied, cal
   if (applied.engagement.length > 0) plan.engagement.push({ customerId: group.customerId, counts: applied.engagement });
   const hours = hourDeltas(base.state.sendTime, applied.state.sendTime);
   if (hours) plan.sendHours.push({ customerId: group.customerId, hours });
+  const answers = answerDeltas([survivor?.state.surveys, ...applied.absorbed.map((p) => p.state.surveys)], applied.state.surveys);
+  if (answers.length > 0) plan.surveyAnswers.push({ customerId: group.customerId, deltas: answers });
   plan.writes.push({
     customerId: group.customerId,
     previousVersion: survivor?.version ?? null,

@@ -14,6 +14,8 @@ import { forgetEnrichmentAnswers } from "../enrichment/job";
 import { database } from "../db/client";
 import { customers, eventChunks, identities, identityRefusals, merges, quarantine, suppressions } from "../db/schema";
 import { forgetViewerStatement } from "../catalog/store";
+import { surveyAnswerStatements } from "../profiles/engagement-store";
+import { answerDeltas } from "../profiles/survey-answers";
 import { runBatch } from "../db/statements";
 import { ShardedWrites } from "../db/sharded-writes";
 import { shards } from "../db/shards";
@@ -83,6 +85,8 @@ export async function eraseCustomer(env: Env, customerId: string, reason: string
     db.delete(eventChunks).where(eq(eventChunks.customerId, customerId)),
     ...forget.members,
     forgetViewerStatement(shard, customerId),
+    // The survey results lose the customer's answers (in the same shard, with the row).
+    ...surveyAnswerStatements(shard, answerDeltas([profile.state.surveys], undefined)),
     db.delete(merges).where(eq(merges.survivorId, customerId)),
     db.delete(customers).where(eq(customers.id, customerId)),
   ]);

@@ -11,6 +11,7 @@ import { applyAggregates, type AggregateSpec, type Aggregates } from "./aggregat
 import { ENRICHER_SOURCE_PREFIX, enricherSource, isEnrichment, isInternalSource } from "../model/events";
 import { applyExperimentEvents, type ExperimentRecords } from "./experiments";
 import { applySendTime, type SendTimeState } from "./send-time";
+import { applySurveyAnswers, surveyAnswerOf, surveyTrait, type SurveyAnswers } from "./survey-answers";
 import { applyEngagement, TRIGGER_FIRED, type Attribution, type EngagementCount, type EngagementState } from "./engagement";
 
 export interface Counters {
@@ -53,6 +54,8 @@ export interface ProfileState {
   sendTime?: SendTimeState;
   /** Messages received, human touches, holdout firings and credited conversions (profiles/engagement.ts). */
   engagement?: EngagementState;
+  /** Survey id → the latest answer (profiles/survey-answers.ts); also the trait `survey_<id>`. */
+  surveys?: SurveyAnswers;
 }
 
 export interface ApplyOptions extends NormalizeOptions {
@@ -121,6 +124,8 @@ export function applyEvents(state: ProfileState, all: readonly StoredEvent[], op
   const engagement = applyEngagement(state.engagement, all, options.attribution);
   if (engagement.state) next.engagement = engagement.state;
   if (engagement.counts.length > 0) options.onEngagementCounts?.(engagement.counts);
+  const surveys = applySurveyAnswers(state.surveys, events);
+  if (surveys) next.surveys = surveys;
   for (const e of events) {
     const ts = Date.parse(e.timestamp);
     const enricher = enrichmentOf(e);
@@ -136,6 +141,16 @@ export function applyEvents(state: ProfileState, all: readonly StoredEvent[], op
       next.lastSeenAt = next.lastSeenAt === null ? ts : Math.max(next.lastSeenAt, ts);
       const preferences = consentOf(e);
       if (preferences && isNewer([ts, e.messageId], next.consent?.at)) next.consent = { categoryPreferences: preferences, at: [ts, e.messageId] };
+    }
+    // A survey answer is a trait too, last-writer-wins like any (segment rules read it).
+    const answered = surveyAnswerOf(e);
+    if (answered) {
+      const name = surveyTrait(answered.survey);
+      const stamp: TraitStamp = [ts, e.messageId];
+      if (traitWins(stamp, next.traitTimes[name])) {
+        next.traits[name] = answered.answer;
+        next.traitTimes[name] = stamp;
+      }
     }
     if (e.type === "identify" && e.traits) {
       // A phone without a country code is read in the country the event says (identity/phone-country.ts).

@@ -45,3 +45,12 @@ export function sendTimeHourStatements(d1: D1Database, deltas: readonly (readonl
       ON CONFLICT (hour) DO UPDATE SET weight = weight + excluded.weight`),
   ];
 }
+
+/** Moves customers between the answers of surveys (profiles/survey-answers.ts answerDeltas), in the customers' shard. */
+export function surveyAnswerStatements(d1: D1Database, deltas: readonly { survey: string; answer: string; d: number }[]): Statement[] {
+  if (deltas.length === 0) return [];
+  return [
+    database(d1).run(sql`INSERT INTO survey_answers (survey_id, answer, customers) SELECT json_extract(value, '$.survey'), json_extract(value, '$.answer'), json_extract(value, '$.d') FROM json_each(${JSON.stringify(deltas)}) WHERE true
+      ON CONFLICT (survey_id, answer) DO UPDATE SET customers = customers + excluded.customers`),
+  ];
+}

@@ -12,6 +12,7 @@ import { mergeAggregates } from "./aggregates";
 import { mergeExperimentRecords } from "./experiments";
 import { mergeSendTime } from "./send-time";
 import { mergeEngagement } from "./engagement";
+import { mergeSurveyAnswers } from "./survey-answers";
 
 
 export function mergeStates(a: ProfileState, b: ProfileState): ProfileState {
@@ -42,9 +43,11 @@ export function mergeStates(a: ProfileState, b: ProfileState): ProfileState {
     ...experimentsOf(mergeExperimentRecords(a.experiments, b.experiments)),
     ...sendTimeOf(mergeSendTime(a.sendTime, b.sendTime)),
     ...engagementOf(mergeEngagement(a.engagement, b.engagement)),
+    ...surveysOf(mergeSurveyAnswers(a.surveys, b.surveys)),
   };
 }
 
+const surveysOf = (s: ProfileState["surveys"]): Pick<ProfileState, "surveys"> => (s ? { surveys: s } : {});
 const engagementOf = (e: ProfileState["engagement"]): Pick<ProfileState, "engagement"> => (e ? { engagement: e } : {});
 const sendTimeOf = (s: ProfileState["sendTime"]): Pick<ProfileState, "sendTime"> => (s ? { sendTime: s } : {});
 const experimentsOf = (records: ProfileState["experiments"]): Pick<ProfileState, "experiments"> => (records ? { experiments: records } : {});

@@ -204,6 +204,7 @@ export function profileStatements(d1: D1Database, writes: readonly ProfileWrite[
       experiments: w.state.experiments ? JSON.stringify(w.state.experiments) : null,
       send_time: w.state.sendTime ? JSON.stringify(w.state.sendTime) : null,
       engagement: w.state.engagement ? JSON.stringify(w.state.engagement) : null,
+      surveys: w.state.surveys ? JSON.stringify(w.state.surveys) : null,
       event_count: w.state.eventCount,
       identity_keys: JSON.stringify([...w.identities.map((i) => i.key), ...w.newIdentities.map((i) => i.key)]),
       event_seq: w.eventSeq,
@@ -236,13 +237,13 @@ const rowsOf = (json: string) => sql`WITH r AS MATERIALIZED (SELECT key, value F
  * Without one (a row from before, rewritten without moving them) it keeps them.
  */
 const upsertCustomers = (rows: SQL) => sql`${rows}
-  INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, computed, aggregates, segments, scores, enrichment, experiments, send_time, engagement, event_count, recent_events, recent_ids, recent_length, identity_keys, chunk_count, event_seq, absorbed, first_seen_at, last_seen_at, version, served_at, session_at, created_at, updated_at)
-  SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.trait_issues'), json_extract(value, '$.consent'), json_extract(value, '$.counters'), json_extract(value, '$.computed'), json_extract(value, '$.aggregates'), json_extract(value, '$.segments'), json_extract(value, '$.scores'), json_extract(value, '$.enrichment'), json_extract(value, '$.experiments'), json_extract(value, '$.send_time'), json_extract(value, '$.engagement'),
+  INSERT INTO customers (id, traits, trait_times, trait_issues, consent, counters, computed, aggregates, segments, scores, enrichment, experiments, send_time, engagement, surveys, event_count, recent_events, recent_ids, recent_length, identity_keys, chunk_count, event_seq, absorbed, first_seen_at, last_seen_at, version, served_at, session_at, created_at, updated_at)
+  SELECT json_extract(value, '$.id'), json_extract(value, '$.traits'), json_extract(value, '$.trait_times'), json_extract(value, '$.trait_issues'), json_extract(value, '$.consent'), json_extract(value, '$.counters'), json_extract(value, '$.computed'), json_extract(value, '$.aggregates'), json_extract(value, '$.segments'), json_extract(value, '$.scores'), json_extract(value, '$.enrichment'), json_extract(value, '$.experiments'), json_extract(value, '$.send_time'), json_extract(value, '$.engagement'), json_extract(value, '$.surveys'),
          json_extract(value, '$.event_count'), '[]', '[]', 2, json_extract(value, '$.identity_keys'), 0, json_extract(value, '$.event_seq'), json_extract(value, '$.absorbed'),
          json_extract(value, '$.first_seen_at'), json_extract(value, '$.last_seen_at'), json_extract(value, '$.version'),
          json_extract(value, '$.served_at'), json_extract(value, '$.session_at'), json_extract(value, '$.created_at'), json_extract(value, '$.updated_at')
   FROM r WHERE true
-  ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, trait_issues = excluded.trait_issues, consent = excluded.consent, counters = excluded.counters, computed = excluded.computed, aggregates = excluded.aggregates, segments = excluded.segments, scores = excluded.scores, enrichment = excluded.enrichment, experiments = excluded.experiments, send_time = excluded.send_time, engagement = excluded.engagement,
+  ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, trait_issues = excluded.trait_issues, consent = excluded.consent, counters = excluded.counters, computed = excluded.computed, aggregates = excluded.aggregates, segments = excluded.segments, scores = excluded.scores, enrichment = excluded.enrichment, experiments = excluded.experiments, send_time = excluded.send_time, engagement = excluded.engagement, surveys = excluded.surveys,
     event_count = excluded.event_count, identity_keys = excluded.identity_keys, event_seq = excluded.event_seq, absorbed = excluded.absorbed,
     recent_events = CASE WHEN excluded.event_seq IS NULL THEN customers.recent_events ELSE '[]' END,
     recent_ids = CASE WHEN excluded.event_seq IS NULL THEN customers.recent_ids ELSE '[]' END,
@@ -334,6 +335,7 @@ function toStoredProfile(r: Omit<typeof customers.$inferSelect, "recentEvents">,
       ...(r.experiments ? { experiments: JSON.parse(r.experiments) as ProfileState["experiments"] } : {}),
       ...(r.sendTime ? { sendTime: JSON.parse(r.sendTime) as ProfileState["sendTime"] } : {}),
       ...(r.engagement ? { engagement: JSON.parse(r.engagement) as ProfileState["engagement"] } : {}),
+      ...(r.surveys ? { surveys: JSON.parse(r.surveys) as ProfileState["surveys"] } : {}),
       eventCount: r.eventCount,
       firstSeenAt: r.firstSeenAt,
       lastSeenAt: r.lastSeenAt,

@@ -10,7 +10,7 @@ import type { CustomerSession } from "../../src/sessions/customer-session";
 import { TriggerDefinition } from "../../src/triggers/definition";
 import { uid } from "../helpers";
 
-const emptyPlan = (): CommitPlan => ({ writes: [], merges: [], eventMoves: [], membershipChanges: [], scores: [], views: [], newEvents: [], sessionCalls: [], notifications: [], tallies: new Map(), engagement: [], sendHours: [], documents: 0, retiredSnapshots: [], duplicates: 0 });
+const emptyPlan = (): CommitPlan => ({ writes: [], merges: [], eventMoves: [], membershipChanges: [], scores: [], views: [], newEvents: [], sessionCalls: [], notifications: [], tallies: new Map(), engagement: [], sendHours: [], surveyAnswers: [], documents: 0, retiredSnapshots: [], duplicates: 0 });
 const timersOf = (customerId: string) => runInDurableObject(env.SESSIONS.getByName(customerId), (session: CustomerSession) => session.triggers());
 
 describe("fanOut", () => {
