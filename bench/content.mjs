@@ -1,7 +1,8 @@
 // Content phase of `npm run bench`: render throughput and latency of the demo product-grid block
 // (HTML, send time) and cart-reminder block (PNG, open time), against GET profile for the same
 // customers, and of the same HTML with an experiment running against without, in alternating
-// rounds of the same run. Talks to 127.0.0.1 only.
+// rounds of the same run; and the engagement endpoints: the open pixel and the click-time
+// redirect, each hit one classified event queued for the pipeline. Talks to 127.0.0.1 only.
 import { loadBlocks } from "../scripts/load-blocks.mjs";
 import { load, quantile } from "./load.mjs";
 
@@ -50,6 +51,17 @@ export async function benchContent({ url, keys, ids, seconds, concurrency, round
   const html = (i) => ({ path: `/v1/content/product-grid.html?t=${encodeURIComponent(at(i)[1])}`, init: {} });
   const png = (i) => ({ path: `/v1/content/cart-reminder.png?t=${encodeURIComponent(at(i)[1])}`, init: {} });
   const htmlExperiment = (i) => ({ path: `/v1/content/bench-grid.html?t=${encodeURIComponent(at(i)[1])}`, init: {} });
+  const BROWSER = { "user-agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148" };
+  const pixel = (i) => ({ path: `/v1/o/product-grid?t=${encodeURIComponent(at(i)[1])}&m=bench-${i % 97}&tr=bench`, init: { headers: BROWSER } });
+  const click = (i) => ({ path: `/v1/r/product-grid/${i % 4}?t=${encodeURIComponent(at(i)[1])}&m=bench-${i % 97}&tr=bench`, init: { headers: BROWSER, redirect: "manual" } });
+  const isGif = async (res) => {
+    await res.arrayBuffer();
+    return res.headers.get("content-type") === "image/gif";
+  };
+  const redirects = async (res) => {
+    await res.arrayBuffer();
+    return res.status === 302;
+  };
   // A personalized answer is cacheable for a few minutes; a fallback is no-store: count those.
   const personalized = async (res) => {
     await res.text();
@@ -66,12 +78,17 @@ export async function benchContent({ url, keys, ids, seconds, concurrency, round
   await load({ url, concurrency, seconds: 30, maxRequests: 200, makeRequest: png, inspect: isPng });
   await load({ url, concurrency, seconds: 60, maxRequests: known.length, makeRequest: htmlExperiment, inspect: personalizedVariant });
 
-  const runs = { profile: [], html: [], htmlExperiment: [], png: [] };
+  await load({ url, concurrency, seconds: 30, maxRequests: 200, makeRequest: pixel, inspect: isGif });
+  await load({ url, concurrency, seconds: 30, maxRequests: 200, makeRequest: click, inspect: redirects, expectStatus: 302 });
+
+  const runs = { profile: [], html: [], htmlExperiment: [], png: [], pixel: [], click: [] };
   for (let r = 0; r < rounds; r++) {
     runs.profile.push(await load({ url, concurrency, seconds, makeRequest: profile }));
     runs.html.push(await load({ url, concurrency, seconds, makeRequest: html, inspect: personalized }));
     runs.htmlExperiment.push(await load({ url, concurrency, seconds, makeRequest: htmlExperiment, inspect: personalizedVariant }));
     runs.png.push(await load({ url, concurrency, seconds, makeRequest: png, inspect: isPng }));
+    runs.pixel.push(await load({ url, concurrency, seconds, makeRequest: pixel, inspect: isGif }));
+    runs.click.push(await load({ url, concurrency, seconds, makeRequest: click, inspect: redirects, expectStatus: 302 }));
   }
   const merge = (list) => ({ rps: list.reduce((n, x) => n + x.requests, 0) / list.reduce((n, x) => n + x.seconds, 0), p50: quantile(list.map((x) => x.p50), 0.5), p99: Math.max(...list.map((x) => x.p99)), errors: list.reduce((n, x) => n + x.errors, 0) });
   const ratios = (list) => list.map((x, i) => x.rps / runs.profile[i].rps);
@@ -80,6 +97,8 @@ export async function benchContent({ url, keys, ids, seconds, concurrency, round
     profile: merge(runs.profile),
     html: { ...merge(runs.html), ratio: quantile(ratios(runs.html), 0.5), ratios: ratios(runs.html) },
     png: { ...merge(runs.png), ratio: quantile(ratios(runs.png), 0.5), ratios: ratios(runs.png) },
+    pixel: { ...merge(runs.pixel), ratio: quantile(ratios(runs.pixel), 0.5), ratios: ratios(runs.pixel) },
+    click: { ...merge(runs.click), ratio: quantile(ratios(runs.click), 0.5), ratios: ratios(runs.click) },
     // Against the same render without the experiment, round by round.
     htmlExperiment: { ...merge(runs.htmlExperiment), ratio: quantile(runs.htmlExperiment.map((x, i) => x.rps / runs.html[i].rps), 0.5), ratios: runs.htmlExperiment.map((x, i) => x.rps / runs.html[i].rps) },
   };

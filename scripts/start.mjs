@@ -11,6 +11,7 @@ import { configureShipped } from "./shipped-config.mjs";
 import { startReceiver } from "./webhook-receiver.mjs";
 import { runSimulation } from "./simulate.mjs";
 import { describeResults, runExperimentDemo } from "./experiment-demo.mjs";
+import { describeReport, describeSurvey, loadDemoSurvey, runEngagementDemo } from "./engagement-demo.mjs";
 
 answerHelp(`
 Usage: npm start
@@ -76,6 +77,8 @@ else {
 const links = async (block, customer) => (await fetch(`${url}/v1/blocks/${block}/links?customer=${customer}`, { headers: adminHeaders })).json();
 const grid = await links("product-grid", "demo-ada");
 const cart = await links("cart-reminder", "demo-grace");
+await loadDemoSurvey({ url, adminKey: DEMO_KEYS.admin });
+const surveyLinks = await (await fetch(`${url}/v1/surveys/nps/links?customer=demo-ada`, { headers: adminHeaders })).json();
 
 console.log(`
 Rapport is running on ${url}
@@ -96,6 +99,10 @@ Rapport is running on ${url}
                  ${cart.token.png}
                  GET  ${url}/v1/blocks | /v1/blocks/product-grid/links?customer=demo-ada   (admin key)
   Experiments    GET  ${url}/v1/experiments | /v1/experiments/offer-subject/results   (admin key; docs/experiments.md)
+  Engagement     GET  ${url}/v1/reports/engagement?by=trigger | ?by=block&format=csv   (admin key; docs/engagement.md)
+  Survey         ${surveyLinks.answers?.["9"] ?? "(no content secret: no survey links)"}
+                 (demo-ada's answer "9": open it in a browser, then GET /v1/customers/demo-ada shows traits.survey_nps;
+                 results: GET ${url}/v1/surveys/nps/results, admin key)
   Webhooks       ${receiver.url}/webhooks/rapport   (local receiver: deliveries are printed as [webhook] lines)
 
   Demo keys      write ${DEMO_KEYS.write}   read ${DEMO_KEYS.read}   admin ${DEMO_KEYS.admin}
@@ -107,8 +114,22 @@ Press Ctrl+C to stop.`);
 // The demo experiment, run once in the background (its lines start with [experiment]): simulated
 // shoppers open the offer and order more after one variant; the results decide it.
 const demoResults = await fetch(`${url}/v1/experiments/offer-subject/results`, { headers: adminHeaders }).then((r) => (r.ok ? r.json() : null));
-if (demoResults?.variants.every((v) => v.exposures === 0)) {
-  runExperimentDemo({ url, adminKey: DEMO_KEYS.admin, customers: SIMULATED.customers, prefix: SIMULATED.prefix })
-    .then((run) => console.log(`[experiment] offer-subject: ${run.shown} simulated shoppers opened the offer, ${run.orders} ordered (planted: control 8 %, urgency 30 %)\n${describeResults(run.results)}`))
-    .catch((err) => console.error(`[experiment] the demo experiment did not run: ${err.message}`));
+const experimentDemo = demoResults?.variants.every((v) => v.exposures === 0)
+  ? runExperimentDemo({ url, adminKey: DEMO_KEYS.admin, customers: SIMULATED.customers, prefix: SIMULATED.prefix })
+      .then((run) => console.log(`[experiment] offer-subject: ${run.shown} simulated shoppers opened the offer, ${run.orders} ordered (planted: control 8 %, urgency 30 %)\n${describeResults(run.results)}`))
+      .catch((err) => console.error(`[experiment] the demo experiment did not run: ${err.message}`))
+  : Promise.resolve();
+
+// Then simulated email traffic for the engagement reports, once (lines start with [engagement]):
+// deliveries, machine and human opens, scanner and human clicks, survey answers, orders.
+const engagementDone = await fetch(`${url}/v1/reports/engagement?by=trigger`, { headers: adminHeaders }).then((r) => (r.ok ? r.json() : null));
+if (engagementDone && !engagementDone.lines.some((l) => l.key === "post-purchase" && l.delivered > 0)) {
+  experimentDemo
+    .then(() => runEngagementDemo({ url, adminKey: DEMO_KEYS.admin, prefix: SIMULATED.prefix, customers: 200 }))
+    .then((run) =>
+      console.log(
+        `[engagement] ${run.sent} simulated emails delivered, ${run.opened} opened by people, ${run.orders} orders, ${run.answers} survey answers\n[engagement] by trigger (GET /v1/reports/engagement?by=trigger):\n${describeReport(run.byTrigger, ["cart-abandonment", "post-purchase"])}\n[engagement] by block:\n${describeReport(run.byBlock, ["product-grid", "nps-question"])}\n[engagement] survey (GET /v1/surveys/nps/results):\n${describeSurvey(run.survey)}`,
+      ),
+    )
+    .catch((err) => console.error(`[engagement] the demo email traffic did not run: ${err.message}`));
 }

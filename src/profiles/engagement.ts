@@ -213,7 +213,9 @@ export function applyEngagement(state: EngagementState | undefined, events: read
   const rank = (e: StoredEvent) => (e.event === DELIVERED ? 0 : 1);
   const sorted = [...relevant].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp) || rank(a) - rank(b) || (a.messageId < b.messageId ? -1 : 1));
   for (const e of sorted) applyOne(s, e, Date.parse(e.timestamp), attribution, counts);
-  return { state: trimmed(s), counts: counts.list };
+  // An order with no email behind it leaves a profile without engagement as it was.
+  const empty = s.marks.length + s.touches.length + s.assignments.length + s.credits.length === 0;
+  return { state: empty && !state ? undefined : trimmed(s), counts: counts.list };
 }
 
 function isEngagement(name: string, a: Attribution): boolean {

@@ -19,7 +19,7 @@ for (const [file, text] of Object.entries(raw)) {
 
 describe("the demo blocks (src/content/blocks)", () => {
   it("publish partials first, and render a shopper's grid and cart with the catalog's data", async () => {
-    expect(publishOrder(blocks)).toEqual(["cart-reminder", "offer", "product-card", "product-grid"]);
+    expect(publishOrder(blocks)).toEqual(["cart-reminder", "nps-question", "offer", "product-card", "product-grid"]);
     for (const id of publishOrder(blocks)) {
       const res = await admin(`/v1/blocks/${id}?publish=true`, { method: "PUT", body: JSON.stringify(blockFromFiles(blocks[id]!)) });
       expect(res.status, `${id}: ${await res.clone().text()}`).toBeLessThan(300);
@@ -49,6 +49,10 @@ describe("the demo blocks (src/content/blocks)", () => {
     expect(offer).toContain("welcome back: <strong>15% off</strong>");
     expect(offer).toContain("Ends Thu 31 Dec, 23:00 (UTC)");
     expect(offer).toMatch(/<a class="button" href="[^"]*\/v1\/r\/offer\/0\?t=/);
+    // The demo survey's block: an answer link per score for this customer, and the block's pixel.
+    const nps = await (await fetchUrl(`${(await linksOf("nps-question", userId)).token.html}&d=dlv_1`)).text();
+    expect(nps).toMatch(/href="[^"]*\/v1\/s\/nps\/10\?t=[^"]*&amp;d=dlv_1"/);
+    expect(nps).toMatch(/src="[^"]*\/v1\/o\/nps-question\?t=/);
     const berliner = uid("berlin");
     await processEvents(env, [ev({ type: "identify", userId: berliner, traits: { plan: "vip", firstName: "Lena" }, context: { timezone: "Europe/Berlin" } })]);
     const vip = await (await fetchUrl((await linksOf("offer", berliner)).token.html)).text();

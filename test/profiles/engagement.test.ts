@@ -92,6 +92,10 @@ describe("engagement on the profile", () => {
     expect(forged.counts).toEqual([]);
   });
 
+  it("leaves a profile that never had email untouched by its orders", () => {
+    expect(applyEngagement(undefined, [at("2026-06-01T10:00:00Z", "Order Completed", { revenue: 10 })])).toEqual({ state: undefined, counts: [] });
+  });
+
   it("merges two profiles of one person whichever absorbs the other", () => {
     const a = run([[at("2026-06-01T10:00:00Z", "Email Opened", { email_id: "x", trigger_id: "t" })]]).state;
     const b = run([[at("2026-06-01T09:00:00Z", "Email Link Clicked", { email_id: "x", trigger_id: "t" })]]).state;
