@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { random } from "../tools/sim/random.ts";
 import { answerHelp, parseArgs, target, TARGET_HELP } from "./cli-args.mjs";
 import { DEMO_KEYS } from "./local.mjs";
+import { waitFor } from "./wait-for.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148";
@@ -23,15 +24,6 @@ const EMAILS = [
   { trigger: "cart-abandonment", block: "product-grid" },
   { trigger: "post-purchase", block: "nps-question" },
 ];
-
-async function waitFor(check, seconds) {
-  const until = Date.now() + seconds * 1000;
-  for (;;) {
-    const value = await check();
-    if (value || Date.now() > until) return value;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 const linkIn = (html, pattern) => {
   const m = pattern.exec(html);

@@ -11,17 +11,9 @@ import { pathToFileURL } from "node:url";
 import { random } from "../tools/sim/random.ts";
 import { answerHelp, parseArgs, target, TARGET_HELP } from "./cli-args.mjs";
 import { DEMO_KEYS } from "./local.mjs";
+import { waitFor } from "./wait-for.mjs";
 
 const PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148";
-
-async function waitFor(check, seconds) {
-  const until = Date.now() + seconds * 1000;
-  for (;;) {
-    const value = await check();
-    if (value || Date.now() > until) return value;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 /** Runs the demo; returns the results body and what was sent. */
 export async function runExperimentDemo({ url, adminKey, writeKey = DEMO_KEYS.write, experiment = "offer-subject", block = "offer", prefix = "demo-sim", customers = 300, rates = { control: 0.08, urgency: 0.3 }, seed = 24, waitSeconds = 120 }) {

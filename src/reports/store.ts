@@ -18,32 +18,30 @@ function add(into: MetricSums, row: Record<string, unknown>): void {
   for (const m of METRICS) into[m] += Number(row[m] ?? 0);
 }
 
+/** Adds rows up by the value `by` gives each (a key, a day). */
+function sumBy<K>(rows: readonly Record<string, unknown>[], by: (r: Record<string, unknown>) => K): Map<K, MetricSums> {
+  const out = new Map<K, MetricSums>();
+  for (const r of rows) {
+    const k = by(r);
+    const held = out.get(k) ?? noSums();
+    add(held, r);
+    out.set(k, held);
+  }
+  return out;
+}
+
 /** Per key of the dimension: the sums over days `from`–`to` (inclusive, days since 1970-01-01 UTC). */
 export async function sumsByKey(map: ShardMap, dimension: Dimension, from: number, to: number): Promise<Map<string, MetricSums>> {
   const rows = await map.everywhere((d1) =>
     database(d1).all<Record<string, unknown>>(sql`SELECT key, ${sums} FROM engagement_daily WHERE dimension = ${dimension} AND day BETWEEN ${from} AND ${to} GROUP BY key`),
   );
-  const out = new Map<string, MetricSums>();
-  for (const r of rows) {
-    const key = String(r.key);
-    const held = out.get(key) ?? noSums();
-    add(held, r);
-    out.set(key, held);
-  }
-  return out;
+  return sumBy(rows, (r) => String(r.key));
 }
 
-/** Per day of one key: the sums (days without a row are left out). */
+/** Per day of one key: the sums (days without a row are left out), in order. */
 export async function sumsByDay(map: ShardMap, dimension: Dimension, key: string, from: number, to: number): Promise<Map<number, MetricSums>> {
   const rows = await map.everywhere((d1) =>
     database(d1).all<Record<string, unknown>>(sql`SELECT day, ${sums} FROM engagement_daily WHERE dimension = ${dimension} AND key = ${key} AND day BETWEEN ${from} AND ${to} GROUP BY day`),
   );
-  const out = new Map<number, MetricSums>();
-  for (const r of rows) {
-    const day = Number(r.day);
-    const held = out.get(day) ?? noSums();
-    add(held, r);
-    out.set(day, held);
-  }
-  return new Map([...out].sort(([a], [b]) => a - b));
+  return new Map([...sumBy(rows, (r) => Number(r.day))].sort(([a], [b]) => a - b));
 }
