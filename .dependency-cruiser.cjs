@@ -36,7 +36,7 @@ const LAYERS = [
   ["ingest and queues", "^src/(ingest|queues|sources)/"],
   ["pipeline", "^src/(pipeline|archive)/"],
   ["sessions and delivery", "^src/(sessions|delivery)/"],
-  ["jobs", "^src/(jobs|maintenance|privacy)/"],
+  ["jobs", "^src/(jobs|maintenance|privacy|alerts)/"],
   ["api", API_FILES],
 ];
 

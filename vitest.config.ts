@@ -30,6 +30,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             WEBHOOK_SECRETS: "whsec_test_new,whsec_test_old",
             // A generic source's secret (named by its definition), mid-rotation.
             POS_WEBHOOK_SECRET: "pos_secret_new,pos_secret_old",
+            // An alert rule's PagerDuty routing key (named by the rule).
+            PAGERDUTY_ROUTING_KEY: "pd_routing_key_test",
             // SendGrid's signed event webhook: the public key of a pair made for the tests (the private
             // key is in test/sources/sendgrid.test.ts).
             SENDGRID_WEBHOOK_PUBLIC_KEY: "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEMXd9ni4IyKQcXtazOJwxrLJMObA9LVXVNyTTt4qj7eNsVRHJ0RAf2JpoSHwLIGbiqqfEphEg3zOu5TjD2Qb5SQ==",

@@ -40,6 +40,9 @@
  *   - surveys/    surveys in email: /v1/surveys, results (admin keys); one-click answer links
  *                 and AMP forms /v1/s/{survey}/… (the content token: no key); the answer is
  *                 the trait survey_<id> and a Survey Answered event
+ *   - alerts/     alert rules on dead letters, quarantine and delivery failures, evaluated each
+ *                 minute; PagerDuty (trigger/resolve by dedup key), Slack, signed webhooks;
+ *                 /v1/alerts, /v1/alerts/rules, /v1/alerts/history              (admin keys)
  * Queues (exact names from queues/names.ts: `rapport-<role>` + QUEUE_SUFFIX; messages checked
  * against their zod schema, undecodable ones kept as dead letters with the reason):
  *   - rapport-events            → pipeline/consumer: identity, events stored (and deduplicated) in
@@ -106,6 +109,9 @@ import { registerExperimentRoutes } from "./experiments/routes";
 import { registerReportRoutes } from "./reports/routes";
 import { registerSurveyRoutes } from "./surveys/routes";
 import { registerSurveyAnswerRoutes } from "./surveys/answer-routes";
+import { registerAlertRoutes } from "./alerts/routes";
+import { ALERTS_CRON } from "./alerts/cron";
+import { evaluateAlerts } from "./alerts/evaluate";
 import { EXPERIMENTS_CRON, evaluateRunningExperiments } from "./maintenance/experiments";
 import { refreshPopulationCurve } from "./maintenance/population-curve";
 import { registerPreviewPage } from "./content/preview-page";
@@ -156,6 +162,7 @@ export function rapportApp() {
   registerReportRoutes(app);
   registerSurveyRoutes(app);
   registerSurveyAnswerRoutes(app);
+  registerAlertRoutes(app);
   registerPreviewPage(app);
   registerDocsRoutes(app);
   return app;
@@ -182,6 +189,8 @@ export default {
     batch.retryAll();
   },
   async scheduled(controller, env, ctx) {
+    // Alerts every minute, slot move or not (they write no profile; a move is when to watch).
+    if (controller.cron === ALERTS_CRON) return ctx.waitUntil(evaluateAlerts(env).then(() => undefined));
     // While slots move between shards nothing writes profiles: the daily jobs skip a day.
     const move = await activeMove(env, { fresh: true });
     if (move) return log("info", "cron.skipped_for_slot_move", { cron: controller.cron, moveId: move.id });

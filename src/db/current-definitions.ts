@@ -6,12 +6,12 @@
  */
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { database } from "./client";
-import { computedTraits, enrichers, sources, surveys, trackingPlans } from "./schema";
+import { alertRules, computedTraits, enrichers, sources, surveys, trackingPlans } from "./schema";
 import { VersionMismatch } from "./versions";
 
 export type DefinitionRow = typeof computedTraits.$inferSelect;
 
-const TABLES = { computed_traits: computedTraits, sources, tracking_plans: trackingPlans, enrichers, surveys };
+const TABLES = { computed_traits: computedTraits, sources, tracking_plans: trackingPlans, enrichers, surveys, alert_rules: alertRules };
 export type DefinitionTable = keyof typeof TABLES;
 
 export async function getDefinition(d1: D1Database, table: DefinitionTable, id: string): Promise<DefinitionRow | null> {

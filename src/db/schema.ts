@@ -307,7 +307,8 @@ export const deliveries = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
     deliveredAt: integer("delivered_at"),
   },
-  (t) => [index("deliveries_trigger_idx").on(t.triggerId, t.firedAt), index("deliveries_customer_idx").on(t.customerId, t.firedAt)],
+  // updated_at: the alert on delivery failures reads the window's attempts (alerts/measure.ts).
+  (t) => [index("deliveries_trigger_idx").on(t.triggerId, t.firedAt), index("deliveries_customer_idx").on(t.customerId, t.firedAt), index("deliveries_updated_idx").on(t.updatedAt)],
 );
 
 /**
@@ -687,3 +688,39 @@ export const slotMoves = sqliteTable("slot_moves", {
   updatedAt: integer("updated_at").notNull(),
   finishedAt: integer("finished_at"),
 });
+
+/** Alert rules (alerts/definition.ts): the current version of each. */
+export const alertRules = sqliteTable("alert_rules", currentDefinitionColumns());
+
+/** Each rule's alert per subject (a destination host, or "" for the whole system): firing or not, and since when. */
+export const alertStates = sqliteTable(
+  "alert_states",
+  {
+    ruleId: text("rule_id").notNull(),
+    subject: text("subject").notNull(),
+    status: text("status", { enum: ["firing", "resolving", "resolved"] }).notNull(),
+    since: integer("since").notNull(),
+    dedupKey: text("dedup_key").notNull(),
+    value: real("value").notNull(),
+    notifiedAt: integer("notified_at").notNull().default(0),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ruleId, t.subject] })],
+);
+
+/** Every notification an evaluation sent (trigger, reminder, resolve) and what each destination answered. */
+export const alertHistory = sqliteTable(
+  "alert_history",
+  {
+    seq: integer("seq").primaryKey(),
+    ruleId: text("rule_id").notNull(),
+    subject: text("subject").notNull(),
+    action: text("action", { enum: ["trigger", "remind", "resolve"] }).notNull(),
+    at: integer("at").notNull(),
+    value: real("value").notNull(),
+    dedupKey: text("dedup_key").notNull(),
+    /** JSON: per destination { type, ok, status, error }. */
+    outcomes: text("outcomes").notNull(),
+  },
+  (t) => [index("alert_history_at_idx").on(t.at)],
+);

@@ -1,0 +1,2 @@
+/** The cron that evaluates alert rules: every minute (wrangler.toml `[triggers] crons`). */
+export const ALERTS_CRON = "* * * * *";

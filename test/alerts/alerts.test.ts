@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest";
+import { verifySignature } from "../../src/delivery/signature";
+import { notify } from "../../src/alerts/notify";
+import { AlertRuleDefinition } from "../../src/alerts/definition";
+import { step } from "../../src/alerts/state";
+import { admin, env, uid } from "../helpers";
+import { failNext, hookUrl, received } from "../trigger-helpers";
+
+async function deadLetter(): Promise<string> {
+  const id = uid("dl");
+  await env.DB.prepare("INSERT INTO dead_letters (id, queue, body, attempts, last_error, received_at) VALUES (?, 'rapport-events', '{}', 3, 'boom', ?)").bind(id, Date.now()).run();
+  return id;
+}
+
+const evaluate = async () => (await (await admin("/v1/alerts/evaluate", { method: "POST" })).json()) as { notices: { ruleId: string; subject: string; action: string; delivered: boolean }[] };
+
+describe("alert state", () => {
+  const rule = { threshold: 5, cooldownMinutes: 10 };
+  it("fires once, reminds after the cool-down with the same key, and resolves when the value drops", () => {
+    const fired = step("r", "", undefined, 7, rule, 1_000);
+    expect(fired.action).toBe("trigger");
+    if (fired.action === "none") return;
+    const told = { ...fired.state, notifiedAt: 1_000 };
+    expect(step("r", "", told, 9, rule, 1_000 + 60_000).action).toBe("none");
+    const reminded = step("r", "", told, 9, rule, 1_000 + 600_000);
+    expect(reminded).toMatchObject({ action: "remind", state: { dedupKey: fired.state.dedupKey } });
+    expect(step("r", "", told, 2, rule, 2_000)).toMatchObject({ action: "resolve", state: { status: "resolving", dedupKey: fired.state.dedupKey } });
+    // A notification that did not get through is tried again at once.
+    expect(step("r", "", fired.state, 9, rule, 2_000).action).toBe("remind");
+  });
+});
+
+describe("alerts", () => {
+  it("page on PagerDuty, Slack and a signed webhook once while firing, and resolve with the same dedup key", async () => {
+    const [pd, slack, hook] = [uid("pd"), uid("slack"), uid("hook")];
+    const id = uid("dead-letters").toLowerCase();
+    const rule = { name: "Dead letters piling up", metric: "dead_letters", threshold: 2, windowMinutes: 60, cooldownMinutes: 60, severity: "critical", destinations: [{ type: "pagerduty", url: hookUrl(pd), routingKeySecret: "PAGERDUTY_ROUTING_KEY" }, { type: "slack", url: hookUrl(slack) }, { type: "webhook", url: hookUrl(hook) }] };
+    expect((await admin(`/v1/alerts/rules/${id}`, { method: "PUT", body: JSON.stringify(rule) })).status).toBe(201);
+    // Other tests of this file may have dead letters too: this rule counts them all.
+    const letters = [await deadLetter(), await deadLetter()];
+    const first = await evaluate();
+    expect(first.notices.filter((n) => n.ruleId === id)).toEqual([{ ruleId: id, subject: "", action: "trigger", delivered: true }]);
+    const [page] = await received(pd);
+    const event = JSON.parse(page!.body);
+    expect(event).toMatchObject({ routing_key: "pd_routing_key_test", event_action: "trigger", payload: { source: "rapport", severity: "critical", component: "dead_letters", custom_details: { threshold: 2 } } });
+    expect(event.payload.custom_details.deadLetters).toBeGreaterThanOrEqual(2);
+    expect(JSON.parse((await received(slack))[0]!.body).text).toContain("Dead letters piling up");
+    const signed = (await received(hook))[0]!;
+    expect(await verifySignature(signed.headers["rapport-signature"] ?? null, signed.body, "whsec_test_new")).toMatchObject({ ok: true });
+    expect(JSON.parse(signed.body)).toMatchObject({ type: "alert.triggered", dedupKey: event.dedup_key });
+
+    // Still firing: nothing new within the cool-down.
+    await evaluate();
+    expect(await received(pd)).toHaveLength(1);
+
+    // Replayed: the condition clears, and PagerDuty resolves the same incident.
+    const now = Date.now();
+    for (const l of letters) await env.DB.prepare("UPDATE dead_letters SET replayed_at = ? WHERE id = ?").bind(now, l).run();
+    await env.DB.prepare("UPDATE dead_letters SET replayed_at = ? WHERE replayed_at IS NULL").bind(now).run();
+    const resolved = await evaluate();
+    expect(resolved.notices.filter((n) => n.ruleId === id).map((n) => n.action)).toEqual(["resolve"]);
+    const pages = (await received(pd)).map((r) => JSON.parse(r.body));
+    expect(pages.map((p) => [p.event_action, p.dedup_key])).toEqual([
+      ["trigger", event.dedup_key],
+      ["resolve", event.dedup_key],
+    ]);
+    const alerts = (await (await admin("/v1/alerts")).json()) as { alerts: { ruleId: string; status: string }[] };
+    expect(alerts.alerts.find((a) => a.ruleId === id)?.status).toBe("resolved");
+    const history = (await (await admin("/v1/alerts/history?limit=50")).json()) as { history: { ruleId: string; action: string }[] };
+    expect(history.history.filter((h) => h.ruleId === id).map((h) => h.action)).toEqual(["resolve", "trigger"]);
+  });
+
+  it("tries a page that did not get through again at the next evaluation, under the same key", async () => {
+    const pd = uid("pd");
+    const id = uid("failures").toLowerCase();
+    const rule = { name: "Quarantine", metric: "quarantined", threshold: 1, destinations: [{ type: "pagerduty", url: hookUrl(pd), routingKeySecret: "PAGERDUTY_ROUTING_KEY" }] };
+    expect((await admin(`/v1/alerts/rules/${id}`, { method: "PUT", body: JSON.stringify(rule) })).status).toBe(201);
+    await env.DB.prepare("INSERT INTO quarantine (id, received_at, source_id, endpoint, reason, errors, raw) VALUES (?, ?, 'key_test', '/v1/track', 'invalid', '[]', '{}')").bind(uid("q"), Date.now()).run();
+    await failNext(pd, 1);
+    expect((await evaluate()).notices.find((n) => n.ruleId === id)).toMatchObject({ action: "trigger", delivered: false });
+    expect((await evaluate()).notices.find((n) => n.ruleId === id)).toMatchObject({ action: "remind", delivered: true });
+    const keys = (await received(pd)).map((r) => JSON.parse(r.body).dedup_key);
+    expect(new Set(keys).size).toBe(1);
+    await admin(`/v1/alerts/rules/${id}`, { method: "DELETE" });
+  });
+
+  it("never calls a private or metadata address where the deployment forbids it, and refuses a rule without destinations", async () => {
+    const strict = { ...env, ALLOW_PRIVATE_OUTBOUND: "false" } as unknown as Env;
+    const rule = AlertRuleDefinition.parse({ name: "x", metric: "dead_letters", threshold: 1, destinations: [{ type: "webhook", url: "https://169.254.169.254/latest/meta-data" }] });
+    const outcomes = await notify(strict, { ruleId: "x", rule, action: "trigger", details: {}, state: { ruleId: "x", subject: "", status: "firing", since: 0, dedupKey: "k", value: 3, notifiedAt: 0, updatedAt: 0 } });
+    expect(outcomes[0]).toMatchObject({ ok: false, status: null });
+    expect(outcomes[0]!.error).toContain("destination refused");
+    const res = await admin(`/v1/alerts/rules/${uid("r").toLowerCase()}`, { method: "PUT", body: JSON.stringify({ name: "x", metric: "dead_letters", threshold: 1, destinations: [] }) });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain("destinations");
+  });
+
+  it("watch each destination's delivery failure rate apart, once it has enough attempts", async () => {
+    const hook = uid("hook");
+    const id = uid("deliveries").toLowerCase();
+    const rule = { name: "Deliveries failing", metric: "delivery_failure_rate", threshold: 0.5, minVolume: 4, destinations: [{ type: "webhook", url: hookUrl(hook) }] };
+    expect((await admin(`/v1/alerts/rules/${id}`, { method: "PUT", body: JSON.stringify(rule) })).status).toBe(201);
+    const delivery = (url: string, status: string) =>
+      env.DB.prepare("INSERT INTO deliveries (id, trigger_id, trigger_version, customer_id, url, status, attempts, message, fired_at, updated_at) VALUES (?, 't', 1, 'c', ?, ?, 1, '{}', ?, ?)")
+        .bind(uid("dlv"), url, status, Date.now(), Date.now())
+        .run();
+    // esp-a.example fails 3 of 4; esp-b.example 1 of 4; esp-c.example 2 of 2, too few to count.
+    for (const s of ["dead", "rejected", "retrying", "delivered"]) await delivery("https://esp-a.example/hook", s);
+    for (const s of ["dead", "delivered", "delivered", "delivered"]) await delivery("https://esp-b.example/hook", s);
+    for (const s of ["dead", "dead"]) await delivery("https://esp-c.example/hook", s);
+    const notices = (await evaluate()).notices.filter((n) => n.ruleId === id);
+    expect(notices.map((n) => [n.subject, n.action])).toEqual([["esp-a.example", "trigger"]]);
+    const body = JSON.parse((await received(hook))[0]!.body);
+    expect(body).toMatchObject({ subject: "esp-a.example", value: 0.75, details: { attempted: 4, failed: 3 } });
+  });
+});
