@@ -40,8 +40,9 @@
  *   - surveys/    surveys in email: /v1/surveys, results (admin keys); one-click answer links
  *                 and AMP forms /v1/s/{survey}/… (the content token: no key); the answer is
  *                 the trait survey_<id> and a Survey Answered event
- *   - alerts/     alert rules on dead letters, quarantine and delivery failures, evaluated each
- *                 minute; PagerDuty (trigger/resolve by dedup key), Slack, signed webhooks;
+ *   - alerts/     alert rules on dead letters, quarantine, delivery failures, consumer lag,
+ *                 freshness and volume (the pipeline's figures per minute: pipeline/minutes.ts),
+ *                 evaluated each minute; PagerDuty (trigger/resolve by dedup key), Slack, signed webhooks;
  *                 /v1/alerts, /v1/alerts/rules, /v1/alerts/history              (admin keys)
  * Queues (exact names from queues/names.ts: `rapport-<role>` + QUEUE_SUFFIX; messages checked
  * against their zod schema, undecodable ones kept as dead letters with the reason):

@@ -32,8 +32,14 @@ export const METRICS = {
   dead_letters: "messages set aside as dead letters in the window (not replayed)",
   quarantined: "messages quarantined (refused with their reason) in the window",
   delivery_failure_rate: "share of trigger deliveries that failed (retrying, rejected or dead) among those attempted in the window, per destination host",
+  consumer_lag_ms: "the longest an event waited on the queue before the consumer took it, in the window (ms)",
+  freshness_p95_ms: "95th percentile of ingest to profile written, in the window (ms; by buckets: 1 s, 5 s, 30 s, 60 s meaning later)",
+  volume_ratio: "events received in the window against the same window's average over the previous 7 days (fires when at most the threshold)",
 } as const;
 export type Metric = keyof typeof METRICS;
+
+/** Metrics that fire when they fall to the threshold or below (the rest: when they reach it). */
+export const FIRES_BELOW: ReadonlySet<Metric> = new Set(["volume_ratio"]);
 
 export const AlertRuleDefinition = z.object({
   name: z.string().min(1).max(200),
@@ -44,7 +50,10 @@ export const AlertRuleDefinition = z.object({
   windowMinutes: z.number().int().min(1).max(10_080).default(60),
   /** While firing, no new notification for this long (the condition clearing resolves at once). */
   cooldownMinutes: z.number().int().min(0).max(10_080).default(60),
-  /** Rates: at least this many attempts in the window before the rate counts (one failure of one is not a 100 % outage). */
+  /**
+   * Rates and percentiles: at least this many attempts (events) in the window before the figure
+   * counts (one failure of one is not a 100 % outage); volume: at least this usual volume.
+   */
   minVolume: z.number().int().min(0).max(1_000_000).default(10),
   severity: z.enum(["critical", "error", "warning", "info"]).default("error"),
   destinations: z.array(Destination).min(1).max(5),

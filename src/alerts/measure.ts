@@ -3,9 +3,10 @@
  * one indexed range read per rule and evaluation. Per destination host for delivery failures: a
  * rule fires for each host over its threshold (each its own alert).
  */
-import { and, gte, isNull, sql } from "drizzle-orm";
+import { and, gte, isNull, lt, sql } from "drizzle-orm";
 import { database } from "../db/client";
-import { deadLetters, deliveries, quarantine } from "../db/schema";
+import { deadLetters, deliveries, pipelineMinutes, quarantine } from "../db/schema";
+import { FRESHNESS_BOUNDS_MS } from "../model/freshness";
 import type { AlertRuleDefinition } from "./definition";
 
 /** One thing measured: `subject` names what it is about ("" for the whole system, or a host). */
@@ -27,6 +28,31 @@ export async function measure(d1: D1Database, rule: AlertRuleDefinition, now: nu
     case "quarantined": {
       const row = await db.select({ n: sql<number>`count(*)` }).from(quarantine).where(gte(quarantine.receivedAt, since)).get();
       return [{ subject: "", value: row?.n ?? 0, details: { quarantined: row?.n ?? 0, windowMinutes: rule.windowMinutes } }];
+    }
+    case "consumer_lag_ms": {
+      const row = await db.select({ lag: sql<number | null>`max(${pipelineMinutes.lagMaxMs})`, batches: sql<number>`coalesce(sum(${pipelineMinutes.batches}), 0)` }).from(pipelineMinutes).where(gte(pipelineMinutes.minute, minuteOf(since))).get();
+      return [{ subject: "", value: row?.lag ?? 0, details: { lagMaxMs: row?.lag ?? 0, batches: row?.batches ?? 0, windowMinutes: rule.windowMinutes } }];
+    }
+    case "freshness_p95_ms": {
+      const row = await db
+        .select({ a: sql<number>`coalesce(sum(${pipelineMinutes.fresh1s}), 0)`, b: sql<number>`coalesce(sum(${pipelineMinutes.fresh5s}), 0)`, c: sql<number>`coalesce(sum(${pipelineMinutes.fresh30s}), 0)`, d: sql<number>`coalesce(sum(${pipelineMinutes.freshSlow}), 0)` })
+        .from(pipelineMinutes)
+        .where(gte(pipelineMinutes.minute, minuteOf(since)))
+        .get();
+      const buckets = [row?.a ?? 0, row?.b ?? 0, row?.c ?? 0, row?.d ?? 0];
+      const events = buckets.reduce((x, y) => x + y, 0);
+      if (events < rule.minVolume) return [];
+      return [{ subject: "", value: percentileOf(buckets, 0.95), details: { events, within1s: buckets[0]!, within5s: buckets[1]!, within30s: buckets[2]!, later: buckets[3]!, windowMinutes: rule.windowMinutes } }];
+    }
+    case "volume_ratio": {
+      const windows = [0, 1, 2, 3, 4, 5, 6, 7].map((d) => [minuteOf(since - d * DAY_MS), minuteOf(now - d * DAY_MS)] as const);
+      const counts = await Promise.all(
+        windows.map(async ([from, to]) => (await db.select({ n: sql<number>`coalesce(sum(${pipelineMinutes.received}), 0)` }).from(pipelineMinutes).where(and(gte(pipelineMinutes.minute, from), lt(pipelineMinutes.minute, to))).get())?.n ?? 0),
+      );
+      const [current, ...before] = counts as [number, ...number[]];
+      const usual = before.reduce((a, b) => a + b, 0) / before.length;
+      if (usual < rule.minVolume) return [];
+      return [{ subject: "", value: current / usual, details: { received: current, usual: Math.round(usual), windowMinutes: rule.windowMinutes } }];
     }
     case "delivery_failure_rate": {
       const rows = await db
@@ -57,4 +83,18 @@ function hostOf(url: string): string {
   } catch {
     return url.slice(0, 100);
   }
+}
+
+const DAY_MS = 86_400_000;
+const minuteOf = (ms: number) => Math.floor(ms / 60_000);
+
+/** The upper bound (ms) of the freshness bucket holding the `p` quantile; the last bucket reads as 60 s. */
+export function percentileOf(buckets: readonly number[], p: number): number {
+  const total = buckets.reduce((a, b) => a + b, 0);
+  let seen = 0;
+  for (const [i, n] of buckets.entries()) {
+    seen += n;
+    if (seen >= p * total) return FRESHNESS_BOUNDS_MS[i] ?? 60_000;
+  }
+  return 60_000;
 }

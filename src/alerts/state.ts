@@ -5,7 +5,7 @@
  * value is back under it. A notification that did not get through is tried again at the next
  * evaluation (`notifiedAt` moves only when every destination took it).
  */
-import type { AlertRuleDefinition } from "./definition";
+import { FIRES_BELOW, type AlertRuleDefinition } from "./definition";
 
 export interface AlertState {
   ruleId: string;
@@ -22,8 +22,8 @@ export interface AlertState {
 
 export type Step = { action: "none" } | { action: "trigger" | "remind" | "resolve"; state: AlertState };
 
-export function step(ruleId: string, subject: string, held: AlertState | undefined, value: number, rule: Pick<AlertRuleDefinition, "threshold" | "cooldownMinutes">, now: number): Step {
-  const over = value >= rule.threshold;
+export function step(ruleId: string, subject: string, held: AlertState | undefined, value: number, rule: Pick<AlertRuleDefinition, "threshold" | "cooldownMinutes" | "metric">, now: number): Step {
+  const over = FIRES_BELOW.has(rule.metric) ? value <= rule.threshold : value >= rule.threshold;
   const firing = held?.status === "firing";
   if (over && !firing) {
     return { action: "trigger", state: { ruleId, subject, status: "firing", since: now, dedupKey: `rapport-${ruleId}-${subject || "all"}-${now}`, value, notifiedAt: 0, updatedAt: now } };

@@ -724,3 +724,26 @@ export const alertHistory = sqliteTable(
   },
   (t) => [index("alert_history_at_idx").on(t.at)],
 );
+
+/**
+ * The pipeline minute by minute (pipeline/minutes.ts): batches, events received, applied,
+ * duplicates, quarantined, the oldest message's wait (consumer lag) and events by freshness (ingest
+ * to profile written). One upsert per consumer batch, in the control database: the console's
+ * charts and the alerts on lag, freshness and volume read it. Best effort: a batch retried after
+ * its figures were written counts again.
+ */
+export const pipelineMinutes = sqliteTable("pipeline_minutes", {
+  /** Minutes since 1970-01-01 (UTC). */
+  minute: integer("minute").primaryKey(),
+  batches: integer("batches").notNull().default(0),
+  received: integer("received").notNull().default(0),
+  applied: integer("applied").notNull().default(0),
+  duplicates: integer("duplicates").notNull().default(0),
+  quarantined: integer("quarantined").notNull().default(0),
+  lagMaxMs: integer("lag_max_ms").notNull().default(0),
+  /** Events by freshness: within 1 s, 5 s, 30 s, later. */
+  fresh1s: integer("fresh_1s").notNull().default(0),
+  fresh5s: integer("fresh_5s").notNull().default(0),
+  fresh30s: integer("fresh_30s").notNull().default(0),
+  freshSlow: integer("fresh_slow").notNull().default(0),
+});

@@ -23,6 +23,7 @@ import { retryDelaySeconds } from "../queues/retry";
 import { archivePacks } from "../archive/writer";
 import { REPLAY_SOURCE } from "../archive/replay";
 import { packOfOne, screenPack } from "./screen";
+import { figuresOf, recordMinute } from "./minutes";
 
 /** How long a batch waits while slots move between shards. */
 const SLOT_MOVE_WAIT_SECONDS = 120;
@@ -53,7 +54,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
   try {
     const stats = await processPacks(env, decoded);
     for (const d of decoded) d.message.ack();
-    logBatch(stats, decoded, started);
+    await recordBatch(env, stats, decoded, started);
     return;
   } catch (err) {
     if (decoded.length === 1) {
@@ -68,7 +69,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
       // treated as redelivered, so that its events still reach them.
       const stats = await processPacks(env, [d], true);
       d.message.ack();
-      logBatch(stats, [d], started);
+      await recordBatch(env, stats, [d], started);
     } catch (err) {
       await isolateEvents(env, d, err, config.retryBaseDelaySeconds, started);
     }
@@ -92,7 +93,7 @@ async function isolateEvents(env: Env, item: Decoded, err: unknown, baseDelay: n
     for (const event of pack.events) {
       const one = { message, pack: packOfOne(pack, event) };
       try {
-        logBatch(await processPacks(env, [one], true), [one], started);
+        await recordBatch(env, await processPacks(env, [one], true), [one], started);
       } catch (eventErr) {
         failed.push({ pack: one.pack, error: eventErr });
       }
@@ -159,9 +160,13 @@ async function recordFailure(env: Env, packId: string, err: unknown, attempts: n
   }
 }
 
-/** One line per batch: what it cost (rows, KV writes) and how fresh it was (ms since ingest). */
-function logBatch(stats: ProcessStats, items: Decoded[], started: number): void {
+/**
+ * One line per batch: what it cost (rows, KV writes) and how fresh it was (ms since ingest); and
+ * its figures added to the minute's (pipeline/minutes.ts: the console's charts, the alerts).
+ */
+async function recordBatch(env: Env, stats: ProcessStats, items: Decoded[], started: number): Promise<void> {
   const now = Date.now();
   const packAgesMs = items.map(({ pack }) => now - Date.parse(pack.receivedAt));
   log("info", "pipeline.batch", { queueMessages: items.length, ...stats, ms: now - started, packAgesMs });
+  await recordMinute(env.DB, figuresOf(stats, items.map((i) => i.pack), started, now));
 }

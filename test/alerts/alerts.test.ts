@@ -3,7 +3,8 @@ import { verifySignature } from "../../src/delivery/signature";
 import { notify } from "../../src/alerts/notify";
 import { AlertRuleDefinition } from "../../src/alerts/definition";
 import { step } from "../../src/alerts/state";
-import { admin, env, uid } from "../helpers";
+import { percentileOf } from "../../src/alerts/measure";
+import { admin, env, eventually, ingest, profileWhen, uid } from "../helpers";
 import { failNext, hookUrl, received } from "../trigger-helpers";
 
 async function deadLetter(): Promise<string> {
@@ -15,7 +16,7 @@ async function deadLetter(): Promise<string> {
 const evaluate = async () => (await (await admin("/v1/alerts/evaluate", { method: "POST" })).json()) as { notices: { ruleId: string; subject: string; action: string; delivered: boolean }[] };
 
 describe("alert state", () => {
-  const rule = { threshold: 5, cooldownMinutes: 10 };
+  const rule = { threshold: 5, cooldownMinutes: 10, metric: "dead_letters" as const };
   it("fires once, reminds after the cool-down with the same key, and resolves when the value drops", () => {
     const fired = step("r", "", undefined, 7, rule, 1_000);
     expect(fired.action).toBe("trigger");
@@ -27,6 +28,15 @@ describe("alert state", () => {
     expect(step("r", "", told, 2, rule, 2_000)).toMatchObject({ action: "resolve", state: { status: "resolving", dedupKey: fired.state.dedupKey } });
     // A notification that did not get through is tried again at once.
     expect(step("r", "", fired.state, 9, rule, 2_000).action).toBe("remind");
+  });
+
+  it("fires on a volume that falls to its threshold, and reads freshness by its buckets", () => {
+    const volume = { threshold: 0.5, cooldownMinutes: 10, metric: "volume_ratio" as const };
+    expect(step("v", "", undefined, 0.4, volume, 0).action).toBe("trigger");
+    expect(step("v", "", undefined, 0.9, volume, 0).action).toBe("none");
+    expect(percentileOf([90, 4, 1, 5], 0.95)).toBe(30_000);
+    expect(percentileOf([96, 4, 0, 0], 0.95)).toBe(1_000);
+    expect(percentileOf([50, 0, 0, 50], 0.95)).toBe(60_000);
   });
 });
 
@@ -112,5 +122,36 @@ describe("alerts", () => {
     expect(notices.map((n) => [n.subject, n.action])).toEqual([["esp-a.example", "trigger"]]);
     const body = JSON.parse((await received(hook))[0]!.body);
     expect(body).toMatchObject({ subject: "esp-a.example", value: 0.75, details: { attempted: 4, failed: 3 } });
+  });
+
+  it("watch the pipeline minute by minute: freshness of real batches, and a volume fallen below its usual level", async () => {
+    const hook = uid("hook");
+    const fresh = uid("fresh").toLowerCase();
+    // Any batch takes at least a few milliseconds, so its p95 bucket (1 s at best) reaches 1 ms.
+    expect((await admin(`/v1/alerts/rules/${fresh}`, { method: "PUT", body: JSON.stringify({ name: "Slow profiles", metric: "freshness_p95_ms", threshold: 1, minVolume: 3, destinations: [{ type: "webhook", url: hookUrl(hook) }] }) })).status).toBe(201);
+    const userId = uid("u");
+    await ingest("/v1/batch", { batch: [0, 1, 2].map((i) => ({ type: "track", userId, event: `Viewed ${i}` })) });
+    await profileWhen(userId, (p) => p.eventCount === 3);
+    const minutes = await eventually(async () => {
+      const row = await env.DB.prepare("SELECT sum(received) AS received, sum(fresh_1s + fresh_5s + fresh_30s + fresh_slow) AS events FROM pipeline_minutes").first<{ received: number; events: number }>();
+      return (row?.events ?? 0) >= 3 ? row : null;
+    }, "the batch's minute");
+    expect(minutes!.received).toBeGreaterThanOrEqual(3);
+    const notices = (await evaluate()).notices.filter((n) => n.ruleId === fresh);
+    expect(notices.map((n) => n.action)).toEqual(["trigger"]);
+    expect(JSON.parse((await received(hook))[0]!.body).details.events).toBeGreaterThanOrEqual(3);
+
+    // Usually 1,000 events in the hour before now, on each of the last 7 days; today 30.
+    const volume = uid("volume").toLowerCase();
+    const now = Date.now();
+    const minute = Math.floor((now - 30 * 60_000) / 60_000);
+    for (let d = 1; d <= 7; d++) await env.DB.prepare("INSERT INTO pipeline_minutes (minute, received) VALUES (?, 1000) ON CONFLICT (minute) DO UPDATE SET received = received + 1000").bind(minute - d * 1440).run();
+    await env.DB.prepare("INSERT INTO pipeline_minutes (minute, received) VALUES (?, 30) ON CONFLICT (minute) DO UPDATE SET received = received + 30").bind(minute).run();
+    expect((await admin(`/v1/alerts/rules/${volume}`, { method: "PUT", body: JSON.stringify({ name: "Traffic dropped", metric: "volume_ratio", threshold: 0.5, windowMinutes: 60, destinations: [{ type: "webhook", url: hookUrl(hook) }] }) })).status).toBe(201);
+    const dropped = (await evaluate()).notices.filter((n) => n.ruleId === volume);
+    expect(dropped.map((n) => n.action)).toEqual(["trigger"]);
+    const body = JSON.parse((await received(hook)).at(-1)!.body);
+    expect(body.details.usual).toBeGreaterThanOrEqual(1000);
+    expect(body.value).toBeLessThan(0.5);
   });
 });
