@@ -8,7 +8,7 @@
  */
 
 /** Route modules and HTTP plumbing belong to the api layer wherever they sit today. */
-const API_FILES = "(^src/(api|admin|tag)/|/[a-z-]*routes\\.ts$|/preview-page\\.ts$)";
+const API_FILES = "(^src/(api|admin|tag|console)/|/[a-z-]*routes\\.ts$|/preview-page\\.ts$)";
 
 /** Lowest first. A layer may import itself and every layer above it in this list. */
 const LAYERS = [

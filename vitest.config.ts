@@ -64,6 +64,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
         },
       })),
     ],
+    // wrangler.toml's [[rules]] import the console's charting library as text; Vite's `?raw` does the same here.
+    resolve: { alias: [{ find: /^uplot\/dist\/(uPlot\.iife\.min\.js|uPlot\.min\.css)$/, replacement: "uplot/dist/$1?raw" }] },
     test: {
       name,
       globalSetup: ["./test/global-setup.ts"],

@@ -44,6 +44,9 @@
  *                 freshness and volume (the pipeline's figures per minute: pipeline/minutes.ts),
  *                 evaluated each minute; PagerDuty (trigger/resolve by dedup key), Slack, signed webhooks;
  *                 /v1/alerts, /v1/alerts/rules, /v1/alerts/history              (admin keys)
+ *   - console/    the web console /console: pipeline charts, profiles, segments, triggers and
+ *                 deliveries, content, data quality, alerts; signed in with an admin key (acts)
+ *                 or a read key (looks), session cookie; uPlot served by the Worker
  * Queues (exact names from queues/names.ts: `rapport-<role>` + QUEUE_SUFFIX; messages checked
  * against their zod schema, undecodable ones kept as dead letters with the reason):
  *   - rapport-events            → pipeline/consumer: identity, events stored (and deduplicated) in
@@ -116,6 +119,7 @@ import { evaluateAlerts } from "./alerts/evaluate";
 import { EXPERIMENTS_CRON, evaluateRunningExperiments } from "./maintenance/experiments";
 import { refreshPopulationCurve } from "./maintenance/population-curve";
 import { registerPreviewPage } from "./content/preview-page";
+import { registerConsoleRoutes } from "./console/routes";
 import { registerSegmentRoutes } from "./segments/routes";
 import { registerModelRoutes } from "./models/routes";
 import { registerCustomTraitRoutes } from "./segments/custom-traits-routes";
@@ -165,6 +169,7 @@ export function rapportApp() {
   registerSurveyAnswerRoutes(app);
   registerAlertRoutes(app);
   registerPreviewPage(app);
+  registerConsoleRoutes(app);
   registerDocsRoutes(app);
   return app;
 }

@@ -6,7 +6,7 @@
 import { and, gte, isNull, lt, sql } from "drizzle-orm";
 import { database } from "../db/client";
 import { deadLetters, deliveries, pipelineMinutes, quarantine } from "../db/schema";
-import { FRESHNESS_BOUNDS_MS } from "../model/freshness";
+import { percentileOf } from "../model/freshness";
 import type { AlertRuleDefinition } from "./definition";
 
 /** One thing measured: `subject` names what it is about ("" for the whole system, or a host). */
@@ -87,14 +87,3 @@ function hostOf(url: string): string {
 
 const DAY_MS = 86_400_000;
 const minuteOf = (ms: number) => Math.floor(ms / 60_000);
-
-/** The upper bound (ms) of the freshness bucket holding the `p` quantile; the last bucket reads as 60 s. */
-export function percentileOf(buckets: readonly number[], p: number): number {
-  const total = buckets.reduce((a, b) => a + b, 0);
-  let seen = 0;
-  for (const [i, n] of buckets.entries()) {
-    seen += n;
-    if (seen >= p * total) return FRESHNESS_BOUNDS_MS[i] ?? 60_000;
-  }
-  return 60_000;
-}

@@ -18,8 +18,8 @@ import { isoOrNull } from "../kernel/time";
 import { BlockDefinition, BlockId, FORMATS } from "./definition";
 import { partialsOf, syntaxErrors } from "./engine";
 import { contentToken, signContent } from "./links";
-import { currentManifest, publishManifest } from "./manifest";
-import { draftTarget, renderBlock, servesFormat } from "./render";
+import { publishManifest } from "./manifest";
+import { previewBlock } from "./preview";
 import { deleteBlock, getBlock, getBlockVersion, listBlocks, listBlockVersions, publishedBlocks, saveBlock, setPublishedVersion, type StoredBlock } from "./store";
 
 const blockView = (b: StoredBlock) => ({
@@ -134,16 +134,10 @@ function registerPublishingRoutes(app: App): void {
     app,
     { method: "get", path: "/v1/blocks/{id}/preview", tag: TAG, scope: "admin", summary: "Render any version for any customer and format; X-Rapport-Fallback says why a fallback was served", params: IdParam, query: PreviewQuery, responses: { 200: { description: "The rendered block", contentType: "text/html" }, 404: "No such block or version" } },
     async (c, { params: { id }, query }) => {
-      const block = await getBlock(c.env.DB, id);
-      if (!block || block.deletedAt) throw new ApiError("not_found", `No block ${id}`);
-      const version = query.version ?? block.version;
-      const definition = await getBlockVersion(c.env.DB, id, version);
-      if (!definition) throw new ApiError("not_found", `Block ${id} has no version ${version}`);
-      if (!servesFormat(definition, query.format)) throw new ApiError("not_found", `Block ${id} version ${version} has no image`);
-      const target = draftTarget(await currentManifest(c.env), id, version, definition);
-      const rendered = await renderBlock(c.env, target, query.format, { customerRef: query.customer, origin: new URL(c.req.url).origin });
+      const preview = await previewBlock(c.env, id, { ...query, origin: new URL(c.req.url).origin });
+      if (!preview.found) throw new ApiError("not_found", preview.detail);
       // Marketers see why a preview shows the fallback; ESP-facing answers never say.
-      return c.body(rendered.body as string, 200, { "content-type": rendered.contentType, "cache-control": "no-store", "x-rapport-fallback": rendered.fallback ?? "none", "x-rapport-version": String(version) });
+      return c.body(preview.body as string, 200, { "content-type": preview.contentType, "cache-control": "no-store", "x-rapport-fallback": preview.fallback ?? "none", "x-rapport-version": String(preview.version) });
     },
   );
 

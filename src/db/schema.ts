@@ -747,3 +747,18 @@ export const pipelineMinutes = sqliteTable("pipeline_minutes", {
   fresh30s: integer("fresh_30s").notNull().default(0),
   freshSlow: integer("fresh_slow").notNull().default(0),
 });
+
+/**
+ * Console sign-ins (src/console/): the cookie carries a random token, only its SHA-256 is stored.
+ * Bound to the hash of the key that signed in: a session counts only while that key is active,
+ * so revoking the key ends its sessions at once.
+ */
+export const consoleSessions = sqliteTable("console_sessions", {
+  tokenHash: text("token_hash").primaryKey(),
+  keyHash: text("key_hash").notNull(),
+  role: text("role", { enum: ["admin", "read"] }).notNull(),
+  /** The per-session token every console form sends back (CSRF). */
+  csrf: text("csrf").notNull(),
+  createdAt: integer("created_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+});

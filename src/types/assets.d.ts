@@ -12,3 +12,12 @@ declare module "*.js.txt" {
   const text: string;
   export default text;
 }
+// The console's charting library (wrangler.toml [[rules]]; vitest.config.ts reads them as `?raw`).
+declare module "uplot/dist/uPlot.iife.min.js" {
+  const text: string;
+  export default text;
+}
+declare module "uplot/dist/uPlot.min.css" {
+  const text: string;
+  export default text;
+}

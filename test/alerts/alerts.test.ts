@@ -3,7 +3,7 @@ import { verifySignature } from "../../src/delivery/signature";
 import { notify } from "../../src/alerts/notify";
 import { AlertRuleDefinition } from "../../src/alerts/definition";
 import { step } from "../../src/alerts/state";
-import { percentileOf } from "../../src/alerts/measure";
+import { percentileOf } from "../../src/model/freshness";
 import { admin, env, eventually, ingest, profileWhen, uid } from "../helpers";
 import { failNext, hookUrl, received } from "../trigger-helpers";
 
