@@ -19,6 +19,20 @@ export function demoBatch(now = Date.now()) {
   };
 }
 
+/**
+ * Messages a storefront got wrong, sent once with the demo so that the quarantine (the console's
+ * Pipeline and Data quality pages) shows what refusals look like: each kept with its reason.
+ */
+export function demoRefused(now = Date.now()) {
+  return {
+    batch: [
+      { type: "track", anonymousId: "demo-anon-visitor", properties: { product_id: "sku-7" }, messageId: "demo-bad-1", timestamp: new Date(now).toISOString() },
+      { type: "identify", traits: { email: "someone@example.com" }, messageId: "demo-bad-2" },
+      { type: "track", event: "Product Viewed", anonymousId: "demo-anon-visitor", timestamp: "yesterday", messageId: "demo-bad-3" },
+    ],
+  };
+}
+
 /** The demo shop's catalog: what content blocks show (names, prices, pictures, stock). */
 export function demoCatalog() {
   const product = (id, name, price, extra = {}) => ({ product_id: id, name, price, currency: "EUR", url: `https://shop.example/products/${id}`, image_url: `https://shop.example/images/${id}.jpg`, in_stock: true, ...extra });

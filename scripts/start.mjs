@@ -6,7 +6,7 @@
 // prints the URLs.
 import { applyMigrationsAndSeedKeys, DEMO_KEYS, startDev } from "./local.mjs";
 import { answerHelp } from "./cli-args.mjs";
-import { demoBatch } from "./demo-data.mjs";
+import { demoBatch, demoRefused } from "./demo-data.mjs";
 import { configureShipped } from "./shipped-config.mjs";
 import { startReceiver } from "./webhook-receiver.mjs";
 import { runSimulation } from "./simulate.mjs";
@@ -22,10 +22,12 @@ plan, content blocks and catalog, sends the demo customers and a simulated shop'
 and prints the URLs. State is kept in .wrangler/state.
   PORT=<n>           serve on 127.0.0.1:<n> (default 8787); the CLI and scripts follow PORT too
   RECEIVER_PORT=<n>  the local webhook receiver's port (default 8789)
+  RAPPORT_STATE_DIR=<dir>  keep the local state there instead of .wrangler/state
 `);
 
 const port = Number(process.env.PORT || 8787);
-const stateDir = ".wrangler/state";
+// RAPPORT_STATE_DIR: another state than the developer's (the console's browser test starts its own).
+const stateDir = process.env.RAPPORT_STATE_DIR || ".wrangler/state";
 
 console.log("Applying D1 migrations and seeding the demo keys…");
 applyMigrationsAndSeedKeys(stateDir);
@@ -71,6 +73,8 @@ const SIMULATED = { customers: 300, days: 90, seed: 7, prefix: "demo-sim" };
 const simulatedAlready = await fetch(`${url}/v1/customers/${encodeURIComponent(`anonymous_id:${SIMULATED.prefix}-anon-0`)}`, { headers: { authorization: `Bearer ${DEMO_KEYS.read}` } });
 if (simulatedAlready.ok) console.log(`Simulated shop traffic: already loaded (${SIMULATED.customers} customers, ids ${SIMULATED.prefix}-…).`);
 else {
+  // With three messages a storefront got wrong: refused (400), each kept in the quarantine with its reason.
+  await fetch(`${url}/v1/batch`, { method: "POST", headers: auth, body: JSON.stringify(demoRefused()) });
   const sim = await runSimulation({ ...SIMULATED, url, writeKey: DEMO_KEYS.write });
   console.log(`Simulated shop traffic: ${sim.customers} customers over ${sim.days} days (${sim.messages.toLocaleString("en-US")} events, ${sim.orders} orders, ids ${SIMULATED.prefix}-…) sent in ${sim.seconds.toFixed(1)} s; the pipeline takes them in the background, and their recent carts and views start triggers ([webhook] lines).`);
 }
@@ -83,6 +87,7 @@ const surveyLinks = await (await fetch(`${url}/v1/surveys/nps/links?customer=dem
 console.log(`
 Rapport is running on ${url}
 
+  Console        ${url}/console   (sign in with the admin key ${DEMO_KEYS.admin}; docs/console.md)
   Health         ${url}/health
   API docs       ${url}/docs   (OpenAPI: ${url}/openapi.json)
   Ingest         POST ${url}/v1/track | /v1/identify | /v1/page | /v1/batch …   (write key, HTTP Basic)

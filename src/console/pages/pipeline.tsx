@@ -117,18 +117,18 @@ const Quarantine = ({ messages }: { messages: QuarantinedMessage[] }) => (
             <tr>
               <th>Reason</th>
               <th class="num">Count</th>
-              <th>First error</th>
+              <th>Error</th>
               <th>Source</th>
               <th>Newest</th>
               <th>Sample payload</th>
             </tr>
           </thead>
           <tbody>
-            {byReason(messages, (m) => m.reason).map((g) => (
+            {byReason(messages, (m) => `${m.reason}\n${firstError(m)}`).map((g) => (
               <tr>
-                <td>{g.reason}</td>
+                <td>{g.sample.reason}</td>
                 <td class="num">{g.count}</td>
-                <td>{g.sample.errors[0] ? `${g.sample.errors[0].field}: ${g.sample.errors[0].message}` : "–"}</td>
+                <td>{firstError(g.sample)}</td>
                 <td>
                   {g.sample.sourceId} <span class="muted">{g.sample.endpoint}</span>
                 </td>
@@ -144,5 +144,8 @@ const Quarantine = ({ messages }: { messages: QuarantinedMessage[] }) => (
     )}
   </section>
 );
+
+/** The first error, its field without the batch index (`batch[3].timestamp` → `timestamp`): one row per kind of mistake. */
+const firstError = (m: QuarantinedMessage) => (m.errors[0] ? `${m.errors[0].field.replace(/^batch\[\d+\]\.?/, "")}: ${m.errors[0].message}` : "–");
 
 const firstLine = (s: string) => (s.split("\n")[0] ?? s).slice(0, 160);
