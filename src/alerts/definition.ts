@@ -35,6 +35,7 @@ export const METRICS = {
   consumer_lag_ms: "the longest an event waited on the queue before the consumer took it, in the window (ms)",
   freshness_p95_ms: "95th percentile of ingest to profile written, in the window (ms; by buckets: 1 s, 5 s, 30 s, 60 s meaning later)",
   volume_ratio: "events received in the window against the same window's average over the previous 7 days (fires when at most the threshold)",
+  segment_size_change: "how much a segment's size moved over the window, as a share of its size before (0.3: 30 % up or down), per segment; by whole UTC days",
 } as const;
 export type Metric = keyof typeof METRICS;
 

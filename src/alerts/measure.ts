@@ -3,9 +3,9 @@
  * one indexed range read per rule and evaluation. Per destination host for delivery failures: a
  * rule fires for each host over its threshold (each its own alert).
  */
-import { and, gte, isNull, lt, sql } from "drizzle-orm";
+import { and, eq, gte, isNull, lt, sql } from "drizzle-orm";
 import { database } from "../db/client";
-import { deadLetters, deliveries, pipelineMinutes, quarantine } from "../db/schema";
+import { deadLetters, deliveries, pipelineMinutes, quarantine, segments, segmentStats } from "../db/schema";
 import { percentileOf } from "../model/freshness";
 import type { AlertRuleDefinition } from "./definition";
 
@@ -53,6 +53,21 @@ export async function measure(d1: D1Database, rule: AlertRuleDefinition, now: nu
       const usual = before.reduce((a, b) => a + b, 0) / before.length;
       if (usual < rule.minVolume) return [];
       return [{ subject: "", value: current / usual, details: { received: current, usual: Math.round(usual), windowMinutes: rule.windowMinutes } }];
+    }
+    case "segment_size_change": {
+      // Daily entries and exits (segment_stats): the window is widened to whole UTC days, and the
+      // size before it is today's size minus what moved since.
+      const rows = await db
+        .select({ id: segments.id, size: segments.size, entered: sql<number>`coalesce(sum(${segmentStats.entered}), 0)`, exited: sql<number>`coalesce(sum(${segmentStats.exited}), 0)` })
+        .from(segments)
+        .leftJoin(segmentStats, and(eq(segmentStats.segmentId, segments.id), gte(segmentStats.day, Math.floor(since / DAY_MS))))
+        .where(and(isNull(segments.deletedAt), eq(segments.enabled, true)))
+        .groupBy(segments.id)
+        .all();
+      return rows
+        .map((r) => ({ ...r, before: r.size - (r.entered - r.exited) }))
+        .filter((r) => r.before >= rule.minVolume)
+        .map((r) => ({ subject: r.id, value: Math.abs(r.size - r.before) / Math.max(r.before, 1), details: { segment: r.id, sizeBefore: r.before, sizeNow: r.size, entered: r.entered, exited: r.exited, windowMinutes: rule.windowMinutes } }));
     }
     case "delivery_failure_rate": {
       const rows = await db

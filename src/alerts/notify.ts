@@ -35,7 +35,20 @@ function summary(n: Notice): string {
   return n.action === "resolve" ? `Resolved: ${what}: ${value}, under ${threshold}` : `${what}: ${value} ≥ ${threshold} over ${n.rule.windowMinutes} min (${METRICS[n.rule.metric]})`;
 }
 
+/** The console page showing what a rule watches (docs/console.md). */
+export function consolePath(metric: AlertRuleDefinition["metric"], subject: string): string {
+  if (metric === "delivery_failure_rate") return "/console/triggers?range=hour#log";
+  if (metric === "segment_size_change") return `/console/segments/${encodeURIComponent(subject)}`;
+  return "/console/pipeline?range=hour";
+}
+
+/** That page as a link for notifications, or null without PUBLIC_URL. */
+export function consoleLink(publicUrl: string, n: Pick<Notice, "rule" | "state">): string | null {
+  return publicUrl ? `${publicUrl}${consolePath(n.rule.metric, n.state.subject)}` : null;
+}
+
 function bodyFor(env: Env, d: Destination, n: Notice): { body: string; error?: string } {
+  const link = consoleLink(readConfig(env).publicUrl, n);
   switch (d.type) {
     case "pagerduty": {
       const key = (env as unknown as Record<string, unknown>)[d.routingKeySecret];
@@ -46,14 +59,14 @@ function bodyFor(env: Env, d: Destination, n: Notice): { body: string; error?: s
           routing_key: key,
           event_action: resolve ? "resolve" : "trigger",
           dedup_key: n.state.dedupKey,
-          ...(resolve ? {} : { payload: { summary: summary(n).slice(0, 1024), source: "rapport", severity: n.rule.severity, timestamp: new Date(n.state.since).toISOString(), component: n.rule.metric, group: n.ruleId, custom_details: { ...n.details, value: n.state.value, threshold: n.rule.threshold } } }),
+          ...(resolve ? {} : { payload: { summary: summary(n).slice(0, 1024), source: "rapport", severity: n.rule.severity, timestamp: new Date(n.state.since).toISOString(), component: n.rule.metric, group: n.ruleId, custom_details: { ...n.details, value: n.state.value, threshold: n.rule.threshold, ...(link ? { console: link } : {}) } }, ...(link ? { links: [{ href: link, text: "Open in the Rapport console" }] } : {}) }),
         }),
       };
     }
     case "slack":
-      return { body: JSON.stringify({ text: `${n.action === "resolve" ? ":large_green_circle:" : ":red_circle:"} [Rapport] ${summary(n)}` }) };
+      return { body: JSON.stringify({ text: `${n.action === "resolve" ? ":large_green_circle:" : ":red_circle:"} [Rapport] ${summary(n)}${link ? ` <${link}|Open in the console>` : ""}` }) };
     case "webhook":
-      return { body: JSON.stringify({ type: n.action === "resolve" ? "alert.resolved" : "alert.triggered", rule: { id: n.ruleId, name: n.rule.name, metric: n.rule.metric, threshold: n.rule.threshold, severity: n.rule.severity }, subject: n.state.subject, value: n.state.value, dedupKey: n.state.dedupKey, since: new Date(n.state.since).toISOString(), details: n.details, summary: summary(n) }) };
+      return { body: JSON.stringify({ type: n.action === "resolve" ? "alert.resolved" : "alert.triggered", rule: { id: n.ruleId, name: n.rule.name, metric: n.rule.metric, threshold: n.rule.threshold, severity: n.rule.severity }, subject: n.state.subject, value: n.state.value, dedupKey: n.state.dedupKey, since: new Date(n.state.since).toISOString(), details: n.details, summary: summary(n), consoleUrl: link }) };
   }
 }
 

@@ -32,6 +32,7 @@ const ConfigSchema = z.object({
   CONTENT_RENDER_BUDGET_MS: z.coerce.number().int().min(50).max(10_000).default(1500),
   CONTENT_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   AMP_ALLOWED_SENDERS: z.string().default(""),
+  PUBLIC_URL: z.union([z.literal(""), z.url({ protocol: /^https?$/ })]).default(""),
   CONTENT_CONSENT_CATEGORIES: z.string().default("personalization"),
   ALLOW_PRIVATE_OUTBOUND: z.enum(["true", "false", ""]).default(""),
   EVENT_QUEUES: z.coerce.number().int().min(1).max(100).default(1),
@@ -80,6 +81,8 @@ export type Config = {
   contentRenderBudgetMs: number;
   /** How long ESPs may keep a send-time HTML or JSON answer (Braze keeps it 5 minutes anyway). */
   contentMaxAgeSeconds: number;
+  /** Where people reach this deployment (`https://rapport.shop.com`): alert notifications link to its console. Empty: no links. */
+  publicUrl: string;
   /** AMP senders whose emails may load content (`news@shop.com` or `@shop.com`); empty: any sender. */
   ampAllowedSenders: string[];
   /** Consent categories a customer must not have declined to get personalized content. */
@@ -131,6 +134,7 @@ export function readConfig(env: Env): Config {
     cartReservationMinutes: parsed.data.CART_RESERVATION_MINUTES,
     contentRenderBudgetMs: parsed.data.CONTENT_RENDER_BUDGET_MS,
     contentMaxAgeSeconds: parsed.data.CONTENT_MAX_AGE_SECONDS,
+    publicUrl: parsed.data.PUBLIC_URL.replace(/\/+$/, ""),
     ampAllowedSenders: listOf(parsed.data.AMP_ALLOWED_SENDERS).map((s) => s.toLowerCase()),
     contentConsentCategories: listOf(parsed.data.CONTENT_CONSENT_CATEGORIES),
     allowPrivateOutbound: parsed.data.ALLOW_PRIVATE_OUTBOUND === "true",

@@ -54,10 +54,13 @@ describe("alerts", () => {
     const event = JSON.parse(page!.body);
     expect(event).toMatchObject({ routing_key: "pd_routing_key_test", event_action: "trigger", payload: { source: "rapport", severity: "critical", component: "dead_letters", custom_details: { threshold: 2 } } });
     expect(event.payload.custom_details.deadLetters).toBeGreaterThanOrEqual(2);
+    // Each notification links to the console page that shows what fired (PUBLIC_URL).
+    expect(event.links).toEqual([{ href: "http://127.0.0.1:8787/console/pipeline?range=hour", text: "Open in the Rapport console" }]);
     expect(JSON.parse((await received(slack))[0]!.body).text).toContain("Dead letters piling up");
+    expect(JSON.parse((await received(slack))[0]!.body).text).toContain("<http://127.0.0.1:8787/console/pipeline?range=hour|Open in the console>");
     const signed = (await received(hook))[0]!;
     expect(await verifySignature(signed.headers["rapport-signature"] ?? null, signed.body, "whsec_test_new")).toMatchObject({ ok: true });
-    expect(JSON.parse(signed.body)).toMatchObject({ type: "alert.triggered", dedupKey: event.dedup_key });
+    expect(JSON.parse(signed.body)).toMatchObject({ type: "alert.triggered", dedupKey: event.dedup_key, consoleUrl: "http://127.0.0.1:8787/console/pipeline?range=hour" });
 
     // Still firing: nothing new within the cool-down.
     await evaluate();
@@ -153,5 +156,31 @@ describe("alerts", () => {
     const body = JSON.parse((await received(hook)).at(-1)!.body);
     expect(body.details.usual).toBeGreaterThanOrEqual(1000);
     expect(body.value).toBeLessThan(0.5);
+  });
+
+  it("watch each segment's size swing over whole days, from a usual size up", async () => {
+    const hook = uid("hook");
+    const [swinging, steady, tiny] = [uid("swing").toLowerCase(), uid("steady").toLowerCase(), uid("tiny").toLowerCase()];
+    const today = Math.floor(Date.now() / 86_400_000);
+    const segment = (id: string, size: number) =>
+      env.DB.prepare("INSERT INTO segments (id, version, definition, enabled, size, members_since, created_at, updated_at) VALUES (?, 1, '{}', 1, ?, 0, 0, 0)").bind(id, size).run();
+    const day = (id: string, d: number, entered: number, exited: number, size: number) => env.DB.prepare("INSERT INTO segment_stats (segment_id, day, entered, exited, size) VALUES (?, ?, ?, ?, ?)").bind(id, d, entered, exited, size).run();
+    // 100 members yesterday morning, 160 now: a 60 % swing. Another moved 5 %; a small one doubled.
+    await segment(swinging, 160);
+    await day(swinging, today - 1, 40, 0, 140);
+    await day(swinging, today, 30, 10, 160);
+    await segment(steady, 105);
+    await day(steady, today, 5, 0, 105);
+    await segment(tiny, 6);
+    await day(tiny, today, 3, 0, 6);
+    const id = uid("segments").toLowerCase();
+    const rule = { name: "Segment swings", metric: "segment_size_change", threshold: 0.3, windowMinutes: 2_880, minVolume: 20, destinations: [{ type: "webhook", url: hookUrl(hook) }] };
+    expect((await admin(`/v1/alerts/rules/${id}`, { method: "PUT", body: JSON.stringify(rule) })).status).toBe(201);
+    const fired = (await evaluate()).notices.filter((n) => n.ruleId === id);
+    expect(fired).toEqual([{ ruleId: id, subject: swinging, action: "trigger", delivered: true }]);
+    const body = JSON.parse((await received(hook))[0]!.body);
+    expect(body.details).toMatchObject({ segment: swinging, sizeBefore: 100, sizeNow: 160, entered: 70, exited: 10 });
+    expect(body.value).toBeCloseTo(0.6);
+    expect(body.consoleUrl).toBe(`http://127.0.0.1:8787/console/segments/${swinging}`);
   });
 });

@@ -1,6 +1,7 @@
 /** Alerts: every rule's alerts as they stand (firing first), the rules, and the notification history. */
 import type { Context } from "hono";
 import { METRICS } from "../../alerts/definition";
+import { consolePath } from "../../alerts/notify";
 import { alertHistoryPage, listAlertRules, statesOf } from "../../alerts/store";
 import type { ConsoleEnv } from "../context";
 import { Layout, when } from "../ui";
@@ -10,6 +11,7 @@ export async function alertsPage(c: Context<ConsoleEnv>) {
   const [states, rules, history] = await Promise.all([statesOf(c.env.DB), listAlertRules(c.env.DB), alertHistoryPage(c.env.DB, 100)]);
   const order = { firing: 0, resolving: 1, resolved: 2 } as const;
   states.sort((a, b) => order[a.status] - order[b.status] || b.since - a.since);
+  const metricOf = new Map(rules.map((r) => [r.id, r.definition.metric]));
   return c.html(
     <Layout title="Alerts" page="alerts" session={c.get("session")}>
       <h2>Alerts now ({states.filter((s) => s.status === "firing").length} firing)</h2>
@@ -26,6 +28,7 @@ export async function alertsPage(c: Context<ConsoleEnv>) {
                 <th class="num">Value</th>
                 <th>Since</th>
                 <th>Dedup key</th>
+                <th />
               </tr>
             </thead>
             <tbody>
@@ -41,6 +44,7 @@ export async function alertsPage(c: Context<ConsoleEnv>) {
                   <td>
                     <code>{s.dedupKey}</code>
                   </td>
+                  <td>{metricOf.has(s.ruleId) && <a href={consolePath(metricOf.get(s.ruleId)!, s.subject)}>look</a>}</td>
                 </tr>
               ))}
             </tbody>
