@@ -76,9 +76,9 @@ const EXCEPTIONS = [
     reason: "A profile read serves the live session and writes the customer's first snapshot through its session object, which orders snapshot writes against the pipeline's; a customer's stored events are in that object (docs/scaling.md), and whatever reads them reads them there.",
   },
   {
-    from: "^src/admin/identity-routes\\.ts$",
+    from: "^src/(admin/identity-routes\\.ts|console/routes\\.tsx)$",
     to: "^src/pipeline/(unmerge|duplicate-scan)\\.ts$",
-    reason: "An admin's unmerge and duplicate decision run the pipeline's merge path synchronously, so the answer shows the customers as they now are.",
+    reason: "An admin's unmerge and duplicate decision (the API, and the console's Unmerge button) run the pipeline's merge path synchronously, so the answer shows the customers as they now are.",
   },
 ];
 

@@ -26,6 +26,12 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             // Started by test/global-setup.ts too: a company-data service for enrichment, and its key.
             TEST_ENRICHER_URL: inject("enricherUrl"),
             ENRICH_API_KEY: "enrich_test_key",
+            // Cloudflare Access in front of the console (test/access-server.ts): its team domain,
+            // the application's audience, the admins, and the private key tests sign assertions with.
+            ACCESS_TEAM_DOMAIN: inject("accessUrl"),
+            ACCESS_AUD: "rapport-console-test",
+            ACCESS_ADMINS: "ops@shop.test,@admins.shop.test",
+            TEST_ACCESS_PRIVATE_JWK: inject("accessPrivateJwk"),
             // Two secrets, as during a rotation: both sign.
             WEBHOOK_SECRETS: "whsec_test_new,whsec_test_old",
             // A generic source's secret (named by its definition), mid-rotation.

@@ -8,5 +8,7 @@ declare namespace Cloudflare {
     TIGHT_LIMITER: RateLimit;
     TEST_ENRICHER_URL: string;
     ENRICH_API_KEY: string;
+    // The private key of test/access-server.ts's team: tests sign Cloudflare Access assertions with it.
+    TEST_ACCESS_PRIVATE_JWK: string;
   }
 }

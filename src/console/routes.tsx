@@ -15,7 +15,11 @@ import { authenticate } from "../api/auth";
 import type { App } from "../api/app";
 import { CONSOLE_SESSION_MS, endConsoleSession, startConsoleSession } from "../keys/console-sessions";
 import { describeError, log } from "../kernel/log";
+import { readConfig } from "../model/config";
+import { isWriteConflict } from "../db/write-conflict";
 import { replayDelivery } from "../delivery/store";
+import { UnmergeConflict, unmerge } from "../pipeline/unmerge";
+import { forgetOwners } from "../profiles/read";
 import { getDeadLetter, listDeadLetters, replayDeadLetter } from "../queues/dead-letters";
 import consoleJs from "./assets/console.js.txt";
 import { CONSOLE_CSS } from "./assets/styles";
@@ -85,6 +89,9 @@ export function registerConsoleRoutes(app: App): void {
     if (!(await formWithToken(c))) return c.text("This form has expired: reload the page.", 403);
     await endConsoleSession(c.env.DB, c.get("token"));
     deleteCookie(c, COOKIE, COOKIE_OPTIONS);
+    // Signed in by Access: Access ends its own session.
+    const access = readConfig(c.env).access;
+    if (c.get("session").via === "access" && access) return c.redirect(`${access.teamDomain}/cdn-cgi/access/logout`, 303);
     return c.redirect("/console/sign-in", 303);
   });
 
@@ -111,6 +118,21 @@ export function registerConsoleRoutes(app: App): void {
     if (!letter || letter.replayedAt) return c.redirect("/console/pipeline?replayed=0", 303);
     await replayDeadLetter(c.env, letter);
     return c.redirect("/console/pipeline?replayed=1", 303);
+  });
+
+  ui.post("/profiles/merges/:mergedId/unmerge", adminAction, async (c) => {
+    const mergedId = c.req.param("mergedId");
+    const back = (outcome: string) => c.redirect(`/console/profiles?${new URLSearchParams({ q: mergedId, unmerged: outcome })}`, 303);
+    try {
+      const result = await unmerge(c.env, mergedId);
+      if (!result) return back("none");
+      forgetOwners(result.restoredIdentities);
+      return back("done");
+    } catch (err) {
+      // Someone's events moved the profiles meanwhile: nothing half-done, the admin tries again.
+      if (err instanceof UnmergeConflict || isWriteConflict(err)) return back("conflict");
+      throw err;
+    }
   });
 
   ui.post("/triggers/deliveries/:id/replay", adminAction, async (c) => {

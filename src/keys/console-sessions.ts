@@ -19,6 +19,8 @@ export interface ConsoleSession {
   who: string;
   csrf: string;
   expiresAt: number;
+  /** Signed in with a key (a stored session), or let through by Cloudflare Access (console/access.ts). */
+  via: "key" | "access";
 }
 
 /** Twelve hours: a working day, after which the console asks for the key again. */
@@ -30,7 +32,7 @@ const tokenHashOf = (token: string) => sha256Hex(`rapport-console:${token}`);
 export async function startConsoleSession(d1: D1Database, key: ApiKey, plaintext: string, now = Date.now()): Promise<{ token: string; session: ConsoleSession }> {
   const db = database(d1);
   const token = randomToken(32);
-  const session = { role: key.kind === "admin" ? "admin" : "read", who: `${key.name} (${key.prefix}…)`, csrf: randomToken(24), expiresAt: now + CONSOLE_SESSION_MS } as const;
+  const session = { role: key.kind === "admin" ? "admin" : "read", who: `${key.name} (${key.prefix}…)`, csrf: randomToken(24), expiresAt: now + CONSOLE_SESSION_MS, via: "key" } as const;
   // Expired rows go as new ones come: sign-ins are rare, so this keeps the table small for free.
   await db.batch([
     db.delete(consoleSessions).where(lt(consoleSessions.expiresAt, now)),
@@ -48,7 +50,7 @@ export async function findConsoleSession(d1: D1Database, token: string, now = Da
     .innerJoin(apiKeys, and(eq(apiKeys.hash, consoleSessions.keyHash), isNull(apiKeys.revokedAt)))
     .where(and(eq(consoleSessions.tokenHash, await tokenHashOf(token)), gt(consoleSessions.expiresAt, now)))
     .get();
-  return row ? { role: row.role, who: `${row.name} (${row.prefix}…)`, csrf: row.csrf, expiresAt: row.expiresAt } : null;
+  return row ? { role: row.role, who: `${row.name} (${row.prefix}…)`, csrf: row.csrf, expiresAt: row.expiresAt, via: "key" } : null;
 }
 
 /** Signs out: the token stops working whatever the browser keeps. */

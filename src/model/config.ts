@@ -32,6 +32,9 @@ const ConfigSchema = z.object({
   CONTENT_RENDER_BUDGET_MS: z.coerce.number().int().min(50).max(10_000).default(1500),
   CONTENT_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   AMP_ALLOWED_SENDERS: z.string().default(""),
+  ACCESS_TEAM_DOMAIN: z.union([z.literal(""), z.url({ protocol: /^https?$/ })]).default(""),
+  ACCESS_AUD: z.string().default(""),
+  ACCESS_ADMINS: z.string().default(""),
   PUBLIC_URL: z.union([z.literal(""), z.url({ protocol: /^https?$/ })]).default(""),
   CONTENT_CONSENT_CATEGORIES: z.string().default("personalization"),
   ALLOW_PRIVATE_OUTBOUND: z.enum(["true", "false", ""]).default(""),
@@ -81,6 +84,12 @@ export type Config = {
   contentRenderBudgetMs: number;
   /** How long ESPs may keep a send-time HTML or JSON answer (Braze keeps it 5 minutes anyway). */
   contentMaxAgeSeconds: number;
+  /**
+   * Cloudflare Access in front of the console (docs/console.md): the team domain whose keys sign
+   * the `Cf-Access-Jwt-Assertion` header, the application's audience tag, and who among the signed-in
+   * is an admin (emails or `@domain`; everyone else only looks). Empty domain: keys only.
+   */
+  access: { teamDomain: string; aud: string; admins: string[] } | null;
   /** Where people reach this deployment (`https://rapport.shop.com`): alert notifications link to its console. Empty: no links. */
   publicUrl: string;
   /** AMP senders whose emails may load content (`news@shop.com` or `@shop.com`); empty: any sender. */
@@ -134,6 +143,7 @@ export function readConfig(env: Env): Config {
     cartReservationMinutes: parsed.data.CART_RESERVATION_MINUTES,
     contentRenderBudgetMs: parsed.data.CONTENT_RENDER_BUDGET_MS,
     contentMaxAgeSeconds: parsed.data.CONTENT_MAX_AGE_SECONDS,
+    access: parsed.data.ACCESS_TEAM_DOMAIN && parsed.data.ACCESS_AUD ? { teamDomain: parsed.data.ACCESS_TEAM_DOMAIN.replace(/\/+$/, ""), aud: parsed.data.ACCESS_AUD, admins: listOf(parsed.data.ACCESS_ADMINS).map((a) => a.toLowerCase()) } : null,
     publicUrl: parsed.data.PUBLIC_URL.replace(/\/+$/, ""),
     ampAllowedSenders: listOf(parsed.data.AMP_ALLOWED_SENDERS).map((s) => s.toLowerCase()),
     contentConsentCategories: listOf(parsed.data.CONTENT_CONSENT_CATEGORIES),

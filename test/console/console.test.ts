@@ -114,6 +114,27 @@ describe("console actions", () => {
     expect(row?.replayed_at).toBeGreaterThan(0);
   });
 
+  it("undoes a merge from the profile page", async () => {
+    const userId = uid("merged");
+    const anonymousId = uid("anon");
+    await ingest("/v1/identify", { userId, traits: { plan: "pro" } });
+    await ingest("/v1/page", { anonymousId, name: "Home" });
+    await eventually(async () => (await getCustomer(userId)).ok && (await getCustomer(`anonymous_id:${anonymousId}`)).ok, "two customers");
+    const anonCustomer = ((await (await getCustomer(`anonymous_id:${anonymousId}`)).json()) as any).id as string;
+    await ingest("/v1/identify", { userId, anonymousId });
+    await eventually(async () => (((await (await getCustomer(`anonymous_id:${anonymousId}`)).json()) as any).userId === userId ? true : null), "the merge");
+    const { cookie } = await signIn();
+    const html = await (await page(`/console/profiles?q=${userId}`, cookie)).text();
+    expect(html).toContain(`/console/profiles/merges/${anonCustomer}/unmerge`);
+    const res = await post(`/console/profiles/merges/${anonCustomer}/unmerge`, cookie, { csrf: csrfOf(html) });
+    expect(res.headers.get("location")).toBe(`/console/profiles?q=${anonCustomer}&unmerged=done`);
+    const restored = (await (await getCustomer(`anonymous_id:${anonymousId}`)).json()) as any;
+    expect(restored.id).toBe(anonCustomer);
+    expect(restored.userId).toBeNull();
+    const after = await (await page(`/console/profiles?q=${anonCustomer}&unmerged=done`, cookie)).text();
+    expect(after).toContain("Unmerged: the customer merged away is back on their own");
+  });
+
   it("refuses an action without the session's CSRF token or from another origin", async () => {
     const id = await deadLetterFor(uid("csrf"));
     const { cookie } = await signIn();

@@ -11,7 +11,13 @@ import { mergesInto } from "../../profiles/merges";
 import { findCustomer } from "../../profiles/read";
 import { sessionStub } from "../../sessions/contract";
 import type { ConsoleEnv } from "../context";
-import { Json, Layout, when } from "../ui";
+import { Action, Json, Layout, when } from "../ui";
+
+const UNMERGED: Record<string, { text: string; error?: boolean }> = {
+  done: { text: "Unmerged: the customer merged away is back on their own, and both profiles were derived again from their events." },
+  none: { text: "Nothing to unmerge: that merge was undone already.", error: true },
+  conflict: { text: "The profiles changed while unmerging; nothing was changed. Try again.", error: true },
+};
 
 const TIMELINE = 100;
 
@@ -40,10 +46,12 @@ export async function profilesPage(c: Context<ConsoleEnv>) {
       q ? 404 : 200,
     );
   const doc = JSON.parse(found.body) as Record<string, unknown> & { id: string };
+  const unmerged = UNMERGED[c.req.query("unmerged") ?? ""];
   const [events, merges, triggers] = await Promise.all([loadCustomerEvents(c.env, found.id), mergesInto(c.env, found.id), sessionStub(c.env, found.id).triggers()]);
   const identities = (doc.identities ?? {}) as Record<string, unknown[]>;
   return c.html(
     <Layout title={`Profile ${doc.id}`} page="profiles" session={session}>
+      {unmerged && <div class={unmerged.error ? "notice error" : "notice"}>{unmerged.text}</div>}
       {search}
       <div class="grid2">
         <section>
@@ -109,7 +117,36 @@ export async function profilesPage(c: Context<ConsoleEnv>) {
       <h2>Trigger history</h2>
       <Rows empty="No trigger has fired for this customer." head={["At", "Trigger", "Outcome", "Reason"]} rows={triggers.firings.slice(0, 50).map((f) => [when(f.at), f.trigger_id, f.outcome, f.reason ?? ""])} />
       <h2>Merges ({merges.length})</h2>
-      <Rows empty="No customer merged into this one." head={["At", "Merged id", "Because of", "Keys"]} rows={merges.map((m) => [when(m.createdAt), m.mergedId, m.cause.messageId, m.cause.keys.join(", ")])} />
+      {merges.length === 0 ? (
+        <p class="muted">No customer merged into this one.</p>
+      ) : (
+        <div class="table" id="merges">
+          <table>
+            <thead>
+              <tr>
+                <th>At</th>
+                <th>Merged id</th>
+                <th>Because of</th>
+                <th>Keys</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {merges.map((m) => (
+                <tr>
+                  <td>{when(m.createdAt)}</td>
+                  <td>{m.mergedId}</td>
+                  <td>{m.cause.messageId}</td>
+                  <td>{m.cause.keys.join(", ")}</td>
+                  <td>
+                    <Action session={session} action={`/console/profiles/merges/${encodeURIComponent(m.mergedId)}/unmerge`} label="Unmerge" confirm={`Undo the merge of ${m.mergedId}? Both customers are derived again from their events.`} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
       <h2>Timeline (newest {Math.min(TIMELINE, events.length)} of {events.length})</h2>
       <div class="table" id="timeline">
         <table>
