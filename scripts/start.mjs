@@ -34,13 +34,25 @@ applyMigrationsAndSeedKeys(stateDir);
 
 const receiverPort = Number(process.env.RECEIVER_PORT ?? 8789);
 const receiver = await startReceiver({ port: receiverPort, secret: "whsec_local_demo", print: true });
-const dev = await startDev({ port, stateDir });
+// Alert notifications link to the console where this server really is (PUBLIC_URL), whatever PORT says.
+const dev = await startDev({ port, stateDir, vars: [`PUBLIC_URL:http://127.0.0.1:${port}`] });
 const { url } = dev;
 const stop = async () => {
   await dev.stop();
   await receiver.close();
   process.exit(0);
 };
+// wrangler dev runs no cron: npm start fires the every-minute cron (alerts) and the ten-minute one
+// (experiments' checks, the send-time curve) itself, through the dev server's scheduled hook. The
+// daily ones (retention, passes) run when you call it: curl '<url>/cdn-cgi/local/scheduled?cron=17+3+*+*+*'.
+let cronMinutes = 0;
+const fireCron = (cron) => fetch(`${url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(cron)}`).catch(() => {});
+const cronTimer = setInterval(() => {
+  cronMinutes++;
+  fireCron("* * * * *");
+  if (cronMinutes % 10 === 0) fireCron("*/10 * * * *");
+}, 60_000);
+cronTimer.unref();
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
 dev.child.on("exit", (code) => process.exit(code ?? 1));
@@ -51,6 +63,7 @@ console.log(`Trigger recipes loaded: ${shipped.triggers.map((t) => t.id).join(",
 console.log(`Segments loaded: ${shipped.segments.map((s) => s.id).join(", ")}`);
 console.log(`Tracking plans loaded: ${shipped.plans.map((p) => p.id).join(", ")} (the demo write key's events are checked; violations flagged)`);
 console.log(`Content blocks published: ${shipped.blocks.map((b) => b.id).join(", ")}; demo catalog loaded`);
+console.log(`Alert rules loaded: ${shipped.alerts.map((a) => a.id).join(", ")} (notifying the local receiver; the quarantine rule fires at one refused message here)`);
 console.log(`Experiments: ${shipped.experiments.map((e) => `${e.id} (${e.status === "kept" ? "kept as it is" : "created, running"})`).join(", ")}`);
 const adminHeaders = { authorization: `Bearer ${DEMO_KEYS.admin}`, "content-type": "application/json" };
 

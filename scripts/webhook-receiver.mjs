@@ -45,7 +45,9 @@ export async function startReceiver({ port = 0, secret, print = false } = {}) {
       if (print) {
         const payload = JSON.parse(body);
         const ok = secret ? (verify(req.headers["rapport-signature"], body, secret) ? "signature ok" : "SIGNATURE INVALID") : "";
-        console.log(`[webhook] ${payload.type ?? "?"} ${payload.trigger?.id ?? ""} → ${payload.customer?.id ?? ""} (${payload.id ?? ""}) ${ok}`);
+        // Alert notifications (docs/alerting.md) say what fired; trigger deliveries, for whom.
+        if (String(payload.type).startsWith("alert.")) console.log(`[alert] ${payload.summary} ${payload.consoleUrl ?? ""} ${ok}`);
+        else console.log(`[webhook] ${payload.type ?? "?"} ${payload.trigger?.id ?? ""} → ${payload.customer?.id ?? ""} (${payload.id ?? ""}) ${ok}`);
       }
       reply(status, { received: status < 300 });
     });

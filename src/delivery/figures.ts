@@ -23,6 +23,8 @@ export interface DeliveryFigures {
   delivered: number[];
   failed: number[];
   retried: number[];
+  /** Fired per bucket, for each trigger. */
+  firedByTrigger: Record<string, number[]>;
   byTrigger: (DeliveryTotals & { triggerId: string })[];
   byHost: (DeliveryTotals & { host: string; failureRate: number | null })[];
 }
@@ -39,7 +41,7 @@ export async function deliveryFigures(d1: D1Database, sinceMs: number, stepMs: n
     .groupBy(sql`1`, deliveries.triggerId, deliveries.url, deliveries.status)
     .all();
   const n = last - first + 1;
-  const f: DeliveryFigures = { times: Array.from({ length: n }, (_, i) => ((first + i) * stepMs) / 1000), fired: Array(n).fill(0), delivered: Array(n).fill(0), failed: Array(n).fill(0), retried: Array(n).fill(0), byTrigger: [], byHost: [] };
+  const f: DeliveryFigures = { times: Array.from({ length: n }, (_, i) => ((first + i) * stepMs) / 1000), fired: Array(n).fill(0), delivered: Array(n).fill(0), failed: Array(n).fill(0), retried: Array(n).fill(0), firedByTrigger: {}, byTrigger: [], byHost: [] };
   const triggers = new Map<string, DeliveryTotals>();
   const hosts = new Map<string, DeliveryTotals>();
   for (const r of rows) {
@@ -48,6 +50,8 @@ export async function deliveryFigures(d1: D1Database, sinceMs: number, stepMs: n
     const failed = r.status === "rejected" || r.status === "dead";
     const pending = r.status === "queued" || r.status === "retrying";
     f.fired[i]! += r.n;
+    f.firedByTrigger[r.triggerId] ??= Array(n).fill(0);
+    f.firedByTrigger[r.triggerId]![i]! += r.n;
     f.retried[i]! += r.retried;
     if (r.status === "delivered") f.delivered[i]! += r.n;
     if (failed) f.failed[i]! += r.n;

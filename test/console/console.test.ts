@@ -217,6 +217,7 @@ describe("console pages", () => {
     expect(b).toMatchObject({ fired: 2, delivered: 1, retried: 1, failed: 1, failureRate: 0.5 });
     expect(f.byTrigger.find((t) => t.triggerId === "figures-trigger")).toMatchObject({ fired: 4, failed: 1 });
     expect(f.fired.reduce((x, y) => x + y, 0)).toBeGreaterThanOrEqual(4);
+    expect(f.firedByTrigger["figures-trigger"]!.reduce((x, y) => x + y, 0)).toBe(4);
   });
 
   it("serves uPlot from the Worker, not a CDN", async () => {

@@ -13,6 +13,8 @@ import type { ConsoleEnv } from "../context";
 import { Action, Cards, Chart, Layout, Tabs, when } from "../ui";
 import { Rows } from "./profiles";
 
+/** The busiest triggers get a line each; a chart with more is unreadable (the table has them all). */
+const TRIGGER_SERIES = 6;
 const STATUSES = ["queued", "retrying", "delivered", "rejected", "dead"] as const satisfies readonly DeliveryStatus[];
 
 export async function triggersPage(c: Context<ConsoleEnv>, notice?: string) {
@@ -32,6 +34,14 @@ export async function triggersPage(c: Context<ConsoleEnv>, notice?: string) {
       <Cards items={[["fired", sum(figures.fired)], ["delivered", sum(figures.delivered)], ["retried", sum(figures.retried)], ["failed", sum(figures.failed)]]} />
       <div class="charts">
         <Chart id="chart-deliveries" title="Deliveries by the time they fired" times={figures.times} series={[{ label: "fired", values: figures.fired }, { label: "delivered", values: figures.delivered }, { label: "retried", values: figures.retried }, { label: "failed", values: figures.failed }]} />
+      </div>
+      <div class="charts">
+        <Chart
+          id="chart-triggers"
+          title="Fired per trigger"
+          times={figures.times}
+          series={figures.byTrigger.slice(0, TRIGGER_SERIES).map((t) => ({ label: t.triggerId, values: figures.firedByTrigger[t.triggerId] ?? [] }))}
+        />
       </div>
       <h2>Per trigger</h2>
       <Rows
