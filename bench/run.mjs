@@ -72,7 +72,7 @@ const rapport = await startDev({ port: PORT, stateDir, echo: false, onLine, env:
 // The shipped configuration, its triggers delivering to a local receiver (as `npm start`'s do).
 const receiver = await startReceiver({ secret: "whsec_local_demo" });
 const configured = await configureShipped({ url: rapport.url, adminKey: DEMO_KEYS.admin, destination: `${receiver.url}/webhooks/rapport` });
-console.log(`shipped configuration: ${configured.triggers.length} triggers, ${configured.segments.length} segments, ${configured.plans.length} tracking plan(s), ${configured.blocks.length} blocks, the demo catalog`);
+console.log(`shipped configuration: ${configured.triggers.length} triggers, ${configured.segments.length} segments, ${configured.plans.length} tracking plan(s), ${configured.blocks.length} blocks, ${configured.alerts.length} alert rules (evaluated by a cron, not per event), the demo catalog`);
 const trivial = await startDev({ port: PORT + 1, stateDir: `${stateDir}-trivial`, config: "bench/trivial/wrangler.toml", echo: false, env: BENCH_DEV_ENV });
 const trivialKv = await startDev({ port: PORT + 2, stateDir: `${stateDir}-trivial-kv`, config: "bench/trivial-kv/wrangler.toml", echo: false, env: BENCH_DEV_ENV });
 const stopAll = async () => {

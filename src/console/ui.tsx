@@ -133,3 +133,33 @@ export function when(t: number | string | null | undefined): string {
 export function ms(v: number | null): string | null {
   return v === null ? null : v >= 1000 ? `${(v / 1000).toLocaleString("en-US")} s` : `${v} ms`;
 }
+
+/** A cell: text, a number (right-aligned), markup, or null (shown as a dash). */
+export type Cell = Child | number | null;
+
+/** A table that scrolls sideways on its own on a small screen; `empty` is said instead of an empty one. */
+export const Table: FC<{ head: string[]; rows: Cell[][]; empty: string; id?: string }> = ({ head, rows, empty, id }) =>
+  rows.length === 0 ? (
+    <p class="muted">{empty}</p>
+  ) : (
+    <div class="table" id={id}>
+      <table>
+        <thead>
+          <tr>
+            {head.map((h) => (
+              <th>{h}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr>
+              {r.map((v) => (
+                <td class={typeof v === "number" ? "num" : undefined}>{v ?? "–"}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );

@@ -19,6 +19,7 @@ pre{background:#f6f6f6;padding:.6rem;overflow:auto;font-size:13px}.fallback{colo
 </style></head><body>
 <form id="f">
 <h1 style="font-size:1.2rem">Block preview</h1>
+<p style="font-size:13px">The console's <a href="/console/content">Content page</a> shows the same preview after one sign-in, with each block's engagement and experiments.</p>
 <label for="key">Admin key</label><input id="key" type="password" autocomplete="off" placeholder="ak_…">
 <label for="block">Block</label><select id="block"></select>
 <label for="version">Version</label><select id="version"></select>

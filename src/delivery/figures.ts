@@ -23,8 +23,10 @@ export interface DeliveryFigures {
   delivered: number[];
   failed: number[];
   retried: number[];
-  /** Fired per bucket, for each trigger. */
+  /** Fired per bucket, for each trigger; fired and failed per bucket, for each destination host. */
   firedByTrigger: Record<string, number[]>;
+  firedByHost: Record<string, number[]>;
+  failedByHost: Record<string, number[]>;
   byTrigger: (DeliveryTotals & { triggerId: string })[];
   byHost: (DeliveryTotals & { host: string; failureRate: number | null })[];
 }
@@ -41,7 +43,7 @@ export async function deliveryFigures(d1: D1Database, sinceMs: number, stepMs: n
     .groupBy(sql`1`, deliveries.triggerId, deliveries.url, deliveries.status)
     .all();
   const n = last - first + 1;
-  const f: DeliveryFigures = { times: Array.from({ length: n }, (_, i) => ((first + i) * stepMs) / 1000), fired: Array(n).fill(0), delivered: Array(n).fill(0), failed: Array(n).fill(0), retried: Array(n).fill(0), firedByTrigger: {}, byTrigger: [], byHost: [] };
+  const f: DeliveryFigures = { times: Array.from({ length: n }, (_, i) => ((first + i) * stepMs) / 1000), fired: Array(n).fill(0), delivered: Array(n).fill(0), failed: Array(n).fill(0), retried: Array(n).fill(0), firedByTrigger: {}, firedByHost: {}, failedByHost: {}, byTrigger: [], byHost: [] };
   const triggers = new Map<string, DeliveryTotals>();
   const hosts = new Map<string, DeliveryTotals>();
   for (const r of rows) {
@@ -50,12 +52,15 @@ export async function deliveryFigures(d1: D1Database, sinceMs: number, stepMs: n
     const failed = r.status === "rejected" || r.status === "dead";
     const pending = r.status === "queued" || r.status === "retrying";
     f.fired[i]! += r.n;
-    f.firedByTrigger[r.triggerId] ??= Array(n).fill(0);
-    f.firedByTrigger[r.triggerId]![i]! += r.n;
+    const host = hostOf(r.url);
+    for (const [series, key, count] of [[f.firedByTrigger, r.triggerId, r.n], [f.firedByHost, host, r.n], [f.failedByHost, host, failed ? r.n : 0]] as const) {
+      series[key] ??= Array(n).fill(0);
+      series[key]![i]! += count;
+    }
     f.retried[i]! += r.retried;
     if (r.status === "delivered") f.delivered[i]! += r.n;
     if (failed) f.failed[i]! += r.n;
-    for (const [map, key] of [[triggers, r.triggerId], [hosts, hostOf(r.url)]] as const) {
+    for (const [map, key] of [[triggers, r.triggerId], [hosts, host]] as const) {
       const t = map.get(key) ?? empty();
       t.fired += r.n;
       t.retried += r.retried;

@@ -19,12 +19,16 @@ export interface CustomerEvent {
   timestamp?: string;
 }
 
-/** The raw track event as the customer's (by user id, else an anonymous id); null when the customer has neither. */
+/**
+ * The raw track event as the customer's (by user id, else an anonymous id); null when the customer has
+ * neither. For Rapport's own events about a customer (email opens and clicks, trigger records, survey
+ * answers, exposures): the log line names the event, whichever part of Rapport made it.
+ */
 export function customerEventRaw(profile: Pick<CustomerProfile, "id" | "userId" | "identities">, e: CustomerEvent): Record<string, unknown> | null {
   const userId = profile.userId ?? undefined;
   const anonymousId = userId ? undefined : profile.identities.anonymousIds[0];
   if (!userId && !anonymousId) {
-    log("warn", "content.event_unattributable", { customerId: profile.id, event: e.event });
+    log("warn", "ingest.own_event_unattributable", { customerId: profile.id, event: e.event });
     return null;
   }
   return {

@@ -167,6 +167,7 @@ async function recordFailure(env: Env, packId: string, err: unknown, attempts: n
 async function recordBatch(env: Env, stats: ProcessStats, items: Decoded[], started: number): Promise<void> {
   const now = Date.now();
   const packAgesMs = items.map(({ pack }) => now - Date.parse(pack.receivedAt));
-  log("info", "pipeline.batch", { queueMessages: items.length, ...stats, ms: now - started, packAgesMs });
-  await recordMinute(env.DB, figuresOf(stats, items.map((i) => i.pack), started, now));
+  // The minute's row is written first, so that the line's rows count it too (what the benchmark bills).
+  const minuteRows = await recordMinute(env.DB, figuresOf(stats, items.map((i) => i.pack), started, now));
+  log("info", "pipeline.batch", { queueMessages: items.length, ...stats, d1RowsWritten: stats.d1RowsWritten + minuteRows, ms: now - started, packAgesMs });
 }

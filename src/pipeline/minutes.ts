@@ -37,14 +37,17 @@ export function figuresOf(stats: Pick<ProcessStats, "received" | "events" | "dup
   return { minute: Math.floor(now / 60_000), received: stats.received, applied: stats.events - stats.duplicates, duplicates: stats.duplicates, quarantined, lagMaxMs: Math.max(0, lagMaxMs), fresh };
 }
 
-export async function recordMinute(d1: D1Database, f: MinuteFigures): Promise<void> {
+/** Adds a batch's figures to its minute; returns the rows written (1, or 0 when it failed). */
+export async function recordMinute(d1: D1Database, f: MinuteFigures): Promise<number> {
   try {
     await database(d1).run(sql`INSERT INTO pipeline_minutes (minute, batches, received, applied, duplicates, quarantined, lag_max_ms, fresh_1s, fresh_5s, fresh_30s, fresh_slow)
       VALUES (${f.minute}, 1, ${f.received}, ${f.applied}, ${f.duplicates}, ${f.quarantined}, ${f.lagMaxMs}, ${f.fresh[0]}, ${f.fresh[1]}, ${f.fresh[2]}, ${f.fresh[3]})
       ON CONFLICT (minute) DO UPDATE SET batches = batches + 1, received = received + excluded.received, applied = applied + excluded.applied, duplicates = duplicates + excluded.duplicates,
         quarantined = quarantined + excluded.quarantined, lag_max_ms = max(lag_max_ms, excluded.lag_max_ms), fresh_1s = fresh_1s + excluded.fresh_1s, fresh_5s = fresh_5s + excluded.fresh_5s,
         fresh_30s = fresh_30s + excluded.fresh_30s, fresh_slow = fresh_slow + excluded.fresh_slow`);
+    return 1;
   } catch (err) {
     log("warn", "pipeline.minute_not_recorded", { minute: f.minute, ...describeError(err) });
+    return 0;
   }
 }

@@ -19,7 +19,10 @@ export type RangeName = keyof typeof RANGES;
 export interface PipelineSeries {
   /** Each bucket's start, in seconds since 1970 (what uPlot's time axis takes). */
   times: number[];
+  /** Events that reached ingest: accepted plus quarantined. */
   received: number[];
+  /** Events ingest accepted and the consumer took off the queue. */
+  accepted: number[];
   applied: number[];
   duplicates: number[];
   quarantined: number[];
@@ -29,7 +32,7 @@ export interface PipelineSeries {
   /** Freshness quantiles (ingest to profile written, upper bounds of 1 s / 5 s / 30 s / 60 s buckets); null without events. */
   freshP50Ms: (number | null)[];
   freshP95Ms: (number | null)[];
-  totals: { received: number; applied: number; duplicates: number; quarantined: number; deadLettered: number; freshP50Ms: number | null; freshP95Ms: number | null; lagMaxMs: number | null };
+  totals: { received: number; accepted: number; applied: number; duplicates: number; quarantined: number; deadLettered: number; freshP50Ms: number | null; freshP95Ms: number | null; lagMaxMs: number | null };
 }
 
 export async function pipelineSeries(d1: D1Database, range: RangeName, now = Date.now()): Promise<PipelineSeries> {
@@ -67,14 +70,16 @@ export async function pipelineSeries(d1: D1Database, range: RangeName, now = Dat
   ]);
   const at = new Map(rows.map((r) => [r.b, r]));
   const deadAt = new Map(dead.map((r) => [r.b, r.n]));
-  const s: PipelineSeries = { times: [], received: [], applied: [], duplicates: [], quarantined: [], deadLettered: [], lagMaxMs: [], freshP50Ms: [], freshP95Ms: [], totals: { received: 0, applied: 0, duplicates: 0, quarantined: 0, deadLettered: 0, freshP50Ms: null, freshP95Ms: null, lagMaxMs: null } };
+  const s: PipelineSeries = { times: [], received: [], accepted: [], applied: [], duplicates: [], quarantined: [], deadLettered: [], lagMaxMs: [], freshP50Ms: [], freshP95Ms: [], totals: { received: 0, accepted: 0, applied: 0, duplicates: 0, quarantined: 0, deadLettered: 0, freshP50Ms: null, freshP95Ms: null, lagMaxMs: null } };
   const fresh = [0, 0, 0, 0];
   for (let b = first; b <= last; b++) {
     const r = at.get(b);
     const buckets = r ? [r.f1, r.f5, r.f30, r.fSlow] : [0, 0, 0, 0];
     const events = buckets.reduce((x, y) => x + y, 0);
     s.times.push(b * step * 60);
-    s.received.push(r?.received ?? 0);
+    // The consumer counts what it took off the queue as received; refused messages travel in the packs too.
+    s.received.push((r?.received ?? 0) + (r?.quarantined ?? 0));
+    s.accepted.push(r?.received ?? 0);
     s.applied.push(r?.applied ?? 0);
     s.duplicates.push(r?.duplicates ?? 0);
     s.quarantined.push(r?.quarantined ?? 0);
@@ -89,6 +94,7 @@ export async function pipelineSeries(d1: D1Database, range: RangeName, now = Dat
   const lags = s.lagMaxMs.filter((x): x is number => x !== null);
   s.totals = {
     received: sum(s.received),
+    accepted: sum(s.accepted),
     applied: sum(s.applied),
     duplicates: sum(s.duplicates),
     quarantined: sum(s.quarantined),

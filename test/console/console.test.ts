@@ -191,13 +191,15 @@ describe("console pages", () => {
     const minute = Math.floor(now / 60_000);
     await env.DB.prepare("DELETE FROM pipeline_minutes").run();
     for (const [m, received] of [[minute - 1, 10], [minute - 20, 5], [minute - 2_000, 7]] as const)
-      await env.DB.prepare("INSERT INTO pipeline_minutes (minute, batches, received, applied, fresh_1s, fresh_slow) VALUES (?, 1, ?, ?, ?, 1)").bind(m, received, received, received - 1).run();
+      await env.DB.prepare("INSERT INTO pipeline_minutes (minute, batches, received, applied, quarantined, fresh_1s, fresh_slow) VALUES (?, 1, ?, ?, 1, ?, 1)").bind(m, received, received, received - 1).run();
     const hour = await pipelineSeries(env.DB, "hour", now);
     const day = await pipelineSeries(env.DB, "day", now);
     const week = await pipelineSeries(env.DB, "week", now);
     expect([hour.times.length, day.times.length, week.times.length]).toEqual([60, 96, 84]);
-    expect([hour.totals.received, day.totals.received, week.totals.received]).toEqual([15, 15, 22]);
-    expect(day.received.filter((n) => n > 0)).toEqual([5, 10]);
+    // Received at ingest: accepted (what the consumer took) and quarantined (one a minute here).
+    expect([hour.totals.accepted, day.totals.accepted, week.totals.accepted]).toEqual([15, 15, 22]);
+    expect([hour.totals.received, day.totals.received, week.totals.received]).toEqual([17, 17, 25]);
+    expect(day.accepted.filter((n) => n > 0)).toEqual([5, 10]);
     expect(week.times.every((t) => Number.isInteger(t / 7_200))).toBe(true);
     expect(hour.totals.freshP50Ms).toBe(1_000);
   });
@@ -218,6 +220,8 @@ describe("console pages", () => {
     expect(f.byTrigger.find((t) => t.triggerId === "figures-trigger")).toMatchObject({ fired: 4, failed: 1 });
     expect(f.fired.reduce((x, y) => x + y, 0)).toBeGreaterThanOrEqual(4);
     expect(f.firedByTrigger["figures-trigger"]!.reduce((x, y) => x + y, 0)).toBe(4);
+    expect(f.failedByHost["esp-b.example"]!.reduce((x, y) => x + y, 0)).toBe(1);
+    expect(f.firedByHost["esp-b.example"]!.reduce((x, y) => x + y, 0)).toBe(2);
   });
 
   it("serves uPlot from the Worker, not a CDN", async () => {

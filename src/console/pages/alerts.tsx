@@ -4,8 +4,7 @@ import { METRICS } from "../../alerts/definition";
 import { consolePath } from "../../alerts/notify";
 import { alertHistoryPage, listAlertRules, statesOf } from "../../alerts/store";
 import type { ConsoleEnv } from "../context";
-import { Layout, when } from "../ui";
-import { Rows } from "./profiles";
+import { Layout, Table, when } from "../ui";
 
 export async function alertsPage(c: Context<ConsoleEnv>) {
   const [states, rules, history] = await Promise.all([statesOf(c.env.DB), listAlertRules(c.env.DB), alertHistoryPage(c.env.DB, 100)]);
@@ -15,50 +14,28 @@ export async function alertsPage(c: Context<ConsoleEnv>) {
   return c.html(
     <Layout title="Alerts" page="alerts" session={c.get("session")}>
       <h2>Alerts now ({states.filter((s) => s.status === "firing").length} firing)</h2>
-      {states.length === 0 ? (
-        <p class="muted">No rule has fired yet.</p>
-      ) : (
-        <div class="table" id="alert-states">
-          <table>
-            <thead>
-              <tr>
-                <th>Status</th>
-                <th>Rule</th>
-                <th>Subject</th>
-                <th class="num">Value</th>
-                <th>Since</th>
-                <th>Dedup key</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {states.map((s) => (
-                <tr>
-                  <td>
-                    <span class={`pill ${s.status}`}>{s.status}</span>
-                  </td>
-                  <td>{s.ruleId}</td>
-                  <td>{s.subject || "–"}</td>
-                  <td class="num">{s.value}</td>
-                  <td>{when(s.since)}</td>
-                  <td>
-                    <code>{s.dedupKey}</code>
-                  </td>
-                  <td>{metricOf.has(s.ruleId) && <a href={consolePath(metricOf.get(s.ruleId)!, s.subject)}>look</a>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <Table
+        id="alert-states"
+        empty="No rule has fired yet."
+        head={["Status", "Rule", "Subject", "Value", "Since", "Dedup key", ""]}
+        rows={states.map((s) => [
+          <span class={`pill ${s.status}`}>{s.status}</span>,
+          s.ruleId,
+          s.subject || null,
+          s.value,
+          when(s.since),
+          <code>{s.dedupKey}</code>,
+          metricOf.has(s.ruleId) ? <a href={consolePath(metricOf.get(s.ruleId)!, s.subject)}>look</a> : null,
+        ])}
+      />
       <h2>Rules ({rules.length})</h2>
-      <Rows
+      <Table
         empty="No alert rules: PUT /v1/alerts/rules/{id} (docs/alerting.md)."
         head={["Rule", "Metric", "Threshold", "Window", "Cool-down", "Destinations", "Enabled"]}
         rows={rules.map((r) => [r.id, METRICS[r.definition.metric], r.definition.threshold, `${r.definition.windowMinutes} min`, `${r.definition.cooldownMinutes} min`, r.definition.destinations.map((d) => d.type).join(", "), r.definition.enabled ? "yes" : "no"])}
       />
       <h2>History</h2>
-      <Rows
+      <Table
         empty="Nothing notified yet."
         head={["At", "Rule", "Subject", "Action", "Value", "Destinations"]}
         rows={history.map((h) => [when(h.at), h.ruleId, h.subject || "–", h.action, h.value, h.outcomes.map((o) => `${o.type} ${o.ok ? "ok" : `failed (${o.status ?? o.error})`}`).join(", ")])}

@@ -13,8 +13,7 @@ import { evaluateExperiment } from "../../maintenance/experiments";
 import { sumsByDay, sumsByKey } from "../../reports/store";
 import { reportLine } from "../../reports/summary";
 import type { ConsoleEnv } from "../context";
-import { Chart, Layout, when } from "../ui";
-import { Rows } from "./profiles";
+import { Chart, Layout, Table, when } from "../ui";
 
 const DAY_MS = 86_400_000;
 const REPORT_DAYS = 30;
@@ -42,7 +41,7 @@ export async function contentPage(c: Context<ConsoleEnv>) {
   return c.html(
     <Layout title="Content" page="content" session={c.get("session")}>
       <h2>Blocks</h2>
-      <Rows
+      <Table
         empty="No blocks: PUT /v1/blocks/{id} (docs/content.md)."
         head={["Block", "Latest version", "Published", "Updated"]}
         rows={blocks.map((b) => [b.id, b.version, b.publishedVersion ?? "draft", when(b.updatedAt)])}
@@ -76,7 +75,7 @@ export async function contentPage(c: Context<ConsoleEnv>) {
       </form>
       {previewUrl && (format === "png" || format === "svg" ? <img class="preview" src={previewUrl} alt={`${chosen?.id} for ${customer}`} style="max-width:100%" /> : <iframe class="preview" title="Preview" sandbox="" src={previewUrl} style="width:100%;height:60vh;border:1px solid #e2e8f0;background:#fff" />)}
       <h2>Engagement per block, last {REPORT_DAYS} days</h2>
-      <Rows
+      <Table
         empty="No email engagement recorded yet."
         head={["Block", "Delivered", "Unique opens", "Machine opens", "Unique clicks", "Scanner clicks", "Conversions", "Revenue", "Open rate", "Click rate"]}
         rows={[...byBlock].map(([key, s]) => {
@@ -109,7 +108,7 @@ export async function contentPage(c: Context<ConsoleEnv>) {
           </h3>
           <p class="muted">{r.decision.rule}</p>
           <div class="grid2">
-            <Rows
+            <Table
               empty="No exposures yet."
               head={["Variant", "Exposures", "Conversions", "Rate", "Effect (95 %)"]}
               rows={r.variants.map((v) => [v.variant + (v.control ? " (control)" : ""), v.exposures, v.conversions, pct(v.conversionRate), v.effect ? `${(v.effect.effect * 100).toFixed(1)} pts [${(v.effect.interval[0] * 100).toFixed(1)}, ${(v.effect.interval[1] * 100).toFixed(1)}]` : "–"])}

@@ -7,8 +7,7 @@ import type { Context } from "hono";
 import { dataQualityReport } from "../../profiles/data-quality";
 import { countViolations, listViolations } from "../../tracking/violations";
 import type { ConsoleEnv } from "../context";
-import { Cards, Chart, Json, Layout, when } from "../ui";
-import { Rows } from "./profiles";
+import { Cards, Chart, Json, Layout, Table, when } from "../ui";
 
 export async function dataQualityPage(c: Context<ConsoleEnv>) {
   const [report, counts, recent] = await Promise.all([dataQualityReport(c.env), countViolations(c.env.DB, {}), listViolations(c.env.DB, {}, 20)]);
@@ -37,7 +36,7 @@ export async function dataQualityPage(c: Context<ConsoleEnv>) {
         <Chart id="chart-completeness" title="Profiles holding each field" unit="%" time={false} bars times={fields.map((_, i) => i)} labels={fields.map(([f]) => f)} series={[{ label: "share of profiles", values: fields.map(([, n]) => share(n)) }]} />
       </div>
       <h2>Tracking-plan violations by event</h2>
-      <Rows
+      <Table
         empty="No event broke its tracking plan."
         head={["Source", "Event", "Events", "Actions", "Most frequent rules", "Last"]}
         rows={counts.map((e) => [
@@ -55,40 +54,17 @@ export async function dataQualityPage(c: Context<ConsoleEnv>) {
         ])}
       />
       <h2>Latest violations</h2>
-      <div class="table">
-        <table>
-          <thead>
-            <tr>
-              <th>Received</th>
-              <th>Event</th>
-              <th>Plan</th>
-              <th>Action</th>
-              <th>Violations</th>
-            </tr>
-          </thead>
-          <tbody>
-            {recent.violations.map((v) => (
-              <tr>
-                <td>{when(v.receivedAt)}</td>
-                <td>{v.eventName}</td>
-                <td>
-                  {v.planId} v{v.planVersion}
-                </td>
-                <td>{v.action}</td>
-                <td>
-                  <Json value={v.violations} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        empty="No violation recorded."
+        head={["Received", "Event", "Plan", "Action", "Violations"]}
+        rows={recent.violations.map((v) => [when(v.receivedAt), v.eventName, `${v.planId} v${v.planVersion}`, v.action, <Json value={v.violations} />])}
+      />
       <h2>Refused at ingest (quarantine)</h2>
-      <Rows empty="Nothing refused." head={["Reason", "Messages", "Last"]} rows={report.quarantine.map((q) => [q.reason, q.count, when(q.lastAt)])} />
+      <Table empty="Nothing refused." head={["Reason", "Messages", "Last"]} rows={report.quarantine.map((q) => [q.reason, q.count, when(q.lastAt)])} />
       <h2>Identity refusals</h2>
-      <Rows empty="No identifier was refused." head={["Rule", "Count"]} rows={report.identityRefusals.map((r) => [r.rule, r.count])} />
+      <Table empty="No identifier was refused." head={["Rule", "Count"]} rows={report.identityRefusals.map((r) => [r.rule, r.count])} />
       <h2>Traits that could not be normalized</h2>
-      <Rows empty="Every trait normalized." head={["Trait", "Why", "Profiles"]} rows={report.traitIssues.map((t) => [t.trait, t.reason, t.profiles])} />
+      <Table empty="Every trait normalized." head={["Trait", "Why", "Profiles"]} rows={report.traitIssues.map((t) => [t.trait, t.reason, t.profiles])} />
       <p class="muted">Generated {when(report.generatedAt)}.</p>
     </Layout>,
   );

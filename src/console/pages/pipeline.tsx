@@ -1,5 +1,5 @@
 /**
- * Pipeline: events received, applied, duplicates, quarantined and dead-lettered over the last
+ * Pipeline: events received, accepted, applied, duplicates, quarantined and dead-lettered over the last
  * hour, day or week; freshness p50/p95 and consumer lag; the quarantine and pending dead letters
  * by reason with a sample payload each; replay (admins). Queue backlog itself is not readable from
  * a Worker: consumer lag (the longest wait of a pack in the queue) is its measure here, and
@@ -10,7 +10,7 @@ import { listDeadLetters, type DeadLetter } from "../../queues/dead-letters";
 import { pipelineSeries, RANGES, type RangeName } from "../../reports/pipeline-figures";
 import { listQuarantine, type QuarantinedMessage } from "../../tracking/quarantine";
 import type { ConsoleEnv } from "../context";
-import { Action, Cards, Chart, Json, Layout, ms, Tabs, when } from "../ui";
+import { Action, Cards, Chart, Json, Layout, ms, Table, Tabs, when } from "../ui";
 
 const SAMPLE_ROWS = 200;
 
@@ -25,6 +25,7 @@ export async function pipelinePage(c: Context<ConsoleEnv>, notice?: { text: stri
       <Cards
         items={[
           ["received", s.totals.received],
+          ["accepted", s.totals.accepted],
           ["applied", s.totals.applied],
           ["duplicates dropped", s.totals.duplicates],
           ["quarantined", s.totals.quarantined],
@@ -35,7 +36,7 @@ export async function pipelinePage(c: Context<ConsoleEnv>, notice?: { text: stri
         ]}
       />
       <div class="charts">
-        <Chart id="chart-events" title="Events" times={s.times} series={[{ label: "received", values: s.received }, { label: "applied", values: s.applied }, { label: "duplicates", values: s.duplicates }]} />
+        <Chart id="chart-events" title="Events" times={s.times} series={[{ label: "received", values: s.received }, { label: "accepted", values: s.accepted }, { label: "applied", values: s.applied }, { label: "duplicates", values: s.duplicates }]} />
         <Chart id="chart-refused" title="Quarantined and dead-lettered" times={s.times} series={[{ label: "quarantined", values: s.quarantined }, { label: "dead-lettered", values: s.deadLettered }]} />
         <Chart id="chart-freshness" title="Freshness, ingest to profile (upper bound of bucket)" unit="ms" times={s.times} series={[{ label: "p50", values: s.freshP50Ms }, { label: "p95", values: s.freshP95Ms }]} />
         <Chart id="chart-lag" title="Consumer lag (longest wait in the queue)" unit="ms" times={s.times} series={[{ label: "lag", values: s.lagMaxMs }]} />
@@ -66,82 +67,38 @@ const DeadLetters = ({ letters, session }: { letters: DeadLetter[]; session: Con
       {letters.length === SAMPLE_ROWS ? "+" : ""}){" "}
       {letters.length > 0 && <Action session={session} action="/console/pipeline/dead-letters/replay" label="Replay all" confirm={`Put ${letters.length} dead letters back on their queues?`} />}
     </h2>
-    {letters.length === 0 ? (
-      <p class="muted">None: every message that exhausted its retries has been replayed.</p>
-    ) : (
-      <div class="table">
-        <table>
-          <thead>
-            <tr>
-              <th>Reason</th>
-              <th class="num">Count</th>
-              <th>Queue</th>
-              <th>Newest</th>
-              <th>Sample payload</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {byReason(letters, (l) => firstLine(l.lastError ?? "no error recorded")).map((g) => (
-              <tr>
-                <td>{g.reason}</td>
-                <td class="num">{g.count}</td>
-                <td>{g.sample.queue}</td>
-                <td>{when(g.sample.receivedAt)}</td>
-                <td>
-                  <Json value={g.sample.body} />
-                </td>
-                <td>
-                  {g.items.slice(0, 5).map((l) => (
-                    <Action session={session} action={`/console/pipeline/dead-letters/${encodeURIComponent(l.id)}/replay`} label={`Replay ${l.id.slice(-6)}`} />
-                  ))}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    )}
+    <Table
+      empty="None: every message that exhausted its retries has been replayed."
+      head={["Reason", "Count", "Queue", "Newest", "Sample payload", ""]}
+      rows={byReason(letters, (l) => firstLine(l.lastError ?? "no error recorded")).map((g) => [
+        g.reason,
+        g.count,
+        g.sample.queue,
+        when(g.sample.receivedAt),
+        <Json value={g.sample.body} />,
+        g.items.slice(0, 5).map((l) => <Action session={session} action={`/console/pipeline/dead-letters/${encodeURIComponent(l.id)}/replay`} label={`Replay ${l.id.slice(-6)}`} />),
+      ])}
+    />
   </section>
 );
 
 const Quarantine = ({ messages }: { messages: QuarantinedMessage[] }) => (
   <section id="quarantine">
     <h2>Quarantine: refused at ingest, latest {messages.length}</h2>
-    {messages.length === 0 ? (
-      <p class="muted">Nothing refused.</p>
-    ) : (
-      <div class="table">
-        <table>
-          <thead>
-            <tr>
-              <th>Reason</th>
-              <th class="num">Count</th>
-              <th>Error</th>
-              <th>Source</th>
-              <th>Newest</th>
-              <th>Sample payload</th>
-            </tr>
-          </thead>
-          <tbody>
-            {byReason(messages, (m) => `${m.reason}\n${firstError(m)}`).map((g) => (
-              <tr>
-                <td>{g.sample.reason}</td>
-                <td class="num">{g.count}</td>
-                <td>{firstError(g.sample)}</td>
-                <td>
-                  {g.sample.sourceId} <span class="muted">{g.sample.endpoint}</span>
-                </td>
-                <td>{when(g.sample.receivedAt)}</td>
-                <td>
-                  <Json value={g.sample.raw} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    )}
+    <Table
+      empty="Nothing refused."
+      head={["Reason", "Count", "Error", "Source", "Newest", "Sample payload"]}
+      rows={byReason(messages, (m) => `${m.reason}\n${firstError(m)}`).map((g) => [
+        g.sample.reason,
+        g.count,
+        firstError(g.sample),
+        <>
+          {g.sample.sourceId} <span class="muted">{g.sample.endpoint}</span>
+        </>,
+        when(g.sample.receivedAt),
+        <Json value={g.sample.raw} />,
+      ])}
+    />
   </section>
 );
 

@@ -11,7 +11,7 @@ import { mergesInto } from "../../profiles/merges";
 import { findCustomer } from "../../profiles/read";
 import { sessionStub } from "../../sessions/contract";
 import type { ConsoleEnv } from "../context";
-import { Action, Json, Layout, when } from "../ui";
+import { Action, Json, Layout, Table, when } from "../ui";
 
 const UNMERGED: Record<string, { text: string; error?: boolean }> = {
   done: { text: "Unmerged: the customer merged away is back on their own, and both profiles were derived again from their events." },
@@ -109,71 +109,33 @@ export async function profilesPage(c: Context<ConsoleEnv>) {
         </section>
       </div>
       <h2>Pending trigger timers ({triggers.timers.length})</h2>
-      <Rows
+      <Table
         empty="No timer pending."
         head={["Trigger", "Item", "Started by", "Fires at"]}
         rows={triggers.timers.map((t) => [`${t.trigger_id} v${t.trigger_version}`, t.item_key, t.start_event, when(t.fire_at ?? t.due_at)])}
       />
       <h2>Trigger history</h2>
-      <Rows empty="No trigger has fired for this customer." head={["At", "Trigger", "Outcome", "Reason"]} rows={triggers.firings.slice(0, 50).map((f) => [when(f.at), f.trigger_id, f.outcome, f.reason ?? ""])} />
+      <Table empty="No trigger has fired for this customer." head={["At", "Trigger", "Outcome", "Reason"]} rows={triggers.firings.slice(0, 50).map((f) => [when(f.at), f.trigger_id, f.outcome, f.reason ?? ""])} />
       <h2>Merges ({merges.length})</h2>
-      {merges.length === 0 ? (
-        <p class="muted">No customer merged into this one.</p>
-      ) : (
-        <div class="table" id="merges">
-          <table>
-            <thead>
-              <tr>
-                <th>At</th>
-                <th>Merged id</th>
-                <th>Because of</th>
-                <th>Keys</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {merges.map((m) => (
-                <tr>
-                  <td>{when(m.createdAt)}</td>
-                  <td>{m.mergedId}</td>
-                  <td>{m.cause.messageId}</td>
-                  <td>{m.cause.keys.join(", ")}</td>
-                  <td>
-                    <Action session={session} action={`/console/profiles/merges/${encodeURIComponent(m.mergedId)}/unmerge`} label="Unmerge" confirm={`Undo the merge of ${m.mergedId}? Both customers are derived again from their events.`} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <Table
+        id="merges"
+        empty="No customer merged into this one."
+        head={["At", "Merged id", "Because of", "Keys", ""]}
+        rows={merges.map((m) => [
+          when(m.createdAt),
+          m.mergedId,
+          m.cause.messageId,
+          m.cause.keys.join(", "),
+          <Action session={session} action={`/console/profiles/merges/${encodeURIComponent(m.mergedId)}/unmerge`} label="Unmerge" confirm={`Undo the merge of ${m.mergedId}? Both customers are derived again from their events.`} />,
+        ])}
+      />
       <h2>Timeline (newest {Math.min(TIMELINE, events.length)} of {events.length})</h2>
-      <div class="table" id="timeline">
-        <table>
-          <thead>
-            <tr>
-              <th>Time</th>
-              <th>Type</th>
-              <th>Event</th>
-              <th>Source</th>
-              <th>Properties</th>
-            </tr>
-          </thead>
-          <tbody>
-            {events.slice(0, TIMELINE).map((e) => (
-              <tr>
-                <td>{when(e.timestamp)}</td>
-                <td>{e.type}</td>
-                <td>{e.event ?? e.name ?? ""}</td>
-                <td>{e.sourceId}</td>
-                <td>
-                  <Json value={e.properties ?? e.traits ?? {}} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        id="timeline"
+        empty="No events stored."
+        head={["Time", "Type", "Event", "Source", "Properties"]}
+        rows={events.slice(0, TIMELINE).map((e) => [when(e.timestamp), e.type, e.event ?? e.name ?? "", e.sourceId, <Json value={e.properties ?? e.traits ?? {}} />])}
+      />
     </Layout>,
   );
 }
@@ -181,46 +143,5 @@ export async function profilesPage(c: Context<ConsoleEnv>) {
 const KeyValues = ({ value }: { value: unknown }) => {
   const entries = value && typeof value === "object" ? Object.entries(value).filter(([, v]) => v !== null && v !== undefined && v !== "") : [];
   if (entries.length === 0) return <p class="muted">None.</p>;
-  return (
-    <div class="table">
-      <table>
-        <tbody>
-          {entries.map(([k, v]) => (
-            <tr>
-              <th>{k}</th>
-              <td>
-                <Json value={v} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
+  return <Table empty="None." head={["Field", "Value"]} rows={entries.map(([k, v]) => [<b>{k}</b>, <Json value={v} />])} />;
 };
-
-export const Rows = ({ head, rows, empty }: { head: string[]; rows: (string | number | null)[][]; empty: string }) =>
-  rows.length === 0 ? (
-    <p class="muted">{empty}</p>
-  ) : (
-    <div class="table">
-      <table>
-        <thead>
-          <tr>
-            {head.map((h) => (
-              <th>{h}</th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr>
-              {r.map((v) => (
-                <td class={typeof v === "number" ? "num" : undefined}>{v ?? "–"}</td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );

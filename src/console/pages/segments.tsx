@@ -6,8 +6,7 @@ import type { Context } from "hono";
 import { memberPage, membersExport, segmentHistory } from "../../segments/members-read";
 import { getSegment, listSegments } from "../../segments/store";
 import type { ConsoleEnv } from "../context";
-import { Cards, Chart, Layout, Tabs, when } from "../ui";
-import { Rows } from "./profiles";
+import { Cards, Chart, Layout, Table, Tabs, when } from "../ui";
 
 const DAYS = { "30d": 30, "90d": 90, "365d": 365 } as const;
 const PAGE = 50;
@@ -16,7 +15,7 @@ export async function segmentsPage(c: Context<ConsoleEnv>) {
   const segments = (await listSegments(c.env.DB)).filter((s) => s.deletedAt === null);
   return c.html(
     <Layout title="Segments" page="segments" session={c.get("session")}>
-      <Rows
+      <Table
         empty="No segments: PUT /v1/segments/{id} (docs/segments.md)."
         head={["Segment", "Name", "Members", "Enabled", "Version", "Updated"]}
         rows={segments.map((s) => [s.id, s.definition.name, s.size, s.definition.enabled ? "yes" : "no", s.version, when(s.updatedAt)])}
@@ -51,7 +50,7 @@ export async function segmentPage(c: Context<ConsoleEnv>) {
       <h2>
         Members <a href={`${base}/export`}>export all (NDJSON)</a>
       </h2>
-      <Rows empty="No members." head={["Customer", "User id", "Email", "Entered"]} rows={page.members.map((m) => [m.customerId, m.userId, m.email, when(m.enteredAt)])} />
+      <Table empty="No members." head={["Customer", "User id", "Email", "Entered"]} rows={page.members.map((m) => [m.customerId, m.userId, m.email, when(m.enteredAt)])} />
       <p>
         {after && <a href={base}>First page</a>} {page.next && <a href={`${base}?range=${range}&after=${encodeURIComponent(page.next)}`}>Next page</a>}
       </p>

@@ -10,8 +10,7 @@ import { listDeliveries, type DeliveryStatus } from "../../delivery/store";
 import { RANGES, type RangeName } from "../../reports/pipeline-figures";
 import { listTriggers } from "../../triggers/store";
 import type { ConsoleEnv } from "../context";
-import { Action, Cards, Chart, Layout, Tabs, when } from "../ui";
-import { Rows } from "./profiles";
+import { Action, Cards, Chart, Layout, Table, Tabs, when } from "../ui";
 
 /** The busiest triggers get a line each; a chart with more is unreadable (the table has them all). */
 const TRIGGER_SERIES = 6;
@@ -42,15 +41,24 @@ export async function triggersPage(c: Context<ConsoleEnv>, notice?: string) {
           times={figures.times}
           series={figures.byTrigger.slice(0, TRIGGER_SERIES).map((t) => ({ label: t.triggerId, values: figures.firedByTrigger[t.triggerId] ?? [] }))}
         />
+        <Chart
+          id="chart-destinations"
+          title="Sent and failed per destination"
+          times={figures.times}
+          series={figures.byHost.slice(0, TRIGGER_SERIES / 2).flatMap((h) => [
+            { label: `${h.host} sent`, values: figures.firedByHost[h.host] ?? [] },
+            { label: `${h.host} failed`, values: figures.failedByHost[h.host] ?? [] },
+          ])}
+        />
       </div>
       <h2>Per trigger</h2>
-      <Rows
+      <Table
         empty="Nothing fired in this range."
         head={["Trigger", "Name", "Fired", "Delivered", "Retried", "Failed", "Pending"]}
         rows={figures.byTrigger.map((t) => [t.triggerId, names.get(t.triggerId) ?? "(deleted)", t.fired, t.delivered, t.retried, t.failed, t.pending])}
       />
       <h2>Per destination</h2>
-      <Rows
+      <Table
         empty="Nothing fired in this range."
         head={["Host", "Fired", "Delivered", "Retried", "Failed", "Failure rate"]}
         rows={figures.byHost.map((h) => [h.host, h.fired, h.delivered, h.retried, h.failed, h.failureRate === null ? null : `${(h.failureRate * 100).toFixed(1)} %`])}
@@ -76,44 +84,20 @@ export async function triggersPage(c: Context<ConsoleEnv>, notice?: string) {
         </select>
         <button type="submit">Filter</button>
       </form>
-      {log.length === 0 ? (
-        <p class="muted">No delivery matches.</p>
-      ) : (
-        <div class="table">
-          <table>
-            <thead>
-              <tr>
-                <th>Fired</th>
-                <th>Trigger</th>
-                <th>Customer</th>
-                <th>Status</th>
-                <th class="num">Attempts</th>
-                <th class="num">Response</th>
-                <th>Error</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {log.map((d) => (
-                <tr>
-                  <td>{when(d.firedAt)}</td>
-                  <td>{d.triggerId}</td>
-                  <td>
-                    <a href={`/console/profiles?q=${encodeURIComponent(d.customerId)}`}>{d.customerId}</a>
-                  </td>
-                  <td>
-                    <span class={`pill ${d.status}`}>{d.status}</span>
-                  </td>
-                  <td class="num">{d.attempts}</td>
-                  <td class="num">{d.lastStatusCode ?? "–"}</td>
-                  <td>{d.lastError ?? ""}</td>
-                  <td>{(d.status === "rejected" || d.status === "dead") && <Action session={session} action={`/console/triggers/deliveries/${encodeURIComponent(d.id)}/replay`} label="Replay" />}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <Table
+        empty="No delivery matches."
+        head={["Fired", "Trigger", "Customer", "Status", "Attempts", "Response", "Error", ""]}
+        rows={log.map((d) => [
+          when(d.firedAt),
+          d.triggerId,
+          <a href={`/console/profiles?q=${encodeURIComponent(d.customerId)}`}>{d.customerId}</a>,
+          <span class={`pill ${d.status}`}>{d.status}</span>,
+          d.attempts,
+          d.lastStatusCode,
+          d.lastError,
+          d.status === "rejected" || d.status === "dead" ? <Action session={session} action={`/console/triggers/deliveries/${encodeURIComponent(d.id)}/replay`} label="Replay" /> : null,
+        ])}
+      />
     </Layout>,
   );
 }
