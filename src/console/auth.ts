@@ -5,6 +5,7 @@
  * in constant time, on top of Hono's Origin check and the SameSite cookie. Behind Cloudflare
  * Access, Access's signed assertion stands for the session instead (./access.ts).
  */
+import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { findConsoleSession } from "../keys/console-sessions";
@@ -41,7 +42,7 @@ export const signedIn = createMiddleware<ConsoleEnv>(async (c, next) => {
 });
 
 /** A form post must carry this session's CSRF token. */
-export async function formWithToken(c: Parameters<Parameters<typeof createMiddleware<ConsoleEnv>>[0]>[0]): Promise<Record<string, string> | null> {
+export async function formWithToken(c: Context<ConsoleEnv>): Promise<Record<string, string> | null> {
   const body = await c.req.parseBody();
   const sent = typeof body.csrf === "string" ? body.csrf : "";
   if (!(await timingSafeEqualStrings(sent, c.get("session").csrf))) return null;

@@ -4,7 +4,8 @@
  * uPlot, bundled with the Worker and served from /console/assets (no CDN). Sign-in with an admin
  * key (acts) or a read key (looks only); see ./auth.ts for the session and CSRF rules.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import { deleteCookie, setCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
 import { csrf } from "hono/csrf";
@@ -43,6 +44,10 @@ const ASSETS: Record<string, [string, string]> = {
 
 export function registerConsoleRoutes(app: App): void {
   const ui = new Hono<ConsoleEnv>();
+  // A block's preview is the email's HTML on the console's origin: registered before the pages'
+  // headers, it is sent as a sandbox of its own (no script, no same-origin rights), even when
+  // opened directly rather than in the Content page's sandboxed frame.
+  ui.get("/content/preview", signedIn, contentPreview);
   // Pages run only the Worker's own scripts; nothing else may frame them or be loaded from elsewhere.
   ui.use(
     secureHeaders({
@@ -103,7 +108,6 @@ export function registerConsoleRoutes(app: App): void {
   ui.get("/segments/:id/export", segmentExport);
   ui.get("/triggers", (c) => triggersPage(c, c.req.query("replayed") === "1" ? "Delivery queued again under the same delivery id." : undefined));
   ui.get("/content", contentPage);
-  ui.get("/content/preview", contentPreview);
   ui.get("/data-quality", dataQualityPage);
   ui.get("/alerts", alertsPage);
 
@@ -145,11 +149,11 @@ export function registerConsoleRoutes(app: App): void {
 }
 
 /** Actions: an admin session, and the session's CSRF token in the form. */
-async function adminAction(c: Parameters<typeof signedIn>[0], next: () => Promise<void>) {
+const adminAction = createMiddleware<ConsoleEnv>(async (c, next) => {
   if (c.get("session").role !== "admin") return c.text("Read-only sessions cannot do this.", 403);
   if (!(await formWithToken(c))) return c.text("This form has expired: reload the page.", 403);
   await next();
-}
+});
 
 function replayNotice(replayed: string | undefined) {
   if (replayed === undefined || !/^\d+$/.test(replayed)) return undefined;
@@ -157,7 +161,7 @@ function replayNotice(replayed: string | undefined) {
   return { text: n === 0 ? "Nothing replayed: that dead letter was replayed already." : `Replayed ${n} dead letter${n === 1 ? "" : "s"}: back on their queues.` };
 }
 
-function signInPage(c: Parameters<typeof signedIn>[0], next: string, error?: string, status: 200 | 401 = 200) {
+function signInPage(c: Context<ConsoleEnv>, next: string, error?: string, status: 200 | 401 = 200) {
   return c.html(
     <Layout title="Sign in" page={null} session={null}>
       <form method="post" action="/console/sign-in" class="signin">

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { deliveryFigures } from "../../src/delivery/figures";
 import { pipelineSeries } from "../../src/reports/pipeline-figures";
+import { rapportApp } from "../../src/index";
 import { admin, api as apiFollowing, BASE, env, eventually, getCustomer, ingest, KEYS, uid } from "../helpers";
 
 // The worker's fetch follows redirects like fetch() does; the console's answers are checked as sent.
@@ -55,6 +56,18 @@ describe("console sign-in", () => {
     expect(res.headers.get("location")).toBe(`/console/sign-in?next=${encodeURIComponent("/console/profiles?q=demo-ada")}`);
     const forged = await page("/console/pipeline", "__Host-rapport-console=not-a-session");
     expect(forged.status).toBe(303);
+  });
+
+  it("holds every console route but its assets and sign-in behind a session", async () => {
+    const OPEN = ["/console/assets/:name", "/console/sign-in"];
+    const routes = rapportApp().routes.filter((r) => r.method !== "ALL" && r.path.startsWith("/console") && !OPEN.includes(r.path));
+    expect(routes.length).toBeGreaterThan(15);
+    for (const r of routes) {
+      const path = r.path.replace(/:[A-Za-z]+/g, "x");
+      const res = await api(path, { method: r.method, headers: { origin: BASE, "content-type": "application/x-www-form-urlencoded" }, ...(r.method === "POST" ? { body: "csrf=x" } : {}) });
+      if (r.method === "GET") expect(res.headers.get("location"), `${r.method} ${r.path}`).toMatch(/^\/console\/sign-in\?next=/);
+      else expect(res.status, `${r.method} ${r.path}`).toBe(401);
+    }
   });
 
   it("refuses write keys and unknown keys without opening a session", async () => {
@@ -222,6 +235,22 @@ describe("console pages", () => {
     expect(f.firedByTrigger["figures-trigger"]!.reduce((x, y) => x + y, 0)).toBe(4);
     expect(f.failedByHost["esp-b.example"]!.reduce((x, y) => x + y, 0)).toBe(1);
     expect(f.firedByHost["esp-b.example"]!.reduce((x, y) => x + y, 0)).toBe(2);
+  });
+
+  it("sends a block's preview as a sandbox of its own, for signed-in sessions only", async () => {
+    const block = uid("preview-block").toLowerCase();
+    const put = await admin(`/v1/blocks/${block}`, { method: "PUT", body: JSON.stringify({ html: `<p>Hi {{ customer.user_id }}</p><script>document.title = "ran"</script>` }) });
+    expect(put.status).toBe(201);
+    const userId = uid("preview");
+    await ingest("/v1/identify", { userId });
+    await eventually(async () => (await getCustomer(userId)).ok, "the profile");
+    const path = `/console/content/preview?block=${block}&customer=${userId}&format=html`;
+    expect((await api(path)).status).toBe(303);
+    const { cookie } = await signIn();
+    const res = await page(path, cookie);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain(`Hi ${userId}`);
+    expect(res.headers.get("content-security-policy")).toMatch(/^sandbox; default-src 'none'/);
   });
 
   it("serves uPlot from the Worker, not a CDN", async () => {

@@ -127,5 +127,11 @@ export async function contentPreview(c: Context<ConsoleEnv>) {
   const version = Number(c.req.query("version")) || undefined;
   const preview = await previewBlock(c.env, c.req.query("block") ?? "", { version, format, customer: (c.req.query("customer") ?? "").slice(0, 512), origin: new URL(c.req.url).origin });
   if (!preview.found) return c.text(preview.detail, 404);
-  return c.body(preview.body as string, 200, { "content-type": preview.contentType, "cache-control": "no-store", "x-rapport-fallback": preview.fallback ?? "none" });
+  return c.body(preview.body as string, 200, {
+    "content-type": preview.contentType,
+    "cache-control": "no-store",
+    "x-rapport-fallback": preview.fallback ?? "none",
+    "content-security-policy": "sandbox; default-src 'none'; img-src * data:; style-src 'unsafe-inline'; font-src * data:",
+    "x-content-type-options": "nosniff",
+  });
 }
