@@ -2,7 +2,7 @@
 import type { App } from "../api/app";
 import { IdParam, route } from "../api/route";
 import { ApiError } from "../kernel/errors";
-import { getDeadLetter, listDeadLetters, replayDeadLetter } from "../queues/dead-letters";
+import { getDeadLetter, listDeadLetters, replayDeadLetter, replayPending } from "../queues/dead-letters";
 import { DeadLetterQuery, PageQuery, ReplayQuery } from "./schemas";
 
 const TAG = "Admin";
@@ -14,9 +14,7 @@ export function registerDeadLetterRoutes(app: App): void {
 
   // Before `/{id}`: `replay` is not a dead letter's id.
   route(app, { method: "post", path: "/v1/admin/dead-letters/replay", tag: TAG, scope: "admin", summary: "Replay every pending dead letter (up to limit)", query: PageQuery, responses: { 200: "Replayed" } }, async (c, { query: { limit } }) => {
-    const { items } = await listDeadLetters(c.env.DB, { limit, pendingOnly: true });
-    const replayed = [];
-    for (const letter of items) replayed.push(await replayDeadLetter(c.env, letter));
+    const replayed = await replayPending(c.env, limit);
     return c.json({ replayed: replayed.length, items: replayed });
   });
 

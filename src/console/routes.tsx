@@ -21,7 +21,7 @@ import { isWriteConflict } from "../db/write-conflict";
 import { replayDelivery } from "../delivery/store";
 import { UnmergeConflict, unmerge } from "../pipeline/unmerge";
 import { forgetOwners } from "../profiles/read";
-import { getDeadLetter, listDeadLetters, replayDeadLetter } from "../queues/dead-letters";
+import { getDeadLetter, replayDeadLetter, replayPending } from "../queues/dead-letters";
 import consoleJs from "./assets/console.js.txt";
 import { CONSOLE_CSS } from "./assets/styles";
 import { COOKIE, COOKIE_OPTIONS, formWithToken, safeNext, signedIn } from "./auth";
@@ -112,9 +112,8 @@ export function registerConsoleRoutes(app: App): void {
   ui.get("/alerts", alertsPage);
 
   ui.post("/pipeline/dead-letters/replay", adminAction, async (c) => {
-    const { items } = await listDeadLetters(c.env.DB, { limit: 500, pendingOnly: true });
-    for (const letter of items) await replayDeadLetter(c.env, letter);
-    return c.redirect(`/console/pipeline?replayed=${items.length}`, 303);
+    const replayed = await replayPending(c.env, 500);
+    return c.redirect(`/console/pipeline?replayed=${replayed.length}`, 303);
   });
   ui.post("/pipeline/dead-letters/:id/replay", adminAction, async (c) => {
     const letter = await getDeadLetter(c.env.DB, c.req.param("id"));

@@ -146,6 +146,14 @@ export async function replayDeadLetter(env: Env, letter: DeadLetter): Promise<De
   return { ...letter, replayedAt: new Date(replayedAt).toISOString() };
 }
 
+/** Replays every pending dead letter, oldest last as listed, up to `limit`; returns them as replayed. */
+export async function replayPending(env: Env, limit: number): Promise<DeadLetter[]> {
+  const { items } = await listDeadLetters(env.DB, { limit, pendingOnly: true });
+  const replayed: DeadLetter[] = [];
+  for (const letter of items) replayed.push(await replayDeadLetter(env, letter));
+  return replayed;
+}
+
 /**
  * The stored body as JSON, or as its text when it nests too deeply to be answered as JSON (an
  * event set aside for its depth): the text still replays as it is.

@@ -127,6 +127,16 @@ describe("console actions", () => {
     expect(row?.replayed_at).toBeGreaterThan(0);
   });
 
+  it("replays every pending dead letter with Replay all", async () => {
+    const ids = [await deadLetterFor(uid("all")), await deadLetterFor(uid("all"))];
+    const { cookie } = await signIn();
+    const html = await (await page("/console/pipeline", cookie)).text();
+    expect(html).toContain("Replay all");
+    const res = await post("/console/pipeline/dead-letters/replay", cookie, { csrf: csrfOf(html) });
+    expect(Number(/replayed=(\d+)/.exec(res.headers.get("location") ?? "")?.[1])).toBeGreaterThanOrEqual(2);
+    for (const id of ids) expect((await env.DB.prepare("SELECT replayed_at FROM dead_letters WHERE id = ?").bind(id).first<{ replayed_at: number | null }>())?.replayed_at).toBeGreaterThan(0);
+  });
+
   it("undoes a merge from the profile page", async () => {
     const userId = uid("merged");
     const anonymousId = uid("anon");
